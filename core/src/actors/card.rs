@@ -1,0 +1,70 @@
+//! The card actor: serializes every command on one card.
+
+use std::sync::Arc;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+
+use super::Deps;
+use super::commands::{CardOutcome, CardRequest, execute};
+use crate::error::{CoreError, CoreResult};
+use crate::model::Card;
+use crate::store::{Key, Record};
+
+/// Messages to a card actor.
+pub enum CardMsg {
+    /// A command, answered on the port.
+    Request(CardRequest, RpcReplyPort<CoreResult<CardOutcome>>),
+    /// Stop after everything queued before this message.
+    Passivate,
+}
+
+impl CardMsg {
+    /// Answers the request with an error without running it.
+    pub fn fail(self, error: CoreError) {
+        if let CardMsg::Request(_, port) = self {
+            let _ = port.send(Err(error));
+        }
+    }
+}
+
+/// The card actor; its state is the card as stored.
+pub struct CardActor;
+
+/// State of a running card actor.
+pub struct CardState {
+    pub(crate) card: Card,
+    pub(crate) deps: Arc<Deps>,
+}
+
+impl Actor for CardActor {
+    type Msg = CardMsg;
+    type State = CardState;
+    type Arguments = (u64, Arc<Deps>);
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        (card_id, deps): (u64, Arc<Deps>),
+    ) -> Result<Self::State, ActorProcessingErr> {
+        match deps.store.get(&Key::Card(card_id))? {
+            Some(Record::Card(card)) => Ok(CardState { card, deps }),
+            _ => Err(Box::new(CoreError::not_found("card", card_id))),
+        }
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            CardMsg::Request(request, port) => {
+                let result = execute(state, request).await;
+                let _ = port.send(result);
+            }
+            CardMsg::Passivate => myself.stop(None),
+        }
+        Ok(())
+    }
+}

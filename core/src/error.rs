@@ -1,0 +1,162 @@
+//! Errors of the core, each with a stable machine code.
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::codes::CodeError;
+use crate::store::StoreError;
+
+/// Why a stamp was refused by the anti-fraud rules.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Refusal {
+    /// Too soon after the previous stamp.
+    #[error(
+        "cooldown: the previous stamp was {elapsed_secs}s ago, this card accepts one every {cooldown_secs}s"
+    )]
+    Cooldown {
+        /// Seconds since the previous stamp.
+        elapsed_secs: i64,
+        /// The template's cooldown.
+        cooldown_secs: u32,
+    },
+    /// The daily cap would be exceeded.
+    #[error("daily cap: {today} stamps today, at most {cap} per day on this card")]
+    DailyCap {
+        /// Stamps already today.
+        today: u32,
+        /// The cap.
+        cap: u32,
+    },
+}
+
+impl Refusal {
+    /// Machine-readable reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Cooldown { .. } => "cooldown",
+            Refusal::DailyCap { .. } => "daily_cap",
+        }
+    }
+}
+
+/// An error of a core command or query. Nothing was changed when one is returned,
+/// except that a refused stamp is journaled.
+#[derive(Debug, Error)]
+pub enum CoreError {
+    /// The code did not parse or verify.
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    /// The code was valid once, but the card was reissued.
+    #[error("this card code was replaced when card {card_id} was reissued; use the new code")]
+    ReissuedCode {
+        /// The card.
+        card_id: u64,
+    },
+    /// No such record.
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// Kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The card was deleted.
+    #[error("card {0} was deleted")]
+    CardDeleted(u64),
+    /// A stamp was refused by the anti-fraud rules (and journaled).
+    #[error("stamp refused: {reason}")]
+    Refused {
+        /// Why.
+        reason: Refusal,
+        /// The journaled refusal.
+        event_id: u64,
+    },
+    /// The input is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The voucher was already redeemed.
+    #[error("voucher {id} was already redeemed at {at}")]
+    AlreadyRedeemed {
+        /// Voucher id.
+        id: u64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The voucher expired.
+    #[error("voucher {id} expired at {at}")]
+    Expired {
+        /// Voucher id.
+        id: u64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The voucher was voided.
+    #[error("voucher {0} was voided")]
+    Voided(u64),
+    /// The receipt code was already claimed.
+    #[error("this receipt code was already used")]
+    AlreadyClaimed,
+    /// The receipt code is not valid now.
+    #[error("{0}")]
+    ReceiptInvalid(String),
+    /// Nothing to hand over.
+    #[error("card {0} has no reward waiting to be handed over")]
+    NoReward(u64),
+    /// No lottery spin available.
+    #[error("card {0} has no lottery spin available")]
+    NoSpin(u64),
+    /// The actor lacks the rights.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// The event cannot be reversed.
+    #[error("cannot reverse: {0}")]
+    NotReversible(String),
+    /// The idempotency key was used with a different request.
+    #[error("idempotency key '{0}' was already used with a different request")]
+    IdempotencyMismatch(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A card actor could not be reached.
+    #[error("card {0} is unavailable: {1}")]
+    Unavailable(u64, String),
+}
+
+impl CoreError {
+    /// A stable machine-readable code for scripts and the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Code(CodeError::CheckDigit) => "code_mistyped",
+            CoreError::Code(CodeError::Forged) => "code_forged",
+            CoreError::Code(_) => "code_invalid",
+            CoreError::ReissuedCode { .. } => "code_reissued",
+            CoreError::NotFound { .. } => "not_found",
+            CoreError::CardDeleted(_) => "card_deleted",
+            CoreError::Refused { reason, .. } => reason.code(),
+            CoreError::Invalid(_) => "invalid_input",
+            CoreError::AlreadyRedeemed { .. } => "already_redeemed",
+            CoreError::Expired { .. } => "expired",
+            CoreError::Voided(_) => "voided",
+            CoreError::AlreadyClaimed => "already_claimed",
+            CoreError::ReceiptInvalid(_) => "receipt_invalid",
+            CoreError::NoReward(_) => "no_reward",
+            CoreError::NoSpin(_) => "no_spin",
+            CoreError::Forbidden(_) => "forbidden",
+            CoreError::NotReversible(_) => "not_reversible",
+            CoreError::IdempotencyMismatch(_) => "idempotency_mismatch",
+            CoreError::Store(_) => "store_error",
+            CoreError::Unavailable(..) => "unavailable",
+        }
+    }
+
+    /// Shorthand for [`CoreError::NotFound`].
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        CoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Result of core operations.
+pub type CoreResult<T> = Result<T, CoreError>;

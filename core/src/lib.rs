@@ -1,0 +1,16 @@
+//! Stampcard core: the domain model, rules, codes, per-card actors, the
+//! durable store seam and the journal. No network, UI or messenger code.
+
+pub mod actors;
+pub mod clock;
+pub mod codes;
+pub mod error;
+pub mod model;
+pub mod rules;
+pub mod settings;
+pub mod shop;
+pub mod store;
+pub mod views;
+
+pub use error::{CoreError, CoreResult};
+pub use shop::Shop;

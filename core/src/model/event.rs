@@ -1,0 +1,266 @@
+//! Journal events: every change, in commit order.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Actor;
+
+/// The stamps at the moment of an event, e.g. 2/8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Stamps in the cycle.
+    pub stamps: u32,
+    /// Stamps required.
+    pub of: u32,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.stamps, self.of)
+    }
+}
+
+/// What adding stamps did to a card, kept so it can be reversed exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StampEffect {
+    /// Stamps added.
+    pub count: u32,
+    /// Stamps required at the time.
+    pub goal: u32,
+    /// Goals reached by this addition.
+    pub goals_reached: u32,
+    /// Vouchers issued by it.
+    pub vouchers: Vec<u64>,
+    /// Lottery spins granted by it.
+    pub spins: u32,
+    /// Simple rewards granted by it.
+    pub rewards: u32,
+}
+
+/// The type of an event and what is specific to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A card was issued.
+    CardIssued {
+        /// Where the customer joined.
+        source: Option<String>,
+    },
+    /// Stamps were added.
+    StampAdded {
+        /// The effect.
+        effect: StampEffect,
+        /// The idempotency key of the request, if any.
+        idempotency_key: Option<String>,
+    },
+    /// A stamp request was refused.
+    StampRefused {
+        /// Stamps asked for.
+        count: u32,
+        /// Machine-readable reason.
+        reason: String,
+        /// Suspicious activity (daily cap hit).
+        flagged: bool,
+    },
+    /// A receipt or delivery code was claimed.
+    ReceiptClaimed {
+        /// Claim key of the code.
+        claim_key: String,
+        /// The effect.
+        effect: StampEffect,
+    },
+    /// Stamps were adjusted by hand.
+    StampsAdjusted {
+        /// Change (may be negative).
+        delta: i64,
+        /// Why.
+        reason: String,
+        /// The effect of a positive adjustment.
+        effect: Option<StampEffect>,
+    },
+    /// The goal was reached.
+    GoalReached {
+        /// Goals reached at once.
+        times: u32,
+    },
+    /// A voucher was issued.
+    VoucherIssued {
+        /// Voucher id.
+        voucher_id: u64,
+    },
+    /// A voucher was redeemed.
+    VoucherRedeemed {
+        /// Voucher id.
+        voucher_id: u64,
+    },
+    /// A simple reward was handed over.
+    RewardGiven,
+    /// A lottery spin was played.
+    LotteryPlayed {
+        /// Prize won.
+        prize: String,
+        /// The prize voucher.
+        voucher_id: u64,
+    },
+    /// An earlier event was reversed.
+    Reversal {
+        /// The reversed event.
+        of: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The card got a new code; the old one stops working.
+    CardReissued {
+        /// New reissue counter.
+        counter: u32,
+    },
+    /// The card was deleted.
+    CardDeleted,
+    /// A customer record was created.
+    CustomerCreated,
+    /// Another customer record was merged into this one.
+    CustomerMerged {
+        /// The record merged away.
+        from: u64,
+    },
+    /// A customer asked to be forgotten.
+    CustomerForgotten,
+    /// A template was created or edited.
+    TemplateSaved {
+        /// The new version.
+        version: u32,
+    },
+    /// A staff account changed.
+    StaffChanged {
+        /// Staff id.
+        staff_id: u64,
+        /// What changed.
+        change: String,
+    },
+}
+
+impl EventKind {
+    /// The type name used in filters and exports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::CardIssued { .. } => "card_issued",
+            EventKind::StampAdded { .. } => "stamp_added",
+            EventKind::StampRefused { .. } => "stamp_refused",
+            EventKind::ReceiptClaimed { .. } => "receipt_claimed",
+            EventKind::StampsAdjusted { .. } => "stamps_adjusted",
+            EventKind::GoalReached { .. } => "goal_reached",
+            EventKind::VoucherIssued { .. } => "voucher_issued",
+            EventKind::VoucherRedeemed { .. } => "voucher_redeemed",
+            EventKind::RewardGiven => "reward_given",
+            EventKind::LotteryPlayed { .. } => "lottery_played",
+            EventKind::Reversal { .. } => "reversal",
+            EventKind::CardReissued { .. } => "card_reissued",
+            EventKind::CardDeleted => "card_deleted",
+            EventKind::CustomerCreated => "customer_created",
+            EventKind::CustomerMerged { .. } => "customer_merged",
+            EventKind::CustomerForgotten => "customer_forgotten",
+            EventKind::TemplateSaved { .. } => "template_saved",
+            EventKind::StaffChanged { .. } => "staff_changed",
+        }
+    }
+
+    /// Every type name, for `--type` validation.
+    pub const NAMES: &'static [&'static str] = &[
+        "card_issued",
+        "stamp_added",
+        "stamp_refused",
+        "receipt_claimed",
+        "stamps_adjusted",
+        "goal_reached",
+        "voucher_issued",
+        "voucher_redeemed",
+        "reward_given",
+        "lottery_played",
+        "reversal",
+        "card_reissued",
+        "card_deleted",
+        "customer_created",
+        "customer_merged",
+        "customer_forgotten",
+        "template_saved",
+        "staff_changed",
+    ];
+
+    /// Whether this kind of event can be reversed.
+    pub fn reversible(&self) -> bool {
+        matches!(
+            self,
+            EventKind::StampAdded { .. }
+                | EventKind::ReceiptClaimed { .. }
+                | EventKind::VoucherRedeemed { .. }
+                | EventKind::RewardGiven
+        )
+    }
+}
+
+/// A journal event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Sequence id in commit order.
+    pub id: u64,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// Type and specifics.
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// Card concerned.
+    pub card_id: Option<u64>,
+    /// Customer concerned.
+    pub customer_id: Option<u64>,
+    /// Template concerned.
+    pub template_id: Option<u64>,
+    /// The code scanned or claimed (card, voucher or receipt code).
+    pub code: Option<String>,
+    /// Stamps at that moment.
+    pub progress: Option<Progress>,
+    /// The reward of the card at that moment.
+    pub reward: Option<String>,
+    /// Who caused it.
+    pub actor: Actor,
+}
+
+/// An event before the store assigns its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Type and specifics.
+    pub kind: EventKind,
+    /// Card concerned.
+    pub card_id: Option<u64>,
+    /// Customer concerned.
+    pub customer_id: Option<u64>,
+    /// Template concerned.
+    pub template_id: Option<u64>,
+    /// Code scanned or claimed.
+    pub code: Option<String>,
+    /// Stamps at that moment.
+    pub progress: Option<Progress>,
+    /// The reward at that moment.
+    pub reward: Option<String>,
+    /// Who caused it.
+    pub actor: Actor,
+}
+
+impl NewEvent {
+    /// The stored event with its id.
+    pub fn with_id(self, id: u64) -> Event {
+        Event {
+            id,
+            at: self.at,
+            kind: self.kind,
+            card_id: self.card_id,
+            customer_id: self.customer_id,
+            template_id: self.template_id,
+            code: self.code,
+            progress: self.progress,
+            reward: self.reward,
+            actor: self.actor,
+        }
+    }
+}

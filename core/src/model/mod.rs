@@ -1,0 +1,19 @@
+//! The domain records. These are the persistent schema of the data folder
+//! (format version [`crate::store::FORMAT_VERSION`]): change them only with a
+//! migration.
+
+mod card;
+mod customer;
+mod event;
+mod receipt;
+mod staff;
+mod template;
+mod voucher;
+
+pub use card::*;
+pub use customer::*;
+pub use event::*;
+pub use receipt::*;
+pub use staff::*;
+pub use template::*;
+pub use voucher::*;

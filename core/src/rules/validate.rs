@@ -1,0 +1,150 @@
+//! Validation of definitions coming from outside.
+
+use crate::error::CoreError;
+use crate::model::{CustomerFields, Reward, Template};
+
+/// Longest accepted free text (names, terms, descriptions), in characters.
+pub const MAX_TEXT: usize = 2000;
+/// Most stamps one request may add.
+pub const MAX_STAMPS_PER_REQUEST: u32 = 100;
+
+fn text(field: &str, value: &str, required: bool, max: usize) -> Result<(), CoreError> {
+    if required && value.trim().is_empty() {
+        return Err(CoreError::Invalid(format!("{field} must not be empty")));
+    }
+    let n = value.chars().count();
+    if n > max {
+        return Err(CoreError::Invalid(format!(
+            "{field} is {n} characters long; at most {max} are allowed"
+        )));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(CoreError::Invalid(format!(
+            "{field} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+fn color(field: &str, value: &str) -> Result<(), CoreError> {
+    let ok = value.len() == 7
+        && value.starts_with('#')
+        && value[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::Invalid(format!(
+            "{field} must be a color like #3b2a20, not '{value}'"
+        )))
+    }
+}
+
+/// Checks a template definition.
+pub fn validate_template(t: &Template) -> Result<(), CoreError> {
+    text("name", &t.name, true, 100)?;
+    text("business_name", &t.business_name, true, 100)?;
+    text("terms", &t.terms, false, MAX_TEXT)?;
+    if t.stamps_required == 0 || t.stamps_required > 100 {
+        return Err(CoreError::Invalid(format!(
+            "stamps_required must be between 1 and 100, not {}",
+            t.stamps_required
+        )));
+    }
+    color("branding.background", &t.branding.background)?;
+    color("branding.foreground", &t.branding.foreground)?;
+    color("branding.label", &t.branding.label)?;
+    text("branding.stamp_icon", &t.branding.stamp_icon, true, 4)?;
+    if t.rules.daily_cap > 1000 {
+        return Err(CoreError::Invalid(
+            "rules.daily_cap must be at most 1000".into(),
+        ));
+    }
+    if t.rules.cooldown_secs > 7 * 86_400 {
+        return Err(CoreError::Invalid(
+            "rules.cooldown_secs must be at most one week".into(),
+        ));
+    }
+    match &t.reward {
+        Reward::Simple { description } | Reward::Voucher { description, .. } => {
+            text("reward.description", description, true, 200)?
+        }
+        Reward::RedeemCode {
+            description,
+            fixed_code,
+            ..
+        } => {
+            text("reward.description", description, true, 200)?;
+            if let Some(code) = fixed_code {
+                text("reward.fixed_code", code, true, 48)?;
+                if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                    return Err(CoreError::Invalid(
+                        "reward.fixed_code may hold letters, digits and '-' only".into(),
+                    ));
+                }
+            }
+        }
+        Reward::Lottery { prizes } => {
+            if prizes.is_empty() || prizes.len() > 20 {
+                return Err(CoreError::Invalid("a lottery needs 1 to 20 prizes".into()));
+            }
+            for p in prizes {
+                text("prize name", &p.name, true, 200)?;
+                if p.weight == 0 || p.weight > 1_000_000 {
+                    return Err(CoreError::Invalid(format!(
+                        "prize '{}' needs a weight between 1 and 1000000",
+                        p.name
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks and normalizes customer fields.
+pub fn validate_customer(f: &mut CustomerFields) -> Result<(), CoreError> {
+    f.name = f.name.trim().to_string();
+    text("name", &f.name, false, 100)?;
+    if let Some(phone) = &f.phone {
+        let digits: String = phone
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        let bad = phone
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || " +-().".contains(c)));
+        if bad || digits.len() < 5 || digits.len() > 16 || digits[1..].contains('+') {
+            return Err(CoreError::Invalid(format!(
+                "'{phone}' is not a phone number"
+            )));
+        }
+        f.phone = Some(digits);
+    }
+    if let Some(email) = &f.email {
+        let e = email.trim().to_lowercase();
+        let valid = e.len() <= 254
+            && e.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+            })
+            && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err(CoreError::Invalid(format!(
+                "'{email}' is not an email address"
+            )));
+        }
+        f.email = Some(e);
+    }
+    if let Some(lang) = &f.language
+        && (lang.is_empty()
+            || lang.len() > 8
+            || !lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return Err(CoreError::Invalid(format!(
+            "'{lang}' is not a language code"
+        )));
+    }
+    Ok(())
+}

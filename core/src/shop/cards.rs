@@ -1,0 +1,526 @@
+//! Issuing cards, reading codes, and the commands a counter runs on cards.
+
+use std::collections::BTreeSet;
+
+use sha2::{Digest, Sha256};
+
+use super::Shop;
+use crate::actors::{CardCommand, CardOutcome, IdemKey};
+use crate::codes::{self, CodeKind, ParsedCode};
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Actor, Card, CustomerFields, EventKind, NewEvent, Platform, Progress, Voucher};
+use crate::store::{Family, Key, Mutation, Record, Scan};
+use crate::views::{CardView, VoucherView};
+
+/// Who a new card is for.
+#[derive(Debug, Clone)]
+pub enum IssueCard {
+    /// An existing customer.
+    Customer(u64),
+    /// A new customer with these fields.
+    New(CustomerFields),
+}
+
+/// What a scanned code refers to.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// A card.
+    Card(Box<CardView>),
+    /// A voucher and its card.
+    Voucher(Box<VoucherView>, u64),
+    /// A receipt code and whether it was claimed.
+    Receipt {
+        /// Claim identity.
+        claim_key: String,
+        /// Template.
+        template_id: u64,
+        /// Stamps it adds.
+        stamps: u32,
+        /// Already claimed.
+        claimed: bool,
+    },
+}
+
+impl Shop {
+    /// The printed code of a card.
+    pub fn card_code(&self, card: &Card) -> String {
+        codes::signed_code(
+            &self.settings().secret,
+            CodeKind::Card,
+            card.id,
+            card.counter,
+        )
+    }
+
+    /// The printed code of a voucher.
+    pub fn voucher_code(&self, v: &Voucher) -> String {
+        codes::signed_code(&self.settings().secret, CodeKind::Voucher, v.id, v.counter)
+    }
+
+    /// Issues a card of a template.
+    pub async fn issue_card(
+        &self,
+        template_id: u64,
+        holder: IssueCard,
+        source: Option<String>,
+        platform: Option<Platform>,
+        actor: &Actor,
+    ) -> CoreResult<Card> {
+        let t = self.template_arc(template_id)?;
+        if t.archived {
+            return Err(CoreError::Invalid(format!(
+                "template {template_id} is archived"
+            )));
+        }
+        if let Some(s) = &source
+            && (s.is_empty()
+                || s.len() > 32
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        {
+            return Err(CoreError::Invalid(format!(
+                "source tag '{s}' must be 1 to 32 letters, digits, '_' or '-'"
+            )));
+        }
+        let now = self.clock().now();
+        let mut m = Mutation::new();
+        let customer_id = match holder {
+            IssueCard::Customer(id) => {
+                let c = self.customer(id)?;
+                if c.forgotten || c.merged_into.is_some() {
+                    return Err(CoreError::Invalid(format!(
+                        "customer {id} is no longer active"
+                    )));
+                }
+                id
+            }
+            IssueCard::New(fields) => {
+                let _guard = self.customers_lock.lock().await;
+                let c = self.new_customer_mutation(&mut m, fields, "counter", actor)?;
+                let id = c.id;
+                let card = self.card_mutation(&mut m, &t, id, source, platform, now, actor);
+                self.store().commit(m).await?;
+                return Ok(card);
+            }
+        };
+        let card = self.card_mutation(&mut m, &t, customer_id, source, platform, now, actor);
+        self.store().commit(m).await?;
+        Ok(card)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn card_mutation(
+        &self,
+        m: &mut Mutation,
+        t: &crate::model::Template,
+        customer_id: u64,
+        source: Option<String>,
+        platform: Option<Platform>,
+        now: chrono::DateTime<chrono::Utc>,
+        actor: &Actor,
+    ) -> Card {
+        let id = self.store().next_id(Family::Cards);
+        let card = Card {
+            id,
+            template_id: t.id,
+            template_version: t.version,
+            customer_id,
+            counter: 0,
+            stamps: 0,
+            lifetime_stamps: 0,
+            rewards_pending: 0,
+            spins_available: 0,
+            spins_played: 0,
+            created_at: now,
+            last_stamp_at: None,
+            today: None,
+            stamps_today: 0,
+            flagged: false,
+            platforms: platform.into_iter().collect::<BTreeSet<_>>(),
+            link_token: hex::encode(rand::random::<[u8; 16]>()),
+            source: source.clone(),
+            deleted: false,
+        };
+        m.put(Key::Card(id), Record::Card(card.clone()));
+        m.put(Key::CardOfCustomer(customer_id, id), Record::Index(id));
+        m.event(NewEvent {
+            at: now,
+            kind: EventKind::CardIssued { source },
+            card_id: Some(id),
+            customer_id: Some(customer_id),
+            template_id: Some(t.id),
+            code: None,
+            progress: Some(Progress {
+                stamps: 0,
+                of: t.stamps_required,
+            }),
+            reward: Some(t.reward.summary()),
+            actor: actor.clone(),
+        });
+        card
+    }
+
+    /// A card as stored.
+    pub fn card(&self, id: u64) -> CoreResult<Card> {
+        match self.store().get(&Key::Card(id))? {
+            Some(Record::Card(c)) => Ok(c),
+            _ => Err(CoreError::not_found("card", id)),
+        }
+    }
+
+    /// A page of cards in id order, after `after`.
+    pub fn cards(&self, scan: Scan) -> CoreResult<Vec<Card>> {
+        Ok(self
+            .store()
+            .scan(Family::Cards, scan)?
+            .into_iter()
+            .filter_map(|(_, r)| match r {
+                Record::Card(c) => Some(c),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The cards of a customer.
+    pub fn cards_of_customer(&self, customer_id: u64) -> CoreResult<Vec<Card>> {
+        self.store()
+            .scan(Family::CardsOfCustomer(customer_id), Default::default())?
+            .into_iter()
+            .filter_map(|(_, r)| match r {
+                Record::Index(id) => Some(self.card(id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The vouchers of a card, oldest first.
+    pub fn vouchers_of_card(&self, card_id: u64) -> CoreResult<Vec<Voucher>> {
+        let mut out = Vec::new();
+        for (_, r) in self
+            .store()
+            .scan(Family::VouchersOfCard(card_id), Default::default())?
+        {
+            if let Record::Index(id) = r
+                && let Some(Record::Voucher(v)) = self.store().get(&Key::Voucher(id))?
+            {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A voucher.
+    pub fn voucher(&self, id: u64) -> CoreResult<Voucher> {
+        match self.store().get(&Key::Voucher(id))? {
+            Some(Record::Voucher(v)) => Ok(v),
+            _ => Err(CoreError::not_found("voucher", id)),
+        }
+    }
+
+    /// Parses a card code and checks it against the stored card; returns the
+    /// card id and the printed code with its MAC for the actor to re-verify.
+    fn card_from_code(&self, code: &str) -> CoreResult<(u64, (String, String))> {
+        match codes::parse(code)? {
+            ParsedCode::Signed {
+                kind: CodeKind::Card,
+                id,
+                mac,
+            } => {
+                let card = self.card(id).map_err(|_| codes::CodeError::Forged)?;
+                match codes::verify_signed(
+                    &self.settings().secret,
+                    CodeKind::Card,
+                    id,
+                    &mac,
+                    card.counter,
+                ) {
+                    Ok(()) => {}
+                    Err(Some(_)) => return Err(CoreError::ReissuedCode { card_id: id }),
+                    Err(None) => return Err(codes::CodeError::Forged.into()),
+                }
+                if card.deleted {
+                    return Err(CoreError::CardDeleted(id));
+                }
+                let printed = codes::parse(code)
+                    .ok()
+                    .map(|_| code.trim().replace(' ', ""));
+                Ok((id, (printed.unwrap_or_default(), mac)))
+            }
+            ParsedCode::Signed { kind, .. } => Err(codes::CodeError::WrongKind {
+                expected: "card",
+                got: kind.name(),
+            }
+            .into()),
+            ParsedCode::Receipt(_) | ParsedCode::Pos(_) => Err(codes::CodeError::WrongKind {
+                expected: "card",
+                got: "receipt",
+            }
+            .into()),
+        }
+    }
+
+    /// What a scanned code refers to (card, voucher or receipt), verified.
+    pub fn lookup(&self, code: &str) -> CoreResult<Lookup> {
+        match codes::parse(code)? {
+            ParsedCode::Signed {
+                kind: CodeKind::Card,
+                ..
+            } => {
+                let (id, _) = self.card_from_code(code)?;
+                Ok(Lookup::Card(Box::new(self.card_view(id)?)))
+            }
+            ParsedCode::Signed { id, mac, .. } => {
+                let v = self.voucher(id).map_err(|_| codes::CodeError::Forged)?;
+                codes::verify_signed(
+                    &self.settings().secret,
+                    CodeKind::Voucher,
+                    id,
+                    &mac,
+                    v.counter,
+                )
+                .map_err(|_| codes::CodeError::Forged)?;
+                let card_id = v.card_id;
+                Ok(Lookup::Voucher(Box::new(self.voucher_view(&v)), card_id))
+            }
+            ParsedCode::Receipt(_) | ParsedCode::Pos(_) => {
+                let r = self.resolve_receipt(code)?;
+                let claimed = self
+                    .store()
+                    .get(&Key::ReceiptClaim(r.claim_key.clone()))?
+                    .is_some();
+                Ok(Lookup::Receipt {
+                    claim_key: r.claim_key,
+                    template_id: r.template_id,
+                    stamps: r.stamps,
+                    claimed,
+                })
+            }
+        }
+    }
+
+    /// Adds stamps to the card with this code.
+    pub async fn stamp_code(
+        &self,
+        code: &str,
+        count: u32,
+        idempotency_key: Option<&str>,
+        actor: &Actor,
+    ) -> CoreResult<CardOutcome> {
+        let (id, auth) = self.card_from_code(code)?;
+        self.stamp_inner(id, count, idempotency_key, actor, Some(auth))
+            .await
+    }
+
+    /// Adds stamps to a card by id (staff who looked it up by name).
+    pub async fn stamp_card(
+        &self,
+        card_id: u64,
+        count: u32,
+        idempotency_key: Option<&str>,
+        actor: &Actor,
+    ) -> CoreResult<CardOutcome> {
+        self.stamp_inner(card_id, count, idempotency_key, actor, None)
+            .await
+    }
+
+    async fn stamp_inner(
+        &self,
+        card_id: u64,
+        count: u32,
+        idempotency_key: Option<&str>,
+        actor: &Actor,
+        auth: Option<(String, String)>,
+    ) -> CoreResult<CardOutcome> {
+        let idempotency = match idempotency_key {
+            Some(k) => {
+                if k.is_empty() || k.len() > 128 || k.chars().any(|c| c.is_control()) {
+                    return Err(CoreError::Invalid(
+                        "an idempotency key has 1 to 128 printable characters".into(),
+                    ));
+                }
+                let scope = actor.label();
+                let hash = hex::encode(Sha256::digest(format!("stamp|{card_id}|{count}")));
+                Some(IdemKey {
+                    key: format!("{scope}|{k}"),
+                    request_hash: hash,
+                })
+            }
+            None => None,
+        };
+        self.command(
+            card_id,
+            CardCommand::Stamp { count, idempotency },
+            actor,
+            auth,
+        )
+        .await
+    }
+
+    /// Redeems the voucher with this code.
+    pub async fn redeem_code(&self, code: &str, actor: &Actor) -> CoreResult<CardOutcome> {
+        match codes::parse(code)? {
+            ParsedCode::Signed {
+                kind: CodeKind::Voucher,
+                id,
+                mac,
+            } => {
+                let v = self.voucher(id).map_err(|_| codes::CodeError::Forged)?;
+                codes::verify_signed(
+                    &self.settings().secret,
+                    CodeKind::Voucher,
+                    id,
+                    &mac,
+                    v.counter,
+                )
+                .map_err(|_| codes::CodeError::Forged)?;
+                let printed = code.trim().replace(' ', "");
+                self.command(
+                    v.card_id,
+                    CardCommand::Redeem {
+                        voucher_id: id,
+                        mac: Some(mac.clone()),
+                    },
+                    actor,
+                    Some((printed, mac)),
+                )
+                .await
+            }
+            ParsedCode::Signed { kind, .. } => Err(codes::CodeError::WrongKind {
+                expected: "voucher",
+                got: kind.name(),
+            }
+            .into()),
+            _ => Err(codes::CodeError::WrongKind {
+                expected: "voucher",
+                got: "receipt",
+            }
+            .into()),
+        }
+    }
+
+    /// Redeems a voucher by id.
+    pub async fn redeem_voucher(&self, voucher_id: u64, actor: &Actor) -> CoreResult<CardOutcome> {
+        let v = self.voucher(voucher_id)?;
+        self.command(
+            v.card_id,
+            CardCommand::Redeem {
+                voucher_id,
+                mac: None,
+            },
+            actor,
+            None,
+        )
+        .await
+    }
+
+    /// Marks a simple reward as handed over.
+    pub async fn hand_over(&self, card_id: u64, actor: &Actor) -> CoreResult<CardOutcome> {
+        self.command(card_id, CardCommand::HandOver, actor, None)
+            .await
+    }
+
+    /// Plays a lottery spin.
+    pub async fn spin(&self, card_id: u64, actor: &Actor) -> CoreResult<CardOutcome> {
+        self.command(card_id, CardCommand::Spin, actor, None).await
+    }
+
+    /// Adjusts stamps by hand (admin), with a reason.
+    pub async fn adjust(
+        &self,
+        card_id: u64,
+        delta: i64,
+        reason: &str,
+        actor: &Actor,
+    ) -> CoreResult<CardOutcome> {
+        self.command(
+            card_id,
+            CardCommand::Adjust {
+                delta,
+                reason: reason.to_string(),
+            },
+            actor,
+            None,
+        )
+        .await
+    }
+
+    /// Reverses a stamp, claim, redemption or handed-over reward.
+    pub async fn reverse(
+        &self,
+        event_id: u64,
+        reason: &str,
+        actor: &Actor,
+    ) -> CoreResult<CardOutcome> {
+        let event = self.event(event_id)?;
+        if let EventKind::Reversal { .. } = event.kind {
+            return Err(CoreError::NotReversible(
+                "a reversal cannot be reversed".into(),
+            ));
+        }
+        let Some(card_id) = event.card_id else {
+            return Err(CoreError::NotReversible(format!(
+                "event {event_id} ({}) concerns no card",
+                event.kind.name()
+            )));
+        };
+        self.command(
+            card_id,
+            CardCommand::Reverse {
+                event: Box::new(event),
+                reason: reason.to_string(),
+            },
+            actor,
+            None,
+        )
+        .await
+    }
+
+    /// Gives a card a new code; the old code stops working.
+    pub async fn reissue(&self, card_id: u64, actor: &Actor) -> CoreResult<CardOutcome> {
+        self.command(card_id, CardCommand::Reissue, actor, None)
+            .await
+    }
+
+    /// Deletes a card (admin); its active vouchers are voided.
+    pub async fn delete_card(&self, card_id: u64, actor: &Actor) -> CoreResult<CardOutcome> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden(
+                "deleting a card needs an admin".into(),
+            ));
+        }
+        self.command(card_id, CardCommand::Delete, actor, None)
+            .await
+    }
+
+    /// Issues a voucher (coupon) to a card by hand.
+    pub async fn issue_coupon(
+        &self,
+        card_id: u64,
+        description: &str,
+        valid_days: u32,
+        actor: &Actor,
+    ) -> CoreResult<CardOutcome> {
+        self.command(
+            card_id,
+            CardCommand::IssueVoucher {
+                description: description.to_string(),
+                valid_days,
+            },
+            actor,
+            None,
+        )
+        .await
+    }
+
+    /// Records a platform a card is held on.
+    pub async fn add_platform(
+        &self,
+        card_id: u64,
+        platform: Platform,
+        actor: &Actor,
+    ) -> CoreResult<CardOutcome> {
+        self.command(card_id, CardCommand::AddPlatform(platform), actor, None)
+            .await
+    }
+}

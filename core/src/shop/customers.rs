@@ -1,0 +1,310 @@
+//! Customers: create, edit, consent, search, merge, forget, export.
+
+use super::Shop;
+use crate::actors::CardCommand;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Actor, Consent, Customer, CustomerFields, Event, EventKind, NewEvent};
+use crate::rules::validate_customer;
+use crate::store::{Family, Key, Mutation, Record, Scan};
+
+impl Shop {
+    pub(super) fn new_customer_mutation(
+        &self,
+        m: &mut Mutation,
+        mut fields: CustomerFields,
+        source: &str,
+        actor: &Actor,
+    ) -> CoreResult<Customer> {
+        validate_customer(&mut fields)?;
+        if let Some(tg) = fields.telegram_id
+            && self.store().get(&Key::CustomerByTelegram(tg))?.is_some()
+        {
+            return Err(CoreError::Invalid(format!(
+                "a customer with Telegram id {tg} exists already"
+            )));
+        }
+        let now = self.clock().now();
+        let consent = |granted: Option<bool>| {
+            granted.map(|granted| Consent {
+                granted,
+                at: now,
+                source: source.to_string(),
+            })
+        };
+        let c = Customer {
+            id: self.store().next_id(Family::Customers),
+            name: fields.name,
+            phone: fields.phone,
+            email: fields.email,
+            birthday: fields.birthday,
+            language: fields.language,
+            telegram_id: fields.telegram_id,
+            consent_telegram: consent(fields.consent_telegram),
+            consent_email: consent(fields.consent_email),
+            created_at: Some(now),
+            merged_into: None,
+            forgotten: false,
+        };
+        m.put(Key::Customer(c.id), Record::Customer(c.clone()));
+        if let Some(tg) = c.telegram_id {
+            m.put(Key::CustomerByTelegram(tg), Record::Index(c.id));
+        }
+        m.event(customer_event(&c, EventKind::CustomerCreated, now, actor));
+        Ok(c)
+    }
+
+    /// Creates a customer.
+    pub async fn create_customer(
+        &self,
+        fields: CustomerFields,
+        source: &str,
+        actor: &Actor,
+    ) -> CoreResult<Customer> {
+        let _guard = self.customers_lock.lock().await;
+        let mut m = Mutation::new();
+        let c = self.new_customer_mutation(&mut m, fields, source, actor)?;
+        self.store().commit(m).await?;
+        Ok(c)
+    }
+
+    /// A customer.
+    pub fn customer(&self, id: u64) -> CoreResult<Customer> {
+        match self.store().get(&Key::Customer(id))? {
+            Some(Record::Customer(c)) => Ok(c),
+            _ => Err(CoreError::not_found("customer", id)),
+        }
+    }
+
+    /// The customer with a Telegram id.
+    pub fn customer_by_telegram(&self, telegram_id: i64) -> CoreResult<Option<Customer>> {
+        match self.store().get(&Key::CustomerByTelegram(telegram_id))? {
+            Some(Record::Index(id)) => self.customer(id).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// A page of customers in id order.
+    pub fn customers(&self, scan: Scan) -> CoreResult<Vec<Customer>> {
+        Ok(self
+            .store()
+            .scan(Family::Customers, scan)?
+            .into_iter()
+            .filter_map(|(_, r)| match r {
+                Record::Customer(c) => Some(c),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Customers whose id, name, email or phone matches `query` (case-insensitive).
+    pub fn search_customers(&self, query: &str, limit: usize) -> CoreResult<Vec<Customer>> {
+        let q = query.trim().to_lowercase();
+        let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+        let mut out = Vec::new();
+        self.store().for_each(Family::Customers, &mut |_, r| {
+            if let Record::Customer(c) = r
+                && !c.forgotten
+                && c.merged_into.is_none()
+            {
+                let hit = q.is_empty()
+                    || c.id.to_string() == q
+                    || c.name.to_lowercase().contains(&q)
+                    || c.email.as_deref().is_some_and(|e| e.contains(&q))
+                    || (digits.len() >= 3
+                        && c.phone.as_deref().is_some_and(|p| p.contains(&digits)));
+                if hit {
+                    out.push(c);
+                }
+            }
+            out.len() < limit.max(1)
+        })?;
+        Ok(out)
+    }
+
+    /// Sets a channel's marketing consent ("telegram" or "email").
+    pub async fn set_consent(
+        &self,
+        id: u64,
+        channel: &str,
+        granted: bool,
+        source: &str,
+        actor: &Actor,
+    ) -> CoreResult<Customer> {
+        let _guard = self.customers_lock.lock().await;
+        let mut c = self.customer(id)?;
+        let consent = Some(Consent {
+            granted,
+            at: self.clock().now(),
+            source: source.to_string(),
+        });
+        match channel {
+            "telegram" => c.consent_telegram = consent,
+            "email" => c.consent_email = consent,
+            other => {
+                return Err(CoreError::Invalid(format!(
+                    "unknown consent channel '{other}' (telegram, email)"
+                )));
+            }
+        }
+        let _ = actor;
+        let mut m = Mutation::new();
+        m.put(Key::Customer(id), Record::Customer(c.clone()));
+        self.store().commit(m).await?;
+        Ok(c)
+    }
+
+    /// Merges customer `from` into `into`: cards move, empty fields are filled.
+    pub async fn merge_customers(
+        &self,
+        into: u64,
+        from: u64,
+        actor: &Actor,
+    ) -> CoreResult<Customer> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden(
+                "merging customers needs an admin".into(),
+            ));
+        }
+        if into == from {
+            return Err(CoreError::Invalid(
+                "cannot merge a customer into itself".into(),
+            ));
+        }
+        let _guard = self.customers_lock.lock().await;
+        let mut a = self.customer(into)?;
+        let mut b = self.customer(from)?;
+        for c in [&a, &b] {
+            if c.forgotten || c.merged_into.is_some() {
+                return Err(CoreError::Invalid(format!(
+                    "customer {} is no longer active",
+                    c.id
+                )));
+            }
+        }
+        for card in self.cards_of_customer(from)? {
+            self.command(
+                card.id,
+                CardCommand::Reassign { customer_id: into },
+                actor,
+                None,
+            )
+            .await?;
+        }
+        if a.name.trim().is_empty() {
+            a.name = b.name.clone();
+        }
+        a.phone = a.phone.take().or(b.phone.clone());
+        a.email = a.email.take().or(b.email.clone());
+        a.birthday = a.birthday.or(b.birthday);
+        a.language = a.language.take().or(b.language.clone());
+        let moved_tg = a.telegram_id.is_none() && b.telegram_id.is_some();
+        a.telegram_id = a.telegram_id.or(b.telegram_id);
+        a.consent_telegram = latest(a.consent_telegram.take(), b.consent_telegram.clone());
+        a.consent_email = latest(a.consent_email.take(), b.consent_email.clone());
+        b.merged_into = Some(into);
+        let now = self.clock().now();
+        let mut m = Mutation::new();
+        if moved_tg && let Some(tg) = a.telegram_id {
+            m.put(Key::CustomerByTelegram(tg), Record::Index(into));
+        }
+        m.put(Key::Customer(into), Record::Customer(a.clone()));
+        m.put(Key::Customer(from), Record::Customer(b));
+        m.event(customer_event(
+            &a,
+            EventKind::CustomerMerged { from },
+            now,
+            actor,
+        ));
+        self.store().commit(m).await?;
+        Ok(a)
+    }
+
+    /// Forgets a customer: personal data erased, cards deleted, vouchers voided.
+    /// The journal keeps its events, which point at the anonymous record.
+    pub async fn forget_customer(&self, id: u64, actor: &Actor) -> CoreResult<Customer> {
+        let allowed = actor.is_admin()
+            || matches!(actor, Actor::Channel { name } if name == "bot" || name == "web");
+        if !allowed {
+            return Err(CoreError::Forbidden(
+                "forgetting a customer needs an admin".into(),
+            ));
+        }
+        let _guard = self.customers_lock.lock().await;
+        let c = self.customer(id)?;
+        for card in self.cards_of_customer(id)? {
+            if !card.deleted {
+                self.command(card.id, CardCommand::Delete, actor, None)
+                    .await?;
+            }
+        }
+        let mut m = Mutation::new();
+        if let Some(tg) = c.telegram_id {
+            m.deletes.push(Key::CustomerByTelegram(tg));
+        }
+        let anon = Customer {
+            id,
+            name: "(forgotten)".into(),
+            created_at: c.created_at,
+            forgotten: true,
+            ..Customer::default()
+        };
+        m.put(Key::Customer(id), Record::Customer(anon.clone()));
+        m.event(customer_event(
+            &anon,
+            EventKind::CustomerForgotten,
+            self.clock().now(),
+            actor,
+        ));
+        self.store().commit(m).await?;
+        Ok(anon)
+    }
+
+    /// Everything stored about a customer, for a GDPR export.
+    pub fn export_customer(&self, id: u64) -> CoreResult<serde_json::Value> {
+        let customer = self.customer(id)?;
+        let mut cards = Vec::new();
+        let mut events: Vec<Event> = Vec::new();
+        for card in self.cards_of_customer(id)? {
+            let vouchers = self.vouchers_of_card(card.id)?;
+            events.extend(self.card_history(card.id)?);
+            cards.push(serde_json::json!({
+                "card": card,
+                "code": self.card_code(&card),
+                "vouchers": vouchers,
+            }));
+        }
+        events.sort_by_key(|e| e.id);
+        Ok(serde_json::json!({
+            "customer": customer,
+            "cards": cards,
+            "events": events,
+            "exported_at": self.clock().now(),
+        }))
+    }
+}
+
+fn latest(a: Option<Consent>, b: Option<Consent>) -> Option<Consent> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.at > a.at { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn customer_event(
+    c: &Customer,
+    kind: EventKind,
+    at: chrono::DateTime<chrono::Utc>,
+    actor: &Actor,
+) -> NewEvent {
+    NewEvent {
+        at,
+        kind,
+        card_id: None,
+        customer_id: Some(c.id),
+        template_id: None,
+        code: None,
+        progress: None,
+        reward: None,
+        actor: actor.clone(),
+    }
+}

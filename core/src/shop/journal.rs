@@ -1,0 +1,116 @@
+//! Reading the journal.
+
+use super::Shop;
+use crate::error::{CoreError, CoreResult};
+use crate::model::Event;
+use crate::store::{Family, Key, Record, Scan};
+
+/// A journal query.
+#[derive(Debug, Clone, Default)]
+pub struct JournalQuery {
+    /// Only events of this card.
+    pub card: Option<u64>,
+    /// Only events of this type.
+    pub kind: Option<String>,
+    /// Events after this id (oldest first) …
+    pub after: Option<u64>,
+    /// … or newest first.
+    pub newest_first: bool,
+    /// At most this many (0 = 100).
+    pub limit: usize,
+}
+
+impl Shop {
+    /// One event.
+    pub fn event(&self, id: u64) -> CoreResult<Event> {
+        match self.store().get(&Key::Event(id))? {
+            Some(Record::Event(e)) => Ok(e),
+            _ => Err(CoreError::not_found("event", id)),
+        }
+    }
+
+    /// Every event of a card, oldest first.
+    pub fn card_history(&self, card_id: u64) -> CoreResult<Vec<Event>> {
+        self.store()
+            .scan(Family::EventsOfCard(card_id), Scan::default())?
+            .into_iter()
+            .filter_map(|(_, r)| match r {
+                Record::Index(id) => Some(self.event(id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Events matching a query.
+    pub fn journal(&self, q: &JournalQuery) -> CoreResult<Vec<Event>> {
+        if let Some(kind) = &q.kind
+            && !crate::model::EventKind::NAMES.contains(&kind.as_str())
+        {
+            return Err(CoreError::Invalid(format!(
+                "unknown event type '{kind}'; one of: {}",
+                crate::model::EventKind::NAMES.join(", ")
+            )));
+        }
+        let limit = if q.limit == 0 { 100 } else { q.limit };
+        let matches = |e: &Event| q.kind.as_deref().is_none_or(|k| e.kind.name() == k);
+        let scan = Scan {
+            after: q.after,
+            reverse: q.newest_first,
+            limit: 0,
+        };
+        let mut out = Vec::new();
+        if let Some(card) = q.card {
+            let mut s = scan;
+            s.limit = 0;
+            for (_, r) in self
+                .store()
+                .scan(Family::EventsOfCard(card), Scan { after: None, ..s })?
+            {
+                if let Record::Index(id) = r {
+                    let e = self.event(id)?;
+                    let in_range = match (q.after, q.newest_first) {
+                        (Some(a), false) => e.id > a,
+                        (Some(a), true) => e.id < a,
+                        (None, _) => true,
+                    };
+                    if in_range && matches(&e) {
+                        out.push(e);
+                    }
+                }
+            }
+            if q.newest_first {
+                out.reverse();
+            }
+            out.truncate(limit);
+            return Ok(out);
+        }
+        let mut cursor = q.after;
+        loop {
+            let page = self.store().scan(
+                Family::Events,
+                Scan {
+                    after: cursor,
+                    reverse: q.newest_first,
+                    limit: 1000,
+                },
+            )?;
+            if page.is_empty() {
+                break;
+            }
+            for (k, r) in page {
+                if let Key::Event(id) = k {
+                    cursor = Some(id);
+                }
+                if let Record::Event(e) = r
+                    && matches(&e)
+                {
+                    out.push(e);
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

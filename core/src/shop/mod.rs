@@ -1,0 +1,152 @@
+//! [`Shop`]: one handle to a running shop, with its commands and queries.
+//!
+//! Commands on a card go to that card's actor through the directory; lists,
+//! searches and the journal read the store directly and never activate actors.
+
+mod cards;
+mod customers;
+mod journal;
+mod receipts;
+mod staff;
+mod templates;
+
+pub use cards::{IssueCard, Lookup};
+pub use journal::JournalQuery;
+pub use templates::TemplateDraft;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ractor::{Actor, ActorRef};
+
+use crate::actors::{
+    CardCommand, CardMsg, CardOutcome, CardRequest, Deps, Directory, DirectoryMsg, DirectoryStats,
+    TemplateCache,
+};
+use crate::clock::Clock;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Actor as Who, Template};
+use crate::settings::ShopSettings;
+use crate::store::{Family, Record, SledOptions, SledStore, Store};
+
+/// A running shop.
+#[derive(Clone)]
+pub struct Shop {
+    deps: Arc<Deps>,
+    directory: ActorRef<DirectoryMsg>,
+    sled: Option<Arc<SledStore>>,
+    customers_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Shop {
+    /// Opens the shop whose store lives in `store_dir`.
+    pub async fn open(
+        store_dir: &Path,
+        settings: ShopSettings,
+        clock: Arc<dyn Clock>,
+        options: SledOptions,
+    ) -> CoreResult<Self> {
+        let store = Arc::new(SledStore::open(store_dir, options)?);
+        let mut shop = Self::with_store(store.clone(), settings, clock).await?;
+        shop.sled = Some(store);
+        Ok(shop)
+    }
+
+    /// Starts a shop over any store.
+    pub async fn with_store(
+        store: Arc<dyn Store>,
+        settings: ShopSettings,
+        clock: Arc<dyn Clock>,
+    ) -> CoreResult<Self> {
+        let templates = TemplateCache::default();
+        for (_, r) in store.scan(Family::Templates, Default::default())? {
+            if let Record::Template(t) = r {
+                templates.put(t);
+            }
+        }
+        let deps = Arc::new(Deps {
+            store,
+            clock,
+            settings,
+            templates,
+        });
+        let (directory, _) = Actor::spawn(None, Directory, deps.clone())
+            .await
+            .map_err(|e| CoreError::Unavailable(0, e.to_string()))?;
+        Ok(Self {
+            deps,
+            directory,
+            sled: None,
+            customers_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// Stops the actors and closes the store; every acknowledged change is durable already.
+    pub async fn shutdown(&self) {
+        self.directory.stop(None);
+        if let Some(s) = &self.sled {
+            s.close();
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.deps.store
+    }
+
+    /// The sled store, when the shop runs on sled.
+    pub fn sled(&self) -> Option<&Arc<SledStore>> {
+        self.sled.as_ref()
+    }
+
+    /// The shop settings.
+    pub fn settings(&self) -> &ShopSettings {
+        &self.deps.settings
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.deps.clock
+    }
+
+    /// Wakes whenever events are committed; holds the newest event id.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.deps.store.watch_events()
+    }
+
+    /// Card actors resident now and activation counters.
+    pub async fn directory_stats(&self) -> CoreResult<DirectoryStats> {
+        ractor::call!(self.directory, DirectoryMsg::Stats)
+            .map_err(|e| CoreError::Unavailable(0, e.to_string()))
+    }
+
+    /// Sends a command to a card's actor and waits for its answer.
+    pub async fn command(
+        &self,
+        card_id: u64,
+        command: CardCommand,
+        actor: &Who,
+        code: Option<(String, String)>,
+    ) -> CoreResult<CardOutcome> {
+        let request = CardRequest {
+            command,
+            actor: actor.clone(),
+            code,
+        };
+        let reply = ractor::call!(self.directory, |port| DirectoryMsg::Route(
+            card_id,
+            CardMsg::Request(request, port)
+        ));
+        match reply {
+            Ok(result) => result,
+            Err(e) => Err(CoreError::Unavailable(card_id, e.to_string())),
+        }
+    }
+
+    fn template_arc(&self, id: u64) -> CoreResult<Arc<Template>> {
+        self.deps
+            .templates
+            .get(id)
+            .ok_or_else(|| CoreError::not_found("template", id))
+    }
+}

@@ -1,0 +1,73 @@
+//! Typed keys. A backend maps them to its own addressing.
+
+use serde::{Deserialize, Serialize};
+
+/// The key of one record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Key {
+    /// A card.
+    Card(u64),
+    /// A customer.
+    Customer(u64),
+    /// The latest version of a template.
+    Template(u64),
+    /// One version of a template.
+    TemplateVersion(u64, u32),
+    /// A voucher.
+    Voucher(u64),
+    /// A journal event.
+    Event(u64),
+    /// A staff account.
+    Staff(u64),
+    /// A stored receipt code.
+    Receipt(String),
+    /// The claim of a receipt code.
+    ReceiptClaim(String),
+    /// A POS key.
+    PosKey(u64),
+    /// An idempotency record.
+    Idempotency(String),
+    /// Shop metadata.
+    Meta(String),
+    /// Index: a card of a customer.
+    CardOfCustomer(u64, u64),
+    /// Index: an event of a card (maintained by the store).
+    EventOfCard(u64, u64),
+    /// Index: a voucher of a card.
+    VoucherOfCard(u64, u64),
+    /// Index: the customer with a Telegram id.
+    CustomerByTelegram(i64),
+    /// Index: the reversal of an event.
+    ReversalOf(u64),
+}
+
+/// A family of records, for scans and id sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Cards.
+    Cards,
+    /// Customers.
+    Customers,
+    /// Latest template versions.
+    Templates,
+    /// Versions of one template.
+    TemplateVersions(u64),
+    /// Vouchers.
+    Vouchers,
+    /// Journal events.
+    Events,
+    /// Staff accounts.
+    Staff,
+    /// Stored receipt codes.
+    Receipts,
+    /// POS keys.
+    PosKeys,
+    /// Cards of one customer.
+    CardsOfCustomer(u64),
+    /// Events of one card.
+    EventsOfCard(u64),
+    /// Vouchers of one card.
+    VouchersOfCard(u64),
+    /// Receipt batches (id sequence only).
+    Batches,
+}

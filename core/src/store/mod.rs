@@ -1,0 +1,111 @@
+//! The store seam. Actors and the shop talk to [`Store`]; the sled
+//! implementation ([`SledStore`]) is the embedded default, and another backend
+//! (e.g. PostgreSQL for a chain of shops) implements the same trait.
+//!
+//! Every mutation is acknowledged only after it is durable. Journal events are
+//! written in the same atomic write as the state change they describe, and
+//! their ids are assigned by the store in commit order.
+
+mod keys;
+mod mutation;
+mod records;
+mod sled_store;
+
+pub use keys::{Family, Key};
+pub use mutation::{Committed, Derived, Guard, Mutation};
+pub use records::{IdempotencyRecord, Record};
+pub use sled_store::{SledOptions, SledStore};
+
+use std::future::Future;
+use std::pin::Pin;
+use thiserror::Error;
+
+/// The data-format version this binary reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Errors of the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The underlying database failed.
+    #[error("store I/O error: {0}")]
+    Io(String),
+    /// A stored record could not be decoded.
+    #[error("corrupt record under {key}: {reason}")]
+    Corrupt {
+        /// Where.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// A guard of the mutation failed; nothing was written.
+    #[error("conflict on {0:?}")]
+    Conflict(Key),
+    /// The store has shut down.
+    #[error("the store is closed")]
+    Closed,
+    /// The data folder was written by a newer binary.
+    #[error(
+        "this data folder has format version {found}, but this binary reads up to version {supported}: upgrade stampcard"
+    )]
+    TooNew {
+        /// Version in the folder.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+    /// The data folder is in use by another process.
+    #[error("the data folder is in use by another stampcard process ({0})")]
+    Locked(String),
+}
+
+/// A pending commit.
+pub type CommitFuture = Pin<Box<dyn Future<Output = Result<Committed, StoreError>> + Send>>;
+
+/// Direction and bounds of a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scan {
+    /// Start after this id (exclusive), in scan direction.
+    pub after: Option<u64>,
+    /// Newest (highest id) first.
+    pub reverse: bool,
+    /// At most this many records.
+    pub limit: usize,
+}
+
+/// The storage seam.
+pub trait Store: Send + Sync + 'static {
+    /// Reads one record.
+    fn get(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+
+    /// Reads a family of records in id order.
+    fn scan(&self, family: Family, scan: Scan) -> Result<Vec<(Key, Record)>, StoreError>;
+
+    /// Visits every record of a family in id order without collecting them;
+    /// the visitor returns `false` to stop.
+    fn for_each(
+        &self,
+        family: Family,
+        visit: &mut dyn FnMut(Key, Record) -> bool,
+    ) -> Result<(), StoreError>;
+
+    /// Applies a mutation atomically and durably; resolves once it is durable.
+    fn commit(&self, mutation: Mutation) -> CommitFuture;
+
+    /// Allocates the next id of a sequence (cards, customers, vouchers …).
+    fn next_id(&self, family: Family) -> u64;
+
+    /// The id of the newest committed journal event (0 when none).
+    fn last_event_id(&self) -> u64;
+
+    /// A receiver that changes whenever events are committed.
+    fn watch_events(&self) -> tokio::sync::watch::Receiver<u64>;
+
+    /// Writes a consistent snapshot of every record, taken between commits.
+    fn snapshot(
+        &self,
+        sink: Box<dyn FnMut(&[u8], &[u8]) -> std::io::Result<()> + Send>,
+    ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send>>;
+
+    /// Number of records in a family (scans; for stats).
+    fn count(&self, family: Family) -> Result<u64, StoreError>;
+}

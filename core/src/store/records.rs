@@ -1,0 +1,48 @@
+//! Stored values.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Card, Customer, Event, PosKey, ReceiptClaim, ReceiptCode, Staff, Template, Voucher,
+};
+
+/// A stored idempotent response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// Hash of the request the key was first used with.
+    pub request_hash: String,
+    /// The first response.
+    pub response: serde_json::Value,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A stored value; its variant follows from its key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A card.
+    Card(Card),
+    /// A customer.
+    Customer(Customer),
+    /// A template version.
+    Template(Template),
+    /// A voucher.
+    Voucher(Voucher),
+    /// A journal event.
+    Event(Event),
+    /// A staff account.
+    Staff(Staff),
+    /// A receipt code.
+    Receipt(ReceiptCode),
+    /// A receipt claim.
+    Claim(ReceiptClaim),
+    /// A POS key.
+    PosKey(PosKey),
+    /// An idempotency record.
+    Idempotency(IdempotencyRecord),
+    /// Metadata.
+    Meta(serde_json::Value),
+    /// An index entry pointing at an id.
+    Index(u64),
+}

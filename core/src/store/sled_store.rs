@@ -1,0 +1,656 @@
+//! The embedded sled store with group commit.
+//!
+//! All writes go through one committer thread. It takes every mutation that
+//! is waiting, checks their guards in order, assigns event ids, applies them
+//! as one atomic sled batch and flushes once; only then are the callers
+//! answered. Concurrent writers therefore share one fsync.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, watch};
+
+use super::{
+    CommitFuture, Committed, FORMAT_VERSION, Family, Guard, IdempotencyRecord, Key, Mutation,
+    Record, Scan, Store, StoreError,
+};
+use crate::model::Event;
+
+/// Tuning of the sled store.
+#[derive(Debug, Clone, Copy)]
+pub struct SledOptions {
+    /// Longest a commit waits for others to join its group (0 = take what is queued).
+    pub max_batch_wait: Duration,
+    /// Most mutations in one group.
+    pub max_batch: usize,
+    /// sled page cache size in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        Self {
+            max_batch_wait: Duration::ZERO,
+            max_batch: 4096,
+            cache_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+type Sink = Box<dyn FnMut(&[u8], &[u8]) -> std::io::Result<()> + Send>;
+
+enum Job {
+    Commit(Mutation, oneshot::Sender<Result<Committed, StoreError>>),
+    Snapshot(Sink, oneshot::Sender<Result<u64, StoreError>>),
+}
+
+/// The sled-backed store.
+pub struct SledStore {
+    db: sled::Db,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    committer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    sequences: Mutex<HashMap<u8, u64>>,
+    last_event: watch::Receiver<u64>,
+}
+
+fn io(e: sled::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path, options: SledOptions) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(options.cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref ioe) if ioe.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::Locked(ioe.to_string())
+                }
+                sled::Error::Io(ref ioe) if ioe.to_string().contains("lock") => {
+                    StoreError::Locked(ioe.to_string())
+                }
+                other => io(other),
+            })?;
+        check_format(&db)?;
+        let last_event = last_id(&db, b'E')?.unwrap_or(0);
+        let (watch_tx, watch_rx) = watch::channel(last_event);
+        let (tx, rx) = mpsc::channel();
+        let committer_db = db.clone();
+        let handle = std::thread::Builder::new()
+            .name("stampcard-commit".into())
+            .spawn(move || committer(committer_db, rx, watch_tx, last_event, options))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(Self {
+            db,
+            jobs: Mutex::new(Some(tx)),
+            committer: Mutex::new(Some(handle)),
+            sequences: Mutex::new(HashMap::new()),
+            last_event: watch_rx,
+        })
+    }
+
+    /// Waits for queued commits to finish and stops the committer.
+    pub fn close(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(handle) = self.committer.lock().ok().and_then(|mut h| h.take()) {
+            let _ = handle.join();
+        }
+        let _ = self.db.flush();
+    }
+
+    /// Loads a snapshot written by [`Store::snapshot`] into this (empty) store.
+    pub fn load_snapshot(
+        &self,
+        records: impl Iterator<Item = std::io::Result<(Vec<u8>, Vec<u8>)>>,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        let mut batch = sled::Batch::default();
+        for r in records {
+            let (k, v) = r.map_err(|e| StoreError::Io(e.to_string()))?;
+            batch.insert(k, v);
+            n += 1;
+            if n % 10_000 == 0 {
+                self.db
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(io)?;
+            }
+        }
+        self.db.apply_batch(batch).map_err(io)?;
+        self.db.flush().map_err(io)?;
+        Ok(n)
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn check_format(db: &sled::Db) -> Result<(), StoreError> {
+    let key = encode_key(&Key::Meta("format_version".into()));
+    match db.get(&key).map_err(io)? {
+        Some(v) => {
+            let found: u32 = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                key: "format_version".into(),
+                reason: e.to_string(),
+            })?;
+            if found > FORMAT_VERSION {
+                return Err(StoreError::TooNew {
+                    found,
+                    supported: FORMAT_VERSION,
+                });
+            }
+            Ok(())
+        }
+        None => {
+            db.insert(key, serde_json::to_vec(&FORMAT_VERSION).unwrap_or_default())
+                .map_err(io)?;
+            db.flush().map_err(io)?;
+            Ok(())
+        }
+    }
+}
+
+fn last_id(db: &sled::Db, prefix: u8) -> Result<Option<u64>, StoreError> {
+    match db.scan_prefix([prefix]).next_back() {
+        Some(Ok((k, _))) if k.len() >= 9 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&k[1..9]);
+            Ok(Some(u64::from_be_bytes(b)))
+        }
+        Some(Err(e)) => Err(io(e)),
+        _ => Ok(None),
+    }
+}
+
+fn committer(
+    db: sled::Db,
+    rx: mpsc::Receiver<Job>,
+    watch_tx: watch::Sender<u64>,
+    mut last_event: u64,
+    options: SledOptions,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        let deadline = Instant::now() + options.max_batch_wait;
+        while jobs.len() < options.max_batch {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(mpsc::TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    match rx.recv_timeout(deadline - now) {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            }
+        }
+        let mut group = Group::new(last_event);
+        for job in jobs {
+            match job {
+                Job::Commit(m, reply) => group.add(&db, m, reply),
+                Job::Snapshot(mut sink, reply) => {
+                    last_event = group.finish(&db, &watch_tx);
+                    group = Group::new(last_event);
+                    let _ = reply.send(dump(&db, &mut sink));
+                }
+            }
+        }
+        last_event = group.finish(&db, &watch_tx);
+    }
+    let _ = db.flush();
+}
+
+fn dump(db: &sled::Db, sink: &mut Sink) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for item in db.iter() {
+        let (k, v) = item.map_err(io)?;
+        sink(&k, &v).map_err(|e| StoreError::Io(e.to_string()))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The mutations committed together under one flush.
+struct Group {
+    batch: sled::Batch,
+    overlay: HashMap<Vec<u8>, bool>,
+    replies: Vec<(oneshot::Sender<Result<Committed, StoreError>>, Committed)>,
+    start_event: u64,
+    next_event: u64,
+}
+
+impl Group {
+    fn new(last_event: u64) -> Self {
+        Self {
+            batch: sled::Batch::default(),
+            overlay: HashMap::new(),
+            replies: Vec::new(),
+            start_event: last_event,
+            next_event: last_event,
+        }
+    }
+
+    fn exists(&self, db: &sled::Db, key: &[u8]) -> Result<bool, StoreError> {
+        match self.overlay.get(key) {
+            Some(present) => Ok(*present),
+            None => db.contains_key(key).map_err(io),
+        }
+    }
+
+    fn add(
+        &mut self,
+        db: &sled::Db,
+        m: Mutation,
+        reply: oneshot::Sender<Result<Committed, StoreError>>,
+    ) {
+        for guard in &m.guards {
+            let Guard::Absent(key) = guard;
+            match self.exists(db, &encode_key(key)) {
+                Ok(false) => {}
+                Ok(true) => {
+                    let _ = reply.send(Err(StoreError::Conflict(key.clone())));
+                    return;
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    return;
+                }
+            }
+        }
+        let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut ids = Vec::with_capacity(m.events.len());
+        for ev in m.events {
+            self.next_event += 1;
+            let id = self.next_event;
+            ids.push(id);
+            if let Some(card) = ev.card_id {
+                writes.push((encode_key(&Key::EventOfCard(card, id)), Vec::new()));
+            }
+            let ev = ev.with_id(id);
+            writes.push((encode_key(&Key::Event(id)), encode_json(&ev)));
+        }
+        for (k, r) in m.puts {
+            writes.push((encode_key(&k), encode_record(&r)));
+        }
+        for d in m.derived {
+            let (k, r) = d(&ids);
+            writes.push((encode_key(&k), encode_record(&r)));
+        }
+        for (k, v) in writes {
+            self.overlay.insert(k.clone(), true);
+            self.batch.insert(k, v);
+        }
+        for k in m.deletes {
+            let k = encode_key(&k);
+            self.overlay.insert(k.clone(), false);
+            self.batch.remove(k);
+        }
+        self.replies.push((reply, Committed { event_ids: ids }));
+    }
+
+    /// Applies and flushes; answers everyone; returns the last event id.
+    fn finish(self, db: &sled::Db, watch_tx: &watch::Sender<u64>) -> u64 {
+        if self.replies.is_empty() {
+            return self.start_event;
+        }
+        let result = db
+            .apply_batch(self.batch)
+            .and_then(|_| db.flush().map(|_| ()));
+        match result {
+            Ok(()) => {
+                for (reply, committed) in self.replies {
+                    let _ = reply.send(Ok(committed));
+                }
+                if self.next_event != self.start_event {
+                    watch_tx.send_replace(self.next_event);
+                }
+                self.next_event
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for (reply, _) in self.replies {
+                    let _ = reply.send(Err(StoreError::Io(msg.clone())));
+                }
+                self.start_event
+            }
+        }
+    }
+}
+
+impl Store for SledStore {
+    fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        let k = encode_key(key);
+        match self.db.get(&k).map_err(io)? {
+            Some(v) => decode_record(&k, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn scan(&self, family: Family, scan: Scan) -> Result<Vec<(Key, Record)>, StoreError> {
+        let prefix = family_prefix(family);
+        let limit = if scan.limit == 0 {
+            usize::MAX
+        } else {
+            scan.limit
+        };
+        let mut out = Vec::new();
+        let mut push = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool, StoreError> {
+            let (k, v) = item.map_err(io)?;
+            out.push((decode_key(&k)?, decode_record(&k, &v)?));
+            Ok(out.len() < limit)
+        };
+        let mut end = prefix.clone();
+        increment(&mut end);
+        match (scan.after, scan.reverse) {
+            (None, false) => {
+                for item in self.db.scan_prefix(&prefix) {
+                    if !push(item)? {
+                        break;
+                    }
+                }
+            }
+            (None, true) => {
+                for item in self.db.scan_prefix(&prefix).rev() {
+                    if !push(item)? {
+                        break;
+                    }
+                }
+            }
+            (Some(after), false) => {
+                let mut start = prefix.clone();
+                start.extend_from_slice(&after.to_be_bytes());
+                increment(&mut start);
+                for item in self.db.range(start..end) {
+                    if !push(item)? {
+                        break;
+                    }
+                }
+            }
+            (Some(after), true) => {
+                let mut stop = prefix.clone();
+                stop.extend_from_slice(&after.to_be_bytes());
+                for item in self.db.range(prefix.clone()..stop).rev() {
+                    if !push(item)? {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn for_each(
+        &self,
+        family: Family,
+        visit: &mut dyn FnMut(Key, Record) -> bool,
+    ) -> Result<(), StoreError> {
+        for item in self.db.scan_prefix(family_prefix(family)) {
+            let (k, v) = item.map_err(io)?;
+            if !visit(decode_key(&k)?, decode_record(&k, &v)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(&self, mutation: Mutation) -> CommitFuture {
+        let (tx, rx) = oneshot::channel();
+        let sent = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|j| {
+                j.as_ref()
+                    .map(|s| s.send(Job::Commit(mutation, tx)).is_ok())
+            })
+            .unwrap_or(false);
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            rx.await.unwrap_or(Err(StoreError::Closed))
+        })
+    }
+
+    fn next_id(&self, family: Family) -> u64 {
+        let (prefix, first) = match family {
+            Family::Cards => (b'C', 100_001),
+            Family::Customers => (b'U', 1),
+            Family::Templates => (b'T', 1),
+            Family::Vouchers => (b'W', 1),
+            Family::Staff => (b'S', 1),
+            Family::PosKeys => (b'P', 1),
+            Family::Batches => (b'B', 1),
+            _ => (b'?', 1),
+        };
+        let mut seqs = self.sequences.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = seqs.entry(prefix).or_insert_with(|| {
+            let stored = if prefix == b'B' {
+                self.db
+                    .get(encode_key(&Key::Meta("last_batch".into())))
+                    .ok()
+                    .flatten()
+                    .and_then(|v| serde_json::from_slice::<u64>(&v).ok())
+            } else {
+                last_id(&self.db, prefix).ok().flatten()
+            };
+            stored.unwrap_or(first - 1)
+        });
+        *entry += 1;
+        *entry
+    }
+
+    fn last_event_id(&self) -> u64 {
+        *self.last_event.borrow()
+    }
+
+    fn watch_events(&self) -> watch::Receiver<u64> {
+        self.last_event.clone()
+    }
+
+    fn snapshot(
+        &self,
+        sink: Sink,
+    ) -> Pin<Box<dyn std::future::Future<Output = Result<u64, StoreError>> + Send>> {
+        let (tx, rx) = oneshot::channel();
+        let sent = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|j| j.as_ref().map(|s| s.send(Job::Snapshot(sink, tx)).is_ok()))
+            .unwrap_or(false);
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            rx.await.unwrap_or(Err(StoreError::Closed))
+        })
+    }
+
+    fn count(&self, family: Family) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for item in self.db.scan_prefix(family_prefix(family)) {
+            item.map_err(io)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+fn increment(bytes: &mut Vec<u8>) {
+    while let Some(last) = bytes.pop() {
+        if last < 255 {
+            bytes.push(last + 1);
+            return;
+        }
+    }
+}
+
+fn with_u64(prefix: u8, a: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(prefix);
+    k.extend_from_slice(&a.to_be_bytes());
+    k
+}
+
+fn with_2u64(prefix: u8, a: u64, b: u64) -> Vec<u8> {
+    let mut k = with_u64(prefix, a);
+    k.extend_from_slice(&b.to_be_bytes());
+    k
+}
+
+fn with_str(prefix: u8, s: &str) -> Vec<u8> {
+    let mut k = vec![prefix];
+    k.extend_from_slice(s.as_bytes());
+    k
+}
+
+/// Encodes a key; ids are big-endian so byte order is id order.
+pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
+    match key {
+        Key::Card(id) => with_u64(b'C', *id),
+        Key::Customer(id) => with_u64(b'U', *id),
+        Key::Template(id) => with_u64(b'T', *id),
+        Key::TemplateVersion(id, v) => with_2u64(b'V', *id, u64::from(*v)),
+        Key::Voucher(id) => with_u64(b'W', *id),
+        Key::Event(id) => with_u64(b'E', *id),
+        Key::Staff(id) => with_u64(b'S', *id),
+        Key::Receipt(code) => with_str(b'R', code),
+        Key::ReceiptClaim(k) => with_str(b'X', k),
+        Key::PosKey(id) => with_u64(b'P', *id),
+        Key::Idempotency(k) => with_str(b'I', k),
+        Key::Meta(k) => with_str(b'M', k),
+        Key::CardOfCustomer(c, card) => with_2u64(b'c', *c, *card),
+        Key::EventOfCard(card, ev) => with_2u64(b'e', *card, *ev),
+        Key::VoucherOfCard(card, v) => with_2u64(b'w', *card, *v),
+        Key::CustomerByTelegram(t) => with_u64(b'g', (*t as u64) ^ (1 << 63)),
+        Key::ReversalOf(ev) => with_u64(b'r', *ev),
+    }
+}
+
+fn family_prefix(family: Family) -> Vec<u8> {
+    match family {
+        Family::Cards => vec![b'C'],
+        Family::Customers => vec![b'U'],
+        Family::Templates => vec![b'T'],
+        Family::TemplateVersions(id) => with_u64(b'V', id),
+        Family::Vouchers => vec![b'W'],
+        Family::Events => vec![b'E'],
+        Family::Staff => vec![b'S'],
+        Family::Receipts => vec![b'R'],
+        Family::PosKeys => vec![b'P'],
+        Family::CardsOfCustomer(c) => with_u64(b'c', c),
+        Family::EventsOfCard(c) => with_u64(b'e', c),
+        Family::VouchersOfCard(c) => with_u64(b'w', c),
+        Family::Batches => vec![b'B'],
+    }
+}
+
+fn corrupt(k: &[u8], reason: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        key: String::from_utf8_lossy(k).into_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn u64_at(k: &[u8], at: usize) -> Result<u64, StoreError> {
+    let slice = k.get(at..at + 8).ok_or_else(|| corrupt(k, "short key"))?;
+    let mut b = [0u8; 8];
+    b.copy_from_slice(slice);
+    Ok(u64::from_be_bytes(b))
+}
+
+fn str_at(k: &[u8]) -> Result<String, StoreError> {
+    String::from_utf8(k[1..].to_vec()).map_err(|e| corrupt(k, e))
+}
+
+fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
+    let Some(&prefix) = k.first() else {
+        return Err(corrupt(k, "empty key"));
+    };
+    Ok(match prefix {
+        b'C' => Key::Card(u64_at(k, 1)?),
+        b'U' => Key::Customer(u64_at(k, 1)?),
+        b'T' => Key::Template(u64_at(k, 1)?),
+        b'V' => Key::TemplateVersion(u64_at(k, 1)?, u64_at(k, 9)? as u32),
+        b'W' => Key::Voucher(u64_at(k, 1)?),
+        b'E' => Key::Event(u64_at(k, 1)?),
+        b'S' => Key::Staff(u64_at(k, 1)?),
+        b'R' => Key::Receipt(str_at(k)?),
+        b'X' => Key::ReceiptClaim(str_at(k)?),
+        b'P' => Key::PosKey(u64_at(k, 1)?),
+        b'I' => Key::Idempotency(str_at(k)?),
+        b'M' => Key::Meta(str_at(k)?),
+        b'c' => Key::CardOfCustomer(u64_at(k, 1)?, u64_at(k, 9)?),
+        b'e' => Key::EventOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
+        b'w' => Key::VoucherOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
+        b'g' => Key::CustomerByTelegram((u64_at(k, 1)? ^ (1 << 63)) as i64),
+        b'r' => Key::ReversalOf(u64_at(k, 1)?),
+        _ => return Err(corrupt(k, "unknown key prefix")),
+    })
+}
+
+fn encode_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Our records contain no maps with non-string keys, so this cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn encode_record(r: &Record) -> Vec<u8> {
+    match r {
+        Record::Card(x) => encode_json(x),
+        Record::Customer(x) => encode_json(x),
+        Record::Template(x) => encode_json(x),
+        Record::Voucher(x) => encode_json(x),
+        Record::Event(x) => encode_json(x),
+        Record::Staff(x) => encode_json(x),
+        Record::Receipt(x) => encode_json(x),
+        Record::Claim(x) => encode_json(x),
+        Record::PosKey(x) => encode_json(x),
+        Record::Idempotency(x) => encode_json(x),
+        Record::Meta(x) => encode_json(x),
+        Record::Index(id) => id.to_be_bytes().to_vec(),
+    }
+}
+
+fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
+    fn j<T: serde::de::DeserializeOwned>(k: &[u8], v: &[u8]) -> Result<T, StoreError> {
+        serde_json::from_slice(v).map_err(|e| corrupt(k, e))
+    }
+    Ok(match k.first().copied().unwrap_or(0) {
+        b'C' => Record::Card(j(k, v)?),
+        b'U' => Record::Customer(j(k, v)?),
+        b'T' | b'V' => Record::Template(j(k, v)?),
+        b'W' => Record::Voucher(j(k, v)?),
+        b'E' => Record::Event(j::<Event>(k, v)?),
+        b'S' => Record::Staff(j(k, v)?),
+        b'R' => Record::Receipt(j(k, v)?),
+        b'X' => Record::Claim(j(k, v)?),
+        b'P' => Record::PosKey(j(k, v)?),
+        b'I' => Record::Idempotency(j::<IdempotencyRecord>(k, v)?),
+        b'M' => Record::Meta(j(k, v)?),
+        b'c' | b'w' | b'g' | b'r' => {
+            let mut b = [0u8; 8];
+            if v.len() == 8 {
+                b.copy_from_slice(v);
+            }
+            Record::Index(u64::from_be_bytes(b))
+        }
+        b'e' => Record::Index(u64_at(k, 9)?),
+        _ => return Err(corrupt(k, "unknown key prefix")),
+    })
+}

@@ -1,0 +1,137 @@
+//! View models: a card as the customer sees it. The console's Customer view,
+//! the bot and the web card all draw from these.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::CoreResult;
+use crate::model::{CodeFormat, Platform, Progress, Voucher, VoucherState};
+use crate::shop::Shop;
+
+/// A voucher as shown to the customer and staff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VoucherView {
+    /// Voucher id.
+    pub id: u64,
+    /// Its code (to scan or type).
+    pub code: String,
+    /// What it gives.
+    pub description: String,
+    /// How the code is shown.
+    pub format: CodeFormat,
+    /// A fixed code shown beside it.
+    pub fixed_code: Option<String>,
+    /// When issued.
+    pub issued_at: DateTime<Utc>,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// State now.
+    pub state: VoucherState,
+}
+
+/// A card as the customer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CardView {
+    /// Card number.
+    pub card_id: u64,
+    /// The code staff scan.
+    pub code: String,
+    /// Template id.
+    pub template_id: u64,
+    /// Template version.
+    pub template_version: u32,
+    /// Card name.
+    pub title: String,
+    /// Business name.
+    pub business_name: String,
+    /// Holder's name.
+    pub customer_name: String,
+    /// Holder's id.
+    pub customer_id: u64,
+    /// Progress in the cycle.
+    pub progress: Progress,
+    /// Progress as stamp symbols, e.g. ●●●○○○○○.
+    pub stamps_line: String,
+    /// The reward.
+    pub reward: String,
+    /// Simple rewards waiting to be handed over.
+    pub rewards_pending: u32,
+    /// Lottery spins available.
+    pub spins_available: u32,
+    /// Vouchers, active first.
+    pub vouchers: Vec<VoucherView>,
+    /// Platforms the card is held on.
+    pub platforms: Vec<Platform>,
+    /// When issued.
+    pub created_at: DateTime<Utc>,
+    /// Last stamp.
+    pub last_stamp_at: Option<DateTime<Utc>>,
+    /// Deleted.
+    pub deleted: bool,
+    /// Flagged by the anti-fraud rules.
+    pub flagged: bool,
+    /// Terms.
+    pub terms: String,
+}
+
+/// Progress as stamp symbols: filled for collected, hollow for missing.
+pub fn stamps_line(progress: Progress, icon: &str) -> String {
+    let filled = progress.stamps.min(progress.of) as usize;
+    let missing = progress.of.saturating_sub(progress.stamps) as usize;
+    format!("{}{}", icon.repeat(filled), "○".repeat(missing))
+}
+
+impl Shop {
+    /// A voucher's view.
+    pub fn voucher_view(&self, v: &Voucher) -> VoucherView {
+        VoucherView {
+            id: v.id,
+            code: self.voucher_code(v),
+            description: v.description.clone(),
+            format: v.format,
+            fixed_code: v.fixed_code.clone(),
+            issued_at: v.issued_at,
+            expires_at: v.expires_at,
+            state: v.state(self.clock().now()),
+        }
+    }
+
+    /// The card as its customer sees it.
+    pub fn card_view(&self, card_id: u64) -> CoreResult<CardView> {
+        let card = self.card(card_id)?;
+        let t = self.template(card.template_id)?;
+        let customer = self.customer(card.customer_id)?;
+        let progress = Progress {
+            stamps: card.stamps,
+            of: t.stamps_required,
+        };
+        let mut vouchers: Vec<VoucherView> = self
+            .vouchers_of_card(card_id)?
+            .iter()
+            .map(|v| self.voucher_view(v))
+            .collect();
+        vouchers.sort_by_key(|v| (v.state != VoucherState::Active, std::cmp::Reverse(v.id)));
+        Ok(CardView {
+            card_id,
+            code: self.card_code(&card),
+            template_id: t.id,
+            template_version: t.version,
+            title: t.name.clone(),
+            business_name: t.business_name.clone(),
+            customer_name: customer.name,
+            customer_id: customer.id,
+            progress,
+            stamps_line: stamps_line(progress, &t.branding.stamp_icon),
+            reward: t.reward.summary(),
+            rewards_pending: card.rewards_pending,
+            spins_available: card.spins_available,
+            vouchers,
+            platforms: card.platforms.iter().copied().collect(),
+            created_at: card.created_at,
+            last_stamp_at: card.last_stamp_at,
+            deleted: card.deleted,
+            flagged: card.flagged,
+            terms: t.terms.clone(),
+        })
+    }
+}

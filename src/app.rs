@@ -1,0 +1,93 @@
+//! Opening a data folder and printing results for people and scripts.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+use stampcard_core::clock::SystemClock;
+use stampcard_core::model::Actor;
+use stampcard_core::store::StoreError;
+use stampcard_core::{CoreError, Shop};
+
+use crate::config::{self, Config};
+
+/// An open data folder.
+pub struct App {
+    /// The data folder.
+    pub data: PathBuf,
+    /// Its configuration.
+    pub config: Config,
+    /// The running shop.
+    pub shop: Shop,
+    /// Print JSON instead of text.
+    pub json: bool,
+}
+
+/// The store folder inside a data folder.
+pub fn store_dir(data: &Path) -> PathBuf {
+    data.join("store")
+}
+
+impl App {
+    /// Opens the shop in a data folder.
+    pub async fn open(data: &Path, json: bool) -> Result<Self> {
+        let config = config::load(data)?;
+        let settings = config.shop_settings()?;
+        let shop = Shop::open(&store_dir(data), settings, Arc::new(SystemClock), config.sled_options())
+            .await
+            .map_err(|e| match e {
+                CoreError::Store(StoreError::Locked(_)) | CoreError::Store(StoreError::Io(_))
+                    if e.to_string().contains("lock") || e.to_string().contains("Resource temporarily unavailable") =>
+                {
+                    anyhow!(
+                        "the data folder {} is in use by another stampcard process (is `stampcard serve` running?)",
+                        data.display()
+                    )
+                }
+                other => anyhow!(other).context(format!("cannot open the store in {}", data.display())),
+            })?;
+        Ok(Self {
+            data: data.to_path_buf(),
+            config,
+            shop,
+            json,
+        })
+    }
+
+    /// Closes the shop cleanly.
+    pub async fn close(self) {
+        self.shop.shutdown().await;
+    }
+
+    /// Prints a value: JSON for scripts, or the human text.
+    pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) -> Result<()> {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).context("serializing output")?
+            );
+        } else {
+            let text = human();
+            if !text.is_empty() {
+                println!("{}", text.trim_end());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Who the command line acts as: the OS user at the shop's machine (admin).
+pub fn cli_actor() -> Actor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "owner".into());
+    Actor::Cli { user }
+}
+
+/// Formats an instant in the shop's time zone.
+pub fn local(app: &App, at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&app.shop.settings().timezone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}

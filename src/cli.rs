@@ -1,0 +1,469 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Stampcard: a self-hosted digital stamp-card loyalty system.
+#[derive(Debug, Parser)]
+#[command(name = "stampcard", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The data folder (store, config, backups).
+    #[arg(
+        long,
+        global = true,
+        env = "STAMPCARD_DATA",
+        default_value = "./stampcard-data"
+    )]
+    pub data: PathBuf,
+    /// Print JSON for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a data folder with its config and a new shop secret.
+    Init(InitArgs),
+    /// Run the counter console (creates a demo shop with --demo).
+    Console {
+        /// Use a demo shop in ./stampcard-demo (created on first use).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run the shop: core, and every front-end as it is configured.
+    Serve,
+    /// Card templates.
+    #[command(subcommand)]
+    Template(TemplateCmd),
+    /// Issued cards.
+    #[command(subcommand)]
+    Card(CardCmd),
+    /// Customers.
+    #[command(subcommand)]
+    Customer(CustomerCmd),
+    /// Add stamps to the card with this code.
+    Stamp {
+        /// The card code (scanned or typed).
+        code: String,
+        /// Stamps to add.
+        #[arg(long, short = 'n', default_value_t = 1)]
+        count: u32,
+        /// Retries with the same key return the first result and add nothing.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Redeem the voucher with this code.
+    Redeem {
+        /// The voucher code.
+        code: String,
+    },
+    /// Hand over a card's waiting simple reward.
+    HandOver {
+        /// Card id.
+        card: u64,
+    },
+    /// Play a card's lottery spin.
+    Spin {
+        /// Card id.
+        card: u64,
+    },
+    /// Adjust a card's stamps by hand, with a reason.
+    Adjust {
+        /// Card id.
+        card: u64,
+        /// Change, e.g. 2 or -1.
+        #[arg(allow_hyphen_values = true)]
+        delta: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reverse a stamp, receipt claim, redemption or handed-over reward.
+    Reverse {
+        /// The journal event id.
+        event: u64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Receipt and delivery codes.
+    #[command(subcommand)]
+    Codes(CodesCmd),
+    /// Keys a POS uses to derive receipt codes offline.
+    #[command(subcommand)]
+    PosKey(PosKeyCmd),
+    /// Staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCmd),
+    /// Read the journal, newest first.
+    Journal(JournalArgs),
+    /// Export customers, cards, vouchers or the journal.
+    Export(ExportArgs),
+    /// Write a consistent backup of the shop to a file.
+    Backup {
+        /// The backup file to write.
+        file: PathBuf,
+    },
+    /// Restore a shop from a backup file into the data folder.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace an existing data folder (it is moved aside, not deleted).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `init` options.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Fill the shop with demo templates, customers, staff and history.
+    #[arg(long)]
+    pub demo: bool,
+    /// Shop name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// IANA time zone (default: this machine's).
+    #[arg(long)]
+    pub timezone: Option<String>,
+}
+
+/// `template` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TemplateCmd {
+    /// Create a template from a TOML or JSON file, or from flags.
+    Create(TemplateArgs),
+    /// List templates.
+    List,
+    /// Show a template (and its versions).
+    Show {
+        /// Template id.
+        id: u64,
+    },
+    /// Edit a template: writes a new version; issued cards follow it and keep their stamps.
+    Edit {
+        /// Template id.
+        id: u64,
+        /// The changes.
+        #[command(flatten)]
+        args: TemplateArgs,
+    },
+}
+
+/// Reward kinds on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RewardKind {
+    /// Staff hand the gift over.
+    Simple,
+    /// A voucher with its own code and expiry.
+    Voucher,
+    /// A voucher whose code a POS scans.
+    RedeemCode,
+}
+
+/// Template fields.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// A template definition (TOML or JSON); flags override its fields.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Card name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Business name.
+    #[arg(long)]
+    pub business: Option<String>,
+    /// Stamps for one reward.
+    #[arg(long)]
+    pub stamps: Option<u32>,
+    /// Reward kind.
+    #[arg(long, value_enum)]
+    pub reward_kind: Option<RewardKind>,
+    /// Reward description.
+    #[arg(long)]
+    pub reward: Option<String>,
+    /// Voucher validity in days.
+    #[arg(long)]
+    pub valid_days: Option<u32>,
+    /// Seconds between stamps on one card.
+    #[arg(long)]
+    pub cooldown: Option<u32>,
+    /// Stamps per card per day.
+    #[arg(long)]
+    pub daily_cap: Option<u32>,
+}
+
+/// `card` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CardCmd {
+    /// Issue a card to a new or existing customer.
+    Issue {
+        /// Template id.
+        #[arg(long)]
+        template: u64,
+        /// An existing customer.
+        #[arg(long, conflicts_with_all = ["name", "phone", "email", "birthday"])]
+        customer: Option<u64>,
+        /// New customer's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New customer's phone.
+        #[arg(long)]
+        phone: Option<String>,
+        /// New customer's email.
+        #[arg(long)]
+        email: Option<String>,
+        /// New customer's birthday (YYYY-MM-DD).
+        #[arg(long)]
+        birthday: Option<chrono::NaiveDate>,
+        /// Where the customer joined (e.g. table, bag).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// List cards, by id.
+    List {
+        /// Start after this card id.
+        #[arg(long)]
+        after: Option<u64>,
+        /// Most rows.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show a card by id or code, as the customer sees it.
+    Show {
+        /// Card id or card code.
+        card: String,
+    },
+    /// Give a card a new code; the old code stops working.
+    Reissue {
+        /// Card id.
+        id: u64,
+    },
+    /// Delete a card (its vouchers are voided).
+    Delete {
+        /// Card id.
+        id: u64,
+        /// Confirm.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Issue a voucher (coupon) to a card.
+    Coupon {
+        /// Card id.
+        id: u64,
+        /// What it gives.
+        #[arg(long)]
+        description: String,
+        /// Days valid (0 = no expiry).
+        #[arg(long, default_value_t = 30)]
+        valid_days: u32,
+    },
+}
+
+/// `customer` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CustomerCmd {
+    /// List or search customers (name, id, email, phone).
+    List {
+        /// Search text.
+        #[arg(long)]
+        search: Option<String>,
+        /// Most rows.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show a customer and their cards.
+    Show {
+        /// Customer id.
+        id: u64,
+    },
+    /// Merge customer FROM into INTO (cards move, empty fields are filled).
+    Merge {
+        /// The customer that stays.
+        into: u64,
+        /// The customer merged away.
+        from: u64,
+    },
+    /// Forget a customer: personal data erased, cards deleted.
+    Forget {
+        /// Customer id.
+        id: u64,
+        /// Confirm.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Export everything stored about a customer as JSON.
+    Export {
+        /// Customer id.
+        id: u64,
+        /// Write to a file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `codes` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CodesCmd {
+    /// Generate a batch of one-time receipt codes.
+    Generate {
+        /// Template the stamps go to.
+        #[arg(long)]
+        template: u64,
+        /// How many codes.
+        #[arg(long)]
+        count: u32,
+        /// Stamps per code.
+        #[arg(long, default_value_t = 1)]
+        stamps: u32,
+        /// Write the codes to a file, one per line.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Claim a receipt code onto a card.
+    Claim {
+        /// The receipt code.
+        code: String,
+        /// Card id.
+        #[arg(long)]
+        card: u64,
+    },
+    /// Derive a POS receipt code, as a POS does offline (for integrators).
+    Derive {
+        /// POS key id.
+        #[arg(long)]
+        key_id: u16,
+        /// POS key (hex), as shown by `pos-key create`.
+        #[arg(long, env = "STAMPCARD_POS_KEY", hide_env_values = true)]
+        key: String,
+        /// Receipt date (YYYY-MM-DD).
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// Till number (0–999).
+        #[arg(long)]
+        till: u16,
+        /// Receipt number (0–999999).
+        #[arg(long)]
+        receipt: u32,
+        /// Template id (1–9999).
+        #[arg(long)]
+        template: u32,
+        /// Stamps (1–99).
+        #[arg(long, default_value_t = 1)]
+        stamps: u8,
+    },
+}
+
+/// `pos-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PosKeyCmd {
+    /// Create a key; it is shown once.
+    Create {
+        /// Name, e.g. "till 1".
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (without secrets).
+    List,
+    /// Revoke a key: its codes are refused from now on.
+    Revoke {
+        /// Key id.
+        id: u16,
+    },
+}
+
+/// Staff roles on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Counter work.
+    Staff,
+    /// Everything.
+    Admin,
+}
+
+/// `staff` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StaffCmd {
+    /// Add a staff account.
+    Add {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Role.
+        #[arg(long, value_enum, default_value = "staff")]
+        role: RoleArg,
+        /// PIN (4–8 digits, unique).
+        #[arg(long, env = "STAMPCARD_STAFF_PIN", hide_env_values = true)]
+        pin: String,
+    },
+    /// List staff accounts.
+    List,
+    /// Disable an account (by name or id).
+    Disable {
+        /// Name or id.
+        who: String,
+    },
+    /// Enable an account again.
+    Enable {
+        /// Name or id.
+        who: String,
+    },
+}
+
+/// `journal` options.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// Only this card.
+    #[arg(long)]
+    pub card: Option<u64>,
+    /// Only this event type (e.g. stamp_added).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// Most rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Events after this id, oldest first (a feed cursor).
+    #[arg(long)]
+    pub after: Option<u64>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values.
+    Csv,
+    /// JSON lines (one object per line).
+    Json,
+}
+
+/// Export tables.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Table {
+    /// The journal.
+    Journal,
+    /// Issued cards.
+    Cards,
+    /// Customers.
+    Customers,
+    /// Vouchers.
+    Vouchers,
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// What to export.
+    #[arg(long, value_enum, default_value = "journal")]
+    pub table: Table,
+    /// Write to a file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}

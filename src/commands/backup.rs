@@ -1,0 +1,223 @@
+//! `stampcard backup` and `stampcard restore`.
+//!
+//! A backup file is: a header line, a JSON description, the config, every
+//! store record (length-prefixed), and a SHA-256 of everything before it.
+//! The snapshot is taken by the store's committer between two commits, so it
+//! is consistent even while the shop keeps stamping.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, anyhow, bail};
+use sha2::{Digest, Sha256};
+use stampcard_core::store::{FORMAT_VERSION, SledOptions, SledStore};
+
+use crate::app::{App, store_dir};
+use crate::config;
+
+const MAGIC: &[u8] = b"STAMPCARD-BACKUP 1\n";
+const END: u32 = u32::MAX;
+
+/// A writer that hashes what passes through it.
+struct Hashing<W: Write> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn put_bytes(w: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
+    w.write_all(&(b.len() as u32).to_be_bytes())?;
+    w.write_all(b)
+}
+
+pub async fn backup(app: &App, file: &Path) -> Result<()> {
+    let tmp = file.with_extension("partial");
+    let f = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?
+    };
+    let mut w = Hashing {
+        inner: BufWriter::new(f),
+        hash: Sha256::new(),
+    };
+    w.write_all(MAGIC)?;
+    let meta = serde_json::json!({
+        "store_format": FORMAT_VERSION,
+        "shop": app.config.shop.name,
+        "created_at": chrono::Utc::now(),
+        "last_event": app.shop.store().last_event_id(),
+    });
+    put_bytes(&mut w, meta.to_string().as_bytes())?;
+    let config_text = std::fs::read(app.data.join(config::FILE_NAME))?;
+    put_bytes(&mut w, &config_text)?;
+    let host_key = std::fs::read(app.data.join("ssh_host_key")).unwrap_or_default();
+    put_bytes(&mut w, &host_key)?;
+    let shared = Arc::new(Mutex::new(w));
+    let sink_writer = shared.clone();
+    let count = app
+        .shop
+        .store()
+        .snapshot(Box::new(move |k, v| {
+            let mut w = sink_writer
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?;
+            put_bytes(&mut *w, k)?;
+            put_bytes(&mut *w, v)
+        }))
+        .await?;
+    let mut w = Arc::try_unwrap(shared)
+        .map_err(|_| anyhow!("backup writer still in use"))?
+        .into_inner()
+        .map_err(|_| anyhow!("backup writer poisoned"))?;
+    w.write_all(&END.to_be_bytes())?;
+    w.write_all(&count.to_be_bytes())?;
+    let digest = w.hash.clone().finalize();
+    let mut inner = w.inner;
+    inner.write_all(&digest)?;
+    let f = inner
+        .into_inner()
+        .map_err(|e| anyhow!("writing the backup: {e}"))?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, file)?;
+    app.emit(&serde_json::json!({"file": file, "records": count}), || {
+        format!("Backup of {count} records written to {}", file.display())
+    })
+}
+
+struct Parsed {
+    meta: serde_json::Value,
+    config: Vec<u8>,
+    host_key: Vec<u8>,
+    records: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+fn read_backup(file: &Path) -> Result<Parsed> {
+    let mut all = Vec::new();
+    BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?,
+    )
+    .read_to_end(&mut all)?;
+    let bad = || anyhow!("{} is not a complete stampcard backup", file.display());
+    if all.len() < MAGIC.len() + 32 || !all.starts_with(MAGIC) {
+        return Err(bad());
+    }
+    let (body, digest) = all.split_at(all.len() - 32);
+    if Sha256::digest(body).as_slice() != digest {
+        bail!(
+            "{}: checksum mismatch, the backup is damaged",
+            file.display()
+        );
+    }
+    let mut pos = MAGIC.len();
+    let take = |pos: &mut usize| -> Result<Option<Vec<u8>>> {
+        let len_bytes: [u8; 4] = body.get(*pos..*pos + 4).ok_or_else(bad)?.try_into()?;
+        *pos += 4;
+        let len = u32::from_be_bytes(len_bytes);
+        if len == END {
+            return Ok(None);
+        }
+        let v = body
+            .get(*pos..*pos + len as usize)
+            .ok_or_else(bad)?
+            .to_vec();
+        *pos += len as usize;
+        Ok(Some(v))
+    };
+    let meta: serde_json::Value = serde_json::from_slice(&take(&mut pos)?.ok_or_else(bad)?)?;
+    let config = take(&mut pos)?.ok_or_else(bad)?;
+    let host_key = take(&mut pos)?.ok_or_else(bad)?;
+    let mut records = Vec::new();
+    while let Some(k) = take(&mut pos)? {
+        let v = take(&mut pos)?.ok_or_else(bad)?;
+        records.push((k, v));
+    }
+    Ok(Parsed {
+        meta,
+        config,
+        host_key,
+        records,
+    })
+}
+
+pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Result<()> {
+    let parsed = read_backup(file)?;
+    let store_format = parsed.meta["store_format"].as_u64().unwrap_or(0);
+    if store_format > u64::from(FORMAT_VERSION) {
+        bail!(
+            "this backup has data format {store_format}; this binary reads up to {FORMAT_VERSION}: upgrade stampcard first"
+        );
+    }
+    if data.exists() {
+        if !force {
+            bail!(
+                "{} exists: restore into a new folder, or add --force to move it aside",
+                data.display()
+            );
+        }
+        let aside = data.with_file_name(format!(
+            "{}.replaced-{}",
+            data.file_name().and_then(|n| n.to_str()).unwrap_or("data"),
+            chrono::Utc::now().format("%Y%m%d%H%M%S")
+        ));
+        std::fs::rename(data, &aside)
+            .with_context(|| format!("cannot move {} aside", data.display()))?;
+        eprintln!("Moved the old data folder to {}", aside.display());
+    }
+    create_private_dir(data)?;
+    let cfg_path = data.join(config::FILE_NAME);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&cfg_path)?;
+        f.write_all(&parsed.config)?;
+        f.sync_all()?;
+    }
+    if !parsed.host_key.is_empty() {
+        crate::commands::journal::write_private(&data.join("ssh_host_key"), &parsed.host_key)?;
+    }
+    let store = SledStore::open(&store_dir(data), SledOptions::default())?;
+    let n = store.load_snapshot(parsed.records.into_iter().map(Ok))?;
+    store.close();
+    config::load(data).context("the restored config does not load")?;
+    let value = serde_json::json!({"data": data, "records": n, "shop": parsed.meta["shop"]});
+    if json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "Restored {n} records of \"{}\" into {}",
+            parsed.meta["shop"].as_str().unwrap_or("?"),
+            data.display()
+        );
+    }
+    Ok(())
+}
+
+/// Creates a folder only its owner can enter.
+pub fn create_private_dir(path: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}

@@ -1,0 +1,122 @@
+//! `stampcard codes …` and `stampcard pos-key …`
+
+use anyhow::{Context, Result, anyhow};
+use chrono::Datelike;
+
+use crate::app::{App, cli_actor, local};
+use crate::cli::{CodesCmd, PosKeyCmd};
+
+pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
+    match cmd {
+        CodesCmd::Generate {
+            template,
+            count,
+            stamps,
+            output,
+        } => {
+            let codes = app
+                .shop
+                .generate_receipts(template, count, stamps, &cli_actor())
+                .await?;
+            match output {
+                Some(path) => {
+                    let mut text = codes.join("\n");
+                    text.push('\n');
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    app.emit(&serde_json::json!({"count": codes.len(), "file": path}), || {
+                        format!("Wrote {} receipt codes ({} stamp(s) each, template {template}) to {}", codes.len(), stamps, path.display())
+                    })
+                }
+                None => app.emit(&codes, || codes.join("\n")),
+            }
+        }
+        CodesCmd::Claim { code, card } => {
+            let o = app.shop.claim_receipt(&code, card, &cli_actor()).await?;
+            let view = app.shop.card_view(o.card.id)?;
+            app.emit(
+                &serde_json::json!({"card": view, "event_ids": o.event_ids}),
+                || {
+                    let mut s = format!(
+                        "Claimed: card {} {} {}",
+                        view.card_id, view.stamps_line, view.progress
+                    );
+                    if o.effect.as_ref().is_some_and(|e| e.goals_reached > 0) {
+                        s += &format!("\n*** GOAL REACHED ***  {}", view.reward);
+                    }
+                    s
+                },
+            )
+        }
+        CodesCmd::Derive {
+            key_id,
+            key,
+            date,
+            till,
+            receipt,
+            template,
+            stamps,
+        } => {
+            let key = hex::decode(key.trim())
+                .map_err(|_| anyhow!("--key must be the hex key shown by `pos-key create`"))?;
+            if key_id == 0
+                || key_id > 999
+                || till > 999
+                || receipt > 999_999
+                || template == 0
+                || template > 9999
+                || stamps == 0
+                || stamps > 99
+            {
+                return Err(anyhow!(
+                    "out of range: key id 1–999, till 0–999, receipt 0–999999, template 1–9999, stamps 1–99"
+                ));
+            }
+            let yymmdd = (date.year() as u32 % 100) * 10000 + date.month() * 100 + date.day();
+            let code = stampcard_core::codes::pos_code(
+                &key, key_id, yymmdd, till, receipt, template, stamps,
+            );
+            app.emit(&serde_json::json!({"code": code}), || code.clone())
+        }
+    }
+}
+
+pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
+    match cmd {
+        PosKeyCmd::Create { name } => {
+            let k = app.shop.create_pos_key(&name, &cli_actor()).await?;
+            app.emit(&serde_json::json!({"id": k.id, "name": k.name, "key": k.secret_hex}), || {
+                format!(
+                    "POS key {} \"{}\" created. Configure the POS with:\n  key id: {}\n  key:    {}\nThis key is shown once here; keep it secret.",
+                    k.id, k.name, k.id, k.secret_hex
+                )
+            })
+        }
+        PosKeyCmd::List => {
+            let keys = app.shop.pos_keys()?;
+            let rows: Vec<_> = keys
+                .iter()
+                .map(|k| serde_json::json!({"id": k.id, "name": k.name, "created_at": k.created_at, "revoked": k.revoked}))
+                .collect();
+            app.emit(&rows, || {
+                let mut s = format!("{:<4} {:<24} {:<17} {}\n", "ID", "NAME", "CREATED", "STATE");
+                for k in &keys {
+                    s += &format!(
+                        "{:<4} {:<24} {:<17} {}\n",
+                        k.id,
+                        k.name,
+                        local(app, k.created_at),
+                        if k.revoked { "revoked" } else { "active" }
+                    );
+                }
+                s
+            })
+        }
+        PosKeyCmd::Revoke { id } => {
+            let k = app.shop.revoke_pos_key(id, &cli_actor()).await?;
+            app.emit(&serde_json::json!({"id": k.id, "revoked": true}), || {
+                format!("POS key {} \"{}\" revoked.", k.id, k.name)
+            })
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `stampcard staff …`
+
+use anyhow::Result;
+use stampcard_core::model::{Role, Staff};
+
+use crate::app::{App, cli_actor};
+use crate::cli::{RoleArg, StaffCmd};
+
+fn public(s: &Staff) -> serde_json::Value {
+    serde_json::json!({"id": s.id, "name": s.name, "role": s.role, "enabled": s.enabled})
+}
+
+pub async fn run(app: &App, cmd: StaffCmd) -> Result<()> {
+    let actor = cli_actor();
+    match cmd {
+        StaffCmd::Add { name, role, pin } => {
+            let role = match role {
+                RoleArg::Staff => Role::Staff,
+                RoleArg::Admin => Role::Admin,
+            };
+            let s = app.shop.add_staff(&name, role, &pin, &actor).await?;
+            app.emit(&public(&s), || {
+                format!("Added {} ({:?}) as staff member {}.", s.name, s.role, s.id)
+            })
+        }
+        StaffCmd::List => {
+            let all = app.shop.staff()?;
+            let rows: Vec<_> = all.iter().map(public).collect();
+            app.emit(&rows, || {
+                let mut s = format!("{:<4} {:<20} {:<6} {}\n", "ID", "NAME", "ROLE", "STATE");
+                for m in &all {
+                    s += &format!(
+                        "{:<4} {:<20} {:<6} {}\n",
+                        m.id,
+                        m.name,
+                        format!("{:?}", m.role).to_lowercase(),
+                        if m.enabled { "enabled" } else { "disabled" }
+                    );
+                }
+                s
+            })
+        }
+        StaffCmd::Disable { who } => {
+            let s = app.shop.set_staff_enabled(&who, false, &actor).await?;
+            app.emit(&public(&s), || {
+                format!("{} is disabled and can no longer sign in.", s.name)
+            })
+        }
+        StaffCmd::Enable { who } => {
+            let s = app.shop.set_staff_enabled(&who, true, &actor).await?;
+            app.emit(&public(&s), || format!("{} is enabled.", s.name))
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! `stampcard.toml` plus `STAMPCARD_<SECTION>__<KEY>` environment overrides,
+//! checked completely at start: unknown keys and bad values are reported with
+//! the file, the key and the reason.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+use serde::{Deserialize, Serialize};
+
+/// Name of the config file in the data folder.
+pub const FILE_NAME: &str = "stampcard.toml";
+
+/// A secret string: never printed by `Debug`.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "(unset)"
+        } else {
+            "(secret)"
+        })
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The shop.
+    pub shop: ShopSection,
+    /// Rules of the counter.
+    #[serde(default)]
+    pub rules: RulesSection,
+    /// Card actors.
+    #[serde(default)]
+    pub actors: ActorsSection,
+    /// Store tuning.
+    #[serde(default)]
+    pub store: StoreSection,
+    /// HTTP listener.
+    #[serde(default)]
+    pub http: HttpSection,
+    /// SSH console.
+    #[serde(default)]
+    pub ssh: SshSection,
+    /// Telegram bot.
+    #[serde(default)]
+    pub telegram: TelegramSection,
+    /// Backups.
+    #[serde(default)]
+    pub backup: BackupSection,
+}
+
+/// `[shop]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopSection {
+    /// Shop name.
+    pub name: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Shop secret (hex, ≥ 32 bytes).
+    pub secret: Secret,
+}
+
+/// `[rules]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesSection {
+    /// Minutes in which staff may reverse recent events.
+    pub staff_undo_minutes: u32,
+    /// Days a POS receipt code stays claimable.
+    pub receipt_max_age_days: u32,
+    /// Fixed lottery seed (demos and tests only).
+    pub lottery_seed: Option<u64>,
+}
+
+impl Default for RulesSection {
+    fn default() -> Self {
+        Self {
+            staff_undo_minutes: 5,
+            receipt_max_age_days: 30,
+            lottery_seed: None,
+        }
+    }
+}
+
+/// `[actors]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActorsSection {
+    /// Seconds before an idle card actor is passivated.
+    pub idle_secs: u64,
+    /// Most resident card actors.
+    pub max_resident: usize,
+}
+
+impl Default for ActorsSection {
+    fn default() -> Self {
+        Self {
+            idle_secs: 300,
+            max_resident: 10_000,
+        }
+    }
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// Microseconds a commit waits for others to share its flush (0 = none).
+    pub group_commit_wait_us: u64,
+    /// Page cache in MiB.
+    pub cache_mb: u64,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        Self {
+            group_commit_wait_us: 0,
+            cache_mb: 64,
+        }
+    }
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Listen address.
+    pub listen: String,
+    /// Public base URL for links handed to customers.
+    pub public_url: String,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+/// `[ssh]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshSection {
+    /// Listen address.
+    pub listen: String,
+}
+
+impl Default for SshSection {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:2222".into(),
+        }
+    }
+}
+
+/// `[telegram]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramSection {
+    /// Bot token; without it the bot is off.
+    pub token: Secret,
+    /// Bot API base URL (tests point it at a fake server).
+    pub api_url: Option<String>,
+}
+
+/// `[backup]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupSection {
+    /// Hours between scheduled backups (0 = off).
+    pub every_hours: u32,
+    /// Backups kept.
+    pub keep: u32,
+}
+
+impl Default for BackupSection {
+    fn default() -> Self {
+        Self {
+            every_hours: 24,
+            keep: 14,
+        }
+    }
+}
+
+/// Parses an environment value as a TOML value, or a string when it is none.
+fn env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+/// Loads the config of a data folder with environment overrides applied.
+pub fn load(data: &Path) -> Result<Config> {
+    let path = data.join(FILE_NAME);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}: run `stampcard init` first (or pass --data)",
+            path.display()
+        )
+    })?;
+    parse(&text, &path, std::env::vars())
+}
+
+/// Parses config text, applying `STAMPCARD_<SECTION>__<KEY>` overrides from `env`.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    env: impl Iterator<Item = (String, String)>,
+) -> Result<Config> {
+    let mut table: toml::Table = toml::from_str(text)
+        .map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("STAMPCARD_") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let (section, key) = (section.to_lowercase(), key.to_lowercase());
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        match entry {
+            toml::Value::Table(t) => {
+                t.insert(key, env_value(&value));
+            }
+            _ => return Err(anyhow!("environment {name}: [{section}] is not a section")),
+        }
+    }
+    let de = toml::Value::Table(table);
+    let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        anyhow!("{}: key `{key}`: {}", path.display(), e.inner())
+    })?;
+    validate(&config).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok(config)
+}
+
+fn validate(c: &Config) -> Result<()> {
+    c.shop.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+        anyhow!(
+            "key `shop.timezone`: '{}' is not an IANA time zone (e.g. Europe/Berlin)",
+            c.shop.timezone
+        )
+    })?;
+    let secret =
+        hex::decode(&c.shop.secret.0).map_err(|_| anyhow!("key `shop.secret`: must be hex"))?;
+    if secret.len() < 32 {
+        return Err(anyhow!(
+            "key `shop.secret`: must be at least 32 bytes (64 hex digits)"
+        ));
+    }
+    if c.actors.max_resident == 0 {
+        return Err(anyhow!("key `actors.max_resident`: must be at least 1"));
+    }
+    if c.shop.name.trim().is_empty() {
+        return Err(anyhow!("key `shop.name`: must not be empty"));
+    }
+    Ok(())
+}
+
+/// Writes a new config file with mode 0600.
+pub fn write_new(path: &PathBuf, config: &Config) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let body = format!(
+        "# Stampcard configuration. Every key can be overridden by an environment\n\
+         # variable STAMPCARD_<SECTION>__<KEY>, e.g. STAMPCARD_HTTP__PUBLIC_URL.\n\
+         # This file holds the shop secret: keep it private (mode 0600).\n\n{}",
+        toml::to_string_pretty(config)?
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(body.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+impl Config {
+    /// The core's settings.
+    pub fn shop_settings(&self) -> Result<stampcard_core::settings::ShopSettings> {
+        Ok(stampcard_core::settings::ShopSettings {
+            name: self.shop.name.clone(),
+            timezone: self
+                .shop
+                .timezone
+                .parse()
+                .map_err(|_| anyhow!("bad timezone"))?,
+            secret: hex::decode(&self.shop.secret.0)?,
+            staff_undo_window: std::time::Duration::from_secs(
+                u64::from(self.rules.staff_undo_minutes) * 60,
+            ),
+            receipt_max_age_days: self.rules.receipt_max_age_days,
+            lottery_seed: self.rules.lottery_seed,
+            actor_idle: std::time::Duration::from_secs(self.actors.idle_secs.max(1)),
+            max_resident_actors: self.actors.max_resident,
+        })
+    }
+
+    /// The sled options.
+    pub fn sled_options(&self) -> stampcard_core::store::SledOptions {
+        stampcard_core::store::SledOptions {
+            max_batch_wait: std::time::Duration::from_micros(self.store.group_commit_wait_us),
+            cache_bytes: self.store.cache_mb * 1024 * 1024,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[shop]
+name = "Corner Café"
+timezone = "Europe/Berlin"
+secret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+"#;
+
+    fn check(text: &str, env: &[(&str, &str)]) -> std::result::Result<Config, String> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>();
+        parse(text, Path::new("stampcard.toml"), env.into_iter()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn config_errors_name_the_file_and_key() {
+        assert!(check(GOOD, &[]).is_ok());
+        let e = check(&format!("{GOOD}\n[http]\nlisten = 5\n"), &[]).unwrap_err();
+        assert!(
+            e.contains("stampcard.toml") && e.contains("http.listen"),
+            "{e}"
+        );
+        let e = check(&format!("{GOOD}\n[http]\nlisen = \"x\"\n"), &[]).unwrap_err();
+        assert!(e.contains("lisen"), "{e}");
+        let e = check(GOOD, &[("STAMPCARD_SHOP__TIMEZONE", "Mars/Base")]).unwrap_err();
+        assert!(
+            e.contains("shop.timezone") && e.contains("Mars/Base"),
+            "{e}"
+        );
+        let e = check(GOOD, &[("STAMPCARD_ACTORS__MAX_RESIDENT", "lots")]).unwrap_err();
+        assert!(e.contains("actors.max_resident"), "{e}");
+    }
+
+    #[test]
+    fn environment_overrides_keys() {
+        let c = check(
+            GOOD,
+            &[
+                ("STAMPCARD_HTTP__PUBLIC_URL", "https://cards.example"),
+                ("STAMPCARD_ACTORS__MAX_RESIDENT", "7"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.http.public_url, "https://cards.example");
+        assert_eq!(c.actors.max_resident, 7);
+        assert_eq!(format!("{:?}", c.shop.secret), "(secret)");
+    }
+}

@@ -1,0 +1,389 @@
+//! The command line as scripts and people use it; bad input changes nothing.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::{Shop, write};
+
+#[test]
+fn init_creates_a_private_config_and_refuses_twice() {
+    let shop = Shop::demo();
+    let mode = std::fs::metadata(shop.data().join("stampcard.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let again = shop.run(&["init"]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("exists already"), "{}", again.stderr);
+}
+
+#[test]
+fn stamping_by_code_shows_progress_and_the_goal() {
+    let shop = Shop::demo();
+    let code = shop.card_code(100002); // Tomasz: 7/8
+    let out = shop.run(&["stamp", &code]).ok();
+    assert!(out.stdout.contains("0/8"), "{}", out.stdout);
+    assert!(out.stdout.contains("GOAL REACHED"), "{}", out.stdout);
+    let json = shop.json(&["card", "show", "100002"]);
+    assert_eq!(json["vouchers"].as_array().unwrap().len(), 1);
+    let voucher = json["vouchers"][0]["code"].as_str().unwrap().to_string();
+    shop.run(&["redeem", &voucher]).ok();
+    let again = shop.run(&["redeem", &voucher]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("already redeemed"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn bad_codes_and_counts_are_refused_and_change_nothing() {
+    let shop = Shop::demo();
+    let code = shop.card_code(100001);
+    let before = (shop.stamps(100001), shop.event_count());
+    let mut forged = code.clone().into_bytes();
+    forged[12] = if forged[12] == b'9' {
+        b'0'
+    } else {
+        forged[12] + 1
+    };
+    let forged = String::from_utf8(forged).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["stamp", &forged], "mistyped"),
+        (&["stamp", "12345"], "19 digits"),
+        (&["stamp", "1000100001ABCDEFGH0"], "digits only"),
+        (&["stamp", &code, "--count", "0"], "between 1 and 100"),
+        (&["stamp", &code, "--count", "101"], "between 1 and 100"),
+        (&["stamp", &code, "--count", "-1"], "unexpected argument"),
+        (&["stamp", &code, "--count", "99999999999"], "invalid value"),
+        (
+            &["stamp", &code, "--idempotency-key", ""],
+            "idempotency key",
+        ),
+        (&["card", "show", "999999"], "not found"),
+        (&["reverse", "99999", "--reason", "x"], "not found"),
+        (&["journal", "--type", "nonsense"], "unknown event type"),
+    ];
+    for (args, message) in cases {
+        let out = shop.run(args);
+        assert_ne!(out.code, 0, "{args:?} should fail");
+        assert!(
+            out.stderr.contains(message),
+            "{args:?}: expected '{message}' in: {}",
+            out.stderr
+        );
+    }
+    assert_eq!((shop.stamps(100001), shop.event_count()), before);
+}
+
+#[test]
+fn json_errors_carry_a_stable_code() {
+    let shop = Shop::demo();
+    let out = shop.run(&["--json", "stamp", "1000100001000000000"]);
+    assert_eq!(out.code, 1);
+    let code = out.json()["error"]["code"].as_str().unwrap().to_string();
+    assert!(code == "code_mistyped" || code == "code_forged", "{code}");
+}
+
+#[test]
+fn reissued_card_refuses_its_old_code() {
+    let shop = Shop::demo();
+    let old = shop.card_code(100001);
+    let new = shop.json(&["card", "reissue", "100001"])["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(old, new);
+    let out = shop.run(&["stamp", &old]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("replaced"), "{}", out.stderr);
+    shop.run(&["stamp", &new]).ok();
+}
+
+#[test]
+fn idempotent_stamps_through_the_cli() {
+    let shop = Shop::demo();
+    let code = shop.card_code(100001);
+    let first = shop.json(&["stamp", &code, "--idempotency-key", "till1-0042"]);
+    let retry = shop.json(&["stamp", &code, "--idempotency-key", "till1-0042"]);
+    assert_eq!(retry["replayed"], true);
+    assert_eq!(first["event_ids"], retry["event_ids"]);
+    assert_eq!(shop.stamps(100001), 4);
+    let other = shop.run(&[
+        "stamp",
+        &code,
+        "--count",
+        "2",
+        "--idempotency-key",
+        "till1-0042",
+    ]);
+    assert_eq!(other.code, 1);
+    assert!(
+        other.stderr.contains("different request"),
+        "{}",
+        other.stderr
+    );
+}
+
+#[test]
+fn malformed_template_definitions_are_refused() {
+    let shop = Shop::demo();
+    let before = shop.json(&["template", "list"]).as_array().unwrap().len();
+    let cases = [
+        (
+            "a.toml",
+            "name = \"X\"\nbusiness_name = \"Y\"\nstamps_required = 8\n",
+            "reward",
+        ),
+        (
+            "b.toml",
+            "name = \"X\"\nbusiness_name = \"Y\"\nstamps_required = \"eight\"\n[reward]\nkind = \"simple\"\ndescription = \"d\"\n",
+            "stamps_required",
+        ),
+        (
+            "c.toml",
+            "name = \"X\"\nbusiness_name = \"Y\"\nstamps_required = 0\n[reward]\nkind = \"simple\"\ndescription = \"d\"\n",
+            "between 1 and 100",
+        ),
+        (
+            "d.toml",
+            "name = \"X\"\nbusiness_name = \"Y\"\nstamps_required = 8\ncolour = 1\n[reward]\nkind = \"simple\"\ndescription = \"d\"\n",
+            "colour",
+        ),
+        (
+            "e.json",
+            "{\"name\": \"X\", \"business_name\": \"Y\", \"stamps_required\": 8, \"reward\": {\"kind\": \"lottery\", \"prizes\": []}}",
+            "1 to 20 prizes",
+        ),
+        ("f.json", "{not json", "f.json"),
+        (
+            "g.toml",
+            &format!(
+                "name = \"{}\"\nbusiness_name = \"Y\"\nstamps_required = 8\n[reward]\nkind = \"simple\"\ndescription = \"d\"\n",
+                "x".repeat(500)
+            ),
+            "at most 100",
+        ),
+        (
+            "h.toml",
+            "name = \"X\"\nbusiness_name = \"Y\"\nstamps_required = 8\n[reward]\nkind = \"simple\"\ndescription = \"d\"\n[branding]\nbackground = \"red\"\nforeground = \"#000000\"\nlabel = \"#000000\"\nstamp_icon = \"*\"\n",
+            "branding.background",
+        ),
+    ];
+    for (name, text, message) in cases {
+        let path = shop.path(name);
+        write(&path, text);
+        let out = shop.run(&["template", "create", "--file", path.to_str().unwrap()]);
+        assert_ne!(out.code, 0, "{name} should fail");
+        assert!(
+            out.stderr.contains(message),
+            "{name}: expected '{message}' in: {}",
+            out.stderr
+        );
+    }
+    let binary = shop.path("bin.toml");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let out = shop.run(&["template", "create", "--file", binary.to_str().unwrap()]);
+    assert!(out.stderr.contains("not UTF-8"), "{}", out.stderr);
+    assert_eq!(
+        shop.json(&["template", "list"]).as_array().unwrap().len(),
+        before
+    );
+}
+
+#[test]
+fn template_edits_make_versions_and_cards_keep_progress() {
+    let shop = Shop::demo();
+    let edited = shop.json(&["template", "edit", "1", "--stamps", "10"]);
+    assert_eq!(edited["version"], 2);
+    let card = shop.json(&["card", "show", "100001"]);
+    assert_eq!(card["progress"]["stamps"], 3);
+    assert_eq!(card["progress"]["of"], 10);
+    assert_eq!(card["template_version"], 2);
+}
+
+#[test]
+fn receipt_codes_and_pos_codes_claim_once() {
+    let shop = Shop::demo();
+    let codes = shop.json(&[
+        "codes",
+        "generate",
+        "--template",
+        "1",
+        "--count",
+        "3",
+        "--stamps",
+        "2",
+    ]);
+    let code = codes[0].as_str().unwrap().to_string();
+    shop.run(&["codes", "claim", &code, "--card", "100001"])
+        .ok();
+    let again = shop.run(&["codes", "claim", &code, "--card", "100003"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("already used"), "{}", again.stderr);
+    assert_eq!(shop.stamps(100001), 5);
+
+    let key = shop.json(&["pos-key", "create", "--name", "till 1"]);
+    let (id, secret) = (
+        key["id"].to_string(),
+        key["key"].as_str().unwrap().to_string(),
+    );
+    let today = chrono::Utc::now().date_naive().to_string();
+    let derive = |receipt: &str, template: &str| {
+        shop.json(&[
+            "codes",
+            "derive",
+            "--key-id",
+            &id,
+            "--key",
+            &secret,
+            "--date",
+            &today,
+            "--till",
+            "2",
+            "--receipt",
+            receipt,
+            "--template",
+            template,
+            "--stamps",
+            "1",
+        ])["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let pos = derive("4711", "1");
+    shop.run(&["codes", "claim", &pos, "--card", "100001"]).ok();
+    assert_eq!(shop.stamps(100001), 6);
+    assert_eq!(
+        shop.run(&["codes", "claim", &pos, "--card", "100001"]).code,
+        1
+    );
+    // A code for another template is refused for this card.
+    let other = derive("4712", "2");
+    let out = shop.run(&["codes", "claim", &other, "--card", "100001"]);
+    assert!(out.stderr.contains("template 2"), "{}", out.stderr);
+    // Revoking the key refuses its codes from now on.
+    shop.run(&["pos-key", "revoke", &id]).ok();
+    let after = derive("4713", "1");
+    let out = shop.run(&["codes", "claim", &after, "--card", "100001"]);
+    assert!(out.stderr.contains("revoked"), "{}", out.stderr);
+}
+
+#[test]
+fn reversal_and_journal_name_who_did_it() {
+    let shop = Shop::demo();
+    let code = shop.card_code(100001);
+    let stamped = shop.json(&["stamp", &code]);
+    let event = stamped["event_ids"][0].as_u64().unwrap();
+    shop.run(&["reverse", &event.to_string(), "--reason", "double scan"])
+        .ok();
+    assert_eq!(shop.stamps(100001), 3);
+    let again = shop.run(&["reverse", &event.to_string(), "--reason", "again"]);
+    assert!(
+        again.stderr.contains("already reversed"),
+        "{}",
+        again.stderr
+    );
+    let journal = shop.json(&["journal", "--card", "100001", "--limit", "2"]);
+    assert_eq!(journal[0]["type"], "reversal");
+    assert_eq!(journal[0]["of"], event);
+    assert_eq!(journal[0]["actor"]["kind"], "cli");
+    assert_eq!(journal[1]["type"], "stamp_added");
+}
+
+#[test]
+fn customers_merge_forget_and_export() {
+    let shop = Shop::demo();
+    let issued = shop.json(&[
+        "card",
+        "issue",
+        "--template",
+        "1",
+        "--name",
+        "Mira J.",
+        "--phone",
+        "+49 170 555 0199",
+    ]);
+    let dup_customer = issued["customer_id"].as_u64().unwrap();
+    shop.run(&["customer", "merge", "1", &dup_customer.to_string()])
+        .ok();
+    let cards = shop.json(&["customer", "show", "1"])["cards"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(cards, 2);
+    let export = shop.path("mira.json");
+    shop.run(&["customer", "export", "1", "-o", export.to_str().unwrap()])
+        .ok();
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    assert_eq!(data["customer"]["name"], "Mira Jansen");
+    assert_eq!(data["cards"].as_array().unwrap().len(), 2);
+    assert!(!data["events"].as_array().unwrap().is_empty());
+    let refused = shop.run(&["customer", "forget", "1"]);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    shop.run(&["customer", "forget", "1", "--yes"]).ok();
+    let c = shop.json(&["customer", "show", "1"]);
+    assert_eq!(c["customer"]["email"], serde_json::Value::Null);
+    assert_eq!(c["customer"]["forgotten"], true);
+    let code_card = shop.json(&["card", "show", "100001"]);
+    assert_eq!(code_card["deleted"], true);
+}
+
+#[test]
+fn staff_pins_are_unique_and_validated() {
+    let shop = Shop::demo();
+    let taken = shop.run(&["staff", "add", "--name", "Kim", "--pin", "1234"]);
+    assert!(taken.stderr.contains("PIN is taken"), "{}", taken.stderr);
+    let short = shop.run(&["staff", "add", "--name", "Kim", "--pin", "12"]);
+    assert!(short.stderr.contains("4 to 8 digits"), "{}", short.stderr);
+    shop.run(&["staff", "add", "--name", "Kim", "--pin", "7777"])
+        .ok();
+    shop.run(&["staff", "disable", "Kim"]).ok();
+    let list = shop.json(&["staff", "list"]);
+    let kim = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Kim")
+        .unwrap()
+        .clone();
+    assert_eq!(kim["enabled"], false);
+}
+
+#[test]
+fn config_errors_are_reported_at_start_with_the_key() {
+    let shop = Shop::demo();
+    let out = shop
+        .command(&["card", "list"])
+        .env("STAMPCARD_SHOP__TIMEZONE", "Mars/Olympus")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("stampcard.toml") && err.contains("shop.timezone"),
+        "{err}"
+    );
+}
+
+#[test]
+fn exports_stream_csv_and_json() {
+    let shop = Shop::demo();
+    let csv = shop
+        .run(&["export", "--format", "csv", "--table", "journal"])
+        .ok()
+        .stdout;
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("id,type,time"));
+    assert_eq!(lines.count(), shop.event_count());
+    let json = shop
+        .run(&["export", "--format", "json", "--table", "customers"])
+        .ok()
+        .stdout;
+    assert_eq!(json.lines().count(), 5);
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["name"], "Mira Jansen");
+}

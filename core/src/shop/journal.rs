@@ -60,11 +60,9 @@ impl Shop {
         };
         let mut out = Vec::new();
         if let Some(card) = q.card {
-            let mut s = scan;
-            s.limit = 0;
             for (_, r) in self
                 .store()
-                .scan(Family::EventsOfCard(card), Scan { after: None, ..s })?
+                .scan(Family::EventsOfCard(card), Scan::default())?
             {
                 if let Record::Index(id) = r {
                     let e = self.event(id)?;

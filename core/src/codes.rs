@@ -371,4 +371,22 @@ mod tests {
         assert!(r.verify(key));
         assert!(!r.verify(b"other key"));
     }
+
+    /// The test vectors documented in the README (checked there against a
+    /// Python implementation of the same derivation).
+    #[test]
+    fn pos_code_test_vectors() {
+        let key1 = hex::decode("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+            .unwrap();
+        assert_eq!(
+            pos_code(&key1, 7, 261122, 2, 4711, 1, 2),
+            "4007261122002004711000102292852820"
+        );
+        let key2 = hex::decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+            .unwrap();
+        assert_eq!(
+            pos_code(&key2, 1, 260504, 0, 1, 183, 1),
+            "4001260504000000001018301398550241"
+        );
+    }
 }

@@ -1,1 +1,3 @@
-//! e2e
+//! Shared helpers for end-to-end tests and benchmarks.
+
+pub mod group_commit;

@@ -53,11 +53,7 @@ impl Shop {
         }
         let limit = if q.limit == 0 { 100 } else { q.limit };
         let matches = |e: &Event| q.kind.as_deref().is_none_or(|k| e.kind.name() == k);
-        let scan = Scan {
-            after: q.after,
-            reverse: q.newest_first,
-            limit: 0,
-        };
+
         let mut out = Vec::new();
         if let Some(card) = q.card {
             for (_, r) in self

@@ -1,0 +1,504 @@
+//! `stampcard-bench`: durable stamps through the actor core, against raw sled
+//! and SQLite doing the same logical writes under the same group-commit policy;
+//! and, with `--million`, memory, activation latency and `serve` start-up with
+//! 1,000,000 issued cards.
+//!
+//! Run: `cargo build --release --workspace && target/release/stampcard-bench`
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hdrhistogram::Histogram;
+use rand::Rng;
+use stampcard_core::Shop;
+use stampcard_core::clock::SystemClock;
+use stampcard_core::model::{Actor, Card, Reward};
+use stampcard_core::settings::ShopSettings;
+use stampcard_core::shop::TemplateDraft;
+use stampcard_core::store::{Family, Key, Mutation, Record, SledOptions};
+use stampcard_e2e::group_commit::{self, Backend, StampRequest};
+
+struct Opts {
+    cards: u64,
+    callers: usize,
+    stamps: u64,
+    million: bool,
+    wait_us: u64,
+}
+
+fn opts() -> Result<Opts> {
+    let mut o = Opts {
+        cards: 10_000,
+        callers: 64,
+        stamps: 200_000,
+        million: false,
+        wait_us: 0,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = || {
+            args.get(i + 1)
+                .context("missing value")
+                .and_then(|v| v.parse::<u64>().context("not a number"))
+        };
+        match args[i].as_str() {
+            "--cards" => o.cards = value()?,
+            "--callers" => o.callers = value()? as usize,
+            "--stamps" => o.stamps = value()?,
+            "--wait-us" => o.wait_us = value()?,
+            "--million" => {
+                o.million = true;
+                i -= 1;
+            }
+            "--help" | "-h" => {
+                println!(
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million]\n\
+                     Durable stamps/s and acknowledgement latency through the actor core,\n\
+                     raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
+                     --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
+                     activation latency, and `stampcard serve` readiness."
+                );
+                std::process::exit(0);
+            }
+            other => anyhow::bail!("unknown option {other} (see --help)"),
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+struct Result1 {
+    name: &'static str,
+    per_sec: f64,
+    hist: Histogram<u64>,
+}
+
+fn report(r: &Result1) {
+    println!(
+        "{:<22} {:>10.0} stamps/s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>6.2} ms",
+        r.name,
+        r.per_sec,
+        r.hist.value_at_quantile(0.50) as f64 / 1000.0,
+        r.hist.value_at_quantile(0.99) as f64 / 1000.0,
+        r.hist.max() as f64 / 1000.0
+    );
+}
+
+/// Runs `callers` closed-loop callers, `total` calls in all, timing each.
+async fn drive<F, Fut>(
+    name: &'static str,
+    callers: usize,
+    total: u64,
+    cards: u64,
+    first_card: u64,
+    call: F,
+) -> Result1
+where
+    F: Fn(u64) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let per = total / callers as u64;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..callers {
+        let call = call.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+            for _ in 0..per {
+                let card = first_card + rand::rng().random_range(0..cards);
+                let t = Instant::now();
+                call(card).await;
+                let _ = h.record(t.elapsed().as_micros().max(1) as u64);
+            }
+            h
+        }));
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+    for t in tasks {
+        if let Ok(h) = t.await {
+            let _ = hist.add(h);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    Result1 {
+        name,
+        per_sec: (per * callers as u64) as f64 / elapsed,
+        hist,
+    }
+}
+
+fn draft(stamps: u32) -> TemplateDraft {
+    TemplateDraft {
+        name: "Bench card".into(),
+        business_name: "Bench".into(),
+        stamps_required: stamps,
+        reward: Reward::Voucher {
+            description: "A coffee".into(),
+            valid_days: 0,
+        },
+        branding: Default::default(),
+        terms: String::new(),
+        rules: Default::default(),
+    }
+}
+
+fn blank_card(id: u64, template: u64) -> Card {
+    Card {
+        id,
+        template_id: template,
+        template_version: 1,
+        customer_id: 1,
+        counter: 0,
+        stamps: 0,
+        lifetime_stamps: 0,
+        rewards_pending: 0,
+        spins_available: 0,
+        spins_played: 0,
+        created_at: chrono::Utc::now(),
+        last_stamp_at: None,
+        today: None,
+        stamps_today: 0,
+        flagged: false,
+        platforms: BTreeSet::new(),
+        link_token: format!("{id:032x}"),
+        source: None,
+        deleted: false,
+    }
+}
+
+/// Writes `n` cards straight through the store in large batches.
+async fn populate(shop: &Shop, template: u64, n: u64) -> Result<u64> {
+    let first = shop.store().next_id(Family::Cards);
+    let mut written = 1u64;
+    let mut m = Mutation::new();
+    m.put(Key::Card(first), Record::Card(blank_card(first, template)));
+    let mut last_report = Instant::now();
+    while written < n {
+        let id = shop.store().next_id(Family::Cards);
+        m.put(Key::Card(id), Record::Card(blank_card(id, template)));
+        written += 1;
+        if m.puts.len() >= 5000 {
+            shop.store().commit(std::mem::take(&mut m)).await?;
+            if last_report.elapsed() > Duration::from_secs(5) {
+                eprintln!("  … {written} cards");
+                last_report = Instant::now();
+            }
+        }
+    }
+    shop.store().commit(m).await?;
+    Ok(first)
+}
+
+async fn actor_core(dir: &Path, o: &Opts) -> Result<Result1> {
+    let mut settings = ShopSettings::for_tests();
+    settings.max_resident_actors = (o.cards as usize).max(1);
+    let options = SledOptions {
+        max_batch_wait: Duration::from_micros(o.wait_us),
+        ..Default::default()
+    };
+    let shop = Shop::open(dir, settings, Arc::new(SystemClock), options).await?;
+    let t = shop
+        .create_template(draft(100), &Actor::channel("system"))
+        .await?;
+    let first = populate(&shop, t.id, o.cards).await?;
+    let actor = Actor::channel("bench");
+    let s = shop.clone();
+    let r = drive(
+        "actor core (sled)",
+        o.callers,
+        o.stamps,
+        o.cards,
+        first,
+        move |card| {
+            let (s, actor) = (s.clone(), actor.clone());
+            async move {
+                if let Err(e) = s.stamp_card(card, 1, None, &actor).await {
+                    eprintln!("stamp failed: {e}");
+                }
+            }
+        },
+    )
+    .await;
+    shop.shutdown().await;
+    Ok(r)
+}
+
+struct RawSled {
+    db: sled::Db,
+    cards: HashMap<u64, (u32, u64)>,
+    next_event: u64,
+}
+
+impl Backend for RawSled {
+    fn apply(&mut self, cards: &[u64]) {
+        let mut batch = sled::Batch::default();
+        for card in cards {
+            let entry = self.cards.entry(*card).or_insert((0, 0));
+            entry.0 = (entry.0 + 1) % 100;
+            entry.1 += 1;
+            self.next_event += 1;
+            let state = serde_json::json!({"id": card, "stamps": entry.0, "lifetime": entry.1});
+            let event = serde_json::json!({"id": self.next_event, "type": "stamp_added", "card": card, "count": 1});
+            let mut k = vec![b'C'];
+            k.extend_from_slice(&card.to_be_bytes());
+            batch.insert(k, serde_json::to_vec(&state).unwrap_or_default());
+            let mut k = vec![b'E'];
+            k.extend_from_slice(&self.next_event.to_be_bytes());
+            batch.insert(k, serde_json::to_vec(&event).unwrap_or_default());
+        }
+        self.db.apply_batch(batch).expect("apply");
+        self.db.flush().expect("flush");
+    }
+}
+
+struct Sqlite {
+    conn: rusqlite::Connection,
+}
+
+impl Backend for Sqlite {
+    fn apply(&mut self, cards: &[u64]) {
+        let tx = self.conn.transaction().expect("begin");
+        {
+            let mut up = tx
+                .prepare_cached("UPDATE cards SET stamps = (stamps + 1) % 100, lifetime = lifetime + 1 WHERE id = ?1")
+                .expect("prepare");
+            let mut ev = tx
+                .prepare_cached(
+                    "INSERT INTO events (type, card, count) VALUES ('stamp_added', ?1, 1)",
+                )
+                .expect("prepare");
+            for card in cards {
+                up.execute([*card as i64]).expect("update");
+                ev.execute([*card as i64]).expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+}
+
+async fn baseline<B: Backend>(name: &'static str, backend: B, o: &Opts) -> Result1 {
+    let queue = group_commit::start(backend, 4096, Duration::from_micros(o.wait_us));
+    drive(name, o.callers, o.stamps, o.cards, 1, move |card| {
+        let queue = queue.clone();
+        async move {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            if queue.send(StampRequest { card, reply }).is_ok() {
+                let _ = rx.await;
+            }
+        }
+    })
+    .await
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn stampcard_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let p = exe.parent()?.join("stampcard");
+    p.exists().then_some(p)
+}
+
+async fn million(root: &Path, o: &Opts) -> Result<()> {
+    let n = 1_000_000u64;
+    let data = root.join("million");
+    let bin = stampcard_binary();
+    if let Some(bin) = &bin {
+        let st = std::process::Command::new(bin)
+            .args(["--data"])
+            .arg(&data)
+            .args(["init", "--timezone", "UTC"])
+            .output()?;
+        anyhow::ensure!(
+            st.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    }
+    let store = data.join("store");
+    let mut settings = ShopSettings::for_tests();
+    settings.max_resident_actors = 10_000;
+    let shop = Shop::open(
+        &store,
+        settings,
+        Arc::new(SystemClock),
+        SledOptions::default(),
+    )
+    .await?;
+    let t = shop
+        .create_template(draft(100), &Actor::channel("system"))
+        .await?;
+    let started = Instant::now();
+    let first = populate(&shop, t.id, n).await?;
+    println!(
+        "populated {n} cards in {:.1} s; RSS {:.0} MB",
+        started.elapsed().as_secs_f64(),
+        rss_mb()
+    );
+    let actor = Actor::channel("bench");
+    let sampler = tokio::spawn(async {
+        let mut max = 0f64;
+        loop {
+            max = max.max(rss_mb());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if max < 0.0 {
+                break max;
+            }
+        }
+    });
+    let s = shop.clone();
+    let a2 = actor.clone();
+    let r = drive(
+        "1M cards, cap 10k",
+        o.callers,
+        o.stamps,
+        n,
+        first,
+        move |card| {
+            let (s, actor) = (s.clone(), a2.clone());
+            async move {
+                let _ = s.stamp_card(card, 1, None, &actor).await;
+            }
+        },
+    )
+    .await;
+    report(&r);
+    let peak_during = rss_mb();
+    sampler.abort();
+    let stats = shop.directory_stats().await?;
+    println!(
+        "resident actors {} (cap 10000); activations {}; passivations {}; RSS now {:.0} MB",
+        stats.resident, stats.activations, stats.passivations, peak_during
+    );
+    // Activation: a Get on a random (almost surely passivated) card.
+    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for _ in 0..20_000 {
+        let card = first + rand::rng().random_range(0..n);
+        let t = Instant::now();
+        shop.command(card, stampcard_core::actors::CardCommand::Get, &actor, None)
+            .await?;
+        h.record(t.elapsed().as_micros().max(1) as u64)?;
+    }
+    println!(
+        "activation of a passivated card: p50 {:.3} ms  p99 {:.3} ms  (20,000 random cards of 1M)",
+        h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.99) as f64 / 1000.0
+    );
+    println!(
+        "peak RSS while stamping: {:.0} MB",
+        rss_mb().max(peak_during)
+    );
+    shop.shutdown().await;
+    drop(shop);
+    if let Some(bin) = bin {
+        use tokio::io::AsyncBufReadExt;
+        let start = Instant::now();
+        let mut child = tokio::process::Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .arg("serve")
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Some(line) = lines.next_line().await? {
+            if line.contains("ready") {
+                println!(
+                    "stampcard serve ready in {:.0} ms with {n} cards",
+                    start.elapsed().as_secs_f64() * 1000.0
+                );
+                break;
+            }
+        }
+        let _ = child.kill().await;
+    } else {
+        println!(
+            "(serve start-up skipped: build the binary with `cargo build --release --workspace`)"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let o = opts()?;
+    let root = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into()))?;
+    println!(
+        "machine: {} cores, {} | {} cards, {} concurrent callers (closed loop), {} stamps each run, group commit: take all queued (max 4096), extra wait {} µs",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| m.lines().next().map(|l| l
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("?")
+                .to_string()))
+            .map(|kb| format!("{} GiB", kb.parse::<u64>().unwrap_or(0) / 1024 / 1024))
+            .unwrap_or_default(),
+        o.cards,
+        o.callers,
+        o.stamps,
+        o.wait_us
+    );
+    let core = actor_core(&root.path().join("core"), &o).await?;
+    report(&core);
+    let db = sled::Config::new()
+        .path(root.path().join("raw"))
+        .flush_every_ms(Some(1000))
+        .open()?;
+    let raw = baseline(
+        "raw sled (no actors)",
+        RawSled {
+            db,
+            cards: HashMap::new(),
+            next_event: 0,
+        },
+        &o,
+    )
+    .await;
+    report(&raw);
+    let conn = rusqlite::Connection::open(root.path().join("bench.sqlite"))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE cards (id INTEGER PRIMARY KEY, stamps INTEGER NOT NULL, lifetime INTEGER NOT NULL);
+         CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, card INTEGER NOT NULL, count INTEGER NOT NULL);",
+    )?;
+    {
+        let mut stmt =
+            conn.prepare("INSERT INTO cards (id, stamps, lifetime) VALUES (?1, 0, 0)")?;
+        conn.execute_batch("BEGIN")?;
+        for id in 1..=o.cards {
+            stmt.execute([id as i64])?;
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    let sqlite = baseline("SQLite WAL sync=FULL", Sqlite { conn }, &o).await;
+    report(&sqlite);
+    println!(
+        "ratios: actor core / raw sled = {:.2}   actor core / SQLite = {:.2}",
+        core.per_sec / raw.per_sec,
+        core.per_sec / sqlite.per_sec
+    );
+    if o.million {
+        million(root.path(), &o).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! A group-commit loop for the benchmark baselines, with the same policy as
+//! the store's committer: take everything waiting (up to a maximum), write it
+//! in one transaction, make it durable once, then answer every caller.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+/// A request to record one stamp on a card.
+pub struct StampRequest {
+    /// The card.
+    pub card: u64,
+    /// Answered once durable.
+    pub reply: oneshot::Sender<()>,
+}
+
+/// Something that can durably apply a batch of stamps.
+pub trait Backend: Send + 'static {
+    /// Writes card state and a journal event per stamp, then makes them durable.
+    fn apply(&mut self, cards: &[u64]);
+}
+
+/// Starts a committer thread over a backend; returns its request queue.
+pub fn start<B: Backend>(
+    mut backend: B,
+    max_batch: usize,
+    max_wait: Duration,
+) -> mpsc::Sender<StampRequest> {
+    let (tx, rx) = mpsc::channel::<StampRequest>();
+    std::thread::spawn(move || {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            let deadline = Instant::now() + max_wait;
+            while batch.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(mpsc::TryRecvError::Empty) => {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            break;
+                        }
+                        match rx.recv_timeout(deadline - now) {
+                            Ok(r) => batch.push(r),
+                            Err(_) => break,
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+            let cards: Vec<u64> = batch.iter().map(|r| r.card).collect();
+            backend.apply(&cards);
+            for r in batch {
+                let _ = r.reply.send(());
+            }
+        }
+    });
+    tx
+}

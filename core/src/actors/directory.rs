@@ -114,10 +114,8 @@ impl DirectoryState {
                 self.by_actor.insert(actor.get_id(), card);
                 self.lru.insert(self.seq, card);
                 for msg in msgs {
-                    if let Err(e) = actor.cast(msg) {
-                        if let ractor::MessagingErr::SendErr(msg) = e {
-                            msg.fail(CoreError::Unavailable(card, "card actor stopped".into()));
-                        }
+                    if let Err(ractor::MessagingErr::SendErr(msg)) = actor.cast(msg) {
+                        msg.fail(CoreError::Unavailable(card, "card actor stopped".into()));
                     }
                 }
                 self.slots.insert(
@@ -253,11 +251,10 @@ impl Actor for Directory {
             return Ok(());
         };
         match state.slots.remove(&card) {
-            Some(Slot::Stopping { actor, buffer }) if actor == who => {
-                if !buffer.is_empty() {
-                    state.activate(&myself, card, buffer).await;
-                }
+            Some(Slot::Stopping { actor, buffer }) if actor == who && !buffer.is_empty() => {
+                state.activate(&myself, card, buffer).await;
             }
+            Some(Slot::Stopping { actor, .. }) if actor == who => {}
             Some(Slot::Active { actor, seq, .. }) if actor.get_id() == who => {
                 state.lru.remove(&seq);
             }

@@ -65,22 +65,13 @@ impl Default for Branding {
 }
 
 /// Anti-fraud rules of a template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FraudRules {
     /// Minimum seconds between two stamps on one card (0 = none).
     pub cooldown_secs: u32,
     /// Maximum stamps per card per shop-local day (0 = no cap).
     pub daily_cap: u32,
-}
-
-impl Default for FraudRules {
-    fn default() -> Self {
-        Self {
-            cooldown_secs: 0,
-            daily_cap: 0,
-        }
-    }
 }
 
 /// How a voucher's code is shown.

@@ -61,6 +61,12 @@ pub enum StoreError {
 /// A pending commit.
 pub type CommitFuture = Pin<Box<dyn Future<Output = Result<Committed, StoreError>> + Send>>;
 
+/// Receives the records of a snapshot, key and value.
+pub type SnapshotSink = Box<dyn FnMut(&[u8], &[u8]) -> std::io::Result<()> + Send>;
+
+/// A pending snapshot; resolves to the number of records written.
+pub type SnapshotFuture = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send>>;
+
 /// Direction and bounds of a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Scan {
@@ -101,10 +107,7 @@ pub trait Store: Send + Sync + 'static {
     fn watch_events(&self) -> tokio::sync::watch::Receiver<u64>;
 
     /// Writes a consistent snapshot of every record, taken between commits.
-    fn snapshot(
-        &self,
-        sink: Box<dyn FnMut(&[u8], &[u8]) -> std::io::Result<()> + Send>,
-    ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send>>;
+    fn snapshot(&self, sink: SnapshotSink) -> SnapshotFuture;
 
     /// Number of records in a family (scans; for stats).
     fn count(&self, family: Family) -> Result<u64, StoreError>;

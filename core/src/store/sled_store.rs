@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -41,10 +40,63 @@ impl Default for SledOptions {
     }
 }
 
-type Sink = Box<dyn FnMut(&[u8], &[u8]) -> std::io::Result<()> + Send>;
+type Sink = super::SnapshotSink;
+
+/// A mutation encoded on the caller's thread, so the committer only splices
+/// event ids, checks guards and writes.
+struct Encoded {
+    guards: Vec<(Vec<u8>, Key)>,
+    puts: Vec<(Vec<u8>, Vec<u8>)>,
+    deletes: Vec<Vec<u8>>,
+    /// Card id (for the per-card index) and the event encoded with id 0.
+    events: Vec<(Option<u64>, Vec<u8>)>,
+    derived: Vec<super::Derived>,
+}
+
+/// The JSON every event starts with before its id is spliced in.
+const EVENT_PREFIX: &[u8] = b"{\"id\":0,";
+
+fn encode_mutation(m: Mutation) -> Encoded {
+    Encoded {
+        guards: m
+            .guards
+            .into_iter()
+            .map(|Guard::Absent(k)| (encode_key(&k), k))
+            .collect(),
+        puts: m
+            .puts
+            .iter()
+            .map(|(k, r)| (encode_key(k), encode_record(r)))
+            .collect(),
+        deletes: m.deletes.iter().map(encode_key).collect(),
+        events: m
+            .events
+            .into_iter()
+            .map(|e| (e.card_id, encode_json(&e.with_id(0))))
+            .collect(),
+        derived: m.derived,
+    }
+}
+
+/// Puts the event id into an event encoded with id 0.
+fn splice_event_id(encoded: &[u8], id: u64) -> Vec<u8> {
+    debug_assert!(encoded.starts_with(EVENT_PREFIX));
+    let rest = encoded.get(EVENT_PREFIX.len()..).unwrap_or_default();
+    let mut out = Vec::with_capacity(encoded.len() + 20);
+    out.extend_from_slice(b"{\"id\":");
+    out.extend_from_slice(id.to_string().as_bytes());
+    out.push(b',');
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Keys a guard can ask about: only these are tracked within a group.
+fn guardable(key: &[u8]) -> bool {
+    matches!(key.first(), Some(b'I' | b'X' | b'r' | b'R'))
+}
 
 enum Job {
-    Commit(Mutation, oneshot::Sender<Result<Committed, StoreError>>),
+    Commit(Encoded, oneshot::Sender<Result<Committed, StoreError>>),
     Snapshot(Sink, oneshot::Sender<Result<u64, StoreError>>),
 }
 
@@ -255,12 +307,11 @@ impl Group {
     fn add(
         &mut self,
         db: &sled::Db,
-        m: Mutation,
+        m: Encoded,
         reply: oneshot::Sender<Result<Committed, StoreError>>,
     ) {
-        for guard in &m.guards {
-            let Guard::Absent(key) = guard;
-            match self.exists(db, &encode_key(key)) {
+        for (encoded, key) in &m.guards {
+            match self.exists(db, encoded) {
                 Ok(false) => {}
                 Ok(true) => {
                     let _ = reply.send(Err(StoreError::Conflict(key.clone())));
@@ -272,32 +323,32 @@ impl Group {
                 }
             }
         }
-        let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let mut ids = Vec::with_capacity(m.events.len());
-        for ev in m.events {
+        for (card, event) in m.events {
             self.next_event += 1;
             let id = self.next_event;
             ids.push(id);
-            if let Some(card) = ev.card_id {
-                writes.push((encode_key(&Key::EventOfCard(card, id)), Vec::new()));
+            if let Some(card) = card {
+                self.batch
+                    .insert(encode_key(&Key::EventOfCard(card, id)), Vec::new());
             }
-            let ev = ev.with_id(id);
-            writes.push((encode_key(&Key::Event(id)), encode_json(&ev)));
+            self.batch
+                .insert(encode_key(&Key::Event(id)), splice_event_id(&event, id));
         }
-        for (k, r) in m.puts {
-            writes.push((encode_key(&k), encode_record(&r)));
-        }
-        for d in m.derived {
+        let derived = m.derived.into_iter().map(|d| {
             let (k, r) = d(&ids);
-            writes.push((encode_key(&k), encode_record(&r)));
-        }
-        for (k, v) in writes {
-            self.overlay.insert(k.clone(), true);
+            (encode_key(&k), encode_record(&r))
+        });
+        for (k, v) in m.puts.into_iter().chain(derived) {
+            if guardable(&k) {
+                self.overlay.insert(k.clone(), true);
+            }
             self.batch.insert(k, v);
         }
         for k in m.deletes {
-            let k = encode_key(&k);
-            self.overlay.insert(k.clone(), false);
+            if guardable(&k) {
+                self.overlay.insert(k.clone(), false);
+            }
             self.batch.remove(k);
         }
         self.replies.push((reply, Committed { event_ids: ids }));
@@ -409,6 +460,7 @@ impl Store for SledStore {
     }
 
     fn commit(&self, mutation: Mutation) -> CommitFuture {
+        let mutation = encode_mutation(mutation);
         let (tx, rx) = oneshot::channel();
         let sent = self
             .jobs
@@ -463,10 +515,7 @@ impl Store for SledStore {
         self.last_event.clone()
     }
 
-    fn snapshot(
-        &self,
-        sink: Sink,
-    ) -> Pin<Box<dyn std::future::Future<Output = Result<u64, StoreError>> + Send>> {
+    fn snapshot(&self, sink: Sink) -> super::SnapshotFuture {
         let (tx, rx) = oneshot::channel();
         let sent = self
             .jobs

@@ -83,7 +83,9 @@ impl Shop {
 
     /// Stops the actors and closes the store; every acknowledged change is durable already.
     pub async fn shutdown(&self) {
-        self.directory.stop(None);
+        let grace = Some(std::time::Duration::from_secs(10));
+        self.directory.stop_children_and_wait(None, grace).await;
+        let _ = self.directory.stop_and_wait(None, grace).await;
         if let Some(s) = &self.sled {
             s.close();
         }

@@ -417,15 +417,19 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
             .spawn()?;
         let stderr = child.stderr.take().context("stderr")?;
         let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut ready = false;
         while let Some(line) = lines.next_line().await? {
             if line.contains("ready") {
                 println!(
                     "stampcard serve ready in {:.0} ms with {n} cards",
                     start.elapsed().as_secs_f64() * 1000.0
                 );
+                ready = true;
                 break;
             }
+            println!("serve: {line}");
         }
+        anyhow::ensure!(ready, "stampcard serve did not become ready");
         let _ = child.kill().await;
     } else {
         println!(

@@ -279,6 +279,42 @@ fn stamp_events(
     }
 }
 
+/// Adds stamps counted toward today's cap and builds the mutation: the card,
+/// new vouchers, the main event (made from the effect), goal and voucher events.
+fn stamps_mutation(
+    ctx: &Ctx<'_>,
+    t: &Template,
+    count: u32,
+    main: impl FnOnce(StampEffect) -> EventKind,
+) -> (Mutation, CardOutcome) {
+    let state = ctx.state;
+    let tz = state.deps.settings.timezone;
+    let added = add_stamps(
+        &state.card,
+        t,
+        count,
+        ctx.now,
+        tz,
+        true,
+        &mut alloc_vouchers(state),
+    );
+    let mut m = Mutation::new();
+    m.put(Key::Card(added.card.id), Record::Card(added.card.clone()));
+    put_vouchers(&mut m, &added.vouchers);
+    stamp_events(
+        ctx,
+        &mut m,
+        &added.card,
+        t,
+        main(added.effect.clone()),
+        &added.effect,
+    );
+    let mut outcome = CardOutcome::of(added.card);
+    outcome.vouchers = added.vouchers;
+    outcome.effect = Some(added.effect);
+    (m, outcome)
+}
+
 fn alloc_vouchers(state: &CardState) -> impl FnMut() -> u64 + '_ {
     || state.deps.store.next_id(crate::store::Family::Vouchers)
 }
@@ -367,26 +403,11 @@ fn prepare_stamp(
         let (m, outcome) = refusal_mutation(&ctx, &t, count, &refusal);
         return Ok(Err((m, outcome, refusal)));
     }
-    let added = add_stamps(
-        &state.card,
-        &t,
-        count,
-        ctx.now,
-        tz,
-        true,
-        &mut alloc_vouchers(state),
-    );
-    let mut m = Mutation::new();
-    m.put(Key::Card(added.card.id), Record::Card(added.card.clone()));
-    put_vouchers(&mut m, &added.vouchers);
-    let main = EventKind::StampAdded {
-        effect: added.effect.clone(),
-        idempotency_key: idempotency.map(|i| i.key.clone()),
-    };
-    stamp_events(&ctx, &mut m, &added.card, &t, main, &added.effect);
-    let mut outcome = CardOutcome::of(added.card);
-    outcome.vouchers = added.vouchers;
-    outcome.effect = Some(added.effect);
+    let key = idempotency.map(|i| i.key.clone());
+    let (mut m, outcome) = stamps_mutation(&ctx, &t, count, |effect| EventKind::StampAdded {
+        effect,
+        idempotency_key: key,
+    });
     if let Some(idem) = idempotency {
         m.guard_absent(Key::Idempotency(idem.key.clone()));
         let template = outcome.clone();
@@ -455,25 +476,13 @@ fn claim(
             "receipt not claimed: {refusal}"
         )));
     }
-    let added = add_stamps(
-        &state.card,
-        &t,
-        count,
-        ctx.now,
-        tz,
-        true,
-        &mut alloc_vouchers(state),
-    );
-    let mut m = Mutation::new();
+    let claimed = claim_key.clone();
+    let (mut m, outcome) = stamps_mutation(ctx, &t, count, |effect| EventKind::ReceiptClaimed {
+        claim_key: claimed,
+        effect,
+    });
     m.guard_absent(Key::ReceiptClaim(claim_key.clone()));
-    m.put(Key::Card(added.card.id), Record::Card(added.card.clone()));
-    put_vouchers(&mut m, &added.vouchers);
-    let main = EventKind::ReceiptClaimed {
-        claim_key: claim_key.clone(),
-        effect: added.effect.clone(),
-    };
-    stamp_events(ctx, &mut m, &added.card, &t, main, &added.effect);
-    let (card_id, at) = (added.card.id, ctx.now);
+    let (card_id, at) = (outcome.card.id, ctx.now);
     m.derive(move |ids| {
         (
             Key::ReceiptClaim(claim_key.clone()),
@@ -485,9 +494,6 @@ fn claim(
             }),
         )
     });
-    let mut outcome = CardOutcome::of(added.card);
-    outcome.vouchers = added.vouchers;
-    outcome.effect = Some(added.effect);
     Ok((m, outcome))
 }
 

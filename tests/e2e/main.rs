@@ -3,6 +3,7 @@
 mod backup;
 mod cli;
 mod crash;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -387,3 +387,29 @@ fn exports_stream_csv_and_json() {
     let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(first["name"], "Mira Jansen");
 }
+
+#[test]
+fn non_utf8_arguments_are_refused_and_change_nothing() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let shop = Shop::demo();
+    let before = shop.event_count();
+    let bad = OsStr::from_bytes(&[0x66, 0x6f, 0xff, 0x6f]);
+    let out = shop
+        .command(&["card", "issue", "--template", "1", "--name"])
+        .arg(bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("UTF-8"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = shop.command(&["stamp"]).arg(bad).output().unwrap();
+    assert!(!out.status.success());
+    let long_name = "n".repeat(10_000);
+    let out = shop.run(&["card", "issue", "--template", "1", "--name", &long_name]);
+    assert!(out.stderr.contains("at most 100"), "{}", out.stderr);
+    assert_eq!(shop.event_count(), before);
+}

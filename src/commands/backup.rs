@@ -69,23 +69,27 @@ pub async fn backup(app: &App, file: &Path) -> Result<()> {
     put_bytes(&mut w, &config_text)?;
     let host_key = std::fs::read(app.data.join("ssh_host_key")).unwrap_or_default();
     put_bytes(&mut w, &host_key)?;
-    let shared = Arc::new(Mutex::new(w));
+    let shared = Arc::new(Mutex::new(Some(w)));
     let sink_writer = shared.clone();
     let count = app
         .shop
         .store()
         .snapshot(Box::new(move |k, v| {
-            let mut w = sink_writer
+            let mut guard = sink_writer
                 .lock()
                 .map_err(|_| std::io::Error::other("poisoned"))?;
-            put_bytes(&mut *w, k)?;
-            put_bytes(&mut *w, v)
+            let w = guard
+                .as_mut()
+                .ok_or_else(|| std::io::Error::other("backup already finished"))?;
+            put_bytes(w, k)?;
+            put_bytes(w, v)
         }))
         .await?;
-    let mut w = Arc::try_unwrap(shared)
-        .map_err(|_| anyhow!("backup writer still in use"))?
-        .into_inner()
-        .map_err(|_| anyhow!("backup writer poisoned"))?;
+    let mut w = shared
+        .lock()
+        .map_err(|_| anyhow!("backup writer poisoned"))?
+        .take()
+        .ok_or_else(|| anyhow!("backup writer missing"))?;
     w.write_all(&END.to_be_bytes())?;
     w.write_all(&count.to_be_bytes())?;
     let digest = w.hash.clone().finalize();

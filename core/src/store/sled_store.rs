@@ -258,7 +258,11 @@ fn committer(
                 Job::Snapshot(mut sink, reply) => {
                     last_event = group.finish(&db, &watch_tx);
                     group = Group::new(last_event);
-                    let _ = reply.send(dump(&db, &mut sink));
+                    let result = dump(&db, &mut sink);
+                    // Release the sink before answering: the caller may need
+                    // sole ownership of what it writes to.
+                    drop(sink);
+                    let _ = reply.send(result);
                 }
             }
         }

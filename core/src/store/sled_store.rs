@@ -116,6 +116,7 @@ fn io(e: sled::Error) -> StoreError {
 impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, options: SledOptions) -> Result<Self, StoreError> {
+        remove_unfinished_snapshots(dir)?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(options.cache_bytes)
@@ -186,6 +187,32 @@ impl Drop for SledStore {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Removes `snap.*.generating` files a crash left behind.
+///
+/// sled 0.34.7 writes a snapshot to `snap.<lsn>.generating`, fsyncs it and
+/// renames it to `snap.<lsn>`; but when opening it only ignores the legacy
+/// `.in___motion` suffix, so a half-written `.generating` file left by a kill
+/// is taken for the newest snapshot and the open fails as corrupt (sled issues
+/// #1527, #1533; reproduced by our SIGKILL test). Such a file was never
+/// renamed, so it never became the snapshot: the previous snapshot and the log
+/// are still authoritative, and removing it is safe.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Io(e.to_string())),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(file = %name, "removing an unfinished sled snapshot left by a crash");
+            std::fs::remove_file(entry.path()).map_err(|e| StoreError::Io(e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 fn check_format(db: &sled::Db) -> Result<(), StoreError> {

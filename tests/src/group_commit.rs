@@ -1,9 +1,9 @@
 //! A group-commit loop for the benchmark baselines, with the same policy as
-//! the store's committer: take everything waiting (up to a maximum), write it
+//! the store's committer (the same `take_group`): take everything waiting (up to a maximum), write it
 //! in one transaction, make it durable once, then answer every caller.
 
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -29,25 +29,7 @@ pub fn start<B: Backend>(
 ) -> mpsc::Sender<StampRequest> {
     let (tx, rx) = mpsc::channel::<StampRequest>();
     std::thread::spawn(move || {
-        while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            let deadline = Instant::now() + max_wait;
-            while batch.len() < max_batch {
-                match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(mpsc::TryRecvError::Empty) => {
-                        let now = Instant::now();
-                        if now >= deadline {
-                            break;
-                        }
-                        match rx.recv_timeout(deadline - now) {
-                            Ok(r) => batch.push(r),
-                            Err(_) => break,
-                        }
-                    }
-                    Err(_) => break,
-                }
-            }
+        while let Some(batch) = stampcard_core::store::take_group(&rx, max_batch, max_wait) {
             let cards: Vec<u64> = batch.iter().map(|r| r.card).collect();
             backend.apply(&cards);
             for r in batch {

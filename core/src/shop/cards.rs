@@ -218,35 +218,16 @@ impl Shop {
         }
     }
 
-    /// Parses a card code and checks it against the stored card; returns the
-    /// card id and the printed code with its MAC for the actor to re-verify.
-    fn card_from_code(&self, code: &str) -> CoreResult<(u64, (String, String))> {
+    /// Parses a card code without touching the store: the card id, and the
+    /// printed code with its MAC, which the card's actor verifies against its
+    /// own (authoritative) reissue counter.
+    fn parse_card_code(code: &str) -> CoreResult<(u64, (String, String))> {
         match codes::parse(code)? {
             ParsedCode::Signed {
                 kind: CodeKind::Card,
                 id,
                 mac,
-            } => {
-                let card = self.card(id).map_err(|_| codes::CodeError::Forged)?;
-                match codes::verify_signed(
-                    &self.settings().secret,
-                    CodeKind::Card,
-                    id,
-                    &mac,
-                    card.counter,
-                ) {
-                    Ok(()) => {}
-                    Err(Some(_)) => return Err(CoreError::ReissuedCode { card_id: id }),
-                    Err(None) => return Err(codes::CodeError::Forged.into()),
-                }
-                if card.deleted {
-                    return Err(CoreError::CardDeleted(id));
-                }
-                let printed = codes::parse(code)
-                    .ok()
-                    .map(|_| code.trim().replace(' ', ""));
-                Ok((id, (printed.unwrap_or_default(), mac)))
-            }
+            } => Ok((id, (code.trim().replace(' ', ""), mac))),
             ParsedCode::Signed { kind, .. } => Err(codes::CodeError::WrongKind {
                 expected: "card",
                 got: kind.name(),
@@ -260,6 +241,19 @@ impl Shop {
         }
     }
 
+    /// Verifies a card code against the stored card, for reads that reach no actor.
+    fn verify_card_code(&self, code: &str) -> CoreResult<u64> {
+        let (id, (_, mac)) = Self::parse_card_code(code)?;
+        let card = self.card(id).map_err(|_| codes::CodeError::Forged)?;
+        let secret = &self.settings().secret;
+        match codes::verify_signed(secret, CodeKind::Card, id, &mac, card.counter) {
+            Ok(()) if card.deleted => Err(CoreError::CardDeleted(id)),
+            Ok(()) => Ok(id),
+            Err(Some(_)) => Err(CoreError::ReissuedCode { card_id: id }),
+            Err(None) => Err(codes::CodeError::Forged.into()),
+        }
+    }
+
     /// What a scanned code refers to (card, voucher or receipt), verified.
     pub fn lookup(&self, code: &str) -> CoreResult<Lookup> {
         match codes::parse(code)? {
@@ -267,7 +261,7 @@ impl Shop {
                 kind: CodeKind::Card,
                 ..
             } => {
-                let (id, _) = self.card_from_code(code)?;
+                let id = self.verify_card_code(code)?;
                 Ok(Lookup::Card(Box::new(self.card_view(id)?)))
             }
             ParsedCode::Signed { id, mac, .. } => {
@@ -307,9 +301,15 @@ impl Shop {
         idempotency_key: Option<&str>,
         actor: &Actor,
     ) -> CoreResult<CardOutcome> {
-        let (id, auth) = self.card_from_code(code)?;
-        self.stamp_inner(id, count, idempotency_key, actor, Some(auth))
+        let (id, auth) = Self::parse_card_code(code)?;
+        match self
+            .stamp_inner(id, count, idempotency_key, actor, Some(auth))
             .await
+        {
+            // A well-formed code for a card that does not exist was not issued here.
+            Err(CoreError::NotFound { what: "card", .. }) => Err(codes::CodeError::Forged.into()),
+            other => other,
+        }
     }
 
     /// Adds stamps to a card by id (staff who looked it up by name).

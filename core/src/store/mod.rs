@@ -6,11 +6,13 @@
 //! written in the same atomic write as the state change they describe, and
 //! their ids are assigned by the store in commit order.
 
+mod group_commit;
 mod keys;
 mod mutation;
 mod records;
 mod sled_store;
 
+pub use group_commit::take_group;
 pub use keys::{Family, Key};
 pub use mutation::{Committed, Derived, Guard, Mutation};
 pub use records::{IdempotencyRecord, Record};

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
@@ -259,25 +259,7 @@ fn committer(
     mut last_event: u64,
     options: SledOptions,
 ) {
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        let deadline = Instant::now() + options.max_batch_wait;
-        while jobs.len() < options.max_batch {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(mpsc::TryRecvError::Empty) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    match rx.recv_timeout(deadline - now) {
-                        Ok(job) => jobs.push(job),
-                        Err(_) => break,
-                    }
-                }
-                Err(mpsc::TryRecvError::Disconnected) => break,
-            }
-        }
+    while let Some(jobs) = super::take_group(&rx, options.max_batch, options.max_batch_wait) {
         let mut group = Group::new(last_event);
         for job in jobs {
             match job {

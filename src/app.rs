@@ -37,9 +37,7 @@ impl App {
         let shop = Shop::open(&store_dir(data), settings, Arc::new(SystemClock), config.sled_options())
             .await
             .map_err(|e| match e {
-                CoreError::Store(StoreError::Locked(_)) | CoreError::Store(StoreError::Io(_))
-                    if e.to_string().contains("lock") || e.to_string().contains("Resource temporarily unavailable") =>
-                {
+                CoreError::Store(StoreError::Locked(_)) => {
                     anyhow!(
                         "the data folder {} is in use by another stampcard process (is `stampcard serve` running?)",
                         data.display()

@@ -157,7 +157,6 @@ impl Shop {
         {
             return Err(CoreError::AlreadyClaimed);
         }
-        let printed = code.trim().replace(' ', "");
         let result = self
             .command(
                 card_id,
@@ -173,11 +172,6 @@ impl Shop {
         match result {
             Err(CoreError::Store(StoreError::Conflict(Key::ReceiptClaim(_)))) => {
                 Err(CoreError::AlreadyClaimed)
-            }
-            Ok(mut o) => {
-                let _ = printed;
-                o.replayed = false;
-                Ok(o)
             }
             other => other,
         }

@@ -123,10 +123,12 @@ impl SledStore {
             .flush_every_ms(Some(1000))
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(ref ioe) if ioe.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked(ioe.to_string())
-                }
-                sled::Error::Io(ref ioe) if ioe.to_string().contains("lock") => {
+                // sled 0.34.7 rewraps a failed file lock as ErrorKind::Other
+                // with this text (config.rs, `try_lock`); it is the only signal.
+                sled::Error::Io(ref ioe)
+                    if ioe.kind() == std::io::ErrorKind::WouldBlock
+                        || ioe.to_string().contains("could not acquire lock") =>
+                {
                     StoreError::Locked(ioe.to_string())
                 }
                 other => io(other),

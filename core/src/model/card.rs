@@ -1,6 +1,8 @@
 //! Issued cards.
 
 use chrono::{DateTime, NaiveDate, Utc};
+
+use super::Template;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -77,4 +79,39 @@ pub struct Card {
     pub source: Option<String>,
     /// Deleted cards refuse every code and action.
     pub deleted: bool,
+}
+
+impl Card {
+    /// A newly issued card: no stamps yet, following the template's current
+    /// version, with a fresh random link token.
+    pub fn new(
+        id: u64,
+        template: &Template,
+        customer_id: u64,
+        now: DateTime<Utc>,
+        platform: Option<Platform>,
+        source: Option<String>,
+    ) -> Card {
+        Card {
+            id,
+            template_id: template.id,
+            template_version: template.version,
+            customer_id,
+            counter: 0,
+            stamps: 0,
+            lifetime_stamps: 0,
+            rewards_pending: 0,
+            spins_available: 0,
+            spins_played: 0,
+            created_at: now,
+            last_stamp_at: None,
+            today: None,
+            stamps_today: 0,
+            flagged: false,
+            platforms: platform.into_iter().collect(),
+            link_token: hex::encode(rand::random::<[u8; 16]>()),
+            source,
+            deleted: false,
+        }
+    }
 }

@@ -1,7 +1,5 @@
 //! Issuing cards, reading codes, and the commands a counter runs on cards.
 
-use std::collections::BTreeSet;
-
 use sha2::{Digest, Sha256};
 
 use super::Shop;
@@ -121,27 +119,7 @@ impl Shop {
         actor: &Actor,
     ) -> Card {
         let id = self.store().next_id(Family::Cards);
-        let card = Card {
-            id,
-            template_id: t.id,
-            template_version: t.version,
-            customer_id,
-            counter: 0,
-            stamps: 0,
-            lifetime_stamps: 0,
-            rewards_pending: 0,
-            spins_available: 0,
-            spins_played: 0,
-            created_at: now,
-            last_stamp_at: None,
-            today: None,
-            stamps_today: 0,
-            flagged: false,
-            platforms: platform.into_iter().collect::<BTreeSet<_>>(),
-            link_token: hex::encode(rand::random::<[u8; 16]>()),
-            source: source.clone(),
-            deleted: false,
-        };
+        let card = Card::new(id, t, customer_id, now, platform, source.clone());
         m.put(Key::Card(id), Record::Card(card.clone()));
         m.put(Key::CardOfCustomer(customer_id, id), Record::Index(id));
         m.event(NewEvent {

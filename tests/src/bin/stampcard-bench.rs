@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo build --release --workspace && target/release/stampcard-bench`
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 use rand::Rng;
 use stampcard_core::Shop;
 use stampcard_core::clock::SystemClock;
-use stampcard_core::model::{Actor, Card, Reward};
+use stampcard_core::model::{Actor, Card, Reward, Template};
 use stampcard_core::settings::ShopSettings;
 use stampcard_core::shop::TemplateDraft;
 use stampcard_core::store::{Family, Key, Mutation, Record, SledOptions};
@@ -146,40 +146,29 @@ fn draft(stamps: u32) -> TemplateDraft {
     }
 }
 
-fn blank_card(id: u64, template: u64) -> Card {
-    Card {
-        id,
-        template_id: template,
-        template_version: 1,
-        customer_id: 1,
-        counter: 0,
-        stamps: 0,
-        lifetime_stamps: 0,
-        rewards_pending: 0,
-        spins_available: 0,
-        spins_played: 0,
-        created_at: chrono::Utc::now(),
-        last_stamp_at: None,
-        today: None,
-        stamps_today: 0,
-        flagged: false,
-        platforms: BTreeSet::new(),
-        link_token: format!("{id:032x}"),
-        source: None,
-        deleted: false,
-    }
-}
-
 /// Writes `n` cards straight through the store in large batches.
-async fn populate(shop: &Shop, template: u64, n: u64) -> Result<u64> {
+async fn populate(shop: &Shop, template: &Template, n: u64) -> Result<u64> {
     let first = shop.store().next_id(Family::Cards);
     let mut written = 1u64;
     let mut m = Mutation::new();
-    m.put(Key::Card(first), Record::Card(blank_card(first, template)));
+    m.put(
+        Key::Card(first),
+        Record::Card(Card::new(
+            first,
+            template,
+            1,
+            chrono::Utc::now(),
+            None,
+            None,
+        )),
+    );
     let mut last_report = Instant::now();
     while written < n {
         let id = shop.store().next_id(Family::Cards);
-        m.put(Key::Card(id), Record::Card(blank_card(id, template)));
+        m.put(
+            Key::Card(id),
+            Record::Card(Card::new(id, template, 1, chrono::Utc::now(), None, None)),
+        );
         written += 1;
         if m.puts.len() >= 5000 {
             shop.store().commit(std::mem::take(&mut m)).await?;
@@ -204,7 +193,7 @@ async fn actor_core(dir: &Path, o: &Opts) -> Result<Result1> {
     let t = shop
         .create_template(draft(100), &Actor::channel("system"))
         .await?;
-    let first = populate(&shop, t.id, o.cards).await?;
+    let first = populate(&shop, &t, o.cards).await?;
     let actor = Actor::channel("bench");
     let s = shop.clone();
     let r = drive(
@@ -344,7 +333,7 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
         .create_template(draft(100), &Actor::channel("system"))
         .await?;
     let started = Instant::now();
-    let first = populate(&shop, t.id, n).await?;
+    let first = populate(&shop, &t, n).await?;
     println!(
         "populated {n} cards in {:.1} s; RSS {:.0} MB",
         started.elapsed().as_secs_f64(),

@@ -11,8 +11,10 @@ use stampcard_core::store::StoreError;
 use stampcard_core::{CoreError, Shop};
 
 use crate::config::{self, Config};
+use crate::output::Out;
 
 /// An open data folder.
+#[derive(Clone)]
 pub struct App {
     /// The data folder.
     pub data: PathBuf,
@@ -22,6 +24,10 @@ pub struct App {
     pub shop: Shop,
     /// Print JSON instead of text.
     pub json: bool,
+    /// Where output goes.
+    pub out: Out,
+    /// The OS user running the command (named in the journal).
+    pub user: String,
 }
 
 /// The store folder inside a data folder.
@@ -50,6 +56,8 @@ impl App {
             config,
             shop,
             json,
+            out: Out::Terminal,
+            user: os_user(),
         })
     }
 
@@ -61,26 +69,30 @@ impl App {
     /// Prints a value: JSON for scripts, or the human text.
     pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) -> Result<()> {
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(value).context("serializing output")?
-            );
+            self.out
+                .line(&serde_json::to_string_pretty(value).context("serializing output")?);
         } else {
             let text = human();
             if !text.is_empty() {
-                println!("{}", text.trim_end());
+                self.out.line(text.trim_end());
             }
         }
         Ok(())
     }
+
+    /// Who the command acts as: the OS user at the shop's machine (admin).
+    pub fn actor(&self) -> Actor {
+        Actor::Cli {
+            user: self.user.clone(),
+        }
+    }
 }
 
-/// Who the command line acts as: the OS user at the shop's machine (admin).
-pub fn cli_actor() -> Actor {
-    let user = std::env::var("USER")
+/// The OS user running this process.
+pub fn os_user() -> String {
+    std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "owner".into());
-    Actor::Cli { user }
+        .unwrap_or_else(|_| "owner".into())
 }
 
 /// Formats an instant in the shop's time zone.

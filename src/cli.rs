@@ -467,3 +467,34 @@ pub struct ExportArgs {
     #[arg(long, short)]
     pub output: Option<PathBuf>,
 }
+
+impl Command {
+    /// Whether the command runs inside a running server (through the admin
+    /// socket) when one runs; the others manage the server or the folder.
+    pub fn forwardable(&self) -> bool {
+        !matches!(
+            self,
+            Self::Init(_) | Self::Console { .. } | Self::Serve | Self::Restore { .. }
+        )
+    }
+
+    /// Resolves relative file paths against `cwd` (the client's working
+    /// directory when the command runs inside the server).
+    pub fn absolutize(&mut self, cwd: &std::path::Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = cwd.join(&*p);
+            }
+        };
+        match self {
+            Self::Backup { file } | Self::Restore { file, .. } => fix(file),
+            Self::Export(a) => a.output.as_mut().map_or((), fix),
+            Self::Customer(CustomerCmd::Export { output, .. }) => output.as_mut().map_or((), fix),
+            Self::Codes(CodesCmd::Generate { output, .. }) => output.as_mut().map_or((), fix),
+            Self::Template(TemplateCmd::Create(a) | TemplateCmd::Edit { args: a, .. }) => {
+                a.file.as_mut().map_or((), fix)
+            }
+            _ => {}
+        }
+    }
+}

@@ -5,10 +5,12 @@
 //! - `app`: opening a data folder, printing for people and scripts.
 //! - `commands/`: one file per group of subcommands.
 
+mod admin;
 mod app;
 mod cli;
 mod commands;
 mod config;
+mod output;
 
 use clap::Parser;
 
@@ -31,21 +33,5 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let json = cli.json;
-    match runtime.block_on(commands::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            let core = e.downcast_ref::<stampcard_core::CoreError>();
-            if json {
-                let code = core.map(|c| c.code()).unwrap_or("error");
-                println!(
-                    "{}",
-                    serde_json::json!({"error": {"code": code, "message": format!("{e:#}")}})
-                );
-            }
-            eprintln!("error: {e:#}");
-            // 1: refused or not found (a normal "no" at the counter); 2: anything else.
-            std::process::ExitCode::from(if core.is_some() { 1 } else { 2 })
-        }
-    }
+    std::process::ExitCode::from(runtime.block_on(commands::main(cli)))
 }

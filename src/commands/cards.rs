@@ -7,7 +7,7 @@ use stampcard_core::shop::{IssueCard, Lookup};
 use stampcard_core::store::Scan;
 use stampcard_core::views::CardView;
 
-use crate::app::{App, cli_actor, local};
+use crate::app::{App, local};
 use crate::cli::CardCmd;
 
 /// Renders a card view for people.
@@ -121,7 +121,7 @@ fn outcome(app: &App, o: &CardOutcome, headline: &str) -> Result<()> {
 }
 
 pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
-    let actor = cli_actor();
+    let actor = app.actor();
     match cmd {
         CardCmd::Issue {
             template,
@@ -258,31 +258,31 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
 }
 
 pub async fn stamp(app: &App, code: &str, count: u32, key: Option<&str>) -> Result<()> {
-    let o = app.shop.stamp_code(code, count, key, &cli_actor()).await?;
+    let o = app.shop.stamp_code(code, count, key, &app.actor()).await?;
     outcome(app, &o, &format!("+{count}"))
 }
 
 pub async fn redeem(app: &App, code: &str) -> Result<()> {
-    let o = app.shop.redeem_code(code, &cli_actor()).await?;
+    let o = app.shop.redeem_code(code, &app.actor()).await?;
     outcome(app, &o, "Redeemed")
 }
 
 pub async fn hand_over(app: &App, card: u64) -> Result<()> {
-    let o = app.shop.hand_over(card, &cli_actor()).await?;
+    let o = app.shop.hand_over(card, &app.actor()).await?;
     outcome(app, &o, "Reward handed over")
 }
 
 pub async fn spin(app: &App, card: u64) -> Result<()> {
-    let o = app.shop.spin(card, &cli_actor()).await?;
+    let o = app.shop.spin(card, &app.actor()).await?;
     outcome(app, &o, "Spun")
 }
 
 pub async fn adjust(app: &App, card: u64, delta: i64, reason: &str) -> Result<()> {
-    let o = app.shop.adjust(card, delta, reason, &cli_actor()).await?;
+    let o = app.shop.adjust(card, delta, reason, &app.actor()).await?;
     outcome(app, &o, &format!("Adjusted {delta:+}"))
 }
 
 pub async fn reverse(app: &App, event: u64, reason: &str) -> Result<()> {
-    let o = app.shop.reverse(event, reason, &cli_actor()).await?;
+    let o = app.shop.reverse(event, reason, &app.actor()).await?;
     outcome(app, &o, &format!("Reversed event {event}"))
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, anyhow};
 use chrono::Datelike;
 
-use crate::app::{App, cli_actor, local};
+use crate::app::{App, local};
 use crate::cli::{CodesCmd, PosKeyCmd};
 
 pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
@@ -16,7 +16,7 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
         } => {
             let codes = app
                 .shop
-                .generate_receipts(template, count, stamps, &cli_actor())
+                .generate_receipts(template, count, stamps, &app.actor())
                 .await?;
             match output {
                 Some(path) => {
@@ -32,7 +32,7 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
             }
         }
         CodesCmd::Claim { code, card } => {
-            let o = app.shop.claim_receipt(&code, card, &cli_actor()).await?;
+            let o = app.shop.claim_receipt(&code, card, &app.actor()).await?;
             let view = app.shop.card_view(o.card.id)?;
             app.emit(
                 &serde_json::json!({"card": view, "event_ids": o.event_ids}),
@@ -84,7 +84,7 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
 pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
     match cmd {
         PosKeyCmd::Create { name } => {
-            let k = app.shop.create_pos_key(&name, &cli_actor()).await?;
+            let k = app.shop.create_pos_key(&name, &app.actor()).await?;
             app.emit(&serde_json::json!({"id": k.id, "name": k.name, "key": k.secret_hex}), || {
                 format!(
                     "POS key {} \"{}\" created. Configure the POS with:\n  key id: {}\n  key:    {}\nThis key is shown once here; keep it secret.",
@@ -113,7 +113,7 @@ pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
             })
         }
         PosKeyCmd::Revoke { id } => {
-            let k = app.shop.revoke_pos_key(id, &cli_actor()).await?;
+            let k = app.shop.revoke_pos_key(id, &app.actor()).await?;
             app.emit(&serde_json::json!({"id": k.id, "revoked": true}), || {
                 format!("POS key {} \"{}\" revoked.", k.id, k.name)
             })

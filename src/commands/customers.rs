@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, anyhow};
 use stampcard_core::model::Customer;
 
-use crate::app::{App, cli_actor};
+use crate::app::App;
 use crate::cli::CustomerCmd;
 
 fn row(c: &Customer) -> String {
@@ -17,7 +17,7 @@ fn row(c: &Customer) -> String {
 }
 
 pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
-    let actor = cli_actor();
+    let actor = app.actor();
     match cmd {
         CustomerCmd::List { search, limit } => {
             let list = app
@@ -77,11 +77,14 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
                 Some(path) => {
                     crate::commands::journal::write_private(&path, text.as_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!("Wrote the data of customer {id} to {}", path.display());
+                    app.out.err_line(&format!(
+                        "Wrote the data of customer {id} to {}",
+                        path.display()
+                    ));
                     Ok(())
                 }
                 None => {
-                    println!("{text}");
+                    app.out.line(&text);
                     Ok(())
                 }
             }

@@ -104,7 +104,7 @@ pub fn export(app: &App, a: ExportArgs) -> Result<()> {
         Some(p) => Box::new(std::io::BufWriter::new(
             private_file(p).with_context(|| format!("cannot write {}", p.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => app.out.writer(),
     };
     let (family, header): (Family, &[&str]) = match a.table {
         Table::Journal => (
@@ -165,7 +165,7 @@ pub fn export(app: &App, a: ExportArgs) -> Result<()> {
             ],
         ),
     };
-    let bar = if a.output.is_some() && !app.json {
+    let bar = if a.output.is_some() && !app.json && app.out.shows_progress() {
         let total = app.shop.store().count(family)?;
         let bar = ProgressBar::new(total);
         bar.set_style(
@@ -273,7 +273,8 @@ pub fn export(app: &App, a: ExportArgs) -> Result<()> {
     out.flush()?;
     bar.finish_and_clear();
     if let Some(p) = &a.output {
-        eprintln!("Exported {rows} rows to {}", p.display());
+        app.out
+            .err_line(&format!("Exported {rows} rows to {}", p.display()));
     }
     Ok(())
 }

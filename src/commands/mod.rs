@@ -3,6 +3,7 @@
 mod backup;
 mod cards;
 mod codes;
+pub mod console;
 mod customers;
 mod init;
 mod journal;
@@ -10,13 +11,28 @@ mod serve;
 mod staff;
 mod templates;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::app::App;
 use crate::cli::{Cli, Command};
+use crate::output::Out;
 
-/// Runs one command line.
-pub async fn run(cli: Cli) -> Result<()> {
+/// Runs one command line and returns the process's exit code. While a server
+/// runs on the data folder, the command runs inside it (admin socket).
+pub async fn main(cli: Cli) -> u8 {
+    let json = cli.json;
+    if cli.command.forwardable() {
+        match crate::admin::client::forward(&cli.data).await {
+            Ok(Some(exit)) => return exit,
+            Ok(None) => {}
+            Err(e) => return Out::Terminal.finish(Err(e), json),
+        }
+    }
+    Out::Terminal.finish(run(cli).await, json)
+}
+
+/// Runs one command line in this process.
+async fn run(cli: Cli) -> Result<()> {
     let Cli {
         data,
         json,
@@ -24,10 +40,17 @@ pub async fn run(cli: Cli) -> Result<()> {
     } = cli;
     match command {
         Command::Init(args) => return init::init(&data, args, json).await,
-        Command::Console { demo } => return serve::console(&data, demo).await,
+        Command::Console { demo } => return console::console(&data, demo).await,
         Command::Restore { file, force } => {
+            if crate::admin::client::connect(&data).await?.is_some() {
+                bail!(
+                    "a server is running on {}: stop it before restoring into this folder",
+                    data.display()
+                );
+            }
             return backup::restore(&data, &file, force, json).await;
         }
+        Command::Serve => return serve::serve(&data).await,
         _ => {}
     }
     let app = App::open(&data, json).await?;
@@ -36,9 +59,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     result
 }
 
-async fn dispatch(app: &App, command: Command) -> Result<()> {
+/// Runs a command on an open shop (in this process, or inside the server).
+pub async fn dispatch(app: &App, command: Command) -> Result<()> {
     match command {
-        Command::Serve => serve::serve(app).await,
         Command::Template(c) => templates::run(app, c).await,
         Command::Card(c) => cards::card(app, c).await,
         Command::Customer(c) => customers::run(app, c).await,
@@ -62,6 +85,8 @@ async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),
         Command::Backup { file } => backup::backup(app, &file).await,
-        Command::Init(_) | Command::Console { .. } | Command::Restore { .. } => Ok(()),
+        Command::Init(_) | Command::Console { .. } | Command::Restore { .. } | Command::Serve => {
+            bail!("a server is already running on {}", app.data.display())
+        }
     }
 }

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use stampcard_core::model::{Role, Staff};
 
-use crate::app::{App, cli_actor};
+use crate::app::App;
 use crate::cli::{RoleArg, StaffCmd};
 
 fn public(s: &Staff) -> serde_json::Value {
@@ -11,7 +11,7 @@ fn public(s: &Staff) -> serde_json::Value {
 }
 
 pub async fn run(app: &App, cmd: StaffCmd) -> Result<()> {
-    let actor = cli_actor();
+    let actor = app.actor();
     match cmd {
         StaffCmd::Add { name, role, pin } => {
             let role = match role {

@@ -4,14 +4,14 @@ use anyhow::{Context, Result, anyhow};
 use stampcard_core::model::{Reward, Template};
 use stampcard_core::shop::TemplateDraft;
 
-use crate::app::{App, cli_actor};
+use crate::app::App;
 use crate::cli::{RewardKind, TemplateArgs, TemplateCmd};
 
 pub async fn run(app: &App, cmd: TemplateCmd) -> Result<()> {
     match cmd {
         TemplateCmd::Create(args) => {
             let draft = draft_from(None, args)?;
-            let t = app.shop.create_template(draft, &cli_actor()).await?;
+            let t = app.shop.create_template(draft, &app.actor()).await?;
             app.emit(&t, || {
                 format!(
                     "Created template {} \"{}\" (version {})",
@@ -22,7 +22,7 @@ pub async fn run(app: &App, cmd: TemplateCmd) -> Result<()> {
         TemplateCmd::Edit { id, args } => {
             let current = app.shop.template(id)?;
             let draft = draft_from(Some(TemplateDraft::of(&current)), args)?;
-            let t = app.shop.edit_template(id, draft, &cli_actor()).await?;
+            let t = app.shop.edit_template(id, draft, &app.actor()).await?;
             app.emit(&t, || {
                 format!(
                     "Template {} is now version {}. Issued cards follow it from their next stamp and keep their stamps.",

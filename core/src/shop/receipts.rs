@@ -47,25 +47,30 @@ impl Shop {
         }
         let batch = self.store().next_id(Family::Batches);
         let now = self.clock().now();
-        let mut rng = rand::rng();
         let mut m = Mutation::new();
         let mut out = Vec::with_capacity(count as usize);
-        while out.len() < count as usize {
-            let code = codes::random_receipt_code(&mut rng);
-            if self.store().get(&Key::Receipt(code.clone()))?.is_some() || out.contains(&code) {
-                continue;
+        {
+            // The thread-local generator must not live across the commit's await.
+            let mut rng = rand::rng();
+            let mut seen = std::collections::HashSet::with_capacity(count as usize);
+            while out.len() < count as usize {
+                let code = codes::random_receipt_code(&mut rng);
+                if seen.contains(&code) || self.store().get(&Key::Receipt(code.clone()))?.is_some() {
+                    continue;
+                }
+                seen.insert(code.clone());
+                m.put(
+                    Key::Receipt(code.clone()),
+                    Record::Receipt(ReceiptCode {
+                        code: code.clone(),
+                        template_id,
+                        stamps,
+                        batch,
+                        created_at: now,
+                    }),
+                );
+                out.push(code);
             }
-            m.put(
-                Key::Receipt(code.clone()),
-                Record::Receipt(ReceiptCode {
-                    code: code.clone(),
-                    template_id,
-                    stamps,
-                    batch,
-                    created_at: now,
-                }),
-            );
-            out.push(code);
         }
         m.put(
             Key::Meta("last_batch".into()),

@@ -1,0 +1,128 @@
+//! `stampcard console`: attaches to a running server through the admin
+//! socket, or runs the shop in this process when none runs.
+//!
+//! Until the full-screen console lands, this is a line-mode scanner: each
+//! scanned or typed card code adds one stamp, a voucher code redeems it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use stampcard_core::model::Actor;
+use stampcard_core::shop::Lookup;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::admin::{self, Request};
+use crate::app::App;
+use crate::cli::InitArgs;
+
+/// Runs the console on a data folder (created with demo data on `--demo`).
+pub async fn console(data: &Path, demo: bool) -> Result<()> {
+    let data: PathBuf = if demo && data == Path::new("./stampcard-data") {
+        PathBuf::from("./stampcard-demo")
+    } else {
+        data.to_path_buf()
+    };
+    if let Some(mut stream) = admin::client::connect(&data).await? {
+        admin::client::send(
+            &mut stream,
+            &Request::Console {
+                user: crate::app::os_user(),
+            },
+        )
+        .await?;
+        let (mut from_server, mut to_server) = stream.into_split();
+        let upload = async {
+            tokio::io::copy(&mut tokio::io::stdin(), &mut to_server).await?;
+            to_server.shutdown().await
+        };
+        let mut stdout = tokio::io::stdout();
+        let download = tokio::io::copy(&mut from_server, &mut stdout);
+        // The session ends when the server closes it (after `q` or end of input).
+        tokio::select! {
+            r = download => { r?; }
+            r = async { upload.await?; std::future::pending::<std::io::Result<()>>().await } => { r?; }
+        }
+        return Ok(());
+    }
+    if demo && !data.join(crate::config::FILE_NAME).exists() {
+        crate::commands::init::init(
+            &data,
+            InitArgs {
+                demo: true,
+                name: None,
+                timezone: None,
+            },
+            false,
+        )
+        .await?;
+    }
+    let app = App::open(&data, false).await?;
+    let input = tokio::io::BufReader::new(tokio::io::stdin());
+    let result = session(&app, input, tokio::io::stdout()).await;
+    app.close().await;
+    result
+}
+
+/// One console session over a pair of streams (a terminal or a socket).
+pub async fn session(
+    app: &App,
+    input: impl AsyncBufRead + Unpin,
+    mut output: impl AsyncWrite + Unpin,
+) -> Result<()> {
+    let actor = Actor::channel("console");
+    let greeting = format!(
+        "Stampcard — {} (line-mode scanner; q to quit)\n\
+         Scan or type a card code to add a stamp, or a voucher code to redeem it.\n",
+        app.config.shop.name
+    );
+    output.write_all(greeting.as_bytes()).await?;
+    output.flush().await?;
+    let mut lines = input.lines();
+    while let Some(line) = lines.next_line().await? {
+        let input = line.trim();
+        if input.is_empty() {
+            continue;
+        }
+        if input == "q" || input == "quit" {
+            break;
+        }
+        let answer = match scan(app, input, &actor).await {
+            Ok(s) => s,
+            Err(e) => format!("✗ {e}"),
+        };
+        output.write_all(format!("{answer}\n").as_bytes()).await?;
+        output.flush().await?;
+    }
+    output.shutdown().await?;
+    Ok(())
+}
+
+/// Handles one scanned code.
+async fn scan(app: &App, input: &str, actor: &Actor) -> stampcard_core::CoreResult<String> {
+    match app.shop.lookup(input)? {
+        Lookup::Card(_) => {
+            let o = app.shop.stamp_code(input, 1, None, actor).await?;
+            let mut s = app
+                .shop
+                .card_view(o.card.id)
+                .map(|v| {
+                    format!(
+                        "{} — {} {} {}",
+                        v.customer_name, v.title, v.stamps_line, v.progress
+                    )
+                })
+                .unwrap_or_default();
+            if o.effect.is_some_and(|e| e.goals_reached > 0) {
+                s += "   *** GOAL REACHED ***";
+            }
+            Ok(s)
+        }
+        Lookup::Voucher(v, _) => {
+            app.shop.redeem_code(input, actor).await?;
+            Ok(format!("Redeemed voucher {}: {}", v.id, v.description))
+        }
+        Lookup::Receipt { .. } => {
+            Ok("That is a receipt code: claim it with `stampcard codes claim`.".into())
+        }
+    }
+}

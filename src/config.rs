@@ -262,6 +262,24 @@ fn validate(c: &Config) -> Result<()> {
     if c.actors.max_resident == 0 {
         return Err(anyhow!("key `actors.max_resident`: must be at least 1"));
     }
+    c.http.listen.parse::<std::net::SocketAddr>().map_err(|_| {
+        anyhow!(
+            "key `http.listen`: '{}' is not an address with a port (e.g. 127.0.0.1:8080)",
+            c.http.listen
+        )
+    })?;
+    c.ssh.listen.parse::<std::net::SocketAddr>().map_err(|_| {
+        anyhow!(
+            "key `ssh.listen`: '{}' is not an address with a port (e.g. 127.0.0.1:2222)",
+            c.ssh.listen
+        )
+    })?;
+    if !(c.http.public_url.starts_with("http://") || c.http.public_url.starts_with("https://")) {
+        return Err(anyhow!(
+            "key `http.public_url`: '{}' must start with http:// or https://",
+            c.http.public_url
+        ));
+    }
     if c.shop.name.trim().is_empty() {
         return Err(anyhow!("key `shop.name`: must not be empty"));
     }
@@ -307,6 +325,7 @@ impl Config {
             lottery_seed: self.rules.lottery_seed,
             actor_idle: std::time::Duration::from_secs(self.actors.idle_secs.max(1)),
             max_resident_actors: self.actors.max_resident,
+            public_url: self.http.public_url.clone(),
         })
     }
 

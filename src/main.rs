@@ -10,6 +10,7 @@ mod app;
 mod cli;
 mod commands;
 mod config;
+mod http;
 mod output;
 
 use clap::Parser;

@@ -5,6 +5,7 @@ pub mod actors;
 pub mod clock;
 pub mod codes;
 pub mod error;
+pub mod links;
 pub mod model;
 pub mod rules;
 pub mod settings;

@@ -22,6 +22,8 @@ pub struct ShopSettings {
     pub actor_idle: Duration,
     /// Most card actors resident at once.
     pub max_resident_actors: usize,
+    /// Public base URL of the shop's web pages (`[http] public_url`).
+    pub public_url: String,
 }
 
 impl ShopSettings {
@@ -36,6 +38,7 @@ impl ShopSettings {
             lottery_seed: Some(7),
             actor_idle: Duration::from_secs(60),
             max_resident_actors: 10_000,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct CardView {
     pub card_id: u64,
     /// The code staff scan.
     pub code: String,
+    /// The card's web page (its link token inside).
+    pub url: String,
     /// Template id.
     pub template_id: u64,
     /// Template version.
@@ -114,6 +116,7 @@ impl Shop {
         Ok(CardView {
             card_id,
             code: self.card_code(&card),
+            url: self.links().card_url(&card),
             template_id: t.id,
             template_version: t.version,
             title: t.name.clone(),

@@ -18,12 +18,8 @@ pub async fn connect(data: &Path) -> Result<Option<UnixStream>> {
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => {
             Ok(None)
         }
-        Err(e) => Err(anyhow!(e)).with_context(|| {
-            format!(
-                "cannot reach the running server through {}",
-                path.display()
-            )
-        }),
+        Err(e) => Err(anyhow!(e))
+            .with_context(|| format!("cannot reach the running server through {}", path.display())),
     }
 }
 

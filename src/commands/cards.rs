@@ -13,11 +13,12 @@ use crate::cli::CardCmd;
 /// Renders a card view for people.
 pub fn describe(app: &App, v: &CardView) -> String {
     let mut s = format!(
-        "Card {} — {} ({})\nCode:      {}\nCustomer:  {} (#{})\nTemplate:  {} v{}\nProgress:  {} {}\nReward:    {}\n",
+        "Card {} — {} ({})\nCode:      {}\nWeb card:  {}\nCustomer:  {} (#{})\nTemplate:  {} v{}\nProgress:  {} {}\nReward:    {}\n",
         v.card_id,
         v.title,
         v.business_name,
         v.code,
+        v.url,
         v.customer_name,
         v.customer_id,
         v.template_id,

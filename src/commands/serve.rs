@@ -21,9 +21,20 @@ async fn run(app: &App) -> Result<()> {
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let socket = crate::admin::server::bind(&app.data)?;
-    tasks.spawn(crate::admin::server::serve(app.clone(), socket, stop.clone()));
+    tasks.spawn(crate::admin::server::serve(
+        app.clone(),
+        socket,
+        stop.clone(),
+    ));
+    let listener = crate::http::bind(&app.config.http.listen).await?;
+    let http_addr = listener.local_addr()?;
+    tasks.spawn(crate::http::serve(
+        listener,
+        crate::http::router(app.shop.clone()),
+        stop.clone(),
+    ));
     eprintln!(
-        "stampcard serve: ready — shop \"{}\", {} template(s), data {}",
+        "stampcard serve: ready — shop \"{}\", {} template(s), http http://{http_addr}, data {}",
         app.config.shop.name,
         app.shop.templates().len(),
         app.data.display()

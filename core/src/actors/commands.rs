@@ -215,6 +215,7 @@ pub(crate) async fn execute(
         CardCommand::Reverse { event, reason } => reverse(&ctx, *event, reason)?,
         CardCommand::Reissue => simple_change(&ctx, |c| {
             c.counter += 1;
+            c.link_token = crate::model::Card::new_link_token();
             EventKind::CardReissued { counter: c.counter }
         })?,
         CardCommand::Delete => delete(&ctx)?,

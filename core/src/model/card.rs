@@ -82,6 +82,11 @@ pub struct Card {
 }
 
 impl Card {
+    /// A fresh random link token (128 bits); reissuing a card replaces it.
+    pub fn new_link_token() -> String {
+        hex::encode(rand::random::<[u8; 16]>())
+    }
+
     /// A newly issued card: no stamps yet, following the template's current
     /// version, with a fresh random link token.
     pub fn new(
@@ -109,7 +114,7 @@ impl Card {
             stamps_today: 0,
             flagged: false,
             platforms: platform.into_iter().collect(),
-            link_token: hex::encode(rand::random::<[u8; 16]>()),
+            link_token: Self::new_link_token(),
             source,
             deleted: false,
         }

@@ -106,6 +106,24 @@ impl Shop {
         &self.deps.settings
     }
 
+    /// Customer links (card page, pass, join and claim pages).
+    pub fn links(&self) -> crate::links::Links {
+        crate::links::Links::new(&self.deps.settings.public_url)
+    }
+
+    /// The card a link token names, when the token is its current one.
+    pub fn card_by_token(&self, token: &str) -> CoreResult<crate::model::Card> {
+        let id = crate::links::Links::token_card_id(token)
+            .ok_or_else(|| CoreError::not_found("card link", token))?;
+        let card = self
+            .card(id)
+            .map_err(|_| CoreError::not_found("card link", token))?;
+        if card.deleted || !self.links().verify_card_token(&card, token) {
+            return Err(CoreError::not_found("card link", token));
+        }
+        Ok(card)
+    }
+
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.deps.clock

@@ -55,7 +55,8 @@ impl Shop {
             let mut seen = std::collections::HashSet::with_capacity(count as usize);
             while out.len() < count as usize {
                 let code = codes::random_receipt_code(&mut rng);
-                if seen.contains(&code) || self.store().get(&Key::Receipt(code.clone()))?.is_some() {
+                if seen.contains(&code) || self.store().get(&Key::Receipt(code.clone()))?.is_some()
+                {
                     continue;
                 }
                 seen.insert(code.clone());

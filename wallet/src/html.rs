@@ -1,0 +1,61 @@
+//! Small helpers for server-rendered pages.
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A complete page: mobile viewport, the shop's colours, and a body.
+pub fn page(title: &str, background: &str, foreground: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>\
+         body{{font-family:system-ui,sans-serif;margin:0;background:#f4f1ec;color:#222}}\
+         .card{{max-width:420px;margin:24px auto;border-radius:18px;padding:24px;\
+         background:{bg};color:{fg};box-shadow:0 4px 18px #0002}}\
+         .stamps{{font-size:2em;letter-spacing:.15em;word-wrap:break-word}}\
+         .code{{font-family:ui-monospace,monospace;font-size:1.1em;letter-spacing:.05em}}\
+         .voucher{{border-top:1px solid #fff5;margin-top:14px;padding-top:10px}}\
+         small{{opacity:.8}}</style></head><body>{body}</body></html>",
+        title = escape(title),
+        bg = css_color(background, "#3b2a20"),
+        fg = css_color(foreground, "#ffffff"),
+    )
+}
+
+/// A colour usable in CSS (`#rgb` or `#rrggbb`), or the fallback.
+fn css_color<'a>(value: &'a str, fallback: &'a str) -> &'a str {
+    let hex = value.strip_prefix('#').unwrap_or("");
+    if matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        value
+    } else {
+        fallback
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_rejects_bad_colours() {
+        assert_eq!(
+            escape("<b>\"Tom\" & 'Jerry'</b>"),
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
+        assert_eq!(css_color("#a0b1c2", "#000"), "#a0b1c2");
+        assert_eq!(css_color("red;}</style>", "#000"), "#000");
+    }
+}

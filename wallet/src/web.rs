@@ -1,0 +1,122 @@
+//! The web card: `/c/<link token>` shows a card as its customer sees it.
+//! Without the card's current link token there is nothing to see.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use stampcard_core::Shop;
+use stampcard_core::model::VoucherState;
+use stampcard_core::views::CardView;
+
+use crate::html::{escape, page};
+
+/// The web card routes.
+pub fn router(shop: Shop) -> Router {
+    Router::new()
+        .route("/c/{token}", get(card_page))
+        .route("/c/{token}/card.json", get(card_json))
+        .with_state(shop)
+}
+
+fn view_of(shop: &Shop, token: &str) -> Result<CardView, Response> {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            Html(page(
+                "Card not found",
+                "",
+                "",
+                "<div class=\"card\"><h1>Card not found</h1>\
+                 <p>This link is not valid (any more). Ask the shop for a new one.</p></div>",
+            )),
+        )
+            .into_response()
+    };
+    let card = shop.card_by_token(token).map_err(|_| not_found())?;
+    shop.card_view(card.id).map_err(|e| {
+        tracing::warn!("card view {}: {e}", card.id);
+        not_found()
+    })
+}
+
+async fn card_json(State(shop): State<Shop>, Path(token): Path<String>) -> Response {
+    match view_of(&shop, &token) {
+        Ok(view) => Json(view).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn card_page(State(shop): State<Shop>, Path(token): Path<String>) -> Response {
+    let view = match view_of(&shop, &token) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let branding = shop
+        .template(view.template_id)
+        .map(|t| t.branding.clone())
+        .unwrap_or_default();
+    Html(page(
+        &format!("{} — {}", view.title, view.business_name),
+        &branding.background,
+        &branding.foreground,
+        &render(&view),
+    ))
+    .into_response()
+}
+
+/// The body of the card page.
+pub fn render(v: &CardView) -> String {
+    let mut body = format!(
+        "<div class=\"card\"><small>{business}</small><h1>{title}</h1>\
+         <p>{name}</p><p class=\"stamps\">{stamps}</p><p>{progress} — {reward}</p>",
+        business = escape(&v.business_name),
+        title = escape(&v.title),
+        name = escape(&v.customer_name),
+        stamps = escape(&v.stamps_line),
+        progress = v.progress,
+        reward = escape(&v.reward),
+    );
+    if v.rewards_pending > 0 {
+        body += &format!(
+            "<p><strong>{} reward(s) ready: show this card at the counter.</strong></p>",
+            v.rewards_pending
+        );
+    }
+    if v.spins_available > 0 {
+        body += &format!(
+            "<p><strong>{} lottery spin(s) waiting.</strong></p>",
+            v.spins_available
+        );
+    }
+    for voucher in v
+        .vouchers
+        .iter()
+        .filter(|x| x.state == VoucherState::Active)
+    {
+        body += &format!(
+            "<div class=\"voucher\"><strong>{}</strong><br><span class=\"code\">{}</span>{}{}</div>",
+            escape(&voucher.description),
+            escape(&voucher.code),
+            voucher
+                .fixed_code
+                .as_deref()
+                .map(|c| format!("<br><small>POS code {}</small>", escape(c)))
+                .unwrap_or_default(),
+            voucher
+                .expires_at
+                .map(|t| format!("<br><small>valid until {}</small>", t.format("%Y-%m-%d")))
+                .unwrap_or_default(),
+        );
+    }
+    body += &format!(
+        "<p><small>Card {}</small><br><span class=\"code\">{}</span></p>",
+        v.card_id,
+        escape(&v.code)
+    );
+    if !v.terms.is_empty() {
+        body += &format!("<p><small>{}</small></p>", escape(&v.terms));
+    }
+    body + "</div>"
+}

@@ -20,38 +20,38 @@ pub fn router(shop: Shop) -> Router {
         .with_state(shop)
 }
 
-fn view_of(shop: &Shop, token: &str) -> Result<CardView, Response> {
-    let not_found = || {
-        (
-            StatusCode::NOT_FOUND,
-            Html(page(
-                "Card not found",
-                "",
-                "",
-                "<div class=\"card\"><h1>Card not found</h1>\
-                 <p>This link is not valid (any more). Ask the shop for a new one.</p></div>",
-            )),
-        )
-            .into_response()
-    };
-    let card = shop.card_by_token(token).map_err(|_| not_found())?;
-    shop.card_view(card.id).map_err(|e| {
-        tracing::warn!("card view {}: {e}", card.id);
-        not_found()
-    })
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(page(
+            "Card not found",
+            "",
+            "",
+            "<div class=\"card\"><h1>Card not found</h1>\
+             <p>This link is not valid (any more). Ask the shop for a new one.</p></div>",
+        )),
+    )
+        .into_response()
+}
+
+/// The card a link token opens, or `None` (the page answers 404).
+fn view_of(shop: &Shop, token: &str) -> Option<CardView> {
+    let card = shop.card_by_token(token).ok()?;
+    shop.card_view(card.id)
+        .map_err(|e| tracing::warn!("card view {}: {e}", card.id))
+        .ok()
 }
 
 async fn card_json(State(shop): State<Shop>, Path(token): Path<String>) -> Response {
     match view_of(&shop, &token) {
-        Ok(view) => Json(view).into_response(),
-        Err(r) => r,
+        Some(view) => Json(view).into_response(),
+        None => not_found(),
     }
 }
 
 async fn card_page(State(shop): State<Shop>, Path(token): Path<String>) -> Response {
-    let view = match view_of(&shop, &token) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(view) = view_of(&shop, &token) else {
+        return not_found();
     };
     let branding = shop
         .template(view.template_id)

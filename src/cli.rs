@@ -104,6 +104,9 @@ pub enum Command {
     Journal(JournalArgs),
     /// Export customers, cards, vouchers or the journal.
     Export(ExportArgs),
+    /// Outgoing messages and their delivery states.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
     /// Write a consistent backup of the shop to a file.
     Backup {
         /// The backup file to write.
@@ -439,6 +442,35 @@ pub enum Format {
     Csv,
     /// JSON lines (one object per line).
     Json,
+}
+
+/// `outbox` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// List messages, newest first.
+    List {
+        /// Only messages in this state.
+        #[arg(long, value_enum)]
+        state: Option<DeliveryStateArg>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+/// Delivery states on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DeliveryStateArg {
+    /// Waiting to be sent.
+    Queued,
+    /// Being sent.
+    Sending,
+    /// Accepted by the channel.
+    Sent,
+    /// Delivery confirmed.
+    Confirmed,
+    /// Given up.
+    Failed,
 }
 
 /// Export tables.

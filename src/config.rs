@@ -52,6 +52,9 @@ pub struct Config {
     /// Backups.
     #[serde(default)]
     pub backup: BackupSection,
+    /// Outgoing messages.
+    #[serde(default)]
+    pub outbox: OutboxSection,
 }
 
 /// `[shop]`
@@ -190,6 +193,32 @@ impl Default for BackupSection {
     }
 }
 
+/// `[outbox]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSection {
+    /// File the log channel writes customer messages to ("" = off); relative
+    /// paths are inside the data folder.
+    pub log_file: String,
+    /// Most log-channel messages per second.
+    pub log_per_second: f64,
+    /// Seconds before the first retry of a failed send (doubles each time).
+    pub retry_secs: f64,
+    /// Attempts before a message fails for good.
+    pub max_attempts: u32,
+}
+
+impl Default for OutboxSection {
+    fn default() -> Self {
+        Self {
+            log_file: String::new(),
+            log_per_second: 1000.0,
+            retry_secs: 2.0,
+            max_attempts: 8,
+        }
+    }
+}
+
 /// Parses an environment value as a TOML value, or a string when it is none.
 fn env_value(raw: &str) -> toml::Value {
     toml::from_str::<toml::Table>(&format!("v = {raw}"))
@@ -280,6 +309,17 @@ fn validate(c: &Config) -> Result<()> {
             c.http.public_url
         ));
     }
+    if !(c.outbox.retry_secs.is_finite() && c.outbox.retry_secs >= 0.0) {
+        return Err(anyhow!(
+            "key `outbox.retry_secs`: must be a number of seconds ≥ 0"
+        ));
+    }
+    if !(c.outbox.log_per_second.is_finite() && c.outbox.log_per_second > 0.0) {
+        return Err(anyhow!("key `outbox.log_per_second`: must be more than 0"));
+    }
+    if c.outbox.max_attempts == 0 {
+        return Err(anyhow!("key `outbox.max_attempts`: must be at least 1"));
+    }
     if c.shop.name.trim().is_empty() {
         return Err(anyhow!("key `shop.name`: must not be empty"));
     }
@@ -327,6 +367,16 @@ impl Config {
             max_resident_actors: self.actors.max_resident,
             public_url: self.http.public_url.clone(),
         })
+    }
+
+    /// The retry policy of a channel with this rate.
+    pub fn rate_limits(&self, per_second: f64) -> stampcard_core::outbox::RateLimits {
+        stampcard_core::outbox::RateLimits {
+            per_second,
+            max_attempts: self.outbox.max_attempts,
+            backoff: std::time::Duration::from_secs_f64(self.outbox.retry_secs),
+            ..Default::default()
+        }
     }
 
     /// The sled options.

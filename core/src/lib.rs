@@ -4,9 +4,11 @@
 pub mod actors;
 pub mod clock;
 pub mod codes;
+pub mod consumers;
 pub mod error;
 pub mod links;
 pub mod model;
+pub mod outbox;
 pub mod rules;
 pub mod settings;
 pub mod shop;

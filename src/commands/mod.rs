@@ -7,6 +7,7 @@ pub mod console;
 mod customers;
 mod init;
 mod journal;
+mod outbox;
 mod serve;
 mod staff;
 mod templates;
@@ -84,6 +85,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Staff(c) => staff::run(app, c).await,
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),
+        Command::Outbox(c) => outbox::run(app, c),
         Command::Backup { file } => backup::backup(app, &file).await,
         Command::Init(_) | Command::Console { .. } | Command::Restore { .. } | Command::Serve => {
             bail!("a server is already running on {}", app.data.display())

@@ -3,9 +3,13 @@
 //! journal consumers, and scheduled backups.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 use tokio::sync::watch;
+
+use stampcard_core::consumers::{Consumer, Notifier, Route, run_consumer};
+use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
 
 use crate::app::App;
 
@@ -33,6 +37,7 @@ async fn run(app: &App) -> Result<()> {
         crate::http::router(app.shop.clone()),
         stop.clone(),
     ));
+    start_messaging(app, &mut tasks, &stop);
     eprintln!(
         "stampcard serve: ready — shop \"{}\", {} template(s), http http://{http_addr}, data {}",
         app.config.shop.name,
@@ -48,4 +53,35 @@ async fn run(app: &App) -> Result<()> {
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Starts the delivery channels with their dispatchers, and the notifier
+/// that turns card news into messages on them.
+fn start_messaging(app: &App, tasks: &mut tokio::task::JoinSet<()>, stop: &watch::Receiver<bool>) {
+    let mut routes: Vec<Arc<dyn Route>> = Vec::new();
+    let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+    if !app.config.outbox.log_file.is_empty() {
+        let path = app.data.join(&app.config.outbox.log_file);
+        let limits = app.config.rate_limits(app.config.outbox.log_per_second);
+        channels.push(Arc::new(LogChannel::new(&path, limits)));
+        routes.push(Arc::new(LogRoute));
+    }
+    for channel in channels {
+        let (shop, stop) = (app.shop.clone(), stop.clone());
+        tasks.spawn(async move {
+            let name = channel.name().to_string();
+            if let Err(e) = run_dispatcher(shop, channel, stop).await {
+                tracing::error!("the {name} dispatcher stopped: {e}");
+            }
+        });
+    }
+    if !routes.is_empty() {
+        let notifier: Arc<dyn Consumer> = Arc::new(Notifier::new(routes));
+        let (shop, stop) = (app.shop.clone(), stop.clone());
+        tasks.spawn(async move {
+            if let Err(e) = run_consumer(shop, notifier, stop).await {
+                tracing::error!("the notifier stopped: {e}");
+            }
+        });
+    }
 }

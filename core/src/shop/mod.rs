@@ -36,6 +36,7 @@ pub struct Shop {
     directory: ActorRef<DirectoryMsg>,
     sled: Option<Arc<SledStore>>,
     customers_lock: Arc<tokio::sync::Mutex<()>>,
+    outbox: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Shop {
@@ -78,6 +79,7 @@ impl Shop {
             directory,
             sled: None,
             customers_lock: Arc::new(tokio::sync::Mutex::new(())),
+            outbox: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
@@ -122,6 +124,11 @@ impl Shop {
             return Err(CoreError::not_found("card link", token));
         }
         Ok(card)
+    }
+
+    /// Changes whenever messages are queued; dispatchers wait on it.
+    pub fn outbox_signal(&self) -> &tokio::sync::watch::Sender<u64> {
+        &self.outbox
     }
 
     /// The clock.

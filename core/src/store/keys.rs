@@ -39,6 +39,12 @@ pub enum Key {
     CustomerByTelegram(i64),
     /// Index: the reversal of an event.
     ReversalOf(u64),
+    /// An outbox entry.
+    Outbox(u64),
+    /// Index: an outbox entry not yet finished (queued or sending).
+    OutboxPending(u64),
+    /// A journal consumer's cursor: the last event it finished.
+    Cursor(String),
 }
 
 /// A family of records, for scans and id sequences.
@@ -70,4 +76,8 @@ pub enum Family {
     VouchersOfCard(u64),
     /// Receipt batches (id sequence only).
     Batches,
+    /// Outbox entries.
+    Outbox,
+    /// Unfinished outbox entries.
+    OutboxPending,
 }

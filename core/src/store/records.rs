@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{
     Card, Customer, Event, PosKey, ReceiptClaim, ReceiptCode, Staff, Template, Voucher,
 };
+use crate::outbox::OutboxEntry;
 
 /// A stored idempotent response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,4 +46,8 @@ pub enum Record {
     Meta(serde_json::Value),
     /// An index entry pointing at an id.
     Index(u64),
+    /// An outbox entry.
+    Outbox(OutboxEntry),
+    /// A consumer's cursor.
+    Cursor(u64),
 }

@@ -503,6 +503,7 @@ impl Store for SledStore {
             Family::Staff => (b'S', 1),
             Family::PosKeys => (b'P', 1),
             Family::Batches => (b'B', 1),
+            Family::Outbox => (b'O', 1),
             _ => (b'?', 1),
         };
         let mut seqs = self.sequences.lock().unwrap_or_else(|e| e.into_inner());
@@ -604,6 +605,9 @@ pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
         Key::VoucherOfCard(card, v) => with_2u64(b'w', *card, *v),
         Key::CustomerByTelegram(t) => with_u64(b'g', (*t as u64) ^ (1 << 63)),
         Key::ReversalOf(ev) => with_u64(b'r', *ev),
+        Key::Outbox(id) => with_u64(b'O', *id),
+        Key::OutboxPending(id) => with_u64(b'o', *id),
+        Key::Cursor(name) => with_str(b'K', name),
     }
 }
 
@@ -622,6 +626,8 @@ fn family_prefix(family: Family) -> Vec<u8> {
         Family::EventsOfCard(c) => with_u64(b'e', c),
         Family::VouchersOfCard(c) => with_u64(b'w', c),
         Family::Batches => vec![b'B'],
+        Family::Outbox => vec![b'O'],
+        Family::OutboxPending => vec![b'o'],
     }
 }
 
@@ -665,6 +671,9 @@ fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
         b'w' => Key::VoucherOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
         b'g' => Key::CustomerByTelegram((u64_at(k, 1)? ^ (1 << 63)) as i64),
         b'r' => Key::ReversalOf(u64_at(k, 1)?),
+        b'O' => Key::Outbox(u64_at(k, 1)?),
+        b'o' => Key::OutboxPending(u64_at(k, 1)?),
+        b'K' => Key::Cursor(str_at(k)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
 }
@@ -688,6 +697,8 @@ fn encode_record(r: &Record) -> Vec<u8> {
         Record::Idempotency(x) => encode_json(x),
         Record::Meta(x) => encode_json(x),
         Record::Index(id) => id.to_be_bytes().to_vec(),
+        Record::Outbox(x) => encode_json(x),
+        Record::Cursor(x) => encode_json(x),
     }
 }
 
@@ -707,7 +718,9 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
         b'P' => Record::PosKey(j(k, v)?),
         b'I' => Record::Idempotency(j::<IdempotencyRecord>(k, v)?),
         b'M' => Record::Meta(j(k, v)?),
-        b'c' | b'w' | b'g' | b'r' => {
+        b'O' => Record::Outbox(j(k, v)?),
+        b'K' => Record::Cursor(j(k, v)?),
+        b'c' | b'w' | b'g' | b'r' | b'o' => {
             let mut b = [0u8; 8];
             if v.len() == 8 {
                 b.copy_from_slice(v);

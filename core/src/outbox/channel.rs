@@ -1,0 +1,113 @@
+//! The channel trait every delivery channel implements (bot, email, wallet
+//! push, webhooks, the log channel).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use super::OutboxEntry;
+
+/// A boxed future (the trait is used as `dyn Channel`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a channel did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Accepted; delivery is confirmed later (wallet pushes).
+    Sent {
+        /// The channel's id of the message.
+        receipt: Option<String>,
+    },
+    /// Accepted and, for this channel, delivered (Telegram, email).
+    Confirmed {
+        /// The channel's id of the message.
+        receipt: Option<String>,
+    },
+}
+
+/// Why a send did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Try again later (network error, rate limited, server busy).
+    Retry {
+        /// What went wrong.
+        reason: String,
+        /// The server's `retry_after`, when it named one.
+        after: Option<Duration>,
+    },
+    /// Never deliverable (blocked by the user, bad address …).
+    Permanent(String),
+}
+
+/// A channel's delivery limits and retry policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimits {
+    /// Most sends per second over all recipients.
+    pub per_second: f64,
+    /// Least time between two sends to one recipient.
+    pub per_recipient: Duration,
+    /// Attempts before a message fails for good.
+    pub max_attempts: u32,
+    /// First retry delay; doubles with each attempt.
+    pub backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_second: 25.0,
+            per_recipient: Duration::ZERO,
+            max_attempts: 8,
+            backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl RateLimits {
+    /// The delay before attempt `attempts + 1` after a failure.
+    pub fn backoff_after(&self, attempts: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
+        self.backoff.saturating_mul(factor).min(self.max_backoff)
+    }
+}
+
+/// A delivery channel.
+pub trait Channel: Send + Sync + 'static {
+    /// The channel's name, as stored in outbox entries.
+    fn name(&self) -> &str;
+
+    /// Its rate limits and retry policy.
+    fn limits(&self) -> RateLimits;
+
+    /// Sends one message.
+    fn send<'a>(&'a self, entry: &'a OutboxEntry) -> BoxFuture<'a, Result<SendOutcome, SendError>>;
+
+    /// After a crash: whether an entry caught mid-send was delivered.
+    /// `None` when the channel cannot tell (the entry then fails rather than
+    /// risk a duplicate).
+    fn was_delivered<'a>(&'a self, _entry: &'a OutboxEntry) -> BoxFuture<'a, Option<bool>> {
+        Box::pin(async { None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let l = RateLimits {
+            backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(30),
+            ..Default::default()
+        };
+        assert_eq!(l.backoff_after(1), Duration::from_secs(2));
+        assert_eq!(l.backoff_after(2), Duration::from_secs(4));
+        assert_eq!(l.backoff_after(4), Duration::from_secs(16));
+        assert_eq!(l.backoff_after(5), Duration::from_secs(30));
+        assert_eq!(l.backoff_after(99), Duration::from_secs(30));
+    }
+}

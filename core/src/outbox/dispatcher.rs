@@ -1,0 +1,237 @@
+//! One dispatcher per channel: sends queued entries in order of their next
+//! attempt, within the channel's rate limits, retrying with backoff.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use super::{Channel, DeliveryState, OutboxEntry, RateLimits, SendError, SendOutcome};
+use crate::error::CoreResult;
+use crate::shop::Shop;
+use crate::store::{Key, Mutation, Record};
+
+/// Longest idle wait; the dispatcher rechecks its queue at least this often.
+const IDLE: Duration = Duration::from_secs(60);
+
+struct Queue {
+    order: BTreeSet<(DateTime<Utc>, u64)>,
+    entries: HashMap<u64, OutboxEntry>,
+    seen: u64,
+}
+
+impl Queue {
+    fn push(&mut self, e: OutboxEntry) {
+        self.order.insert((e.next_attempt_at, e.id));
+        self.entries.insert(e.id, e);
+    }
+
+    fn pop_due(&mut self, now: DateTime<Utc>) -> Option<OutboxEntry> {
+        let first = *self.order.first()?;
+        if first.0 > now {
+            return None;
+        }
+        self.order.remove(&first);
+        self.entries.remove(&first.1)
+    }
+
+    fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.order.first().map(|(t, _)| *t)
+    }
+}
+
+/// Runs a channel's dispatcher until `stop` turns true.
+pub async fn run_dispatcher(
+    shop: Shop,
+    channel: Arc<dyn Channel>,
+    mut stop: watch::Receiver<bool>,
+) -> CoreResult<()> {
+    let limits = channel.limits();
+    let mut wake = shop.outbox_signal().subscribe();
+    let mut queue = Queue {
+        order: BTreeSet::new(),
+        entries: HashMap::new(),
+        seen: 0,
+    };
+    load_new(&shop, &*channel, &mut queue, true).await?;
+    let mut last_send: Option<Instant> = None;
+    let mut last_to: HashMap<String, Instant> = HashMap::new();
+    loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        if wake.has_changed().unwrap_or(false) {
+            wake.borrow_and_update();
+            load_new(&shop, &*channel, &mut queue, false).await?;
+        }
+        let now = shop.clock().now();
+        let Some(mut entry) = queue.pop_due(now) else {
+            let wait = queue
+                .next_due()
+                .and_then(|t| (t - now).to_std().ok())
+                .unwrap_or(IDLE)
+                .min(IDLE);
+            tokio::select! {
+                _ = wake.changed() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+            load_new(&shop, &*channel, &mut queue, false).await?;
+            continue;
+        };
+        if let Some(last) = last_to.get(&entry.recipient) {
+            let since = last.elapsed();
+            if since < limits.per_recipient {
+                let later = limits.per_recipient - since;
+                entry.next_attempt_at = now + chrono::Duration::from_std(later).unwrap_or_default();
+                queue.push(entry);
+                continue;
+            }
+        }
+        if limits.per_second > 0.0
+            && let Some(last) = last_send
+        {
+            let gap = Duration::from_secs_f64(1.0 / limits.per_second);
+            let since = last.elapsed();
+            if since < gap {
+                tokio::select! {
+                    _ = tokio::time::sleep(gap - since) => {}
+                    _ = stop.changed() => { return Ok(()); }
+                }
+            }
+        }
+        last_send = Some(Instant::now());
+        if !limits.per_recipient.is_zero() {
+            if last_to.len() > 100_000 {
+                last_to.retain(|_, t| t.elapsed() < limits.per_recipient);
+            }
+            last_to.insert(entry.recipient.clone(), Instant::now());
+        }
+        if let Some(retry) = deliver(&shop, &*channel, entry, &limits).await? {
+            queue.push(retry);
+        }
+    }
+}
+
+/// Loads unfinished entries of this channel queued since the last load; at
+/// start, settles entries a crash caught mid-send.
+async fn load_new(
+    shop: &Shop,
+    channel: &dyn Channel,
+    queue: &mut Queue,
+    starting: bool,
+) -> CoreResult<()> {
+    for entry in shop.pending_after(queue.seen)? {
+        queue.seen = queue.seen.max(entry.id);
+        if entry.channel != channel.name() || queue.entries.contains_key(&entry.id) {
+            continue;
+        }
+        if starting && entry.state == DeliveryState::Sending {
+            if let Some(e) = recover(shop, channel, entry).await? {
+                queue.push(e);
+            }
+        } else if entry.state.unfinished() {
+            queue.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// An entry that was being sent when the server stopped.
+async fn recover(
+    shop: &Shop,
+    channel: &dyn Channel,
+    mut e: OutboxEntry,
+) -> CoreResult<Option<OutboxEntry>> {
+    match channel.was_delivered(&e).await {
+        Some(true) => {
+            e.state = DeliveryState::Sent;
+            e.sent_at = Some(shop.clock().now());
+            save(shop, &e).await?;
+            Ok(None)
+        }
+        Some(false) => {
+            e.state = DeliveryState::Queued;
+            save(shop, &e).await?;
+            Ok(Some(e))
+        }
+        None => {
+            e.state = DeliveryState::Failed;
+            e.last_error = Some(
+                "interrupted while sending (the server stopped); not resent to avoid a duplicate"
+                    .into(),
+            );
+            save(shop, &e).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Sends one entry and records the outcome; returns it when it must be retried.
+async fn deliver(
+    shop: &Shop,
+    channel: &dyn Channel,
+    mut e: OutboxEntry,
+    limits: &RateLimits,
+) -> CoreResult<Option<OutboxEntry>> {
+    e.state = DeliveryState::Sending;
+    e.attempts += 1;
+    save(shop, &e).await?;
+    let result = channel.send(&e).await;
+    let now = shop.clock().now();
+    let retry = match result {
+        Ok(SendOutcome::Sent { receipt }) => {
+            e.state = DeliveryState::Sent;
+            e.sent_at = Some(now);
+            e.receipt = receipt;
+            false
+        }
+        Ok(SendOutcome::Confirmed { receipt }) => {
+            e.state = DeliveryState::Confirmed;
+            e.sent_at = Some(now);
+            e.confirmed_at = Some(now);
+            e.receipt = receipt;
+            false
+        }
+        Err(SendError::Permanent(reason)) => {
+            e.state = DeliveryState::Failed;
+            e.last_error = Some(reason);
+            false
+        }
+        Err(SendError::Retry { reason, after }) => {
+            if e.attempts >= limits.max_attempts {
+                e.state = DeliveryState::Failed;
+                e.last_error = Some(format!("{reason} (gave up after {} attempts)", e.attempts));
+                false
+            } else {
+                let delay = after.unwrap_or_else(|| limits.backoff_after(e.attempts));
+                e.state = DeliveryState::Queued;
+                e.last_error = Some(reason);
+                e.next_attempt_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                true
+            }
+        }
+    };
+    if !retry {
+        tracing::debug!(
+            entry = e.id,
+            state = e.state.name(),
+            "outbox entry finished"
+        );
+    }
+    save(shop, &e).await?;
+    Ok(retry.then_some(e))
+}
+
+/// Stores an entry; a finished one leaves the pending index.
+async fn save(shop: &Shop, e: &OutboxEntry) -> CoreResult<()> {
+    let mut m = Mutation::new();
+    m.put(Key::Outbox(e.id), Record::Outbox(e.clone()));
+    if !e.state.unfinished() {
+        m.deletes.push(Key::OutboxPending(e.id));
+    }
+    shop.store().commit(m).await?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! The durable outbox. Every outgoing message (Telegram, email, wallet push,
+//! webhook) is stored as an [`OutboxEntry`] in the same atomic write that
+//! decides to send it, and only then sent by its channel's dispatcher.
+//!
+//! States: queued → sending → sent (the channel accepted it) → confirmed
+//! (delivery confirmed; Telegram and email are confirmed when sent, a wallet
+//! push when the device fetched the pass) or failed (with the reason).
+//! After a crash, an entry caught mid-send is asked of its channel
+//! ([`Channel::was_delivered`]); when the channel cannot tell, the entry is
+//! failed rather than sent twice.
+
+mod channel;
+mod dispatcher;
+mod entry;
+mod log_channel;
+
+pub use channel::{BoxFuture, Channel, RateLimits, SendError, SendOutcome};
+pub use dispatcher::run_dispatcher;
+pub use entry::{DeliveryState, NewMessage, OutboxEntry, Purpose};
+pub use log_channel::{LogChannel, LogRoute};
+
+use crate::error::{CoreError, CoreResult};
+use crate::shop::Shop;
+use crate::store::{Family, Key, Mutation, Record, Scan};
+
+impl Shop {
+    /// Adds a message to a mutation: it is queued when the mutation commits.
+    /// Returns the entry's id.
+    pub fn enqueue(&self, m: &mut Mutation, message: NewMessage) -> u64 {
+        let id = self.store().next_id(Family::Outbox);
+        let entry = message.into_entry(id, self.clock().now());
+        m.put(Key::Outbox(id), Record::Outbox(entry));
+        m.put(Key::OutboxPending(id), Record::Index(id));
+        id
+    }
+
+    /// Queues messages on their own and wakes the dispatchers.
+    pub async fn send_messages(&self, messages: Vec<NewMessage>) -> CoreResult<Vec<u64>> {
+        let mut m = Mutation::new();
+        let ids = messages
+            .into_iter()
+            .map(|msg| self.enqueue(&mut m, msg))
+            .collect();
+        self.store().commit(m).await?;
+        self.wake_outbox();
+        Ok(ids)
+    }
+
+    /// Wakes the dispatchers after messages were queued.
+    pub fn wake_outbox(&self) {
+        self.outbox_signal().send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// One outbox entry.
+    pub fn outbox_entry(&self, id: u64) -> CoreResult<OutboxEntry> {
+        match self.store().get(&Key::Outbox(id))? {
+            Some(Record::Outbox(e)) => Ok(e),
+            _ => Err(CoreError::not_found("outbox entry", id)),
+        }
+    }
+
+    /// Outbox entries, newest first, optionally of one state.
+    pub fn outbox_entries(
+        &self,
+        state: Option<DeliveryState>,
+        limit: usize,
+    ) -> CoreResult<Vec<OutboxEntry>> {
+        let mut newest = std::collections::VecDeque::with_capacity(limit.min(1024));
+        self.store().for_each(Family::Outbox, &mut |_, r| {
+            if let Record::Outbox(e) = r
+                && state.is_none_or(|s| e.state == s)
+            {
+                if newest.len() == limit {
+                    newest.pop_front();
+                }
+                newest.push_back(e);
+            }
+            true
+        })?;
+        Ok(newest.into_iter().rev().collect())
+    }
+
+    /// Marks a sent entry confirmed (e.g. the device fetched the updated pass).
+    pub async fn confirm_delivery(&self, id: u64) -> CoreResult<OutboxEntry> {
+        let mut entry = self.outbox_entry(id)?;
+        if entry.state != DeliveryState::Sent {
+            return Ok(entry);
+        }
+        entry.state = DeliveryState::Confirmed;
+        entry.confirmed_at = Some(self.clock().now());
+        let mut m = Mutation::new();
+        m.put(Key::Outbox(id), Record::Outbox(entry.clone()));
+        self.store().commit(m).await?;
+        Ok(entry)
+    }
+
+    /// Unfinished entries with ids after `after`, in id order.
+    pub(crate) fn pending_after(&self, after: u64) -> CoreResult<Vec<OutboxEntry>> {
+        let scan = Scan {
+            after: Some(after),
+            reverse: false,
+            limit: usize::MAX,
+        };
+        let mut out = Vec::new();
+        for (key, _) in self.store().scan(Family::OutboxPending, scan)? {
+            if let Key::OutboxPending(id) = key
+                && let Ok(e) = self.outbox_entry(id)
+            {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+}

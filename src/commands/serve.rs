@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use tokio::sync::watch;
 
-use stampcard_core::consumers::{Consumer, Notifier, Route, run_consumer};
+use stampcard_core::consumers::{Consumer, Notifier, Route, run_consumer, start_cursor};
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
 
 use crate::app::App;
@@ -37,7 +37,7 @@ async fn run(app: &App) -> Result<()> {
         crate::http::router(app.shop.clone()),
         stop.clone(),
     ));
-    start_messaging(app, &mut tasks, &stop);
+    start_messaging(app, &mut tasks, &stop).await?;
     eprintln!(
         "stampcard serve: ready — shop \"{}\", {} template(s), http http://{http_addr}, data {}",
         app.config.shop.name,
@@ -57,7 +57,11 @@ async fn run(app: &App) -> Result<()> {
 
 /// Starts the delivery channels with their dispatchers, and the notifier
 /// that turns card news into messages on them.
-fn start_messaging(app: &App, tasks: &mut tokio::task::JoinSet<()>, stop: &watch::Receiver<bool>) {
+async fn start_messaging(
+    app: &App,
+    tasks: &mut tokio::task::JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+) -> Result<()> {
     let mut routes: Vec<Arc<dyn Route>> = Vec::new();
     let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
     if !app.config.outbox.log_file.is_empty() {
@@ -77,6 +81,7 @@ fn start_messaging(app: &App, tasks: &mut tokio::task::JoinSet<()>, stop: &watch
     }
     if !routes.is_empty() {
         let notifier: Arc<dyn Consumer> = Arc::new(Notifier::new(routes));
+        start_cursor(&app.shop, notifier.name()).await?;
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             if let Err(e) = run_consumer(shop, notifier, stop).await {
@@ -84,4 +89,5 @@ fn start_messaging(app: &App, tasks: &mut tokio::task::JoinSet<()>, stop: &watch
             }
         });
     }
+    Ok(())
 }

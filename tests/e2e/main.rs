@@ -3,10 +3,14 @@
 mod backup;
 mod cli;
 mod crash;
+mod outbox;
 mod serve;
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// A data folder in a temporary directory, driven through the real binary.
 pub struct Shop {
@@ -104,6 +108,20 @@ impl Shop {
             .unwrap_or(0)
     }
 
+    /// Issues a fresh card of a template to a new customer: (id, code).
+    pub fn new_card(&self, template: u64, name: &str) -> (u64, String) {
+        let card = self.json(&[
+            "card",
+            "issue",
+            "--template",
+            &template.to_string(),
+            "--name",
+            name,
+        ]);
+        let id = card["card_id"].as_u64().expect("card id");
+        (id, card["code"].as_str().expect("code").to_string())
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -111,4 +129,115 @@ impl Shop {
 
 pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write file");
+}
+
+/// A running `stampcard serve` on a shop's data folder.
+pub struct Server {
+    pub child: Child,
+    /// `host:port` of its HTTP listener.
+    pub http: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Shop {
+    /// Starts `serve` (HTTP on port 0) with extra environment, and waits until it is ready.
+    pub fn serve(&self, env: &[(&str, &str)]) -> Server {
+        let mut c = self.command(&["serve"]);
+        c.env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let mut child = c
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn serve");
+        let stderr = child.stderr.take();
+        let (tx, lines) = mpsc::channel();
+        let mut server = Server {
+            child,
+            http: String::new(),
+            lines,
+        };
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr.expect("stderr"))
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        loop {
+            let line = server
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("serve prints its ready line");
+            if let Some(rest) = line.split("http http://").nth(1) {
+                assert!(line.contains("ready"), "{line}");
+                server.http = rest
+                    .split([',', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                return server;
+            }
+        }
+    }
+}
+
+impl Server {
+    /// Stops the server with SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "serve exited with {status:?}");
+    }
+
+    /// Kills the server with SIGKILL.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("wait");
+    }
+
+    /// The next line it prints on stderr.
+    pub fn next_line(&self) -> Option<String> {
+        self.lines.recv_timeout(Duration::from_secs(30)).ok()
+    }
+
+    /// GET a path: status code and body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let mut s = std::net::TcpStream::connect(&self.http).expect("connect HTTP");
+        s.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.http
+        )
+        .expect("send request");
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).expect("read response");
+        let status = raw
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = raw
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -40,6 +40,23 @@ impl Shop {
     }
 }
 
+/// A consumer's cursor; a new consumer starts at the present: it does not
+/// replay history (a new notifier must not message customers about old
+/// stamps). Call before accepting requests, so no event slips past it.
+pub async fn start_cursor(shop: &Shop, name: &str) -> CoreResult<u64> {
+    let key = Key::Cursor(name.to_string());
+    Ok(match shop.store().get(&key)? {
+        Some(Record::Cursor(id)) => id,
+        _ => {
+            let start = shop.store().last_event_id();
+            let mut m = Mutation::new();
+            m.put(key, Record::Cursor(start));
+            shop.store().commit(m).await?;
+            start
+        }
+    })
+}
+
 /// Runs a consumer until `stop` turns true: catches up from its cursor, then
 /// follows new events as they are committed.
 pub async fn run_consumer(
@@ -49,18 +66,7 @@ pub async fn run_consumer(
 ) -> CoreResult<()> {
     let mut events = shop.subscribe();
     let key = Key::Cursor(consumer.name().to_string());
-    let mut cursor = match shop.store().get(&key)? {
-        Some(Record::Cursor(id)) => id,
-        _ => {
-            // A new consumer starts at the present: it does not replay history
-            // (a new notifier must not message customers about old stamps).
-            let start = shop.store().last_event_id();
-            let mut m = Mutation::new();
-            m.put(key.clone(), Record::Cursor(start));
-            shop.store().commit(m).await?;
-            start
-        }
-    };
+    let mut cursor = start_cursor(&shop, consumer.name()).await?;
     loop {
         if *stop.borrow() {
             return Ok(());

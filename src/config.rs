@@ -182,6 +182,9 @@ pub struct BackupSection {
     pub every_hours: u32,
     /// Backups kept.
     pub keep: u32,
+    /// Where scheduled backups go; relative paths are inside the data folder
+    /// (better: a path on another disk).
+    pub dir: String,
 }
 
 impl Default for BackupSection {
@@ -189,6 +192,7 @@ impl Default for BackupSection {
         Self {
             every_hours: 24,
             keep: 14,
+            dir: "backups".into(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod commands;
 mod config;
 mod http;
 mod output;
+mod schedule;
 
 use clap::Parser;
 

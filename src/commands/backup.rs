@@ -41,7 +41,16 @@ fn put_bytes(w: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
     w.write_all(b)
 }
 
+/// `stampcard backup <file>`.
 pub async fn backup(app: &App, file: &Path) -> Result<()> {
+    let count = write_backup(app, file).await?;
+    app.emit(&serde_json::json!({"file": file, "records": count}), || {
+        format!("Backup of {count} records written to {}", file.display())
+    })
+}
+
+/// Writes a consistent backup of the running shop; returns the record count.
+pub async fn write_backup(app: &App, file: &Path) -> Result<u64> {
     let tmp = file.with_extension("partial");
     let f = {
         use std::os::unix::fs::OpenOptionsExt;
@@ -100,9 +109,7 @@ pub async fn backup(app: &App, file: &Path) -> Result<()> {
         .map_err(|e| anyhow!("writing the backup: {e}"))?;
     f.sync_all()?;
     std::fs::rename(&tmp, file)?;
-    app.emit(&serde_json::json!({"file": file, "records": count}), || {
-        format!("Backup of {count} records written to {}", file.display())
-    })
+    Ok(count)
 }
 
 struct Parsed {

@@ -1,6 +1,6 @@
 //! The subcommands.
 
-mod backup;
+pub mod backup;
 mod cards;
 mod codes;
 pub mod console;

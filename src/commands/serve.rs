@@ -38,6 +38,7 @@ async fn run(app: &App) -> Result<()> {
         stop.clone(),
     ));
     start_messaging(app, &mut tasks, &stop).await?;
+    tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
     eprintln!(
         "stampcard serve: ready — shop \"{}\", {} template(s), http http://{http_addr}, data {}",
         app.config.shop.name,

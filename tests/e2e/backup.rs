@@ -52,3 +52,97 @@ fn a_data_folder_from_a_newer_format_is_refused() {
         out.stderr
     );
 }
+
+#[test]
+fn a_backup_taken_through_the_server_while_stamping_is_consistent() {
+    let shop = Shop::demo();
+    let (card, code) = shop.new_card(2, "Backup Tester");
+    let server = shop.serve(&[("STAMPCARD_BACKUP__EVERY_HOURS", "0")]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stamper = {
+        let (stop, code, data) = (stop.clone(), code.clone(), shop.data());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let ok = std::process::Command::new(crate::binary())
+                    .arg("--data")
+                    .arg(&data)
+                    .args(["stamp", &code])
+                    .output()
+                    .map(|o| o.status.success())
+                    .unwrap_or(false);
+                assert!(ok, "stamping through the server works");
+                n += 1;
+            }
+            n
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let file = shop.path("live.backup");
+    let out = shop.json(&["backup", "live.backup"]);
+    assert!(out["records"].as_u64().unwrap_or(0) > 0);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let stamped = stamper.join().expect("stamper");
+    assert!(stamped > 0);
+    server.stop();
+
+    let restored = Shop::empty();
+    restored.run(&["restore", file.to_str().unwrap()]).ok();
+    // The snapshot is consistent: the card's state agrees with its journal.
+    let events = restored.json(&[
+        "journal",
+        "--card",
+        &card.to_string(),
+        "--type",
+        "stamp_added",
+        "--limit",
+        "100000",
+    ]);
+    let in_journal = events.as_array().map(|a| a.len()).unwrap_or(0) as u64;
+    let card_view = restored.json(&["card", "show", &card.to_string()]);
+    let of = card_view["progress"]["of"].as_u64().unwrap_or(1);
+    assert_eq!(
+        card_view["progress"]["stamps"].as_u64().unwrap_or(0),
+        in_journal % of
+    );
+    assert!(in_journal <= stamped as u64);
+    // Printed codes still work in the restored shop.
+    restored.run(&["stamp", &code]).ok();
+    restored.run(&["stamp", &shop.card_code(100001)]).ok();
+}
+
+#[test]
+fn scheduled_backups_run_at_start_when_due_and_keep_the_newest() {
+    let shop = Shop::demo();
+    let dir = shop.data().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    for old in ["20200101-000000", "20200102-000000", "20200103-000000"] {
+        std::fs::write(dir.join(format!("stampcard-{old}.backup")), b"old").unwrap();
+    }
+    let server = shop.serve(&[("STAMPCARD_BACKUP__KEEP", "2")]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let names = loop {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".backup"))
+            .collect();
+        names.sort();
+        if names.len() == 2 && !names[1].starts_with("stampcard-2020") {
+            break names;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scheduled backup: {names:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    server.stop();
+    assert_eq!(names[0], "stampcard-20200103-000000.backup", "{names:?}");
+    let restored = Shop::empty();
+    restored
+        .run(&["restore", dir.join(&names[1]).to_str().unwrap()])
+        .ok();
+    restored.run(&["stamp", &shop.card_code(100001)]).ok();
+}

@@ -40,17 +40,31 @@ impl App {
     pub async fn open(data: &Path, json: bool) -> Result<Self> {
         let config = config::load(data)?;
         let settings = config.shop_settings()?;
-        let shop = Shop::open(&store_dir(data), settings, Arc::new(SystemClock), config.sled_options())
-            .await
-            .map_err(|e| match e {
-                CoreError::Store(StoreError::Locked(_)) => {
-                    anyhow!(
-                        "the data folder {} is in use by another stampcard process (is `stampcard serve` running?)",
-                        data.display()
-                    )
-                }
-                other => anyhow!(other).context(format!("cannot open the store in {}", data.display())),
-            })?;
+        let dir = store_dir(data);
+        let open = || {
+            Shop::open(
+                &dir,
+                settings.clone(),
+                Arc::new(SystemClock),
+                config.sled_options(),
+            )
+        };
+        let shop = match open().await {
+            Err(CoreError::Store(StoreError::Outdated { found, current })) => {
+                crate::upgrade::upgrade(data, found, current)?;
+                open().await
+            }
+            other => other,
+        }
+        .map_err(|e| match e {
+            CoreError::Store(StoreError::Locked(_)) => {
+                anyhow!(
+                    "the data folder {} is in use by another stampcard process (is `stampcard serve` running?)",
+                    data.display()
+                )
+            }
+            other => anyhow!(other).context(format!("cannot open the store in {}", data.display())),
+        })?;
         Ok(Self {
             data: data.to_path_buf(),
             config,

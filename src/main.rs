@@ -13,6 +13,7 @@ mod config;
 mod http;
 mod output;
 mod schedule;
+mod upgrade;
 
 use clap::Parser;
 

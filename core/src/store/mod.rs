@@ -8,6 +8,7 @@
 
 mod group_commit;
 mod keys;
+pub mod migrate;
 mod mutation;
 mod records;
 mod sled_store;
@@ -54,6 +55,16 @@ pub enum StoreError {
         found: u32,
         /// Version supported.
         supported: u32,
+    },
+    /// The data folder has an older format: run the migrations first.
+    #[error(
+        "this data folder has format version {found}; this binary uses version {current} and migrates it on start"
+    )]
+    Outdated {
+        /// Version in the folder.
+        found: u32,
+        /// Version of this binary.
+        current: u32,
     },
     /// The data folder is in use by another process.
     #[error("the data folder is in use by another stampcard process ({0})")]

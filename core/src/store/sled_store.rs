@@ -151,6 +151,16 @@ impl SledStore {
         })
     }
 
+    /// Brings an older data folder up to this binary's format (take a backup
+    /// first); returns what each step did.
+    pub fn upgrade(dir: &Path) -> Result<Vec<&'static str>, StoreError> {
+        remove_unfinished_snapshots(dir)?;
+        let db = sled::Config::new().path(dir).open().map_err(io)?;
+        let done = super::migrate::migrate(&db, super::migrate::MIGRATIONS)?;
+        db.flush().map_err(io)?;
+        Ok(done)
+    }
+
     /// Waits for queued commits to finish and stops the committer.
     pub fn close(&self) {
         if let Ok(mut jobs) = self.jobs.lock() {
@@ -218,27 +228,17 @@ fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
 }
 
 fn check_format(db: &sled::Db) -> Result<(), StoreError> {
-    let key = encode_key(&Key::Meta("format_version".into()));
-    match db.get(&key).map_err(io)? {
-        Some(v) => {
-            let found: u32 = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
-                key: "format_version".into(),
-                reason: e.to_string(),
-            })?;
-            if found > FORMAT_VERSION {
-                return Err(StoreError::TooNew {
-                    found,
-                    supported: FORMAT_VERSION,
-                });
-            }
-            Ok(())
-        }
-        None => {
-            db.insert(key, serde_json::to_vec(&FORMAT_VERSION).unwrap_or_default())
-                .map_err(io)?;
-            db.flush().map_err(io)?;
-            Ok(())
-        }
+    match super::migrate::format_of(db)? {
+        Some(found) if found > FORMAT_VERSION => Err(StoreError::TooNew {
+            found,
+            supported: FORMAT_VERSION,
+        }),
+        Some(found) if found < FORMAT_VERSION => Err(StoreError::Outdated {
+            found,
+            current: FORMAT_VERSION,
+        }),
+        Some(_) => Ok(()),
+        None => super::migrate::set_format(db, FORMAT_VERSION),
     }
 }
 

@@ -20,6 +20,9 @@ struct Queue {
     order: BTreeSet<(DateTime<Utc>, u64)>,
     entries: HashMap<u64, OutboxEntry>,
     seen: u64,
+    /// Entries held back by the per-recipient limit, until an instant
+    /// (real time: rate limits are about the channel's servers, not the shop clock).
+    held: Vec<(Instant, OutboxEntry)>,
 }
 
 impl Queue {
@@ -40,6 +43,20 @@ impl Queue {
     fn next_due(&self) -> Option<DateTime<Utc>> {
         self.order.first().map(|(t, _)| *t)
     }
+
+    /// Moves held entries whose time has come back into the queue; returns
+    /// how long until the next one is released.
+    fn release_held(&mut self) -> Option<Duration> {
+        let now = Instant::now();
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(t, _)| *t <= now);
+        self.held = waiting;
+        for (_, e) in ready {
+            self.push(e);
+        }
+        self.held.iter().map(|(t, _)| *t - now).min()
+    }
 }
 
 /// Runs a channel's dispatcher until `stop` turns true.
@@ -54,6 +71,7 @@ pub async fn run_dispatcher(
         order: BTreeSet::new(),
         entries: HashMap::new(),
         seen: 0,
+        held: Vec::new(),
     };
     load_new(&shop, &*channel, &mut queue, true).await?;
     let mut last_send: Option<Instant> = None;
@@ -66,12 +84,14 @@ pub async fn run_dispatcher(
             wake.borrow_and_update();
             load_new(&shop, &*channel, &mut queue, false).await?;
         }
+        let held_wait = queue.release_held();
         let now = shop.clock().now();
-        let Some(mut entry) = queue.pop_due(now) else {
+        let Some(entry) = queue.pop_due(now) else {
             let wait = queue
                 .next_due()
                 .and_then(|t| (t - now).to_std().ok())
                 .unwrap_or(IDLE)
+                .min(held_wait.unwrap_or(IDLE))
                 .min(IDLE);
             tokio::select! {
                 _ = wake.changed() => {}
@@ -81,14 +101,11 @@ pub async fn run_dispatcher(
             load_new(&shop, &*channel, &mut queue, false).await?;
             continue;
         };
-        if let Some(last) = last_to.get(&entry.recipient) {
-            let since = last.elapsed();
-            if since < limits.per_recipient {
-                let later = limits.per_recipient - since;
-                entry.next_attempt_at = now + chrono::Duration::from_std(later).unwrap_or_default();
-                queue.push(entry);
-                continue;
-            }
+        if let Some(last) = last_to.get(&entry.recipient)
+            && last.elapsed() < limits.per_recipient
+        {
+            queue.held.push((*last + limits.per_recipient, entry));
+            continue;
         }
         if limits.per_second > 0.0
             && let Some(last) = last_send

@@ -1,0 +1,268 @@
+//! The outbox dispatcher against the real store, with a scripted channel:
+//! retries honour `retry_after` and back off, permanent failures keep their
+//! reason, rate limits space the sends. Time moves through the clock seam.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use stampcard_core::Shop;
+use stampcard_core::clock::{Clock, ManualClock};
+use stampcard_core::outbox::{
+    BoxFuture, Channel, DeliveryState, NewMessage, OutboxEntry, Purpose, RateLimits, SendError,
+    SendOutcome, run_dispatcher,
+};
+use stampcard_core::settings::ShopSettings;
+use stampcard_core::store::SledOptions;
+use tokio::sync::watch;
+
+/// A channel that answers from a script and records each send.
+struct Scripted {
+    script: Mutex<VecDeque<Result<SendOutcome, SendError>>>,
+    sends: Mutex<Vec<(u64, String, Instant)>>,
+    limits: RateLimits,
+}
+
+impl Channel for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+    fn limits(&self) -> RateLimits {
+        self.limits
+    }
+    fn send<'a>(&'a self, e: &'a OutboxEntry) -> BoxFuture<'a, Result<SendOutcome, SendError>> {
+        self.sends
+            .lock()
+            .unwrap()
+            .push((e.id, e.recipient.clone(), Instant::now()));
+        let next = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Ok(SendOutcome::Confirmed { receipt: None }));
+        Box::pin(async move { next })
+    }
+}
+
+fn message(to: &str) -> NewMessage {
+    NewMessage {
+        channel: "scripted".into(),
+        recipient: to.into(),
+        purpose: Purpose::Transactional,
+        subject: None,
+        text: "Hello".into(),
+        data: serde_json::Value::Null,
+        customer_id: None,
+        card_id: None,
+        source_event: None,
+    }
+}
+
+struct Rig {
+    shop: Shop,
+    clock: Arc<ManualClock>,
+    channel: Arc<Scripted>,
+    stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig(script: Vec<Result<SendOutcome, SendError>>, limits: RateLimits) -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t0: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().expect("time");
+    let clock = Arc::new(ManualClock::new(t0));
+    let shop = Shop::open(
+        dir.path(),
+        ShopSettings::for_tests(),
+        clock.clone(),
+        SledOptions::default(),
+    )
+    .await
+    .expect("open");
+    let channel = Arc::new(Scripted {
+        script: Mutex::new(script.into()),
+        sends: Mutex::new(Vec::new()),
+        limits,
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    tokio::spawn(run_dispatcher(shop.clone(), channel.clone(), stop_rx));
+    Rig {
+        shop,
+        clock,
+        channel,
+        stop,
+        _dir: dir,
+    }
+}
+
+/// Polls an entry until it satisfies `done` (with a timeout).
+async fn wait_for(shop: &Shop, id: u64, done: impl Fn(&OutboxEntry) -> bool) -> OutboxEntry {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let e = shop.outbox_entry(id).expect("entry");
+        if done(&e) {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "entry never got there: {e:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured_then_the_message_is_delivered_once() {
+    let limits = RateLimits {
+        backoff: Duration::from_secs(10),
+        ..Default::default()
+    };
+    let r = rig(
+        vec![
+            Err(SendError::Retry {
+                reason: "429 Too Many Requests".into(),
+                after: Some(Duration::from_secs(30)),
+            }),
+            Err(SendError::Retry {
+                reason: "connection reset".into(),
+                after: None,
+            }),
+        ],
+        limits,
+    )
+    .await;
+    let t0 = r.clock.now();
+    let id = r
+        .shop
+        .send_messages(vec![message("a")])
+        .await
+        .expect("queue")[0];
+
+    let e = wait_for(&r.shop, id, |e| {
+        e.attempts == 1 && e.state == DeliveryState::Queued
+    })
+    .await;
+    assert_eq!(
+        e.next_attempt_at,
+        t0 + chrono::Duration::seconds(30),
+        "retry_after"
+    );
+    assert_eq!(e.last_error.as_deref(), Some("429 Too Many Requests"));
+
+    r.clock.advance(chrono::Duration::seconds(30));
+    r.shop.wake_outbox();
+    let e = wait_for(&r.shop, id, |e| {
+        e.attempts == 2 && e.state == DeliveryState::Queued
+    })
+    .await;
+    assert_eq!(
+        e.next_attempt_at,
+        t0 + chrono::Duration::seconds(30 + 20),
+        "no retry_after: backoff doubles with the attempts (10 s, 20 s …)"
+    );
+
+    r.clock.advance(chrono::Duration::seconds(19));
+    r.shop.wake_outbox();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        r.channel.sends.lock().unwrap().len(),
+        2,
+        "not before its time"
+    );
+    r.clock.advance(chrono::Duration::seconds(1));
+    r.shop.wake_outbox();
+    let e = wait_for(&r.shop, id, |e| e.state == DeliveryState::Confirmed).await;
+    assert_eq!(e.attempts, 3);
+    assert_eq!(r.channel.sends.lock().unwrap().len(), 3);
+    let _ = r.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_and_exhausted_retries_fail_with_the_reason() {
+    let limits = RateLimits {
+        max_attempts: 2,
+        backoff: Duration::ZERO,
+        ..Default::default()
+    };
+    let r = rig(
+        vec![
+            Err(SendError::Permanent(
+                "403 Forbidden: bot was blocked by the user".into(),
+            )),
+            Err(SendError::Retry {
+                reason: "timeout".into(),
+                after: None,
+            }),
+            Err(SendError::Retry {
+                reason: "timeout".into(),
+                after: None,
+            }),
+        ],
+        limits,
+    )
+    .await;
+    let ids = r
+        .shop
+        .send_messages(vec![message("blocked"), message("flaky")])
+        .await
+        .expect("queue");
+    let blocked = wait_for(&r.shop, ids[0], |e| e.state == DeliveryState::Failed).await;
+    assert_eq!(blocked.attempts, 1);
+    assert!(
+        blocked
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("blocked")
+    );
+    let flaky = wait_for(&r.shop, ids[1], |e| e.state == DeliveryState::Failed).await;
+    assert_eq!(flaky.attempts, 2);
+    assert!(
+        flaky
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("gave up after 2 attempts"),
+        "{flaky:?}"
+    );
+    let failed = r
+        .shop
+        .outbox_entries(Some(DeliveryState::Failed), 10)
+        .expect("list");
+    assert_eq!(failed.len(), 2);
+    let _ = r.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_space_the_sends() {
+    let limits = RateLimits {
+        per_second: 50.0,
+        per_recipient: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let r = rig(Vec::new(), limits).await;
+    let mut messages: Vec<NewMessage> = (0..4).map(|_| message("same chat")).collect();
+    messages.extend((0..6).map(|i| message(&format!("chat {i}"))));
+    let ids = r.shop.send_messages(messages).await.expect("queue");
+    for id in &ids {
+        wait_for(&r.shop, *id, |e| e.state == DeliveryState::Confirmed).await;
+    }
+    let sends = r.channel.sends.lock().unwrap().clone();
+    assert_eq!(sends.len(), 10, "each message sent once");
+    for pair in sends.windows(2) {
+        assert!(
+            pair[1].2 - pair[0].2 >= Duration::from_millis(19),
+            "at most 50 per second overall"
+        );
+    }
+    let same: Vec<Instant> = sends
+        .iter()
+        .filter(|(_, to, _)| to == "same chat")
+        .map(|(_, _, at)| *at)
+        .collect();
+    for pair in same.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(99),
+            "one per 100 ms per chat"
+        );
+    }
+    let _ = r.stop.send(true);
+}

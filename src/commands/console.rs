@@ -57,8 +57,11 @@ pub async fn console(data: &Path, demo: bool) -> Result<()> {
         .await?;
     }
     let app = App::open(&data, false).await?;
+    // No server runs: this console is the server (socket, HTTP, messages).
+    let services = crate::commands::serve::Services::start(&app, false).await?;
     let input = tokio::io::BufReader::new(tokio::io::stdin());
     let result = session(&app, input, tokio::io::stdout()).await;
+    services.stop().await;
     app.close().await;
     result
 }

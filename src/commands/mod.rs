@@ -8,7 +8,7 @@ mod customers;
 mod init;
 mod journal;
 mod outbox;
-mod serve;
+pub mod serve;
 mod staff;
 mod templates;
 

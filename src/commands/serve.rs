@@ -22,27 +22,12 @@ pub async fn serve(data: &Path) -> Result<()> {
 }
 
 async fn run(app: &App) -> Result<()> {
-    let (stop_tx, stop) = watch::channel(false);
-    let mut tasks = tokio::task::JoinSet::new();
-    let socket = crate::admin::server::bind(&app.data)?;
-    tasks.spawn(crate::admin::server::serve(
-        app.clone(),
-        socket,
-        stop.clone(),
-    ));
-    let listener = crate::http::bind(&app.config.http.listen).await?;
-    let http_addr = listener.local_addr()?;
-    tasks.spawn(crate::http::serve(
-        listener,
-        crate::http::router(app.shop.clone()),
-        stop.clone(),
-    ));
-    start_messaging(app, &mut tasks, &stop).await?;
-    tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
+    let services = Services::start(app, true).await?;
     eprintln!(
-        "stampcard serve: ready — shop \"{}\", {} template(s), http http://{http_addr}, data {}",
+        "stampcard serve: ready — shop \"{}\", {} template(s), http {}, data {}",
         app.config.shop.name,
         app.shop.templates().len(),
+        services.http_url(),
         app.data.display()
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -51,9 +36,66 @@ async fn run(app: &App) -> Result<()> {
         _ = term.recv() => {},
     }
     eprintln!("stampcard serve: stopping");
-    let _ = stop_tx.send(true);
-    while tasks.join_next().await.is_some() {}
+    services.stop().await;
     Ok(())
+}
+
+/// The doors into a running shop: admin socket, HTTP, messaging, backups.
+/// `serve` runs them; so does `console` when no server runs.
+pub struct Services {
+    stop: watch::Sender<bool>,
+    tasks: tokio::task::JoinSet<()>,
+    /// The HTTP listener's address, or why there is none.
+    pub http: std::result::Result<std::net::SocketAddr, String>,
+}
+
+impl Services {
+    /// Starts every service. With `strict`, a busy HTTP port is an error;
+    /// otherwise the shop runs without HTTP and says why.
+    pub async fn start(app: &App, strict: bool) -> Result<Self> {
+        let (stop_tx, stop) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        let socket = crate::admin::server::bind(&app.data)?;
+        tasks.spawn(crate::admin::server::serve(
+            app.clone(),
+            socket,
+            stop.clone(),
+        ));
+        let http = match crate::http::bind(&app.config.http.listen).await {
+            Ok(listener) => {
+                let addr = listener.local_addr()?;
+                tasks.spawn(crate::http::serve(
+                    listener,
+                    crate::http::router(app.shop.clone()),
+                    stop.clone(),
+                ));
+                Ok(addr)
+            }
+            Err(e) if !strict => Err(format!("{e:#}")),
+            Err(e) => return Err(e),
+        };
+        start_messaging(app, &mut tasks, &stop).await?;
+        tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
+        Ok(Self {
+            stop: stop_tx,
+            tasks,
+            http,
+        })
+    }
+
+    /// The HTTP address as a URL, or why HTTP is off.
+    pub fn http_url(&self) -> String {
+        match &self.http {
+            Ok(addr) => format!("http://{addr}"),
+            Err(why) => format!("off ({why})"),
+        }
+    }
+
+    /// Stops every service and waits for them.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
 }
 
 /// Starts the delivery channels with their dispatchers, and the notifier

@@ -151,3 +151,46 @@ fn http_answers_health_and_the_web_card() {
     assert_ne!(new_url.as_deref(), Some(url));
     server.stop();
 }
+
+#[test]
+fn a_console_without_a_server_serves_the_cli_too() {
+    let shop = Shop::demo();
+    let (card, code) = shop.new_card(2, "Counter Guest");
+    let mut console = shop
+        .command(&["console"])
+        .env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn console");
+    let mut stdin = console.stdin.take().expect("stdin");
+    let stdout = console.stdout.take().expect("stdout");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let next = || {
+        lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the console answers")
+    };
+    while !next().contains("Scan or type") {}
+    writeln!(stdin, "{code}").expect("scan");
+    let answer = next();
+    assert!(answer.contains("1/"), "the console stamped: {answer}");
+    // While the console runs, other commands go through its socket.
+    assert_eq!(shop.stamps(card), 1);
+    shop.run(&["stamp", &code]).ok();
+    writeln!(stdin, "q").expect("quit");
+    drop(stdin);
+    let status = console.wait().expect("console ends");
+    assert!(status.success());
+    assert_eq!(shop.stamps(card), 2);
+}

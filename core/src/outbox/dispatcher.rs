@@ -107,26 +107,15 @@ pub async fn run_dispatcher(
             queue.held.push((*last + limits.per_recipient, entry));
             continue;
         }
-        if limits.per_second > 0.0
-            && let Some(last) = last_send
-        {
-            let gap = Duration::from_secs_f64(1.0 / limits.per_second);
-            let since = last.elapsed();
-            if since < gap {
-                tokio::select! {
-                    _ = tokio::time::sleep(gap - since) => {}
-                    _ = stop.changed() => { return Ok(()); }
-                }
-            }
+        if !limits.per_recipient.is_zero() && last_to.len() > 100_000 {
+            last_to.retain(|_, t| t.elapsed() < limits.per_recipient);
         }
-        last_send = Some(Instant::now());
-        if !limits.per_recipient.is_zero() {
-            if last_to.len() > 100_000 {
-                last_to.retain(|_, t| t.elapsed() < limits.per_recipient);
-            }
-            last_to.insert(entry.recipient.clone(), Instant::now());
-        }
-        if let Some(retry) = deliver(&shop, &*channel, entry, &limits).await? {
+        let mut pace = Pace {
+            limits: &limits,
+            last_send: &mut last_send,
+            last_to: &mut last_to,
+        };
+        if let Some(retry) = deliver(&shop, &*channel, entry, &mut pace).await? {
             queue.push(retry);
         }
     }
@@ -186,16 +175,48 @@ async fn recover(
     }
 }
 
+/// The send times the rate limits are measured on.
+struct Pace<'a> {
+    limits: &'a RateLimits,
+    last_send: &'a mut Option<Instant>,
+    last_to: &'a mut HashMap<String, Instant>,
+}
+
+impl Pace<'_> {
+    /// Waits out the global rate (at most one gap, so never long), then
+    /// records this send's instant.
+    async fn turn(&mut self, recipient: &str) {
+        if self.limits.per_second > 0.0
+            && let Some(last) = *self.last_send
+        {
+            let gap = Duration::from_secs_f64(1.0 / self.limits.per_second);
+            let since = last.elapsed();
+            if since < gap {
+                tokio::time::sleep(gap - since).await;
+            }
+        }
+        let now = Instant::now();
+        *self.last_send = Some(now);
+        if !self.limits.per_recipient.is_zero() {
+            self.last_to.insert(recipient.to_string(), now);
+        }
+    }
+}
+
 /// Sends one entry and records the outcome; returns it when it must be retried.
 async fn deliver(
     shop: &Shop,
     channel: &dyn Channel,
     mut e: OutboxEntry,
-    limits: &RateLimits,
+    pace: &mut Pace<'_>,
 ) -> CoreResult<Option<OutboxEntry>> {
+    let limits = pace.limits;
     e.state = DeliveryState::Sending;
     e.attempts += 1;
     save(shop, &e).await?;
+    // Paced between the durable `sending` mark and the call, so the limits
+    // hold at the channel itself whatever the commit took.
+    pace.turn(&e.recipient).await;
     let result = channel.send(&e).await;
     let now = shop.clock().now();
     let retry = match result {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use stampcard_core::Shop;
 use stampcard_core::clock::{Clock, ManualClock};
 use stampcard_core::outbox::{
-    BoxFuture, Channel, DeliveryState, NewMessage, OutboxEntry, Purpose, RateLimits, SendError,
+    BoxFuture, Channel, DeliveryState, Message, OutboxEntry, Purpose, RateLimits, SendError,
     SendOutcome, run_dispatcher,
 };
 use stampcard_core::settings::ShopSettings;
@@ -35,7 +35,7 @@ impl Channel for Scripted {
         self.sends
             .lock()
             .unwrap()
-            .push((e.id, e.recipient.clone(), Instant::now()));
+            .push((e.id, e.message.recipient.clone(), Instant::now()));
         let next = self
             .script
             .lock()
@@ -46,8 +46,8 @@ impl Channel for Scripted {
     }
 }
 
-fn message(to: &str) -> NewMessage {
-    NewMessage {
+fn message(to: &str) -> Message {
+    Message {
         channel: "scripted".into(),
         recipient: to.into(),
         purpose: Purpose::Transactional,
@@ -239,7 +239,7 @@ async fn rate_limits_space_the_sends() {
         ..Default::default()
     };
     let r = rig(Vec::new(), limits).await;
-    let mut messages: Vec<NewMessage> = (0..4).map(|_| message("same chat")).collect();
+    let mut messages: Vec<Message> = (0..4).map(|_| message("same chat")).collect();
     messages.extend((0..6).map(|i| message(&format!("chat {i}"))));
     let ids = r.shop.send_messages(messages).await.expect("queue");
     for id in &ids {

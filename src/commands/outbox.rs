@@ -34,13 +34,13 @@ pub fn run(app: &App, cmd: OutboxCmd) -> Result<()> {
                         }
                         other => other.name().to_string(),
                     };
-                    let text: String = e.text.chars().take(48).collect();
+                    let text: String = e.message.text.chars().take(48).collect();
                     s += &format!(
                         "{:>7}  {:<16}  {:<9}  {:<18}  {:<10}  {}\n",
                         e.id,
                         local(app, e.created_at),
-                        e.channel,
-                        e.recipient,
+                        e.message.channel,
+                        e.message.recipient,
                         state,
                         text
                     );

@@ -58,31 +58,12 @@ fn a_backup_taken_through_the_server_while_stamping_is_consistent() {
     let shop = Shop::demo();
     let (card, code) = shop.new_card(2, "Backup Tester");
     let server = shop.serve(&[("STAMPCARD_BACKUP__EVERY_HOURS", "0")]);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stamper = {
-        let (stop, code, data) = (stop.clone(), code.clone(), shop.data());
-        std::thread::spawn(move || {
-            let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let ok = std::process::Command::new(crate::binary())
-                    .arg("--data")
-                    .arg(&data)
-                    .args(["stamp", &code])
-                    .output()
-                    .map(|o| o.status.success())
-                    .unwrap_or(false);
-                assert!(ok, "stamping through the server works");
-                n += 1;
-            }
-            n
-        })
-    };
+    let stamper = crate::Stamper::start(&shop, std::slice::from_ref(&code));
     std::thread::sleep(std::time::Duration::from_millis(300));
     let file = shop.path("live.backup");
     let out = shop.json(&["backup", "live.backup"]);
     assert!(out["records"].as_u64().unwrap_or(0) > 0);
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let stamped = stamper.join().expect("stamper");
+    let stamped = stamper.stop();
     assert!(stamped > 0);
     server.stop();
 

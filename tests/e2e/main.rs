@@ -241,3 +241,39 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Stamps cards through the CLI in a loop on its own thread, like a busy
+/// counter, until stopped; counts the stamps that were acknowledged.
+pub struct Stamper {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<usize>,
+}
+
+impl Stamper {
+    pub fn start(shop: &Shop, codes: &[String]) -> Stamper {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, codes, data) = (stop.clone(), codes.to_vec(), shop.data());
+        let thread = std::thread::spawn(move || {
+            let (mut i, mut acknowledged) = (0, 0);
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let ok = Command::new(binary())
+                    .arg("--data")
+                    .arg(&data)
+                    .args(["stamp", &codes[i % codes.len()]])
+                    .output()
+                    .map(|o| o.status.success())
+                    .unwrap_or(false);
+                acknowledged += usize::from(ok);
+                i += 1;
+            }
+            acknowledged
+        });
+        Stamper { stop, thread }
+    }
+
+    /// Stops and returns how many stamps were acknowledged.
+    pub fn stop(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().expect("stamper thread")
+    }
+}

@@ -2,13 +2,11 @@
 //! stamp's message is queued exactly once and delivered exactly once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use crate::Shop;
+use crate::{Shop, Stamper};
 
 const LOG: (&str, &str) = ("STAMPCARD_OUTBOX__LOG_FILE", "messages.log");
 
@@ -82,27 +80,11 @@ fn messages_survive_sigkill_exactly_once() {
     let mut rng = rand::rng();
     for _ in 0..8 {
         let server = shop.serve(&[LOG]);
-        let stop = Arc::new(AtomicBool::new(false));
-        let stamper = {
-            let (stop, codes) = (stop.clone(), codes.clone());
-            let data = shop.data();
-            std::thread::spawn(move || {
-                let mut i = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let _ = std::process::Command::new(crate::binary())
-                        .arg("--data")
-                        .arg(&data)
-                        .args(["stamp", &codes[i % codes.len()]])
-                        .output();
-                    i += 1;
-                }
-            })
-        };
+        let stamper = Stamper::start(&shop, &codes);
         std::thread::sleep(Duration::from_millis(rng.random_range(100..600)));
         // Killed while stamps and their messages are in flight.
         server.kill9();
-        stop.store(true, Ordering::Relaxed);
-        stamper.join().expect("stamper");
+        stamper.stop();
     }
     let server = shop.serve(&[LOG]);
     let entries = drained(&shop);

@@ -6,6 +6,17 @@ use std::process::Stdio;
 
 use crate::Shop;
 
+/// Starts `stampcard console` with piped standard streams.
+fn console(shop: &Shop) -> std::process::Child {
+    shop.command(&["console"])
+        .env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn console")
+}
+
 /// Commands whose output must not depend on whether a server runs.
 const COMMANDS: &[&[&str]] = &[
     &["card", "list"],
@@ -94,13 +105,7 @@ fn the_console_attaches_to_the_running_server() {
     let shop = Shop::demo();
     let server = shop.serve(&[]);
     let (card, code) = shop.new_card(2, "Walk-in");
-    let mut console = shop
-        .command(&["console"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn console");
+    let mut console = console(&shop);
     let mut stdin = console.stdin.take().expect("stdin");
     writeln!(stdin, "{code}\n{code}\n12345\nq").expect("type codes");
     drop(stdin);
@@ -156,14 +161,7 @@ fn http_answers_health_and_the_web_card() {
 fn a_console_without_a_server_serves_the_cli_too() {
     let shop = Shop::demo();
     let (card, code) = shop.new_card(2, "Counter Guest");
-    let mut console = shop
-        .command(&["console"])
-        .env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn console");
+    let mut console = console(&shop);
     let mut stdin = console.stdin.take().expect("stdin");
     let stdout = console.stdout.take().expect("stdout");
     let (tx, lines) = std::sync::mpsc::channel();

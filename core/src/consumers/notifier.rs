@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::CoreResult;
 use crate::model::{Card, Customer, Event, EventKind};
-use crate::outbox::{NewMessage, Purpose};
+use crate::outbox::{Message, Purpose};
 use crate::shop::Shop;
 use crate::store::Mutation;
 
@@ -95,7 +95,7 @@ impl Consumer for Notifier {
             if let Some(recipient) = route.recipient(&customer, &card) {
                 shop.enqueue(
                     m,
-                    NewMessage {
+                    Message {
                         channel: route.channel().to_string(),
                         recipient,
                         purpose: Purpose::Transactional,

@@ -101,7 +101,7 @@ pub async fn run_dispatcher(
             load_new(&shop, &*channel, &mut queue, false).await?;
             continue;
         };
-        if let Some(last) = last_to.get(&entry.recipient)
+        if let Some(last) = last_to.get(&entry.message.recipient)
             && last.elapsed() < limits.per_recipient
         {
             queue.held.push((*last + limits.per_recipient, entry));
@@ -131,7 +131,7 @@ async fn load_new(
 ) -> CoreResult<()> {
     for entry in shop.pending_after(queue.seen)? {
         queue.seen = queue.seen.max(entry.id);
-        if entry.channel != channel.name() || queue.entries.contains_key(&entry.id) {
+        if entry.message.channel != channel.name() || queue.entries.contains_key(&entry.id) {
             continue;
         }
         if starting && entry.state == DeliveryState::Sending {
@@ -216,7 +216,7 @@ async fn deliver(
     save(shop, &e).await?;
     // Paced between the durable `sending` mark and the call, so the limits
     // hold at the channel itself whatever the commit took.
-    pace.turn(&e.recipient).await;
+    pace.turn(&e.message.recipient).await;
     let result = channel.send(&e).await;
     let now = shop.clock().now();
     let retry = match result {

@@ -47,9 +47,9 @@ pub enum Purpose {
     Marketing,
 }
 
-/// A message to queue.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewMessage {
+/// A message: what to send, to whom, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
     /// Channel name (e.g. "telegram", "email", "log").
     pub channel: String,
     /// The recipient in the channel's terms (chat id, address …).
@@ -72,28 +72,12 @@ pub struct NewMessage {
 
 /// A stored outgoing message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct OutboxEntry {
     /// Entry id, in queue order.
     pub id: u64,
-    /// Channel name.
-    pub channel: String,
-    /// Recipient in the channel's terms.
-    pub recipient: String,
-    /// Why it is sent.
-    pub purpose: Purpose,
-    /// Subject or title.
-    pub subject: Option<String>,
-    /// The text.
-    pub text: String,
-    /// Channel-specific extras.
-    pub data: serde_json::Value,
-    /// The customer it is for.
-    pub customer_id: Option<u64>,
-    /// The card it is about.
-    pub card_id: Option<u64>,
-    /// The journal event it reports.
-    pub source_event: Option<u64>,
+    /// The message.
+    #[serde(flatten)]
+    pub message: Message,
     /// Where it is.
     pub state: DeliveryState,
     /// Sends tried so far.
@@ -112,20 +96,12 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
-impl NewMessage {
+impl Message {
     /// The stored entry.
     pub fn into_entry(self, id: u64, now: DateTime<Utc>) -> OutboxEntry {
         OutboxEntry {
             id,
-            channel: self.channel,
-            recipient: self.recipient,
-            purpose: self.purpose,
-            subject: self.subject,
-            text: self.text,
-            data: self.data,
-            customer_id: self.customer_id,
-            card_id: self.card_id,
-            source_event: self.source_event,
+            message: self,
             state: DeliveryState::Queued,
             attempts: 0,
             created_at: now,

@@ -69,11 +69,11 @@ impl Channel for LogChannel {
         Box::pin(async move {
             let mut line = serde_json::to_vec(&LogLine {
                 entry: entry.id,
-                to: &entry.recipient,
-                card: entry.card_id,
-                event: entry.source_event,
-                subject: entry.subject.as_deref(),
-                text: &entry.text,
+                to: &entry.message.recipient,
+                card: entry.message.card_id,
+                event: entry.message.source_event,
+                subject: entry.message.subject.as_deref(),
+                text: &entry.message.text,
             })
             .map_err(|e| SendError::Permanent(e.to_string()))?;
             line.push(b'\n');

@@ -16,7 +16,7 @@ mod log_channel;
 
 pub use channel::{BoxFuture, Channel, RateLimits, SendError, SendOutcome};
 pub use dispatcher::run_dispatcher;
-pub use entry::{DeliveryState, NewMessage, OutboxEntry, Purpose};
+pub use entry::{DeliveryState, Message, OutboxEntry, Purpose};
 pub use log_channel::{LogChannel, LogRoute};
 
 use crate::error::{CoreError, CoreResult};
@@ -26,7 +26,7 @@ use crate::store::{Family, Key, Mutation, Record, Scan};
 impl Shop {
     /// Adds a message to a mutation: it is queued when the mutation commits.
     /// Returns the entry's id.
-    pub fn enqueue(&self, m: &mut Mutation, message: NewMessage) -> u64 {
+    pub fn enqueue(&self, m: &mut Mutation, message: Message) -> u64 {
         let id = self.store().next_id(Family::Outbox);
         let entry = message.into_entry(id, self.clock().now());
         m.put(Key::Outbox(id), Record::Outbox(entry));
@@ -35,7 +35,7 @@ impl Shop {
     }
 
     /// Queues messages on their own and wakes the dispatchers.
-    pub async fn send_messages(&self, messages: Vec<NewMessage>) -> CoreResult<Vec<u64>> {
+    pub async fn send_messages(&self, messages: Vec<Message>) -> CoreResult<Vec<u64>> {
         let mut m = Mutation::new();
         let ids = messages
             .into_iter()

@@ -17,7 +17,20 @@ mod upgrade;
 
 use clap::Parser;
 
+/// Caps glibc's malloc arenas: with one arena per thread, the memory of
+/// passivated card actors stays fragmented across arenas and the resident set
+/// grows far beyond what is live (measured in BENCHMARKS.md, run 4).
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is called once,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> std::process::ExitCode {
+    tune_allocator();
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

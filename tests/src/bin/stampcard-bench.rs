@@ -27,6 +27,10 @@ struct Opts {
     stamps: u64,
     million: bool,
     wait_us: u64,
+    /// Internal: stamp an already populated million-card folder (a fresh process).
+    million_stamp: Option<PathBuf>,
+    /// Internal: the first card id of the populated folder.
+    first_card: u64,
 }
 
 fn opts() -> Result<Opts> {
@@ -36,6 +40,8 @@ fn opts() -> Result<Opts> {
         stamps: 200_000,
         million: false,
         wait_us: 0,
+        million_stamp: None,
+        first_card: 100_001,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -50,9 +56,13 @@ fn opts() -> Result<Opts> {
             "--callers" => o.callers = value()? as usize,
             "--stamps" => o.stamps = value()?,
             "--wait-us" => o.wait_us = value()?,
+            "--first-card" => o.first_card = value()?,
             "--million" => {
                 o.million = true;
                 i -= 1;
+            }
+            "--million-stamp" => {
+                o.million_stamp = Some(PathBuf::from(args.get(i + 1).context("missing folder")?));
             }
             "--help" | "-h" => {
                 println!(
@@ -339,6 +349,67 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
         started.elapsed().as_secs_f64(),
         rss_mb()
     );
+    shop.shutdown().await;
+    drop(shop);
+    // Stamp in a fresh process, as a restarted server would: the memory the
+    // bulk load left in this process's allocator is not what a shop runs with.
+    let status = std::process::Command::new(std::env::current_exe()?)
+        .arg("--million-stamp")
+        .arg(&store)
+        .args(["--stamps", &o.stamps.to_string()])
+        .args(["--callers", &o.callers.to_string()])
+        .arg("--first-card")
+        .arg(first.to_string())
+        .status()?;
+    anyhow::ensure!(status.success(), "the stamping phase failed");
+    if let Some(bin) = bin {
+        use tokio::io::AsyncBufReadExt;
+        let start = Instant::now();
+        let mut child = tokio::process::Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .arg("serve")
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut ready = false;
+        while let Some(line) = lines.next_line().await? {
+            if line.contains("ready") {
+                println!(
+                    "stampcard serve ready in {:.0} ms with {n} cards",
+                    start.elapsed().as_secs_f64() * 1000.0
+                );
+                ready = true;
+                break;
+            }
+            println!("serve: {line}");
+        }
+        anyhow::ensure!(ready, "stampcard serve did not become ready");
+        let _ = child.kill().await;
+    } else {
+        println!(
+            "(serve start-up skipped: build the binary with `cargo build --release --workspace`)"
+        );
+    }
+    Ok(())
+}
+
+/// The stamping phase of `--million`, in its own process.
+async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
+    let n = 1_000_000u64;
+    let first = o.first_card;
+    let mut settings = ShopSettings::for_tests();
+    settings.max_resident_actors = 10_000;
+    let shop = Shop::open(
+        store,
+        settings,
+        Arc::new(SystemClock),
+        SledOptions::default(),
+    )
+    .await?;
+    println!("reopened in a fresh process; RSS {:.0} MB", rss_mb());
     let actor = Actor::channel("bench");
     let sampler = tokio::spawn(async {
         let mut max = 0f64;
@@ -393,44 +464,29 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
         rss_mb().max(peak_during)
     );
     shop.shutdown().await;
-    drop(shop);
-    if let Some(bin) = bin {
-        use tokio::io::AsyncBufReadExt;
-        let start = Instant::now();
-        let mut child = tokio::process::Command::new(&bin)
-            .arg("--data")
-            .arg(&data)
-            .arg("serve")
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let stderr = child.stderr.take().context("stderr")?;
-        let mut lines = tokio::io::BufReader::new(stderr).lines();
-        let mut ready = false;
-        while let Some(line) = lines.next_line().await? {
-            if line.contains("ready") {
-                println!(
-                    "stampcard serve ready in {:.0} ms with {n} cards",
-                    start.elapsed().as_secs_f64() * 1000.0
-                );
-                ready = true;
-                break;
-            }
-            println!("serve: {line}");
-        }
-        anyhow::ensure!(ready, "stampcard serve did not become ready");
-        let _ = child.kill().await;
-    } else {
-        println!(
-            "(serve start-up skipped: build the binary with `cargo build --release --workspace`)"
-        );
-    }
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let o = opts()?;
+    if o.million_stamp.is_some() {
+        // The same allocator setting as the `stampcard` binary.
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: sets an allocator parameter before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench(o))
+}
+
+async fn bench(o: Opts) -> Result<()> {
+    if let Some(store) = &o.million_stamp {
+        return million_stamp(store, &o).await;
+    }
     let root = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into()))?;
     println!(
         "machine: {} cores, {} | {} cards, {} concurrent callers (closed loop), {} stamps each run, group commit: take all queued (max 4096), extra wait {} µs",

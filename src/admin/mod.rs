@@ -35,6 +35,10 @@ pub enum Request {
     Console {
         /// The OS user running the client.
         user: String,
+        /// The terminal's columns and rows for the full-screen console;
+        /// `None` for the line-mode scanner (input is not a terminal).
+        #[serde(default)]
+        size: Option<(u16, u16)>,
     },
 }
 

@@ -69,7 +69,14 @@ async fn handle(base: App, stream: UnixStream) -> Result<()> {
             write.write_all(&line).await?;
             write.shutdown().await?;
         }
-        Request::Console { user } => {
+        Request::Console {
+            user,
+            size: Some((cols, rows)),
+        } => {
+            let _ = user; // the console signs staff in by PIN
+            stampcard_tui::run(base.shop.clone(), reader, write, cols, rows).await?;
+        }
+        Request::Console { user, size: None } => {
             let app = App { user, ..base };
             crate::commands::console::session(&app, reader, write).await?;
         }

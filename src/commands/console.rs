@@ -1,15 +1,18 @@
 //! `stampcard console`: attaches to a running server through the admin
 //! socket, or runs the shop in this process when none runs.
 //!
-//! Until the full-screen console lands, this is a line-mode scanner: each
-//! scanned or typed card code adds one stamp, a voucher code redeems it.
+//! On a terminal it is the full-screen console (`stampcard-tui`); with input
+//! from a pipe it is a line-mode scanner for scripts: each card code adds one
+//! stamp, a voucher code redeems it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use stampcard_core::model::Actor;
 use stampcard_core::shop::Lookup;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use std::io::IsTerminal;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::admin::{self, Request};
 use crate::app::App;
@@ -22,17 +25,25 @@ pub async fn console(data: &Path, demo: bool) -> Result<()> {
     } else {
         data.to_path_buf()
     };
+    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if let Some(mut stream) = admin::client::connect(&data).await? {
         admin::client::send(
             &mut stream,
             &Request::Console {
                 user: crate::app::os_user(),
+                size: tty.then(stampcard_tui::local::size),
             },
         )
         .await?;
+        let _raw = if tty {
+            Some(stampcard_tui::local::RawMode::enable()?)
+        } else {
+            None
+        };
         let (mut from_server, mut to_server) = stream.into_split();
         let upload = async {
-            tokio::io::copy(&mut tokio::io::stdin(), &mut to_server).await?;
+            let mut keyboard = keyboard(tty);
+            tokio::io::copy(&mut keyboard, &mut to_server).await?;
             to_server.shutdown().await
         };
         let mut stdout = tokio::io::stdout();
@@ -59,11 +70,60 @@ pub async fn console(data: &Path, demo: bool) -> Result<()> {
     let app = App::open(&data, false).await?;
     // No server runs: this console is the server (socket, HTTP, messages).
     let services = crate::commands::serve::Services::start(&app, false).await?;
-    let input = tokio::io::BufReader::new(tokio::io::stdin());
-    let result = session(&app, input, tokio::io::stdout()).await;
+    let result = if tty {
+        let _raw = stampcard_tui::local::RawMode::enable()?;
+        let (cols, rows) = stampcard_tui::local::size();
+        stampcard_tui::run(
+            app.shop.clone(),
+            keyboard(true),
+            tokio::io::stdout(),
+            cols,
+            rows,
+        )
+        .await
+        .map_err(anyhow::Error::from)
+    } else {
+        let input = tokio::io::BufReader::new(tokio::io::stdin());
+        session(&app, input, tokio::io::stdout()).await
+    };
     services.stop().await;
     app.close().await;
     result
+}
+
+/// Standard input as the console's byte stream; on a terminal, window
+/// size changes are added as in-band resize reports.
+fn keyboard(tty: bool) -> tokio::io::DuplexStream {
+    let (mut writer, reader) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        let mut stdin = tokio::io::stdin();
+        let mut winch = if tty {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok()
+        } else {
+            None
+        };
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let resized = async {
+                match winch.as_mut() {
+                    Some(w) => w.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                n = stdin.read(&mut buf) => match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => if writer.write_all(&buf[..n]).await.is_err() { break },
+                },
+                Some(()) = resized => {
+                    let (cols, rows) = stampcard_tui::local::size();
+                    let report = stampcard_tui::keys::resize_report(cols, rows);
+                    if writer.write_all(&report).await.is_err() { break }
+                }
+            }
+        }
+    });
+    reader
 }
 
 /// One console session over a pair of streams (a terminal or a socket).

@@ -1,0 +1,433 @@
+//! The console's state and its update function (the Elm architecture):
+//! `update` turns a message into state changes and effects; effects (calls
+//! into the core) run elsewhere and come back as messages. Nothing here
+//! draws or awaits, so it is tested without a terminal or actors.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use stampcard_core::model::{Actor, Role, Staff};
+use stampcard_core::views::CardView;
+
+use crate::keys::Key;
+
+/// How long a repeat of the same code counts as a double scan in autopilot.
+pub const DOUBLE_SCAN_SECS: i64 = 2;
+/// Rows kept in the autopilot log.
+const LOG_ROWS: usize = 50;
+
+/// The screen the console shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Locked: waiting for a PIN.
+    Locked,
+    /// The staff scanner.
+    Scanner,
+    /// One stamp per scanned code, no keystrokes.
+    Autopilot,
+}
+
+/// A notice across the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Alert {
+    /// A goal was reached: hand over or show the reward.
+    Goal(String),
+    /// The shop said no.
+    Refused(String),
+    /// Something done.
+    Info(String),
+}
+
+/// The signed-in staff member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    /// Their account.
+    pub staff: Staff,
+    /// How the journal names them.
+    pub actor: Actor,
+}
+
+/// The last action, which `u` undoes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastAction {
+    /// Its journal event.
+    pub event: u64,
+    /// What it was.
+    pub label: String,
+}
+
+/// One autopilot scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRow {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub text: String,
+    /// Whether it counted.
+    pub ok: bool,
+}
+
+/// A call into the core, run outside `update`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Check a PIN.
+    SignIn(String),
+    /// Stamp the card with this code.
+    StampCode {
+        /// The scanned code.
+        code: String,
+        /// Stamps.
+        count: u32,
+    },
+    /// Stamp the shown card again.
+    StampCard {
+        /// Card id.
+        card: u64,
+        /// Stamps.
+        count: u32,
+    },
+    /// Redeem a voucher code.
+    Redeem(String),
+    /// Hand over the shown card's reward.
+    HandOver(u64),
+    /// Play the shown card's spin.
+    Spin(u64),
+    /// Reverse an event (undo).
+    Undo(u64),
+    /// Find a customer's card by name or phone.
+    Search(String),
+}
+
+/// What an effect brought back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The PIN's staff member, if any.
+    SignedIn(Option<Staff>),
+    /// A card after a change, with the event to undo and what to say.
+    Card {
+        /// The card now.
+        view: Box<CardView>,
+        /// The event an undo reverses.
+        event: Option<u64>,
+        /// What was done.
+        label: String,
+        /// Goals reached by it.
+        goals: u32,
+        /// The scanned code, for autopilot's log.
+        code: Option<String>,
+    },
+    /// A card found by search.
+    Found(Box<CardView>),
+    /// An undo went through.
+    Undone(Box<CardView>),
+    /// The shop said no.
+    Refused {
+        /// What was tried.
+        what: String,
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// A message to the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A key.
+    Key(Key),
+    /// An effect's result.
+    Done(Outcome),
+    /// The clock moved.
+    Tick(DateTime<Utc>),
+}
+
+/// The whole console state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Shop name for the header.
+    pub shop_name: String,
+    /// The current screen.
+    pub mode: Mode,
+    /// Who is signed in.
+    pub signed_in: Option<SignedIn>,
+    /// PIN typed so far (lock screen).
+    pub pin: String,
+    /// The input line (scanner and autopilot).
+    pub input: String,
+    /// The card shown in the scanner.
+    pub card: Option<CardView>,
+    /// What `u` undoes.
+    pub last: Option<LastAction>,
+    /// The notice on screen.
+    pub alert: Option<Alert>,
+    /// Autopilot's recent scans, newest first.
+    pub log: VecDeque<LogRow>,
+    /// Stamps autopilot added this session.
+    pub autopilot_count: u32,
+    /// The last code autopilot saw, and when.
+    pub last_scan: Option<(String, DateTime<Utc>)>,
+    /// The key help is open.
+    pub help: bool,
+    /// The session should end.
+    pub quit: bool,
+    /// The time now (from the clock seam).
+    pub now: DateTime<Utc>,
+}
+
+impl App {
+    /// A locked console.
+    pub fn new(shop_name: &str, now: DateTime<Utc>) -> Self {
+        Self {
+            shop_name: shop_name.to_string(),
+            mode: Mode::Locked,
+            signed_in: None,
+            pin: String::new(),
+            input: String::new(),
+            card: None,
+            last: None,
+            alert: None,
+            log: VecDeque::new(),
+            autopilot_count: 0,
+            last_scan: None,
+            help: false,
+            quit: false,
+            now,
+        }
+    }
+
+    /// Whether an admin is signed in.
+    pub fn is_admin(&self) -> bool {
+        self.signed_in
+            .as_ref()
+            .is_some_and(|s| s.staff.role == Role::Admin)
+    }
+
+    /// Applies a message; returns the effects to run.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Tick(now) => {
+                self.now = now;
+                Vec::new()
+            }
+            Msg::Done(outcome) => {
+                self.done(outcome);
+                Vec::new()
+            }
+            Msg::Key(key) => self.key(key),
+        }
+    }
+
+    fn key(&mut self, key: Key) -> Vec<Effect> {
+        if key == Key::Ctrl('c') || (key == Key::Ctrl('q')) {
+            self.quit = true;
+            return Vec::new();
+        }
+        if self.help {
+            self.help = false;
+            return Vec::new();
+        }
+        match self.mode {
+            Mode::Locked => self.key_locked(key),
+            Mode::Scanner => self.key_scanner(key),
+            Mode::Autopilot => self.key_autopilot(key),
+        }
+    }
+
+    fn key_locked(&mut self, key: Key) -> Vec<Effect> {
+        match key {
+            Key::Char(c) if c.is_ascii_digit() && self.pin.len() < 12 => self.pin.push(c),
+            Key::Backspace => {
+                self.pin.pop();
+            }
+            Key::Esc => self.pin.clear(),
+            Key::Enter if !self.pin.is_empty() => {
+                return vec![Effect::SignIn(std::mem::take(&mut self.pin))];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Keys shared by the signed-in screens; `true` when handled.
+    fn key_common(&mut self, key: Key) -> bool {
+        match key {
+            Key::F(1) => self.help = true,
+            Key::Char('?') if self.input.is_empty() => self.help = true,
+            Key::F(2) => self.switch(Mode::Scanner),
+            Key::F(3) => self.switch(Mode::Autopilot),
+            Key::F(12) | Key::Ctrl('l') => self.lock(),
+            _ => return false,
+        }
+        true
+    }
+
+    fn switch(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.input.clear();
+        self.alert = None;
+    }
+
+    /// Signs the staff member out; the console shows the lock screen.
+    pub fn lock(&mut self) {
+        let name = self.shop_name.clone();
+        *self = App::new(&name, self.now);
+    }
+
+    fn key_scanner(&mut self, key: Key) -> Vec<Effect> {
+        if self.key_common(key) {
+            return Vec::new();
+        }
+        let card = self.card.as_ref().map(|c| c.card_id);
+        match key {
+            Key::Enter => {
+                let input = std::mem::take(&mut self.input);
+                let input = input.trim();
+                if input.is_empty() {
+                    return Vec::new();
+                }
+                return vec![self.scanned(input)];
+            }
+            Key::Backspace => {
+                self.input.pop();
+            }
+            Key::Esc => {
+                self.input.clear();
+                self.card = None;
+                self.alert = None;
+            }
+            Key::Char(c) if self.input.is_empty() && card.is_some() && "+hsu".contains(c) => {
+                let card = card.unwrap_or_default();
+                return match c {
+                    '+' => vec![Effect::StampCard { card, count: 1 }],
+                    'h' => vec![Effect::HandOver(card)],
+                    's' => vec![Effect::Spin(card)],
+                    _ => self.undo(),
+                };
+            }
+            Key::Char('u') if self.input.is_empty() => return self.undo(),
+            Key::Char(c) if !c.is_control() && self.input.chars().count() < 64 => {
+                self.input.push(c)
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn undo(&mut self) -> Vec<Effect> {
+        match self.last.take() {
+            Some(last) => vec![Effect::Undo(last.event)],
+            None => {
+                self.alert = Some(Alert::Info("Nothing to undo.".into()));
+                Vec::new()
+            }
+        }
+    }
+
+    /// What a scanned or typed input asks for: the kind digit tells a card
+    /// from a voucher; anything else is a search by name or phone.
+    fn scanned(&mut self, input: &str) -> Effect {
+        let digits = input.chars().all(|c| c.is_ascii_digit());
+        match input.as_bytes().first() {
+            Some(b'2') if digits && input.len() > 12 => Effect::Redeem(input.to_string()),
+            Some(_) if digits && input.len() > 12 => Effect::StampCode {
+                code: input.to_string(),
+                count: 1,
+            },
+            _ => Effect::Search(input.to_string()),
+        }
+    }
+
+    fn key_autopilot(&mut self, key: Key) -> Vec<Effect> {
+        if self.key_common(key) {
+            return Vec::new();
+        }
+        match key {
+            Key::Enter => {
+                let code = std::mem::take(&mut self.input).trim().to_string();
+                if code.is_empty() {
+                    return Vec::new();
+                }
+                if let Some((last, at)) = &self.last_scan
+                    && *last == code
+                    && (self.now - *at).num_seconds() < DOUBLE_SCAN_SECS
+                {
+                    self.push_log("double scan — not counted".into(), false);
+                    return Vec::new();
+                }
+                self.last_scan = Some((code.clone(), self.now));
+                return vec![Effect::StampCode { code, count: 1 }];
+            }
+            Key::Backspace => {
+                self.input.pop();
+            }
+            Key::Esc => self.input.clear(),
+            Key::Char(c) if c.is_ascii_digit() && self.input.len() < 64 => self.input.push(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn push_log(&mut self, text: String, ok: bool) {
+        self.log.push_front(LogRow {
+            at: self.now,
+            text,
+            ok,
+        });
+        self.log.truncate(LOG_ROWS);
+    }
+
+    fn done(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::SignedIn(Some(staff)) => {
+                let actor = stampcard_core::Shop::staff_actor(&staff);
+                self.alert = Some(Alert::Info(format!("Signed in as {}.", staff.name)));
+                self.signed_in = Some(SignedIn { staff, actor });
+                self.mode = Mode::Scanner;
+            }
+            Outcome::SignedIn(None) => {
+                self.alert = Some(Alert::Refused("Wrong PIN.".into()));
+            }
+            Outcome::Card {
+                view,
+                event,
+                label,
+                goals,
+                code,
+            } => {
+                if self.mode == Mode::Autopilot {
+                    self.autopilot_count += 1;
+                    let mut text =
+                        format!("{} — {} {}", view.customer_name, view.title, view.progress);
+                    if goals > 0 {
+                        text += "  ★ GOAL";
+                    }
+                    let _ = code;
+                    self.push_log(text, true);
+                }
+                self.alert = Some(if goals > 0 {
+                    Alert::Goal(format!(
+                        "GOAL REACHED — {}: {}",
+                        view.customer_name, view.reward
+                    ))
+                } else {
+                    Alert::Info(label.clone())
+                });
+                self.last = event.map(|event| LastAction { event, label });
+                self.card = Some(*view);
+            }
+            Outcome::Found(view) => {
+                self.alert = None;
+                self.card = Some(*view);
+            }
+            Outcome::Undone(view) => {
+                self.alert = Some(Alert::Info("Undone.".into()));
+                self.card = Some(*view);
+            }
+            Outcome::Refused { what, reason } => {
+                if self.mode == Mode::Autopilot {
+                    self.push_log(format!("{what}: {reason}"), false);
+                }
+                self.alert = Some(Alert::Refused(reason));
+            }
+        }
+    }
+}

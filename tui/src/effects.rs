@@ -1,0 +1,104 @@
+//! Running effects: the console's calls into the core.
+
+use stampcard_core::Shop;
+use stampcard_core::actors::CardOutcome;
+use stampcard_core::model::Actor;
+use stampcard_core::{CoreError, CoreResult};
+
+use crate::app::{Effect, Outcome};
+
+/// Runs one effect as `actor` and returns what it brought back.
+pub async fn perform(shop: &Shop, actor: &Actor, effect: Effect) -> Outcome {
+    let what = describe(&effect);
+    match run(shop, actor, effect).await {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome::Refused {
+            what,
+            reason: e.to_string(),
+        },
+    }
+}
+
+fn describe(effect: &Effect) -> String {
+    match effect {
+        Effect::SignIn(_) => "sign in".into(),
+        Effect::StampCode { code, .. } => format!(
+            "…{}",
+            code.get(code.len().saturating_sub(6)..).unwrap_or(code)
+        ),
+        Effect::StampCard { card, .. } => format!("card {card}"),
+        Effect::Redeem(_) => "voucher".into(),
+        Effect::HandOver(card) | Effect::Spin(card) => format!("card {card}"),
+        Effect::Undo(_) => "undo".into(),
+        Effect::Search(q) => format!("search \"{q}\""),
+    }
+}
+
+fn changed(
+    shop: &Shop,
+    o: CardOutcome,
+    label: String,
+    code: Option<String>,
+) -> CoreResult<Outcome> {
+    let view = shop.card_view(o.card.id)?;
+    Ok(Outcome::Card {
+        view: Box::new(view),
+        event: o.event_ids.first().copied(),
+        label,
+        goals: o.effect.map(|e| e.goals_reached).unwrap_or(0),
+        code,
+    })
+}
+
+async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> {
+    match effect {
+        Effect::SignIn(pin) => Ok(Outcome::SignedIn(shop.sign_in(&pin)?)),
+        Effect::StampCode { code, count } => {
+            let o = shop.stamp_code(&code, count, None, actor).await?;
+            changed(shop, o, stamped(count), Some(code))
+        }
+        Effect::StampCard { card, count } => {
+            let o = shop.stamp_card(card, count, None, actor).await?;
+            changed(shop, o, stamped(count), None)
+        }
+        Effect::Redeem(code) => {
+            let o = shop.redeem_code(&code, actor).await?;
+            let what = o
+                .vouchers
+                .first()
+                .map(|v| v.description.clone())
+                .unwrap_or_else(|| "voucher".into());
+            changed(shop, o, format!("Redeemed: {what}."), None)
+        }
+        Effect::HandOver(card) => {
+            let o = shop.hand_over(card, actor).await?;
+            changed(shop, o, "Reward handed over.".into(), None)
+        }
+        Effect::Spin(card) => {
+            let o = shop.spin(card, actor).await?;
+            let prize = o.prize.clone().unwrap_or_else(|| "a prize".into());
+            changed(shop, o, format!("Lottery: {prize}!"), None)
+        }
+        Effect::Undo(event) => {
+            let o = shop.reverse(event, "undone at the counter", actor).await?;
+            Ok(Outcome::Undone(Box::new(shop.card_view(o.card.id)?)))
+        }
+        Effect::Search(query) => {
+            let customers = shop.search_customers(&query, 1)?;
+            let card = customers
+                .first()
+                .and_then(|c| shop.cards_of_customer(c.id).ok())
+                .and_then(|cards| cards.into_iter().find(|c| !c.deleted))
+                .ok_or_else(|| CoreError::not_found("customer with a card", &query))?;
+            Ok(Outcome::Found(Box::new(shop.card_view(card.id)?)))
+        }
+    }
+}
+
+fn stamped(count: u32) -> String {
+    if count == 1 {
+        "Stamp added.".into()
+    } else {
+        format!("{count} stamps added.")
+    }
+}

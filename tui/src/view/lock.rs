@@ -1,0 +1,22 @@
+//! The lock screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::centered;
+use crate::app::App;
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let box_area = centered(area, 40, 7);
+    let text = format!(
+        "The console is locked.\n\nPIN: {}\n",
+        "•".repeat(app.pin.chars().count())
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .block(Block::default().borders(Borders::ALL).title(" Sign in ")),
+        box_area,
+    );
+}

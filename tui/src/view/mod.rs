@@ -1,0 +1,146 @@
+//! Drawing: a pure function of the app state (`draw` takes `&App`).
+
+mod autopilot;
+mod card;
+mod lock;
+mod scanner;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::{Alert, App, Mode};
+
+/// Draws the whole console.
+pub fn draw(app: &App, frame: &mut Frame) {
+    let [header, body, alert, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    draw_header(app, frame, header);
+    match app.mode {
+        Mode::Locked => lock::draw(app, frame, body),
+        Mode::Scanner => scanner::draw(app, frame, body),
+        Mode::Autopilot => autopilot::draw(app, frame, body),
+    }
+    draw_alert(app, frame, alert);
+    frame.render_widget(
+        Paragraph::new(keys_line(app)).style(Style::default().fg(Color::DarkGray)),
+        footer,
+    );
+    if app.help {
+        draw_help(app, frame);
+    }
+}
+
+fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
+    let mode = match app.mode {
+        Mode::Locked => "Locked",
+        Mode::Scanner => "Scanner",
+        Mode::Autopilot => "Autopilot",
+    };
+    let who = app
+        .signed_in
+        .as_ref()
+        .map(|s| format!("{} ({:?})", s.staff.name, s.staff.role).to_lowercase())
+        .unwrap_or_default();
+    let line = Line::from(vec![
+        Span::styled(
+            format!(" {} ", app.shop_name),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("│ {mode} │ {who}")),
+    ]);
+    frame.render_widget(
+        Paragraph::new(line).style(Style::default().bg(Color::Rgb(59, 42, 32)).fg(Color::White)),
+        area,
+    );
+}
+
+fn draw_alert(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(alert) = &app.alert else {
+        return;
+    };
+    let (text, style) = match alert {
+        Alert::Goal(t) => (
+            format!("★ {t} ★"),
+            Style::default()
+                .bg(Color::Yellow)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Alert::Refused(t) => (
+            format!("✗ {t}"),
+            Style::default().fg(Color::White).bg(Color::Red),
+        ),
+        Alert::Info(t) => (format!("✓ {t}"), Style::default().fg(Color::Green)),
+    };
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(style)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL)),
+        area,
+    );
+}
+
+/// The keys of the current screen, for the footer.
+fn keys_line(app: &App) -> String {
+    match app.mode {
+        Mode::Locked => " Type your PIN, Enter: sign in   Ctrl-C: quit".into(),
+        Mode::Scanner if app.card.is_some() => {
+            " +: stamp  h: hand over  s: spin  u: undo  Esc: clear  F3: autopilot  F12: lock  ?: help".into()
+        }
+        Mode::Scanner => " Scan a code or type a name  u: undo  F3: autopilot  F12: lock  ?: help".into(),
+        Mode::Autopilot => " Every scan adds one stamp   F2: scanner  F12: lock  ?: help".into(),
+    }
+}
+
+fn draw_help(app: &App, frame: &mut Frame) {
+    let area = centered(frame.area(), 60, 14);
+    let text = match app.mode {
+        Mode::Locked => "Type your staff PIN and press Enter.\nCtrl-C quits.",
+        Mode::Scanner => {
+            "Scan or type a card code and press Enter: one stamp.\n\
+             A voucher code redeems the voucher.\n\
+             A name or phone number finds the customer's card.\n\
+             +  another stamp on the shown card\n\
+             h  hand over the waiting reward\n\
+             s  play the lottery spin\n\
+             u  undo your last action\n\
+             F3 autopilot · F12 lock · Esc clear"
+        }
+        Mode::Autopilot => {
+            "Every scanned code adds one stamp, no keys needed.\n\
+             The same code twice within 2 seconds is a double scan and\n\
+             is not counted.\n\
+             F2 back to the scanner · F12 lock"
+        }
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Keys (any key closes) "),
+        ),
+        area,
+    );
+}
+
+/// A rectangle of at most `w`×`h` in the middle of `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

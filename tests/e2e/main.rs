@@ -2,6 +2,7 @@
 
 mod backup;
 mod cli;
+mod console;
 mod crash;
 mod outbox;
 mod serve;

@@ -171,10 +171,19 @@ pub struct App {
     pub quit: bool,
     /// The time now (from the clock seam).
     pub now: DateTime<Utc>,
+    /// The shop's time zone, for times on screen.
+    pub tz: chrono_tz::Tz,
 }
 
 impl App {
-    /// A locked console.
+    /// A locked console of a shop.
+    pub fn for_shop(shop: &stampcard_core::Shop) -> Self {
+        let mut app = Self::new(&shop.settings().name, shop.clock().now());
+        app.tz = shop.settings().timezone;
+        app
+    }
+
+    /// A locked console (times shown in UTC).
     pub fn new(shop_name: &str, now: DateTime<Utc>) -> Self {
         Self {
             shop_name: shop_name.to_string(),
@@ -191,6 +200,7 @@ impl App {
             help: false,
             quit: false,
             now,
+            tz: chrono_tz::Tz::UTC,
         }
     }
 
@@ -268,8 +278,9 @@ impl App {
 
     /// Signs the staff member out; the console shows the lock screen.
     pub fn lock(&mut self) {
-        let name = self.shop_name.clone();
+        let (name, tz) = (self.shop_name.clone(), self.tz);
         *self = App::new(&name, self.now);
+        self.tz = tz;
     }
 
     fn key_scanner(&mut self, key: Key) -> Vec<Effect> {

@@ -64,7 +64,7 @@ pub async fn run(
             viewport: Viewport::Fixed(Rect::new(0, 0, cols.max(20), rows.max(8))),
         },
     )?;
-    let mut app = App::new(&shop.settings().name, shop.clock().now());
+    let mut app = App::for_shop(&shop);
     let (tx, mut results) = mpsc::unbounded_channel::<Msg>();
     let mut decoder = Decoder::default();
     let mut tick = tokio::time::interval(Duration::from_secs(1));

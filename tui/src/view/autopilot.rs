@@ -28,7 +28,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 Style::default().fg(Color::Red)
             };
             ListItem::new(Line::styled(
-                format!("{}  {}", row.at.format("%H:%M:%S"), row.text),
+                format!(
+                    "{}  {}",
+                    row.at.with_timezone(&app.tz).format("%H:%M:%S"),
+                    row.text
+                ),
                 style,
             ))
         })

@@ -1,0 +1,209 @@
+//! Screen tests: the console app driven with keys against a real shop (sled,
+//! actors), rendered into ratatui's `TestBackend` and read back as text.
+
+use std::sync::Arc;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use stampcard_core::Shop;
+use stampcard_core::clock::{Clock, ManualClock};
+use stampcard_core::model::{Actor, CustomerFields, Reward, Role};
+use stampcard_core::settings::ShopSettings;
+use stampcard_core::shop::{IssueCard, TemplateDraft};
+use stampcard_core::store::SledOptions;
+use stampcard_tui::app::{App, Msg};
+use stampcard_tui::keys::Key;
+
+struct Console {
+    shop: Shop,
+    clock: Arc<ManualClock>,
+    app: App,
+    term: Terminal<TestBackend>,
+    _dir: tempfile::TempDir,
+}
+
+/// A shop with a 3-stamp card template, staff "Ines" (PIN 2468) and two cards.
+async fn console() -> (Console, Vec<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(
+        "2026-05-04T09:00:00Z".parse().expect("time"),
+    ));
+    let shop = Shop::open(
+        dir.path(),
+        ShopSettings::for_tests(),
+        clock.clone(),
+        SledOptions::default(),
+    )
+    .await
+    .expect("open");
+    let admin = Actor::Cli {
+        user: "test".into(),
+    };
+    let t = shop
+        .create_template(
+            TemplateDraft {
+                name: "Tea card".into(),
+                business_name: "Leaf & Kettle".into(),
+                stamps_required: 3,
+                reward: Reward::Voucher {
+                    description: "A pot of tea".into(),
+                    valid_days: 30,
+                },
+                branding: Default::default(),
+                terms: String::new(),
+                rules: Default::default(),
+            },
+            &admin,
+        )
+        .await
+        .expect("template");
+    shop.add_staff("Ines", Role::Staff, "2468", &admin)
+        .await
+        .expect("staff");
+    let mut codes = Vec::new();
+    for name in ["Noor Haddad", "Bram Visser"] {
+        let fields = CustomerFields {
+            name: name.into(),
+            phone: Some(format!("+31 6 5555 01{:02}", codes.len())),
+            ..Default::default()
+        };
+        let card = shop
+            .issue_card(t.id, IssueCard::New(fields), None, None, &admin)
+            .await
+            .expect("card");
+        codes.push(shop.card_code(&card));
+    }
+    let app = App::for_shop(&shop);
+    let term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    (
+        Console {
+            shop,
+            clock,
+            app,
+            term,
+            _dir: dir,
+        },
+        codes,
+    )
+}
+
+impl Console {
+    /// Presses a key and runs the effects it causes, as the session does.
+    async fn key(&mut self, key: Key) {
+        let mut effects = self.app.update(Msg::Key(key));
+        while let Some(effect) = effects.pop() {
+            let actor = self
+                .app
+                .signed_in
+                .as_ref()
+                .map(|s| s.actor.clone())
+                .unwrap_or_else(|| Actor::channel("console"));
+            let outcome = stampcard_tui::effects::perform(&self.shop, &actor, effect).await;
+            effects.extend(self.app.update(Msg::Done(outcome)));
+        }
+    }
+
+    /// Types text; `\n` is Enter.
+    async fn typed(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(if c == '\n' { Key::Enter } else { Key::Char(c) })
+                .await;
+        }
+    }
+
+    /// The screen as text.
+    fn screen(&mut self) -> String {
+        let app = &self.app;
+        self.term
+            .draw(|f| stampcard_tui::view::draw(app, f))
+            .expect("draw");
+        let buf = self.term.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn tick(&mut self, secs: i64) {
+        self.clock.advance(chrono::Duration::seconds(secs));
+        self.app.update(Msg::Tick(self.clock.now()));
+    }
+}
+
+/// Masks what changes between runs: long digit runs (codes) and times.
+fn masked(screen: &str) -> String {
+    let codes = regex::Regex::new(r"\d{12,}").expect("regex");
+    let times = regex::Regex::new(r"\d\d:\d\d:\d\d").expect("regex");
+    times
+        .replace_all(&codes.replace_all(screen, "<code>"), "hh:mm:ss")
+        .into_owned()
+}
+
+#[tokio::test]
+async fn the_console_opens_locked_and_signs_staff_in_by_pin() {
+    let (mut c, _) = console().await;
+    assert!(c.screen().contains("The console is locked."));
+    c.typed("1111\n").await;
+    assert!(c.screen().contains("Wrong PIN."));
+    c.typed("2468").await;
+    assert!(c.screen().contains("PIN: ••••"), "the PIN is masked");
+    c.typed("\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("Scanner │ ines (staff)"), "{screen}");
+    c.key(Key::F(12)).await;
+    assert!(c.screen().contains("The console is locked."), "F12 locks");
+}
+
+#[tokio::test]
+async fn the_scanner_stamps_alerts_on_the_goal_and_undoes() {
+    let (mut c, codes) = console().await;
+    c.typed("2468\n").await;
+    c.typed(&format!("{}\n", codes[0])).await;
+    assert!(c.screen().contains("1/3 stamps"), "{}", c.screen());
+    c.typed("+").await;
+    c.typed("+").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("GOAL REACHED — Noor Haddad: A pot of tea"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("scanner_goal", masked(&screen));
+    // Undo reverses the goal stamp: back to 2/3, the voucher voided.
+    c.typed("u").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("Undone.") && screen.contains("2/3 stamps"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Voucher: A pot of tea"), "{screen}");
+    c.typed("u").await;
+    assert!(c.screen().contains("Nothing to undo."));
+    // Refusals are shown plainly; a name finds the card.
+    c.typed("1000000000000000001\n").await;
+    assert!(c.screen().contains("✗"), "{}", c.screen());
+    c.typed("Bram\n").await;
+    assert!(c.screen().contains("Card 100002"), "{}", c.screen());
+}
+
+#[tokio::test]
+async fn autopilot_counts_scans_and_refuses_a_double_scan() {
+    let (mut c, codes) = console().await;
+    c.typed("2468\n").await;
+    c.key(Key::F(3)).await;
+    c.typed(&format!("{}\n", codes[0])).await;
+    c.typed(&format!("{}\n", codes[1])).await;
+    c.typed(&format!("{}\n", codes[1])).await; // the scanner fired twice
+    let screen = c.screen();
+    assert!(screen.contains("Autopilot: 2 stamp(s) added"), "{screen}");
+    assert!(screen.contains("double scan — not counted"), "{screen}");
+    c.tick(3);
+    c.typed(&format!("{}\n", codes[1])).await;
+    let screen = c.screen();
+    assert!(screen.contains("Autopilot: 3 stamp(s) added"), "{screen}");
+    assert!(screen.contains("Bram Visser — Tea card 2/3"), "{screen}");
+    insta::assert_snapshot!("autopilot", masked(&screen));
+}

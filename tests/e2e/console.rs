@@ -119,3 +119,19 @@ fn the_console_attaches_to_a_running_server() {
     tmux.keys(&["C-c"]);
     server.stop();
 }
+
+#[test]
+fn disabling_a_staff_member_ends_their_session_at_once() {
+    let shop = Shop::demo();
+    let tmux = Tmux::start(&shop, &["console"]);
+    tmux.wait_for("The console is locked.");
+    tmux.keys(&["2468", "Enter"]);
+    tmux.wait_for("jules (staff)");
+    // An admin disables Jules from another terminal (through the console's socket).
+    shop.run(&["staff", "disable", "Jules"]).ok();
+    let screen = tmux.wait_for("Signed out: this staff account was disabled.");
+    assert!(screen.contains("The console is locked."), "{screen}");
+    tmux.keys(&["2468", "Enter"]);
+    tmux.wait_for("Wrong PIN.");
+    tmux.keys(&["C-c"]);
+}

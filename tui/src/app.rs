@@ -138,6 +138,8 @@ pub enum Msg {
     Done(Outcome),
     /// The clock moved.
     Tick(DateTime<Utc>),
+    /// The signed-in staff member was disabled: end their session.
+    Revoked,
 }
 
 /// The whole console state.
@@ -223,6 +225,13 @@ impl App {
                 Vec::new()
             }
             Msg::Key(key) => self.key(key),
+            Msg::Revoked => {
+                self.lock();
+                self.alert = Some(Alert::Refused(
+                    "Signed out: this staff account was disabled.".into(),
+                ));
+                Vec::new()
+            }
         }
     }
 

@@ -41,6 +41,13 @@ impl Write for FrameBuf {
     }
 }
 
+/// Whether a staff account exists and is enabled.
+pub fn still_enabled(shop: &Shop, staff_id: u64) -> bool {
+    shop.staff()
+        .map(|all| all.iter().any(|s| s.id == staff_id && s.enabled))
+        .unwrap_or(false)
+}
+
 /// Runs a console session until the user quits or the input ends.
 pub async fn run(
     shop: Shop,
@@ -67,6 +74,7 @@ pub async fn run(
     let mut app = App::for_shop(&shop);
     let (tx, mut results) = mpsc::unbounded_channel::<Msg>();
     let mut decoder = Decoder::default();
+    let mut staff_changes = shop.staff_changes();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut bytes = vec![0u8; 4096];
     let result = loop {
@@ -105,6 +113,13 @@ pub async fn run(
             }
             Some(msg) = results.recv() => effects.extend(app.update(msg)),
             _ = tick.tick() => { app.update(Msg::Tick(shop.clock().now())); }
+            Ok(()) = staff_changes.changed() => {
+                if let Some(me) = &app.signed_in
+                    && !still_enabled(&shop, me.staff.id)
+                {
+                    app.update(Msg::Revoked);
+                }
+            }
         }
         for effect in effects {
             let (shop, tx) = (shop.clone(), tx.clone());

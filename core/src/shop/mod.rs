@@ -37,6 +37,7 @@ pub struct Shop {
     sled: Option<Arc<SledStore>>,
     customers_lock: Arc<tokio::sync::Mutex<()>>,
     outbox: Arc<tokio::sync::watch::Sender<u64>>,
+    staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Shop {
@@ -80,6 +81,7 @@ impl Shop {
             sled: None,
             customers_lock: Arc::new(tokio::sync::Mutex::new(())),
             outbox: Arc::new(tokio::sync::watch::Sender::new(0)),
+            staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 
@@ -129,6 +131,12 @@ impl Shop {
     /// Changes whenever messages are queued; dispatchers wait on it.
     pub fn outbox_signal(&self) -> &tokio::sync::watch::Sender<u64> {
         &self.outbox
+    }
+
+    /// Changes whenever a staff account changes (live sessions re-check
+    /// that their staff member is still enabled).
+    pub fn staff_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.staff_changes.subscribe()
     }
 
     /// The clock.

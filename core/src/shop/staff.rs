@@ -83,6 +83,7 @@ impl Shop {
             actor: actor.clone(),
         });
         self.store().commit(m).await?;
+        self.staff_changes.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 

@@ -25,7 +25,30 @@ pub enum Mode {
     Scanner,
     /// One stamp per scanned code, no keystrokes.
     Autopilot,
+    /// Customer-facing: scan your card, see progress and vouchers.
+    Kiosk,
 }
+
+/// What the kiosk shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KioskView {
+    /// "Scan your card".
+    Idle,
+    /// A card, until the screen goes back to idle.
+    Card(Box<CardView>),
+    /// A voucher to redeem, waiting for the customer's confirm.
+    Confirm {
+        /// The voucher code.
+        code: String,
+        /// What it gives.
+        description: String,
+    },
+    /// Staff typing their PIN to leave the kiosk.
+    Leaving,
+}
+
+/// Seconds the kiosk shows a card before going back to idle.
+pub const KIOSK_SHOW_SECS: i64 = 8;
 
 /// A notice across the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +119,10 @@ pub enum Effect {
     Undo(u64),
     /// Find a customer's card by name or phone.
     Search(String),
+    /// Look a code up without changing anything (kiosk).
+    Show(String),
+    /// Check a staff PIN to leave the kiosk.
+    LeaveKiosk(String),
 }
 
 /// What an effect brought back.
@@ -127,6 +154,15 @@ pub enum Outcome {
         /// Why not.
         reason: String,
     },
+    /// A looked-up voucher (kiosk): its code and what it gives.
+    Voucher {
+        /// The code.
+        code: String,
+        /// What it gives.
+        description: String,
+    },
+    /// The staff member whose PIN leaves the kiosk, if any.
+    KioskLeft(Option<Staff>),
 }
 
 /// A message to the app.
@@ -167,6 +203,10 @@ pub struct App {
     pub autopilot_count: u32,
     /// The last code autopilot saw, and when.
     pub last_scan: Option<(String, DateTime<Utc>)>,
+    /// The kiosk's screen.
+    pub kiosk: KioskView,
+    /// When the kiosk last changed (it returns to idle after a while).
+    pub kiosk_since: DateTime<Utc>,
     /// The key help is open.
     pub help: bool,
     /// The session should end.
@@ -199,6 +239,8 @@ impl App {
             log: VecDeque::new(),
             autopilot_count: 0,
             last_scan: None,
+            kiosk: KioskView::Idle,
+            kiosk_since: now,
             help: false,
             quit: false,
             now,
@@ -218,6 +260,12 @@ impl App {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
+                if self.mode == Mode::Kiosk
+                    && matches!(self.kiosk, KioskView::Card(_) | KioskView::Confirm { .. })
+                    && (now - self.kiosk_since).num_seconds() >= KIOSK_SHOW_SECS
+                {
+                    self.kiosk_show(KioskView::Idle);
+                }
                 Vec::new()
             }
             Msg::Done(outcome) => {
@@ -248,7 +296,52 @@ impl App {
             Mode::Locked => self.key_locked(key),
             Mode::Scanner => self.key_scanner(key),
             Mode::Autopilot => self.key_autopilot(key),
+            Mode::Kiosk => self.key_kiosk(key),
         }
+    }
+
+    fn kiosk_show(&mut self, view: KioskView) {
+        self.kiosk = view;
+        self.kiosk_since = self.now;
+        self.input.clear();
+        self.pin.clear();
+    }
+
+    /// The kiosk: customers scan; only a staff PIN leaves it.
+    fn key_kiosk(&mut self, key: Key) -> Vec<Effect> {
+        match (&self.kiosk, key) {
+            (KioskView::Leaving, Key::Char(c)) if c.is_ascii_digit() && self.pin.len() < 12 => {
+                self.pin.push(c)
+            }
+            (KioskView::Leaving, Key::Backspace) => {
+                self.pin.pop();
+            }
+            (KioskView::Leaving, Key::Esc) => self.kiosk_show(KioskView::Idle),
+            (KioskView::Leaving, Key::Enter) => {
+                return vec![Effect::LeaveKiosk(std::mem::take(&mut self.pin))];
+            }
+            (KioskView::Leaving, _) => {}
+            (KioskView::Confirm { code, .. }, Key::Enter) => {
+                let code = code.clone();
+                self.kiosk_show(KioskView::Idle);
+                return vec![Effect::Redeem(code)];
+            }
+            (KioskView::Confirm { .. }, Key::Esc) => self.kiosk_show(KioskView::Idle),
+            (_, Key::F(2) | Key::F(12)) => self.kiosk_show(KioskView::Leaving),
+            (_, Key::Esc) => self.kiosk_show(KioskView::Idle),
+            (_, Key::Enter) => {
+                let code = std::mem::take(&mut self.input).trim().to_string();
+                if !code.is_empty() {
+                    return vec![Effect::Show(code)];
+                }
+            }
+            (_, Key::Backspace) => {
+                self.input.pop();
+            }
+            (_, Key::Char(c)) if c.is_ascii_digit() && self.input.len() < 64 => self.input.push(c),
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn key_locked(&mut self, key: Key) -> Vec<Effect> {
@@ -273,6 +366,10 @@ impl App {
             Key::Char('?') if self.input.is_empty() => self.help = true,
             Key::F(2) => self.switch(Mode::Scanner),
             Key::F(3) => self.switch(Mode::Autopilot),
+            Key::F(4) => {
+                self.switch(Mode::Kiosk);
+                self.kiosk_show(KioskView::Idle);
+            }
             Key::F(12) | Key::Ctrl('l') => self.lock(),
             _ => return false,
         }
@@ -406,6 +503,10 @@ impl App {
             Outcome::SignedIn(None) => {
                 self.alert = Some(Alert::Refused("Wrong PIN.".into()));
             }
+            Outcome::Card { view, label, .. } if self.mode == Mode::Kiosk => {
+                self.alert = Some(Alert::Info(label));
+                self.kiosk_show(KioskView::Card(view));
+            }
             Outcome::Card {
                 view,
                 event,
@@ -433,6 +534,22 @@ impl App {
                 });
                 self.last = event.map(|event| LastAction { event, label });
                 self.card = Some(*view);
+            }
+            Outcome::Found(view) if self.mode == Mode::Kiosk => {
+                self.kiosk_show(KioskView::Card(view));
+            }
+            Outcome::Voucher { code, description } => {
+                self.kiosk_show(KioskView::Confirm { code, description });
+            }
+            Outcome::KioskLeft(Some(staff)) => {
+                let actor = stampcard_core::Shop::staff_actor(&staff);
+                self.signed_in = Some(SignedIn { staff, actor });
+                self.kiosk_show(KioskView::Idle);
+                self.switch(Mode::Scanner);
+            }
+            Outcome::KioskLeft(None) => {
+                self.kiosk_show(KioskView::Leaving);
+                self.alert = Some(Alert::Refused("Wrong PIN.".into()));
             }
             Outcome::Found(view) => {
                 self.alert = None;

@@ -3,6 +3,7 @@
 use stampcard_core::Shop;
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::Actor;
+use stampcard_core::shop::Lookup;
 use stampcard_core::{CoreError, CoreResult};
 
 use crate::app::{Effect, Outcome};
@@ -31,6 +32,8 @@ fn describe(effect: &Effect) -> String {
         Effect::HandOver(card) | Effect::Spin(card) => format!("card {card}"),
         Effect::Undo(_) => "undo".into(),
         Effect::Search(q) => format!("search \"{q}\""),
+        Effect::Show(_) => "code".into(),
+        Effect::LeaveKiosk(_) => "leave kiosk".into(),
     }
 }
 
@@ -83,6 +86,23 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             let o = shop.reverse(event, "undone at the counter", actor).await?;
             Ok(Outcome::Undone(Box::new(shop.card_view(o.card.id)?)))
         }
+        Effect::Show(code) => match shop.lookup(&code)? {
+            Lookup::Card(view) => Ok(Outcome::Found(view)),
+            Lookup::Voucher(v, _) => {
+                if v.state != stampcard_core::model::VoucherState::Active {
+                    let state = format!("{:?}", v.state).to_lowercase();
+                    return Err(CoreError::Invalid(format!("this voucher is {state}")));
+                }
+                Ok(Outcome::Voucher {
+                    code,
+                    description: v.description,
+                })
+            }
+            Lookup::Receipt { .. } => Err(CoreError::Invalid(
+                "receipt codes are claimed in the bot or on the web page".into(),
+            )),
+        },
+        Effect::LeaveKiosk(pin) => Ok(Outcome::KioskLeft(shop.sign_in(&pin)?)),
         Effect::Search(query) => {
             let customers = shop.search_customers(&query, 1)?;
             let card = customers

@@ -207,3 +207,49 @@ async fn autopilot_counts_scans_and_refuses_a_double_scan() {
     assert!(screen.contains("Bram Visser — Tea card 2/3"), "{screen}");
     insta::assert_snapshot!("autopilot", masked(&screen));
 }
+
+#[tokio::test]
+async fn the_kiosk_shows_cards_confirms_redeems_and_needs_a_pin_to_leave() {
+    let (mut c, codes) = console().await;
+    c.typed("2468\n").await;
+    c.typed(&format!("{}\n++", codes[0])).await; // goal: a voucher
+    let voucher = c
+        .app
+        .card
+        .as_ref()
+        .and_then(|card| card.vouchers.first())
+        .map(|v| v.code.clone())
+        .expect("a voucher");
+    c.key(Key::F(4)).await;
+    assert!(c.screen().contains("S c a n   y o u r   c a r d"));
+    c.typed(&format!("{}\n", codes[0])).await;
+    let screen = c.screen();
+    assert!(screen.contains("Hello, Noor Haddad!"), "{screen}");
+    assert!(screen.contains("Voucher: A pot of tea"), "{screen}");
+    // Back to idle after a while; looking does not stamp.
+    c.tick(8);
+    assert!(c.screen().contains("S c a n   y o u r   c a r d"));
+    assert_eq!(c.shop.card(100_001).expect("card").stamps, 0);
+    // A voucher needs the customer's confirm.
+    c.typed(&format!("{voucher}\n")).await;
+    assert!(c.screen().contains("R e d e e m   t h i s"), "{}", c.screen());
+    c.key(Key::Esc).await;
+    c.typed(&format!("{voucher}\n")).await;
+    c.key(Key::Enter).await;
+    let redeemed = c.shop.lookup(&voucher);
+    assert!(
+        matches!(redeemed, Ok(stampcard_core::shop::Lookup::Voucher(ref v, _)) if v.state != stampcard_core::model::VoucherState::Active),
+        "{redeemed:?}"
+    );
+    // Leaving takes a staff PIN.
+    c.key(Key::F(2)).await;
+    assert!(c.screen().contains("Staff PIN to leave the kiosk"));
+    c.typed("9999\n").await;
+    assert!(c.screen().contains("Wrong PIN."));
+    c.typed("2468\n").await;
+    assert!(
+        c.screen().contains("Scanner │ ines (staff)"),
+        "{}",
+        c.screen()
+    );
+}

@@ -2,6 +2,7 @@
 
 mod autopilot;
 mod card;
+mod kiosk;
 mod lock;
 mod scanner;
 
@@ -27,6 +28,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Mode::Locked => lock::draw(app, frame, body),
         Mode::Scanner => scanner::draw(app, frame, body),
         Mode::Autopilot => autopilot::draw(app, frame, body),
+        Mode::Kiosk => kiosk::draw(app, frame, body),
     }
     draw_alert(app, frame, alert);
     frame.render_widget(
@@ -43,6 +45,7 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         Mode::Locked => "Locked",
         Mode::Scanner => "Scanner",
         Mode::Autopilot => "Autopilot",
+        Mode::Kiosk => "Kiosk",
     };
     let who = app
         .signed_in
@@ -96,8 +99,9 @@ fn keys_line(app: &App) -> String {
         Mode::Scanner if app.card.is_some() => {
             " +: stamp  h: hand over  s: spin  u: undo  Esc: clear  F3: autopilot  F12: lock  ?: help".into()
         }
-        Mode::Scanner => " Scan a code or type a name  u: undo  F3: autopilot  F12: lock  ?: help".into(),
+        Mode::Scanner => " Scan a code or type a name  u: undo  F3: autopilot  F4: kiosk  F12: lock  ?: help".into(),
         Mode::Autopilot => " Every scan adds one stamp   F2: scanner  F12: lock  ?: help".into(),
+        Mode::Kiosk => " Scan your card".into(),
     }
 }
 
@@ -113,7 +117,7 @@ fn draw_help(app: &App, frame: &mut Frame) {
              h  hand over the waiting reward\n\
              s  play the lottery spin\n\
              u  undo your last action\n\
-             F3 autopilot · F12 lock · Esc clear"
+             F3 autopilot · F4 kiosk · F12 lock · Esc clear"
         }
         Mode::Autopilot => {
             "Every scanned code adds one stamp, no keys needed.\n\
@@ -121,6 +125,7 @@ fn draw_help(app: &App, frame: &mut Frame) {
              is not counted.\n\
              F2 back to the scanner · F12 lock"
         }
+        Mode::Kiosk => "Customers scan their card. F2 asks for a staff PIN to leave.",
     };
     frame.render_widget(Clear, area);
     frame.render_widget(

@@ -27,6 +27,10 @@ pub enum Mode {
     Autopilot,
     /// Customer-facing: scan your card, see progress and vouchers.
     Kiosk,
+    /// Waiting for an admin PIN before the admin screens.
+    AdminPin,
+    /// The admin screens.
+    Admin,
 }
 
 /// What the kiosk shows.
@@ -123,6 +127,33 @@ pub enum Effect {
     Show(String),
     /// Check a staff PIN to leave the kiosk.
     LeaveKiosk(String),
+    /// Check an admin PIN for the admin screens.
+    AdminSignIn(String),
+    /// Load journal rows (newest first, older than `before`).
+    LoadJournal {
+        /// Only events older than this.
+        before: Option<u64>,
+        /// Only events of this type.
+        kind: Option<String>,
+    },
+    /// Load a page of cards, or the cards of customers matching a search.
+    LoadCards {
+        /// Cards after this id.
+        after: Option<u64>,
+        /// Search text ("" for all).
+        query: String,
+    },
+    /// Load a card's details panel.
+    CardDetails(u64),
+    /// Open the customer view of a card.
+    ShowCard(u64),
+    /// Reverse an event with a reason (admin).
+    Reverse {
+        /// The event.
+        event: u64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What an effect brought back.
@@ -163,6 +194,16 @@ pub enum Outcome {
     },
     /// The staff member whose PIN leaves the kiosk, if any.
     KioskLeft(Option<Staff>),
+    /// The admin whose PIN opens the admin screens, if any.
+    AdminSignedIn(Option<Staff>),
+    /// Journal rows.
+    Journal(Vec<crate::admin::journal::Row>),
+    /// Card rows.
+    Cards(Vec<crate::admin::cards::Row>),
+    /// A card's details.
+    Details(Box<CardView>),
+    /// An event was reversed.
+    Reversed(u64),
 }
 
 /// A message to the app.
@@ -176,6 +217,8 @@ pub enum Msg {
     Tick(DateTime<Utc>),
     /// The signed-in staff member was disabled: end their session.
     Revoked,
+    /// New events were committed.
+    JournalChanged,
 }
 
 /// The whole console state.
@@ -207,6 +250,12 @@ pub struct App {
     pub kiosk: KioskView,
     /// When the kiosk last changed (it returns to idle after a while).
     pub kiosk_since: DateTime<Utc>,
+    /// The admin screens.
+    pub admin: crate::admin::Admin,
+    /// Effects an outcome asked for (returned by `update`).
+    pending: Vec<Effect>,
+    /// The admin screens need loading.
+    pending_load: bool,
     /// The key help is open.
     pub help: bool,
     /// The session should end.
@@ -241,6 +290,9 @@ impl App {
             last_scan: None,
             kiosk: KioskView::Idle,
             kiosk_since: now,
+            admin: crate::admin::Admin::default(),
+            pending: Vec::new(),
+            pending_load: false,
             help: false,
             quit: false,
             now,
@@ -270,9 +322,19 @@ impl App {
             }
             Msg::Done(outcome) => {
                 self.done(outcome);
-                Vec::new()
+                if std::mem::take(&mut self.pending_load) {
+                    self.pending.extend(self.admin.load());
+                }
+                std::mem::take(&mut self.pending)
             }
             Msg::Key(key) => self.key(key),
+            Msg::JournalChanged => {
+                if self.mode == Mode::Admin && self.admin.tab == crate::admin::Tab::Journal {
+                    self.admin.journal.changed()
+                } else {
+                    Vec::new()
+                }
+            }
             Msg::Revoked => {
                 self.lock();
                 self.alert = Some(Alert::Refused(
@@ -297,7 +359,43 @@ impl App {
             Mode::Scanner => self.key_scanner(key),
             Mode::Autopilot => self.key_autopilot(key),
             Mode::Kiosk => self.key_kiosk(key),
+            Mode::AdminPin => self.key_admin_pin(key),
+            Mode::Admin => {
+                if matches!(key, Key::F(_) | Key::Ctrl(_))
+                    || (key == Key::Char('?')
+                        && self.admin.prompt.is_none()
+                        && !self.admin.cards.searching)
+                {
+                    self.key_common(key);
+                    return self.after_switch();
+                }
+                self.admin.key(key)
+            }
         }
+    }
+
+    /// Entering the admin screens loads their data.
+    fn after_switch(&mut self) -> Vec<Effect> {
+        if self.mode == Mode::Admin {
+            self.admin.load()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn key_admin_pin(&mut self, key: Key) -> Vec<Effect> {
+        match key {
+            Key::Char(c) if c.is_ascii_digit() && self.pin.len() < 12 => self.pin.push(c),
+            Key::Backspace => {
+                self.pin.pop();
+            }
+            Key::Esc | Key::F(2) => self.switch(Mode::Scanner),
+            Key::Enter if !self.pin.is_empty() => {
+                return vec![Effect::AdminSignIn(std::mem::take(&mut self.pin))];
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn kiosk_show(&mut self, view: KioskView) {
@@ -370,6 +468,15 @@ impl App {
                 self.switch(Mode::Kiosk);
                 self.kiosk_show(KioskView::Idle);
             }
+            Key::F(5) => {
+                let mode = if self.is_admin() {
+                    Mode::Admin
+                } else {
+                    Mode::AdminPin
+                };
+                self.switch(mode);
+                self.pin.clear();
+            }
             Key::F(12) | Key::Ctrl('l') => self.lock(),
             _ => return false,
         }
@@ -391,7 +498,7 @@ impl App {
 
     fn key_scanner(&mut self, key: Key) -> Vec<Effect> {
         if self.key_common(key) {
-            return Vec::new();
+            return self.after_switch();
         }
         let card = self.card.as_ref().map(|c| c.card_id);
         match key {
@@ -455,7 +562,7 @@ impl App {
 
     fn key_autopilot(&mut self, key: Key) -> Vec<Effect> {
         if self.key_common(key) {
-            return Vec::new();
+            return self.after_switch();
         }
         match key {
             Key::Enter => {
@@ -534,6 +641,31 @@ impl App {
                 });
                 self.last = event.map(|event| LastAction { event, label });
                 self.card = Some(*view);
+            }
+            Outcome::AdminSignedIn(Some(staff)) => {
+                let actor = stampcard_core::Shop::staff_actor(&staff);
+                self.signed_in = Some(SignedIn { staff, actor });
+                self.switch(Mode::Admin);
+                // Loading happens through the effects the caller runs next.
+                self.pending_load = true;
+            }
+            Outcome::AdminSignedIn(None) => {
+                self.alert = Some(Alert::Refused("That is not an admin PIN.".into()));
+            }
+            Outcome::Journal(rows) => {
+                let more = self.admin.journal.loaded(rows);
+                self.pending.extend(more);
+            }
+            Outcome::Cards(rows) => {
+                self.pending.extend(self.admin.cards.loaded(rows));
+            }
+            Outcome::Details(view) => self.admin.cards.details = Some(view),
+            Outcome::Reversed(event) => {
+                self.alert = Some(Alert::Info(format!("Event {event} reversed.")));
+                self.pending.push(self.admin.journal.load());
+            }
+            Outcome::Found(view) if self.mode == Mode::Admin => {
+                self.admin.popup = Some(view);
             }
             Outcome::Found(view) if self.mode == Mode::Kiosk => {
                 self.kiosk_show(KioskView::Card(view));

@@ -3,7 +3,9 @@
 use stampcard_core::Shop;
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::Actor;
-use stampcard_core::shop::Lookup;
+use stampcard_core::model::Role;
+use stampcard_core::shop::{JournalQuery, Lookup};
+use stampcard_core::store::Scan;
 use stampcard_core::{CoreError, CoreResult};
 
 use crate::app::{Effect, Outcome};
@@ -33,6 +35,11 @@ fn describe(effect: &Effect) -> String {
         Effect::Undo(_) => "undo".into(),
         Effect::Search(q) => format!("search \"{q}\""),
         Effect::Show(_) => "code".into(),
+        Effect::AdminSignIn(_) => "admin sign-in".into(),
+        Effect::LoadJournal { .. } => "journal".into(),
+        Effect::LoadCards { .. } => "cards".into(),
+        Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
+        Effect::Reverse { event, .. } => format!("reverse {event}"),
         Effect::LeaveKiosk(_) => "leave kiosk".into(),
     }
 }
@@ -103,6 +110,87 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             )),
         },
         Effect::LeaveKiosk(pin) => Ok(Outcome::KioskLeft(shop.sign_in(&pin)?)),
+        Effect::AdminSignIn(pin) => Ok(Outcome::AdminSignedIn(
+            shop.sign_in(&pin)?.filter(|s| s.role == Role::Admin),
+        )),
+        Effect::LoadJournal { before, kind } => {
+            let q = JournalQuery {
+                card: None,
+                kind,
+                after: before,
+                newest_first: true,
+                limit: crate::admin::journal::PAGE,
+            };
+            let mut names = Names::default();
+            let rows = shop
+                .journal(&q)?
+                .into_iter()
+                .map(|e| crate::admin::journal::Row {
+                    id: e.id,
+                    kind: e.kind.name().to_string(),
+                    at: e.at,
+                    code: e.code.clone().unwrap_or_default(),
+                    stamps: e.progress.map(|p| p.to_string()).unwrap_or_default(),
+                    reward: e.reward.clone().unwrap_or_default(),
+                    template: e.template_id.map(|t| t.to_string()).unwrap_or_default(),
+                    customer: e.customer_id.map(|c| names.of(shop, c)).unwrap_or_default(),
+                    who: e.actor.label(),
+                    card: e.card_id,
+                })
+                .collect();
+            Ok(Outcome::Journal(rows))
+        }
+        Effect::LoadCards { after, query } => {
+            let page = crate::admin::cards::PAGE;
+            let cards = if query.is_empty() {
+                shop.cards(Scan {
+                    after,
+                    reverse: false,
+                    limit: page,
+                })?
+            } else {
+                let mut found = Vec::new();
+                if let Ok(id) = query.parse::<u64>()
+                    && let Ok(card) = shop.card(id)
+                {
+                    found.push(card);
+                }
+                for c in shop.search_customers(&query, page)? {
+                    found.extend(shop.cards_of_customer(c.id)?);
+                }
+                found.truncate(page);
+                found
+            };
+            let mut names = Names::default();
+            let rows = cards
+                .into_iter()
+                .filter(|c| !c.deleted)
+                .map(|c| {
+                    let of = shop
+                        .template(c.template_id)
+                        .map(|t| t.stamps_required)
+                        .unwrap_or(0);
+                    crate::admin::cards::Row {
+                        id: c.id,
+                        customer: names.of(shop, c.customer_id),
+                        progress: format!("{}/{of}", c.stamps),
+                        platforms: c
+                            .platforms
+                            .iter()
+                            .map(|p| p.icon())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    }
+                })
+                .collect();
+            Ok(Outcome::Cards(rows))
+        }
+        Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.card_view(card)?))),
+        Effect::ShowCard(card) => Ok(Outcome::Found(Box::new(shop.card_view(card)?))),
+        Effect::Reverse { event, reason } => {
+            shop.reverse(event, &reason, actor).await?;
+            Ok(Outcome::Reversed(event))
+        }
         Effect::Search(query) => {
             let customers = shop.search_customers(&query, 1)?;
             let card = customers
@@ -120,5 +208,22 @@ fn stamped(count: u32) -> String {
         "Stamp added.".into()
     } else {
         format!("{count} stamps added.")
+    }
+}
+
+/// Customer names, looked up once per load.
+#[derive(Default)]
+struct Names(std::collections::HashMap<u64, String>);
+
+impl Names {
+    fn of(&mut self, shop: &Shop, id: u64) -> String {
+        self.0
+            .entry(id)
+            .or_insert_with(|| {
+                shop.customer(id)
+                    .map(|c| c.name)
+                    .unwrap_or_else(|_| format!("#{id}"))
+            })
+            .clone()
     }
 }

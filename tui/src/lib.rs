@@ -10,6 +10,7 @@
 //! - `session`: the loop over a byte stream.
 //! - `local`: the local terminal (raw mode).
 
+pub mod admin;
 pub mod app;
 pub mod effects;
 pub mod keys;

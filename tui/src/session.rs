@@ -75,6 +75,7 @@ pub async fn run(
     let (tx, mut results) = mpsc::unbounded_channel::<Msg>();
     let mut decoder = Decoder::default();
     let mut staff_changes = shop.staff_changes();
+    let mut journal = shop.subscribe();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut bytes = vec![0u8; 4096];
     let result = loop {
@@ -113,6 +114,7 @@ pub async fn run(
             }
             Some(msg) = results.recv() => effects.extend(app.update(msg)),
             _ = tick.tick() => { app.update(Msg::Tick(shop.clock().now())); }
+            Ok(()) = journal.changed() => effects.extend(app.update(Msg::JournalChanged)),
             Ok(()) = staff_changes.changed() => {
                 if let Some(me) = &app.signed_in
                     && !still_enabled(&shop, me.staff.id)

@@ -60,6 +60,9 @@ async fn console() -> (Console, Vec<String>) {
     shop.add_staff("Ines", Role::Staff, "2468", &admin)
         .await
         .expect("staff");
+    shop.add_staff("Olu", Role::Admin, "1357", &admin)
+        .await
+        .expect("admin");
     let mut codes = Vec::new();
     for name in ["Noor Haddad", "Bram Visser"] {
         let fields = CustomerFields {
@@ -126,6 +129,16 @@ impl Console {
             out.push('\n');
         }
         out
+    }
+
+    /// Delivers a journal change, as the session does when events commit.
+    async fn journal_changed(&mut self) {
+        let mut effects = self.app.update(Msg::JournalChanged);
+        while let Some(effect) = effects.pop() {
+            let actor = Actor::channel("console");
+            let outcome = stampcard_tui::effects::perform(&self.shop, &actor, effect).await;
+            effects.extend(self.app.update(Msg::Done(outcome)));
+        }
     }
 
     fn tick(&mut self, secs: i64) {
@@ -232,7 +245,11 @@ async fn the_kiosk_shows_cards_confirms_redeems_and_needs_a_pin_to_leave() {
     assert_eq!(c.shop.card(100_001).expect("card").stamps, 0);
     // A voucher needs the customer's confirm.
     c.typed(&format!("{voucher}\n")).await;
-    assert!(c.screen().contains("R e d e e m   t h i s"), "{}", c.screen());
+    assert!(
+        c.screen().contains("R e d e e m   t h i s"),
+        "{}",
+        c.screen()
+    );
     c.key(Key::Esc).await;
     c.typed(&format!("{voucher}\n")).await;
     c.key(Key::Enter).await;
@@ -252,4 +269,69 @@ async fn the_kiosk_shows_cards_confirms_redeems_and_needs_a_pin_to_leave() {
         "{}",
         c.screen()
     );
+}
+
+#[tokio::test]
+async fn admin_screens_need_an_admin_pin_and_the_journal_updates_live() {
+    let (mut c, codes) = console().await;
+    c.typed("2468\n").await;
+    c.key(Key::F(5)).await;
+    assert!(c.screen().contains("The admin screens need an admin PIN."));
+    c.typed("2468\n").await;
+    assert!(
+        c.screen().contains("That is not an admin PIN."),
+        "staff cannot open admin screens"
+    );
+    c.typed("1357\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("Admin │ olu (admin)"), "{screen}");
+    assert!(screen.contains("card_issued"), "{screen}");
+    // A stamp at another counter appears at once.
+    let staff = Actor::channel("another counter");
+    c.shop
+        .stamp_code(&codes[1], 1, None, &staff)
+        .await
+        .expect("stamp");
+    c.journal_changed().await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("stamp_added") && screen.contains("Bram Visser"),
+        "{screen}"
+    );
+    // The selection stays on its row as events arrive; g goes to the newest.
+    c.typed("g").await;
+    // Reverse it (the newest row) with a reason.
+    c.typed("r").await;
+    assert!(c.screen().contains("Reverse event"));
+    c.typed("double scan\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("✓ Event") && screen.contains("reversed."), "{screen}");
+    assert_eq!(c.shop.card(100_002).expect("card").stamps, 0);
+    // The customer view of a row.
+    c.key(Key::Down).await;
+    c.key(Key::Enter).await;
+    assert!(c.screen().contains("Web card"), "{}", c.screen());
+    c.key(Key::Esc).await;
+}
+
+#[tokio::test]
+async fn customers_and_cards_search_and_details() {
+    let (mut c, _) = console().await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("2").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("Noor Haddad") && screen.contains("Bram Visser"),
+        "{screen}"
+    );
+    c.typed("/Bram\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("Search: Bram"), "{screen}");
+    assert!(!screen.contains("Noor Haddad"), "{screen}");
+    assert!(
+        screen.contains("Card 100002 — Tea card"),
+        "details panel: {screen}"
+    );
+    insta::assert_snapshot!("customers_search", masked(&screen));
 }

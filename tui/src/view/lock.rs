@@ -9,10 +9,12 @@ use crate::app::App;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let box_area = centered(area, 40, 7);
-    let text = format!(
-        "The console is locked.\n\nPIN: {}\n",
-        "•".repeat(app.pin.chars().count())
-    );
+    let first = if app.mode == crate::app::Mode::AdminPin {
+        "The admin screens need an admin PIN."
+    } else {
+        "The console is locked."
+    };
+    let text = format!("{first}\n\nPIN: {}\n", "•".repeat(app.pin.chars().count()));
     frame.render_widget(
         Paragraph::new(text)
             .alignment(Alignment::Center)

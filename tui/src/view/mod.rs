@@ -1,5 +1,6 @@
 //! Drawing: a pure function of the app state (`draw` takes `&App`).
 
+mod admin;
 mod autopilot;
 mod card;
 mod kiosk;
@@ -25,7 +26,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
     .areas(frame.area());
     draw_header(app, frame, header);
     match app.mode {
-        Mode::Locked => lock::draw(app, frame, body),
+        Mode::Locked | Mode::AdminPin => lock::draw(app, frame, body),
+        Mode::Admin => admin::draw(app, frame, body),
         Mode::Scanner => scanner::draw(app, frame, body),
         Mode::Autopilot => autopilot::draw(app, frame, body),
         Mode::Kiosk => kiosk::draw(app, frame, body),
@@ -46,6 +48,7 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         Mode::Scanner => "Scanner",
         Mode::Autopilot => "Autopilot",
         Mode::Kiosk => "Kiosk",
+        Mode::AdminPin | Mode::Admin => "Admin",
     };
     let who = app
         .signed_in
@@ -102,6 +105,8 @@ fn keys_line(app: &App) -> String {
         Mode::Scanner => " Scan a code or type a name  u: undo  F3: autopilot  F4: kiosk  F12: lock  ?: help".into(),
         Mode::Autopilot => " Every scan adds one stamp   F2: scanner  F12: lock  ?: help".into(),
         Mode::Kiosk => " Scan your card".into(),
+        Mode::AdminPin => " An admin PIN opens the admin screens   Esc: back".into(),
+        Mode::Admin => " 1-8 tab ↑↓ move Enter view r reverse t type n older g newest F2 scanner ?".into(),
     }
 }
 
@@ -117,7 +122,7 @@ fn draw_help(app: &App, frame: &mut Frame) {
              h  hand over the waiting reward\n\
              s  play the lottery spin\n\
              u  undo your last action\n\
-             F3 autopilot · F4 kiosk · F12 lock · Esc clear"
+             F3 autopilot · F4 kiosk · F5 admin · F12 lock · Esc clear"
         }
         Mode::Autopilot => {
             "Every scanned code adds one stamp, no keys needed.\n\
@@ -126,6 +131,13 @@ fn draw_help(app: &App, frame: &mut Frame) {
              F2 back to the scanner · F12 lock"
         }
         Mode::Kiosk => "Customers scan their card. F2 asks for a staff PIN to leave.",
+        Mode::AdminPin => "Type an admin PIN and press Enter. Esc goes back.",
+        Mode::Admin => {
+            "1-8 open a tab. Journal: ↑↓ move, Enter customer view, r reverse\n\
+             (with a reason), t filter by type, n older, g newest (live).\n\
+             Customers & cards: / search, ↑↓ move, n next page, g first page.\n\
+             F2 scanner · F12 lock"
+        }
     };
     frame.render_widget(Clear, area);
     frame.render_widget(

@@ -1,0 +1,112 @@
+//! The customers & cards tab: a table paged from the store (it never loads
+//! all cards), search by name, id, email or phone, and a details panel.
+
+use stampcard_core::views::CardView;
+
+use crate::app::Effect;
+use crate::keys::Key;
+
+/// Rows per page.
+pub const PAGE: usize = 100;
+
+/// One row of the cards table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Card id.
+    pub id: u64,
+    /// Customer name.
+    pub customer: String,
+    /// Progress, e.g. 2/8.
+    pub progress: String,
+    /// Platform icons.
+    pub platforms: String,
+}
+
+/// The tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct Cards {
+    /// Rows of the current page.
+    pub rows: Vec<Row>,
+    /// The selected row.
+    pub selected: usize,
+    /// Cards after this id (paging forward).
+    pub after: Option<u64>,
+    /// The search text.
+    pub query: String,
+    /// Typing a search.
+    pub searching: bool,
+    /// The selected card's details.
+    pub details: Option<Box<CardView>>,
+}
+
+impl Cards {
+    /// The effect that loads the rows.
+    pub fn load(&self) -> Effect {
+        Effect::LoadCards {
+            after: self.after,
+            query: self.query.trim().to_string(),
+        }
+    }
+
+    /// New rows arrived.
+    pub fn loaded(&mut self, rows: Vec<Row>) -> Vec<Effect> {
+        self.rows = rows;
+        self.selected = 0;
+        self.details_effect()
+    }
+
+    fn details_effect(&self) -> Vec<Effect> {
+        self.rows
+            .get(self.selected)
+            .map(|r| vec![Effect::CardDetails(r.id)])
+            .unwrap_or_default()
+    }
+
+    /// Handles a key.
+    pub fn key(&mut self, key: Key) -> Vec<Effect> {
+        if self.searching {
+            match key {
+                Key::Char(c) if self.query.chars().count() < 64 => self.query.push(c),
+                Key::Backspace => {
+                    self.query.pop();
+                }
+                Key::Enter => {
+                    self.searching = false;
+                    self.after = None;
+                    return vec![self.load()];
+                }
+                Key::Esc => {
+                    self.searching = false;
+                    self.query.clear();
+                    self.after = None;
+                    return vec![self.load()];
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        match key {
+            Key::Char('/') => self.searching = true,
+            Key::Down | Key::Char('j') => {
+                self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1));
+                return self.details_effect();
+            }
+            Key::Up | Key::Char('k') => {
+                self.selected = self.selected.saturating_sub(1);
+                return self.details_effect();
+            }
+            Key::PageDown | Key::Char('n') if self.query.is_empty() => {
+                if let Some(last) = self.rows.last() {
+                    self.after = Some(last.id);
+                    return vec![self.load()];
+                }
+            }
+            Key::Home | Key::Char('g') => {
+                self.after = None;
+                return vec![self.load()];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}

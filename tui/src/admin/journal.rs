@@ -1,0 +1,146 @@
+//! The journal tab: every event, newest first, updating live; filter by
+//! type; open the customer view of a row; reverse an event with a reason.
+
+use chrono::{DateTime, Utc};
+use stampcard_core::model::EventKind;
+
+use super::Prompt;
+use crate::app::Effect;
+use crate::keys::Key;
+
+/// Rows per page.
+pub const PAGE: usize = 200;
+
+/// One journal row, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Event id.
+    pub id: u64,
+    /// Event type.
+    pub kind: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The code involved.
+    pub code: String,
+    /// Stamps at that moment, e.g. 2/8.
+    pub stamps: String,
+    /// The reward.
+    pub reward: String,
+    /// Template id.
+    pub template: String,
+    /// Customer name.
+    pub customer: String,
+    /// Who did it.
+    pub who: String,
+    /// The card.
+    pub card: Option<u64>,
+}
+
+/// The journal tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct Journal {
+    /// Rows shown, newest first.
+    pub rows: Vec<Row>,
+    /// The selected row.
+    pub selected: usize,
+    /// Only events of this type.
+    pub kind: Option<&'static str>,
+    /// Showing older events than this id (`None`: the newest, live).
+    pub before: Option<u64>,
+    /// A load is under way.
+    pub loading: bool,
+    /// Events arrived during the load: load again after it.
+    pub dirty: bool,
+}
+
+impl Journal {
+    /// The effect that loads the rows.
+    pub fn load(&self) -> Effect {
+        Effect::LoadJournal {
+            before: self.before,
+            kind: self.kind.map(str::to_string),
+        }
+    }
+
+    /// Whether new events should reload it (it shows the newest).
+    pub fn live(&self) -> bool {
+        self.before.is_none()
+    }
+
+    /// New events were committed: reload when live, at most one load at a
+    /// time (a busy counter commits hundreds of times a second).
+    pub fn changed(&mut self) -> Vec<Effect> {
+        if !self.live() {
+            return Vec::new();
+        }
+        if self.loading {
+            self.dirty = true;
+            return Vec::new();
+        }
+        self.loading = true;
+        vec![self.load()]
+    }
+
+    /// New rows arrived; returns a reload if events came in meanwhile.
+    pub fn loaded(&mut self, rows: Vec<Row>) -> Vec<Effect> {
+        self.loading = false;
+        let again = std::mem::take(&mut self.dirty);
+        let keep = self.rows.get(self.selected).map(|r| r.id);
+        self.rows = rows;
+        self.selected = keep
+            .and_then(|id| self.rows.iter().position(|r| r.id == id))
+            .unwrap_or(0);
+        if again { self.changed() } else { Vec::new() }
+    }
+
+    /// Handles a key.
+    pub fn key(&mut self, key: Key, prompt: &mut Option<Prompt>) -> Vec<Effect> {
+        match key {
+            Key::Down | Key::Char('j') => {
+                self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1))
+            }
+            Key::Up | Key::Char('k') => self.selected = self.selected.saturating_sub(1),
+            Key::Home | Key::Char('g') => {
+                self.before = None;
+                self.selected = 0;
+                return vec![self.load()];
+            }
+            Key::PageDown | Key::Char('n') => {
+                if let Some(last) = self.rows.last() {
+                    self.before = Some(last.id);
+                    self.selected = 0;
+                    return vec![self.load()];
+                }
+            }
+            Key::Char('t') => {
+                let names = EventKind::NAMES;
+                self.kind = match self.kind {
+                    None => names.first().copied(),
+                    Some(k) => names
+                        .iter()
+                        .position(|n| *n == k)
+                        .and_then(|i| names.get(i + 1))
+                        .copied(),
+                };
+                self.before = None;
+                self.selected = 0;
+                return vec![self.load()];
+            }
+            Key::Enter => {
+                if let Some(card) = self.rows.get(self.selected).and_then(|r| r.card) {
+                    return vec![Effect::ShowCard(card)];
+                }
+            }
+            Key::Char('r') => {
+                if let Some(row) = self.rows.get(self.selected) {
+                    *prompt = Some(Prompt::Reverse {
+                        event: row.id,
+                        reason: String::new(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}

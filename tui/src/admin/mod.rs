@@ -1,0 +1,159 @@
+//! The admin screens: a side menu of tabs. Each tab keeps its own state
+//! and reacts to its keys; loading data is an effect like any other.
+
+pub mod cards;
+pub mod journal;
+
+use stampcard_core::views::CardView;
+
+use crate::app::Effect;
+use crate::keys::Key;
+
+/// The admin tabs, in menu order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Card templates.
+    Templates,
+    /// Customers and their cards.
+    Cards,
+    /// The journal.
+    Journal,
+    /// Campaigns (their issue fills this).
+    Campaigns,
+    /// Receipt codes and POS keys.
+    Codes,
+    /// Charts.
+    Analytics,
+    /// Staff accounts.
+    Staff,
+    /// Shop settings.
+    Settings,
+}
+
+/// Menu order.
+pub const TABS: [Tab; 8] = [
+    Tab::Templates,
+    Tab::Cards,
+    Tab::Journal,
+    Tab::Campaigns,
+    Tab::Codes,
+    Tab::Analytics,
+    Tab::Staff,
+    Tab::Settings,
+];
+
+impl Tab {
+    /// The label in a narrow menu.
+    pub fn short(self) -> &'static str {
+        match self {
+            Tab::Cards => "Customers",
+            Tab::Analytics => "Charts",
+            other => other.label(),
+        }
+    }
+
+    /// The menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Templates => "Templates",
+            Tab::Cards => "Customers & cards",
+            Tab::Journal => "Journal",
+            Tab::Campaigns => "Campaigns",
+            Tab::Codes => "Codes",
+            Tab::Analytics => "Analytics",
+            Tab::Staff => "Staff",
+            Tab::Settings => "Settings",
+        }
+    }
+}
+
+/// A question the admin answers in a line of text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// Why an event is reversed.
+    Reverse {
+        /// The event.
+        event: u64,
+        /// The reason typed so far.
+        reason: String,
+    },
+}
+
+/// The admin screens' state.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// The open tab.
+    pub tab: Tab,
+    /// The journal tab.
+    pub journal: journal::Journal,
+    /// The customers & cards tab.
+    pub cards: cards::Cards,
+    /// An open prompt.
+    pub prompt: Option<Prompt>,
+    /// The customer view popup (a card as its customer sees it).
+    pub popup: Option<Box<CardView>>,
+}
+
+impl Default for Admin {
+    fn default() -> Self {
+        Self {
+            tab: Tab::Journal,
+            journal: journal::Journal::default(),
+            cards: cards::Cards::default(),
+            prompt: None,
+            popup: None,
+        }
+    }
+}
+
+impl Admin {
+    /// The effect that loads the open tab's data.
+    pub fn load(&self) -> Vec<Effect> {
+        match self.tab {
+            Tab::Journal => vec![self.journal.load()],
+            Tab::Cards => vec![self.cards.load()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Handles a key; returns the effects to run.
+    pub fn key(&mut self, key: Key) -> Vec<Effect> {
+        if let Some(prompt) = &mut self.prompt {
+            match (prompt, key) {
+                (Prompt::Reverse { reason, .. }, Key::Char(c)) if reason.chars().count() < 200 => {
+                    reason.push(c)
+                }
+                (Prompt::Reverse { reason, .. }, Key::Backspace) => {
+                    reason.pop();
+                }
+                (Prompt::Reverse { event, reason }, Key::Enter) if !reason.trim().is_empty() => {
+                    let effect = Effect::Reverse {
+                        event: *event,
+                        reason: reason.trim().to_string(),
+                    };
+                    self.prompt = None;
+                    return vec![effect];
+                }
+                (_, Key::Esc) => self.prompt = None,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        if self.popup.is_some() {
+            if matches!(key, Key::Esc | Key::Enter | Key::Char('q')) {
+                self.popup = None;
+            }
+            return Vec::new();
+        }
+        let typing = self.tab == Tab::Cards && self.cards.searching;
+        if !typing && let Key::Char(c @ '1'..='8') = key {
+            self.tab = TABS[(c as u8 - b'1') as usize];
+            return self.load();
+        }
+        match self.tab {
+            Tab::Journal => self.journal.key(key, &mut self.prompt),
+            Tab::Cards => self.cards.key(key),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The admin screens: side menu, the open tab, prompts and the customer view.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::widgets::{
+    Block, Borders, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
+};
+
+use super::centered;
+use crate::admin::{Prompt, TABS, Tab};
+use crate::app::App;
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let narrow = area.width < 100;
+    let [menu, main] = Layout::horizontal([
+        Constraint::Length(if narrow { 13 } else { 22 }),
+        Constraint::Min(20),
+    ])
+    .areas(area);
+    let items: Vec<ListItem> = TABS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let label = if narrow { t.short() } else { t.label() };
+            ListItem::new(format!("{} {label}", i + 1))
+        })
+        .collect();
+    let mut state = ListState::default();
+    state.select(TABS.iter().position(|t| *t == app.admin.tab));
+    frame.render_stateful_widget(
+        List::new(items)
+            .block(Block::default().borders(Borders::ALL).title(" Admin "))
+            .highlight_style(Style::default().add_modifier(Modifier::REVERSED)),
+        menu,
+        &mut state,
+    );
+    match app.admin.tab {
+        Tab::Journal => journal(app, frame, main),
+        Tab::Cards => cards(app, frame, main),
+        other => frame.render_widget(
+            Paragraph::new(format!(
+                "{} is not here yet: it arrives with its issue.\nUse the command line meanwhile (`stampcard --help`).",
+                other.label()
+            ))
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(format!(" {} ", other.label()))),
+            main,
+        ),
+    }
+    if let Some(Prompt::Reverse { event, reason }) = &app.admin.prompt {
+        let area = centered(frame.area(), 60, 5);
+        frame.render_widget(Clear, area);
+        frame.render_widget(
+            Paragraph::new(format!("Reason: {reason}▏\nEnter: reverse   Esc: cancel")).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" Reverse event {event} ")),
+            ),
+            area,
+        );
+    }
+    if let Some(card) = &app.admin.popup {
+        let area = centered(frame.area(), 70, 18);
+        frame.render_widget(Clear, area);
+        let [view, link] =
+            Layout::vertical([Constraint::Min(8), Constraint::Length(3)]).areas(area);
+        super::card::draw(card, frame, view);
+        frame.render_widget(
+            Paragraph::new(card.url.clone()).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" Web card (Esc closes) "),
+            ),
+            link,
+        );
+    }
+}
+
+fn journal(app: &App, frame: &mut Frame, area: Rect) {
+    let j = &app.admin.journal;
+    // At 80 columns the essentials; wider terminals get every column.
+    let wide = area.width >= 100;
+    let rows = j.rows.iter().map(|r| {
+        let local = r.at.with_timezone(&app.tz);
+        let mut cells = vec![
+            r.id.to_string(),
+            r.kind.clone(),
+            local
+                .format(if wide { "%d.%m %H:%M" } else { "%H:%M" })
+                .to_string(),
+            r.customer.clone(),
+            r.stamps.clone(),
+        ];
+        if wide {
+            cells.extend([r.reward.clone(), r.template.clone(), r.code.clone()]);
+        }
+        cells.push(r.who.clone());
+        Row::new(cells)
+    });
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+        (
+            vec![
+                "ID", "Type", "Time", "Customer", "Stamps", "Reward", "Tpl", "Code", "Who",
+            ],
+            vec![
+                Constraint::Length(6),
+                Constraint::Length(16),
+                Constraint::Length(11),
+                Constraint::Length(16),
+                Constraint::Length(6),
+                Constraint::Length(14),
+                Constraint::Length(3),
+                Constraint::Length(10),
+                Constraint::Min(8),
+            ],
+        )
+    } else {
+        (
+            vec!["ID", "Type", "Time", "Customer", "Stamps", "Who"],
+            vec![
+                Constraint::Length(5),
+                Constraint::Length(16),
+                Constraint::Length(5),
+                Constraint::Length(13),
+                Constraint::Length(6),
+                Constraint::Min(4),
+            ],
+        )
+    };
+    let title = format!(
+        " Journal{}{} ",
+        j.kind.map(|k| format!(" [{k}]")).unwrap_or_default(),
+        if j.live() { " (live)" } else { "" }
+    );
+    let mut state = TableState::default();
+    state.select((!j.rows.is_empty()).then_some(j.selected));
+    frame.render_stateful_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD)))
+            .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+        &mut state,
+    );
+}
+
+fn cards(app: &App, frame: &mut Frame, area: Rect) {
+    let c = &app.admin.cards;
+    let [top, rest] = Layout::vertical([Constraint::Length(3), Constraint::Min(5)]).areas(area);
+    let search = if c.searching {
+        format!("Search: {}▏  (Enter: find, Esc: clear)", c.query)
+    } else if c.query.is_empty() {
+        "/ search by name, card id, email or phone   n: next page   g: first page".into()
+    } else {
+        format!("Search: {}   (/ to change)", c.query)
+    };
+    frame.render_widget(
+        Paragraph::new(search).block(Block::default().borders(Borders::ALL)),
+        top,
+    );
+    let [table, details] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
+    let rows = c.rows.iter().map(|r| {
+        Row::new(vec![
+            r.id.to_string(),
+            r.customer.clone(),
+            r.progress.clone(),
+            r.platforms.clone(),
+        ])
+    });
+    let mut state = TableState::default();
+    state.select((!c.rows.is_empty()).then_some(c.selected));
+    frame.render_stateful_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(8),
+                Constraint::Min(12),
+                Constraint::Length(7),
+                Constraint::Length(8),
+            ],
+        )
+        .header(
+            Row::new(vec!["ID", "Customer", "Stamps", "On"])
+                .style(Style::default().add_modifier(Modifier::BOLD)),
+        )
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .block(Block::default().borders(Borders::ALL).title(" Cards ")),
+        table,
+        &mut state,
+    );
+    match &c.details {
+        Some(card) => super::card::draw(card, frame, details),
+        None => frame.render_widget(Block::default().borders(Borders::ALL), details),
+    }
+}

@@ -406,7 +406,14 @@ pub enum StaffCmd {
     },
     /// List staff accounts.
     List,
-    /// Disable an account (by name or id).
+    /// Let a staff member sign in to the console over SSH with a public key.
+    AddKey {
+        /// Name or id.
+        who: String,
+        /// The public key line ("ssh-ed25519 AAAA… comment") or a .pub file.
+        key: String,
+    },
+    /// Disable an account (by name or id); their console sessions end at once.
     Disable {
         /// Name or id.
         who: String,
@@ -523,6 +530,14 @@ impl Command {
             Self::Export(a) => a.output.as_mut().map_or((), fix),
             Self::Customer(CustomerCmd::Export { output, .. }) => output.as_mut().map_or((), fix),
             Self::Codes(CodesCmd::Generate { output, .. }) => output.as_mut().map_or((), fix),
+            // A .pub file named relative to the caller; a key line stays as is.
+            Self::Staff(StaffCmd::AddKey { key, .. })
+                if !["ssh-", "ecdsa-", "sk-"].iter().any(|p| key.starts_with(p)) =>
+            {
+                let mut p = PathBuf::from(&*key);
+                fix(&mut p);
+                *key = p.display().to_string();
+            }
             Self::Template(TemplateCmd::Create(a) | TemplateCmd::Edit { args: a, .. }) => {
                 a.file.as_mut().map_or((), fix)
             }

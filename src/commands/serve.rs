@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use stampcard_core::consumers::{Consumer, Notifier, Route, run_consumer, start_cursor};
@@ -24,10 +24,11 @@ pub async fn serve(data: &Path) -> Result<()> {
 async fn run(app: &App) -> Result<()> {
     let services = Services::start(app, true).await?;
     eprintln!(
-        "stampcard serve: ready — shop \"{}\", {} template(s), http {}, data {}",
+        "stampcard serve: ready — shop \"{}\", {} template(s), http {}, ssh {}, data {}",
         app.config.shop.name,
         app.shop.templates().len(),
         services.http_url(),
+        services.ssh_addr(),
         app.data.display()
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -47,6 +48,8 @@ pub struct Services {
     tasks: tokio::task::JoinSet<()>,
     /// The HTTP listener's address, or why there is none.
     pub http: std::result::Result<std::net::SocketAddr, String>,
+    /// The SSH console's address, or why there is none.
+    pub ssh: std::result::Result<std::net::SocketAddr, String>,
 }
 
 impl Services {
@@ -74,12 +77,18 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
+        let ssh = match start_ssh(app, &mut tasks, &stop).await {
+            Ok(addr) => Ok(addr),
+            Err(e) if !strict => Err(format!("{e:#}")),
+            Err(e) => return Err(e),
+        };
         start_messaging(app, &mut tasks, &stop).await?;
         tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
         Ok(Self {
             stop: stop_tx,
             tasks,
             http,
+            ssh,
         })
     }
 
@@ -87,6 +96,14 @@ impl Services {
     pub fn http_url(&self) -> String {
         match &self.http {
             Ok(addr) => format!("http://{addr}"),
+            Err(why) => format!("off ({why})"),
+        }
+    }
+
+    /// The SSH address, or why SSH is off.
+    pub fn ssh_addr(&self) -> String {
+        match &self.ssh {
+            Ok(addr) => addr.to_string(),
             Err(why) => format!("off ({why})"),
         }
     }
@@ -133,4 +150,29 @@ async fn start_messaging(
         });
     }
     Ok(())
+}
+
+/// Starts the SSH console on `[ssh] listen` with the folder's host key.
+async fn start_ssh(
+    app: &App,
+    tasks: &mut tokio::task::JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+) -> Result<std::net::SocketAddr> {
+    let key = stampcard_tui::ssh::host_key(&app.data.join("ssh_host_key"))?;
+    let listener = tokio::net::TcpListener::bind(&app.config.ssh.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for SSH on {} (key `ssh.listen`)",
+                app.config.ssh.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let (shop, stop) = (app.shop.clone(), stop.clone());
+    tasks.spawn(async move {
+        if let Err(e) = stampcard_tui::ssh::serve(shop, listener, key, stop).await {
+            tracing::error!("the SSH console stopped: {e}");
+        }
+    });
+    Ok(addr)
 }

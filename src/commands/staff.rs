@@ -1,6 +1,6 @@
 //! `stampcard staff …`
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use stampcard_core::model::{Role, Staff};
 
 use crate::app::App;
@@ -38,6 +38,17 @@ pub async fn run(app: &App, cmd: StaffCmd) -> Result<()> {
                     );
                 }
                 s
+            })
+        }
+        StaffCmd::AddKey { who, key } => {
+            let line = if std::path::Path::new(&key).is_file() {
+                std::fs::read_to_string(&key).with_context(|| format!("cannot read {key}"))?
+            } else {
+                key
+            };
+            let s = app.shop.add_staff_ssh_key(&who, &line, &actor).await?;
+            app.emit(&public(&s), || {
+                format!("{} can now sign in over SSH with that key.", s.name)
             })
         }
         StaffCmd::Disable { who } => {

@@ -6,12 +6,13 @@ mod console;
 mod crash;
 mod outbox;
 mod serve;
+mod ssh;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A data folder in a temporary directory, driven through the real binary.
 pub struct Shop {
@@ -137,6 +138,8 @@ pub struct Server {
     pub child: Child,
     /// `host:port` of its HTTP listener.
     pub http: String,
+    /// `host:port` of its SSH console.
+    pub ssh: String,
     lines: mpsc::Receiver<String>,
 }
 
@@ -145,6 +148,7 @@ impl Shop {
     pub fn serve(&self, env: &[(&str, &str)]) -> Server {
         let mut c = self.command(&["serve"]);
         c.env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0");
+        c.env("STAMPCARD_SSH__LISTEN", "127.0.0.1:0");
         for (k, v) in env {
             c.env(k, v);
         }
@@ -158,6 +162,7 @@ impl Shop {
         let mut server = Server {
             child,
             http: String::new(),
+            ssh: String::new(),
             lines,
         };
         std::thread::spawn(move || {
@@ -178,6 +183,12 @@ impl Shop {
                 server.http = rest
                     .split([',', ' '])
                     .next()
+                    .unwrap_or_default()
+                    .to_string();
+                server.ssh = line
+                    .split(", ssh ")
+                    .nth(1)
+                    .and_then(|r| r.split([',', ' ']).next())
                     .unwrap_or_default()
                     .to_string();
                 return server;
@@ -276,5 +287,83 @@ impl Stamper {
     pub fn stop(self) -> usize {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.thread.join().expect("stamper thread")
+    }
+}
+
+/// A tmux server of its own, killed on drop.
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Runs `stampcard --data <shop> <args>` in a new tmux server.
+    pub fn start(shop: &Shop, args: &[&str]) -> Tmux {
+        let mut cmd = vec![
+            binary().display().to_string(),
+            "--data".into(),
+            shop.data().display().to_string(),
+        ];
+        cmd.extend(args.iter().map(|a| a.to_string()));
+        Tmux::run(&cmd.join(" "))
+    }
+
+    /// Runs a shell command line in a new tmux server (100×30).
+    pub fn run(command: &str) -> Tmux {
+        let socket = format!(
+            "stampcard-test-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", "100", "-y", "30"])
+            .args(["-e", "STAMPCARD_HTTP__LISTEN=127.0.0.1:0"])
+            .args(["-e", "STAMPCARD_SSH__LISTEN=127.0.0.1:0"])
+            .arg(command)
+            .status()
+            .expect("tmux runs (install it: apt-get install tmux)");
+        assert!(status.success());
+        Tmux { socket }
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys"])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until it shows `text` (with a timeout).
+    pub fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {text:?} on:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
     }
 }

@@ -256,6 +256,9 @@ pub struct App {
     pending: Vec<Effect>,
     /// The admin screens need loading.
     pending_load: bool,
+    /// The session belongs to one staff member (an SSH login by key): no
+    /// PIN switching, locking ends the session.
+    pub fixed: bool,
     /// The key help is open.
     pub help: bool,
     /// The session should end.
@@ -293,6 +296,7 @@ impl App {
             admin: crate::admin::Admin::default(),
             pending: Vec::new(),
             pending_load: false,
+            fixed: false,
             help: false,
             quit: false,
             now,
@@ -468,6 +472,11 @@ impl App {
                 self.switch(Mode::Kiosk);
                 self.kiosk_show(KioskView::Idle);
             }
+            Key::F(5) if self.fixed && !self.is_admin() => {
+                self.alert = Some(Alert::Refused(
+                    "The admin screens need an admin's SSH key.".into(),
+                ));
+            }
             Key::F(5) => {
                 let mode = if self.is_admin() {
                     Mode::Admin
@@ -489,8 +498,21 @@ impl App {
         self.alert = None;
     }
 
-    /// Signs the staff member out; the console shows the lock screen.
+    /// A console signed in for good as this staff member (SSH).
+    pub fn signed_in_as(&mut self, staff: Staff) {
+        let actor = stampcard_core::Shop::staff_actor(&staff);
+        self.signed_in = Some(SignedIn { staff, actor });
+        self.mode = Mode::Scanner;
+        self.fixed = true;
+    }
+
+    /// Signs the staff member out; the console shows the lock screen (a
+    /// session bound to one staff member ends instead).
     pub fn lock(&mut self) {
+        if self.fixed {
+            self.quit = true;
+            return;
+        }
         let (name, tz) = (self.shop_name.clone(), self.tz);
         *self = App::new(&name, self.now);
         self.tz = tz;

@@ -9,6 +9,7 @@
 //!   autopilot, the card panel, help).
 //! - `session`: the loop over a byte stream.
 //! - `local`: the local terminal (raw mode).
+//! - `ssh`: the console over SSH (russh), keys mapped to staff.
 
 pub mod admin;
 pub mod app;
@@ -16,6 +17,7 @@ pub mod effects;
 pub mod keys;
 pub mod local;
 pub mod session;
+pub mod ssh;
 pub mod view;
 
 pub use session::run;

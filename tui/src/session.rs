@@ -48,13 +48,27 @@ pub fn still_enabled(shop: &Shop, staff_id: u64) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs a console session until the user quits or the input ends.
+/// Runs a console session until the user quits or the input ends; it
+/// opens locked.
 pub async fn run(
+    shop: Shop,
+    input: impl AsyncRead + Unpin,
+    output: impl AsyncWrite + Unpin,
+    cols: u16,
+    rows: u16,
+) -> std::io::Result<()> {
+    run_as(shop, input, output, cols, rows, None).await
+}
+
+/// Runs a console session; with `staff`, signed in for good as them (an SSH
+/// login by key).
+pub async fn run_as(
     shop: Shop,
     mut input: impl AsyncRead + Unpin,
     mut output: impl AsyncWrite + Unpin,
     cols: u16,
     rows: u16,
+    staff: Option<stampcard_core::model::Staff>,
 ) -> std::io::Result<()> {
     let buf = FrameBuf::default();
     let mut setup = buf.clone();
@@ -72,6 +86,9 @@ pub async fn run(
         },
     )?;
     let mut app = App::for_shop(&shop);
+    if let Some(staff) = staff {
+        app.signed_in_as(staff);
+    }
     let (tx, mut results) = mpsc::unbounded_channel::<Msg>();
     let mut decoder = Decoder::default();
     let mut staff_changes = shop.staff_changes();

@@ -305,7 +305,10 @@ async fn admin_screens_need_an_admin_pin_and_the_journal_updates_live() {
     assert!(c.screen().contains("Reverse event"));
     c.typed("double scan\n").await;
     let screen = c.screen();
-    assert!(screen.contains("✓ Event") && screen.contains("reversed."), "{screen}");
+    assert!(
+        screen.contains("✓ Event") && screen.contains("reversed."),
+        "{screen}"
+    );
     assert_eq!(c.shop.card(100_002).expect("card").stamps, 0);
     // The customer view of a row.
     c.key(Key::Down).await;

@@ -127,6 +127,48 @@ impl Shop {
         Ok(s)
     }
 
+    /// Lets a staff member sign in over SSH with this public key (an
+    /// OpenSSH `authorized_keys` line: type, base64 key, optional comment).
+    pub async fn add_staff_ssh_key(
+        &self,
+        who: &str,
+        key: &str,
+        actor: &Actor,
+    ) -> CoreResult<Staff> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden(
+                "staff accounts are managed by admins".into(),
+            ));
+        }
+        let key = key.trim();
+        let mut parts = key.split_whitespace();
+        let (kind, blob) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let known =
+            kind.starts_with("ssh-") || kind.starts_with("ecdsa-sha2-") || kind.starts_with("sk-");
+        let base64 = !blob.is_empty()
+            && blob
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+        if !known || !base64 || key.len() > 16_384 || key.contains(['\n', '\r']) {
+            return Err(CoreError::Invalid(
+                "an SSH public key looks like 'ssh-ed25519 AAAA… comment' (one line of a .pub file)".into(),
+            ));
+        }
+        let mut s = self.find_staff(who)?;
+        if self
+            .staff()?
+            .iter()
+            .any(|o| o.ssh_keys.iter().any(|k| same_key(k, key)))
+        {
+            return Err(CoreError::Invalid(
+                "that key belongs to a staff member already".into(),
+            ));
+        }
+        s.ssh_keys.push(key.to_string());
+        self.save_staff(&s, "ssh key added", actor).await?;
+        Ok(s)
+    }
+
     /// The enabled staff member with this PIN.
     pub fn sign_in(&self, pin: &str) -> CoreResult<Option<Staff>> {
         let secret = &self.settings().secret;
@@ -147,4 +189,12 @@ impl Shop {
             role: s.role,
         }
     }
+}
+
+/// Whether two `authorized_keys` lines hold the same key (comments aside).
+pub fn same_key(a: &str, b: &str) -> bool {
+    fn key(s: &str) -> Vec<&str> {
+        s.split_whitespace().take(2).collect()
+    }
+    key(a) == key(b)
 }

@@ -129,6 +129,13 @@ pub enum Effect {
     LeaveKiosk(String),
     /// Check an admin PIN for the admin screens.
     AdminSignIn(String),
+    /// Issue a card to a walk-in customer.
+    NewCard {
+        /// Template id.
+        template: u64,
+        /// The customer's name (may be empty).
+        name: String,
+    },
     /// Load journal rows (newest first, older than `before`).
     LoadJournal {
         /// Only events older than this.
@@ -204,6 +211,17 @@ pub enum Outcome {
     Details(Box<CardView>),
     /// An event was reversed.
     Reversed(u64),
+    /// A new card was issued.
+    Issued(Box<CardView>),
+}
+
+/// The "New card" form in the scanner.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewCardForm {
+    /// The customer's name so far.
+    pub name: String,
+    /// Index into the app's templates.
+    pub template: usize,
 }
 
 /// A message to the app.
@@ -252,6 +270,12 @@ pub struct App {
     pub kiosk_since: DateTime<Utc>,
     /// The admin screens.
     pub admin: crate::admin::Admin,
+    /// Templates (id, name) for the New card form.
+    pub templates: Vec<(u64, String)>,
+    /// The New card form, when open.
+    pub new_card: Option<NewCardForm>,
+    /// Show the shown card's QR code (its web card link) big.
+    pub show_qr: bool,
     /// Effects an outcome asked for (returned by `update`).
     pending: Vec<Effect>,
     /// The admin screens need loading.
@@ -274,6 +298,12 @@ impl App {
     pub fn for_shop(shop: &stampcard_core::Shop) -> Self {
         let mut app = Self::new(&shop.settings().name, shop.clock().now());
         app.tz = shop.settings().timezone;
+        app.templates = shop
+            .templates()
+            .into_iter()
+            .filter(|t| !t.archived)
+            .map(|t| (t.id, t.name))
+            .collect();
         app
     }
 
@@ -294,6 +324,9 @@ impl App {
             kiosk: KioskView::Idle,
             kiosk_since: now,
             admin: crate::admin::Admin::default(),
+            templates: Vec::new(),
+            new_card: None,
+            show_qr: false,
             pending: Vec::new(),
             pending_load: false,
             fixed: false,
@@ -513,14 +546,65 @@ impl App {
             self.quit = true;
             return;
         }
-        let (name, tz) = (self.shop_name.clone(), self.tz);
+        let (name, tz, templates) = (
+            self.shop_name.clone(),
+            self.tz,
+            std::mem::take(&mut self.templates),
+        );
         *self = App::new(&name, self.now);
         self.tz = tz;
+        self.templates = templates;
+    }
+
+    fn key_new_card(&mut self, key: Key) -> Vec<Effect> {
+        let count = self.templates.len().max(1);
+        let Some(form) = &mut self.new_card else {
+            return Vec::new();
+        };
+        match key {
+            Key::Esc => self.new_card = None,
+            Key::Tab | Key::Down => form.template = (form.template + 1) % count,
+            Key::BackTab | Key::Up => form.template = (form.template + count - 1) % count,
+            Key::Backspace => {
+                form.name.pop();
+            }
+            Key::Char(c) if !c.is_control() && form.name.chars().count() < 64 => form.name.push(c),
+            Key::Enter => {
+                let Some((template, _)) = self.templates.get(form.template) else {
+                    self.alert = Some(Alert::Refused("There is no card template yet.".into()));
+                    self.new_card = None;
+                    return Vec::new();
+                };
+                let effect = Effect::NewCard {
+                    template: *template,
+                    name: form.name.trim().to_string(),
+                };
+                self.new_card = None;
+                return vec![effect];
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn key_scanner(&mut self, key: Key) -> Vec<Effect> {
+        if self.new_card.is_some() {
+            return self.key_new_card(key);
+        }
+        if self.show_qr {
+            self.show_qr = false;
+            return Vec::new();
+        }
         if self.key_common(key) {
             return self.after_switch();
+        }
+        if key == Key::F(6) {
+            self.new_card = Some(NewCardForm::default());
+            return Vec::new();
+        }
+        if key == Key::F(7) && self.card.is_some() {
+            self.show_qr = true;
+            return Vec::new();
         }
         let card = self.card.as_ref().map(|c| c.card_id);
         match key {
@@ -682,6 +766,15 @@ impl App {
                 self.pending.extend(self.admin.cards.loaded(rows));
             }
             Outcome::Details(view) => self.admin.cards.details = Some(view),
+            Outcome::Issued(view) => {
+                self.alert = Some(Alert::Info(format!(
+                    "New card {} for {}: let them scan the QR code.",
+                    view.card_id, view.customer_name
+                )));
+                self.last = None;
+                self.card = Some(*view);
+                self.show_qr = true;
+            }
             Outcome::Reversed(event) => {
                 self.alert = Some(Alert::Info(format!("Event {event} reversed.")));
                 self.pending.push(self.admin.journal.load());

@@ -36,6 +36,7 @@ fn describe(effect: &Effect) -> String {
         Effect::Search(q) => format!("search \"{q}\""),
         Effect::Show(_) => "code".into(),
         Effect::AdminSignIn(_) => "admin sign-in".into(),
+        Effect::NewCard { .. } => "new card".into(),
         Effect::LoadJournal { .. } => "journal".into(),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
@@ -186,6 +187,26 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             Ok(Outcome::Cards(rows))
         }
         Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.card_view(card)?))),
+        Effect::NewCard { template, name } => {
+            let fields = stampcard_core::model::CustomerFields {
+                name: if name.is_empty() {
+                    "Walk-in".into()
+                } else {
+                    name
+                },
+                ..Default::default()
+            };
+            let card = shop
+                .issue_card(
+                    template,
+                    stampcard_core::shop::IssueCard::New(fields),
+                    Some("counter".into()),
+                    Some(stampcard_core::model::Platform::Counter),
+                    actor,
+                )
+                .await?;
+            Ok(Outcome::Issued(Box::new(shop.card_view(card.id)?)))
+        }
         Effect::ShowCard(card) => Ok(Outcome::Found(Box::new(shop.card_view(card)?))),
         Effect::Reverse { event, reason } => {
             shop.reverse(event, &reason, actor).await?;

@@ -338,3 +338,23 @@ async fn customers_and_cards_search_and_details() {
     );
     insta::assert_snapshot!("customers_search", masked(&screen));
 }
+
+#[tokio::test]
+async fn new_card_for_a_walk_in_shows_its_qr() {
+    let (mut c, _) = console().await;
+    c.term = Terminal::new(TestBackend::new(120, 60)).expect("terminal");
+    c.typed("2468\n").await;
+    c.key(Key::F(6)).await;
+    assert!(c.screen().contains("New card"));
+    c.typed("Wu Mei\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("New card 100003 for Wu Mei"), "{screen}");
+    assert!(screen.contains("scan with a phone"), "{screen}");
+    assert!(screen.contains('▀') || screen.contains('▄'), "a QR code: {screen}");
+    let card = c.shop.card(100_003).expect("issued");
+    assert_eq!(c.shop.customer(card.customer_id).expect("customer").name, "Wu Mei");
+    // Any key closes the QR; the card stays, ready for its first stamp.
+    c.key(Key::Esc).await;
+    c.typed("+").await;
+    assert!(c.screen().contains("1/3 stamps"), "{}", c.screen());
+}

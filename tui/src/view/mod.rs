@@ -100,9 +100,9 @@ fn keys_line(app: &App) -> String {
     match app.mode {
         Mode::Locked => " Type your PIN, Enter: sign in   Ctrl-C: quit".into(),
         Mode::Scanner if app.card.is_some() => {
-            " +: stamp  h: hand over  s: spin  u: undo  Esc: clear  F3: autopilot  F12: lock  ?: help".into()
+            " +: stamp  h: hand over  s: spin  u: undo  F7: QR  Esc: clear  F6: new card  ?: help".into()
         }
-        Mode::Scanner => " Scan a code or type a name  u: undo  F3: autopilot  F4: kiosk  F12: lock  ?: help".into(),
+        Mode::Scanner => " Scan a code or type a name  F6: new card  F3: autopilot  F4: kiosk  F5: admin  ?: help".into(),
         Mode::Autopilot => " Every scan adds one stamp   F2: scanner  F12: lock  ?: help".into(),
         Mode::Kiosk => " Scan your card".into(),
         Mode::AdminPin => " An admin PIN opens the admin screens   Esc: back".into(),
@@ -122,6 +122,7 @@ fn draw_help(app: &App, frame: &mut Frame) {
              h  hand over the waiting reward\n\
              s  play the lottery spin\n\
              u  undo your last action\n\
+             F6 new card for a walk-in (shows its QR) · F7 the card's QR\n\
              F3 autopilot · F4 kiosk · F5 admin · F12 lock · Esc clear"
         }
         Mode::Autopilot => {

@@ -16,11 +16,58 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         ),
         input,
     );
+    if let Some(form) = &app.new_card {
+        let template = app
+            .templates
+            .get(form.template)
+            .map(|(_, n)| n.as_str())
+            .unwrap_or("(no template)");
+        frame.render_widget(
+            Paragraph::new(format!(
+                "Card:  ◂ {template} ▸   (Tab: another)\nName:  {}▏   (may stay empty)\n\nEnter: issue the card   Esc: cancel",
+                form.name
+            ))
+            .block(Block::default().borders(Borders::ALL).title(" New card ")),
+            card,
+        );
+        return;
+    }
     match &app.card {
+        Some(c) if app.show_qr => qr(c, frame, card),
         Some(c) => super::card::draw(c, frame, card),
         None => frame.render_widget(
             Paragraph::new("No card yet.").block(Block::default().borders(Borders::ALL)),
             card,
         ),
     }
+}
+
+/// The shown card's web link as a QR code, big enough for a phone.
+fn qr(card: &stampcard_core::views::CardView, frame: &mut Frame, area: Rect) {
+    use ratatui::style::{Color, Style};
+    let lines = crate::qr::lines(&card.url).unwrap_or_default();
+    let height = lines.len() as u16 + 2;
+    let width = lines.first().map(|l| l.chars().count()).unwrap_or(0) as u16 + 2;
+    let title = format!(
+        " Card {} — scan with a phone (any key closes) ",
+        card.card_id
+    );
+    if height > area.height || width > area.width {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "The window is too small for the QR code.\nWeb card: {}\nCard code: {}",
+                card.url, card.code
+            ))
+            .block(Block::default().borders(Borders::ALL).title(title)),
+            area,
+        );
+        return;
+    }
+    let qr_area = Rect::new(area.x + (area.width - width) / 2, area.y, width, height);
+    frame.render_widget(
+        Paragraph::new(lines.join("\n"))
+            .style(Style::default().fg(Color::Black).bg(Color::White))
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        qr_area,
+    );
 }

@@ -350,9 +350,15 @@ async fn new_card_for_a_walk_in_shows_its_qr() {
     let screen = c.screen();
     assert!(screen.contains("New card 100003 for Wu Mei"), "{screen}");
     assert!(screen.contains("scan with a phone"), "{screen}");
-    assert!(screen.contains('▀') || screen.contains('▄'), "a QR code: {screen}");
+    assert!(
+        screen.contains('▀') || screen.contains('▄'),
+        "a QR code: {screen}"
+    );
     let card = c.shop.card(100_003).expect("issued");
-    assert_eq!(c.shop.customer(card.customer_id).expect("customer").name, "Wu Mei");
+    assert_eq!(
+        c.shop.customer(card.customer_id).expect("customer").name,
+        "Wu Mei"
+    );
     // Any key closes the QR; the card stays, ready for its first stamp.
     c.key(Key::Esc).await;
     c.typed("+").await;

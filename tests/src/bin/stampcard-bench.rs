@@ -463,7 +463,59 @@ async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
         "peak RSS while stamping: {:.0} MB",
         rss_mb().max(peak_during)
     );
+    console_frames(&shop).await?;
     shop.shutdown().await;
+    Ok(())
+}
+
+/// Frame time of the busiest console screens at 200×60 over the million
+/// cards: the live journal (200 rows) and the customers & cards tab with
+/// its details panel. Data loading is timed apart from drawing.
+async fn console_frames(shop: &Shop) -> Result<()> {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use stampcard_tui::app::{App, Msg};
+    use stampcard_tui::keys::Key;
+
+    let admin = shop
+        .add_staff(
+            "Bench Admin",
+            stampcard_core::model::Role::Admin,
+            "97531",
+            &Actor::Cli {
+                user: "bench".into(),
+            },
+        )
+        .await?;
+    let mut app = App::for_shop(shop);
+    app.signed_in_as(admin);
+    let actor = Actor::channel("bench");
+    let mut term = Terminal::new(TestBackend::new(200, 60))?;
+    for (name, keys) in [
+        ("journal", vec![Key::F(5), Key::Char('3')]),
+        ("customers & cards", vec![Key::Char('2')]),
+    ] {
+        let load = Instant::now();
+        for k in keys {
+            let mut effects = app.update(Msg::Key(k));
+            while let Some(e) = effects.pop() {
+                let outcome = stampcard_tui::effects::perform(shop, &actor, e).await;
+                effects.extend(app.update(Msg::Done(outcome)));
+            }
+        }
+        let load_ms = load.elapsed().as_secs_f64() * 1000.0;
+        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+        for _ in 0..1000 {
+            let t = Instant::now();
+            term.draw(|f| stampcard_tui::view::draw(&app, f))?;
+            h.record(t.elapsed().as_micros().max(1) as u64)?;
+        }
+        println!(
+            "console frame 200x60, {name}: p50 {:.3} ms  p99 {:.3} ms  (data load {load_ms:.1} ms)",
+            h.value_at_quantile(0.5) as f64 / 1000.0,
+            h.value_at_quantile(0.99) as f64 / 1000.0
+        );
+    }
     Ok(())
 }
 

@@ -129,6 +129,17 @@ pub enum Effect {
     LeaveKiosk(String),
     /// Check an admin PIN for the admin screens.
     AdminSignIn(String),
+    /// Load the staff accounts.
+    LoadStaff,
+    /// Enable or disable a staff account.
+    SetStaffEnabled {
+        /// The account.
+        id: u64,
+        /// Enable (true) or disable.
+        enabled: bool,
+    },
+    /// Load the card templates.
+    LoadTemplates,
     /// Issue a card to a walk-in customer.
     NewCard {
         /// Template id.
@@ -213,6 +224,10 @@ pub enum Outcome {
     Reversed(u64),
     /// A new card was issued.
     Issued(Box<CardView>),
+    /// Staff accounts.
+    Staff(Vec<Staff>),
+    /// Card templates.
+    Templates(Vec<stampcard_core::model::Template>),
 }
 
 /// The "New card" form in the scanner.
@@ -766,6 +781,8 @@ impl App {
                 self.pending.extend(self.admin.cards.loaded(rows));
             }
             Outcome::Details(view) => self.admin.cards.details = Some(view),
+            Outcome::Staff(rows) => self.admin.staff.loaded(rows),
+            Outcome::Templates(rows) => self.admin.templates.loaded(rows),
             Outcome::Issued(view) => {
                 self.alert = Some(Alert::Info(format!(
                     "New card {} for {}: let them scan the QR code.",

@@ -37,6 +37,8 @@ fn describe(effect: &Effect) -> String {
         Effect::Show(_) => "code".into(),
         Effect::AdminSignIn(_) => "admin sign-in".into(),
         Effect::NewCard { .. } => "new card".into(),
+        Effect::LoadStaff | Effect::SetStaffEnabled { .. } => "staff".into(),
+        Effect::LoadTemplates => "templates".into(),
         Effect::LoadJournal { .. } => "journal".into(),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
@@ -187,6 +189,13 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             Ok(Outcome::Cards(rows))
         }
         Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.card_view(card)?))),
+        Effect::LoadStaff => Ok(Outcome::Staff(shop.staff()?)),
+        Effect::SetStaffEnabled { id, enabled } => {
+            shop.set_staff_enabled(&id.to_string(), enabled, actor)
+                .await?;
+            Ok(Outcome::Staff(shop.staff()?))
+        }
+        Effect::LoadTemplates => Ok(Outcome::Templates(shop.templates())),
         Effect::NewCard { template, name } => {
             let fields = stampcard_core::model::CustomerFields {
                 name: if name.is_empty() {

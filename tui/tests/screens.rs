@@ -364,3 +364,30 @@ async fn new_card_for_a_walk_in_shows_its_qr() {
     c.typed("+").await;
     assert!(c.screen().contains("1/3 stamps"), "{}", c.screen());
 }
+
+#[tokio::test]
+async fn staff_and_templates_tabs() {
+    let (mut c, _) = console().await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("1").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("Tea card") && screen.contains("Editing makes version 2"),
+        "{screen}"
+    );
+    c.typed("7").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("Ines") && screen.contains("Olu"),
+        "{screen}"
+    );
+    c.typed("d").await;
+    assert!(c.screen().contains("Disable staff 1"), "{}", c.screen());
+    c.typed("y").await;
+    assert!(c.screen().contains("disabled"), "{}", c.screen());
+    assert!(
+        c.shop.sign_in("2468").expect("sign in").is_none(),
+        "Ines can no longer sign in"
+    );
+}

@@ -3,6 +3,8 @@
 
 pub mod cards;
 pub mod journal;
+pub mod staff;
+pub mod templates;
 
 use stampcard_core::views::CardView;
 
@@ -88,6 +90,10 @@ pub struct Admin {
     pub journal: journal::Journal,
     /// The customers & cards tab.
     pub cards: cards::Cards,
+    /// The staff tab.
+    pub staff: staff::StaffTab,
+    /// The templates tab.
+    pub templates: templates::TemplatesTab,
     /// An open prompt.
     pub prompt: Option<Prompt>,
     /// The customer view popup (a card as its customer sees it).
@@ -100,6 +106,8 @@ impl Default for Admin {
             tab: Tab::Journal,
             journal: journal::Journal::default(),
             cards: cards::Cards::default(),
+            staff: staff::StaffTab::default(),
+            templates: templates::TemplatesTab::default(),
             prompt: None,
             popup: None,
         }
@@ -112,6 +120,8 @@ impl Admin {
         match self.tab {
             Tab::Journal => vec![self.journal.load()],
             Tab::Cards => vec![self.cards.load()],
+            Tab::Staff => vec![self.staff.load()],
+            Tab::Templates => vec![self.templates.load()],
             _ => Vec::new(),
         }
     }
@@ -153,6 +163,8 @@ impl Admin {
         match self.tab {
             Tab::Journal => self.journal.key(key, &mut self.prompt),
             Tab::Cards => self.cards.key(key),
+            Tab::Staff => self.staff.key(key),
+            Tab::Templates => self.templates.key(key),
             _ => Vec::new(),
         }
     }

@@ -38,6 +38,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     match app.admin.tab {
         Tab::Journal => journal(app, frame, main),
         Tab::Cards => cards(app, frame, main),
+        Tab::Staff => staff(app, frame, main),
+        Tab::Templates => templates(app, frame, main),
         other => frame.render_widget(
             Paragraph::new(format!(
                 "{} is not here yet: it arrives with its issue.\nUse the command line meanwhile (`stampcard --help`).",
@@ -194,4 +196,109 @@ fn cards(app: &App, frame: &mut Frame, area: Rect) {
         Some(card) => super::card::draw(card, frame, details),
         None => frame.render_widget(Block::default().borders(Borders::ALL), details),
     }
+}
+
+fn staff(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.admin.staff;
+    let rows = t.rows.iter().map(|s| {
+        Row::new(vec![
+            s.id.to_string(),
+            s.name.clone(),
+            format!("{:?}", s.role).to_lowercase(),
+            if s.enabled { "enabled" } else { "disabled" }.to_string(),
+            s.ssh_keys.len().to_string(),
+        ])
+    });
+    let title = match t.confirm {
+        Some((id, true)) => format!(" Enable staff {id}? y/n "),
+        Some((id, false)) => format!(" Disable staff {id} (ends their sessions)? y/n "),
+        None => " Staff — d: disable  e: enable  (add: `stampcard staff add`) ".into(),
+    };
+    let mut state = TableState::default();
+    state.select((!t.rows.is_empty()).then_some(t.selected));
+    frame.render_stateful_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(4),
+                Constraint::Min(12),
+                Constraint::Length(6),
+                Constraint::Length(9),
+                Constraint::Length(8),
+            ],
+        )
+        .header(
+            Row::new(vec!["ID", "Name", "Role", "State", "SSH keys"])
+                .style(Style::default().add_modifier(Modifier::BOLD)),
+        )
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+        &mut state,
+    );
+}
+
+fn templates(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.admin.templates;
+    let [list, preview] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let rows = t.rows.iter().map(|x| {
+        Row::new(vec![
+            x.id.to_string(),
+            x.name.clone(),
+            format!("v{}", x.version),
+            x.stamps_required.to_string(),
+        ])
+    });
+    let mut state = TableState::default();
+    state.select((!t.rows.is_empty()).then_some(t.selected));
+    frame.render_stateful_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(4),
+                Constraint::Min(10),
+                Constraint::Length(4),
+                Constraint::Length(6),
+            ],
+        )
+        .header(
+            Row::new(vec!["ID", "Name", "Ver", "Stamps"])
+                .style(Style::default().add_modifier(Modifier::BOLD)),
+        )
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Templates (edit: `stampcard template edit`) "),
+        ),
+        list,
+        &mut state,
+    );
+    let Some(x) = t.rows.get(t.selected) else {
+        frame.render_widget(Block::default().borders(Borders::ALL), preview);
+        return;
+    };
+    let rules = match (x.rules.cooldown_secs, x.rules.daily_cap) {
+        (0, 0) => "no cooldown, no daily cap".to_string(),
+        (c, 0) => format!("{c} s between stamps"),
+        (0, d) => format!("at most {d} stamps a day"),
+        (c, d) => format!("{c} s between stamps, at most {d} a day"),
+    };
+    let text = format!(
+        "{}\n{}\n\n{}\n\nReward: {}\nRules: {}\n\n{}\n\nEditing makes version {}; issued cards move to it and keep their stamps.",
+        x.business_name,
+        x.name,
+        "○".repeat(x.stamps_required.min(40) as usize),
+        x.reward.summary(),
+        rules,
+        x.terms,
+        x.version + 1
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(" Preview ")),
+        preview,
+    );
 }

@@ -137,6 +137,8 @@ fn draw_help(app: &App, frame: &mut Frame) {
             "1-8 open a tab. Journal: ↑↓ move, Enter customer view, r reverse\n\
              (with a reason), t filter by type, n older, g newest (live).\n\
              Customers & cards: / search, ↑↓ move, n next page, g first page.\n\
+             Templates: ↑↓ move, preview on the right.\n\
+             Staff: d disable (ends their sessions), e enable, y confirms.\n\
              F2 scanner · F12 lock"
         }
     };

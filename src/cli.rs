@@ -104,6 +104,12 @@ pub enum Command {
     Journal(JournalArgs),
     /// Export customers, cards, vouchers or the journal.
     Export(ExportArgs),
+    /// Stamps, new cards and rewards per day, and who stamped.
+    Analytics {
+        /// Days back from today (shop-local), today included.
+        #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+    },
     /// Outgoing messages and their delivery states.
     #[command(subcommand)]
     Outbox(OutboxCmd),

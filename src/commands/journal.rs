@@ -278,3 +278,29 @@ pub fn export(app: &App, a: ExportArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `stampcard analytics`.
+pub fn analytics(app: &App, days: u32) -> Result<()> {
+    let a = app.shop.analytics(days)?;
+    app.emit(&a, || {
+        let mut s = format!(
+            "{:<10}  {:>6}  {:>9}  {:>15}  {:>8}\n",
+            "DAY", "STAMPS", "NEW CARDS", "REWARDS ISSUED", "REDEEMED"
+        );
+        for d in &a.days {
+            s += &format!(
+                "{:<10}  {:>6}  {:>9}  {:>15}  {:>8}\n",
+                d.day, d.stamps, d.new_cards, d.vouchers_issued, d.vouchers_redeemed
+            );
+        }
+        s += &format!(
+            "\nActive customers: {}   Redemption rate: {:.0}%\n",
+            a.active_customers,
+            a.redemption_rate * 100.0
+        );
+        for (who, n) in &a.per_actor {
+            s += &format!("Stamps by {who}: {n}\n");
+        }
+        s
+    })
+}

@@ -86,6 +86,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),
         Command::Outbox(c) => outbox::run(app, c),
+        Command::Analytics { days } => journal::analytics(app, days),
         Command::Backup { file } => backup::backup(app, &file).await,
         Command::Init(_) | Command::Console { .. } | Command::Restore { .. } | Command::Serve => {
             bail!("a server is already running on {}", app.data.display())

@@ -140,6 +140,8 @@ pub enum Effect {
     },
     /// Load the card templates.
     LoadTemplates,
+    /// Load the analytics of the last N days.
+    LoadAnalytics(u32),
     /// Issue a card to a walk-in customer.
     NewCard {
         /// Template id.
@@ -228,6 +230,8 @@ pub enum Outcome {
     Staff(Vec<Staff>),
     /// Card templates.
     Templates(Vec<stampcard_core::model::Template>),
+    /// Analytics.
+    Analytics(Box<stampcard_core::shop::Analytics>),
 }
 
 /// The "New card" form in the scanner.
@@ -783,6 +787,7 @@ impl App {
             Outcome::Details(view) => self.admin.cards.details = Some(view),
             Outcome::Staff(rows) => self.admin.staff.loaded(rows),
             Outcome::Templates(rows) => self.admin.templates.loaded(rows),
+            Outcome::Analytics(a) => self.admin.analytics = Some(a),
             Outcome::Issued(view) => {
                 self.alert = Some(Alert::Info(format!(
                     "New card {} for {}: let them scan the QR code.",

@@ -39,6 +39,7 @@ fn describe(effect: &Effect) -> String {
         Effect::NewCard { .. } => "new card".into(),
         Effect::LoadStaff | Effect::SetStaffEnabled { .. } => "staff".into(),
         Effect::LoadTemplates => "templates".into(),
+        Effect::LoadAnalytics(_) => "analytics".into(),
         Effect::LoadJournal { .. } => "journal".into(),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
@@ -196,6 +197,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             Ok(Outcome::Staff(shop.staff()?))
         }
         Effect::LoadTemplates => Ok(Outcome::Templates(shop.templates())),
+        Effect::LoadAnalytics(days) => Ok(Outcome::Analytics(Box::new(shop.analytics(days)?))),
         Effect::NewCard { template, name } => {
             let fields = stampcard_core::model::CustomerFields {
                 name: if name.is_empty() {

@@ -391,3 +391,18 @@ async fn staff_and_templates_tabs() {
         "Ines can no longer sign in"
     );
 }
+
+#[tokio::test]
+async fn analytics_tab_charts_the_last_two_weeks() {
+    let (mut c, codes) = console().await;
+    c.typed("2468\n").await;
+    c.typed(&format!("{}\n++", codes[0])).await; // 3 stamps, a voucher
+    c.key(Key::F(12)).await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("6").await;
+    let screen = c.screen();
+    assert!(screen.contains("Stamps per day, last 14 days"), "{screen}");
+    assert!(screen.contains("Rewards issued 1, redeemed 0"), "{screen}");
+    assert!(screen.contains("Ines 3"), "{screen}");
+}

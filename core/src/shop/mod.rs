@@ -3,6 +3,7 @@
 //! Commands on a card go to that card's actor through the directory; lists,
 //! searches and the journal read the store directly and never activate actors.
 
+mod analytics;
 mod cards;
 mod customers;
 mod journal;
@@ -10,6 +11,7 @@ mod receipts;
 mod staff;
 mod templates;
 
+pub use analytics::{Analytics, DayStats};
 pub use cards::{IssueCard, Lookup};
 pub use journal::JournalQuery;
 pub use templates::TemplateDraft;

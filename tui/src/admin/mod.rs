@@ -32,6 +32,9 @@ pub enum Tab {
     Settings,
 }
 
+/// Days the analytics tab covers.
+pub const ANALYTICS_DAYS: u32 = 14;
+
 /// Menu order.
 pub const TABS: [Tab; 8] = [
     Tab::Templates,
@@ -94,6 +97,8 @@ pub struct Admin {
     pub staff: staff::StaffTab,
     /// The templates tab.
     pub templates: templates::TemplatesTab,
+    /// The analytics tab's numbers (last 14 days).
+    pub analytics: Option<Box<stampcard_core::shop::Analytics>>,
     /// An open prompt.
     pub prompt: Option<Prompt>,
     /// The customer view popup (a card as its customer sees it).
@@ -108,6 +113,7 @@ impl Default for Admin {
             cards: cards::Cards::default(),
             staff: staff::StaffTab::default(),
             templates: templates::TemplatesTab::default(),
+            analytics: None,
             prompt: None,
             popup: None,
         }
@@ -122,6 +128,7 @@ impl Admin {
             Tab::Cards => vec![self.cards.load()],
             Tab::Staff => vec![self.staff.load()],
             Tab::Templates => vec![self.templates.load()],
+            Tab::Analytics => vec![Effect::LoadAnalytics(ANALYTICS_DAYS)],
             _ => Vec::new(),
         }
     }

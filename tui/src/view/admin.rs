@@ -40,6 +40,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Tab::Cards => cards(app, frame, main),
         Tab::Staff => staff(app, frame, main),
         Tab::Templates => templates(app, frame, main),
+        Tab::Analytics => analytics(app, frame, main),
         other => frame.render_widget(
             Paragraph::new(format!(
                 "{} is not here yet: it arrives with its issue.\nUse the command line meanwhile (`stampcard --help`).",
@@ -300,5 +301,82 @@ fn templates(app: &App, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: true })
             .block(Block::default().borders(Borders::ALL).title(" Preview ")),
         preview,
+    );
+}
+
+fn analytics(app: &App, frame: &mut Frame, area: Rect) {
+    use ratatui::widgets::{Bar, BarChart, BarGroup, Sparkline};
+    let Some(a) = &app.admin.analytics else {
+        frame.render_widget(
+            Paragraph::new("Loading…").block(Block::default().borders(Borders::ALL)),
+            area,
+        );
+        return;
+    };
+    let [chart, spark, numbers] = Layout::vertical([
+        Constraint::Min(8),
+        Constraint::Length(4),
+        Constraint::Length(6),
+    ])
+    .areas(area);
+    let bars: Vec<Bar> = a
+        .days
+        .iter()
+        .map(|d| {
+            Bar::default()
+                .value(d.stamps)
+                .label(d.day.format("%d").to_string())
+        })
+        .collect();
+    let width = ((chart.width.saturating_sub(2)) / a.days.len().max(1) as u16)
+        .saturating_sub(1)
+        .clamp(1, 6);
+    frame.render_widget(
+        BarChart::default()
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" Stamps per day, last {} days ", a.days.len())),
+            )
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(width)
+            .bar_gap(1),
+        chart,
+    );
+    let new_cards: Vec<u64> = a.days.iter().map(|d| d.new_cards).collect();
+    frame.render_widget(
+        Sparkline::default()
+            .block(Block::default().borders(Borders::ALL).title(format!(
+                " New cards per day: {} in all ",
+                new_cards.iter().sum::<u64>()
+            )))
+            .data(&new_cards),
+        spark,
+    );
+    let issued: u64 = a.days.iter().map(|d| d.vouchers_issued).sum();
+    let redeemed: u64 = a.days.iter().map(|d| d.vouchers_redeemed).sum();
+    let staff = a
+        .per_actor
+        .iter()
+        .take(4)
+        .map(|(who, n)| format!("{who} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    frame.render_widget(
+        Paragraph::new(format!(
+            "Rewards issued {issued}, redeemed {redeemed} (redemption rate {:.0}%)\n\
+             Active customers {}\n\
+             Stamps by who: {}",
+            a.redemption_rate * 100.0,
+            a.active_customers,
+            if staff.is_empty() {
+                "—".into()
+            } else {
+                staff
+            },
+        ))
+        .wrap(Wrap { trim: true })
+        .block(Block::default().borders(Borders::ALL)),
+        numbers,
     );
 }

@@ -129,6 +129,19 @@ pub enum Effect {
     LeaveKiosk(String),
     /// Check an admin PIN for the admin screens.
     AdminSignIn(String),
+    /// Load a card's history.
+    CardHistory(u64),
+    /// Issue a coupon (a voucher) to a card.
+    Coupon {
+        /// The card.
+        card: u64,
+        /// What it gives.
+        description: String,
+    },
+    /// Reissue a card: new code, the old one refused.
+    Reissue(u64),
+    /// Delete a card.
+    DeleteCard(u64),
     /// Load the staff accounts.
     LoadStaff,
     /// Enable or disable a staff account.
@@ -232,6 +245,13 @@ pub enum Outcome {
     Templates(Vec<stampcard_core::model::Template>),
     /// Analytics.
     Analytics(Box<stampcard_core::shop::Analytics>),
+    /// A card's history.
+    History(u64, Vec<crate::admin::journal::Row>),
+    /// A card changed by an admin action; the list reloads.
+    CardChanged {
+        /// What happened.
+        label: String,
+    },
 }
 
 /// The "New card" form in the scanner.
@@ -788,6 +808,11 @@ impl App {
             Outcome::Staff(rows) => self.admin.staff.loaded(rows),
             Outcome::Templates(rows) => self.admin.templates.loaded(rows),
             Outcome::Analytics(a) => self.admin.analytics = Some(a),
+            Outcome::History(card, rows) => self.admin.history = Some((card, rows)),
+            Outcome::CardChanged { label } => {
+                self.alert = Some(Alert::Info(label));
+                self.pending.push(self.admin.cards.load());
+            }
             Outcome::Issued(view) => {
                 self.alert = Some(Alert::Info(format!(
                     "New card {} for {}: let them scan the QR code.",

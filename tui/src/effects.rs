@@ -40,6 +40,10 @@ fn describe(effect: &Effect) -> String {
         Effect::LoadStaff | Effect::SetStaffEnabled { .. } => "staff".into(),
         Effect::LoadTemplates => "templates".into(),
         Effect::LoadAnalytics(_) => "analytics".into(),
+        Effect::CardHistory(card)
+        | Effect::Coupon { card, .. }
+        | Effect::Reissue(card)
+        | Effect::DeleteCard(card) => format!("card {card}"),
         Effect::LoadJournal { .. } => "journal".into(),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
@@ -125,24 +129,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 newest_first: true,
                 limit: crate::admin::journal::PAGE,
             };
-            let mut names = Names::default();
-            let rows = shop
-                .journal(&q)?
-                .into_iter()
-                .map(|e| crate::admin::journal::Row {
-                    id: e.id,
-                    kind: e.kind.name().to_string(),
-                    at: e.at,
-                    code: e.code.clone().unwrap_or_default(),
-                    stamps: e.progress.map(|p| p.to_string()).unwrap_or_default(),
-                    reward: e.reward.clone().unwrap_or_default(),
-                    template: e.template_id.map(|t| t.to_string()).unwrap_or_default(),
-                    customer: e.customer_id.map(|c| names.of(shop, c)).unwrap_or_default(),
-                    who: e.actor.label(),
-                    card: e.card_id,
-                })
-                .collect();
-            Ok(Outcome::Journal(rows))
+            Ok(Outcome::Journal(rows(shop, shop.journal(&q)?)))
         }
         Effect::LoadCards { after, query } => {
             let page = crate::admin::cards::PAGE;
@@ -197,6 +184,29 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             Ok(Outcome::Staff(shop.staff()?))
         }
         Effect::LoadTemplates => Ok(Outcome::Templates(shop.templates())),
+        Effect::CardHistory(card) => {
+            let mut events = shop.card_history(card)?;
+            events.reverse();
+            Ok(Outcome::History(card, rows(shop, events)))
+        }
+        Effect::Coupon { card, description } => {
+            shop.issue_coupon(card, &description, 30, actor).await?;
+            Ok(Outcome::CardChanged {
+                label: format!("Coupon \"{description}\" issued to card {card} (valid 30 days)."),
+            })
+        }
+        Effect::Reissue(card) => {
+            shop.reissue(card, actor).await?;
+            Ok(Outcome::CardChanged {
+                label: format!("Card {card} reissued: the old code no longer works."),
+            })
+        }
+        Effect::DeleteCard(card) => {
+            shop.delete_card(card, actor).await?;
+            Ok(Outcome::CardChanged {
+                label: format!("Card {card} deleted."),
+            })
+        }
         Effect::LoadAnalytics(days) => Ok(Outcome::Analytics(Box::new(shop.analytics(days)?))),
         Effect::NewCard { template, name } => {
             let fields = stampcard_core::model::CustomerFields {
@@ -258,4 +268,24 @@ impl Names {
             })
             .clone()
     }
+}
+
+/// Journal rows for events, newest first as given.
+fn rows(shop: &Shop, events: Vec<stampcard_core::model::Event>) -> Vec<crate::admin::journal::Row> {
+    let mut names = Names::default();
+    events
+        .into_iter()
+        .map(|e| crate::admin::journal::Row {
+            id: e.id,
+            kind: e.kind.name().to_string(),
+            at: e.at,
+            code: e.code.clone().unwrap_or_default(),
+            stamps: e.progress.map(|p| p.to_string()).unwrap_or_default(),
+            reward: e.reward.clone().unwrap_or_default(),
+            template: e.template_id.map(|t| t.to_string()).unwrap_or_default(),
+            customer: e.customer_id.map(|c| names.of(shop, c)).unwrap_or_default(),
+            who: e.actor.label(),
+            card: e.card_id,
+        })
+        .collect()
 }

@@ -406,3 +406,48 @@ async fn analytics_tab_charts_the_last_two_weeks() {
     assert!(screen.contains("Rewards issued 1, redeemed 0"), "{screen}");
     assert!(screen.contains("Ines 3"), "{screen}");
 }
+
+#[tokio::test]
+async fn card_actions_from_the_customers_tab() {
+    let (mut c, codes) = console().await;
+    c.typed("1357\n").await;
+    c.typed(&format!("{}\n", codes[0])).await;
+    c.key(Key::F(5)).await;
+    c.typed("2").await;
+    c.typed("h").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("History of card 100001") && screen.contains("stamp_added"),
+        "{screen}"
+    );
+    c.key(Key::Esc).await;
+    c.typed("c").await;
+    c.typed("Free cookie\n").await;
+    assert!(
+        c.screen().contains("Coupon \"Free cookie\" issued"),
+        "{}",
+        c.screen()
+    );
+    assert!(
+        c.shop
+            .card_view(100_001)
+            .expect("view")
+            .vouchers
+            .iter()
+            .any(|v| v.description == "Free cookie")
+    );
+    // Destructive actions ask first; anything but y cancels.
+    c.typed("R").await;
+    assert!(c.screen().contains("Reissue card 100001?"));
+    c.typed("n").await;
+    assert_eq!(c.shop.card(100_001).expect("card").counter, 0);
+    c.typed("Ry").await;
+    assert_eq!(c.shop.card(100_001).expect("card").counter, 1);
+    c.typed("Xy").await;
+    assert!(c.shop.card(100_001).expect("card").deleted);
+    let screen = c.screen();
+    assert!(
+        screen.contains("Card 100001 deleted.") && !screen.contains("Noor Haddad"),
+        "{screen}"
+    );
+}

@@ -3,6 +3,7 @@
 
 use stampcard_core::views::CardView;
 
+use super::{Prompt, TextAction};
 use crate::app::Effect;
 use crate::keys::Key;
 
@@ -63,7 +64,7 @@ impl Cards {
     }
 
     /// Handles a key.
-    pub fn key(&mut self, key: Key) -> Vec<Effect> {
+    pub fn key(&mut self, key: Key, prompt: &mut Option<Prompt>) -> Vec<Effect> {
         if self.searching {
             match key {
                 Key::Char(c) if self.query.chars().count() < 64 => self.query.push(c),
@@ -104,6 +105,38 @@ impl Cards {
             Key::Home | Key::Char('g') => {
                 self.after = None;
                 return vec![self.load()];
+            }
+            Key::Enter | Key::Char('h') | Key::Char('c') | Key::Char('R') | Key::Char('X') => {
+                let Some(card) = self.rows.get(self.selected).map(|r| r.id) else {
+                    return Vec::new();
+                };
+                match key {
+                    Key::Enter => return vec![Effect::ShowCard(card)],
+                    Key::Char('h') => return vec![Effect::CardHistory(card)],
+                    Key::Char('c') => {
+                        *prompt = Some(Prompt::Text {
+                            title: format!("Coupon for card {card}: what it gives"),
+                            text: String::new(),
+                            then: TextAction::Coupon(card),
+                        })
+                    }
+                    Key::Char('R') => {
+                        *prompt = Some(Prompt::Confirm {
+                            question: format!(
+                                "Reissue card {card}? Its printed code and links stop working. y/n"
+                            ),
+                            then: Effect::Reissue(card),
+                        })
+                    }
+                    _ => {
+                        *prompt = Some(Prompt::Confirm {
+                            question: format!(
+                                "Delete card {card}? Its vouchers are voided; this cannot be undone. y/n"
+                            ),
+                            then: Effect::DeleteCard(card),
+                        })
+                    }
+                }
             }
             _ => {}
         }

@@ -133,9 +133,10 @@ impl Journal {
             }
             Key::Char('r') => {
                 if let Some(row) = self.rows.get(self.selected) {
-                    *prompt = Some(Prompt::Reverse {
-                        event: row.id,
-                        reason: String::new(),
+                    *prompt = Some(Prompt::Text {
+                        title: format!("Reverse event {}: the reason", row.id),
+                        text: String::new(),
+                        then: super::TextAction::Reverse(row.id),
                     });
                 }
             }

@@ -75,13 +75,46 @@ impl Tab {
 /// A question the admin answers in a line of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    /// Why an event is reversed.
-    Reverse {
-        /// The event.
-        event: u64,
-        /// The reason typed so far.
-        reason: String,
+    /// A line of text, then the effect built from it.
+    Text {
+        /// What is asked.
+        title: String,
+        /// The text so far.
+        text: String,
+        /// What the text is for.
+        then: TextAction,
     },
+    /// A yes/no before a change that cannot be undone.
+    Confirm {
+        /// The question.
+        question: String,
+        /// What `y` does.
+        then: Effect,
+    },
+}
+
+/// What a text prompt's answer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAction {
+    /// The reason to reverse this event.
+    Reverse(u64),
+    /// The description of a coupon for this card.
+    Coupon(u64),
+}
+
+impl TextAction {
+    fn effect(self, text: String) -> Effect {
+        match self {
+            TextAction::Reverse(event) => Effect::Reverse {
+                event,
+                reason: text,
+            },
+            TextAction::Coupon(card) => Effect::Coupon {
+                card,
+                description: text,
+            },
+        }
+    }
 }
 
 /// The admin screens' state.
@@ -103,6 +136,8 @@ pub struct Admin {
     pub prompt: Option<Prompt>,
     /// The customer view popup (a card as its customer sees it).
     pub popup: Option<Box<CardView>>,
+    /// A card's history popup.
+    pub history: Option<(u64, Vec<journal::Row>)>,
 }
 
 impl Default for Admin {
@@ -116,6 +151,7 @@ impl Default for Admin {
             analytics: None,
             prompt: None,
             popup: None,
+            history: None,
         }
     }
 }
@@ -137,22 +173,30 @@ impl Admin {
     pub fn key(&mut self, key: Key) -> Vec<Effect> {
         if let Some(prompt) = &mut self.prompt {
             match (prompt, key) {
-                (Prompt::Reverse { reason, .. }, Key::Char(c)) if reason.chars().count() < 200 => {
-                    reason.push(c)
+                (Prompt::Text { text, .. }, Key::Char(c)) if text.chars().count() < 200 => {
+                    text.push(c)
                 }
-                (Prompt::Reverse { reason, .. }, Key::Backspace) => {
-                    reason.pop();
+                (Prompt::Text { text, .. }, Key::Backspace) => {
+                    text.pop();
                 }
-                (Prompt::Reverse { event, reason }, Key::Enter) if !reason.trim().is_empty() => {
-                    let effect = Effect::Reverse {
-                        event: *event,
-                        reason: reason.trim().to_string(),
-                    };
+                (Prompt::Text { text, then, .. }, Key::Enter) if !text.trim().is_empty() => {
+                    let effect = then.effect(text.trim().to_string());
                     self.prompt = None;
                     return vec![effect];
                 }
-                (_, Key::Esc) => self.prompt = None,
+                (Prompt::Confirm { then, .. }, Key::Char('y')) => {
+                    let effect = then.clone();
+                    self.prompt = None;
+                    return vec![effect];
+                }
+                (Prompt::Confirm { .. }, _) | (_, Key::Esc) => self.prompt = None,
                 _ => {}
+            }
+            return Vec::new();
+        }
+        if self.history.is_some() {
+            if matches!(key, Key::Esc | Key::Enter | Key::Char('q')) {
+                self.history = None;
             }
             return Vec::new();
         }
@@ -169,7 +213,7 @@ impl Admin {
         }
         match self.tab {
             Tab::Journal => self.journal.key(key, &mut self.prompt),
-            Tab::Cards => self.cards.key(key),
+            Tab::Cards => self.cards.key(key, &mut self.prompt),
             Tab::Staff => self.staff.key(key),
             Tab::Templates => self.templates.key(key),
             _ => Vec::new(),

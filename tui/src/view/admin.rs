@@ -51,14 +51,56 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             main,
         ),
     }
-    if let Some(Prompt::Reverse { event, reason }) = &app.admin.prompt {
-        let area = centered(frame.area(), 60, 5);
+    match &app.admin.prompt {
+        Some(Prompt::Text { title, text, .. }) => {
+            let area = centered(frame.area(), 70, 5);
+            frame.render_widget(Clear, area);
+            frame.render_widget(
+                Paragraph::new(format!("> {text}▏\nEnter: go   Esc: cancel")).block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(format!(" {title} ")),
+                ),
+                area,
+            );
+        }
+        Some(Prompt::Confirm { question, .. }) => {
+            let area = centered(frame.area(), 70, 5);
+            frame.render_widget(Clear, area);
+            frame.render_widget(
+                Paragraph::new(question.clone())
+                    .wrap(Wrap { trim: true })
+                    .block(
+                        Block::default()
+                            .borders(Borders::ALL)
+                            .title(" Are you sure? "),
+                    ),
+                area,
+            );
+        }
+        None => {}
+    }
+    if let Some((card, rows)) = &app.admin.history {
+        let area = centered(frame.area(), 76, 20);
         frame.render_widget(Clear, area);
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:>6}  {}  {:<16} {:<6} {}",
+                    r.id,
+                    r.at.with_timezone(&app.tz).format("%d.%m %H:%M"),
+                    r.kind,
+                    r.stamps,
+                    r.who
+                )
+            })
+            .collect();
         frame.render_widget(
-            Paragraph::new(format!("Reason: {reason}▏\nEnter: reverse   Esc: cancel")).block(
+            Paragraph::new(lines.join("\n")).block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(" Reverse event {event} ")),
+                    .title(format!(" History of card {card} (Esc closes) ")),
             ),
             area,
         );
@@ -154,7 +196,7 @@ fn cards(app: &App, frame: &mut Frame, area: Rect) {
     let search = if c.searching {
         format!("Search: {}▏  (Enter: find, Esc: clear)", c.query)
     } else if c.query.is_empty() {
-        "/ search by name, card id, email or phone   n: next page   g: first page".into()
+        "/ search  Enter: view  h: history  c: coupon  R: reissue  X: delete  n/g: pages".into()
     } else {
         format!("Search: {}   (/ to change)", c.query)
     };

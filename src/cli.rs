@@ -104,6 +104,18 @@ pub enum Command {
     Journal(JournalArgs),
     /// Export customers, cards, vouchers or the journal.
     Export(ExportArgs),
+    /// Write the join-QR poster of a template (.svg with text, or .png).
+    Poster {
+        /// Template id.
+        #[arg(long)]
+        template: u64,
+        /// Where customers join from (e.g. table, window), recorded on join.
+        #[arg(long)]
+        source: Option<String>,
+        /// The file to write (.svg or .png).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// Stamps, new cards and rewards per day, and who stamped.
     Analytics {
         /// Days back from today (shop-local), today included.
@@ -333,6 +345,10 @@ pub enum CodesCmd {
         /// Write the codes to a file, one per line.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Also write a printable sheet of their QR codes (.svg with the codes
+        /// printed beneath, or .png).
+        #[arg(long)]
+        sheet: Option<PathBuf>,
     },
     /// Claim a receipt code onto a card.
     Claim {
@@ -535,7 +551,10 @@ impl Command {
             Self::Backup { file } | Self::Restore { file, .. } => fix(file),
             Self::Export(a) => a.output.as_mut().map_or((), fix),
             Self::Customer(CustomerCmd::Export { output, .. }) => output.as_mut().map_or((), fix),
-            Self::Codes(CodesCmd::Generate { output, .. }) => output.as_mut().map_or((), fix),
+            Self::Codes(CodesCmd::Generate { output, sheet, .. }) => {
+                output.iter_mut().chain(sheet.iter_mut()).for_each(fix);
+            }
+            Self::Poster { output, .. } => fix(output),
             // A .pub file named relative to the caller; a key line stays as is.
             Self::Staff(StaffCmd::AddKey { key, .. })
                 if !["ssh-", "ecdsa-", "sk-"].iter().any(|p| key.starts_with(p)) =>

@@ -13,11 +13,37 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
             count,
             stamps,
             output,
+            sheet,
         } => {
+            let format = sheet.as_deref().map(printable_format).transpose()?;
             let codes = app
                 .shop
                 .generate_receipts(template, count, stamps, &app.actor())
                 .await?;
+            if let (Some(path), Some(format)) = (&sheet, format) {
+                let links = app.shop.links();
+                let bytes = match format {
+                    Printable::Svg => {
+                        let items: Vec<(String, String)> = codes
+                            .iter()
+                            .map(|c| (c.clone(), links.claim_url(c)))
+                            .collect();
+                        let title = format!(
+                            "{} — {stamps} stamp(s) per code, template {template}",
+                            app.config.shop.name
+                        );
+                        stampcard_tui::print::sheet_svg(&title, &items)?.into_bytes()
+                    }
+                    Printable::Png => {
+                        let urls: Vec<String> = codes.iter().map(|c| links.claim_url(c)).collect();
+                        stampcard_tui::print::sheet_png(&urls)?
+                    }
+                };
+                std::fs::write(path, bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                app.out
+                    .err_line(&format!("Wrote the printable sheet to {}", path.display()));
+            }
             match output {
                 Some(path) => {
                     let mut text = codes.join("\n");
@@ -119,4 +145,69 @@ pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
             })
         }
     }
+}
+
+/// The kinds of printable files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Printable {
+    /// Scalable, with text.
+    Svg,
+    /// Pixels, QR codes only.
+    Png,
+}
+
+/// The printable format a file name asks for.
+pub fn printable_format(path: &std::path::Path) -> Result<Printable> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("svg") => Ok(Printable::Svg),
+        Some("png") => Ok(Printable::Png),
+        _ => Err(anyhow!("{}: name the file .svg or .png", path.display())),
+    }
+}
+
+/// `stampcard poster`: the join-QR poster of a template.
+pub fn poster(
+    app: &App,
+    template: u64,
+    source: Option<String>,
+    output: &std::path::Path,
+) -> Result<()> {
+    let format = printable_format(output)?;
+    let t = app.shop.template(template)?;
+    if let Some(s) = &source
+        && (s.is_empty()
+            || s.len() > 32
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    {
+        return Err(anyhow!("a source tag has 1 to 32 letters, digits, _ or -"));
+    }
+    let mut url = app.shop.links().join_url(template);
+    if let Some(s) = &source {
+        url = format!("{url}?s={s}");
+    }
+    let bytes = match format {
+        Printable::Svg => stampcard_tui::print::poster_svg(
+            &t.business_name,
+            &t.name,
+            "Scan to get your stamp card",
+            &url,
+        )?
+        .into_bytes(),
+        Printable::Png => stampcard_tui::print::qr_png(&url, 1200)?,
+    };
+    std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
+    app.emit(&serde_json::json!({"file": output, "url": url}), || {
+        format!(
+            "Wrote the poster of \"{}\" to {} (it opens {url})",
+            t.name,
+            output.display()
+        )
+    })
 }

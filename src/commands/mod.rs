@@ -86,6 +86,11 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),
         Command::Outbox(c) => outbox::run(app, c),
+        Command::Poster {
+            template,
+            source,
+            output,
+        } => codes::poster(app, template, source, &output),
         Command::Analytics { days } => journal::analytics(app, days),
         Command::Backup { file } => backup::backup(app, &file).await,
         Command::Init(_) | Command::Console { .. } | Command::Restore { .. } | Command::Serve => {

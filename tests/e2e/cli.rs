@@ -413,3 +413,65 @@ fn non_utf8_arguments_are_refused_and_change_nothing() {
     assert!(out.stderr.contains("at most 100"), "{}", out.stderr);
     assert_eq!(shop.event_count(), before);
 }
+
+#[test]
+fn posters_and_code_sheets_are_written_as_svg_or_png() {
+    let shop = Shop::demo();
+    let out = shop.json(&[
+        "poster",
+        "--template",
+        "1",
+        "--source",
+        "table",
+        "-o",
+        "poster.svg",
+    ]);
+    let url = out["url"].as_str().expect("url").to_string();
+    assert!(url.ends_with("/j/1?s=table"), "{url}");
+    let svg = std::fs::read_to_string(shop.path("poster.svg")).expect("svg");
+    assert!(svg.contains(&url.replace('&', "&amp;")) && svg.contains("Coffee card"));
+    shop.run(&["poster", "--template", "1", "-o", "poster.png"])
+        .ok();
+    let png = std::fs::read(shop.path("poster.png")).expect("png");
+    assert_eq!(&png[..4], b"\x89PNG");
+    // A sheet of receipt codes: each code printed beneath its QR code.
+    let run = shop
+        .run(&[
+            "codes",
+            "generate",
+            "--template",
+            "1",
+            "--count",
+            "5",
+            "--sheet",
+            "sheet.svg",
+        ])
+        .ok();
+    let sheet = std::fs::read_to_string(shop.path("sheet.svg")).expect("sheet");
+    for code in run.stdout.lines() {
+        assert!(sheet.contains(code), "{code} on the sheet");
+    }
+    // Bad input: a clear error, nothing written.
+    for args in [
+        &["poster", "--template", "1", "-o", "poster.jpg"][..],
+        &["poster", "--template", "99", "-o", "none.svg"][..],
+        &[
+            "poster",
+            "--template",
+            "1",
+            "--source",
+            "no spaces",
+            "-o",
+            "tag.svg",
+        ][..],
+    ] {
+        let r = shop.run(args);
+        assert_ne!(r.code, 0, "{args:?}");
+        assert!(!r.stderr.is_empty());
+    }
+    assert!(
+        !shop.path("poster.jpg").exists()
+            && !shop.path("none.svg").exists()
+            && !shop.path("tag.svg").exists()
+    );
+}

@@ -16,6 +16,7 @@ pub mod app;
 pub mod effects;
 pub mod keys;
 pub mod local;
+pub mod print;
 pub mod qr;
 pub mod session;
 pub mod ssh;

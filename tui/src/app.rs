@@ -142,6 +142,17 @@ pub enum Effect {
     Reissue(u64),
     /// Delete a card.
     DeleteCard(u64),
+    /// Load templates and POS keys for the codes tab.
+    LoadCodes,
+    /// Generate one-stamp receipt codes.
+    GenerateCodes {
+        /// Template.
+        template: u64,
+        /// How many.
+        count: u32,
+    },
+    /// Create a POS key.
+    CreatePosKey(String),
     /// Load the staff accounts.
     LoadStaff,
     /// Enable or disable a staff account.
@@ -247,6 +258,12 @@ pub enum Outcome {
     Analytics(Box<stampcard_core::shop::Analytics>),
     /// A card's history.
     History(u64, Vec<crate::admin::journal::Row>),
+    /// Templates (id, name) and POS keys.
+    Codes(Vec<(u64, String)>, Vec<stampcard_core::model::PosKey>),
+    /// A generated batch of receipt codes.
+    Batch(Vec<String>),
+    /// A new POS key (its secret is shown once).
+    PosKeyCreated(stampcard_core::model::PosKey),
     /// A card changed by an admin action; the list reloads.
     CardChanged {
         /// What happened.
@@ -330,6 +347,8 @@ pub struct App {
     pub now: DateTime<Utc>,
     /// The shop's time zone, for times on screen.
     pub tz: chrono_tz::Tz,
+    /// The shop's public URL, for links shown as QR codes.
+    pub public_url: String,
 }
 
 impl App {
@@ -337,6 +356,7 @@ impl App {
     pub fn for_shop(shop: &stampcard_core::Shop) -> Self {
         let mut app = Self::new(&shop.settings().name, shop.clock().now());
         app.tz = shop.settings().timezone;
+        app.public_url = shop.settings().public_url.clone();
         app.templates = shop
             .templates()
             .into_iter()
@@ -373,6 +393,7 @@ impl App {
             quit: false,
             now,
             tz: chrono_tz::Tz::UTC,
+            public_url: String::new(),
         }
     }
 
@@ -585,14 +606,16 @@ impl App {
             self.quit = true;
             return;
         }
-        let (name, tz, templates) = (
+        let (name, tz, templates, url) = (
             self.shop_name.clone(),
             self.tz,
             std::mem::take(&mut self.templates),
+            std::mem::take(&mut self.public_url),
         );
         *self = App::new(&name, self.now);
         self.tz = tz;
         self.templates = templates;
+        self.public_url = url;
     }
 
     fn key_new_card(&mut self, key: Key) -> Vec<Effect> {
@@ -809,6 +832,25 @@ impl App {
             Outcome::Templates(rows) => self.admin.templates.loaded(rows),
             Outcome::Analytics(a) => self.admin.analytics = Some(a),
             Outcome::History(card, rows) => self.admin.history = Some((card, rows)),
+            Outcome::Codes(templates, keys) => {
+                self.admin.codes.templates = templates;
+                self.admin.codes.pos_keys = keys;
+            }
+            Outcome::Batch(codes) => {
+                self.alert = Some(Alert::Info(format!(
+                    "{} receipt codes made; Enter shows one's QR code.",
+                    codes.len()
+                )));
+                self.admin.codes.batch = codes;
+                self.admin.codes.selected = 0;
+            }
+            Outcome::PosKeyCreated(key) => {
+                self.alert = Some(Alert::Info(format!(
+                    "POS key {} \"{}\": secret {} — copy it into the POS now; it is not shown again.",
+                    key.id, key.name, key.secret_hex
+                )));
+                self.pending.push(self.admin.codes.load());
+            }
             Outcome::CardChanged { label } => {
                 self.alert = Some(Alert::Info(label));
                 self.pending.push(self.admin.cards.load());

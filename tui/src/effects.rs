@@ -38,6 +38,9 @@ fn describe(effect: &Effect) -> String {
         Effect::AdminSignIn(_) => "admin sign-in".into(),
         Effect::NewCard { .. } => "new card".into(),
         Effect::LoadStaff | Effect::SetStaffEnabled { .. } => "staff".into(),
+        Effect::LoadCodes | Effect::GenerateCodes { .. } | Effect::CreatePosKey(_) => {
+            "codes".into()
+        }
         Effect::LoadTemplates => "templates".into(),
         Effect::LoadAnalytics(_) => "analytics".into(),
         Effect::CardHistory(card)
@@ -178,6 +181,22 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         }
         Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.card_view(card)?))),
         Effect::LoadStaff => Ok(Outcome::Staff(shop.staff()?)),
+        Effect::LoadCodes => {
+            let mut templates: Vec<(u64, String)> = shop
+                .templates()
+                .into_iter()
+                .filter(|t| !t.archived)
+                .map(|t| (t.id, t.name))
+                .collect();
+            templates.sort();
+            Ok(Outcome::Codes(templates, shop.pos_keys()?))
+        }
+        Effect::GenerateCodes { template, count } => Ok(Outcome::Batch(
+            shop.generate_receipts(template, count, 1, actor).await?,
+        )),
+        Effect::CreatePosKey(name) => Ok(Outcome::PosKeyCreated(
+            shop.create_pos_key(&name, actor).await?,
+        )),
         Effect::SetStaffEnabled { id, enabled } => {
             shop.set_staff_enabled(&id.to_string(), enabled, actor)
                 .await?;

@@ -451,3 +451,50 @@ async fn card_actions_from_the_customers_tab() {
         "{screen}"
     );
 }
+
+#[tokio::test]
+async fn codes_tab_generates_receipt_codes_and_pos_keys() {
+    let (mut c, codes) = console().await;
+    c.term = Terminal::new(TestBackend::new(120, 60)).expect("terminal");
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("5").await;
+    assert!(
+        c.screen().contains("Template: Tea card (#1)"),
+        "{}",
+        c.screen()
+    );
+    c.typed("g").await;
+    c.typed("3\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("3 receipt codes made"), "{screen}");
+    let batch = c.app.admin.codes.batch.clone();
+    assert_eq!(batch.len(), 3);
+    // A generated code really adds a stamp, once.
+    c.shop
+        .claim_receipt(&batch[0], 100_001, &Actor::channel("test"))
+        .await
+        .expect("claim");
+    assert!(
+        c.shop
+            .claim_receipt(&batch[0], 100_002, &Actor::channel("test"))
+            .await
+            .is_err()
+    );
+    let _ = codes;
+    c.key(Key::Enter).await;
+    let screen = c.screen();
+    assert!(
+        screen.contains(&batch[0]) && screen.contains('▀'),
+        "QR of the code: {screen}"
+    );
+    c.key(Key::Esc).await;
+    c.typed("p").await;
+    c.typed("till 1\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("POS key 1 \"till 1\": secret"), "{screen}");
+    // Bad input changes nothing: zero codes is refused.
+    c.typed("g0\n").await;
+    assert!(c.screen().contains("✗"), "{}", c.screen());
+    assert_eq!(c.app.admin.codes.batch, batch);
+}

@@ -2,6 +2,7 @@
 //! and reacts to its keys; loading data is an effect like any other.
 
 pub mod cards;
+pub mod codes;
 pub mod journal;
 pub mod staff;
 pub mod templates;
@@ -100,6 +101,10 @@ pub enum TextAction {
     Reverse(u64),
     /// The description of a coupon for this card.
     Coupon(u64),
+    /// How many receipt codes to make for this template.
+    Generate(u64),
+    /// The name of a new POS key.
+    PosKey,
 }
 
 impl TextAction {
@@ -113,6 +118,11 @@ impl TextAction {
                 card,
                 description: text,
             },
+            TextAction::Generate(template) => Effect::GenerateCodes {
+                template,
+                count: text.parse().unwrap_or(0),
+            },
+            TextAction::PosKey => Effect::CreatePosKey(text),
         }
     }
 }
@@ -130,6 +140,8 @@ pub struct Admin {
     pub staff: staff::StaffTab,
     /// The templates tab.
     pub templates: templates::TemplatesTab,
+    /// The codes tab.
+    pub codes: codes::CodesTab,
     /// The analytics tab's numbers (last 14 days).
     pub analytics: Option<Box<stampcard_core::shop::Analytics>>,
     /// An open prompt.
@@ -148,6 +160,7 @@ impl Default for Admin {
             cards: cards::Cards::default(),
             staff: staff::StaffTab::default(),
             templates: templates::TemplatesTab::default(),
+            codes: codes::CodesTab::default(),
             analytics: None,
             prompt: None,
             popup: None,
@@ -165,6 +178,7 @@ impl Admin {
             Tab::Staff => vec![self.staff.load()],
             Tab::Templates => vec![self.templates.load()],
             Tab::Analytics => vec![Effect::LoadAnalytics(ANALYTICS_DAYS)],
+            Tab::Codes => vec![self.codes.load()],
             _ => Vec::new(),
         }
     }
@@ -216,6 +230,7 @@ impl Admin {
             Tab::Cards => self.cards.key(key, &mut self.prompt),
             Tab::Staff => self.staff.key(key),
             Tab::Templates => self.templates.key(key),
+            Tab::Codes => self.codes.key(key, &mut self.prompt),
             _ => Vec::new(),
         }
     }

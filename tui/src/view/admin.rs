@@ -41,6 +41,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Tab::Staff => staff(app, frame, main),
         Tab::Templates => templates(app, frame, main),
         Tab::Analytics => analytics(app, frame, main),
+        Tab::Codes => codes(app, frame, main),
         other => frame.render_widget(
             Paragraph::new(format!(
                 "{} is not here yet: it arrives with its issue.\nUse the command line meanwhile (`stampcard --help`).",
@@ -420,5 +421,72 @@ fn analytics(app: &App, frame: &mut Frame, area: Rect) {
         .wrap(Wrap { trim: true })
         .block(Block::default().borders(Borders::ALL)),
         numbers,
+    );
+}
+
+fn codes(app: &App, frame: &mut Frame, area: Rect) {
+    let c = &app.admin.codes;
+    if c.show_qr
+        && let Some(code) = c.batch.get(c.selected)
+    {
+        let url = stampcard_core::links::Links::new(&app.public_url).claim_url(code);
+        let lines = crate::qr::lines(&url).unwrap_or_default();
+        frame.render_widget(
+            Paragraph::new(lines.join("\n"))
+                .style(
+                    Style::default()
+                        .fg(ratatui::style::Color::Black)
+                        .bg(ratatui::style::Color::White),
+                )
+                .block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(format!(" {code} — any key closes ")),
+                ),
+            area,
+        );
+        return;
+    }
+    let [top, bottom] = Layout::vertical([Constraint::Length(3), Constraint::Min(4)]).areas(area);
+    let template = c
+        .templates
+        .get(c.template)
+        .map(|(id, n)| format!("{n} (#{id})"))
+        .unwrap_or_else(|| "—".into());
+    frame.render_widget(
+        Paragraph::new(format!(
+            "Template: {template}   t: another  g: generate codes  p: new POS key  Enter: QR"
+        ))
+        .block(Block::default().borders(Borders::ALL).title(" Codes ")),
+        top,
+    );
+    let [batch, keys] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    let items: Vec<ListItem> = c.batch.iter().map(|x| ListItem::new(x.clone())).collect();
+    let mut state = ListState::default();
+    state.select((!c.batch.is_empty()).then_some(c.selected));
+    frame.render_stateful_widget(
+        List::new(items)
+            .highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+            .block(Block::default().borders(Borders::ALL).title(" Last batch ")),
+        batch,
+        &mut state,
+    );
+    let keys_text: Vec<String> = c
+        .pos_keys
+        .iter()
+        .map(|k| {
+            format!(
+                "{:>3}  {}{}",
+                k.id,
+                k.name,
+                if k.revoked { "  (revoked)" } else { "" }
+            )
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(keys_text.join("\n"))
+            .block(Block::default().borders(Borders::ALL).title(" POS keys ")),
+        keys,
     );
 }

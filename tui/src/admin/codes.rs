@@ -1,0 +1,73 @@
+//! The codes tab: generate one-time receipt codes for a template (show any
+//! one's QR code), and create POS keys for offline-derived codes.
+
+use stampcard_core::model::PosKey;
+
+use super::{Prompt, TextAction};
+use crate::app::Effect;
+use crate::keys::Key;
+
+/// The tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct CodesTab {
+    /// Templates (id, name) codes can be made for.
+    pub templates: Vec<(u64, String)>,
+    /// The chosen template.
+    pub template: usize,
+    /// POS keys.
+    pub pos_keys: Vec<PosKey>,
+    /// The last generated batch.
+    pub batch: Vec<String>,
+    /// The selected code of the batch.
+    pub selected: usize,
+    /// Show the selected code's QR code.
+    pub show_qr: bool,
+}
+
+impl CodesTab {
+    /// The effect that loads templates and POS keys.
+    pub fn load(&self) -> Effect {
+        Effect::LoadCodes
+    }
+
+    /// The chosen template's id.
+    pub fn template_id(&self) -> Option<u64> {
+        self.templates.get(self.template).map(|(id, _)| *id)
+    }
+
+    /// Handles a key.
+    pub fn key(&mut self, key: Key, prompt: &mut Option<Prompt>) -> Vec<Effect> {
+        if self.show_qr {
+            self.show_qr = false;
+            return Vec::new();
+        }
+        match key {
+            Key::Char('t') | Key::Tab => {
+                self.template = (self.template + 1) % self.templates.len().max(1)
+            }
+            Key::Char('g') => {
+                if let Some((id, name)) = self.templates.get(self.template) {
+                    *prompt = Some(Prompt::Text {
+                        title: format!("How many one-stamp receipt codes for \"{name}\"?"),
+                        text: String::new(),
+                        then: TextAction::Generate(*id),
+                    });
+                }
+            }
+            Key::Char('p') => {
+                *prompt = Some(Prompt::Text {
+                    title: "Name of the new POS key (e.g. till 1)".into(),
+                    text: String::new(),
+                    then: TextAction::PosKey,
+                })
+            }
+            Key::Down | Key::Char('j') => {
+                self.selected = (self.selected + 1).min(self.batch.len().saturating_sub(1))
+            }
+            Key::Up | Key::Char('k') => self.selected = self.selected.saturating_sub(1),
+            Key::Enter if !self.batch.is_empty() => self.show_qr = true,
+            _ => {}
+        }
+        Vec::new()
+    }
+}

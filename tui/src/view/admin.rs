@@ -42,6 +42,18 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Tab::Templates => templates(app, frame, main),
         Tab::Analytics => analytics(app, frame, main),
         Tab::Codes => codes(app, frame, main),
+        Tab::Settings => frame.render_widget(
+            Paragraph::new(format!(
+                "Shop: {}\nTime zone: {}\nPublic URL: {}\n\n\
+                 These come from stampcard.toml (or STAMPCARD_<SECTION>__<KEY>); change them there\n\
+                 and restart the server. Backups: `stampcard backup FILE` any time; scheduled\n\
+                 ones follow [backup] every_hours / keep / dir.",
+                app.shop_name, app.tz, app.public_url
+            ))
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(" Settings ")),
+            main,
+        ),
         other => frame.render_widget(
             Paragraph::new(format!(
                 "{} is not here yet: it arrives with its issue.\nUse the command line meanwhile (`stampcard --help`).",

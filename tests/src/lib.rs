@@ -1,3 +1,4 @@
 //! Shared helpers for end-to-end tests and benchmarks.
 
 pub mod group_commit;
+pub mod ssh_client;

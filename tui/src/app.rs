@@ -180,6 +180,13 @@ pub enum Effect {
         /// Only events of this type.
         kind: Option<String>,
     },
+    /// Load the journal events newer than `after` (live updates).
+    LoadJournalNewer {
+        /// The newest event shown.
+        after: u64,
+        /// Only events of this type.
+        kind: Option<String>,
+    },
     /// Load a page of cards, or the cards of customers matching a search.
     LoadCards {
         /// Cards after this id.
@@ -242,6 +249,8 @@ pub enum Outcome {
     AdminSignedIn(Option<Staff>),
     /// Journal rows.
     Journal(Vec<crate::admin::journal::Row>),
+    /// Journal rows newer than those shown, oldest first.
+    JournalNewer(Vec<crate::admin::journal::Row>),
     /// Card rows.
     Cards(Vec<crate::admin::cards::Row>),
     /// A card's details.
@@ -819,6 +828,10 @@ impl App {
             }
             Outcome::AdminSignedIn(None) => {
                 self.alert = Some(Alert::Refused("That is not an admin PIN.".into()));
+            }
+            Outcome::JournalNewer(rows) => {
+                let more = self.admin.journal.prepend(rows);
+                self.pending.extend(more);
             }
             Outcome::Journal(rows) => {
                 let more = self.admin.journal.loaded(rows);

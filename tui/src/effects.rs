@@ -47,7 +47,7 @@ fn describe(effect: &Effect) -> String {
         | Effect::Coupon { card, .. }
         | Effect::Reissue(card)
         | Effect::DeleteCard(card) => format!("card {card}"),
-        Effect::LoadJournal { .. } => "journal".into(),
+        Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
         Effect::Reverse { event, .. } => format!("reverse {event}"),
@@ -133,6 +133,16 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 limit: crate::admin::journal::PAGE,
             };
             Ok(Outcome::Journal(rows(shop, shop.journal(&q)?)))
+        }
+        Effect::LoadJournalNewer { after, kind } => {
+            let q = JournalQuery {
+                card: None,
+                kind,
+                after: Some(after),
+                newest_first: false,
+                limit: crate::admin::journal::PAGE,
+            };
+            Ok(Outcome::JournalNewer(rows(shop, shop.journal(&q)?)))
         }
         Effect::LoadCards { after, query } => {
             let page = crate::admin::cards::PAGE;

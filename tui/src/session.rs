@@ -41,6 +41,9 @@ impl Write for FrameBuf {
     }
 }
 
+/// Journal changes within this window are shown together.
+const JOURNAL_COALESCE: Duration = Duration::from_millis(250);
+
 /// Whether a staff account exists and is enabled.
 pub fn still_enabled(shop: &Shop, staff_id: u64) -> bool {
     shop.staff()
@@ -93,6 +96,7 @@ pub async fn run_as(
     let mut decoder = Decoder::default();
     let mut staff_changes = shop.staff_changes();
     let mut journal = shop.subscribe();
+    let mut journal_due: Option<tokio::time::Instant> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut bytes = vec![0u8; 4096];
     let result = loop {
@@ -131,7 +135,14 @@ pub async fn run_as(
             }
             Some(msg) = results.recv() => effects.extend(app.update(msg)),
             _ = tick.tick() => { app.update(Msg::Tick(shop.clock().now())); }
-            Ok(()) = journal.changed() => effects.extend(app.update(Msg::JournalChanged)),
+            // New events: at most a few updates a second, however busy the counter.
+            Ok(()) = journal.changed(), if journal_due.is_none() => {
+                journal_due = Some(tokio::time::Instant::now() + JOURNAL_COALESCE);
+            }
+            _ = async { if let Some(t) = journal_due { tokio::time::sleep_until(t).await } }, if journal_due.is_some() => {
+                journal_due = None;
+                effects.extend(app.update(Msg::JournalChanged));
+            }
             Ok(()) = staff_changes.changed() => {
                 if let Some(me) = &app.signed_in
                     && !still_enabled(&shop, me.staff.id)

@@ -26,6 +26,8 @@ struct Opts {
     callers: usize,
     stamps: u64,
     million: bool,
+    /// SSH console sessions to measure (0 = skip).
+    ssh_sessions: usize,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -39,6 +41,7 @@ fn opts() -> Result<Opts> {
         callers: 64,
         stamps: 200_000,
         million: false,
+        ssh_sessions: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -57,6 +60,7 @@ fn opts() -> Result<Opts> {
             "--stamps" => o.stamps = value()?,
             "--wait-us" => o.wait_us = value()?,
             "--first-card" => o.first_card = value()?,
+            "--ssh-sessions" => o.ssh_sessions = value()? as usize,
             "--million" => {
                 o.million = true;
                 i -= 1;
@@ -66,11 +70,12 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
-                     activation latency, and `stampcard serve` readiness."
+                     activation latency, console frame times, and `stampcard serve` readiness.\n\
+                     --ssh-sessions N adds: CPU per SSH console session on the live journal."
                 );
                 std::process::exit(0);
             }
@@ -396,6 +401,128 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
     Ok(())
 }
 
+/// CPU seconds this process has used.
+fn cpu_secs() -> f64 {
+    // SAFETY: getrusage writes into the struct we pass and nothing else.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// Stamps at a steady rate for `secs`; returns the CPU seconds used meanwhile.
+async fn steady_stamps(shop: &Shop, first: u64, cards: u64, per_sec: u64, secs: u64) -> f64 {
+    let actor = Actor::channel("bench");
+    let start = cpu_secs();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / per_sec));
+    for _ in 0..per_sec * secs {
+        tick.tick().await;
+        let (s, a) = (shop.clone(), actor.clone());
+        let card = first + rand::rng().random_range(0..cards);
+        tokio::spawn(async move {
+            let _ = s.stamp_card(card, 1, None, &a).await;
+        });
+    }
+    cpu_secs() - start
+}
+
+/// CPU per SSH console session: the same steady stamping with no session,
+/// then with `n` sessions each showing the live journal at 200×60.
+async fn ssh_sessions(dir: &Path, n: usize) -> Result<()> {
+    use russh::keys::PrivateKey;
+    use russh::keys::ssh_key::private::Ed25519Keypair;
+    let shop = Shop::open(
+        dir,
+        ShopSettings::for_tests(),
+        Arc::new(SystemClock),
+        SledOptions::default(),
+    )
+    .await?;
+    let admin = Actor::Cli {
+        user: "bench".into(),
+    };
+    let t = shop.create_template(draft(10), &admin).await?;
+    let cards = 1000;
+    let first = populate(&shop, &t, cards).await?;
+    let client_key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&rand::random())));
+    let staff = shop
+        .add_staff(
+            "Bench Admin",
+            stampcard_core::model::Role::Admin,
+            "86420",
+            &admin,
+        )
+        .await?;
+    shop.add_staff_ssh_key(&staff.name, &client_key.public_key().to_openssh()?, &admin)
+        .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let host = PrivateKey::from(Ed25519Keypair::from_seed(&rand::random()));
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(stampcard_tui::ssh::serve(
+        shop.clone(),
+        listener,
+        host,
+        stop,
+    ));
+    let (rate, secs) = (200u64, 10u64);
+    let idle = steady_stamps(&shop, first, cards, rate, secs).await;
+    let mut consoles = Vec::new();
+    for _ in 0..n {
+        consoles.push(
+            stampcard_e2e::ssh_client::Console::open(addr, client_key.clone(), 200, 60).await?,
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !consoles.iter().all(|c| c.saw("Scanner")) {
+        anyhow::ensure!(Instant::now() < deadline, "SSH sessions did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let drawn =
+        |c: &stampcard_e2e::ssh_client::Console| c.bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let at_f5: Vec<u64> = consoles.iter().map(drawn).collect();
+    for c in &consoles {
+        c.keys(b"\x1b[15~"); // F5: the admin screens, journal tab, live
+    }
+    // The switch redraws most of the screen; the diff-based output cannot be
+    // searched for text, so count the bytes of the redraw.
+    while !consoles
+        .iter()
+        .zip(&at_f5)
+        .all(|(c, b)| drawn(c) > b + 2000)
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "SSH sessions did not reach the journal: {at_f5:?} -> {:?}",
+            consoles.iter().map(drawn).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before: u64 = consoles
+        .iter()
+        .map(|c| c.bytes.load(std::sync::atomic::Ordering::Relaxed))
+        .sum();
+    let busy = steady_stamps(&shop, first, cards, rate, secs).await;
+    let after: u64 = consoles
+        .iter()
+        .map(|c| c.bytes.load(std::sync::atomic::Ordering::Relaxed))
+        .sum();
+    let per_session = (busy - idle).max(0.0) / n as f64 / secs as f64 * 100.0;
+    println!(
+        "SSH consoles: {n} sessions on the live journal at 200x60, {rate} stamps/s for {secs} s: \
+         CPU {:.1}% of a core without sessions, {:.1}% with them; {per_session:.2}% of a core per session; \
+         {:.0} KiB/s of screen updates per session",
+        idle / secs as f64 * 100.0,
+        busy / secs as f64 * 100.0,
+        (after - before) as f64 / n as f64 / secs as f64 / 1024.0
+    );
+    let _ = stop_tx.send(true);
+    drop(consoles);
+    let _ = server.await;
+    shop.shutdown().await;
+    Ok(())
+}
+
 /// The stamping phase of `--million`, in its own process.
 async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
     let n = 1_000_000u64;
@@ -598,6 +725,9 @@ async fn bench(o: Opts) -> Result<()> {
         core.per_sec / raw.per_sec,
         core.per_sec / sqlite.per_sec
     );
+    if o.ssh_sessions > 0 {
+        ssh_sessions(&root.path().join("ssh"), o.ssh_sessions).await?;
+    }
     if o.million {
         million(root.path(), &o).await?;
     }

@@ -78,7 +78,35 @@ impl Journal {
             return Vec::new();
         }
         self.loading = true;
-        vec![self.load()]
+        // Only what is newer than the top row: a few events, not a page.
+        match self.rows.first() {
+            Some(top) => vec![Effect::LoadJournalNewer {
+                after: top.id,
+                kind: self.kind.map(str::to_string),
+            }],
+            None => vec![self.load()],
+        }
+    }
+
+    /// Newer rows arrived (oldest first): put them on top.
+    pub fn prepend(&mut self, newer: Vec<Row>) -> Vec<Effect> {
+        let added = newer.len();
+        let mut rows: Vec<Row> = newer.into_iter().rev().collect();
+        rows.append(&mut self.rows);
+        rows.truncate(PAGE);
+        let selected = if self.selected == 0 {
+            0
+        } else {
+            self.selected + added
+        };
+        self.rows = rows;
+        self.selected = selected.min(self.rows.len().saturating_sub(1));
+        self.loading = false;
+        if std::mem::take(&mut self.dirty) {
+            self.changed()
+        } else {
+            Vec::new()
+        }
     }
 
     /// New rows arrived; returns a reload if events came in meanwhile.

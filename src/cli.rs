@@ -462,6 +462,15 @@ pub struct JournalArgs {
     /// Events after this id, oldest first (a feed cursor).
     #[arg(long)]
     pub after: Option<u64>,
+    /// Only events of cards of this template.
+    #[arg(long)]
+    pub template: Option<u64>,
+    /// Only events caused by this staff member, API key or channel (part of the name).
+    #[arg(long)]
+    pub who: Option<String>,
+    /// Only events of this shop-local day (YYYY-MM-DD).
+    #[arg(long)]
+    pub day: Option<chrono::NaiveDate>,
 }
 
 /// Export formats.

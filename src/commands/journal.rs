@@ -57,6 +57,9 @@ pub fn journal(app: &App, a: JournalArgs) -> Result<()> {
     let events = app.shop.journal(&JournalQuery {
         card: a.card,
         kind: a.kind,
+        template: a.template,
+        who: a.who,
+        day: a.day,
         after: a.after,
         newest_first: a.after.is_none(),
         limit: a.limit.clamp(1, 100_000),

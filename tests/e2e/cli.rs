@@ -475,3 +475,23 @@ fn posters_and_code_sheets_are_written_as_svg_or_png() {
             && !shop.path("tag.svg").exists()
     );
 }
+
+#[test]
+fn the_journal_filters_by_who_template_and_day() {
+    let shop = Shop::demo();
+    let all = shop.json(&["journal", "--limit", "1000"]);
+    let total = all.as_array().map(|a| a.len()).unwrap_or(0);
+    let jules = shop.json(&["journal", "--who", "jules", "--limit", "1000"]);
+    let jules = jules.as_array().cloned().unwrap_or_default();
+    assert!(!jules.is_empty() && jules.len() < total);
+    assert!(jules.iter().all(|e| e["actor"]["name"] == "Jules"));
+    let tpl2 = shop.json(&["journal", "--template", "2", "--limit", "1000"]);
+    assert!(
+        tpl2.as_array()
+            .is_some_and(|a| !a.is_empty() && a.iter().all(|e| e["template_id"] == 2))
+    );
+    let none = shop.json(&["journal", "--day", "2001-01-01"]);
+    assert_eq!(none.as_array().map(|a| a.len()), Some(0));
+    let bad = shop.run(&["journal", "--day", "yesterday"]);
+    assert_eq!(bad.code, 2);
+}

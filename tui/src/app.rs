@@ -166,6 +166,8 @@ pub enum Effect {
     LoadTemplates,
     /// Load the analytics of the last N days.
     LoadAnalytics(u32),
+    /// Nothing (a prompt handled in place).
+    None,
     /// Issue a card to a walk-in customer.
     NewCard {
         /// Template id.
@@ -177,15 +179,15 @@ pub enum Effect {
     LoadJournal {
         /// Only events older than this.
         before: Option<u64>,
-        /// Only events of this type.
-        kind: Option<String>,
+        /// Which events.
+        filter: crate::admin::journal::Filter,
     },
     /// Load the journal events newer than `after` (live updates).
     LoadJournalNewer {
         /// The newest event shown.
         after: u64,
-        /// Only events of this type.
-        kind: Option<String>,
+        /// Which events.
+        filter: crate::admin::journal::Filter,
     },
     /// Load a page of cards, or the cards of customers matching a search.
     LoadCards {
@@ -467,7 +469,7 @@ impl App {
             Mode::Kiosk => self.key_kiosk(key),
             Mode::AdminPin => self.key_admin_pin(key),
             Mode::Admin => {
-                if matches!(key, Key::F(_) | Key::Ctrl(_))
+                if matches!(key, Key::F(_) | Key::Ctrl('l'))
                     || (key == Key::Char('?')
                         && self.admin.prompt.is_none()
                         && !self.admin.cards.searching)
@@ -475,7 +477,11 @@ impl App {
                     self.key_common(key);
                     return self.after_switch();
                 }
-                self.admin.key(key)
+                let effects = self.admin.key(key);
+                if let Some(why) = self.admin.error.take() {
+                    self.alert = Some(Alert::Refused(why));
+                }
+                effects
             }
         }
     }

@@ -48,6 +48,7 @@ fn describe(effect: &Effect) -> String {
         | Effect::Reissue(card)
         | Effect::DeleteCard(card) => format!("card {card}"),
         Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
+        Effect::None => String::new(),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
         Effect::Reverse { event, .. } => format!("reverse {event}"),
@@ -124,20 +125,27 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::AdminSignIn(pin) => Ok(Outcome::AdminSignedIn(
             shop.sign_in(&pin)?.filter(|s| s.role == Role::Admin),
         )),
-        Effect::LoadJournal { before, kind } => {
+        Effect::None => Err(CoreError::Invalid("nothing to do".into())),
+        Effect::LoadJournal { before, filter } => {
             let q = JournalQuery {
                 card: None,
-                kind,
+                kind: filter.kind,
+                template: filter.template,
+                who: filter.who,
+                day: filter.day,
                 after: before,
                 newest_first: true,
                 limit: crate::admin::journal::PAGE,
             };
             Ok(Outcome::Journal(rows(shop, shop.journal(&q)?)))
         }
-        Effect::LoadJournalNewer { after, kind } => {
+        Effect::LoadJournalNewer { after, filter } => {
             let q = JournalQuery {
                 card: None,
-                kind,
+                kind: filter.kind,
+                template: filter.template,
+                who: filter.who,
+                day: filter.day,
                 after: Some(after),
                 newest_first: false,
                 limit: crate::admin::journal::PAGE,

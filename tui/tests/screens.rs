@@ -498,3 +498,46 @@ async fn codes_tab_generates_receipt_codes_and_pos_keys() {
     assert!(c.screen().contains("✗"), "{}", c.screen());
     assert_eq!(c.app.admin.codes.batch, batch);
 }
+
+#[tokio::test]
+async fn journal_filters_by_who_template_day_and_type() {
+    let (mut c, codes) = console().await;
+    c.typed("2468\n").await;
+    c.typed(&format!("{}\n", codes[1])).await; // Ines stamps Bram's card
+    c.key(Key::F(12)).await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("/who:ines\n").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("[who:ines]") && screen.contains("stamp_added"),
+        "{screen}"
+    );
+    assert!(!screen.contains("card_issued"), "{screen}");
+    c.typed("/").await;
+    c.key(Key::Ctrl('u')).await;
+    c.typed("tpl:1 day:2026-05-04 type:card_issued\n").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("card_issued") && !screen.contains("stamp_added"),
+        "{screen}"
+    );
+    c.typed("/day:2026-05-05\n").await; // edits the filter: the later day wins
+    let screen = c.screen();
+    assert!(
+        screen.contains("day:2026-05-05") && !screen.contains("Noor"),
+        "another day: nothing: {screen}"
+    );
+    // Bad filters are refused with a reason; the old one stays.
+    c.typed("/day:yesterday\n").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("is not a date") && screen.contains("day:2026-05-05]"),
+        "{screen}"
+    );
+    // Empty clears.
+    c.typed("/").await;
+    c.key(Key::Ctrl('u')).await;
+    c.key(Key::Enter).await;
+    assert!(c.screen().contains("card_issued"), "{}", c.screen());
+}

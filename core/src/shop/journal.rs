@@ -18,6 +18,12 @@ pub struct JournalQuery {
     pub newest_first: bool,
     /// At most this many (0 = 100).
     pub limit: usize,
+    /// Only events of cards of this template.
+    pub template: Option<u64>,
+    /// Only events caused by someone whose label contains this (any case).
+    pub who: Option<String>,
+    /// Only events of this shop-local day.
+    pub day: Option<chrono::NaiveDate>,
 }
 
 impl Shop {
@@ -52,7 +58,16 @@ impl Shop {
             )));
         }
         let limit = if q.limit == 0 { 100 } else { q.limit };
-        let matches = |e: &Event| q.kind.as_deref().is_none_or(|k| e.kind.name() == k);
+        let tz = self.settings().timezone;
+        let who = q.who.as_deref().map(str::to_lowercase);
+        let matches = |e: &Event| {
+            q.kind.as_deref().is_none_or(|k| e.kind.name() == k)
+                && q.template.is_none_or(|t| e.template_id == Some(t))
+                && who
+                    .as_deref()
+                    .is_none_or(|w| e.actor.label().to_lowercase().contains(w))
+                && q.day.is_none_or(|d| crate::clock::local_day(e.at, tz) == d)
+        };
 
         let mut out = Vec::new();
         if let Some(card) = q.card {

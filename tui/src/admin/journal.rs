@@ -36,6 +36,73 @@ pub struct Row {
     pub card: Option<u64>,
 }
 
+/// Which journal events to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Event type.
+    pub kind: Option<String>,
+    /// Template id.
+    pub template: Option<u64>,
+    /// Who caused it (part of the name).
+    pub who: Option<String>,
+    /// Shop-local day.
+    pub day: Option<chrono::NaiveDate>,
+}
+
+impl Filter {
+    /// Parses `who:NAME tpl:ID day:YYYY-MM-DD type:TYPE` (any order, any
+    /// subset; a bare word is a name). Empty text clears the filter.
+    pub fn parse(text: &str) -> Result<Filter, String> {
+        let mut f = Filter::default();
+        for word in text.split_whitespace() {
+            match word.split_once(':') {
+                Some(("who", v)) => f.who = Some(v.to_string()),
+                Some(("tpl" | "template", v)) => {
+                    f.template = Some(
+                        v.parse()
+                            .map_err(|_| format!("tpl:{v} is not a template id"))?,
+                    )
+                }
+                Some(("day", v)) => {
+                    f.day = Some(
+                        v.parse()
+                            .map_err(|_| format!("day:{v} is not a date like 2026-05-04"))?,
+                    )
+                }
+                Some(("type", v)) => {
+                    if !EventKind::NAMES.contains(&v) {
+                        return Err(format!("type:{v} is not an event type"));
+                    }
+                    f.kind = Some(v.to_string())
+                }
+                Some((k, _)) => {
+                    return Err(format!("unknown filter {k}: (who:, tpl:, day:, type:)"));
+                }
+                None => f.who = Some(word.to_string()),
+            }
+        }
+        Ok(f)
+    }
+
+    /// A short description for the title.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(k) = &self.kind {
+            parts.push(format!("type:{k}"));
+        }
+        if let Some(w) = &self.who {
+            parts.push(format!("who:{w}"));
+        }
+        if let Some(t) = self.template {
+            parts.push(format!("tpl:{t}"));
+        }
+        if let Some(d) = self.day {
+            parts.push(format!("day:{d}"));
+        }
+        parts.join(" ")
+    }
+}
+
 /// The journal tab's state.
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
@@ -43,8 +110,10 @@ pub struct Journal {
     pub rows: Vec<Row>,
     /// The selected row.
     pub selected: usize,
-    /// Only events of this type.
+    /// Only events of this type (`t` cycles through them).
     pub kind: Option<&'static str>,
+    /// Further filters typed after `/` (who, template, day).
+    pub typed: Filter,
     /// Showing older events than this id (`None`: the newest, live).
     pub before: Option<u64>,
     /// A load is under way.
@@ -58,8 +127,26 @@ impl Journal {
     pub fn load(&self) -> Effect {
         Effect::LoadJournal {
             before: self.before,
-            kind: self.kind.map(str::to_string),
+            filter: self.filter(),
         }
+    }
+
+    /// The filter in force (the cycled type wins over a typed one).
+    pub fn filter(&self) -> Filter {
+        let mut f = self.typed.clone();
+        if let Some(k) = self.kind {
+            f.kind = Some(k.to_string());
+        }
+        f
+    }
+
+    /// Applies a typed filter and reloads.
+    pub fn set_filter(&mut self, text: &str) -> Result<Vec<Effect>, String> {
+        self.typed = Filter::parse(text)?;
+        self.kind = None;
+        self.before = None;
+        self.selected = 0;
+        Ok(vec![self.load()])
     }
 
     /// Whether new events should reload it (it shows the newest).
@@ -82,7 +169,7 @@ impl Journal {
         match self.rows.first() {
             Some(top) => vec![Effect::LoadJournalNewer {
                 after: top.id,
-                kind: self.kind.map(str::to_string),
+                filter: self.filter(),
             }],
             None => vec![self.load()],
         }
@@ -158,6 +245,16 @@ impl Journal {
                 if let Some(card) = self.rows.get(self.selected).and_then(|r| r.card) {
                     return vec![Effect::ShowCard(card)];
                 }
+            }
+            Key::Char('/') => {
+                *prompt = Some(Prompt::Text {
+                    title: "Filter: who:NAME tpl:ID day:YYYY-MM-DD type:TYPE (empty clears)".into(),
+                    text: Some(self.filter().describe())
+                        .filter(|d| !d.is_empty())
+                        .map(|d| d + " ")
+                        .unwrap_or_default(),
+                    then: super::TextAction::JournalFilter,
+                });
             }
             Key::Char('r') => {
                 if let Some(row) = self.rows.get(self.selected) {

@@ -105,6 +105,8 @@ pub enum TextAction {
     Generate(u64),
     /// The name of a new POS key.
     PosKey,
+    /// A journal filter (may be empty: clears it).
+    JournalFilter,
 }
 
 impl TextAction {
@@ -123,6 +125,7 @@ impl TextAction {
                 count: text.parse().unwrap_or(0),
             },
             TextAction::PosKey => Effect::CreatePosKey(text),
+            TextAction::JournalFilter => Effect::None,
         }
     }
 }
@@ -150,6 +153,8 @@ pub struct Admin {
     pub popup: Option<Box<CardView>>,
     /// A card's history popup.
     pub history: Option<(u64, Vec<journal::Row>)>,
+    /// A problem with what was typed, for the app to show.
+    pub error: Option<String>,
 }
 
 impl Default for Admin {
@@ -165,6 +170,7 @@ impl Default for Admin {
             prompt: None,
             popup: None,
             history: None,
+            error: None,
         }
     }
 }
@@ -192,6 +198,25 @@ impl Admin {
                 }
                 (Prompt::Text { text, .. }, Key::Backspace) => {
                     text.pop();
+                }
+                (Prompt::Text { text, .. }, Key::Ctrl('u')) => text.clear(),
+                (
+                    Prompt::Text {
+                        text,
+                        then: TextAction::JournalFilter,
+                        ..
+                    },
+                    Key::Enter,
+                ) => {
+                    let text = text.clone();
+                    self.prompt = None;
+                    return match self.journal.set_filter(&text) {
+                        Ok(effects) => effects,
+                        Err(why) => {
+                            self.error = Some(why);
+                            Vec::new()
+                        }
+                    };
                 }
                 (Prompt::Text { text, then, .. }, Key::Enter) if !text.trim().is_empty() => {
                     let effect = then.effect(text.trim().to_string());

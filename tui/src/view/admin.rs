@@ -188,7 +188,10 @@ fn journal(app: &App, frame: &mut Frame, area: Rect) {
     };
     let title = format!(
         " Journal{}{} ",
-        j.kind.map(|k| format!(" [{k}]")).unwrap_or_default(),
+        Some(j.filter().describe())
+            .filter(|d| !d.is_empty())
+            .map(|d| format!(" [{d}]"))
+            .unwrap_or_default(),
         if j.live() { " (live)" } else { "" }
     );
     let mut state = TableState::default();

@@ -168,6 +168,15 @@ pub enum Effect {
     LoadAnalytics(u32),
     /// Nothing (a prompt handled in place).
     None,
+    /// Say no with this reason (bad input in a prompt).
+    Refuse(String),
+    /// Merge one customer into another (their cards move).
+    Merge {
+        /// The customer that goes away.
+        from: u64,
+        /// The customer that stays.
+        into: u64,
+    },
     /// Issue a card to a walk-in customer.
     NewCard {
         /// Template id.

@@ -48,7 +48,8 @@ fn describe(effect: &Effect) -> String {
         | Effect::Reissue(card)
         | Effect::DeleteCard(card) => format!("card {card}"),
         Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
-        Effect::None => String::new(),
+        Effect::None | Effect::Refuse(_) => String::new(),
+        Effect::Merge { from, .. } => format!("customer {from}"),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
         Effect::Reverse { event, .. } => format!("reverse {event}"),
@@ -126,6 +127,13 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             shop.sign_in(&pin)?.filter(|s| s.role == Role::Admin),
         )),
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
+        Effect::Refuse(why) => Err(CoreError::Invalid(why)),
+        Effect::Merge { from, into } => {
+            shop.merge_customers(into, from, actor).await?;
+            Ok(Outcome::CardChanged {
+                label: format!("Customer {from} merged into customer {into}; their cards moved."),
+            })
+        }
         Effect::LoadJournal { before, filter } => {
             let q = JournalQuery {
                 card: None,
@@ -185,6 +193,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                     crate::admin::cards::Row {
                         id: c.id,
                         customer: names.of(shop, c.customer_id),
+                        customer_id: c.customer_id,
                         progress: format!("{}/{of}", c.stamps),
                         platforms: c
                             .platforms

@@ -541,3 +541,26 @@ async fn journal_filters_by_who_template_day_and_type() {
     c.key(Key::Enter).await;
     assert!(c.screen().contains("card_issued"), "{}", c.screen());
 }
+
+#[tokio::test]
+async fn customers_are_merged_from_the_cards_tab() {
+    let (mut c, _) = console().await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("2").await;
+    c.key(Key::Down).await; // Bram's card
+    c.typed("Mabc\n").await;
+    assert!(
+        c.screen().contains("'abc' is not a customer id"),
+        "{}",
+        c.screen()
+    );
+    let noor = c.shop.card(100_001).expect("card").customer_id;
+    c.typed(&format!("M{noor}\n")).await;
+    assert!(
+        c.screen().contains("merged into customer"),
+        "{}",
+        c.screen()
+    );
+    assert_eq!(c.shop.card(100_002).expect("card").customer_id, noor);
+}

@@ -17,6 +17,8 @@ pub struct Row {
     pub id: u64,
     /// Customer name.
     pub customer: String,
+    /// Customer id.
+    pub customer_id: u64,
     /// Progress, e.g. 2/8.
     pub progress: String,
     /// Platform icons.
@@ -105,6 +107,18 @@ impl Cards {
             Key::Home | Key::Char('g') => {
                 self.after = None;
                 return vec![self.load()];
+            }
+            Key::Char('M') => {
+                if let Some(r) = self.rows.get(self.selected) {
+                    *prompt = Some(Prompt::Text {
+                        title: format!(
+                            "Merge {} (customer {}) into which customer id?",
+                            r.customer, r.customer_id
+                        ),
+                        text: String::new(),
+                        then: TextAction::MergeInto(r.customer_id),
+                    });
+                }
             }
             Key::Enter | Key::Char('h') | Key::Char('c') | Key::Char('R') | Key::Char('X') => {
                 let Some(card) = self.rows.get(self.selected).map(|r| r.id) else {

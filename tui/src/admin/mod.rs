@@ -107,6 +107,8 @@ pub enum TextAction {
     PosKey,
     /// A journal filter (may be empty: clears it).
     JournalFilter,
+    /// The customer this customer (id) is merged into.
+    MergeInto(u64),
 }
 
 impl TextAction {
@@ -126,6 +128,10 @@ impl TextAction {
             },
             TextAction::PosKey => Effect::CreatePosKey(text),
             TextAction::JournalFilter => Effect::None,
+            TextAction::MergeInto(from) => match text.trim().trim_start_matches('#').parse() {
+                Ok(into) => Effect::Merge { from, into },
+                Err(_) => Effect::Refuse(format!("'{text}' is not a customer id")),
+            },
         }
     }
 }

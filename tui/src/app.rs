@@ -170,6 +170,22 @@ pub enum Effect {
     None,
     /// Say no with this reason (bad input in a prompt).
     Refuse(String),
+    /// Add a staff account.
+    AddStaff {
+        /// Name.
+        name: String,
+        /// PIN.
+        pin: String,
+        /// With the admin role.
+        admin: bool,
+    },
+    /// Let a staff member sign in over SSH with this key.
+    AddSshKey {
+        /// Staff id.
+        staff: u64,
+        /// The public key line.
+        key: String,
+    },
     /// Merge one customer into another (their cards move).
     Merge {
         /// The customer that goes away.

@@ -50,6 +50,7 @@ fn describe(effect: &Effect) -> String {
         Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
         Effect::None | Effect::Refuse(_) => String::new(),
         Effect::Merge { from, .. } => format!("customer {from}"),
+        Effect::AddStaff { .. } | Effect::AddSshKey { .. } => "staff".into(),
         Effect::LoadCards { .. } => "cards".into(),
         Effect::CardDetails(card) | Effect::ShowCard(card) => format!("card {card}"),
         Effect::Reverse { event, .. } => format!("reverse {event}"),
@@ -128,6 +129,16 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         )),
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
         Effect::Refuse(why) => Err(CoreError::Invalid(why)),
+        Effect::AddStaff { name, pin, admin } => {
+            let role = if admin { Role::Admin } else { Role::Staff };
+            shop.add_staff(&name, role, &pin, actor).await?;
+            Ok(Outcome::Staff(shop.staff()?))
+        }
+        Effect::AddSshKey { staff, key } => {
+            shop.add_staff_ssh_key(&staff.to_string(), &key, actor)
+                .await?;
+            Ok(Outcome::Staff(shop.staff()?))
+        }
         Effect::Merge { from, into } => {
             shop.merge_customers(into, from, actor).await?;
             Ok(Outcome::CardChanged {

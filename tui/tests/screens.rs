@@ -564,3 +564,31 @@ async fn customers_are_merged_from_the_cards_tab() {
     );
     assert_eq!(c.shop.card(100_002).expect("card").customer_id, noor);
 }
+
+#[tokio::test]
+async fn staff_are_added_from_the_console() {
+    let (mut c, _) = console().await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("7").await;
+    c.typed("aMia Janssen 4821\n").await;
+    assert!(c.screen().contains("Mia Janssen"), "{}", c.screen());
+    assert_eq!(
+        c.shop
+            .sign_in("4821")
+            .expect("pin")
+            .map(|s| s.name)
+            .as_deref(),
+        Some("Mia Janssen")
+    );
+    // A taken PIN and a malformed key are refused; nothing changes.
+    c.typed("aLeo 4821\n").await;
+    assert!(c.screen().contains("PIN is taken"), "{}", c.screen());
+    c.typed("Knot a key\n").await;
+    assert!(
+        c.screen().contains("SSH public key looks like"),
+        "{}",
+        c.screen()
+    );
+    assert_eq!(c.shop.staff().expect("staff").len(), 3);
+}

@@ -109,6 +109,13 @@ pub enum TextAction {
     JournalFilter,
     /// The customer this customer (id) is merged into.
     MergeInto(u64),
+    /// "Name PIN" of a new staff account.
+    AddStaff {
+        /// With the admin role.
+        admin: bool,
+    },
+    /// An SSH public key for this staff account.
+    SshKey(u64),
 }
 
 impl TextAction {
@@ -128,6 +135,15 @@ impl TextAction {
             },
             TextAction::PosKey => Effect::CreatePosKey(text),
             TextAction::JournalFilter => Effect::None,
+            TextAction::AddStaff { admin } => match text.trim().rsplit_once(' ') {
+                Some((name, pin)) => Effect::AddStaff {
+                    name: name.trim().to_string(),
+                    pin: pin.to_string(),
+                    admin,
+                },
+                None => Effect::Refuse("type a name, a space and the PIN".into()),
+            },
+            TextAction::SshKey(staff) => Effect::AddSshKey { staff, key: text },
             TextAction::MergeInto(from) => match text.trim().trim_start_matches('#').parse() {
                 Ok(into) => Effect::Merge { from, into },
                 Err(_) => Effect::Refuse(format!("'{text}' is not a customer id")),
@@ -259,7 +275,7 @@ impl Admin {
         match self.tab {
             Tab::Journal => self.journal.key(key, &mut self.prompt),
             Tab::Cards => self.cards.key(key, &mut self.prompt),
-            Tab::Staff => self.staff.key(key),
+            Tab::Staff => self.staff.key(key, &mut self.prompt),
             Tab::Templates => self.templates.key(key),
             Tab::Codes => self.codes.key(key, &mut self.prompt),
             _ => Vec::new(),

@@ -30,7 +30,33 @@ impl StaffTab {
     }
 
     /// Handles a key.
-    pub fn key(&mut self, key: Key) -> Vec<Effect> {
+    pub fn key(&mut self, key: Key, prompt: &mut Option<super::Prompt>) -> Vec<Effect> {
+        use super::{Prompt, TextAction};
+        match key {
+            Key::Char('a') | Key::Char('A') => {
+                let admin = key == Key::Char('A');
+                *prompt = Some(Prompt::Text {
+                    title: format!(
+                        "New {}: name and PIN (4–8 digits), e.g. \"Mia 4821\"",
+                        if admin { "admin" } else { "staff member" }
+                    ),
+                    text: String::new(),
+                    then: TextAction::AddStaff { admin },
+                });
+                return Vec::new();
+            }
+            Key::Char('K') => {
+                if let Some(s) = self.rows.get(self.selected) {
+                    *prompt = Some(Prompt::Text {
+                        title: format!("SSH public key for {} (one line of a .pub file)", s.name),
+                        text: String::new(),
+                        then: TextAction::SshKey(s.id),
+                    });
+                }
+                return Vec::new();
+            }
+            _ => {}
+        }
         if let Some((id, enabled)) = self.confirm {
             self.confirm = None;
             if key == Key::Char('y') {

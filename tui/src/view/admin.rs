@@ -271,7 +271,7 @@ fn staff(app: &App, frame: &mut Frame, area: Rect) {
     let title = match t.confirm {
         Some((id, true)) => format!(" Enable staff {id}? y/n "),
         Some((id, false)) => format!(" Disable staff {id} (ends their sessions)? y/n "),
-        None => " Staff — d: disable  e: enable  (add: `stampcard staff add`) ".into(),
+        None => " Staff — a: add staff  A: add admin  K: SSH key  d: disable  e: enable ".into(),
     };
     let mut state = TableState::default();
     state.select((!t.rows.is_empty()).then_some(t.selected));

@@ -329,6 +329,8 @@ pub enum Msg {
     Revoked,
     /// New events were committed.
     JournalChanged,
+    /// The mouse, on a screen of this size.
+    Mouse(crate::keys::Mouse, ratatui::layout::Rect),
 }
 
 /// The whole console state.
@@ -461,6 +463,7 @@ impl App {
                 std::mem::take(&mut self.pending)
             }
             Msg::Key(key) => self.key(key),
+            Msg::Mouse(m, screen) => self.mouse(m, screen),
             Msg::JournalChanged => {
                 if self.mode == Mode::Admin && self.admin.tab == crate::admin::Tab::Journal {
                     self.admin.journal.changed()
@@ -508,6 +511,38 @@ impl App {
                 }
                 effects
             }
+        }
+    }
+
+    /// Mouse: in the admin screens, a click picks a tab or a row and the
+    /// wheel moves the selection; elsewhere the wheel scrolls like arrows.
+    fn mouse(&mut self, m: crate::keys::Mouse, screen: ratatui::layout::Rect) -> Vec<Effect> {
+        use crate::keys::Mouse;
+        if self.help || self.admin.prompt.is_some() {
+            return Vec::new();
+        }
+        match m {
+            Mouse::ScrollUp(..) => self.key(Key::Up),
+            Mouse::ScrollDown(..) => self.key(Key::Down),
+            Mouse::Click(x, y) if self.mode == Mode::Admin => {
+                let body = crate::view::body_area(screen);
+                match crate::view::admin_hit(&self.admin, body, x, y) {
+                    Some(crate::view::Hit::Tab(i)) => {
+                        self.admin.key(Key::Char((b'1' + i as u8) as char))
+                    }
+                    Some(crate::view::Hit::Row(i)) => {
+                        let delta = i as i64 - self.admin.selected() as i64;
+                        let step = if delta >= 0 { Key::Down } else { Key::Up };
+                        let mut effects = Vec::new();
+                        for _ in 0..delta.unsigned_abs() {
+                            effects = self.admin.key(step);
+                        }
+                        effects
+                    }
+                    None => Vec::new(),
+                }
+            }
+            Mouse::Click(..) => Vec::new(),
         }
     }
 

@@ -44,6 +44,17 @@ pub enum Key {
     F(u8),
 }
 
+/// A mouse action (SGR reporting), at a 0-based column and row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    /// The left button was pressed.
+    Click(u16, u16),
+    /// The wheel turned up.
+    ScrollUp(u16, u16),
+    /// The wheel turned down.
+    ScrollDown(u16, u16),
+}
+
 /// What the byte stream said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input {
@@ -51,7 +62,14 @@ pub enum Input {
     Key(Key),
     /// The terminal now has this many columns and rows.
     Resize(u16, u16),
+    /// The mouse.
+    Mouse(Mouse),
 }
+
+/// Asks the terminal to report mouse clicks and the wheel (SGR encoding).
+pub const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
+/// Stops mouse reporting.
+pub const MOUSE_OFF: &[u8] = b"\x1b[?1006l\x1b[?1000l";
 
 /// A stateful decoder: a sequence split across reads is completed by the next.
 #[derive(Debug, Default)]
@@ -170,6 +188,9 @@ fn parse_csi(b: &[u8]) -> Parsed {
     if end >= b.len() {
         return Parsed::Incomplete;
     }
+    if b.get(2) == Some(&b'<') {
+        return Parsed::Done(parse_mouse(&b[3..end], b[end]), end + 1);
+    }
     let params: Vec<u16> = std::str::from_utf8(&b[2..end])
         .unwrap_or("")
         .split(';')
@@ -201,6 +222,25 @@ fn parse_csi(b: &[u8]) -> Parsed {
         _ => return Parsed::Done(None, used),
     };
     key(k, used)
+}
+
+/// `ESC [ < button ; col ; row (M|m)`, 1-based coordinates.
+fn parse_mouse(params: &[u8], end: u8) -> Option<Input> {
+    let p: Vec<u16> = std::str::from_utf8(params)
+        .ok()?
+        .split(';')
+        .map(|x| x.parse().ok())
+        .collect::<Option<Vec<_>>>()?;
+    let [button, col, row] = p[..] else {
+        return None;
+    };
+    let (x, y) = (col.saturating_sub(1), row.saturating_sub(1));
+    match (button, end) {
+        (0, b'M') => Some(Input::Mouse(Mouse::Click(x, y))),
+        (64, b'M') => Some(Input::Mouse(Mouse::ScrollUp(x, y))),
+        (65, b'M') => Some(Input::Mouse(Mouse::ScrollDown(x, y))),
+        _ => None,
+    }
 }
 
 /// The in-band resize report the attach client sends.
@@ -256,6 +296,13 @@ mod tests {
         );
         assert_eq!(keys(b"\x1b"), vec![K(Key::Esc)]);
         assert_eq!(keys(&resize_report(120, 40)), vec![Input::Resize(120, 40)]);
+        assert_eq!(
+            keys(b"\x1b[<0;5;3M\x1b[<0;5;3m\x1b[<65;1;1M"),
+            vec![
+                Input::Mouse(Mouse::Click(4, 2)),
+                Input::Mouse(Mouse::ScrollDown(0, 0))
+            ]
+        );
     }
 
     #[test]

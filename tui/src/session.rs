@@ -81,6 +81,7 @@ pub async fn run_as(
         cursor::Hide,
         terminal::Clear(terminal::ClearType::All)
     )?;
+    setup.write_all(crate::keys::MOUSE_ON)?;
     let backend = CrosstermBackend::new(buf.clone());
     let mut term = Terminal::with_options(
         backend,
@@ -130,6 +131,10 @@ pub async fn run_as(
                             term.resize(Rect::new(0, 0, c.max(20), r.max(8)))?;
                             term.clear()?;
                         }
+                        Input::Mouse(m) => {
+                            let area = term.get_frame().area();
+                            effects.extend(app.update(Msg::Mouse(m, area)));
+                        }
                     }
                 }
             }
@@ -165,6 +170,7 @@ pub async fn run_as(
         }
     };
     let mut restore = buf.clone();
+    restore.write_all(crate::keys::MOUSE_OFF)?;
     execute!(restore, cursor::Show, terminal::LeaveAlternateScreen)?;
     let _ = output.write_all(&buf.take()).await;
     let _ = output.flush().await;

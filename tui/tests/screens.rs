@@ -592,3 +592,41 @@ async fn staff_are_added_from_the_console() {
     );
     assert_eq!(c.shop.staff().expect("staff").len(), 3);
 }
+
+#[tokio::test]
+async fn the_mouse_picks_tabs_and_rows() {
+    use stampcard_tui::keys::Mouse;
+    let (mut c, _) = console().await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    let screen_area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let click = async |c: &mut Console, m: Mouse| {
+        let mut effects = c.app.update(Msg::Mouse(m, screen_area));
+        while let Some(e) = effects.pop() {
+            let actor = c
+                .app
+                .signed_in
+                .as_ref()
+                .map(|s| s.actor.clone())
+                .unwrap_or_else(|| Actor::channel("t"));
+            let outcome = stampcard_tui::effects::perform(&c.shop, &actor, e).await;
+            effects.extend(c.app.update(Msg::Done(outcome)));
+        }
+    };
+    // Screen row 0 is the header, row 1 the menu border, then the tabs.
+    click(&mut c, Mouse::Click(3, 3)).await; // "2 Customers"
+    assert!(c.screen().contains(" Cards "), "{}", c.screen());
+    // The table: search box (rows 1-3), border, header, then rows from row 6.
+    click(&mut c, Mouse::Click(20, 7)).await; // the second card
+    assert!(
+        c.screen().contains("Card 100002 — Tea card"),
+        "{}",
+        c.screen()
+    );
+    click(&mut c, Mouse::ScrollUp(20, 7)).await;
+    assert!(
+        c.screen().contains("Card 100001 — Tea card"),
+        "{}",
+        c.screen()
+    );
+}

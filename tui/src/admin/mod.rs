@@ -211,6 +211,30 @@ impl Admin {
         }
     }
 
+    /// The selected row of the open tab's table.
+    pub fn selected(&self) -> usize {
+        match self.tab {
+            Tab::Journal => self.journal.selected,
+            Tab::Cards => self.cards.selected,
+            Tab::Staff => self.staff.selected,
+            Tab::Templates => self.templates.selected,
+            Tab::Codes => self.codes.selected,
+            _ => 0,
+        }
+    }
+
+    /// Rows in the open tab's table.
+    pub fn rows(&self) -> usize {
+        match self.tab {
+            Tab::Journal => self.journal.rows.len(),
+            Tab::Cards => self.cards.rows.len(),
+            Tab::Staff => self.staff.rows.len(),
+            Tab::Templates => self.templates.rows.len(),
+            Tab::Codes => self.codes.batch.len(),
+            _ => 0,
+        }
+    }
+
     /// Handles a key; returns the effects to run.
     pub fn key(&mut self, key: Key) -> Vec<Effect> {
         if let Some(prompt) = &mut self.prompt {

@@ -11,13 +11,70 @@ use super::centered;
 use crate::admin::{Prompt, TABS, Tab};
 use crate::app::App;
 
-pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+/// The side menu and the tab's area.
+fn split(area: Rect) -> [Rect; 2] {
     let narrow = area.width < 100;
-    let [menu, main] = Layout::horizontal([
+    Layout::horizontal([
         Constraint::Length(if narrow { 13 } else { 22 }),
         Constraint::Min(20),
     ])
-    .areas(area);
+    .areas(area)
+}
+
+/// The table of a tab: its area (with border and header row).
+fn table_area(tab: Tab, main: Rect) -> Option<Rect> {
+    match tab {
+        Tab::Journal | Tab::Staff => Some(main),
+        Tab::Cards => {
+            let [_, rest] =
+                Layout::vertical([Constraint::Length(3), Constraint::Min(5)]).areas(main);
+            let [table, _] =
+                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                    .areas(rest);
+            Some(table)
+        }
+        Tab::Templates => {
+            let [list, _] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(main);
+            Some(list)
+        }
+        _ => None,
+    }
+}
+
+/// What a click in the admin screens landed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    /// A menu entry (index into the tabs).
+    Tab(usize),
+    /// A row of the open tab's table (index into its rows).
+    Row(usize),
+}
+
+/// What is at column `x`, row `y` of the admin screens drawn in `body`.
+pub fn admin_hit(admin: &crate::admin::Admin, body: Rect, x: u16, y: u16) -> Option<Hit> {
+    let [menu, main] = split(body);
+    let inside = |r: Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+    if inside(menu) {
+        let i = y.checked_sub(menu.y + 1)? as usize;
+        return (i < TABS.len()).then_some(Hit::Tab(i));
+    }
+    let table = table_area(admin.tab, main)?;
+    if !inside(table) {
+        return None;
+    }
+    // Border and header row above the first row; the table scrolls so the
+    // selected row stays visible, as ratatui draws it.
+    let visible = table.height.saturating_sub(3) as usize;
+    let offset = (admin.selected() + 1).saturating_sub(visible.max(1));
+    let i = offset + y.checked_sub(table.y + 2)? as usize;
+    (i < admin.rows()).then_some(Hit::Row(i))
+}
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let narrow = area.width < 100;
+    let [menu, main] = split(area);
     let items: Vec<ListItem> = TABS
         .iter()
         .enumerate()

@@ -15,15 +15,26 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::{Alert, App, Mode};
 
-/// Draws the whole console.
-pub fn draw(app: &App, frame: &mut Frame) {
-    let [header, body, alert, footer] = Layout::vertical([
+pub use admin::{Hit, admin_hit};
+
+fn split(screen: Rect) -> [Rect; 4] {
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(3),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(screen)
+}
+
+/// Where the screens draw, below the header.
+pub fn body_area(screen: Rect) -> Rect {
+    split(screen)[1]
+}
+
+/// Draws the whole console.
+pub fn draw(app: &App, frame: &mut Frame) {
+    let [header, body, alert, footer] = split(frame.area());
     draw_header(app, frame, header);
     match app.mode {
         Mode::Locked | Mode::AdminPin => lock::draw(app, frame, body),

@@ -10,6 +10,7 @@ mod app;
 mod cli;
 mod commands;
 mod config;
+mod console_host;
 mod http;
 mod output;
 mod schedule;

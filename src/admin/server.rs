@@ -74,7 +74,8 @@ async fn handle(base: App, stream: UnixStream) -> Result<()> {
             size: Some((cols, rows)),
         } => {
             let _ = user; // the console signs staff in by PIN
-            stampcard_tui::run(base.shop.clone(), reader, write, cols, rows).await?;
+            let host = crate::console_host::AppHost::new(&base);
+            stampcard_tui::run(base.shop.clone(), reader, write, cols, rows, Some(host)).await?;
         }
         Request::Console { user, size: None } => {
             let app = App { user, ..base };

@@ -169,8 +169,9 @@ async fn start_ssh(
         })?;
     let addr = listener.local_addr()?;
     let (shop, stop) = (app.shop.clone(), stop.clone());
+    let host = crate::console_host::AppHost::new(app);
     tasks.spawn(async move {
-        if let Err(e) = stampcard_tui::ssh::serve(shop, listener, key, stop).await {
+        if let Err(e) = stampcard_tui::ssh::serve(shop, listener, key, Some(host), stop).await {
             tracing::error!("the SSH console stopped: {e}");
         }
     });

@@ -54,3 +54,35 @@ fn disabling_a_staff_member_ends_their_session_at_once() {
     tmux.wait_for("Wrong PIN.");
     tmux.keys(&["C-c"]);
 }
+
+#[test]
+fn an_admin_takes_a_backup_from_the_settings_tab() {
+    let shop = Shop::demo();
+    let tmux = Tmux::run(&format!(
+        "env STAMPCARD_BACKUP__EVERY_HOURS=0 {} --data {} console",
+        crate::binary().display(),
+        shop.data().display()
+    ));
+    tmux.wait_for("The console is locked.");
+    tmux.keys(&["1234", "Enter"]);
+    tmux.wait_for("owner (admin)");
+    tmux.keys(&["F5"]);
+    tmux.wait_for("Journal");
+    tmux.keys(&["8"]);
+    tmux.wait_for("Last backup: none yet");
+    tmux.keys(&["b"]);
+    tmux.wait_for("Take a backup now?");
+    tmux.keys(&["y"]);
+    tmux.wait_for("Backup written to");
+    let files: Vec<_> = std::fs::read_dir(shop.data().join("backups"))
+        .expect("backups folder")
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1);
+    tmux.keys(&["C-c"]);
+    // The backup restores.
+    let restored = Shop::empty();
+    restored
+        .run(&["restore", files[0].path().to_str().unwrap_or_default()])
+        .ok();
+}

@@ -170,6 +170,10 @@ pub enum Effect {
     None,
     /// Say no with this reason (bad input in a prompt).
     Refuse(String),
+    /// Load what the settings tab shows (the last backup).
+    LoadSettings,
+    /// Take a backup now.
+    BackupNow,
     /// Add a staff account.
     AddStaff {
         /// Name.
@@ -300,6 +304,8 @@ pub enum Outcome {
     Batch(Vec<String>),
     /// A new POS key (its secret is shown once).
     PosKeyCreated(stampcard_core::model::PosKey),
+    /// The last backup (when, file), and what was just done.
+    Backup(Option<(DateTime<Utc>, String)>, Option<String>),
     /// A card changed by an admin action; the list reloads.
     CardChanged {
         /// What happened.
@@ -910,6 +916,12 @@ impl App {
             Outcome::Staff(rows) => self.admin.staff.loaded(rows),
             Outcome::Templates(rows) => self.admin.templates.loaded(rows),
             Outcome::Analytics(a) => self.admin.analytics = Some(a),
+            Outcome::Backup(last, done) => {
+                self.admin.last_backup = Some(last);
+                if let Some(done) = done {
+                    self.alert = Some(Alert::Info(done));
+                }
+            }
             Outcome::History(card, rows) => self.admin.history = Some((card, rows)),
             Outcome::Codes(templates, keys) => {
                 self.admin.codes.templates = templates;

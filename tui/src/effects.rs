@@ -10,6 +10,28 @@ use stampcard_core::{CoreError, CoreResult};
 
 use crate::app::{Effect, Outcome};
 
+/// Runs one effect, with what only the hosting program can do (backups).
+pub async fn perform_hosted(
+    shop: &Shop,
+    host: Option<&std::sync::Arc<dyn crate::host::Host>>,
+    actor: &Actor,
+    effect: Effect,
+) -> Outcome {
+    match (&effect, host) {
+        (Effect::LoadSettings, Some(h)) => Outcome::Backup(h.last_backup(), None),
+        (Effect::BackupNow, Some(h)) if actor.is_admin() => match h.backup_now().await {
+            Ok(file) => {
+                Outcome::Backup(h.last_backup(), Some(format!("Backup written to {file}.")))
+            }
+            Err(why) => Outcome::Refused {
+                what: "backup".into(),
+                reason: why,
+            },
+        },
+        _ => perform(shop, actor, effect).await,
+    }
+}
+
 /// Runs one effect as `actor` and returns what it brought back.
 pub async fn perform(shop: &Shop, actor: &Actor, effect: Effect) -> Outcome {
     let what = describe(&effect);
@@ -49,6 +71,7 @@ fn describe(effect: &Effect) -> String {
         | Effect::DeleteCard(card) => format!("card {card}"),
         Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
         Effect::None | Effect::Refuse(_) => String::new(),
+        Effect::LoadSettings | Effect::BackupNow => "backup".into(),
         Effect::Merge { from, .. } => format!("customer {from}"),
         Effect::AddStaff { .. } | Effect::AddSshKey { .. } => "staff".into(),
         Effect::LoadCards { .. } => "cards".into(),
@@ -129,6 +152,10 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         )),
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
         Effect::Refuse(why) => Err(CoreError::Invalid(why)),
+        Effect::LoadSettings => Ok(Outcome::Backup(None, None)),
+        Effect::BackupNow => Err(CoreError::Forbidden(
+            "backups are taken by an admin, in a console the server runs".into(),
+        )),
         Effect::AddStaff { name, pin, admin } => {
             let role = if admin { Role::Admin } else { Role::Staff };
             shop.add_staff(&name, role, &pin, actor).await?;

@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod app;
 pub mod effects;
+pub mod host;
 pub mod keys;
 pub mod local;
 pub mod print;

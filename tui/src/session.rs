@@ -59,8 +59,9 @@ pub async fn run(
     output: impl AsyncWrite + Unpin,
     cols: u16,
     rows: u16,
+    host: Option<Arc<dyn crate::host::Host>>,
 ) -> std::io::Result<()> {
-    run_as(shop, input, output, cols, rows, None).await
+    run_as(shop, input, output, cols, rows, None, host).await
 }
 
 /// Runs a console session; with `staff`, signed in for good as them (an SSH
@@ -72,6 +73,7 @@ pub async fn run_as(
     cols: u16,
     rows: u16,
     staff: Option<stampcard_core::model::Staff>,
+    host: Option<Arc<dyn crate::host::Host>>,
 ) -> std::io::Result<()> {
     let buf = FrameBuf::default();
     let mut setup = buf.clone();
@@ -157,14 +159,15 @@ pub async fn run_as(
             }
         }
         for effect in effects {
-            let (shop, tx) = (shop.clone(), tx.clone());
+            let (shop, tx, host) = (shop.clone(), tx.clone(), host.clone());
             let actor = app
                 .signed_in
                 .as_ref()
                 .map(|s| s.actor.clone())
                 .unwrap_or_else(|| stampcard_core::model::Actor::channel("console"));
             tokio::spawn(async move {
-                let outcome = crate::effects::perform(&shop, &actor, effect).await;
+                let outcome =
+                    crate::effects::perform_hosted(&shop, host.as_ref(), &actor, effect).await;
                 let _ = tx.send(Msg::Done(outcome));
             });
         }

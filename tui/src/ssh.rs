@@ -82,6 +82,7 @@ pub async fn serve(
     shop: Shop,
     listener: TcpListener,
     host_key: PrivateKey,
+    host: Option<Arc<dyn crate::host::Host>>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), SshError> {
     let config = Arc::new(Config {
@@ -93,7 +94,7 @@ pub async fn serve(
         nodelay: true,
         ..Default::default()
     });
-    let mut server = Console { shop };
+    let mut server = Console { shop, host };
     let running = server.run_on_socket(config, &listener);
     let handle = running.handle();
     tokio::select! {
@@ -105,6 +106,7 @@ pub async fn serve(
 
 struct Console {
     shop: Shop,
+    host: Option<Arc<dyn crate::host::Host>>,
 }
 
 impl Server for Console {
@@ -112,6 +114,7 @@ impl Server for Console {
     fn new_client(&mut self, _: Option<std::net::SocketAddr>) -> Connection {
         Connection {
             shop: self.shop.clone(),
+            host: self.host.clone(),
             staff: None,
             channel: None,
             size: (80, 24),
@@ -123,6 +126,7 @@ impl Server for Console {
 /// One SSH connection.
 struct Connection {
     shop: Shop,
+    host: Option<Arc<dyn crate::host::Host>>,
     staff: Option<Staff>,
     channel: Option<ChannelId>,
     size: (u16, u16),
@@ -202,10 +206,11 @@ impl Handler for Connection {
         self.to_console = Some(to_console);
         let (console_in, console_out) = tokio::io::split(theirs);
         let (cols, rows) = self.size;
-        let shop = self.shop.clone();
+        let (shop, host) = (self.shop.clone(), self.host.clone());
         tokio::spawn(async move {
             if let Err(e) =
-                crate::session::run_as(shop, console_in, console_out, cols, rows, Some(staff)).await
+                crate::session::run_as(shop, console_in, console_out, cols, rows, Some(staff), host)
+                    .await
             {
                 tracing::debug!("SSH console session: {e}");
             }

@@ -463,6 +463,7 @@ async fn ssh_sessions(dir: &Path, n: usize) -> Result<()> {
         shop.clone(),
         listener,
         host,
+        None,
         stop,
     ));
     let (rate, secs) = (200u64, 10u64);

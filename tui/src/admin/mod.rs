@@ -177,6 +177,8 @@ pub struct Admin {
     pub history: Option<(u64, Vec<journal::Row>)>,
     /// A problem with what was typed, for the app to show.
     pub error: Option<String>,
+    /// The settings tab's last backup (`Some(None)`: none yet).
+    pub last_backup: Option<Option<(chrono::DateTime<chrono::Utc>, String)>>,
 }
 
 impl Default for Admin {
@@ -193,6 +195,7 @@ impl Default for Admin {
             popup: None,
             history: None,
             error: None,
+            last_backup: None,
         }
     }
 }
@@ -207,6 +210,7 @@ impl Admin {
             Tab::Templates => vec![self.templates.load()],
             Tab::Analytics => vec![Effect::LoadAnalytics(ANALYTICS_DAYS)],
             Tab::Codes => vec![self.codes.load()],
+            Tab::Settings => vec![Effect::LoadSettings],
             _ => Vec::new(),
         }
     }
@@ -302,6 +306,13 @@ impl Admin {
             Tab::Staff => self.staff.key(key, &mut self.prompt),
             Tab::Templates => self.templates.key(key),
             Tab::Codes => self.codes.key(key, &mut self.prompt),
+            Tab::Settings if key == Key::Char('b') => {
+                self.prompt = Some(Prompt::Confirm {
+                    question: "Take a backup now? y/n".into(),
+                    then: Effect::BackupNow,
+                });
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }

@@ -103,9 +103,20 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             Paragraph::new(format!(
                 "Shop: {}\nTime zone: {}\nPublic URL: {}\n\n\
                  These come from stampcard.toml (or STAMPCARD_<SECTION>__<KEY>); change them there\n\
-                 and restart the server. Backups: `stampcard backup FILE` any time; scheduled\n\
-                 ones follow [backup] every_hours / keep / dir.",
-                app.shop_name, app.tz, app.public_url
+                 and restart the server.\n\n\
+                 Last backup: {}\n\
+                 b: take a backup now. Scheduled ones follow [backup] every_hours / keep / dir.",
+                app.shop_name,
+                app.tz,
+                app.public_url,
+                match &app.admin.last_backup {
+                    Some(Some((at, file))) => format!(
+                        "{} — {file}",
+                        at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M")
+                    ),
+                    Some(None) => "none yet".into(),
+                    None => "…".into(),
+                }
             ))
             .wrap(Wrap { trim: false })
             .block(Block::default().borders(Borders::ALL).title(" Settings ")),

@@ -1,0 +1,19 @@
+//! What the console asks of the program it runs in: things that live in the
+//! binary (backups of the data folder), not in the core.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+
+/// A boxed future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The program hosting the console.
+pub trait Host: Send + Sync + 'static {
+    /// The newest scheduled backup: when, and the file.
+    fn last_backup(&self) -> Option<(DateTime<Utc>, String)>;
+
+    /// Takes a backup now; returns the file, or why not.
+    fn backup_now(&self) -> BoxFuture<Result<String, String>>;
+}

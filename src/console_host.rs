@@ -14,7 +14,7 @@ pub struct AppHost {
 
 impl AppHost {
     /// A host over an open data folder.
-    pub fn new(app: &App) -> Arc<dyn Host> {
+    pub fn shared(app: &App) -> Arc<dyn Host> {
         Arc::new(Self { app: app.clone() })
     }
 }

@@ -74,7 +74,7 @@ async fn handle(base: App, stream: UnixStream) -> Result<()> {
             size: Some((cols, rows)),
         } => {
             let _ = user; // the console signs staff in by PIN
-            let host = crate::console_host::AppHost::new(&base);
+            let host = crate::console_host::AppHost::shared(&base);
             stampcard_tui::run(base.shop.clone(), reader, write, cols, rows, Some(host)).await?;
         }
         Request::Console { user, size: None } => {

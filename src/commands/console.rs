@@ -79,7 +79,7 @@ pub async fn console(data: &Path, demo: bool) -> Result<()> {
             tokio::io::stdout(),
             cols,
             rows,
-            Some(crate::console_host::AppHost::new(&app)),
+            Some(crate::console_host::AppHost::shared(&app)),
         )
         .await
         .map_err(anyhow::Error::from)

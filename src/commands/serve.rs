@@ -169,7 +169,7 @@ async fn start_ssh(
         })?;
     let addr = listener.local_addr()?;
     let (shop, stop) = (app.shop.clone(), stop.clone());
-    let host = crate::console_host::AppHost::new(app);
+    let host = crate::console_host::AppHost::shared(app);
     tasks.spawn(async move {
         if let Err(e) = stampcard_tui::ssh::serve(shop, listener, key, Some(host), stop).await {
             tracing::error!("the SSH console stopped: {e}");

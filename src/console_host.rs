@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use stampcard_core::outbox::Purpose;
 use stampcard_tui::host::{BoxFuture, Host};
 
 use crate::app::App;
@@ -24,6 +25,25 @@ impl Host for AppHost {
         crate::schedule::list(&crate::schedule::backup_dir(&self.app))
             .pop()
             .map(|(at, path)| (at, path.display().to_string()))
+    }
+
+    fn send_message(&self, card: u64, text: String) -> BoxFuture<Result<Vec<String>, String>> {
+        let app = self.app.clone();
+        Box::pin(async move {
+            let routes = crate::commands::serve::routes(&app);
+            let ids = app
+                .shop
+                .message_card_holder(card, &text, &routes, Purpose::Marketing)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut channels = Vec::new();
+            for id in ids {
+                if let Ok(e) = app.shop.outbox_entry(id) {
+                    channels.push(e.message.channel);
+                }
+            }
+            Ok(channels)
+        })
     }
 
     fn backup_now(&self) -> BoxFuture<Result<String, String>> {

@@ -115,6 +115,26 @@ impl Services {
     }
 }
 
+/// The delivery channels the config turns on.
+pub fn channels(app: &App) -> Vec<Arc<dyn Channel>> {
+    let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+    if !app.config.outbox.log_file.is_empty() {
+        let path = app.data.join(&app.config.outbox.log_file);
+        let limits = app.config.rate_limits(app.config.outbox.log_per_second);
+        channels.push(Arc::new(LogChannel::new(&path, limits)));
+    }
+    channels
+}
+
+/// How those channels reach a customer.
+pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
+    let mut routes: Vec<Arc<dyn Route>> = Vec::new();
+    if !app.config.outbox.log_file.is_empty() {
+        routes.push(Arc::new(LogRoute));
+    }
+    routes
+}
+
 /// Starts the delivery channels with their dispatchers, and the notifier
 /// that turns card news into messages on them.
 async fn start_messaging(
@@ -122,15 +142,8 @@ async fn start_messaging(
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
 ) -> Result<()> {
-    let mut routes: Vec<Arc<dyn Route>> = Vec::new();
-    let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
-    if !app.config.outbox.log_file.is_empty() {
-        let path = app.data.join(&app.config.outbox.log_file);
-        let limits = app.config.rate_limits(app.config.outbox.log_per_second);
-        channels.push(Arc::new(LogChannel::new(&path, limits)));
-        routes.push(Arc::new(LogRoute));
-    }
-    for channel in channels {
+    let routes = routes(app);
+    for channel in channels(app) {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = channel.name().to_string();

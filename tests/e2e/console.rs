@@ -86,3 +86,41 @@ fn an_admin_takes_a_backup_from_the_settings_tab() {
         .run(&["restore", files[0].path().to_str().unwrap_or_default()])
         .ok();
 }
+
+#[test]
+fn an_admin_sends_a_message_to_a_card_holder() {
+    let shop = Shop::demo();
+    let tmux = Tmux::run(&format!(
+        "env STAMPCARD_OUTBOX__LOG_FILE=messages.log {} --data {} console",
+        crate::binary().display(),
+        shop.data().display()
+    ));
+    tmux.wait_for("The console is locked.");
+    tmux.keys(&["1234", "Enter"]);
+    tmux.wait_for("owner (admin)");
+    tmux.keys(&["F5"]);
+    tmux.wait_for("Journal");
+    tmux.keys(&["2"]);
+    tmux.wait_for("Card 100001");
+    tmux.keys(&["m"]);
+    tmux.wait_for("Message to");
+    tmux.keys(&["-l", "Free pastry with every coffee today!"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Message queued for card 100001 on log");
+    // The outbox delivers it on the log channel.
+    let log = shop.data().join("messages.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("Free pastry with every coffee today!") {
+            assert!(text.contains("\"card\":100001"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not delivered: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    tmux.keys(&["C-c"]);
+}

@@ -174,6 +174,13 @@ pub enum Effect {
     LoadSettings,
     /// Take a backup now.
     BackupNow,
+    /// Send a message to a card's holder.
+    SendMessage {
+        /// The card.
+        card: u64,
+        /// The text.
+        text: String,
+    },
     /// Add a staff account.
     AddStaff {
         /// Name.

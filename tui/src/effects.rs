@@ -19,6 +19,21 @@ pub async fn perform_hosted(
 ) -> Outcome {
     match (&effect, host) {
         (Effect::LoadSettings, Some(h)) => Outcome::Backup(h.last_backup(), None),
+        (Effect::SendMessage { card, text }, Some(h)) => {
+            match h.send_message(*card, text.clone()).await {
+                Ok(channels) if channels.is_empty() => Outcome::Refused {
+                    what: format!("card {card}"),
+                    reason: "no channel reaches this customer (yet): nothing was sent".into(),
+                },
+                Ok(channels) => Outcome::CardChanged {
+                    label: format!("Message queued for card {card} on {}.", channels.join(", ")),
+                },
+                Err(why) => Outcome::Refused {
+                    what: format!("card {card}"),
+                    reason: why,
+                },
+            }
+        }
         (Effect::BackupNow, Some(h)) if actor.is_admin() => match h.backup_now().await {
             Ok(file) => {
                 Outcome::Backup(h.last_backup(), Some(format!("Backup written to {file}.")))
@@ -72,6 +87,7 @@ fn describe(effect: &Effect) -> String {
         Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
         Effect::None | Effect::Refuse(_) => String::new(),
         Effect::LoadSettings | Effect::BackupNow => "backup".into(),
+        Effect::SendMessage { card, .. } => format!("card {card}"),
         Effect::Merge { from, .. } => format!("customer {from}"),
         Effect::AddStaff { .. } | Effect::AddSshKey { .. } => "staff".into(),
         Effect::LoadCards { .. } => "cards".into(),
@@ -153,6 +169,9 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
         Effect::Refuse(why) => Err(CoreError::Invalid(why)),
         Effect::LoadSettings => Ok(Outcome::Backup(None, None)),
+        Effect::SendMessage { .. } => Err(CoreError::Invalid(
+            "messages are sent by a console the server runs".into(),
+        )),
         Effect::BackupNow => Err(CoreError::Forbidden(
             "backups are taken by an admin, in a console the server runs".into(),
         )),

@@ -46,6 +46,44 @@ impl Shop {
         Ok(ids)
     }
 
+    /// Queues a message to a card's holder on every route that reaches
+    /// them; returns the entry ids (none when no channel reaches them).
+    pub async fn message_card_holder(
+        &self,
+        card_id: u64,
+        text: &str,
+        routes: &[std::sync::Arc<dyn crate::consumers::Route>],
+        purpose: Purpose,
+    ) -> CoreResult<Vec<u64>> {
+        crate::rules::validate_text("the message", text, true, 4096)?;
+        let text = text.trim().to_string();
+        let card = self.card(card_id)?;
+        let customer = self.customer(card.customer_id)?;
+        if card.deleted || customer.forgotten {
+            return Err(CoreError::CardDeleted(card_id));
+        }
+        let messages: Vec<Message> = routes
+            .iter()
+            .filter_map(|r| {
+                r.recipient(&customer, &card).map(|recipient| Message {
+                    channel: r.channel().to_string(),
+                    recipient,
+                    purpose,
+                    subject: Some(self.settings().name.clone()),
+                    text: text.clone(),
+                    data: serde_json::Value::Null,
+                    customer_id: Some(customer.id),
+                    card_id: Some(card_id),
+                    source_event: None,
+                })
+            })
+            .collect();
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.send_messages(messages).await
+    }
+
     /// Wakes the dispatchers after messages were queued.
     pub fn wake_outbox(&self) {
         self.outbox_signal().send_modify(|n| *n = n.wrapping_add(1));

@@ -10,4 +10,6 @@ pub use antifraud::check_fraud;
 pub use lottery::draw;
 pub use reversal::{ReversalPlan, plan_reversal};
 pub use stamping::{Added, add_stamps, new_voucher as new_voucher_pub};
-pub use validate::{MAX_STAMPS_PER_REQUEST, MAX_TEXT, validate_customer, validate_template};
+pub use validate::{
+    MAX_STAMPS_PER_REQUEST, MAX_TEXT, text as validate_text, validate_customer, validate_template,
+};

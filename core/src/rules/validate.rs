@@ -8,7 +8,8 @@ pub const MAX_TEXT: usize = 2000;
 /// Most stamps one request may add.
 pub const MAX_STAMPS_PER_REQUEST: u32 = 100;
 
-fn text(field: &str, value: &str, required: bool, max: usize) -> Result<(), CoreError> {
+/// Checks free text: present when required, not too long, no control characters.
+pub fn text(field: &str, value: &str, required: bool, max: usize) -> Result<(), CoreError> {
     if required && value.trim().is_empty() {
         return Err(CoreError::Invalid(format!("{field} must not be empty")));
     }

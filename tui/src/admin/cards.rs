@@ -108,6 +108,15 @@ impl Cards {
                 self.after = None;
                 return vec![self.load()];
             }
+            Key::Char('m') => {
+                if let Some(r) = self.rows.get(self.selected) {
+                    *prompt = Some(Prompt::Text {
+                        title: format!("Message to {} (card {})", r.customer, r.id),
+                        text: String::new(),
+                        then: TextAction::Message(r.id),
+                    });
+                }
+            }
             Key::Char('M') => {
                 if let Some(r) = self.rows.get(self.selected) {
                     *prompt = Some(Prompt::Text {

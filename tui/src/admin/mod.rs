@@ -116,6 +116,8 @@ pub enum TextAction {
     },
     /// An SSH public key for this staff account.
     SshKey(u64),
+    /// A message to this card's holder.
+    Message(u64),
 }
 
 impl TextAction {
@@ -144,6 +146,7 @@ impl TextAction {
                 None => Effect::Refuse("type a name, a space and the PIN".into()),
             },
             TextAction::SshKey(staff) => Effect::AddSshKey { staff, key: text },
+            TextAction::Message(card) => Effect::SendMessage { card, text },
             TextAction::MergeInto(from) => match text.trim().trim_start_matches('#').parse() {
                 Ok(into) => Effect::Merge { from, into },
                 Err(_) => Effect::Refuse(format!("'{text}' is not a customer id")),

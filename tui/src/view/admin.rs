@@ -280,7 +280,7 @@ fn cards(app: &App, frame: &mut Frame, area: Rect) {
     let search = if c.searching {
         format!("Search: {}▏  (Enter: find, Esc: clear)", c.query)
     } else if c.query.is_empty() {
-        "/ search  Enter view  h history  c coupon  M merge  R reissue  X delete  n/g pages".into()
+        "/ search  Enter view  h history  m message  c coupon  M merge  R reissue  X delete".into()
     } else {
         format!("Search: {}   (/ to change)", c.query)
     };

@@ -95,7 +95,7 @@ pub struct LogRow {
 }
 
 /// A call into the core, run outside `update`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Check a PIN.
     SignIn(String),
@@ -164,6 +164,13 @@ pub enum Effect {
     },
     /// Load the card templates.
     LoadTemplates,
+    /// Create (no id) or edit a template.
+    SaveTemplate {
+        /// The template edited.
+        id: Option<u64>,
+        /// The definition.
+        draft: Box<stampcard_core::shop::TemplateDraft>,
+    },
     /// Load the analytics of the last N days.
     LoadAnalytics(u32),
     /// Nothing (a prompt handled in place).
@@ -301,6 +308,8 @@ pub enum Outcome {
     Staff(Vec<Staff>),
     /// Card templates.
     Templates(Vec<stampcard_core::model::Template>),
+    /// A template was saved.
+    TemplateSaved(Box<stampcard_core::model::Template>),
     /// Analytics.
     Analytics(Box<stampcard_core::shop::Analytics>),
     /// A card's history.
@@ -921,7 +930,30 @@ impl App {
             }
             Outcome::Details(view) => self.admin.cards.details = Some(view),
             Outcome::Staff(rows) => self.admin.staff.loaded(rows),
-            Outcome::Templates(rows) => self.admin.templates.loaded(rows),
+            Outcome::Templates(rows) => {
+                self.templates = rows
+                    .iter()
+                    .filter(|t| !t.archived)
+                    .map(|t| (t.id, t.name.clone()))
+                    .collect();
+                self.templates.sort();
+                self.admin.templates.loaded(rows)
+            }
+            Outcome::TemplateSaved(t) => {
+                self.alert = Some(Alert::Info(format!(
+                    "Template {} \"{}\" saved as version {}{}.",
+                    t.id,
+                    t.name,
+                    t.version,
+                    if t.version > 1 {
+                        "; issued cards follow it and keep their stamps"
+                    } else {
+                        ""
+                    }
+                )));
+                self.admin.templates.form = None;
+                self.pending.push(self.admin.templates.load());
+            }
             Outcome::Analytics(a) => self.admin.analytics = Some(a),
             Outcome::Backup(last, done) => {
                 self.admin.last_backup = Some(last);

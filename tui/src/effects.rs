@@ -79,6 +79,7 @@ fn describe(effect: &Effect) -> String {
             "codes".into()
         }
         Effect::LoadTemplates => "templates".into(),
+        Effect::SaveTemplate { .. } => "template".into(),
         Effect::LoadAnalytics(_) => "analytics".into(),
         Effect::CardHistory(card)
         | Effect::Coupon { card, .. }
@@ -287,6 +288,13 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             Ok(Outcome::Staff(shop.staff()?))
         }
         Effect::LoadTemplates => Ok(Outcome::Templates(shop.templates())),
+        Effect::SaveTemplate { id, draft } => {
+            let t = match id {
+                Some(id) => shop.edit_template(id, *draft, actor).await?,
+                None => shop.create_template(*draft, actor).await?,
+            };
+            Ok(Outcome::TemplateSaved(Box::new(t)))
+        }
         Effect::CardHistory(card) => {
             let mut events = shop.card_history(card)?;
             events.reverse();

@@ -630,3 +630,72 @@ async fn the_mouse_picks_tabs_and_rows() {
         c.screen()
     );
 }
+
+#[tokio::test]
+async fn templates_are_created_and_edited_in_the_console() {
+    let (mut c, _) = console().await;
+    c.term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("1").await;
+    c.typed("n").await;
+    assert!(c.screen().contains("New template"), "{}", c.screen());
+    c.typed("Juice card").await;
+    c.key(Key::Down).await;
+    c.typed("Leaf & Kettle").await;
+    c.key(Key::Down).await;
+    c.key(Key::Ctrl('u')).await;
+    c.typed("x").await; // not a number
+    c.key(Key::Enter).await;
+    assert!(
+        c.screen().contains("'x' is not a whole number"),
+        "{}",
+        c.screen()
+    );
+    c.key(Key::Ctrl('u')).await;
+    c.typed("5").await;
+    c.key(Key::Down).await;
+    c.key(Key::Right).await; // voucher → redeem code
+    assert!(c.screen().contains("◂ redeem code ▸"), "{}", c.screen());
+    c.key(Key::Left).await; // back to voucher
+    c.key(Key::Down).await;
+    c.typed("A fresh juice").await;
+    c.key(Key::Enter).await;
+    let screen = c.screen();
+    assert!(screen.contains("saved as version 1"), "{screen}");
+    let juice = c
+        .shop
+        .templates()
+        .into_iter()
+        .find(|t| t.name == "Juice card")
+        .expect("created");
+    assert_eq!(juice.stamps_required, 5);
+    assert!(matches!(juice.reward, Reward::Voucher { .. }));
+    // Edit the tea card: a new version; its cards keep their stamps.
+    c.key(Key::Up).await; // the list is by id: Tea card first
+    c.typed("e").await;
+    c.key(Key::Down).await;
+    c.key(Key::Down).await;
+    c.key(Key::Ctrl('u')).await;
+    c.typed("4").await;
+    c.key(Key::Enter).await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("saved as version 2; issued cards follow it"),
+        "{screen}"
+    );
+    assert_eq!(c.shop.template(1).expect("tea").stamps_required, 4);
+    // A definition the core refuses keeps the form open with the reason.
+    c.typed("e").await;
+    c.key(Key::Down).await;
+    c.key(Key::Down).await;
+    c.key(Key::Ctrl('u')).await;
+    c.typed("0").await;
+    c.key(Key::Enter).await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("✗") && screen.contains("Edit template 1"),
+        "{screen}"
+    );
+    assert_eq!(c.shop.template(1).expect("tea").version, 2);
+}

@@ -5,6 +5,7 @@ pub mod cards;
 pub mod codes;
 pub mod journal;
 pub mod staff;
+pub mod template_form;
 pub mod templates;
 
 use stampcard_core::views::CardView;
@@ -74,7 +75,7 @@ impl Tab {
 }
 
 /// A question the admin answers in a line of text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Prompt {
     /// A line of text, then the effect built from it.
     Text {
@@ -218,6 +219,12 @@ impl Admin {
         }
     }
 
+    /// Whether keys are text being typed (a search box or a form).
+    pub fn typing(&self) -> bool {
+        (self.tab == Tab::Cards && self.cards.searching)
+            || (self.tab == Tab::Templates && self.templates.form.is_some())
+    }
+
     /// The selected row of the open tab's table.
     pub fn selected(&self) -> usize {
         match self.tab {
@@ -298,7 +305,7 @@ impl Admin {
             }
             return Vec::new();
         }
-        let typing = self.tab == Tab::Cards && self.cards.searching;
+        let typing = self.typing();
         if !typing && let Key::Char(c @ '1'..='8') = key {
             self.tab = TABS[(c as u8 - b'1') as usize];
             return self.load();
@@ -307,7 +314,23 @@ impl Admin {
             Tab::Journal => self.journal.key(key, &mut self.prompt),
             Tab::Cards => self.cards.key(key, &mut self.prompt),
             Tab::Staff => self.staff.key(key, &mut self.prompt),
-            Tab::Templates => self.templates.key(key),
+            Tab::Templates => {
+                if let Some(form) = &mut self.templates.form {
+                    if key == Key::Esc {
+                        self.templates.form = None;
+                        return Vec::new();
+                    }
+                    return match form.key(key) {
+                        Ok(Some(effect)) => vec![effect],
+                        Ok(None) => Vec::new(),
+                        Err(why) => {
+                            self.error = Some(why);
+                            Vec::new()
+                        }
+                    };
+                }
+                self.templates.key(key)
+            }
             Tab::Codes => self.codes.key(key, &mut self.prompt),
             Tab::Settings if key == Key::Char('b') => {
                 self.prompt = Some(Prompt::Confirm {

@@ -13,6 +13,8 @@ pub struct TemplatesTab {
     pub rows: Vec<Template>,
     /// The selected row.
     pub selected: usize,
+    /// The create/edit form, when open.
+    pub form: Option<super::template_form::TemplateForm>,
 }
 
 impl TemplatesTab {
@@ -35,6 +37,13 @@ impl TemplatesTab {
                 self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1))
             }
             Key::Up | Key::Char('k') => self.selected = self.selected.saturating_sub(1),
+            Key::Char('n') => self.form = Some(super::template_form::TemplateForm::new()),
+            Key::Char('e') | Key::Enter => {
+                self.form = self
+                    .rows
+                    .get(self.selected)
+                    .map(super::template_form::TemplateForm::edit)
+            }
             _ => {}
         }
         Vec::new()

@@ -365,8 +365,59 @@ fn staff(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
+fn template_form(
+    app: &App,
+    form: &crate::admin::template_form::TemplateForm,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    use crate::admin::template_form::{FIELDS, FieldId};
+    let _ = app;
+    let lines: Vec<ratatui::text::Line> = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, (id, label))| {
+            let value = if *id == FieldId::Kind {
+                format!("◂ {} ▸", form.kind())
+            } else {
+                form.values[i].clone()
+            };
+            let text = format!(
+                "{label:<38} {value}{}",
+                if i == form.focus && *id != FieldId::Kind {
+                    "▏"
+                } else {
+                    ""
+                }
+            );
+            if i == form.focus {
+                ratatui::text::Line::styled(text, Style::default().add_modifier(Modifier::REVERSED))
+            } else {
+                ratatui::text::Line::raw(text)
+            }
+        })
+        .collect();
+    let title = match form.id {
+        Some(id) => format!(
+            " Edit template {id} (saves version {}) — ↑↓ field, Enter/Ctrl-S save, Esc cancel ",
+            form.version + 1
+        ),
+        None => " New template — ↑↓ field, Enter/Ctrl-S save, Esc cancel ".into(),
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}
+
 fn templates(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.admin.templates;
+    if let Some(form) = &t.form {
+        template_form(app, form, frame, area);
+        return;
+    }
     let [list, preview] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
     let rows = t.rows.iter().map(|x| {
@@ -397,7 +448,7 @@ fn templates(app: &App, frame: &mut Frame, area: Rect) {
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Templates (edit: `stampcard template edit`) "),
+                .title(" Templates — n: new  e: edit "),
         ),
         list,
         &mut state,

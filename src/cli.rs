@@ -255,6 +255,15 @@ pub enum CardCmd {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Write a card's QR code (its web card link) to print: .svg (with the
+    /// card number and code) or .png.
+    Qr {
+        /// Card id.
+        id: u64,
+        /// The file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// Show a card by id or code, as the customer sees it.
     Show {
         /// Card id or card code.
@@ -563,7 +572,7 @@ impl Command {
             Self::Codes(CodesCmd::Generate { output, sheet, .. }) => {
                 output.iter_mut().chain(sheet.iter_mut()).for_each(fix);
             }
-            Self::Poster { output, .. } => fix(output),
+            Self::Poster { output, .. } | Self::Card(CardCmd::Qr { output, .. }) => fix(output),
             // A .pub file named relative to the caller; a key line stays as is.
             Self::Staff(StaffCmd::AddKey { key, .. })
                 if !["ssh-", "ecdsa-", "sk-"].iter().any(|p| key.starts_with(p)) =>

@@ -46,6 +46,25 @@ impl Host for AppHost {
         })
     }
 
+    fn save_export(&self, name: String, bytes: Vec<u8>) -> Result<String, String> {
+        let dir = self.app.data.join("exports");
+        crate::commands::backup::create_private_dir(&dir).map_err(|e| format!("{e:#}"))?;
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = dir.join(safe);
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path.display().to_string())
+    }
+
     fn backup_now(&self) -> BoxFuture<Result<String, String>> {
         let app = self.app.clone();
         Box::pin(async move {

@@ -1,6 +1,6 @@
 //! `stampcard card …`, `stamp`, `redeem`, `hand-over`, `spin`, `adjust`, `reverse`.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::{CustomerFields, Platform};
 use stampcard_core::shop::{IssueCard, Lookup};
@@ -224,6 +224,28 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
                 }
             };
             app.emit(&view, || describe(app, &view))
+        }
+        CardCmd::Qr { id, output } => {
+            let format = crate::commands::codes::printable_format(&output)?;
+            let view = app.shop.card_view(id)?;
+            let bytes = match format {
+                crate::commands::codes::Printable::Svg => stampcard_tui::print::poster_svg(
+                    &view.business_name,
+                    &format!("{} — card {}", view.title, view.card_id),
+                    &format!("{} · {}", view.customer_name, view.code),
+                    &view.url,
+                )?
+                .into_bytes(),
+                crate::commands::codes::Printable::Png => {
+                    stampcard_tui::print::qr_png(&view.url, 800)?
+                }
+            };
+            std::fs::write(&output, bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            app.emit(
+                &serde_json::json!({"card_id": id, "file": output, "url": view.url}),
+                || format!("Wrote the QR code of card {id} to {}", output.display()),
+            )
         }
         CardCmd::Reissue { id } => {
             let o = app.shop.reissue(id, &actor).await?;

@@ -495,3 +495,22 @@ fn the_journal_filters_by_who_template_and_day() {
     let bad = shop.run(&["journal", "--day", "yesterday"]);
     assert_eq!(bad.code, 2);
 }
+
+#[test]
+fn a_card_qr_code_is_written_to_print() {
+    let shop = Shop::demo();
+    let out = shop.json(&["card", "qr", "100001", "-o", "card.svg"]);
+    let url = out["url"].as_str().expect("url");
+    let svg = std::fs::read_to_string(shop.path("card.svg")).expect("svg");
+    assert!(svg.contains(url) && svg.contains(&shop.card_code(100001)));
+    shop.run(&["card", "qr", "100001", "-o", "card.png"]).ok();
+    assert_eq!(
+        &std::fs::read(shop.path("card.png")).expect("png")[..4],
+        b"\x89PNG"
+    );
+    assert_ne!(
+        shop.run(&["card", "qr", "999999", "-o", "none.svg"]).code,
+        0
+    );
+    assert!(!shop.path("none.svg").exists());
+}

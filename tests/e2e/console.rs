@@ -124,3 +124,43 @@ fn an_admin_sends_a_message_to_a_card_holder() {
     }
     tmux.keys(&["C-c"]);
 }
+
+#[test]
+fn printables_are_exported_from_the_codes_tab() {
+    let shop = Shop::demo();
+    let tmux = Tmux::start(&shop, &["console"]);
+    tmux.wait_for("The console is locked.");
+    tmux.keys(&["1234", "Enter"]);
+    tmux.wait_for("owner (admin)");
+    tmux.keys(&["F5"]);
+    tmux.wait_for("Journal");
+    tmux.keys(&["5"]);
+    tmux.wait_for("Template: Coffee card");
+    tmux.keys(&["g"]);
+    tmux.keys(&["4", "Enter"]);
+    tmux.wait_for("4 receipt codes made");
+    tmux.keys(&["s"]);
+    tmux.wait_for("Written codes-");
+    tmux.keys(&["P"]);
+    tmux.wait_for("poster-template-1.png");
+    tmux.keys(&["C-c"]);
+    let names: Vec<String> = std::fs::read_dir(shop.data().join("exports"))
+        .expect("exports")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    for ext in [".svg", ".png"] {
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("codes-") && n.ends_with(ext)),
+            "{names:?}"
+        );
+        assert!(
+            names
+                .iter()
+                .any(|n| n == &format!("poster-template-1{ext}")),
+            "{names:?}"
+        );
+    }
+}

@@ -181,6 +181,8 @@ pub enum Effect {
     LoadSettings,
     /// Take a backup now.
     BackupNow,
+    /// Write printables (name, bytes) for the shop to print.
+    Export(Vec<(String, Vec<u8>)>),
     /// Send a message to a card's holder.
     SendMessage {
         /// The card.
@@ -963,6 +965,7 @@ impl App {
             }
             Outcome::History(card, rows) => self.admin.history = Some((card, rows)),
             Outcome::Codes(templates, keys) => {
+                self.admin.codes.shop = (self.shop_name.clone(), self.public_url.clone());
                 self.admin.codes.templates = templates;
                 self.admin.codes.pos_keys = keys;
             }

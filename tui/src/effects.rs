@@ -34,6 +34,33 @@ pub async fn perform_hosted(
                 },
             }
         }
+        (Effect::Export(files), Some(h)) => {
+            let mut saved = Vec::new();
+            for (name, bytes) in files {
+                match h.save_export(name.clone(), bytes.clone()) {
+                    Ok(path) => saved.push(path),
+                    Err(why) => {
+                        return Outcome::Refused {
+                            what: name.clone(),
+                            reason: why,
+                        };
+                    }
+                }
+            }
+            let dir = saved
+                .first()
+                .and_then(|p| std::path::Path::new(p).parent())
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            let names: Vec<String> = saved
+                .iter()
+                .filter_map(|p| std::path::Path::new(p).file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect();
+            Outcome::CardChanged {
+                label: format!("Written {} in {dir}", names.join(", ")),
+            }
+        }
         (Effect::BackupNow, Some(h)) if actor.is_admin() => match h.backup_now().await {
             Ok(file) => {
                 Outcome::Backup(h.last_backup(), Some(format!("Backup written to {file}.")))
@@ -89,6 +116,7 @@ fn describe(effect: &Effect) -> String {
         Effect::None | Effect::Refuse(_) => String::new(),
         Effect::LoadSettings | Effect::BackupNow => "backup".into(),
         Effect::SendMessage { card, .. } => format!("card {card}"),
+        Effect::Export(_) => "export".into(),
         Effect::Merge { from, .. } => format!("customer {from}"),
         Effect::AddStaff { .. } | Effect::AddSshKey { .. } => "staff".into(),
         Effect::LoadCards { .. } => "cards".into(),
@@ -170,6 +198,9 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
         Effect::Refuse(why) => Err(CoreError::Invalid(why)),
         Effect::LoadSettings => Ok(Outcome::Backup(None, None)),
+        Effect::Export(_) => Err(CoreError::Invalid(
+            "files are written by a console the server runs".into(),
+        )),
         Effect::SendMessage { .. } => Err(CoreError::Invalid(
             "messages are sent by a console the server runs".into(),
         )),

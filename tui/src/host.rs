@@ -17,6 +17,10 @@ pub trait Host: Send + Sync + 'static {
     /// Takes a backup now; returns the file, or why not.
     fn backup_now(&self) -> BoxFuture<Result<String, String>>;
 
+    /// Saves a file made in the console (a printable) where the shop can
+    /// fetch it; returns its path.
+    fn save_export(&self, name: String, bytes: Vec<u8>) -> Result<String, String>;
+
     /// Sends a message to a card's holder on every channel that reaches
     /// them; returns the channels' names, or why not.
     fn send_message(&self, card: u64, text: String) -> BoxFuture<Result<Vec<String>, String>>;

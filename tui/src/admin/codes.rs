@@ -22,9 +22,55 @@ pub struct CodesTab {
     pub selected: usize,
     /// Show the selected code's QR code.
     pub show_qr: bool,
+    /// The shop's name and public URL, for printables.
+    pub shop: (String, String),
 }
 
 impl CodesTab {
+    fn links(&self) -> stampcard_core::links::Links {
+        stampcard_core::links::Links::new(&self.shop.1)
+    }
+
+    /// The last batch as a printable sheet, SVG (with codes) and PNG.
+    fn sheet(&self) -> Vec<Effect> {
+        let links = self.links();
+        let items: Vec<(String, String)> = self
+            .batch
+            .iter()
+            .map(|c| (c.clone(), links.claim_url(c)))
+            .collect();
+        let urls: Vec<String> = items.iter().map(|(_, u)| u.clone()).collect();
+        let stamp = self.batch.first().cloned().unwrap_or_default();
+        let mut files = Vec::new();
+        if let Ok(svg) =
+            crate::print::sheet_svg(&format!("{} — receipt codes", self.shop.0), &items)
+        {
+            files.push((format!("codes-{stamp}.svg"), svg.into_bytes()));
+        }
+        if let Ok(png) = crate::print::sheet_png(&urls) {
+            files.push((format!("codes-{stamp}.png"), png));
+        }
+        vec![Effect::Export(files)]
+    }
+
+    /// The chosen template's join poster, SVG and PNG.
+    fn poster(&self) -> Vec<Effect> {
+        let Some((id, name)) = self.templates.get(self.template) else {
+            return Vec::new();
+        };
+        let url = self.links().join_url(*id);
+        let mut files = Vec::new();
+        if let Ok(svg) =
+            crate::print::poster_svg(&self.shop.0, name, "Scan to get your stamp card", &url)
+        {
+            files.push((format!("poster-template-{id}.svg"), svg.into_bytes()));
+        }
+        if let Ok(png) = crate::print::qr_png(&url, 1200) {
+            files.push((format!("poster-template-{id}.png"), png));
+        }
+        vec![Effect::Export(files)]
+    }
+
     /// The effect that loads templates and POS keys.
     pub fn load(&self) -> Effect {
         Effect::LoadCodes
@@ -66,6 +112,8 @@ impl CodesTab {
             }
             Key::Up | Key::Char('k') => self.selected = self.selected.saturating_sub(1),
             Key::Enter if !self.batch.is_empty() => self.show_qr = true,
+            Key::Char('s') if !self.batch.is_empty() => return self.sheet(),
+            Key::Char('P') => return self.poster(),
             _ => {}
         }
         Vec::new()

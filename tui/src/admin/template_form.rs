@@ -180,7 +180,11 @@ impl TemplateForm {
             Key::Up | Key::BackTab => self.focus = (self.focus + FIELDS.len() - 1) % FIELDS.len(),
             Key::Left | Key::Right if field == FieldId::Kind && self.lottery.is_none() => {
                 let k = self.value(FieldId::Kind).parse::<usize>().unwrap_or(0);
-                let step = if key == Key::Right { 1 } else { KINDS.len() - 1 };
+                let step = if key == Key::Right {
+                    1
+                } else {
+                    KINDS.len() - 1
+                };
                 let next = (k + step) % KINDS.len();
                 self.values[self.focus] = next.to_string();
             }

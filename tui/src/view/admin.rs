@@ -589,7 +589,7 @@ fn codes(app: &App, frame: &mut Frame, area: Rect) {
         .unwrap_or_else(|| "—".into());
     frame.render_widget(
         Paragraph::new(format!(
-            "Template: {template}   t: another  g: generate codes  p: new POS key  Enter: QR"
+            "Template: {template}   t another  g generate  Enter QR  s sheet  P poster  p POS key"
         ))
         .block(Block::default().borders(Borders::ALL).title(" Codes ")),
         top,

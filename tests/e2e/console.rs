@@ -3,6 +3,22 @@
 
 use crate::{Shop, Tmux};
 
+/// The console in tmux with extra environment, signed in as the demo owner
+/// (admin), on the admin screens.
+fn admin_console(shop: &Shop, env: &str) -> Tmux {
+    let tmux = Tmux::run(&format!(
+        "env {env} {} --data {} console",
+        crate::binary().display(),
+        shop.data().display()
+    ));
+    tmux.wait_for("The console is locked.");
+    tmux.keys(&["1234", "Enter"]);
+    tmux.wait_for("owner (admin)");
+    tmux.keys(&["F5"]);
+    tmux.wait_for("Journal");
+    tmux
+}
+
 #[test]
 fn staff_sign_in_and_stamp_a_card_in_the_console() {
     let shop = Shop::demo();
@@ -58,16 +74,7 @@ fn disabling_a_staff_member_ends_their_session_at_once() {
 #[test]
 fn an_admin_takes_a_backup_from_the_settings_tab() {
     let shop = Shop::demo();
-    let tmux = Tmux::run(&format!(
-        "env STAMPCARD_BACKUP__EVERY_HOURS=0 {} --data {} console",
-        crate::binary().display(),
-        shop.data().display()
-    ));
-    tmux.wait_for("The console is locked.");
-    tmux.keys(&["1234", "Enter"]);
-    tmux.wait_for("owner (admin)");
-    tmux.keys(&["F5"]);
-    tmux.wait_for("Journal");
+    let tmux = admin_console(&shop, "STAMPCARD_BACKUP__EVERY_HOURS=0");
     tmux.keys(&["8"]);
     tmux.wait_for("Last backup: none yet");
     tmux.keys(&["b"]);
@@ -90,16 +97,7 @@ fn an_admin_takes_a_backup_from_the_settings_tab() {
 #[test]
 fn an_admin_sends_a_message_to_a_card_holder() {
     let shop = Shop::demo();
-    let tmux = Tmux::run(&format!(
-        "env STAMPCARD_OUTBOX__LOG_FILE=messages.log {} --data {} console",
-        crate::binary().display(),
-        shop.data().display()
-    ));
-    tmux.wait_for("The console is locked.");
-    tmux.keys(&["1234", "Enter"]);
-    tmux.wait_for("owner (admin)");
-    tmux.keys(&["F5"]);
-    tmux.wait_for("Journal");
+    let tmux = admin_console(&shop, "STAMPCARD_OUTBOX__LOG_FILE=messages.log");
     tmux.keys(&["2"]);
     tmux.wait_for("Card 100001");
     tmux.keys(&["m"]);
@@ -128,12 +126,7 @@ fn an_admin_sends_a_message_to_a_card_holder() {
 #[test]
 fn printables_are_exported_from_the_codes_tab() {
     let shop = Shop::demo();
-    let tmux = Tmux::start(&shop, &["console"]);
-    tmux.wait_for("The console is locked.");
-    tmux.keys(&["1234", "Enter"]);
-    tmux.wait_for("owner (admin)");
-    tmux.keys(&["F5"]);
-    tmux.wait_for("Journal");
+    let tmux = admin_console(&shop, "STAMPCARD_LOG=warn");
     tmux.keys(&["5"]);
     tmux.wait_for("Template: Coffee card");
     tmux.keys(&["g"]);

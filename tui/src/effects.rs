@@ -223,30 +223,12 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 label: format!("Customer {from} merged into customer {into}; their cards moved."),
             })
         }
-        Effect::LoadJournal { before, filter } => {
-            let q = JournalQuery {
-                card: None,
-                kind: filter.kind,
-                template: filter.template,
-                who: filter.who,
-                day: filter.day,
-                after: before,
-                newest_first: true,
-                limit: crate::admin::journal::PAGE,
-            };
-            Ok(Outcome::Journal(rows(shop, shop.journal(&q)?)))
-        }
+        Effect::LoadJournal { before, filter } => Ok(Outcome::Journal(rows(
+            shop,
+            shop.journal(&journal_query(filter, before, true))?,
+        ))),
         Effect::LoadJournalNewer { after, filter } => {
-            let q = JournalQuery {
-                card: None,
-                kind: filter.kind,
-                template: filter.template,
-                who: filter.who,
-                day: filter.day,
-                after: Some(after),
-                newest_first: false,
-                limit: crate::admin::journal::PAGE,
-            };
+            let q = journal_query(filter, Some(after), false);
             Ok(Outcome::JournalNewer(rows(shop, shop.journal(&q)?)))
         }
         Effect::LoadCards { after, query } => {
@@ -430,4 +412,23 @@ fn rows(shop: &Shop, events: Vec<stampcard_core::model::Event>) -> Vec<crate::ad
             card: e.card_id,
         })
         .collect()
+}
+
+/// The core query for the journal tab's filter; `after` is exclusive in
+/// the direction of the scan.
+fn journal_query(
+    filter: crate::admin::journal::Filter,
+    after: Option<u64>,
+    newest_first: bool,
+) -> JournalQuery {
+    JournalQuery {
+        card: None,
+        kind: filter.kind,
+        template: filter.template,
+        who: filter.who,
+        day: filter.day,
+        after,
+        newest_first,
+        limit: crate::admin::journal::PAGE,
+    }
 }

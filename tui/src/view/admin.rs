@@ -262,15 +262,14 @@ fn journal(app: &App, frame: &mut Frame, area: Rect) {
             .unwrap_or_default(),
         if j.live() { " (live)" } else { "" }
     );
-    let mut state = TableState::default();
-    state.select((!j.rows.is_empty()).then_some(j.selected));
-    frame.render_stateful_widget(
-        Table::new(rows, widths)
-            .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD)))
-            .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-            .block(Block::default().borders(Borders::ALL).title(title)),
+    selectable_table(
+        frame,
         area,
-        &mut state,
+        rows,
+        widths,
+        header,
+        title,
+        (!j.rows.is_empty()).then_some(j.selected),
     );
 }
 
@@ -298,26 +297,19 @@ fn cards(app: &App, frame: &mut Frame, area: Rect) {
             r.platforms.clone(),
         ])
     });
-    let mut state = TableState::default();
-    state.select((!c.rows.is_empty()).then_some(c.selected));
-    frame.render_stateful_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(8),
-                Constraint::Min(12),
-                Constraint::Length(7),
-                Constraint::Length(8),
-            ],
-        )
-        .header(
-            Row::new(vec!["ID", "Customer", "Stamps", "On"])
-                .style(Style::default().add_modifier(Modifier::BOLD)),
-        )
-        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-        .block(Block::default().borders(Borders::ALL).title(" Cards ")),
+    selectable_table(
+        frame,
         table,
-        &mut state,
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Min(12),
+            Constraint::Length(7),
+            Constraint::Length(8),
+        ],
+        vec!["ID", "Customer", "Stamps", "On"],
+        " Cards ",
+        (!c.rows.is_empty()).then_some(c.selected),
     );
     match &c.details {
         Some(card) => super::card::draw(card, frame, details),
@@ -341,27 +333,20 @@ fn staff(app: &App, frame: &mut Frame, area: Rect) {
         Some((id, false)) => format!(" Disable staff {id} (ends their sessions)? y/n "),
         None => " Staff — a: add staff  A: add admin  K: SSH key  d: disable  e: enable ".into(),
     };
-    let mut state = TableState::default();
-    state.select((!t.rows.is_empty()).then_some(t.selected));
-    frame.render_stateful_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(4),
-                Constraint::Min(12),
-                Constraint::Length(6),
-                Constraint::Length(9),
-                Constraint::Length(8),
-            ],
-        )
-        .header(
-            Row::new(vec!["ID", "Name", "Role", "State", "SSH keys"])
-                .style(Style::default().add_modifier(Modifier::BOLD)),
-        )
-        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-        .block(Block::default().borders(Borders::ALL).title(title)),
+    selectable_table(
+        frame,
         area,
-        &mut state,
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Min(12),
+            Constraint::Length(6),
+            Constraint::Length(9),
+            Constraint::Length(8),
+        ],
+        vec!["ID", "Name", "Role", "State", "SSH keys"],
+        title,
+        (!t.rows.is_empty()).then_some(t.selected),
     );
 }
 
@@ -428,30 +413,19 @@ fn templates(app: &App, frame: &mut Frame, area: Rect) {
             x.stamps_required.to_string(),
         ])
     });
-    let mut state = TableState::default();
-    state.select((!t.rows.is_empty()).then_some(t.selected));
-    frame.render_stateful_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(4),
-                Constraint::Min(10),
-                Constraint::Length(4),
-                Constraint::Length(6),
-            ],
-        )
-        .header(
-            Row::new(vec!["ID", "Name", "Ver", "Stamps"])
-                .style(Style::default().add_modifier(Modifier::BOLD)),
-        )
-        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Templates — n: new  e: edit "),
-        ),
+    selectable_table(
+        frame,
         list,
-        &mut state,
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Min(10),
+            Constraint::Length(4),
+            Constraint::Length(6),
+        ],
+        vec!["ID", "Name", "Ver", "Stamps"],
+        " Templates — n: new  e: edit ",
+        (!t.rows.is_empty()).then_some(t.selected),
     );
     let Some(x) = t.rows.get(t.selected) else {
         frame.render_widget(Block::default().borders(Borders::ALL), preview);
@@ -622,5 +596,28 @@ fn codes(app: &App, frame: &mut Frame, area: Rect) {
         Paragraph::new(keys_text.join("\n"))
             .block(Block::default().borders(Borders::ALL).title(" POS keys ")),
         keys,
+    );
+}
+
+/// A table whose selected row is highlighted, with a bold header and a
+/// titled border.
+fn selectable_table<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    rows: impl IntoIterator<Item = Row<'a>>,
+    widths: impl IntoIterator<Item = Constraint>,
+    header: Vec<&'a str>,
+    title: impl Into<ratatui::text::Line<'a>>,
+    selected: Option<usize>,
+) {
+    let mut state = TableState::default();
+    state.select(selected);
+    frame.render_stateful_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD)))
+            .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+        &mut state,
     );
 }

@@ -6,6 +6,7 @@
 mod analytics;
 mod cards;
 mod customers;
+mod join;
 mod journal;
 mod receipts;
 mod staff;
@@ -13,6 +14,7 @@ mod templates;
 
 pub use analytics::{Analytics, DayStats};
 pub use cards::{IssueCard, Lookup};
+pub use join::{Joined, TelegramUser};
 pub use journal::JournalQuery;
 pub use templates::TemplateDraft;
 
@@ -40,6 +42,7 @@ pub struct Shop {
     customers_lock: Arc<tokio::sync::Mutex<()>>,
     outbox: Arc<tokio::sync::watch::Sender<u64>>,
     staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
+    join_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Shop {
@@ -84,6 +87,7 @@ impl Shop {
             customers_lock: Arc::new(tokio::sync::Mutex::new(())),
             outbox: Arc::new(tokio::sync::watch::Sender::new(0)),
             staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
+            join_lock: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 

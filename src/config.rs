@@ -324,6 +324,13 @@ fn validate(c: &Config) -> Result<()> {
     if c.outbox.max_attempts == 0 {
         return Err(anyhow!("key `outbox.max_attempts`: must be at least 1"));
     }
+    if let Some(u) = &c.telegram.api_url
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        return Err(anyhow!(
+            "key `telegram.api_url`: '{u}' must start with http:// or https://"
+        ));
+    }
     if c.shop.name.trim().is_empty() {
         return Err(anyhow!("key `shop.name`: must not be empty"));
     }

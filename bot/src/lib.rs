@@ -1,1 +1,36 @@
-//! placeholder
+//! Stampcard's Telegram bot: customers join by a QR code's deep link, see
+//! their cards, claim receipt codes; and the Telegram delivery channel the
+//! outbox sends card news through. Texts are in `texts.rs`.
+//!
+//! - `handlers`: the updates (commands, deep links, buttons).
+//! - `channel`: the outbox channel and the route to a customer's chat.
+//! - `texts`: what the bot says.
+
+pub mod channel;
+pub mod handlers;
+pub mod texts;
+
+pub use teloxide::Bot;
+
+/// Errors of the bot's setup.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    /// `[telegram] api_url` is not a URL.
+    #[error("telegram.api_url '{0}' is not a URL: {1}")]
+    ApiUrl(String, String),
+}
+
+/// A bot client for a token, pointed at `api_url` when given (tests run a
+/// fake Bot API server there).
+pub fn client(token: &str, api_url: Option<&str>) -> Result<Bot, BotError> {
+    let bot = Bot::new(token);
+    match api_url {
+        Some(u) => {
+            let url = url::Url::parse(u).map_err(|e| BotError::ApiUrl(u.into(), e.to_string()))?;
+            Ok(bot.set_api_url(url))
+        }
+        None => Ok(bot),
+    }
+}
+
+pub use handlers::run;

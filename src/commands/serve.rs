@@ -83,6 +83,9 @@ impl Services {
             Err(e) => return Err(e),
         };
         start_messaging(app, &mut tasks, &stop).await?;
+        if let Some(bot) = telegram(app) {
+            tasks.spawn(stampcard_bot::run(app.shop.clone(), bot, stop.clone()));
+        }
         tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
         Ok(Self {
             stop: stop_tx,
@@ -115,9 +118,26 @@ impl Services {
     }
 }
 
+/// The Telegram bot client, when `[telegram] token` is set.
+pub fn telegram(app: &App) -> Option<stampcard_bot::Bot> {
+    let token = &app.config.telegram.token.0;
+    if token.is_empty() {
+        return None;
+    }
+    // The URL was checked when the config was loaded.
+    stampcard_bot::client(token, app.config.telegram.api_url.as_deref()).ok()
+}
+
 /// The delivery channels the config turns on.
 pub fn channels(app: &App) -> Vec<Arc<dyn Channel>> {
     let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+    if let Some(bot) = telegram(app) {
+        let limits =
+            stampcard_bot::channel::TelegramChannel::default_limits(app.config.rate_limits(30.0));
+        channels.push(Arc::new(stampcard_bot::channel::TelegramChannel::new(
+            bot, limits,
+        )));
+    }
     if !app.config.outbox.log_file.is_empty() {
         let path = app.data.join(&app.config.outbox.log_file);
         let limits = app.config.rate_limits(app.config.outbox.log_per_second);
@@ -129,6 +149,9 @@ pub fn channels(app: &App) -> Vec<Arc<dyn Channel>> {
 /// How those channels reach a customer.
 pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     let mut routes: Vec<Arc<dyn Route>> = Vec::new();
+    if telegram(app).is_some() {
+        routes.push(Arc::new(stampcard_bot::channel::TelegramRoute));
+    }
     if !app.config.outbox.log_file.is_empty() {
         routes.push(Arc::new(LogRoute));
     }

@@ -17,8 +17,9 @@ pub trait Route: Send + Sync + 'static {
     /// The channel's name.
     fn channel(&self) -> &str;
 
-    /// The recipient for this customer and card, if the channel reaches them.
-    fn recipient(&self, customer: &Customer, card: &Card) -> Option<String>;
+    /// The recipient for this customer and card, if the channel reaches
+    /// them for this purpose (marketing needs the channel's consent).
+    fn recipient(&self, customer: &Customer, card: &Card, purpose: Purpose) -> Option<String>;
 }
 
 /// Sends card news to customers.
@@ -92,7 +93,7 @@ impl Consumer for Notifier {
             return Ok(());
         }
         for route in &self.routes {
-            if let Some(recipient) = route.recipient(&customer, &card) {
+            if let Some(recipient) = route.recipient(&customer, &card, Purpose::Transactional) {
                 shop.enqueue(
                     m,
                     Message {

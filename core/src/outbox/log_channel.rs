@@ -119,6 +119,7 @@ impl crate::consumers::Route for LogRoute {
         &self,
         customer: &crate::model::Customer,
         _card: &crate::model::Card,
+        _purpose: super::Purpose,
     ) -> Option<String> {
         Some(format!("customer:{}", customer.id))
     }

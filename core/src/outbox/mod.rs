@@ -65,17 +65,18 @@ impl Shop {
         let messages: Vec<Message> = routes
             .iter()
             .filter_map(|r| {
-                r.recipient(&customer, &card).map(|recipient| Message {
-                    channel: r.channel().to_string(),
-                    recipient,
-                    purpose,
-                    subject: Some(self.settings().name.clone()),
-                    text: text.clone(),
-                    data: serde_json::Value::Null,
-                    customer_id: Some(customer.id),
-                    card_id: Some(card_id),
-                    source_event: None,
-                })
+                r.recipient(&customer, &card, purpose)
+                    .map(|recipient| Message {
+                        channel: r.channel().to_string(),
+                        recipient,
+                        purpose,
+                        subject: Some(self.settings().name.clone()),
+                        text: text.clone(),
+                        data: serde_json::Value::Null,
+                        customer_id: Some(customer.id),
+                        card_id: Some(card_id),
+                        source_event: None,
+                    })
             })
             .collect();
         if messages.is_empty() {

@@ -1,0 +1,295 @@
+//! Updates: `/start` with a join or receipt deep link, `/cards`, `/help`,
+//! and the buttons under a card. Customers only ever see their own cards.
+
+use stampcard_core::Shop;
+use stampcard_core::model::Actor;
+use stampcard_core::shop::TelegramUser;
+use stampcard_core::views::CardView;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, User};
+use tokio::sync::watch;
+
+use crate::texts;
+
+/// What a `/start` payload asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartPayload {
+    /// `j<template>[_<source>]`: join a card.
+    Join {
+        /// Template id.
+        template: u64,
+        /// Where the customer joined (table, window …).
+        source: Option<String>,
+    },
+    /// `r<code>`: claim a receipt code.
+    Receipt(String),
+}
+
+impl StartPayload {
+    /// Parses a deep-link payload (≤ 64 characters of `[A-Za-z0-9_-]`).
+    pub fn parse(payload: &str) -> Option<StartPayload> {
+        if payload.is_empty()
+            || payload.len() > 64
+            || !payload
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return None;
+        }
+        if let Some(rest) = payload.strip_prefix('j') {
+            let (id, source) = match rest.split_once('_') {
+                Some((id, src)) if !src.is_empty() => (id, Some(src.to_string())),
+                Some(_) => return None,
+                None => (rest, None),
+            };
+            return Some(StartPayload::Join {
+                template: id.parse().ok()?,
+                source,
+            });
+        }
+        let code = payload.strip_prefix('r')?;
+        (!code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| StartPayload::Receipt(code.to_string()))
+    }
+}
+
+fn user_of(u: &User) -> TelegramUser {
+    TelegramUser {
+        id: u.id.0 as i64,
+        name: u.full_name(),
+        language: u.language_code.clone(),
+    }
+}
+
+fn keyboard(v: &CardView) -> InlineKeyboardMarkup {
+    let mut row = Vec::new();
+    if let Ok(url) = url::Url::parse(&v.url) {
+        row.push(InlineKeyboardButton::url("Web card", url));
+    }
+    row.push(InlineKeyboardButton::callback(
+        "Refresh",
+        format!("card:{}", v.card_id),
+    ));
+    InlineKeyboardMarkup::new(vec![row])
+}
+
+async fn send_card(bot: &Bot, chat: ChatId, v: &CardView) -> ResponseResult<()> {
+    bot.send_message(chat, texts::card(v))
+        .reply_markup(keyboard(v))
+        .await?;
+    Ok(())
+}
+
+/// The bot's answer to a `/start` payload.
+async fn start(
+    bot: &Bot,
+    chat: ChatId,
+    shop: &Shop,
+    user: &TelegramUser,
+    payload: &str,
+) -> ResponseResult<()> {
+    let actor = Actor::channel("bot");
+    let result = match StartPayload::parse(payload) {
+        None => Err("that link is not one of ours".to_string()),
+        Some(StartPayload::Join { template, source }) => shop
+            .join_telegram(template, user, source)
+            .await
+            .and_then(|j| shop.card_view(j.card.id))
+            .map_err(|e| e.to_string()),
+        Some(StartPayload::Receipt(code)) => async {
+            let template = shop.receipt_template(&code)?;
+            let joined = shop
+                .join_telegram(template, user, Some("receipt".into()))
+                .await?;
+            shop.claim_receipt(&code, joined.card.id, &actor).await?;
+            shop.card_view(joined.card.id)
+        }
+        .await
+        .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(view) => send_card(bot, chat, &view).await,
+        Err(why) => {
+            bot.send_message(chat, texts::refused(&why)).await?;
+            Ok(())
+        }
+    }
+}
+
+async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
+    let Some(from) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let user = user_of(from);
+    let text = msg.text().unwrap_or_default();
+    let mut words = text.split_whitespace();
+    let command = words
+        .next()
+        .unwrap_or_default()
+        .split('@')
+        .next()
+        .unwrap_or_default();
+    match command {
+        "/start" => match words.next() {
+            Some(payload) => start(&bot, msg.chat.id, &shop, &user, payload).await?,
+            None => {
+                let mut templates: Vec<(u64, String)> = shop
+                    .templates()
+                    .into_iter()
+                    .filter(|t| !t.archived)
+                    .map(|t| (t.id, t.name))
+                    .collect();
+                templates.sort();
+                let buttons: Vec<Vec<InlineKeyboardButton>> = templates
+                    .iter()
+                    .map(|(id, name)| {
+                        vec![InlineKeyboardButton::callback(
+                            name.clone(),
+                            format!("join:{id}"),
+                        )]
+                    })
+                    .collect();
+                bot.send_message(
+                    msg.chat.id,
+                    texts::welcome(&shop.settings().name, &templates),
+                )
+                .reply_markup(InlineKeyboardMarkup::new(buttons))
+                .await?;
+            }
+        },
+        "/cards" => {
+            let cards = shop
+                .customer_by_telegram(user.id)
+                .ok()
+                .flatten()
+                .and_then(|c| shop.cards_of_customer(c.id).ok())
+                .unwrap_or_default();
+            let views: Vec<CardView> = cards
+                .iter()
+                .filter(|c| !c.deleted)
+                .filter_map(|c| shop.card_view(c.id).ok())
+                .collect();
+            if views.is_empty() {
+                bot.send_message(msg.chat.id, texts::NO_CARDS).await?;
+            }
+            for v in &views {
+                send_card(&bot, msg.chat.id, v).await?;
+            }
+        }
+        "/help" => {
+            bot.send_message(msg.chat.id, texts::HELP).await?;
+        }
+        _ => {
+            bot.send_message(msg.chat.id, texts::NOT_UNDERSTOOD).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<()> {
+    bot.answer_callback_query(q.id.clone()).await?;
+    let user = user_of(&q.from);
+    let chat = ChatId(user.id);
+    let data = q.data.as_deref().unwrap_or_default();
+    let view = match data.split_once(':') {
+        Some(("card", id)) => {
+            // Only the holder's own cards, whatever the button says.
+            let mine = shop.customer_by_telegram(user.id).ok().flatten();
+            id.parse::<u64>()
+                .ok()
+                .and_then(|id| shop.card(id).ok())
+                .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted)
+                .and_then(|c| shop.card_view(c.id).ok())
+        }
+        Some(("join", id)) => match id.parse::<u64>() {
+            Ok(t) => shop
+                .join_telegram(t, &user, Some("bot".into()))
+                .await
+                .ok()
+                .and_then(|j| shop.card_view(j.card.id).ok()),
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    match view {
+        Some(v) => send_card(&bot, chat, &v).await,
+        None => {
+            bot.send_message(chat, texts::refused("that button is out of date"))
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+/// Runs the bot (long polling) until `stop` turns true.
+pub async fn run(shop: Shop, bot: Bot, mut stop: watch::Receiver<bool>) {
+    let commands = vec![
+        BotCommand::new("cards", "Your cards and vouchers"),
+        BotCommand::new("help", "What I can do"),
+    ];
+    if let Err(e) = bot.set_my_commands(commands).await {
+        tracing::warn!("telegram setMyCommands: {e}");
+    }
+    let handler = dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback));
+    let mut dispatcher = Dispatcher::builder(bot, handler)
+        .dependencies(dptree::deps![shop])
+        .default_handler(|_| async {})
+        .build();
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        let _ = stop.changed().await;
+        // The dispatcher may still be starting: try until it takes the request.
+        loop {
+            match token.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+    });
+    dispatcher.dispatch().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StartPayload;
+
+    #[test]
+    fn deep_link_payloads() {
+        assert_eq!(
+            StartPayload::parse("j12_table"),
+            Some(StartPayload::Join {
+                template: 12,
+                source: Some("table".into())
+            })
+        );
+        assert_eq!(
+            StartPayload::parse("j3"),
+            Some(StartPayload::Join {
+                template: 3,
+                source: None
+            })
+        );
+        assert_eq!(
+            StartPayload::parse("r3054262024420959"),
+            Some(StartPayload::Receipt("3054262024420959".into()))
+        );
+        for bad in [
+            "",
+            "x1",
+            "j",
+            "jx",
+            "j1_",
+            "r",
+            "rabc",
+            "j1 table",
+            &"j1_".repeat(30),
+        ] {
+            assert_eq!(StartPayload::parse(bad), None, "{bad}");
+        }
+    }
+}

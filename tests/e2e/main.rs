@@ -1,6 +1,7 @@
 //! End-to-end tests of the `stampcard` binary, started the way users start it.
 
 mod backup;
+mod bot;
 mod cli;
 mod console;
 mod crash;

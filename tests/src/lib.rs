@@ -1,4 +1,5 @@
 //! Shared helpers for end-to-end tests and benchmarks.
 
+pub mod fake_telegram;
 pub mod group_commit;
 pub mod ssh_client;

@@ -1,0 +1,238 @@
+//! A fake Telegram Bot API server on 127.0.0.1 for tests: it speaks the
+//! real wire format (`POST /bot<token>/<Method>`, method names in any case,
+//! JSON bodies, `{"ok":…}` envelopes, `retry_after`), hands out the updates
+//! a test queues, and records what the bot sent.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Json};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// A call the bot made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Method, lower case (e.g. "sendmessage").
+    pub method: String,
+    /// Its JSON body (`Null` for multipart).
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    updates: Vec<Value>,
+    next_update: i64,
+    next_message: i64,
+    calls: Vec<Call>,
+    /// Methods to refuse once with a 429 and this retry_after.
+    throttle: Vec<(String, u64)>,
+}
+
+/// The running fake server (stops with the test process).
+pub struct FakeTelegram {
+    /// Base URL to give the bot as `api_url`.
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+const BOT_ID: i64 = 777_000;
+
+fn ok(result: Value) -> axum::response::Response {
+    Json(json!({"ok": true, "result": result})).into_response()
+}
+
+async fn api(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path((bot, method)): Path<(String, String)>,
+    body: Bytes,
+) -> axum::response::Response {
+    if !bot.starts_with("bot") {
+        return Json(json!({"ok": false, "error_code": 404, "description": "Not Found"}))
+            .into_response();
+    }
+    let method = method.to_lowercase();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if method == "getupdates" {
+        let offset = body["offset"].as_i64().unwrap_or(0);
+        // Answer at once when updates are waiting, else after a short poll.
+        let deadline = Instant::now() + Duration::from_millis(300);
+        loop {
+            let ready: Vec<Value> = {
+                let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
+                g.updates
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                g.updates.clone()
+            };
+            if !ready.is_empty() || Instant::now() > deadline {
+                return ok(Value::Array(ready));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(i) = g.throttle.iter().position(|(m, _)| *m == method) {
+        let (_, after) = g.throttle.remove(i);
+        return Json(json!({
+            "ok": false,
+            "error_code": 429,
+            "description": format!("Too Many Requests: retry after {after}"),
+            "parameters": {"retry_after": after}
+        }))
+        .into_response();
+    }
+    g.calls.push(Call {
+        method: method.clone(),
+        body: body.clone(),
+    });
+    match method.as_str() {
+        "getme" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Stampcard", "username": "stampcard_test_bot",
+            "can_join_groups": false, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
+        })),
+        "getwebhookinfo" => {
+            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
+        }
+        "sendmessage" => {
+            g.next_message += 1;
+            let chat = body["chat_id"].as_i64().unwrap_or(0);
+            ok(json!({
+                "message_id": g.next_message,
+                "date": 1_780_000_000,
+                "chat": {"id": chat, "type": "private", "first_name": "Customer"},
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "Stampcard"},
+                "text": body["text"].clone(),
+            }))
+        }
+        _ => ok(json!(true)),
+    }
+}
+
+impl FakeTelegram {
+    /// Starts the server on a free port, on its own runtime thread.
+    pub fn start() -> FakeTelegram {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let state = inner.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                let _ = tx.send(listener.local_addr().expect("addr"));
+                let app = Router::new()
+                    .route("/{bot}/{method}", post(api))
+                    .with_state(state);
+                let _ = axum::serve(listener, app).await;
+            });
+        });
+        let addr = rx.recv().expect("fake Telegram started");
+        FakeTelegram {
+            url: format!("http://{addr}"),
+            inner,
+        }
+    }
+
+    fn push(&self, update: impl FnOnce(i64, i64) -> Value) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.next_update += 1;
+        g.next_message += 1;
+        let u = update(g.next_update, g.next_message);
+        g.updates.push(u);
+    }
+
+    /// A user sends the bot a text message.
+    pub fn message(&self, user: i64, name: &str, language: &str, text: &str) {
+        let entities = if text.starts_with('/') {
+            let len = text.split_whitespace().next().map(|w| w.len()).unwrap_or(0);
+            json!([{"type": "bot_command", "offset": 0, "length": len}])
+        } else {
+            json!([])
+        };
+        self.push(|update_id, message_id| {
+            json!({
+                "update_id": update_id,
+                "message": {
+                    "message_id": message_id,
+                    "date": 1_780_000_000,
+                    "chat": {"id": user, "type": "private", "first_name": name},
+                    "from": {"id": user, "is_bot": false, "first_name": name, "language_code": language},
+                    "text": text,
+                    "entities": entities,
+                }
+            })
+        });
+    }
+
+    /// A user presses an inline button carrying `data`.
+    pub fn press(&self, user: i64, name: &str, data: &str) {
+        self.push(|update_id, message_id| {
+            json!({
+                "update_id": update_id,
+                "callback_query": {
+                    "id": format!("cb{update_id}"),
+                    "from": {"id": user, "is_bot": false, "first_name": name},
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        "message_id": message_id,
+                        "date": 1_780_000_000,
+                        "chat": {"id": user, "type": "private", "first_name": name},
+                        "text": "card",
+                    }
+                }
+            })
+        });
+    }
+
+    /// The next call of `method` gets a 429 with this `retry_after`.
+    pub fn throttle_next(&self, method: &str, retry_after: u64) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .throttle
+            .push((method.to_lowercase(), retry_after));
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .calls
+            .clone()
+    }
+
+    /// Texts sent to a chat, in order.
+    pub fn texts_to(&self, chat: i64) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == "sendmessage" && c.body["chat_id"].as_i64() == Some(chat))
+            .filter_map(|c| c.body["text"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Waits (polling, with a timeout) until a text to `chat` contains `part`.
+    pub fn wait_for_text(&self, chat: i64, part: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(t) = self.texts_to(chat).into_iter().find(|t| t.contains(part)) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no message to {chat} containing {part:?}; sent: {:?}",
+                self.texts_to(chat)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -94,3 +94,42 @@ impl Route for TelegramRoute {
         Some(id.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stampcard_core::model::Consent;
+
+    #[test]
+    fn marketing_needs_telegram_consent_card_news_does_not() {
+        let mut customer: Customer = serde_json::from_value(serde_json::json!({
+            "id": 1, "name": "Lena", "telegram_id": 5001, "forgotten": false
+        }))
+        .unwrap_or_else(|e| panic!("customer: {e}"));
+        let card: Card = serde_json::from_value(serde_json::json!({
+            "id": 100001, "template_id": 1, "template_version": 1, "customer_id": 1, "counter": 0,
+            "stamps": 0, "lifetime_stamps": 0, "rewards_pending": 0, "spins_available": 0,
+            "spins_played": 0, "created_at": "2026-01-01T00:00:00Z", "last_stamp_at": null,
+            "today": null, "stamps_today": 0, "platforms": [], "link_token": "x", "deleted": false
+        }))
+        .unwrap_or_else(|e| panic!("card: {e}"));
+        let r = TelegramRoute;
+        assert_eq!(
+            r.recipient(&customer, &card, Purpose::Marketing).as_deref(),
+            Some("5001")
+        );
+        customer.consent_telegram = Some(Consent {
+            granted: false,
+            at: chrono::Utc::now(),
+            source: "bot".into(),
+        });
+        assert_eq!(r.recipient(&customer, &card, Purpose::Marketing), None);
+        assert_eq!(
+            r.recipient(&customer, &card, Purpose::Transactional)
+                .as_deref(),
+            Some("5001")
+        );
+        customer.telegram_id = None;
+        assert_eq!(r.recipient(&customer, &card, Purpose::Transactional), None);
+    }
+}

@@ -70,7 +70,14 @@ fn keyboard(v: &CardView) -> InlineKeyboardMarkup {
         "Refresh",
         format!("card:{}", v.card_id),
     ));
-    InlineKeyboardMarkup::new(vec![row])
+    let mut rows = vec![row];
+    if v.spins_available > 0 {
+        rows.push(vec![InlineKeyboardButton::callback(
+            texts::SPIN,
+            format!("spin:{}", v.card_id),
+        )]);
+    }
+    InlineKeyboardMarkup::new(rows)
 }
 
 async fn send_card(bot: &Bot, chat: ChatId, v: &CardView) -> ResponseResult<()> {
@@ -179,6 +186,53 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
         "/help" => {
             bot.send_message(msg.chat.id, texts::HELP).await?;
         }
+        "/stop" | "/news" => {
+            let granted = command == "/news";
+            let answer = match shop.customer_by_telegram(user.id).ok().flatten() {
+                Some(c) => match shop
+                    .set_consent(c.id, "telegram", granted, "bot", &Actor::channel("bot"))
+                    .await
+                {
+                    Ok(_) if granted => texts::NEWS_ON,
+                    Ok(_) => texts::NEWS_OFF,
+                    Err(_) => texts::TRY_AGAIN,
+                },
+                None => texts::NO_CARDS,
+            };
+            bot.send_message(msg.chat.id, answer).await?;
+        }
+        "/export" => {
+            let data = shop
+                .customer_by_telegram(user.id)
+                .ok()
+                .flatten()
+                .map(|c| shop.export_customer(c.id));
+            match data {
+                Some(Ok(data)) => {
+                    let bytes = serde_json::to_vec_pretty(&data).unwrap_or_default();
+                    let file = teloxide::types::InputFile::memory(bytes).file_name("my-data.json");
+                    bot.send_document(msg.chat.id, file)
+                        .caption(texts::EXPORT)
+                        .await?;
+                }
+                Some(Err(e)) => {
+                    tracing::warn!("export for Telegram user {}: {e}", user.id);
+                    bot.send_message(msg.chat.id, texts::TRY_AGAIN).await?;
+                }
+                None => {
+                    bot.send_message(msg.chat.id, texts::NO_CARDS).await?;
+                }
+            }
+        }
+        "/forget" => {
+            let confirm = InlineKeyboardMarkup::new(vec![vec![
+                InlineKeyboardButton::callback(texts::FORGET_YES, "forget:yes"),
+                InlineKeyboardButton::callback(texts::FORGET_NO, "forget:no"),
+            ]]);
+            bot.send_message(msg.chat.id, texts::FORGET_ASK)
+                .reply_markup(confirm)
+                .await?;
+        }
         _ => {
             bot.send_message(msg.chat.id, texts::NOT_UNDERSTOOD).await?;
         }
@@ -200,6 +254,47 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
                 .and_then(|id| shop.card(id).ok())
                 .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted)
                 .and_then(|c| shop.card_view(c.id).ok())
+        }
+        Some(("forget", answer)) => {
+            let text = match (answer, shop.customer_by_telegram(user.id).ok().flatten()) {
+                ("yes", Some(c)) => {
+                    match shop.forget_customer(c.id, &Actor::channel("bot")).await {
+                        Ok(_) => texts::FORGOTTEN,
+                        Err(_) => texts::TRY_AGAIN,
+                    }
+                }
+                ("yes", None) => texts::NO_CARDS,
+                _ => texts::KEPT,
+            };
+            bot.send_message(chat, text).await?;
+            return Ok(());
+        }
+        Some(("spin", id)) => {
+            let mine = shop.customer_by_telegram(user.id).ok().flatten();
+            let card = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| shop.card(id).ok())
+                .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted);
+            let Some(card) = card else {
+                bot.send_message(chat, texts::refused("that button is out of date"))
+                    .await?;
+                return Ok(());
+            };
+            // The card's actor draws once per available spin: a double press
+            // finds no spin left and says so.
+            match shop.spin(card.id, &Actor::channel("bot")).await {
+                Ok(o) => {
+                    let prize = o.prize.unwrap_or_default();
+                    bot.send_message(chat, texts::won(&prize)).await?;
+                    shop.card_view(card.id).ok()
+                }
+                Err(e) => {
+                    bot.send_message(chat, texts::refused(&e.to_string()))
+                        .await?;
+                    return Ok(());
+                }
+            }
         }
         Some(("join", id)) => match id.parse::<u64>() {
             Ok(t) => shop
@@ -225,6 +320,10 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
 pub async fn run(shop: Shop, bot: Bot, mut stop: watch::Receiver<bool>) {
     let commands = vec![
         BotCommand::new("cards", "Your cards and vouchers"),
+        BotCommand::new("stop", "No more news from the shop"),
+        BotCommand::new("news", "News from the shop again"),
+        BotCommand::new("export", "Your data as a file"),
+        BotCommand::new("forget", "Delete your data"),
         BotCommand::new("help", "What I can do"),
     ];
     if let Err(e) = bot.set_my_commands(commands).await {

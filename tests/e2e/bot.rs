@@ -85,3 +85,87 @@ fn customers_join_claim_and_get_news_in_telegram() {
     fake.wait_for_text(5003, "did not understand");
     server.stop();
 }
+
+#[test]
+fn lottery_consent_export_and_forget_in_telegram() {
+    let shop = Shop::demo();
+    let fake = FakeTelegram::start();
+    let server = shop.serve(&[
+        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
+        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+    ]);
+    // Join the lottery card (template 2) and reach its goal at the counter.
+    fake.message(6001, "Aiko", "en", "/start j2");
+    let card = card_id(&fake.wait_for_text(6001, "Bakery lucky draw"));
+    let goal = shop.json(&["template", "show", "2"])["template"]["stamps_required"]
+        .as_u64()
+        .expect("stamps");
+    shop.run(&["stamp", &shop.card_code(card), "--count", &goal.to_string()])
+        .ok();
+    fake.message(6001, "Aiko", "en", "/cards");
+    fake.wait_for_text(6001, "lottery spin(s) waiting");
+    // The Spin button pressed twice: one prize.
+    fake.press(6001, "Aiko", &format!("spin:{card}"));
+    fake.press(6001, "Aiko", &format!("spin:{card}"));
+    fake.wait_for_text(6001, "You won");
+    fake.wait_for_text(6001, "Sorry");
+    let wins = fake
+        .texts_to(6001)
+        .iter()
+        .filter(|t| t.contains("You won"))
+        .count();
+    assert_eq!(wins, 1, "{:?}", fake.texts_to(6001));
+    let plays = shop.json(&[
+        "journal",
+        "--card",
+        &card.to_string(),
+        "--type",
+        "lottery_played",
+    ]);
+    assert_eq!(plays.as_array().map(|a| a.len()), Some(1));
+
+    // /stop withdraws marketing consent; card news still comes.
+    fake.message(6001, "Aiko", "en", "/stop");
+    fake.wait_for_text(6001, "no more news");
+    let customer = shop.json(&["card", "show", &card.to_string()])["customer_id"]
+        .as_u64()
+        .expect("customer");
+    let c = shop.json(&["customer", "show", &customer.to_string()]);
+    assert_eq!(c["customer"]["consent_telegram"]["granted"], false, "{c}");
+    shop.run(&["stamp", &shop.card_code(card)]).ok();
+    fake.wait_for_text(6001, "A stamp was added");
+
+    // /export sends the data as a file.
+    fake.message(6001, "Aiko", "en", "/export");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let doc = fake
+            .calls()
+            .into_iter()
+            .find(|c| c.method == "senddocument");
+        if let Some(doc) = doc {
+            assert!(
+                doc.raw.contains("Aiko") && doc.raw.contains("my-data.json"),
+                "{}",
+                doc.raw
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no document sent");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    // /forget asks first; "yes" erases and voids the card.
+    fake.message(6001, "Aiko", "en", "/forget");
+    fake.wait_for_text(6001, "Delete your data?");
+    fake.press(6001, "Aiko", "forget:yes");
+    fake.wait_for_text(6001, "Your data is deleted");
+    let after = shop.json(&["customer", "show", &customer.to_string()]);
+    assert_eq!(after["customer"]["forgotten"], true, "{after}");
+    assert_ne!(
+        shop.run(&["stamp", &shop.card_code(card)]).code,
+        0,
+        "the card is void"
+    );
+    server.stop();
+}

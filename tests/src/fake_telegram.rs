@@ -20,6 +20,8 @@ pub struct Call {
     pub method: String,
     /// Its JSON body (`Null` for multipart).
     pub body: Value,
+    /// The raw body (multipart uploads land here).
+    pub raw: String,
 }
 
 #[derive(Default)]
@@ -55,6 +57,7 @@ async fn api(
             .into_response();
     }
     let method = method.to_lowercase();
+    let raw = String::from_utf8_lossy(&body).into_owned();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if method == "getupdates" {
         let offset = body["offset"].as_i64().unwrap_or(0);
@@ -87,6 +90,7 @@ async fn api(
     g.calls.push(Call {
         method: method.clone(),
         body: body.clone(),
+        raw,
     });
     match method.as_str() {
         "getme" => ok(json!({
@@ -106,6 +110,15 @@ async fn api(
                 "chat": {"id": chat, "type": "private", "first_name": "Customer"},
                 "from": {"id": BOT_ID, "is_bot": true, "first_name": "Stampcard"},
                 "text": body["text"].clone(),
+            }))
+        }
+        "senddocument" | "sendphoto" => {
+            g.next_message += 1;
+            ok(json!({
+                "message_id": g.next_message,
+                "date": 1_780_000_000,
+                "chat": {"id": 0, "type": "private", "first_name": "Customer"},
+                "document": {"file_id": "f1", "file_unique_id": "u1"},
             }))
         }
         _ => ok(json!(true)),

@@ -73,6 +73,9 @@ pub enum CardCommand {
     Reissue,
     /// Delete the card.
     Delete,
+    /// Delete the card because its holder is being forgotten (the caller
+    /// checked that the forget is allowed: an admin or the customer).
+    DeleteForForget,
     /// Issue a voucher by hand (a coupon).
     IssueVoucher {
         /// What it gives.
@@ -218,7 +221,15 @@ pub(crate) async fn execute(
             c.link_token = crate::model::Card::new_link_token();
             EventKind::CardReissued { counter: c.counter }
         })?,
-        CardCommand::Delete => delete(&ctx)?,
+        CardCommand::Delete => {
+            if !ctx.actor.is_admin() {
+                return Err(CoreError::Forbidden(
+                    "deleting a card needs an admin".into(),
+                ));
+            }
+            delete(&ctx)?
+        }
+        CardCommand::DeleteForForget => delete(&ctx)?,
         CardCommand::IssueVoucher {
             description,
             valid_days,
@@ -772,11 +783,6 @@ fn reverse(ctx: &Ctx<'_>, event: Event, reason: String) -> CoreResult<(Mutation,
 }
 
 fn delete(ctx: &Ctx<'_>) -> CoreResult<(Mutation, CardOutcome)> {
-    if !ctx.actor.is_admin() {
-        return Err(CoreError::Forbidden(
-            "deleting a card needs an admin".into(),
-        ));
-    }
     let store = &ctx.state.deps.store;
     let mut m = Mutation::new();
     let mut voided = Vec::new();

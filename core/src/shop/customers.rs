@@ -233,7 +233,7 @@ impl Shop {
         let c = self.customer(id)?;
         for card in self.cards_of_customer(id)? {
             if !card.deleted {
-                self.command(card.id, CardCommand::Delete, actor, None)
+                self.command(card.id, CardCommand::DeleteForForget, actor, None)
                     .await?;
             }
         }

@@ -80,10 +80,24 @@ fn keyboard(v: &CardView) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(rows)
 }
 
+/// A card: the QR code of its code (for staff to scan) with the card as
+/// the caption and its buttons; plain text if the picture cannot be made.
 async fn send_card(bot: &Bot, chat: ChatId, v: &CardView) -> ResponseResult<()> {
-    bot.send_message(chat, texts::card(v))
-        .reply_markup(keyboard(v))
-        .await?;
+    let text = texts::card(v);
+    match crate::qr::png(&v.code) {
+        Some(png) if text.chars().count() <= 1024 => {
+            let photo = teloxide::types::InputFile::memory(png).file_name("card.png");
+            bot.send_photo(chat, photo)
+                .caption(text)
+                .reply_markup(keyboard(v))
+                .await?;
+        }
+        _ => {
+            bot.send_message(chat, text)
+                .reply_markup(keyboard(v))
+                .await?;
+        }
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 pub mod channel;
 pub mod handlers;
+pub mod qr;
 pub mod texts;
 
 pub use teloxide::Bot;

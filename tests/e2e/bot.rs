@@ -27,6 +27,13 @@ fn customers_join_claim_and_get_news_in_telegram() {
     let reply = fake.wait_for_text(5001, "Coffee card");
     assert!(reply.contains("○○○○○○○○ 0/8"), "{reply}");
     let lena = card_id(&reply);
+    // The picture is the QR code of the card code, for staff to scan.
+    let png = fake.pictures_to(5001).pop().expect("a card picture");
+    let img = image::load_from_memory(&png).expect("PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    let (_, scanned) = grids[0].decode().expect("a readable QR code");
+    assert_eq!(scanned, shop.card_code(lena));
     let journal = shop.json(&[
         "journal",
         "--card",

@@ -22,6 +22,8 @@ pub struct Call {
     pub body: Value,
     /// The raw body (multipart uploads land here).
     pub raw: String,
+    /// The raw body's bytes.
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -57,8 +59,9 @@ async fn api(
             .into_response();
     }
     let method = method.to_lowercase();
+    let bytes = body.to_vec();
     let raw = String::from_utf8_lossy(&body).into_owned();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| multipart_fields(&raw));
     if method == "getupdates" {
         let offset = body["offset"].as_i64().unwrap_or(0);
         // Answer at once when updates are waiting, else after a short poll.
@@ -91,6 +94,7 @@ async fn api(
         method: method.clone(),
         body: body.clone(),
         raw,
+        bytes,
     });
     match method.as_str() {
         "getme" => ok(json!({
@@ -112,17 +116,65 @@ async fn api(
                 "text": body["text"].clone(),
             }))
         }
-        "senddocument" | "sendphoto" => {
+        "senddocument" => {
             g.next_message += 1;
             ok(json!({
                 "message_id": g.next_message,
                 "date": 1_780_000_000,
-                "chat": {"id": 0, "type": "private", "first_name": "Customer"},
+                "chat": {"id": body["chat_id"].as_i64().unwrap_or(0), "type": "private", "first_name": "Customer"},
                 "document": {"file_id": "f1", "file_unique_id": "u1"},
+            }))
+        }
+        "sendphoto" => {
+            g.next_message += 1;
+            ok(json!({
+                "message_id": g.next_message,
+                "date": 1_780_000_000,
+                "chat": {"id": body["chat_id"].as_i64().unwrap_or(0), "type": "private", "first_name": "Customer"},
+                "photo": [{"file_id": "p1", "file_unique_id": "pu1", "width": 512, "height": 512}],
+                "caption": body["caption"].clone(),
             }))
         }
         _ => ok(json!(true)),
     }
+}
+
+/// The text fields of a multipart body as a JSON object (files are left
+/// out; their bytes stay in `raw`). Numbers stay strings, except chat_id.
+fn multipart_fields(raw: &str) -> Value {
+    let mut fields = serde_json::Map::new();
+    let Some(boundary) = raw.lines().next().map(str::trim) else {
+        return Value::Null;
+    };
+    for part in raw.split(boundary) {
+        let Some((headers, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        if headers.contains("filename=") {
+            continue;
+        }
+        let Some(name) = headers
+            .split("name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let value = value
+            .trim_end_matches("\r\n")
+            .trim_end_matches("--")
+            .trim_end_matches("\r\n");
+        let v = if name == "chat_id" {
+            value
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(Value::from(value))
+        } else {
+            Value::from(value)
+        };
+        fields.insert(name.to_string(), v);
+    }
+    Value::Object(fields)
 }
 
 impl FakeTelegram {
@@ -224,12 +276,29 @@ impl FakeTelegram {
             .clone()
     }
 
-    /// Texts sent to a chat, in order.
+    /// The PNG pictures sent to a chat, in order.
+    pub fn pictures_to(&self, chat: i64) -> Vec<Vec<u8>> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == "sendphoto" && c.body["chat_id"].as_i64() == Some(chat))
+            .filter_map(|c| {
+                let start = c.bytes.windows(8).position(|w| w == b"\x89PNG\r\n\x1a\n")?;
+                let end = c.bytes.windows(8).position(|w| w == b"IEND\xaeB`\x82")? + 8;
+                Some(c.bytes[start..end].to_vec())
+            })
+            .collect()
+    }
+
+    /// Texts sent to a chat, in order (messages, and captions of pictures).
     pub fn texts_to(&self, chat: i64) -> Vec<String> {
         self.calls()
             .into_iter()
-            .filter(|c| c.method == "sendmessage" && c.body["chat_id"].as_i64() == Some(chat))
-            .filter_map(|c| c.body["text"].as_str().map(str::to_string))
+            .filter(|c| c.body["chat_id"].as_i64() == Some(chat))
+            .filter_map(|c| match c.method.as_str() {
+                "sendmessage" => c.body["text"].as_str().map(str::to_string),
+                "sendphoto" => c.body["caption"].as_str().map(str::to_string),
+                _ => None,
+            })
             .collect()
     }
 

@@ -48,11 +48,12 @@ impl Channel for TelegramChannel {
             let chat: i64 = entry.message.recipient.parse().map_err(|_| {
                 SendError::Permanent(format!("'{}' is not a chat id", entry.message.recipient))
             })?;
-            match self
-                .bot
-                .send_message(ChatId(chat), entry.message.text.clone())
-                .await
-            {
+            // Card news in the customer's language when the notifier left
+            // its catalog keys; other messages as written.
+            let data = &entry.message.data;
+            let lang = crate::texts::language(data["language"].as_str());
+            let text = crate::texts::news(lang, data).unwrap_or_else(|| entry.message.text.clone());
+            match self.bot.send_message(ChatId(chat), text).await {
                 Ok(m) => Ok(SendOutcome::Confirmed {
                     receipt: Some(format!("message {}", m.id.0)),
                 }),

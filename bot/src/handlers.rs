@@ -61,19 +61,32 @@ fn user_of(u: &User) -> TelegramUser {
     }
 }
 
-fn keyboard(v: &CardView) -> InlineKeyboardMarkup {
+/// The catalog language for a user: their profile's, else their app's.
+fn lang_of(shop: &Shop, user: &TelegramUser) -> &'static str {
+    let stored = shop
+        .customer_by_telegram(user.id)
+        .ok()
+        .flatten()
+        .and_then(|c| c.language);
+    texts::language(stored.as_deref().or(user.language.as_deref()))
+}
+
+fn keyboard(lang: &str, v: &CardView) -> InlineKeyboardMarkup {
     let mut row = Vec::new();
     if let Ok(url) = url::Url::parse(&v.url) {
-        row.push(InlineKeyboardButton::url("Web card", url));
+        row.push(InlineKeyboardButton::url(
+            texts::t(lang, "button.web", &[]),
+            url,
+        ));
     }
     row.push(InlineKeyboardButton::callback(
-        "Refresh",
+        texts::t(lang, "button.refresh", &[]),
         format!("card:{}", v.card_id),
     ));
     let mut rows = vec![row];
     if v.spins_available > 0 {
         rows.push(vec![InlineKeyboardButton::callback(
-            texts::SPIN,
+            texts::t(lang, "button.spin", &[]),
             format!("spin:{}", v.card_id),
         )]);
     }
@@ -82,19 +95,19 @@ fn keyboard(v: &CardView) -> InlineKeyboardMarkup {
 
 /// A card: the QR code of its code (for staff to scan) with the card as
 /// the caption and its buttons; plain text if the picture cannot be made.
-async fn send_card(bot: &Bot, chat: ChatId, v: &CardView) -> ResponseResult<()> {
-    let text = texts::card(v);
+async fn send_card(bot: &Bot, chat: ChatId, lang: &str, v: &CardView) -> ResponseResult<()> {
+    let text = texts::card(lang, v);
     match crate::qr::png(&v.code) {
         Some(png) if text.chars().count() <= 1024 => {
             let photo = teloxide::types::InputFile::memory(png).file_name("card.png");
             bot.send_photo(chat, photo)
                 .caption(text)
-                .reply_markup(keyboard(v))
+                .reply_markup(keyboard(lang, v))
                 .await?;
         }
         _ => {
             bot.send_message(chat, text)
-                .reply_markup(keyboard(v))
+                .reply_markup(keyboard(lang, v))
                 .await?;
         }
     }
@@ -107,11 +120,12 @@ async fn start(
     chat: ChatId,
     shop: &Shop,
     user: &TelegramUser,
+    lang: &str,
     payload: &str,
 ) -> ResponseResult<()> {
     let actor = Actor::channel("bot");
     let result = match StartPayload::parse(payload) {
-        None => Err("that link is not one of ours".to_string()),
+        None => Err(texts::t(lang, "refused.link", &[])),
         Some(StartPayload::Join { template, source }) => shop
             .join_telegram(template, user, source)
             .await
@@ -129,9 +143,10 @@ async fn start(
         .map_err(|e| e.to_string()),
     };
     match result {
-        Ok(view) => send_card(bot, chat, &view).await,
+        Ok(view) => send_card(bot, chat, lang, &view).await,
         Err(why) => {
-            bot.send_message(chat, texts::refused(&why)).await?;
+            bot.send_message(chat, texts::t(lang, "refused", &[("reason", &why)]))
+                .await?;
             Ok(())
         }
     }
@@ -142,6 +157,7 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
         return Ok(());
     };
     let user = user_of(from);
+    let lang = lang_of(&shop, &user);
     let text = msg.text().unwrap_or_default();
     let mut words = text.split_whitespace();
     let command = words
@@ -152,7 +168,7 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
         .unwrap_or_default();
     match command {
         "/start" => match words.next() {
-            Some(payload) => start(&bot, msg.chat.id, &shop, &user, payload).await?,
+            Some(payload) => start(&bot, msg.chat.id, &shop, &user, lang, payload).await?,
             None => {
                 let mut templates: Vec<(u64, String)> = shop
                     .templates()
@@ -172,7 +188,15 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
                     .collect();
                 bot.send_message(
                     msg.chat.id,
-                    texts::welcome(&shop.settings().name, &templates),
+                    texts::t(
+                        lang,
+                        if templates.is_empty() {
+                            "welcome.none"
+                        } else {
+                            "welcome"
+                        },
+                        &[("shop", &shop.settings().name)],
+                    ),
                 )
                 .reply_markup(InlineKeyboardMarkup::new(buttons))
                 .await?;
@@ -191,14 +215,16 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
                 .filter_map(|c| shop.card_view(c.id).ok())
                 .collect();
             if views.is_empty() {
-                bot.send_message(msg.chat.id, texts::NO_CARDS).await?;
+                bot.send_message(msg.chat.id, texts::t(lang, "no_cards", &[]))
+                    .await?;
             }
             for v in &views {
-                send_card(&bot, msg.chat.id, v).await?;
+                send_card(&bot, msg.chat.id, lang, v).await?;
             }
         }
         "/help" => {
-            bot.send_message(msg.chat.id, texts::HELP).await?;
+            bot.send_message(msg.chat.id, texts::t(lang, "help", &[]))
+                .await?;
         }
         "/stop" | "/news" => {
             let granted = command == "/news";
@@ -207,11 +233,11 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
                     .set_consent(c.id, "telegram", granted, "bot", &Actor::channel("bot"))
                     .await
                 {
-                    Ok(_) if granted => texts::NEWS_ON,
-                    Ok(_) => texts::NEWS_OFF,
-                    Err(_) => texts::TRY_AGAIN,
+                    Ok(_) if granted => texts::t(lang, "news_on", &[]),
+                    Ok(_) => texts::t(lang, "news_off", &[]),
+                    Err(_) => texts::t(lang, "try_again", &[]),
                 },
-                None => texts::NO_CARDS,
+                None => texts::t(lang, "no_cards", &[]),
             };
             bot.send_message(msg.chat.id, answer).await?;
         }
@@ -226,29 +252,32 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
                     let bytes = serde_json::to_vec_pretty(&data).unwrap_or_default();
                     let file = teloxide::types::InputFile::memory(bytes).file_name("my-data.json");
                     bot.send_document(msg.chat.id, file)
-                        .caption(texts::EXPORT)
+                        .caption(texts::t(lang, "export", &[]))
                         .await?;
                 }
                 Some(Err(e)) => {
                     tracing::warn!("export for Telegram user {}: {e}", user.id);
-                    bot.send_message(msg.chat.id, texts::TRY_AGAIN).await?;
+                    bot.send_message(msg.chat.id, texts::t(lang, "try_again", &[]))
+                        .await?;
                 }
                 None => {
-                    bot.send_message(msg.chat.id, texts::NO_CARDS).await?;
+                    bot.send_message(msg.chat.id, texts::t(lang, "no_cards", &[]))
+                        .await?;
                 }
             }
         }
         "/forget" => {
             let confirm = InlineKeyboardMarkup::new(vec![vec![
-                InlineKeyboardButton::callback(texts::FORGET_YES, "forget:yes"),
-                InlineKeyboardButton::callback(texts::FORGET_NO, "forget:no"),
+                InlineKeyboardButton::callback(texts::t(lang, "forget.yes", &[]), "forget:yes"),
+                InlineKeyboardButton::callback(texts::t(lang, "forget.no", &[]), "forget:no"),
             ]]);
-            bot.send_message(msg.chat.id, texts::FORGET_ASK)
+            bot.send_message(msg.chat.id, texts::t(lang, "forget.ask", &[]))
                 .reply_markup(confirm)
                 .await?;
         }
         _ => {
-            bot.send_message(msg.chat.id, texts::NOT_UNDERSTOOD).await?;
+            bot.send_message(msg.chat.id, texts::t(lang, "not_understood", &[]))
+                .await?;
         }
     }
     Ok(())
@@ -257,6 +286,7 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
 async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<()> {
     bot.answer_callback_query(q.id.clone()).await?;
     let user = user_of(&q.from);
+    let lang = lang_of(&shop, &user);
     let chat = ChatId(user.id);
     let data = q.data.as_deref().unwrap_or_default();
     let view = match data.split_once(':') {
@@ -273,12 +303,12 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
             let text = match (answer, shop.customer_by_telegram(user.id).ok().flatten()) {
                 ("yes", Some(c)) => {
                     match shop.forget_customer(c.id, &Actor::channel("bot")).await {
-                        Ok(_) => texts::FORGOTTEN,
-                        Err(_) => texts::TRY_AGAIN,
+                        Ok(_) => texts::t(lang, "forgotten", &[]),
+                        Err(_) => texts::t(lang, "try_again", &[]),
                     }
                 }
-                ("yes", None) => texts::NO_CARDS,
-                _ => texts::KEPT,
+                ("yes", None) => texts::t(lang, "no_cards", &[]),
+                _ => texts::t(lang, "kept", &[]),
             };
             bot.send_message(chat, text).await?;
             return Ok(());
@@ -291,8 +321,15 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
                 .and_then(|id| shop.card(id).ok())
                 .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted);
             let Some(card) = card else {
-                bot.send_message(chat, texts::refused("that button is out of date"))
-                    .await?;
+                bot.send_message(
+                    chat,
+                    texts::t(
+                        lang,
+                        "refused",
+                        &[("reason", &texts::t(lang, "refused.stale", &[]))],
+                    ),
+                )
+                .await?;
                 return Ok(());
             };
             // The card's actor draws once per available spin: a double press
@@ -300,12 +337,16 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
             match shop.spin(card.id, &Actor::channel("bot")).await {
                 Ok(o) => {
                     let prize = o.prize.unwrap_or_default();
-                    bot.send_message(chat, texts::won(&prize)).await?;
+                    bot.send_message(chat, texts::t(lang, "won", &[("prize", &prize)]))
+                        .await?;
                     shop.card_view(card.id).ok()
                 }
                 Err(e) => {
-                    bot.send_message(chat, texts::refused(&e.to_string()))
-                        .await?;
+                    bot.send_message(
+                        chat,
+                        texts::t(lang, "refused", &[("reason", &e.to_string())]),
+                    )
+                    .await?;
                     return Ok(());
                 }
             }
@@ -321,27 +362,40 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
         _ => None,
     };
     match view {
-        Some(v) => send_card(&bot, chat, &v).await,
+        Some(v) => send_card(&bot, chat, lang, &v).await,
         None => {
-            bot.send_message(chat, texts::refused("that button is out of date"))
-                .await?;
+            bot.send_message(
+                chat,
+                texts::t(
+                    lang,
+                    "refused",
+                    &[("reason", &texts::t(lang, "refused.stale", &[]))],
+                ),
+            )
+            .await?;
             Ok(())
         }
     }
 }
 
+/// The commands in the menu.
+const COMMANDS: [&str; 6] = ["cards", "stop", "news", "export", "forget", "help"];
+
 /// Runs the bot (long polling) until `stop` turns true.
 pub async fn run(shop: Shop, bot: Bot, mut stop: watch::Receiver<bool>) {
-    let commands = vec![
-        BotCommand::new("cards", "Your cards and vouchers"),
-        BotCommand::new("stop", "No more news from the shop"),
-        BotCommand::new("news", "News from the shop again"),
-        BotCommand::new("export", "Your data as a file"),
-        BotCommand::new("forget", "Delete your data"),
-        BotCommand::new("help", "What I can do"),
-    ];
-    if let Err(e) = bot.set_my_commands(commands).await {
-        tracing::warn!("telegram setMyCommands: {e}");
+    // The command menu in every catalog language (English as the default).
+    for lang in ["en", "ru"] {
+        let commands: Vec<BotCommand> = COMMANDS
+            .iter()
+            .map(|c| BotCommand::new(*c, texts::t(lang, &format!("command.{c}"), &[])))
+            .collect();
+        let mut request = bot.set_my_commands(commands);
+        if lang != "en" {
+            request = request.language_code(lang);
+        }
+        if let Err(e) = request.await {
+            tracing::warn!("telegram setMyCommands ({lang}): {e}");
+        }
     }
     let handler = dptree::entry()
         .branch(Update::filter_message().endpoint(on_message))

@@ -1,22 +1,90 @@
-//! What the bot says (English; more languages arrive with their catalogs).
+//! What the bot says, from the catalogs in `bot/locales/` (English and
+//! Russian). A customer's language comes from their profile or their
+//! Telegram app; unknown languages and missing keys fall back to English.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
+const CATALOGS: &[(&str, &str)] = &[
+    ("en", include_str!("../locales/en.toml")),
+    ("ru", include_str!("../locales/ru.toml")),
+];
+
+type Catalog = HashMap<String, String>;
+
+fn catalogs() -> &'static HashMap<&'static str, Catalog> {
+    static ALL: OnceLock<HashMap<&'static str, Catalog>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        CATALOGS
+            .iter()
+            .map(|(lang, text)| {
+                // The catalogs ship in the binary and are checked by a test.
+                let table: Catalog = toml::from_str(text).unwrap_or_default();
+                (*lang, table)
+            })
+            .collect()
+    })
+}
+
+/// The catalog language for a Telegram language code ("ru-RU" → "ru").
+pub fn language(code: Option<&str>) -> &'static str {
+    let base = code
+        .unwrap_or("en")
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("en")
+        .to_lowercase();
+    CATALOGS
+        .iter()
+        .map(|(l, _)| *l)
+        .find(|l| *l == base)
+        .unwrap_or("en")
+}
+
+/// A text by key, with `{name}` placeholders filled.
+pub fn t(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
+    let all = catalogs();
+    let template = all
+        .get(lang)
+        .and_then(|c| c.get(key))
+        .or_else(|| all.get("en").and_then(|c| c.get(key)))
+        .map(String::as_str)
+        .unwrap_or(key);
+    let mut s = template.to_string();
+    for (name, value) in args {
+        s = s.replace(&format!("{{{name}}}"), value);
+    }
+    s
+}
+
 /// A card as a message: title, progress, reward, vouchers, the code to show.
-pub fn card(v: &CardView) -> String {
+pub fn card(lang: &str, v: &CardView) -> String {
     let mut s = format!(
-        "{} — {}\n{} {}\nReward: {}",
-        v.title, v.business_name, v.stamps_line, v.progress, v.reward
+        "{} — {}\n{} {}\n{}",
+        v.title,
+        v.business_name,
+        v.stamps_line,
+        v.progress,
+        t(lang, "card.reward", &[("reward", &v.reward)])
     );
     if v.rewards_pending > 0 {
-        s += &format!(
-            "\n🎁 {} reward(s) ready: show this card at the counter.",
-            v.rewards_pending
+        s += "\n";
+        s += &t(
+            lang,
+            "card.rewards_ready",
+            &[("count", &v.rewards_pending.to_string())],
         );
     }
     if v.spins_available > 0 {
-        s += &format!("\n🎰 {} lottery spin(s) waiting.", v.spins_available);
+        s += "\n";
+        s += &t(
+            lang,
+            "card.spins",
+            &[("count", &v.spins_available.to_string())],
+        );
     }
     let active: Vec<_> = v
         .vouchers
@@ -24,71 +92,94 @@ pub fn card(v: &CardView) -> String {
         .filter(|x| x.state == VoucherState::Active)
         .collect();
     if !active.is_empty() {
-        s += &format!("\nVouchers: {}", active.len());
+        s += "\n";
+        s += &t(
+            lang,
+            "card.vouchers",
+            &[("count", &active.len().to_string())],
+        );
         for x in active {
-            s += &format!("\n• {} — code {}", x.description, x.code);
+            s += "\n";
+            s += &t(
+                lang,
+                "card.voucher",
+                &[("description", &x.description), ("code", &x.code)],
+            );
         }
     }
-    s += &format!(
-        "\n\nCard {} · show this code at the counter:\n{}",
-        v.card_id, v.code
-    );
+    s += "\n\n";
+    s += &t(lang, "card.code", &[("card", &v.card_id.to_string())]);
+    s += "\n";
+    s += &v.code;
     s
 }
 
-/// The welcome without a deep link.
-pub fn welcome(shop: &str, templates: &[(u64, String)]) -> String {
-    if templates.is_empty() {
-        return format!("Welcome to {shop}! There is no card to join yet.");
+/// Card news in a language, from the key and parameters the notifier
+/// stored with the message (`None` when it stored none).
+pub fn news(lang: &str, data: &serde_json::Value) -> Option<String> {
+    let keys = data["news"].as_array()?;
+    let params: Vec<(String, String)> = data["params"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let args: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let parts: Vec<String> = keys
+        .iter()
+        .filter_map(|k| k.as_str())
+        .map(|k| t(lang, &format!("news.{k}"), &args))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogs_parse_and_have_the_same_keys() {
+        for (lang, text) in CATALOGS {
+            let table: Catalog = toml::from_str(text).unwrap_or_else(|e| panic!("{lang}: {e}"));
+            assert!(table.len() > 30, "{lang}");
+        }
+        let en: Catalog = toml::from_str(CATALOGS[0].1).unwrap_or_default();
+        let ru: Catalog = toml::from_str(CATALOGS[1].1).unwrap_or_default();
+        let mut a: Vec<_> = en.keys().collect();
+        let mut b: Vec<_> = ru.keys().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "every text in every language");
     }
-    format!("Welcome to {shop}! Pick a card to join:")
+
+    #[test]
+    fn languages_placeholders_and_fallbacks() {
+        assert_eq!(language(Some("ru-RU")), "ru");
+        assert_eq!(language(Some("de")), "en");
+        assert_eq!(language(None), "en");
+        assert_eq!(
+            t("ru", "won", &[("prize", "булочка")]),
+            "🎉 Ваш выигрыш: булочка! Он уже в ваших купонах."
+        );
+        assert_eq!(t("de", "kept", &[]), "Nothing was deleted.");
+        let data = serde_json::json!({"news": ["stamp_one", "goal"], "params": {"title": "Кофе", "progress": "0/8", "reward": "Латте"}});
+        assert_eq!(
+            news("ru", &data).as_deref(),
+            Some(
+                "На вашу карту «Кофе» добавлен штамп: 0/8. Цель достигнута — ваша награда: Латте!"
+            )
+        );
+    }
 }
-
-/// Help.
-pub const HELP: &str = "I keep your stamp cards.\n\
-    /cards — your cards and vouchers\n\
-    /stop — no more news from the shop (card updates still come)\n\
-    /news — news from the shop again\n\
-    /export — your data as a file\n\
-    /forget — delete your data\n\
-    /help — this help\n\
-    Scan the QR code at the shop to join, or a receipt's QR code to collect stamps.";
-
-/// When a link or code cannot be used.
-pub fn refused(reason: &str) -> String {
-    format!("Sorry, that did not work: {reason}")
-}
-
-/// For messages the bot does not understand.
-pub const NOT_UNDERSTOOD: &str = "I did not understand that. /help shows what I can do.";
-
-/// No cards yet.
-pub const NO_CARDS: &str = "You have no cards yet. Scan the QR code at the shop to join.";
-
-/// The lottery button.
-pub const SPIN: &str = "🎰 Spin";
-
-/// A lottery prize won.
-pub fn won(prize: &str) -> String {
-    format!("🎉 You won: {prize}! It is in your vouchers.")
-}
-
-/// After /stop.
-pub const NEWS_OFF: &str = "Done: no more news from the shop. Updates about your own cards still come. /news turns news back on.";
-/// After /news.
-pub const NEWS_ON: &str = "Done: you will get news from the shop again. /stop turns it off.";
-/// Something failed on our side.
-pub const TRY_AGAIN: &str = "Something went wrong on our side. Please try again in a moment.";
-/// With the /export file.
-pub const EXPORT: &str = "Everything this shop keeps about you.";
-/// The /forget question.
-pub const FORGET_ASK: &str = "Delete your data? Your cards stop working and cannot be restored.";
-/// /forget: yes.
-pub const FORGET_YES: &str = "Yes, delete";
-/// /forget: no.
-pub const FORGET_NO: &str = "No, keep";
-/// After deleting.
-pub const FORGOTTEN: &str =
-    "Your data is deleted and your cards no longer work. Thank you for visiting!";
-/// After keeping.
-pub const KEPT: &str = "Nothing was deleted.";

@@ -176,3 +176,35 @@ fn lottery_consent_export_and_forget_in_telegram() {
     );
     server.stop();
 }
+
+#[test]
+fn the_bot_speaks_the_customers_language() {
+    let shop = Shop::demo();
+    let fake = FakeTelegram::start();
+    let server = shop.serve(&[
+        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
+        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+    ]);
+    fake.message(7001, "Ольга", "ru", "/start j1");
+    let reply = fake.wait_for_text(7001, "Награда:");
+    let card = reply
+        .split("Карта ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .expect("card number");
+    shop.run(&["stamp", &shop.card_code(card)]).ok();
+    fake.wait_for_text(7001, "добавлен штамп: 1/8");
+    fake.message(7002, "Sam", "en-GB", "/help");
+    fake.wait_for_text(7002, "I keep your stamp cards");
+    // The command menu exists in both languages.
+    let menus: Vec<_> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "setmycommands")
+        .collect();
+    assert!(menus.iter().any(|c| c.body["language_code"] == "ru"
+        && c.body["commands"][0]["description"] == "Ваши карты и купоны"));
+    assert!(menus.iter().any(|c| c.body["language_code"].is_null()));
+    server.stop();
+}

@@ -34,8 +34,10 @@ impl Notifier {
     }
 }
 
-/// The news an event brings its card's holder, if any.
-pub fn news(shop: &Shop, e: &Event) -> Option<String> {
+/// The news an event brings its card's holder: the English text, and the
+/// catalog keys with their parameters, so a channel with catalogs (the bot)
+/// can say it in the customer's language.
+pub fn news(shop: &Shop, e: &Event) -> Option<(String, serde_json::Value)> {
     let card = e.card_id?;
     let title = e
         .template_id
@@ -44,34 +46,55 @@ pub fn news(shop: &Shop, e: &Event) -> Option<String> {
         .unwrap_or_else(|| "card".into());
     let progress = e.progress.map(|p| p.to_string()).unwrap_or_default();
     let reward = e.reward.clone().unwrap_or_default();
-    Some(match &e.kind {
+    let mut params = serde_json::json!({
+        "title": title, "progress": progress, "reward": reward, "card": card.to_string(),
+    });
+    let (keys, text): (Vec<&str>, String) = match &e.kind {
         EventKind::StampAdded { effect, .. } | EventKind::ReceiptClaimed { effect, .. } => {
-            let mut s = if effect.count == 1 {
-                format!("A stamp was added to your {title}: {progress}.")
+            params["count"] = effect.count.to_string().into();
+            let (mut keys, mut s) = if effect.count == 1 {
+                (
+                    vec!["stamp_one"],
+                    format!("A stamp was added to your {title}: {progress}."),
+                )
             } else {
-                format!(
-                    "{} stamps were added to your {title}: {progress}.",
-                    effect.count
+                (
+                    vec!["stamp_many"],
+                    format!(
+                        "{} stamps were added to your {title}: {progress}.",
+                        effect.count
+                    ),
                 )
             };
             if effect.goals_reached > 0 {
+                keys.push("goal");
                 s += &format!(" Goal reached — your reward: {reward}!");
             }
-            s
+            (keys, s)
         }
         EventKind::VoucherIssued { voucher_id } => {
             let v = shop.voucher(*voucher_id).ok()?;
-            format!("New voucher on your {title}: {}.", v.description)
+            params["description"] = v.description.clone().into();
+            (
+                vec!["voucher"],
+                format!("New voucher on your {title}: {}.", v.description),
+            )
         }
-        EventKind::VoucherRedeemed { .. } => format!("A voucher of your {title} was redeemed."),
-        EventKind::RewardGiven => {
-            format!("Enjoy your reward! Your {title} starts again: {progress}.")
-        }
-        EventKind::CardReissued { .. } => {
-            format!("Your {title} (no. {card}) has a new code; the old one no longer works.")
-        }
+        EventKind::VoucherRedeemed { .. } => (
+            vec!["redeemed"],
+            format!("A voucher of your {title} was redeemed."),
+        ),
+        EventKind::RewardGiven => (
+            vec!["reward_given"],
+            format!("Enjoy your reward! Your {title} starts again: {progress}."),
+        ),
+        EventKind::CardReissued { .. } => (
+            vec!["reissued"],
+            format!("Your {title} (no. {card}) has a new code; the old one no longer works."),
+        ),
         _ => return None,
-    })
+    };
+    Some((text, serde_json::json!({"news": keys, "params": params})))
 }
 
 impl Consumer for Notifier {
@@ -80,7 +103,7 @@ impl Consumer for Notifier {
     }
 
     fn handle(&self, shop: &Shop, e: &Event, m: &mut Mutation) -> CoreResult<()> {
-        let Some(text) = news(shop, e) else {
+        let Some((text, mut data)) = news(shop, e) else {
             return Ok(());
         };
         let (Some(card_id), Some(customer_id)) = (e.card_id, e.customer_id) else {
@@ -92,6 +115,7 @@ impl Consumer for Notifier {
         if card.deleted || customer.forgotten {
             return Ok(());
         }
+        data["language"] = customer.language.clone().into();
         for route in &self.routes {
             if let Some(recipient) = route.recipient(&customer, &card, Purpose::Transactional) {
                 shop.enqueue(
@@ -102,7 +126,7 @@ impl Consumer for Notifier {
                         purpose: Purpose::Transactional,
                         subject: Some(shop.settings().name.clone()),
                         text: text.clone(),
-                        data: serde_json::Value::Null,
+                        data: data.clone(),
                         customer_id: Some(customer_id),
                         card_id: Some(card_id),
                         source_event: Some(e.id),

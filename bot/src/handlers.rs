@@ -84,6 +84,15 @@ fn keyboard(lang: &str, v: &CardView) -> InlineKeyboardMarkup {
         format!("card:{}", v.card_id),
     ));
     let mut rows = vec![row];
+    if v.vouchers
+        .iter()
+        .any(|x| x.state == stampcard_core::model::VoucherState::Active)
+    {
+        rows.push(vec![InlineKeyboardButton::callback(
+            texts::t(lang, "button.vouchers", &[]),
+            format!("vouchers:{}", v.card_id),
+        )]);
+    }
     if v.spins_available > 0 {
         rows.push(vec![InlineKeyboardButton::callback(
             texts::t(lang, "button.spin", &[]),
@@ -311,6 +320,77 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
                 _ => texts::t(lang, "kept", &[]),
             };
             bot.send_message(chat, text).await?;
+            return Ok(());
+        }
+        Some(("vouchers", id)) => {
+            let mine = shop.customer_by_telegram(user.id).ok().flatten();
+            let view = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| shop.card(id).ok())
+                .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted)
+                .and_then(|c| shop.card_view(c.id).ok());
+            let Some(view) = view else {
+                bot.send_message(
+                    chat,
+                    texts::t(
+                        lang,
+                        "refused",
+                        &[("reason", &texts::t(lang, "refused.stale", &[]))],
+                    ),
+                )
+                .await?;
+                return Ok(());
+            };
+            let active: Vec<_> = view
+                .vouchers
+                .iter()
+                .filter(|x| x.state == stampcard_core::model::VoucherState::Active)
+                .collect();
+            if active.is_empty() {
+                bot.send_message(chat, texts::t(lang, "no_vouchers", &[]))
+                    .await?;
+            }
+            for v in active {
+                let fixed = v
+                    .fixed_code
+                    .as_deref()
+                    .map(|f| texts::t(lang, "voucher.fixed", &[("fixed", f)]))
+                    .unwrap_or_default();
+                let valid = match v.expires_at {
+                    Some(at) => texts::t(
+                        lang,
+                        "voucher.until",
+                        &[(
+                            "date",
+                            &at.with_timezone(&shop.settings().timezone)
+                                .format("%Y-%m-%d")
+                                .to_string(),
+                        )],
+                    ),
+                    None => texts::t(lang, "voucher.forever", &[]),
+                };
+                let caption = texts::t(
+                    lang,
+                    "voucher",
+                    &[
+                        ("description", &v.description),
+                        ("code", &v.code),
+                        ("fixed", &fixed),
+                        ("valid", &valid),
+                    ],
+                );
+                match crate::qr::png(&v.code) {
+                    Some(png) => {
+                        let photo =
+                            teloxide::types::InputFile::memory(png).file_name("voucher.png");
+                        bot.send_photo(chat, photo).caption(caption).await?;
+                    }
+                    None => {
+                        bot.send_message(chat, caption).await?;
+                    }
+                }
+            }
             return Ok(());
         }
         Some(("spin", id)) => {

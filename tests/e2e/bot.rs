@@ -131,6 +131,32 @@ fn lottery_consent_export_and_forget_in_telegram() {
     ]);
     assert_eq!(plays.as_array().map(|a| a.len()), Some(1));
 
+    // The won voucher: its code as text and as a QR picture, with its expiry.
+    let before = fake.pictures_to(6001).len();
+    fake.press(6001, "Aiko", &format!("vouchers:{card}"));
+    let voucher = fake.wait_for_text(6001, "Show this at the counter");
+    assert!(
+        voucher.contains("Valid until") || voucher.contains("No expiry"),
+        "{voucher}"
+    );
+    let code = voucher
+        .split("Code: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("voucher code")
+        .to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while fake.pictures_to(6001).len() == before {
+        assert!(std::time::Instant::now() < deadline, "no voucher picture");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let png = fake.pictures_to(6001).pop().expect("picture");
+    let img = image::load_from_memory(&png).expect("PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let (_, scanned) = prepared.detect_grids()[0].decode().expect("readable");
+    assert_eq!(scanned, code);
+    shop.run(&["redeem", &code]).ok();
+
     // /stop withdraws marketing consent; card news still comes.
     fake.message(6001, "Aiko", "en", "/stop");
     fake.wait_for_text(6001, "no more news");

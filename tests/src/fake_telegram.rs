@@ -34,6 +34,14 @@ struct Inner {
     calls: Vec<Call>,
     /// Methods to refuse once with a 429 and this retry_after.
     throttle: Vec<(String, u64)>,
+    /// When each chat's not yet answered updates were handed out.
+    handed: std::collections::HashMap<i64, std::collections::VecDeque<Instant>>,
+    /// Time from handing an update out to the bot's first reply to it.
+    latencies: Vec<Duration>,
+    /// Keep no call log (benchmarks).
+    quiet: bool,
+    /// The newest update already handed out.
+    updates_handed_upto: i64,
 }
 
 /// The running fake server (stops with the test process).
@@ -71,7 +79,22 @@ async fn api(
                 let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
                 g.updates
                     .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
-                g.updates.clone()
+                // At most 100 at a time, as the real API.
+                let batch: Vec<Value> = g.updates.iter().take(100).cloned().collect();
+                let now = Instant::now();
+                let last = g.updates_handed_upto;
+                for u in &batch {
+                    let id = u["update_id"].as_i64().unwrap_or(0);
+                    if id > last
+                        && let Some(chat) = u["message"]["chat"]["id"].as_i64()
+                    {
+                        g.handed.entry(chat).or_default().push_back(now);
+                    }
+                }
+                if let Some(id) = batch.last().and_then(|u| u["update_id"].as_i64()) {
+                    g.updates_handed_upto = g.updates_handed_upto.max(id);
+                }
+                batch
             };
             if !ready.is_empty() || Instant::now() > deadline {
                 return ok(Value::Array(ready));
@@ -90,12 +113,22 @@ async fn api(
         }))
         .into_response();
     }
-    g.calls.push(Call {
-        method: method.clone(),
-        body: body.clone(),
-        raw,
-        bytes,
-    });
+    if matches!(
+        method.as_str(),
+        "sendmessage" | "sendphoto" | "senddocument"
+    ) && let Some(chat) = body["chat_id"].as_i64()
+        && let Some(at) = g.handed.get_mut(&chat).and_then(|q| q.pop_front())
+    {
+        g.latencies.push(at.elapsed());
+    }
+    if !g.quiet {
+        g.calls.push(Call {
+            method: method.clone(),
+            body: body.clone(),
+            raw,
+            bytes,
+        });
+    }
     match method.as_str() {
         "getme" => ok(json!({
             "id": BOT_ID, "is_bot": true, "first_name": "Stampcard", "username": "stampcard_test_bot",
@@ -265,6 +298,29 @@ impl FakeTelegram {
             .unwrap_or_else(|e| e.into_inner())
             .throttle
             .push((method.to_lowercase(), retry_after));
+    }
+
+    /// Keeps no log of calls (for benchmarks: only latencies).
+    pub fn quiet(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).quiet = true;
+    }
+
+    /// Reply latencies so far (update handed out → first reply to that chat).
+    pub fn latencies(&self) -> Vec<Duration> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .latencies
+            .clone()
+    }
+
+    /// Updates queued but not yet handed out.
+    pub fn backlog(&self) -> usize {
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.updates
+            .iter()
+            .filter(|u| u["update_id"].as_i64().unwrap_or(0) > g.updates_handed_upto)
+            .count()
     }
 
     /// Every call so far.

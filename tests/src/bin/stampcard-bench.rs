@@ -28,6 +28,8 @@ struct Opts {
     million: bool,
     /// SSH console sessions to measure (0 = skip).
     ssh_sessions: usize,
+    /// Telegram updates per second to feed the bot (0 = skip).
+    bot_updates: u64,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -42,6 +44,7 @@ fn opts() -> Result<Opts> {
         stamps: 200_000,
         million: false,
         ssh_sessions: 0,
+        bot_updates: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -61,6 +64,7 @@ fn opts() -> Result<Opts> {
             "--wait-us" => o.wait_us = value()?,
             "--first-card" => o.first_card = value()?,
             "--ssh-sessions" => o.ssh_sessions = value()? as usize,
+            "--bot-updates" => o.bot_updates = value()?,
             "--million" => {
                 o.million = true;
                 i -= 1;
@@ -70,12 +74,13 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
                      activation latency, console frame times, and `stampcard serve` readiness.\n\
-                     --ssh-sessions N adds: CPU per SSH console session on the live journal."
+                     --ssh-sessions N adds: CPU per SSH console session on the live journal.\n\
+                     --bot-updates R adds: Telegram bot reply latency at R updates/s."
                 );
                 std::process::exit(0);
             }
@@ -398,6 +403,97 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
             "(serve start-up skipped: build the binary with `cargo build --release --workspace`)"
         );
     }
+    Ok(())
+}
+
+/// The bot under load: `rate` updates a second from 1,000 users (a fake
+/// Bot API server hands them out), latency from hand-out to the reply.
+async fn bot_load(dir: &Path, rate: u64) -> Result<()> {
+    use stampcard_e2e::fake_telegram::FakeTelegram;
+    let shop = Shop::open(
+        dir,
+        ShopSettings::for_tests(),
+        Arc::new(SystemClock),
+        SledOptions::default(),
+    )
+    .await?;
+    shop.create_template(
+        draft(8),
+        &Actor::Cli {
+            user: "bench".into(),
+        },
+    )
+    .await?;
+    let fake = Arc::new(FakeTelegram::start());
+    if std::env::var("BENCH_DEBUG").is_err() {
+        fake.quiet();
+    }
+    let bot = stampcard_bot::client("123456:BENCH", Some(&fake.url))?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(stampcard_bot::run(shop.clone(), bot, stop));
+    let users = 1000i64;
+    let feed = |text: &'static str, total: u64| {
+        let fake = fake.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            for i in 0..total {
+                // Paced: update i goes out at i / rate seconds.
+                let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                fake.message(10_000 + i as i64 % users, "Guest", "en", text);
+            }
+        })
+    };
+    let wait_replies = |n: usize| {
+        let fake = fake.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while fake.latencies().len() < n {
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "the bot answered {} of {n} ({} updates not handed out); calls: {:?}",
+                    fake.latencies().len(),
+                    fake.backlog(),
+                    fake.calls()
+                        .iter()
+                        .take(6)
+                        .map(|c| (c.method.clone(), c.body.to_string()))
+                        .collect::<Vec<_>>()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok::<(), anyhow::Error>(())
+        }
+    };
+    // Every user joins first (not measured), then asks for their card.
+    feed("/start j1", users as u64)
+        .join()
+        .map_err(|_| anyhow::anyhow!("feeder"))?;
+    wait_replies(users as usize).await?;
+    let warm = fake.latencies().len();
+    let total = rate * 5;
+    let started = Instant::now();
+    feed("/cards", total)
+        .join()
+        .map_err(|_| anyhow::anyhow!("feeder"))?;
+    wait_replies(warm + total as usize).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for l in &fake.latencies()[warm..] {
+        h.record(l.as_micros().max(1) as u64)?;
+    }
+    println!(
+        "telegram bot: {total} /cards updates at {rate}/s from {users} users (each answered with the card's QR picture), done in {secs:.1} s: \
+         latency p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms (Throttle off: the fake never limits)",
+        h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.99) as f64 / 1000.0,
+        h.max() as f64 / 1000.0
+    );
+    let _ = stop_tx.send(true);
+    let _ = task.await;
+    shop.shutdown().await;
     Ok(())
 }
 
@@ -726,6 +822,9 @@ async fn bench(o: Opts) -> Result<()> {
         core.per_sec / raw.per_sec,
         core.per_sec / sqlite.per_sec
     );
+    if o.bot_updates > 0 {
+        bot_load(&root.path().join("bot"), o.bot_updates).await?;
+    }
     if o.ssh_sessions > 0 {
         ssh_sessions(&root.path().join("ssh"), o.ssh_sessions).await?;
     }

@@ -275,6 +275,13 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
                 }
             }
         }
+        "/profile" | "/name" | "/phone" | "/email" | "/birthday" | "/language" => {
+            let rest = text
+                .split_once(char::is_whitespace)
+                .map(|(_, r)| r.trim())
+                .unwrap_or("");
+            profile(&bot, msg.chat.id, &shop, &user, command, rest).await?;
+        }
         "/forget" => {
             let confirm = InlineKeyboardMarkup::new(vec![vec![
                 InlineKeyboardButton::callback(texts::t(lang, "forget.yes", &[]), "forget:yes"),
@@ -393,6 +400,23 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
             }
             return Ok(());
         }
+        Some(("consent", answer)) => {
+            let lang2 = lang;
+            if let Some(c) = shop.customer_by_telegram(user.id).ok().flatten() {
+                let _ = shop
+                    .set_consent(
+                        c.id,
+                        "email",
+                        answer == "yes",
+                        "bot",
+                        &Actor::channel("bot"),
+                    )
+                    .await;
+            }
+            bot.send_message(chat, texts::t(lang2, "consent.saved", &[]))
+                .await?;
+            return Ok(());
+        }
         Some(("spin", id)) => {
             let mine = shop.customer_by_telegram(user.id).ok().flatten();
             let card = id
@@ -458,8 +482,102 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
     }
 }
 
+/// `/profile` shows the profile; `/name`, `/phone`, `/email`, `/birthday`
+/// and `/language` change one field (empty clears it, except the name).
+async fn profile(
+    bot: &Bot,
+    chat: ChatId,
+    shop: &Shop,
+    user: &TelegramUser,
+    command: &str,
+    value: &str,
+) -> ResponseResult<()> {
+    use stampcard_core::shop::ProfileChange;
+    let lang = lang_of(shop, user);
+    let Some(customer) = shop.customer_by_telegram(user.id).ok().flatten() else {
+        bot.send_message(chat, texts::t(lang, "no_cards", &[]))
+            .await?;
+        return Ok(());
+    };
+    let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    let change = match command {
+        "/name" if !value.is_empty() => Some(Ok(ProfileChange::Name(value.to_string()))),
+        "/phone" => Some(Ok(ProfileChange::Phone(opt(value)))),
+        "/email" => Some(Ok(ProfileChange::Email(opt(value)))),
+        "/language" => Some(Ok(ProfileChange::Language(opt(value)))),
+        "/birthday" if value.is_empty() => Some(Ok(ProfileChange::Birthday(None))),
+        "/birthday" => Some(
+            value
+                .parse::<chrono::NaiveDate>()
+                .map(|d| ProfileChange::Birthday(Some(d)))
+                .map_err(|_| texts::t(lang, "profile.bad_date", &[("value", value)])),
+        ),
+        _ => None,
+    };
+    let Some(change) = change else {
+        let none = texts::t(lang, "profile.none", &[]);
+        let or_none = |v: Option<String>| v.unwrap_or_else(|| none.clone());
+        let email_news = match &customer.consent_email {
+            Some(c) if c.granted => texts::t(lang, "profile.yes", &[]),
+            _ => texts::t(lang, "profile.no", &[]),
+        };
+        let text = texts::t(
+            lang,
+            "profile",
+            &[
+                ("name", &customer.name),
+                ("phone", &or_none(customer.phone.clone())),
+                ("email", &or_none(customer.email.clone())),
+                (
+                    "birthday",
+                    &or_none(customer.birthday.map(|b| b.to_string())),
+                ),
+                ("language", &or_none(customer.language.clone())),
+                ("email_news", &email_news),
+            ],
+        );
+        bot.send_message(chat, text).await?;
+        return Ok(());
+    };
+    let asks_consent = command == "/email" && !value.is_empty();
+    let result = match change {
+        Ok(change) => shop
+            .update_profile(customer.id, change, &Actor::channel("bot"))
+            .await
+            .map_err(|e| e.to_string()),
+        Err(why) => Err(why),
+    };
+    // The language may just have changed: answer in the new one.
+    let lang = lang_of(shop, user);
+    match result {
+        Ok(_) => {
+            bot.send_message(chat, texts::t(lang, "profile.saved", &[]))
+                .await?;
+            if asks_consent {
+                let buttons = InlineKeyboardMarkup::new(vec![vec![
+                    InlineKeyboardButton::callback(
+                        texts::t(lang, "consent.yes", &[]),
+                        "consent:yes",
+                    ),
+                    InlineKeyboardButton::callback(texts::t(lang, "consent.no", &[]), "consent:no"),
+                ]]);
+                bot.send_message(chat, texts::t(lang, "profile.email_ask", &[]))
+                    .reply_markup(buttons)
+                    .await?;
+            }
+        }
+        Err(why) => {
+            bot.send_message(chat, texts::t(lang, "refused", &[("reason", &why)]))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// The commands in the menu.
-const COMMANDS: [&str; 6] = ["cards", "stop", "news", "export", "forget", "help"];
+const COMMANDS: [&str; 7] = [
+    "cards", "profile", "stop", "news", "export", "forget", "help",
+];
 
 /// Runs the bot (long polling) until `stop` turns true.
 pub async fn run(shop: Shop, bot: Bot, mut stop: watch::Receiver<bool>) {

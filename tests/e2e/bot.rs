@@ -234,3 +234,59 @@ fn the_bot_speaks_the_customers_language() {
     assert!(menus.iter().any(|c| c.body["language_code"].is_null()));
     server.stop();
 }
+
+#[test]
+fn customers_keep_their_profile_in_the_bot() {
+    let shop = Shop::demo();
+    let fake = FakeTelegram::start();
+    let server = shop.serve(&[
+        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
+        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+    ]);
+    fake.message(8001, "Anna", "en", "/start j1");
+    let card = card_id(&fake.wait_for_text(8001, "Coffee card"));
+    let count =
+        |f: &FakeTelegram, part: &str| f.texts_to(8001).iter().filter(|t| t.contains(part)).count();
+    let wait_count = |f: &FakeTelegram, part: &str, n: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while count(f, part) < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{part} x{n}: {:?}",
+                f.texts_to(8001)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    fake.message(8001, "Anna", "en", "/phone +49 170 5550101");
+    wait_count(&fake, "Saved.", 1);
+    fake.message(8001, "Anna", "en", "/email Anna@Example.com");
+    fake.wait_for_text(8001, "news by email");
+    fake.press(8001, "Anna", "consent:yes");
+    fake.wait_for_text(8001, "noted");
+    fake.message(8001, "Anna", "en", "/birthday 31.12.1990");
+    fake.wait_for_text(8001, "is not a date");
+    fake.message(8001, "Anna", "en", "/email not-an-email");
+    fake.wait_for_text(8001, "is not an email address");
+    fake.message(8001, "Anna", "en", "/birthday 1990-05-17");
+    wait_count(&fake, "Saved.", 3);
+    fake.message(8001, "Anna", "en", "/language ru");
+    fake.wait_for_text(8001, "Сохранено.");
+    fake.message(8001, "Anna", "en", "/profile");
+    let profile = fake.wait_for_text(8001, "Ваш профиль");
+    assert!(
+        profile.contains("+491705550101") && profile.contains("anna@example.com"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains("1990-05-17") && profile.contains("Новости по email: да"),
+        "{profile}"
+    );
+    let customer = shop.json(&["card", "show", &card.to_string()])["customer_id"]
+        .as_u64()
+        .expect("id");
+    let c = shop.json(&["customer", "show", &customer.to_string()]);
+    assert_eq!(c["customer"]["consent_email"]["granted"], true, "{c}");
+    assert_eq!(c["customer"]["email"], "anna@example.com");
+    server.stop();
+}

@@ -88,6 +88,10 @@ pub fn news(shop: &Shop, e: &Event) -> Option<(String, serde_json::Value)> {
             vec!["reward_given"],
             format!("Enjoy your reward! Your {title} starts again: {progress}."),
         ),
+        EventKind::Reversal { .. } => (
+            vec!["reversed"],
+            format!("A change to your {title} was undone: {progress}."),
+        ),
         EventKind::CardReissued { .. } => (
             vec!["reissued"],
             format!("Your {title} (no. {card}) has a new code; the old one no longer works."),

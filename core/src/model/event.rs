@@ -118,6 +118,11 @@ pub enum EventKind {
     CardDeleted,
     /// A customer record was created.
     CustomerCreated,
+    /// A customer changed their profile (which field, not its value).
+    CustomerUpdated {
+        /// The field.
+        field: String,
+    },
     /// Another customer record was merged into this one.
     CustomerMerged {
         /// The record merged away.
@@ -157,6 +162,7 @@ impl EventKind {
             EventKind::CardReissued { .. } => "card_reissued",
             EventKind::CardDeleted => "card_deleted",
             EventKind::CustomerCreated => "customer_created",
+            EventKind::CustomerUpdated { .. } => "customer_updated",
             EventKind::CustomerMerged { .. } => "customer_merged",
             EventKind::CustomerForgotten => "customer_forgotten",
             EventKind::TemplateSaved { .. } => "template_saved",
@@ -180,6 +186,7 @@ impl EventKind {
         "card_reissued",
         "card_deleted",
         "customer_created",
+        "customer_updated",
         "customer_merged",
         "customer_forgotten",
         "template_saved",

@@ -121,6 +121,72 @@ impl Shop {
         Ok(out)
     }
 
+    /// Changes one field of a customer's profile (checked like a new one);
+    /// the journal records which field changed, not the value.
+    pub async fn update_profile(
+        &self,
+        id: u64,
+        change: ProfileChange,
+        actor: &Actor,
+    ) -> CoreResult<Customer> {
+        let _guard = self.customers_lock.lock().await;
+        let mut c = self.customer(id)?;
+        if c.forgotten {
+            return Err(CoreError::not_found("customer", id));
+        }
+        let mut f = CustomerFields {
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            birthday: c.birthday,
+            language: c.language.clone(),
+            ..Default::default()
+        };
+        let field = match change {
+            ProfileChange::Name(v) => {
+                if v.trim().is_empty() {
+                    return Err(CoreError::Invalid("a name must not be empty".into()));
+                }
+                f.name = v;
+                "name"
+            }
+            ProfileChange::Phone(v) => {
+                f.phone = v;
+                "phone"
+            }
+            ProfileChange::Email(v) => {
+                f.email = v;
+                "email"
+            }
+            ProfileChange::Birthday(v) => {
+                f.birthday = v;
+                "birthday"
+            }
+            ProfileChange::Language(v) => {
+                f.language = v;
+                "language"
+            }
+        };
+        validate_customer(&mut f)?;
+        c.name = f.name;
+        c.phone = f.phone;
+        c.email = f.email;
+        c.birthday = f.birthday;
+        c.language = f.language;
+        let mut m = Mutation::new();
+        m.put(Key::Customer(id), Record::Customer(c.clone()));
+        m.event(customer_event(
+            &c,
+            EventKind::CustomerUpdated {
+                field: field.into(),
+            },
+            self.clock().now(),
+            actor,
+        ));
+        self.store().commit(m).await?;
+        Ok(c)
+    }
+
     /// Sets a channel's marketing consent ("telegram" or "email").
     pub async fn set_consent(
         &self,
@@ -307,4 +373,19 @@ fn customer_event(
         reward: None,
         actor: actor.clone(),
     }
+}
+
+/// One change to a customer's profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileChange {
+    /// The name.
+    Name(String),
+    /// The phone number (`None` removes it).
+    Phone(Option<String>),
+    /// The email address (`None` removes it).
+    Email(Option<String>),
+    /// The birthday (`None` removes it).
+    Birthday(Option<chrono::NaiveDate>),
+    /// The language code (`None` removes it).
+    Language(Option<String>),
 }

@@ -14,6 +14,7 @@ mod templates;
 
 pub use analytics::{Analytics, DayStats};
 pub use cards::{IssueCard, Lookup};
+pub use customers::ProfileChange;
 pub use join::{Joined, TelegramUser};
 pub use journal::JournalQuery;
 pub use templates::TemplateDraft;

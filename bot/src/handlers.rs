@@ -61,6 +61,24 @@ fn user_of(u: &User) -> TelegramUser {
     }
 }
 
+/// The card a button names, if it is the user's own and not deleted.
+fn own_card(shop: &Shop, user: &TelegramUser, id: &str) -> Option<stampcard_core::model::Card> {
+    let mine = shop.customer_by_telegram(user.id).ok().flatten()?;
+    id.parse::<u64>()
+        .ok()
+        .and_then(|id| shop.card(id).ok())
+        .filter(|c| c.customer_id == mine.id && !c.deleted)
+}
+
+/// "That button is out of date" in a language.
+fn stale(lang: &str) -> String {
+    texts::t(
+        lang,
+        "refused",
+        &[("reason", &texts::t(lang, "refused.stale", &[]))],
+    )
+}
+
 /// The catalog language for a user: their profile's, else their app's.
 fn lang_of(shop: &Shop, user: &TelegramUser) -> &'static str {
     let stored = shop
@@ -179,13 +197,7 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
         "/start" => match words.next() {
             Some(payload) => start(&bot, msg.chat.id, &shop, &user, lang, payload).await?,
             None => {
-                let mut templates: Vec<(u64, String)> = shop
-                    .templates()
-                    .into_iter()
-                    .filter(|t| !t.archived)
-                    .map(|t| (t.id, t.name))
-                    .collect();
-                templates.sort();
+                let templates = shop.offered_templates();
                 let buttons: Vec<Vec<InlineKeyboardButton>> = templates
                     .iter()
                     .map(|(id, name)| {
@@ -308,12 +320,7 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
     let view = match data.split_once(':') {
         Some(("card", id)) => {
             // Only the holder's own cards, whatever the button says.
-            let mine = shop.customer_by_telegram(user.id).ok().flatten();
-            id.parse::<u64>()
-                .ok()
-                .and_then(|id| shop.card(id).ok())
-                .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted)
-                .and_then(|c| shop.card_view(c.id).ok())
+            own_card(&shop, &user, id).and_then(|c| shop.card_view(c.id).ok())
         }
         Some(("forget", answer)) => {
             let text = match (answer, shop.customer_by_telegram(user.id).ok().flatten()) {
@@ -330,23 +337,9 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
             return Ok(());
         }
         Some(("vouchers", id)) => {
-            let mine = shop.customer_by_telegram(user.id).ok().flatten();
-            let view = id
-                .parse::<u64>()
-                .ok()
-                .and_then(|id| shop.card(id).ok())
-                .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted)
-                .and_then(|c| shop.card_view(c.id).ok());
+            let view = own_card(&shop, &user, id).and_then(|c| shop.card_view(c.id).ok());
             let Some(view) = view else {
-                bot.send_message(
-                    chat,
-                    texts::t(
-                        lang,
-                        "refused",
-                        &[("reason", &texts::t(lang, "refused.stale", &[]))],
-                    ),
-                )
-                .await?;
+                bot.send_message(chat, stale(lang)).await?;
                 return Ok(());
             };
             let active: Vec<_> = view
@@ -418,22 +411,9 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
             return Ok(());
         }
         Some(("spin", id)) => {
-            let mine = shop.customer_by_telegram(user.id).ok().flatten();
-            let card = id
-                .parse::<u64>()
-                .ok()
-                .and_then(|id| shop.card(id).ok())
-                .filter(|c| mine.as_ref().is_some_and(|m| m.id == c.customer_id) && !c.deleted);
+            let card = own_card(&shop, &user, id);
             let Some(card) = card else {
-                bot.send_message(
-                    chat,
-                    texts::t(
-                        lang,
-                        "refused",
-                        &[("reason", &texts::t(lang, "refused.stale", &[]))],
-                    ),
-                )
-                .await?;
+                bot.send_message(chat, stale(lang)).await?;
                 return Ok(());
             };
             // The card's actor draws once per available spin: a double press
@@ -468,15 +448,7 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
     match view {
         Some(v) => send_card(&bot, chat, lang, &v).await,
         None => {
-            bot.send_message(
-                chat,
-                texts::t(
-                    lang,
-                    "refused",
-                    &[("reason", &texts::t(lang, "refused.stale", &[]))],
-                ),
-            )
-            .await?;
+            bot.send_message(chat, stale(lang)).await?;
             Ok(())
         }
     }

@@ -419,12 +419,7 @@ impl App {
         let mut app = Self::new(&shop.settings().name, shop.clock().now());
         app.tz = shop.settings().timezone;
         app.public_url = shop.settings().public_url.clone();
-        app.templates = shop
-            .templates()
-            .into_iter()
-            .filter(|t| !t.archived)
-            .map(|t| (t.id, t.name))
-            .collect();
+        app.templates = shop.offered_templates();
         app
     }
 

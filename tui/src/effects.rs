@@ -279,16 +279,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         }
         Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.card_view(card)?))),
         Effect::LoadStaff => Ok(Outcome::Staff(shop.staff()?)),
-        Effect::LoadCodes => {
-            let mut templates: Vec<(u64, String)> = shop
-                .templates()
-                .into_iter()
-                .filter(|t| !t.archived)
-                .map(|t| (t.id, t.name))
-                .collect();
-            templates.sort();
-            Ok(Outcome::Codes(templates, shop.pos_keys()?))
-        }
+        Effect::LoadCodes => Ok(Outcome::Codes(shop.offered_templates(), shop.pos_keys()?)),
         Effect::GenerateCodes { template, count } => Ok(Outcome::Batch(
             shop.generate_receipts(template, count, 1, actor).await?,
         )),

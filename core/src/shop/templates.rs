@@ -123,7 +123,19 @@ impl Shop {
         Ok((*self.template_arc(id)?).clone())
     }
 
-    /// Every template (latest versions).
+    /// The templates customers can join (not archived): id and name, by id.
+    pub fn offered_templates(&self) -> Vec<(u64, String)> {
+        let mut t: Vec<(u64, String)> = self
+            .templates()
+            .into_iter()
+            .filter(|t| !t.archived)
+            .map(|t| (t.id, t.name))
+            .collect();
+        t.sort();
+        t
+    }
+
+    /// Every template's latest version.
     pub fn templates(&self) -> Vec<Template> {
         self.deps
             .templates

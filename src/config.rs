@@ -165,13 +165,25 @@ impl Default for SshSection {
 }
 
 /// `[telegram]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelegramSection {
     /// Bot token; without it the bot is off.
     pub token: Secret,
     /// Bot API base URL (tests point it at a fake server).
     pub api_url: Option<String>,
+    /// Keep replies within Telegram's limits (turn off only against a test server).
+    pub throttle: bool,
+}
+
+impl Default for TelegramSection {
+    fn default() -> Self {
+        Self {
+            token: Secret::default(),
+            api_url: None,
+            throttle: true,
+        }
+    }
 }
 
 /// `[backup]`

@@ -5,11 +5,16 @@ use stampcard_core::Shop;
 use stampcard_core::model::Actor;
 use stampcard_core::shop::TelegramUser;
 use stampcard_core::views::CardView;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, User};
 use tokio::sync::watch;
 
 use crate::texts;
+
+/// The bot client the handlers reply with: Telegram's limits applied.
+type TgBot = Throttle<Bot>;
 
 /// What a `/start` payload asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +127,7 @@ fn keyboard(lang: &str, v: &CardView) -> InlineKeyboardMarkup {
 
 /// A card: the QR code of its code (for staff to scan) with the card as
 /// the caption and its buttons; plain text if the picture cannot be made.
-async fn send_card(bot: &Bot, chat: ChatId, lang: &str, v: &CardView) -> ResponseResult<()> {
+async fn send_card(bot: &TgBot, chat: ChatId, lang: &str, v: &CardView) -> ResponseResult<()> {
     let text = texts::card(lang, v);
     match crate::qr::png(&v.code) {
         Some(png) if text.chars().count() <= 1024 => {
@@ -143,7 +148,7 @@ async fn send_card(bot: &Bot, chat: ChatId, lang: &str, v: &CardView) -> Respons
 
 /// The bot's answer to a `/start` payload.
 async fn start(
-    bot: &Bot,
+    bot: &TgBot,
     chat: ChatId,
     shop: &Shop,
     user: &TelegramUser,
@@ -179,7 +184,7 @@ async fn start(
     }
 }
 
-async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
+async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> {
     let Some(from) = msg.from.as_ref() else {
         return Ok(());
     };
@@ -311,7 +316,7 @@ async fn on_message(bot: Bot, msg: Message, shop: Shop) -> ResponseResult<()> {
     Ok(())
 }
 
-async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<()> {
+async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult<()> {
     bot.answer_callback_query(q.id.clone()).await?;
     let user = user_of(&q.from);
     let lang = lang_of(&shop, &user);
@@ -457,7 +462,7 @@ async fn on_callback(bot: Bot, q: CallbackQuery, shop: Shop) -> ResponseResult<(
 /// `/profile` shows the profile; `/name`, `/phone`, `/email`, `/birthday`
 /// and `/language` change one field (empty clears it, except the name).
 async fn profile(
-    bot: &Bot,
+    bot: &TgBot,
     chat: ChatId,
     shop: &Shop,
     user: &TelegramUser,
@@ -551,8 +556,11 @@ const COMMANDS: [&str; 7] = [
     "cards", "profile", "stop", "news", "export", "forget", "help",
 ];
 
-/// Runs the bot (long polling) until `stop` turns true.
-pub async fn run(shop: Shop, bot: Bot, mut stop: watch::Receiver<bool>) {
+/// Runs the bot (long polling) until `stop` turns true. Replies keep to
+/// `limits` (Telegram's by default: 1 a second and 20 a minute per chat,
+/// 30 a second overall; a 429's retry_after is honoured).
+pub async fn run(shop: Shop, bot: Bot, limits: Limits, mut stop: watch::Receiver<bool>) {
+    let bot = Throttle::new_spawn(bot, limits);
     // The command menu in every catalog language (English as the default).
     for lang in ["en", "ru"] {
         let commands: Vec<BotCommand> = COMMANDS

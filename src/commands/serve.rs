@@ -84,7 +84,17 @@ impl Services {
         };
         start_messaging(app, &mut tasks, &stop).await?;
         if let Some(bot) = telegram(app) {
-            tasks.spawn(stampcard_bot::run(app.shop.clone(), bot, stop.clone()));
+            let limits = if app.config.telegram.throttle {
+                stampcard_bot::Limits::default()
+            } else {
+                stampcard_bot::relaxed_limits()
+            };
+            tasks.spawn(stampcard_bot::run(
+                app.shop.clone(),
+                bot,
+                limits,
+                stop.clone(),
+            ));
         }
         tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
         Ok(Self {

@@ -100,6 +100,7 @@ fn lottery_consent_export_and_forget_in_telegram() {
     let server = shop.serve(&[
         ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
         ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
     ]);
     // Join the lottery card (template 2) and reach its goal at the counter.
     fake.message(6001, "Aiko", "en", "/start j2");
@@ -210,6 +211,7 @@ fn the_bot_speaks_the_customers_language() {
     let server = shop.serve(&[
         ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
         ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
     ]);
     fake.message(7001, "Ольга", "ru", "/start j1");
     let reply = fake.wait_for_text(7001, "Награда:");
@@ -242,6 +244,7 @@ fn customers_keep_their_profile_in_the_bot() {
     let server = shop.serve(&[
         ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
         ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
     ]);
     fake.message(8001, "Anna", "en", "/start j1");
     let card = card_id(&fake.wait_for_text(8001, "Coffee card"));

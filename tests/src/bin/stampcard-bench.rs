@@ -430,7 +430,8 @@ async fn bot_load(dir: &Path, rate: u64) -> Result<()> {
     }
     let bot = stampcard_bot::client("123456:BENCH", Some(&fake.url))?;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(stampcard_bot::run(shop.clone(), bot, stop));
+    let relaxed = stampcard_bot::relaxed_limits();
+    let task = tokio::spawn(stampcard_bot::run(shop.clone(), bot, relaxed, stop));
     let users = 1000i64;
     let feed = |text: &'static str, total: u64| {
         let fake = fake.clone();

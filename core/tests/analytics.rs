@@ -25,18 +25,15 @@ async fn days_count_stamps_cards_and_vouchers_in_the_shop_time_zone() {
     let admin = Actor::Cli { user: "t".into() };
     let t = shop
         .create_template(
-            TemplateDraft {
-                name: "Card".into(),
-                business_name: "Shop".into(),
-                stamps_required: 2,
-                reward: Reward::Voucher {
+            TemplateDraft::new(
+                "Card",
+                "Shop",
+                2,
+                Reward::Voucher {
                     description: "Gift".into(),
                     valid_days: 0,
                 },
-                branding: Default::default(),
-                terms: String::new(),
-                rules: Default::default(),
-            },
+            ),
             &admin,
         )
         .await

@@ -30,18 +30,15 @@ async fn shop(settings: ShopSettings) -> (Shop, tempfile::TempDir) {
 }
 
 async fn template(shop: &Shop, stamps: u32) -> u64 {
-    let draft = TemplateDraft {
-        name: "Race card".into(),
-        business_name: "Race Shop".into(),
-        stamps_required: stamps,
-        reward: Reward::Voucher {
+    let draft = TemplateDraft::new(
+        "Race card",
+        "Race Shop",
+        stamps,
+        Reward::Voucher {
             description: "A coffee".into(),
             valid_days: 0,
         },
-        branding: Default::default(),
-        terms: String::new(),
-        rules: Default::default(),
-    };
+    );
     shop.create_template(draft, &admin())
         .await
         .expect("template")

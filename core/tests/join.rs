@@ -11,17 +11,10 @@ use stampcard_core::shop::{TelegramUser, TemplateDraft};
 use stampcard_core::store::SledOptions;
 
 async fn template(shop: &Shop, name: &str) -> u64 {
-    let draft = TemplateDraft {
-        name: name.into(),
-        business_name: "Shop".into(),
-        stamps_required: 5,
-        reward: Reward::Simple {
-            description: "Gift".into(),
-        },
-        branding: Default::default(),
-        terms: String::new(),
-        rules: Default::default(),
+    let reward = Reward::Simple {
+        description: "Gift".into(),
     };
+    let draft = TemplateDraft::new(name, "Shop", 5, reward);
     shop.create_template(draft, &Actor::Cli { user: "t".into() })
         .await
         .expect("template")

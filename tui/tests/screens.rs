@@ -41,18 +41,15 @@ async fn console() -> (Console, Vec<String>) {
     };
     let t = shop
         .create_template(
-            TemplateDraft {
-                name: "Tea card".into(),
-                business_name: "Leaf & Kettle".into(),
-                stamps_required: 3,
-                reward: Reward::Voucher {
+            TemplateDraft::new(
+                "Tea card",
+                "Leaf & Kettle",
+                3,
+                Reward::Voucher {
                     description: "A pot of tea".into(),
                     valid_days: 30,
                 },
-                branding: Default::default(),
-                terms: String::new(),
-                rules: Default::default(),
-            },
+            ),
             &admin,
         )
         .await

@@ -32,6 +32,19 @@ pub struct TemplateDraft {
 }
 
 impl TemplateDraft {
+    /// A draft with the default branding, no terms and no anti-fraud rules.
+    pub fn new(name: &str, business_name: &str, stamps_required: u32, reward: Reward) -> Self {
+        Self {
+            name: name.into(),
+            business_name: business_name.into(),
+            stamps_required,
+            reward,
+            branding: Branding::default(),
+            terms: String::new(),
+            rules: FraudRules::default(),
+        }
+    }
+
     /// The draft of an existing template, for editing.
     pub fn of(t: &Template) -> Self {
         Self {

@@ -115,15 +115,12 @@ impl World {
                         ],
                     },
                 };
-                let mut draft = TemplateDraft {
-                    name: "Test card".into(),
-                    business_name: "Test Shop".into(),
-                    stamps_required: opt("stamps").and_then(|v| v.parse().ok()).unwrap_or(8),
+                let mut draft = TemplateDraft::new(
+                    "Test card",
+                    "Test Shop",
+                    opt("stamps").and_then(|v| v.parse().ok()).unwrap_or(8),
                     reward,
-                    branding: Default::default(),
-                    terms: String::new(),
-                    rules: Default::default(),
-                };
+                );
                 draft.rules.cooldown_secs =
                     opt("cooldown").and_then(|v| v.parse().ok()).unwrap_or(0);
                 draft.rules.daily_cap = opt("cap").and_then(|v| v.parse().ok()).unwrap_or(0);

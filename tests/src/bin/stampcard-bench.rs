@@ -152,18 +152,15 @@ where
 }
 
 fn draft(stamps: u32) -> TemplateDraft {
-    TemplateDraft {
-        name: "Bench card".into(),
-        business_name: "Bench".into(),
-        stamps_required: stamps,
-        reward: Reward::Voucher {
+    TemplateDraft::new(
+        "Bench card",
+        "Bench",
+        stamps,
+        Reward::Voucher {
             description: "A coffee".into(),
             valid_days: 0,
         },
-        branding: Default::default(),
-        terms: String::new(),
-        rules: Default::default(),
-    }
+    )
 }
 
 /// Writes `n` cards straight through the store in large batches.

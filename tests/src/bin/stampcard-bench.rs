@@ -151,6 +151,11 @@ where
     }
 }
 
+/// A shop on the system clock with the default store options.
+async fn open_shop(dir: &Path, settings: ShopSettings) -> Result<Shop> {
+    Ok(Shop::open(dir, settings, Arc::new(SystemClock), SledOptions::default()).await?)
+}
+
 fn draft(stamps: u32) -> TemplateDraft {
     TemplateDraft::new(
         "Bench card",
@@ -339,13 +344,7 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
     let store = data.join("store");
     let mut settings = ShopSettings::for_tests();
     settings.max_resident_actors = 10_000;
-    let shop = Shop::open(
-        &store,
-        settings,
-        Arc::new(SystemClock),
-        SledOptions::default(),
-    )
-    .await?;
+    let shop = open_shop(&store, settings).await?;
     let t = shop
         .create_template(draft(100), &Actor::channel("system"))
         .await?;
@@ -407,13 +406,7 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
 /// Bot API server hands them out), latency from hand-out to the reply.
 async fn bot_load(dir: &Path, rate: u64) -> Result<()> {
     use stampcard_e2e::fake_telegram::FakeTelegram;
-    let shop = Shop::open(
-        dir,
-        ShopSettings::for_tests(),
-        Arc::new(SystemClock),
-        SledOptions::default(),
-    )
-    .await?;
+    let shop = open_shop(dir, ShopSettings::for_tests()).await?;
     shop.create_template(
         draft(8),
         &Actor::Cli {
@@ -525,13 +518,7 @@ async fn steady_stamps(shop: &Shop, first: u64, cards: u64, per_sec: u64, secs: 
 async fn ssh_sessions(dir: &Path, n: usize) -> Result<()> {
     use russh::keys::PrivateKey;
     use russh::keys::ssh_key::private::Ed25519Keypair;
-    let shop = Shop::open(
-        dir,
-        ShopSettings::for_tests(),
-        Arc::new(SystemClock),
-        SledOptions::default(),
-    )
-    .await?;
+    let shop = open_shop(dir, ShopSettings::for_tests()).await?;
     let admin = Actor::Cli {
         user: "bench".into(),
     };
@@ -624,13 +611,7 @@ async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
     let first = o.first_card;
     let mut settings = ShopSettings::for_tests();
     settings.max_resident_actors = 10_000;
-    let shop = Shop::open(
-        store,
-        settings,
-        Arc::new(SystemClock),
-        SledOptions::default(),
-    )
-    .await?;
+    let shop = open_shop(store, settings).await?;
     println!("reopened in a fresh process; RSS {:.0} MB", rss_mb());
     let actor = Actor::channel("bench");
     let sampler = tokio::spawn(async {

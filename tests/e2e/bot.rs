@@ -13,14 +13,36 @@ fn card_id(text: &str) -> u64 {
         .unwrap_or_else(|| panic!("no card number in {text:?}"))
 }
 
-#[test]
-fn customers_join_claim_and_get_news_in_telegram() {
+/// A demo shop served with its bot pointed at a fake Bot API server;
+/// `throttle` keeps Telegram's real limits on the bot's replies.
+fn shop_with_bot(throttle: bool) -> (Shop, FakeTelegram, crate::Server) {
     let shop = Shop::demo();
     let fake = FakeTelegram::start();
+    let throttle = if throttle { "true" } else { "false" };
     let server = shop.serve(&[
         ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
         ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+        ("STAMPCARD_TELEGRAM__THROTTLE", throttle),
     ]);
+    (shop, fake, server)
+}
+
+/// What a QR picture says, read by an independent decoder.
+fn scan_qr(png: &[u8]) -> String {
+    let img = image::load_from_memory(png).expect("PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    let (_, text) = grids
+        .first()
+        .expect("a QR code in the picture")
+        .decode()
+        .expect("a readable QR code");
+    text
+}
+
+#[test]
+fn customers_join_claim_and_get_news_in_telegram() {
+    let (shop, fake, server) = shop_with_bot(true);
 
     // Join by the QR code's deep link: the card comes in one reply.
     fake.message(5001, "Lena", "en", "/start j1_table");
@@ -29,11 +51,7 @@ fn customers_join_claim_and_get_news_in_telegram() {
     let lena = card_id(&reply);
     // The picture is the QR code of the card code, for staff to scan.
     let png = fake.pictures_to(5001).pop().expect("a card picture");
-    let img = image::load_from_memory(&png).expect("PNG").to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let grids = prepared.detect_grids();
-    let (_, scanned) = grids[0].decode().expect("a readable QR code");
-    assert_eq!(scanned, shop.card_code(lena));
+    assert_eq!(scan_qr(&png), shop.card_code(lena));
     let journal = shop.json(&[
         "journal",
         "--card",
@@ -95,13 +113,7 @@ fn customers_join_claim_and_get_news_in_telegram() {
 
 #[test]
 fn lottery_consent_export_and_forget_in_telegram() {
-    let shop = Shop::demo();
-    let fake = FakeTelegram::start();
-    let server = shop.serve(&[
-        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
-        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
-        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
-    ]);
+    let (shop, fake, server) = shop_with_bot(false);
     // Join the lottery card (template 2) and reach its goal at the counter.
     fake.message(6001, "Aiko", "en", "/start j2");
     let card = card_id(&fake.wait_for_text(6001, "Bakery lucky draw"));
@@ -152,10 +164,7 @@ fn lottery_consent_export_and_forget_in_telegram() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let png = fake.pictures_to(6001).pop().expect("picture");
-    let img = image::load_from_memory(&png).expect("PNG").to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let (_, scanned) = prepared.detect_grids()[0].decode().expect("readable");
-    assert_eq!(scanned, code);
+    assert_eq!(scan_qr(&png), code);
     shop.run(&["redeem", &code]).ok();
 
     // /stop withdraws marketing consent; card news still comes.
@@ -206,13 +215,7 @@ fn lottery_consent_export_and_forget_in_telegram() {
 
 #[test]
 fn the_bot_speaks_the_customers_language() {
-    let shop = Shop::demo();
-    let fake = FakeTelegram::start();
-    let server = shop.serve(&[
-        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
-        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
-        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
-    ]);
+    let (shop, fake, server) = shop_with_bot(false);
     fake.message(7001, "Ольга", "ru", "/start j1");
     let reply = fake.wait_for_text(7001, "Награда:");
     let card = reply
@@ -239,13 +242,7 @@ fn the_bot_speaks_the_customers_language() {
 
 #[test]
 fn customers_keep_their_profile_in_the_bot() {
-    let shop = Shop::demo();
-    let fake = FakeTelegram::start();
-    let server = shop.serve(&[
-        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
-        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
-        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
-    ]);
+    let (shop, fake, server) = shop_with_bot(false);
     fake.message(8001, "Anna", "en", "/start j1");
     let card = card_id(&fake.wait_for_text(8001, "Coffee card"));
     let count =

@@ -138,35 +138,25 @@ async fn api(
         "getwebhookinfo" => {
             ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
         }
-        "sendmessage" => {
+        "sendmessage" | "senddocument" | "sendphoto" => {
+            // The sent message as Telegram echoes it: the common fields and
+            // the content of its kind.
             g.next_message += 1;
-            let chat = body["chat_id"].as_i64().unwrap_or(0);
-            ok(json!({
+            let mut m = json!({
                 "message_id": g.next_message,
                 "date": 1_780_000_000,
-                "chat": {"id": chat, "type": "private", "first_name": "Customer"},
+                "chat": {"id": body["chat_id"].as_i64().unwrap_or(0), "type": "private", "first_name": "Customer"},
                 "from": {"id": BOT_ID, "is_bot": true, "first_name": "Stampcard"},
-                "text": body["text"].clone(),
-            }))
-        }
-        "senddocument" => {
-            g.next_message += 1;
-            ok(json!({
-                "message_id": g.next_message,
-                "date": 1_780_000_000,
-                "chat": {"id": body["chat_id"].as_i64().unwrap_or(0), "type": "private", "first_name": "Customer"},
-                "document": {"file_id": "f1", "file_unique_id": "u1"},
-            }))
-        }
-        "sendphoto" => {
-            g.next_message += 1;
-            ok(json!({
-                "message_id": g.next_message,
-                "date": 1_780_000_000,
-                "chat": {"id": body["chat_id"].as_i64().unwrap_or(0), "type": "private", "first_name": "Customer"},
-                "photo": [{"file_id": "p1", "file_unique_id": "pu1", "width": 512, "height": 512}],
-                "caption": body["caption"].clone(),
-            }))
+            });
+            match method.as_str() {
+                "sendmessage" => m["text"] = body["text"].clone(),
+                "senddocument" => m["document"] = json!({"file_id": "f1", "file_unique_id": "u1"}),
+                _ => {
+                    m["photo"] = json!([{"file_id": "p1", "file_unique_id": "pu1", "width": 512, "height": 512}]);
+                    m["caption"] = body["caption"].clone();
+                }
+            }
+            ok(m)
         }
         _ => ok(json!(true)),
     }

@@ -31,18 +31,12 @@ impl Host for AppHost {
         let app = self.app.clone();
         Box::pin(async move {
             let routes = crate::commands::serve::routes(&app);
-            let ids = app
+            let queued = app
                 .shop
                 .message_card_holder(card, &text, &routes, Purpose::Marketing)
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut channels = Vec::new();
-            for id in ids {
-                if let Ok(e) = app.shop.outbox_entry(id) {
-                    channels.push(e.message.channel);
-                }
-            }
-            Ok(channels)
+            Ok(queued.into_iter().map(|(_, channel)| channel).collect())
         })
     }
 

@@ -329,6 +329,9 @@ pub enum Outcome {
         /// What happened.
         label: String,
     },
+    /// Something was done that changes nothing on screen (a file written,
+    /// a message queued).
+    Done(String),
 }
 
 /// The "New card" form in the scanner.
@@ -983,6 +986,7 @@ impl App {
                 self.alert = Some(Alert::Info(label));
                 self.pending.push(self.admin.cards.load());
             }
+            Outcome::Done(label) => self.alert = Some(Alert::Info(label)),
             Outcome::Issued(view) => {
                 self.alert = Some(Alert::Info(format!(
                     "New card {} for {}: let them scan the QR code.",

@@ -25,9 +25,10 @@ pub async fn perform_hosted(
                     what: format!("card {card}"),
                     reason: "no channel reaches this customer (yet): nothing was sent".into(),
                 },
-                Ok(channels) => Outcome::CardChanged {
-                    label: format!("Message queued for card {card} on {}.", channels.join(", ")),
-                },
+                Ok(channels) => Outcome::Done(format!(
+                    "Message queued for card {card} on {}.",
+                    channels.join(", ")
+                )),
                 Err(why) => Outcome::Refused {
                     what: format!("card {card}"),
                     reason: why,
@@ -57,9 +58,7 @@ pub async fn perform_hosted(
                 .filter_map(|p| std::path::Path::new(p).file_name())
                 .map(|n| n.to_string_lossy().into_owned())
                 .collect();
-            Outcome::CardChanged {
-                label: format!("Written {} in {dir}", names.join(", ")),
-            }
+            Outcome::Done(format!("Written {} in {dir}", names.join(", ")))
         }
         (Effect::BackupNow, Some(h)) if actor.is_admin() => match h.backup_now().await {
             Ok(file) => {

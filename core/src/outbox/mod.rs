@@ -47,14 +47,15 @@ impl Shop {
     }
 
     /// Queues a message to a card's holder on every route that reaches
-    /// them; returns the entry ids (none when no channel reaches them).
+    /// them; returns each entry's id and channel (none when no channel
+    /// reaches them).
     pub async fn message_card_holder(
         &self,
         card_id: u64,
         text: &str,
         routes: &[std::sync::Arc<dyn crate::consumers::Route>],
         purpose: Purpose,
-    ) -> CoreResult<Vec<u64>> {
+    ) -> CoreResult<Vec<(u64, String)>> {
         crate::rules::validate_text("the message", text, true, 4096)?;
         let text = text.trim().to_string();
         let card = self.card(card_id)?;
@@ -82,7 +83,9 @@ impl Shop {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        self.send_messages(messages).await
+        let channels: Vec<String> = messages.iter().map(|m| m.channel.clone()).collect();
+        let ids = self.send_messages(messages).await?;
+        Ok(ids.into_iter().zip(channels).collect())
     }
 
     /// Wakes the dispatchers after messages were queued.

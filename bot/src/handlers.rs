@@ -297,7 +297,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
                 .split_once(char::is_whitespace)
                 .map(|(_, r)| r.trim())
                 .unwrap_or("");
-            profile(&bot, msg.chat.id, &shop, &user, command, rest).await?;
+            profile(&bot, msg.chat.id, &shop, &user, lang, command, rest).await?;
         }
         "/forget" => {
             let confirm = InlineKeyboardMarkup::new(vec![vec![
@@ -399,7 +399,6 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
             return Ok(());
         }
         Some(("consent", answer)) => {
-            let lang2 = lang;
             if let Some(c) = shop.customer_by_telegram(user.id).ok().flatten() {
                 let _ = shop
                     .set_consent(
@@ -411,7 +410,7 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
                     )
                     .await;
             }
-            bot.send_message(chat, texts::t(lang2, "consent.saved", &[]))
+            bot.send_message(chat, texts::t(lang, "consent.saved", &[]))
                 .await?;
             return Ok(());
         }
@@ -466,11 +465,11 @@ async fn profile(
     chat: ChatId,
     shop: &Shop,
     user: &TelegramUser,
+    lang: &str,
     command: &str,
     value: &str,
 ) -> ResponseResult<()> {
     use stampcard_core::shop::ProfileChange;
-    let lang = lang_of(shop, user);
     let Some(customer) = shop.customer_by_telegram(user.id).ok().flatten() else {
         bot.send_message(chat, texts::t(lang, "no_cards", &[]))
             .await?;

@@ -337,11 +337,9 @@ fn validate(c: &Config) -> Result<()> {
         return Err(anyhow!("key `outbox.max_attempts`: must be at least 1"));
     }
     if let Some(u) = &c.telegram.api_url
-        && !(u.starts_with("http://") || u.starts_with("https://"))
+        && let Err(e) = stampcard_bot::client("check", Some(u))
     {
-        return Err(anyhow!(
-            "key `telegram.api_url`: '{u}' must start with http:// or https://"
-        ));
+        return Err(anyhow!("key `telegram.api_url`: {e}"));
     }
     if c.shop.name.trim().is_empty() {
         return Err(anyhow!("key `shop.name`: must not be empty"));

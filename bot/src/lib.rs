@@ -16,8 +16,8 @@ pub use teloxide::Bot;
 /// Errors of the bot's setup.
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
-    /// `[telegram] api_url` is not a URL.
-    #[error("telegram.api_url '{0}' is not a URL: {1}")]
+    /// `[telegram] api_url` is not an http(s) URL.
+    #[error("'{0}' is not an http:// or https:// URL: {1}")]
     ApiUrl(String, String),
 }
 
@@ -28,6 +28,10 @@ pub fn client(token: &str, api_url: Option<&str>) -> Result<Bot, BotError> {
     match api_url {
         Some(u) => {
             let url = url::Url::parse(u).map_err(|e| BotError::ApiUrl(u.into(), e.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                let why = format!("the scheme is '{}'", url.scheme());
+                return Err(BotError::ApiUrl(u.into(), why));
+            }
             Ok(bot.set_api_url(url))
         }
         None => Ok(bot),

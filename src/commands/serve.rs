@@ -82,8 +82,10 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        start_messaging(app, &mut tasks, &stop).await?;
-        if let Some(bot) = telegram(app) {
+        // One Telegram client (one HTTP connection pool) for the channel and the bot.
+        let bot = telegram(app);
+        start_messaging(app, bot.clone(), &mut tasks, &stop).await?;
+        if let Some(bot) = bot {
             let limits = if app.config.telegram.throttle {
                 stampcard_bot::Limits::default()
             } else {
@@ -129,19 +131,20 @@ impl Services {
 }
 
 /// The Telegram bot client, when `[telegram] token` is set.
-pub fn telegram(app: &App) -> Option<stampcard_bot::Bot> {
+fn telegram(app: &App) -> Option<stampcard_bot::Bot> {
     let token = &app.config.telegram.token.0;
     if token.is_empty() {
         return None;
     }
-    // The URL was checked when the config was loaded.
+    // The URL was checked, with this same function, when the config was
+    // loaded; so the bot is on exactly when a token is set (see `routes`).
     stampcard_bot::client(token, app.config.telegram.api_url.as_deref()).ok()
 }
 
-/// The delivery channels the config turns on.
-pub fn channels(app: &App) -> Vec<Arc<dyn Channel>> {
+/// The delivery channels the config turns on (Telegram over `bot`).
+fn channels(app: &App, bot: Option<stampcard_bot::Bot>) -> Vec<Arc<dyn Channel>> {
     let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
-    if let Some(bot) = telegram(app) {
+    if let Some(bot) = bot {
         let limits =
             stampcard_bot::channel::TelegramChannel::default_limits(app.config.rate_limits(30.0));
         channels.push(Arc::new(stampcard_bot::channel::TelegramChannel::new(
@@ -159,7 +162,7 @@ pub fn channels(app: &App) -> Vec<Arc<dyn Channel>> {
 /// How those channels reach a customer.
 pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     let mut routes: Vec<Arc<dyn Route>> = Vec::new();
-    if telegram(app).is_some() {
+    if !app.config.telegram.token.0.is_empty() {
         routes.push(Arc::new(stampcard_bot::channel::TelegramRoute));
     }
     if !app.config.outbox.log_file.is_empty() {
@@ -172,11 +175,12 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
 /// that turns card news into messages on them.
 async fn start_messaging(
     app: &App,
+    bot: Option<stampcard_bot::Bot>,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
 ) -> Result<()> {
     let routes = routes(app);
-    for channel in channels(app) {
+    for channel in channels(app, bot) {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = channel.name().to_string();

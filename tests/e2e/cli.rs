@@ -367,6 +367,22 @@ fn config_errors_are_reported_at_start_with_the_key() {
         err.contains("stampcard.toml") && err.contains("shop.timezone"),
         "{err}"
     );
+    // A Bot API URL the bot could not use is refused at load, not at the
+    // first message.
+    for bad in ["http://", "ftp://example.org", "not a url"] {
+        let out = shop
+            .command(&["card", "list"])
+            .env("STAMPCARD_TELEGRAM__TOKEN", "123:abc")
+            .env("STAMPCARD_TELEGRAM__API_URL", bad)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{bad} accepted");
+        assert!(
+            err.contains("telegram.api_url") && err.contains(bad),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -5,16 +5,17 @@ use stampcard_core::Shop;
 use stampcard_core::model::Actor;
 use stampcard_core::shop::TelegramUser;
 use stampcard_core::views::CardView;
-use teloxide::adaptors::Throttle;
-use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, User};
 use tokio::sync::watch;
 
+use crate::commands::Command;
+use crate::limiter::Limits;
+use crate::replies::Replies;
 use crate::texts;
 
 /// The bot client the handlers reply with: Telegram's limits applied.
-type TgBot = Throttle<Bot>;
+type TgBot = Replies;
 
 /// What a `/start` payload asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,15 +133,20 @@ async fn send_card(bot: &TgBot, chat: ChatId, lang: &str, v: &CardView) -> Respo
     match crate::qr::png(&v.code) {
         Some(png) if text.chars().count() <= 1024 => {
             let photo = teloxide::types::InputFile::memory(png).file_name("card.png");
-            bot.send_photo(chat, photo)
-                .caption(text)
-                .reply_markup(keyboard(lang, v))
-                .await?;
+            bot.send(
+                chat,
+                bot.send_photo(chat, photo)
+                    .caption(text)
+                    .reply_markup(keyboard(lang, v)),
+            )
+            .await?;
         }
         _ => {
-            bot.send_message(chat, text)
-                .reply_markup(keyboard(lang, v))
-                .await?;
+            bot.send(
+                chat,
+                bot.send_message(chat, text).reply_markup(keyboard(lang, v)),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -177,11 +183,22 @@ async fn start(
     match result {
         Ok(view) => send_card(bot, chat, lang, &view).await,
         Err(why) => {
-            bot.send_message(chat, texts::t(lang, "refused", &[("reason", &why)]))
+            bot.say(chat, texts::t(lang, "refused", &[("reason", &why)]))
                 .await?;
             Ok(())
         }
     }
+}
+
+/// Where the bot keeps its conversations with Telegram users.
+const CONVERSATIONS: &str = "telegram";
+
+/// The profile field a `/name`-like command asks for and then waits on.
+fn asks_for(c: Command) -> bool {
+    matches!(
+        c,
+        Command::Name | Command::Phone | Command::Email | Command::Birthday | Command::Language
+    )
 }
 
 async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> {
@@ -190,45 +207,66 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
     };
     let user = user_of(from);
     let lang = lang_of(&shop, &user);
+    let chat = msg.chat.id;
+    let uid = user.id.to_string();
+    // The field the bot asked this user for, if it is waiting on one.
+    let waiting = shop
+        .conversation(CONVERSATIONS, &uid)
+        .ok()
+        .flatten()
+        .and_then(|v| v.as_str().and_then(Command::from_name))
+        .filter(|c| asks_for(*c));
     let text = msg.text().unwrap_or_default();
-    let mut words = text.split_whitespace();
-    let command = words
-        .next()
-        .unwrap_or_default()
-        .split('@')
-        .next()
-        .unwrap_or_default();
+    let (command, rest) = match Command::parse(text) {
+        Some(Ok(parsed)) => parsed,
+        Some(Err(_)) => return bot.say(chat, texts::t(lang, "not_understood", &[])).await,
+        None => {
+            return match (waiting, msg.text()) {
+                (Some(field), Some(answer)) => {
+                    let _ = shop.set_conversation(CONVERSATIONS, &uid, None).await;
+                    profile(&bot, chat, &shop, &user, lang, field, answer.trim()).await
+                }
+                // A sticker, a photo … while a question is open.
+                (Some(_), None) => bot.say(chat, texts::t(lang, "ask.text", &[])).await,
+                (None, _) => bot.say(chat, texts::t(lang, "not_understood", &[])).await,
+            };
+        }
+    };
+    // A command ends any open question.
+    if waiting.is_some() {
+        let _ = shop.set_conversation(CONVERSATIONS, &uid, None).await;
+    }
     match command {
-        "/start" => match words.next() {
-            Some(payload) => start(&bot, msg.chat.id, &shop, &user, lang, payload).await?,
-            None => {
-                let templates = shop.offered_templates();
-                let buttons: Vec<Vec<InlineKeyboardButton>> = templates
-                    .iter()
-                    .map(|(id, name)| {
-                        vec![InlineKeyboardButton::callback(
-                            name.clone(),
-                            format!("join:{id}"),
-                        )]
-                    })
-                    .collect();
-                bot.send_message(
-                    msg.chat.id,
-                    texts::t(
-                        lang,
-                        if templates.is_empty() {
-                            "welcome.none"
-                        } else {
-                            "welcome"
-                        },
-                        &[("shop", &shop.settings().name)],
-                    ),
-                )
-                .reply_markup(InlineKeyboardMarkup::new(buttons))
-                .await?;
-            }
-        },
-        "/cards" => {
+        Command::Start if !rest.is_empty() => {
+            let payload = rest.split_whitespace().next().unwrap_or_default();
+            start(&bot, chat, &shop, &user, lang, payload).await?;
+        }
+        Command::Start => {
+            let templates = shop.offered_templates();
+            let buttons: Vec<Vec<InlineKeyboardButton>> = templates
+                .iter()
+                .map(|(id, name)| {
+                    vec![InlineKeyboardButton::callback(
+                        name.clone(),
+                        format!("join:{id}"),
+                    )]
+                })
+                .collect();
+            let welcome = texts::t(
+                lang,
+                if templates.is_empty() {
+                    "welcome.none"
+                } else {
+                    "welcome"
+                },
+                &[("shop", &shop.settings().name)],
+            );
+            let request = bot
+                .send_message(chat, welcome)
+                .reply_markup(InlineKeyboardMarkup::new(buttons));
+            bot.send(chat, request).await?;
+        }
+        Command::Cards => {
             let cards = shop
                 .customer_by_telegram(user.id)
                 .ok()
@@ -241,19 +279,16 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
                 .filter_map(|c| shop.card_view(c.id).ok())
                 .collect();
             if views.is_empty() {
-                bot.send_message(msg.chat.id, texts::t(lang, "no_cards", &[]))
-                    .await?;
+                bot.say(chat, texts::t(lang, "no_cards", &[])).await?;
             }
             for v in &views {
-                send_card(&bot, msg.chat.id, lang, v).await?;
+                send_card(&bot, chat, lang, v).await?;
             }
         }
-        "/help" => {
-            bot.send_message(msg.chat.id, texts::t(lang, "help", &[]))
-                .await?;
-        }
-        "/stop" | "/news" => {
-            let granted = command == "/news";
+        Command::Help => bot.say(chat, Command::help(lang)).await?,
+        Command::Cancel => bot.say(chat, texts::t(lang, "cancelled", &[])).await?,
+        Command::Stop | Command::News => {
+            let granted = command == Command::News;
             let answer = match shop.customer_by_telegram(user.id).ok().flatten() {
                 Some(c) => match shop
                     .set_consent(c.id, "telegram", granted, "bot", &Actor::channel("bot"))
@@ -265,9 +300,9 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
                 },
                 None => texts::t(lang, "no_cards", &[]),
             };
-            bot.send_message(msg.chat.id, answer).await?;
+            bot.say(chat, answer).await?;
         }
-        "/export" => {
+        Command::Export => {
             let data = shop
                 .customer_by_telegram(user.id)
                 .ok()
@@ -277,40 +312,50 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
                 Some(Ok(data)) => {
                     let bytes = serde_json::to_vec_pretty(&data).unwrap_or_default();
                     let file = teloxide::types::InputFile::memory(bytes).file_name("my-data.json");
-                    bot.send_document(msg.chat.id, file)
-                        .caption(texts::t(lang, "export", &[]))
-                        .await?;
+                    let request =
+                        bot.send_document(chat, file)
+                            .caption(texts::t(lang, "export", &[]));
+                    bot.send(chat, request).await?;
                 }
                 Some(Err(e)) => {
                     tracing::warn!("export for Telegram user {}: {e}", user.id);
-                    bot.send_message(msg.chat.id, texts::t(lang, "try_again", &[]))
-                        .await?;
+                    bot.say(chat, texts::t(lang, "try_again", &[])).await?;
                 }
-                None => {
-                    bot.send_message(msg.chat.id, texts::t(lang, "no_cards", &[]))
-                        .await?;
-                }
+                None => bot.say(chat, texts::t(lang, "no_cards", &[])).await?,
             }
         }
-        "/profile" | "/name" | "/phone" | "/email" | "/birthday" | "/language" => {
-            let rest = text
-                .split_once(char::is_whitespace)
-                .map(|(_, r)| r.trim())
-                .unwrap_or("");
-            profile(&bot, msg.chat.id, &shop, &user, lang, command, rest).await?;
+        c if asks_for(c) && rest.is_empty() => {
+            // Ask, and remember the question before asking it.
+            if shop.customer_by_telegram(user.id).ok().flatten().is_none() {
+                return bot.say(chat, texts::t(lang, "no_cards", &[])).await;
+            }
+            let saved = shop
+                .set_conversation(CONVERSATIONS, &uid, Some(c.name().into()))
+                .await;
+            let key = format!("ask.{}", c.name());
+            let text = match saved {
+                Ok(()) => texts::t(lang, &key, &[]),
+                Err(_) => texts::t(lang, "try_again", &[]),
+            };
+            bot.say(chat, text).await?;
         }
-        "/forget" => {
+        c @ (Command::Profile
+        | Command::Name
+        | Command::Phone
+        | Command::Email
+        | Command::Birthday
+        | Command::Language) => {
+            profile(&bot, chat, &shop, &user, lang, c, rest).await?;
+        }
+        Command::Forget => {
             let confirm = InlineKeyboardMarkup::new(vec![vec![
                 InlineKeyboardButton::callback(texts::t(lang, "forget.yes", &[]), "forget:yes"),
                 InlineKeyboardButton::callback(texts::t(lang, "forget.no", &[]), "forget:no"),
             ]]);
-            bot.send_message(msg.chat.id, texts::t(lang, "forget.ask", &[]))
-                .reply_markup(confirm)
-                .await?;
-        }
-        _ => {
-            bot.send_message(msg.chat.id, texts::t(lang, "not_understood", &[]))
-                .await?;
+            let request = bot
+                .send_message(chat, texts::t(lang, "forget.ask", &[]))
+                .reply_markup(confirm);
+            bot.send(chat, request).await?;
         }
     }
     Ok(())
@@ -338,13 +383,13 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
                 ("yes", None) => texts::t(lang, "no_cards", &[]),
                 _ => texts::t(lang, "kept", &[]),
             };
-            bot.send_message(chat, text).await?;
+            bot.say(chat, text).await?;
             return Ok(());
         }
         Some(("vouchers", id)) => {
             let view = own_card(&shop, &user, id).and_then(|c| shop.card_view(c.id).ok());
             let Some(view) = view else {
-                bot.send_message(chat, stale(lang)).await?;
+                bot.say(chat, stale(lang)).await?;
                 return Ok(());
             };
             let active: Vec<_> = view
@@ -353,8 +398,7 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
                 .filter(|x| x.state == stampcard_core::model::VoucherState::Active)
                 .collect();
             if active.is_empty() {
-                bot.send_message(chat, texts::t(lang, "no_vouchers", &[]))
-                    .await?;
+                bot.say(chat, texts::t(lang, "no_vouchers", &[])).await?;
             }
             for v in active {
                 let fixed = v
@@ -389,10 +433,11 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
                     Some(png) => {
                         let photo =
                             teloxide::types::InputFile::memory(png).file_name("voucher.png");
-                        bot.send_photo(chat, photo).caption(caption).await?;
+                        bot.send(chat, bot.send_photo(chat, photo).caption(caption))
+                            .await?;
                     }
                     None => {
-                        bot.send_message(chat, caption).await?;
+                        bot.say(chat, caption).await?;
                     }
                 }
             }
@@ -410,14 +455,13 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
                     )
                     .await;
             }
-            bot.send_message(chat, texts::t(lang, "consent.saved", &[]))
-                .await?;
+            bot.say(chat, texts::t(lang, "consent.saved", &[])).await?;
             return Ok(());
         }
         Some(("spin", id)) => {
             let card = own_card(&shop, &user, id);
             let Some(card) = card else {
-                bot.send_message(chat, stale(lang)).await?;
+                bot.say(chat, stale(lang)).await?;
                 return Ok(());
             };
             // The card's actor draws once per available spin: a double press
@@ -425,16 +469,14 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
             match shop.spin(card.id, &Actor::channel("bot")).await {
                 Ok(o) => {
                     let prize = o.prize.unwrap_or_default();
-                    bot.send_message(chat, texts::t(lang, "won", &[("prize", &prize)]))
+                    bot.say(chat, texts::t(lang, "won", &[("prize", &prize)]))
                         .await?;
                     shop.card_view(card.id).ok()
                 }
                 Err(e) => {
-                    bot.send_message(
-                        chat,
-                        texts::t(lang, "refused", &[("reason", &e.to_string())]),
-                    )
-                    .await?;
+                    let why = e.to_string();
+                    bot.say(chat, texts::t(lang, "refused", &[("reason", &why)]))
+                        .await?;
                     return Ok(());
                 }
             }
@@ -452,37 +494,38 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
     match view {
         Some(v) => send_card(&bot, chat, lang, &v).await,
         None => {
-            bot.send_message(chat, stale(lang)).await?;
+            bot.say(chat, stale(lang)).await?;
             Ok(())
         }
     }
 }
 
 /// `/profile` shows the profile; `/name`, `/phone`, `/email`, `/birthday`
-/// and `/language` change one field (empty clears it, except the name).
+/// and `/language` change one field to `value` ("-" clears it, except the
+/// name).
 async fn profile(
     bot: &TgBot,
     chat: ChatId,
     shop: &Shop,
     user: &TelegramUser,
     lang: &str,
-    command: &str,
+    command: Command,
     value: &str,
 ) -> ResponseResult<()> {
+    let value = if value == "-" { "" } else { value };
     use stampcard_core::shop::ProfileChange;
     let Some(customer) = shop.customer_by_telegram(user.id).ok().flatten() else {
-        bot.send_message(chat, texts::t(lang, "no_cards", &[]))
-            .await?;
+        bot.say(chat, texts::t(lang, "no_cards", &[])).await?;
         return Ok(());
     };
     let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
     let change = match command {
-        "/name" if !value.is_empty() => Some(Ok(ProfileChange::Name(value.to_string()))),
-        "/phone" => Some(Ok(ProfileChange::Phone(opt(value)))),
-        "/email" => Some(Ok(ProfileChange::Email(opt(value)))),
-        "/language" => Some(Ok(ProfileChange::Language(opt(value)))),
-        "/birthday" if value.is_empty() => Some(Ok(ProfileChange::Birthday(None))),
-        "/birthday" => Some(
+        Command::Name if !value.is_empty() => Some(Ok(ProfileChange::Name(value.to_string()))),
+        Command::Phone => Some(Ok(ProfileChange::Phone(opt(value)))),
+        Command::Email => Some(Ok(ProfileChange::Email(opt(value)))),
+        Command::Language => Some(Ok(ProfileChange::Language(opt(value)))),
+        Command::Birthday if value.is_empty() => Some(Ok(ProfileChange::Birthday(None))),
+        Command::Birthday => Some(
             value
                 .parse::<chrono::NaiveDate>()
                 .map(|d| ProfileChange::Birthday(Some(d)))
@@ -512,10 +555,10 @@ async fn profile(
                 ("email_news", &email_news),
             ],
         );
-        bot.send_message(chat, text).await?;
+        bot.say(chat, text).await?;
         return Ok(());
     };
-    let asks_consent = command == "/email" && !value.is_empty();
+    let asks_consent = command == Command::Email && !value.is_empty();
     let result = match change {
         Ok(change) => shop
             .update_profile(customer.id, change, &Actor::channel("bot"))
@@ -527,8 +570,7 @@ async fn profile(
     let lang = lang_of(shop, user);
     match result {
         Ok(_) => {
-            bot.send_message(chat, texts::t(lang, "profile.saved", &[]))
-                .await?;
+            bot.say(chat, texts::t(lang, "profile.saved", &[])).await?;
             if asks_consent {
                 let buttons = InlineKeyboardMarkup::new(vec![vec![
                     InlineKeyboardButton::callback(
@@ -537,34 +579,33 @@ async fn profile(
                     ),
                     InlineKeyboardButton::callback(texts::t(lang, "consent.no", &[]), "consent:no"),
                 ]]);
-                bot.send_message(chat, texts::t(lang, "profile.email_ask", &[]))
-                    .reply_markup(buttons)
-                    .await?;
+                bot.send(
+                    chat,
+                    bot.send_message(chat, texts::t(lang, "profile.email_ask", &[]))
+                        .reply_markup(buttons),
+                )
+                .await?;
             }
         }
         Err(why) => {
-            bot.send_message(chat, texts::t(lang, "refused", &[("reason", &why)]))
+            bot.say(chat, texts::t(lang, "refused", &[("reason", &why)]))
                 .await?;
         }
     }
     Ok(())
 }
 
-/// The commands in the menu.
-const COMMANDS: [&str; 7] = [
-    "cards", "profile", "stop", "news", "export", "forget", "help",
-];
-
 /// Runs the bot (long polling) until `stop` turns true. Replies keep to
 /// `limits` (Telegram's by default: 1 a second and 20 a minute per chat,
 /// 30 a second overall; a 429's retry_after is honoured).
 pub async fn run(shop: Shop, bot: Bot, limits: Limits, mut stop: watch::Receiver<bool>) {
-    let bot = Throttle::new_spawn(bot, limits);
+    let replies = Replies::new(bot.clone(), limits);
     // The command menu in every catalog language (English as the default).
     for lang in ["en", "ru"] {
-        let commands: Vec<BotCommand> = COMMANDS
-            .iter()
-            .map(|c| BotCommand::new(*c, texts::t(lang, &format!("command.{c}"), &[])))
+        let commands: Vec<BotCommand> = Command::ALL
+            .into_iter()
+            .filter(|c| c.in_menu())
+            .map(|c| BotCommand::new(c.name(), c.description(lang)))
             .collect();
         let mut request = bot.set_my_commands(commands);
         if lang != "en" {
@@ -578,7 +619,7 @@ pub async fn run(shop: Shop, bot: Bot, limits: Limits, mut stop: watch::Receiver
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback));
     let mut dispatcher = Dispatcher::builder(bot, handler)
-        .dependencies(dptree::deps![shop])
+        .dependencies(dptree::deps![shop, replies])
         .default_handler(|_| async {})
         .build();
     let token = dispatcher.shutdown_token();

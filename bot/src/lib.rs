@@ -3,12 +3,17 @@
 //! outbox sends card news through. Texts are in `texts.rs`.
 //!
 //! - `handlers`: the updates (commands, deep links, buttons).
+//! - `commands`: the commands, `/help` and the menu.
+//! - `limiter` and `replies`: every reply within Telegram's limits.
 //! - `channel`: the outbox channel and the route to a customer's chat.
 //! - `texts`: what the bot says.
 
 pub mod channel;
+pub mod commands;
 pub mod handlers;
+pub mod limiter;
 pub mod qr;
+pub mod replies;
 pub mod texts;
 
 pub use teloxide::Bot;
@@ -39,15 +44,4 @@ pub fn client(token: &str, api_url: Option<&str>) -> Result<Bot, BotError> {
 }
 
 pub use handlers::run;
-pub use teloxide::adaptors::throttle::Limits;
-
-/// Limits so high they never hold a reply back: for test servers and
-/// benchmarks, never for the real Telegram.
-pub fn relaxed_limits() -> Limits {
-    Limits {
-        messages_per_sec_chat: 10_000,
-        messages_per_min_chat: 600_000,
-        messages_per_min_channel_or_supergroup: 600_000,
-        messages_per_sec_overall: 100_000,
-    }
-}
+pub use limiter::Limits;

@@ -89,7 +89,7 @@ impl Services {
             let limits = if app.config.telegram.throttle {
                 stampcard_bot::Limits::default()
             } else {
-                stampcard_bot::relaxed_limits()
+                stampcard_bot::Limits::relaxed()
             };
             tasks.spawn(stampcard_bot::run(
                 app.shop.clone(),

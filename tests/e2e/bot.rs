@@ -27,6 +27,27 @@ fn shop_with_bot(throttle: bool) -> (Shop, FakeTelegram, crate::Server) {
     (shop, fake, server)
 }
 
+/// How many texts to `chat` contain `part`.
+fn count(fake: &FakeTelegram, chat: i64, part: &str) -> usize {
+    fake.texts_to(chat)
+        .iter()
+        .filter(|t| t.contains(part))
+        .count()
+}
+
+/// Waits (with a timeout) until `n` texts to `chat` contain `part`.
+fn wait_count(fake: &FakeTelegram, chat: i64, part: &str, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while count(fake, chat, part) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{part} x{n}: {:?}",
+            fake.texts_to(chat)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// What a QR picture says, read by an independent decoder.
 fn scan_qr(png: &[u8]) -> String {
     let img = image::load_from_memory(png).expect("PNG").to_luma8();
@@ -245,21 +266,8 @@ fn customers_keep_their_profile_in_the_bot() {
     let (shop, fake, server) = shop_with_bot(false);
     fake.message(8001, "Anna", "en", "/start j1");
     let card = card_id(&fake.wait_for_text(8001, "Coffee card"));
-    let count =
-        |f: &FakeTelegram, part: &str| f.texts_to(8001).iter().filter(|t| t.contains(part)).count();
-    let wait_count = |f: &FakeTelegram, part: &str, n: usize| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while count(f, part) < n {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{part} x{n}: {:?}",
-                f.texts_to(8001)
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    };
     fake.message(8001, "Anna", "en", "/phone +49 170 5550101");
-    wait_count(&fake, "Saved.", 1);
+    wait_count(&fake, 8001, "Saved.", 1);
     fake.message(8001, "Anna", "en", "/email Anna@Example.com");
     fake.wait_for_text(8001, "news by email");
     fake.press(8001, "Anna", "consent:yes");
@@ -269,7 +277,7 @@ fn customers_keep_their_profile_in_the_bot() {
     fake.message(8001, "Anna", "en", "/email not-an-email");
     fake.wait_for_text(8001, "is not an email address");
     fake.message(8001, "Anna", "en", "/birthday 1990-05-17");
-    wait_count(&fake, "Saved.", 3);
+    wait_count(&fake, 8001, "Saved.", 3);
     fake.message(8001, "Anna", "en", "/language ru");
     fake.wait_for_text(8001, "Сохранено.");
     fake.message(8001, "Anna", "en", "/profile");
@@ -288,5 +296,87 @@ fn customers_keep_their_profile_in_the_bot() {
     let c = shop.json(&["customer", "show", &customer.to_string()]);
     assert_eq!(c["customer"]["consent_email"]["granted"], true, "{c}");
     assert_eq!(c["customer"]["email"], "anna@example.com");
+    server.stop();
+}
+
+#[test]
+fn replies_keep_telegrams_limit_of_one_a_second_per_chat() {
+    let (_shop, fake, server) = shop_with_bot(true);
+    fake.message(9001, "Noor", "en", "/start j1");
+    fake.wait_for_text(9001, "Coffee card");
+    // Telegram answers one of them 429: it goes again after retry_after.
+    fake.throttle_next("sendMessage", 1);
+    for _ in 0..3 {
+        fake.message(9001, "Noor", "en", "/help");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let sends = loop {
+        let sends: Vec<_> = fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.method.starts_with("send") && c.body["chat_id"].as_i64() == Some(9001))
+            .collect();
+        if sends.len() >= 4 {
+            break sends;
+        }
+        assert!(std::time::Instant::now() < deadline, "{sends:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // The limiter spaces them by a second; arrival here may jitter a little.
+    for pair in sends.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap.as_millis() >= 800, "replies {gap:?} apart");
+    }
+    assert_eq!(count(&fake, 9001, "I keep your stamp cards"), 3);
+    server.stop();
+}
+
+#[test]
+fn a_question_the_bot_asked_survives_a_restart() {
+    let (shop, fake, server) = shop_with_bot(false);
+    fake.message(9101, "Anna", "en", "/start j1");
+    let card = card_id(&fake.wait_for_text(9101, "Coffee card"));
+    fake.message(9101, "Anna", "en", "/name");
+    fake.wait_for_text(9101, "What is your name?");
+    // A sticker is no answer: asked again, nothing changed.
+    fake.sticker(9101, "Anna");
+    fake.wait_for_text(9101, "answer with text");
+    server.stop();
+
+    // After a restart the bot still knows what it asked.
+    let server = shop.serve(&[
+        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
+        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
+    ]);
+    fake.message(9101, "Anna", "en", "Anna Maria Berg");
+    fake.wait_for_text(9101, "Saved.");
+    let customer = shop.json(&["card", "show", &card.to_string()])["customer_id"]
+        .as_u64()
+        .expect("id");
+    let c = shop.json(&["customer", "show", &customer.to_string()]);
+    assert_eq!(c["customer"]["name"], "Anna Maria Berg", "{c}");
+
+    // The question is over: the same text again is not understood.
+    fake.message(9101, "Anna", "en", "Anna Maria Berg");
+    fake.wait_for_text(9101, "did not understand");
+    // A command ends an open question; /cancel says nothing changed.
+    fake.message(9101, "Anna", "en", "/phone");
+    fake.wait_for_text(9101, "Your phone number");
+    fake.message(9101, "Anna", "en", "/cancel");
+    fake.wait_for_text(9101, "nothing changed");
+    fake.message(9101, "Anna", "en", "+49 170 5550101");
+    wait_count(&fake, 9101, "did not understand", 2);
+    assert_eq!(count(&fake, 9101, "Saved."), 1);
+    let c = shop.json(&["customer", "show", &customer.to_string()]);
+    assert!(c["customer"]["phone"].is_null(), "{c}");
+    // /help is generated from the commands, unknown commands get a pointer.
+    fake.message(9101, "Anna", "en", "/dance");
+    wait_count(&fake, 9101, "did not understand", 3);
+    fake.message(9101, "Anna", "en", "/help");
+    let help = fake.wait_for_text(9101, "I keep your stamp cards");
+    for c in ["/cards", "/profile", "/name", "/cancel", "/forget"] {
+        assert!(help.contains(c), "{help}");
+    }
     server.stop();
 }

@@ -24,6 +24,8 @@ pub struct Call {
     pub raw: String,
     /// The raw body's bytes.
     pub bytes: Vec<u8>,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -127,6 +129,7 @@ async fn api(
             body: body.clone(),
             raw,
             bytes,
+            at: Instant::now(),
         });
     }
     match method.as_str() {
@@ -255,6 +258,26 @@ impl FakeTelegram {
                     "from": {"id": user, "is_bot": false, "first_name": name, "language_code": language},
                     "text": text,
                     "entities": entities,
+                }
+            })
+        });
+    }
+
+    /// A user sends the bot a sticker (a message without text).
+    pub fn sticker(&self, user: i64, name: &str) {
+        self.push(|update_id, message_id| {
+            json!({
+                "update_id": update_id,
+                "message": {
+                    "message_id": message_id,
+                    "date": 1_780_000_000,
+                    "chat": {"id": user, "type": "private", "first_name": name},
+                    "from": {"id": user, "is_bot": false, "first_name": name},
+                    "sticker": {
+                        "file_id": "CAACAgIAAxkBAAE", "file_unique_id": "AgADsticker",
+                        "type": "regular", "width": 512, "height": 512,
+                        "is_animated": false, "is_video": false,
+                    },
                 }
             })
         });

@@ -5,6 +5,7 @@
 
 mod analytics;
 mod cards;
+mod conversations;
 mod customers;
 mod join;
 mod journal;

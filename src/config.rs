@@ -55,6 +55,9 @@ pub struct Config {
     /// Outgoing messages.
     #[serde(default)]
     pub outbox: OutboxSection,
+    /// Reminders to customers.
+    #[serde(default)]
+    pub reminders: RemindersSection,
 }
 
 /// `[shop]`
@@ -205,6 +208,22 @@ impl Default for BackupSection {
             every_hours: 24,
             keep: 14,
             dir: "backups".into(),
+        }
+    }
+}
+
+/// `[reminders]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemindersSection {
+    /// Days before a voucher expires that its holder is reminded (0 = off).
+    pub voucher_expiry_days: u32,
+}
+
+impl Default for RemindersSection {
+    fn default() -> Self {
+        Self {
+            voucher_expiry_days: 3,
         }
     }
 }

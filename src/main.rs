@@ -13,6 +13,7 @@ mod config;
 mod console_host;
 mod http;
 mod output;
+mod reminders;
 mod schedule;
 mod upgrade;
 

@@ -332,7 +332,7 @@ fn replies_keep_telegrams_limit_of_one_a_second_per_chat() {
 }
 
 #[test]
-fn a_question_the_bot_asked_survives_a_restart() {
+fn questions_and_voucher_reminders_survive_a_restart() {
     let (shop, fake, server) = shop_with_bot(false);
     fake.message(9101, "Anna", "en", "/start j1");
     let card = card_id(&fake.wait_for_text(9101, "Coffee card"));
@@ -341,14 +341,30 @@ fn a_question_the_bot_asked_survives_a_restart() {
     // A sticker is no answer: asked again, nothing changed.
     fake.sticker(9101, "Anna");
     fake.wait_for_text(9101, "answer with text");
+    // A coupon that expires in two days (reminders go out three days ahead,
+    // when the server starts and every hour).
+    shop.run(&[
+        "card",
+        "coupon",
+        &card.to_string(),
+        "--description",
+        "Cake",
+        "--valid-days",
+        "2",
+    ])
+    .ok();
+    fake.wait_for_text(9101, "New voucher");
     server.stop();
 
-    // After a restart the bot still knows what it asked.
+    // After a restart the bot still knows what it asked, and the holder is
+    // reminded of the expiring voucher, once.
     let server = shop.serve(&[
         ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
         ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
         ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
     ]);
+    let reminder = fake.wait_for_text(9101, "expires on");
+    assert!(reminder.contains("Cake"), "{reminder}");
     fake.message(9101, "Anna", "en", "Anna Maria Berg");
     fake.wait_for_text(9101, "Saved.");
     let customer = shop.json(&["card", "show", &card.to_string()])["customer_id"]
@@ -379,4 +395,5 @@ fn a_question_the_bot_asked_survives_a_restart() {
         assert!(help.contains(c), "{help}");
     }
     server.stop();
+    assert_eq!(count(&fake, 9101, "expires on"), 1);
 }

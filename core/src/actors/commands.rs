@@ -83,6 +83,11 @@ pub enum CardCommand {
         /// Days valid (0 = no expiry).
         valid_days: u32,
     },
+    /// Remind the holder that a voucher expires soon (once per voucher).
+    RemindExpiring {
+        /// Voucher id.
+        voucher_id: u64,
+    },
     /// Move the card to another customer (merge).
     Reassign {
         /// New holder.
@@ -235,6 +240,7 @@ pub(crate) async fn execute(
             valid_days,
         } => issue_voucher(&ctx, description, valid_days)?,
         CardCommand::Reassign { customer_id } => reassign(&ctx, customer_id)?,
+        CardCommand::RemindExpiring { voucher_id } => remind_expiring(&ctx, voucher_id)?,
         CardCommand::AddPlatform(p) => {
             let mut c = state.card.clone();
             if !c.platforms.insert(p) {
@@ -837,6 +843,31 @@ fn issue_voucher(
     let mut m = Mutation::new();
     put_vouchers(&mut m, std::slice::from_ref(&v));
     m.event(ctx.event(&c, &t, EventKind::VoucherIssued { voucher_id: v.id }));
+    let mut outcome = CardOutcome::of(c);
+    outcome.vouchers = vec![v];
+    Ok((m, outcome))
+}
+
+/// Marks an active, expiring voucher as reminded and journals the reminder
+/// (the notifier turns it into a message); a second reminder is refused.
+fn remind_expiring(ctx: &Ctx<'_>, voucher_id: u64) -> CoreResult<(Mutation, CardOutcome)> {
+    let mut v = load_voucher(ctx, voucher_id)?;
+    if v.state(ctx.now) != VoucherState::Active || v.expires_at.is_none() {
+        return Err(CoreError::Invalid(format!(
+            "voucher {voucher_id} is not active with an expiry"
+        )));
+    }
+    if v.reminded_at.is_some() {
+        return Err(CoreError::Invalid(format!(
+            "voucher {voucher_id} was already reminded"
+        )));
+    }
+    v.reminded_at = Some(ctx.now);
+    let t = ctx.template()?;
+    let c = ctx.state.card.clone();
+    let mut m = Mutation::new();
+    put_vouchers(&mut m, std::slice::from_ref(&v));
+    m.event(ctx.event(&c, &t, EventKind::VoucherExpiring { voucher_id }));
     let mut outcome = CardOutcome::of(c);
     outcome.vouchers = vec![v];
     Ok((m, outcome))

@@ -1,5 +1,5 @@
 //! The notifier: tells customers about their own cards (stamp added, reward
-//! ready, new voucher, card reissued) on every channel that reaches them.
+//! ready, new voucher, a voucher about to expire, card reissued) on every channel that reaches them.
 //! These are transactional messages: they need no marketing consent.
 
 use std::sync::Arc;
@@ -78,6 +78,23 @@ pub fn news(shop: &Shop, e: &Event) -> Option<(String, serde_json::Value)> {
             (
                 vec!["voucher"],
                 format!("New voucher on your {title}: {}.", v.description),
+            )
+        }
+        EventKind::VoucherExpiring { voucher_id } => {
+            let v = shop.voucher(*voucher_id).ok()?;
+            let date = v
+                .expires_at?
+                .with_timezone(&shop.settings().timezone)
+                .format("%Y-%m-%d")
+                .to_string();
+            params["description"] = v.description.clone().into();
+            params["date"] = date.clone().into();
+            (
+                vec!["voucher_expiring"],
+                format!(
+                    "Your voucher {} on your {title} expires on {date}: redeem it before then.",
+                    v.description
+                ),
             )
         }
         EventKind::VoucherRedeemed { .. } => (

@@ -88,6 +88,11 @@ pub enum EventKind {
         /// Voucher id.
         voucher_id: u64,
     },
+    /// The holder was reminded that a voucher expires soon.
+    VoucherExpiring {
+        /// Voucher id.
+        voucher_id: u64,
+    },
     /// A voucher was redeemed.
     VoucherRedeemed {
         /// Voucher id.
@@ -155,6 +160,7 @@ impl EventKind {
             EventKind::StampsAdjusted { .. } => "stamps_adjusted",
             EventKind::GoalReached { .. } => "goal_reached",
             EventKind::VoucherIssued { .. } => "voucher_issued",
+            EventKind::VoucherExpiring { .. } => "voucher_expiring",
             EventKind::VoucherRedeemed { .. } => "voucher_redeemed",
             EventKind::RewardGiven => "reward_given",
             EventKind::LotteryPlayed { .. } => "lottery_played",
@@ -179,6 +185,7 @@ impl EventKind {
         "stamps_adjusted",
         "goal_reached",
         "voucher_issued",
+        "voucher_expiring",
         "voucher_redeemed",
         "reward_given",
         "lottery_played",

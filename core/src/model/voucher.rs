@@ -45,6 +45,9 @@ pub struct Voucher {
     pub redeemed_event: Option<u64>,
     /// Voided (its stamp was reversed, or the card deleted).
     pub voided: bool,
+    /// When the holder was reminded that it expires soon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 impl Voucher {

@@ -128,5 +128,6 @@ pub fn new_voucher(
         redeemed_at: None,
         redeemed_event: None,
         voided: false,
+        reminded_at: None,
     }
 }

@@ -10,6 +10,7 @@ mod customers;
 mod join;
 mod journal;
 mod receipts;
+mod reminders;
 mod staff;
 mod templates;
 

@@ -742,7 +742,9 @@ async fn bench(o: Opts) -> Result<()> {
     if let Some(store) = &o.million_stamp {
         return million_stamp(store, &o).await;
     }
-    let root = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into()))?;
+    let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into());
+    std::fs::create_dir_all(&base).with_context(|| format!("BENCH_DIR {base}"))?;
+    let root = tempfile::tempdir_in(&base)?;
     println!(
         "machine: {} cores, {} | {} cards, {} concurrent callers (closed loop), {} stamps each run, group commit: take all queued (max 4096), extra wait {} µs",
         std::thread::available_parallelism()

@@ -2,7 +2,7 @@
 //! and the buttons under a card. Customers only ever see their own cards.
 
 use stampcard_core::Shop;
-use stampcard_core::model::Actor;
+use stampcard_core::model::{Actor, CodeFormat};
 use stampcard_core::shop::TelegramUser;
 use stampcard_core::views::CardView;
 use teloxide::prelude::*;
@@ -429,7 +429,14 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
                         ("valid", &valid),
                     ],
                 );
-                match crate::qr::png(&v.code) {
+                // The picture the template's reward asks for; text alone
+                // for a text code (and if a picture cannot be made).
+                let picture = match v.format {
+                    CodeFormat::Qr => crate::qr::png(&v.code),
+                    CodeFormat::Code128 => crate::qr::code128_png(&v.code),
+                    CodeFormat::Text => None,
+                };
+                match picture {
                     Some(png) => {
                         let photo =
                             teloxide::types::InputFile::memory(png).file_name("voucher.png");

@@ -397,3 +397,38 @@ fn questions_and_voucher_reminders_survive_a_restart() {
     server.stop();
     assert_eq!(count(&fake, 9101, "expires on"), 1);
 }
+
+#[test]
+fn a_voucher_comes_as_the_barcode_its_template_asks_for() {
+    let (shop, fake, server) = shop_with_bot(false);
+    let file = shop.path("code128.toml");
+    std::fs::write(
+        &file,
+        "name = \"Tea card\"\nbusiness_name = \"Tea bar\"\nstamps_required = 1\n\
+         [reward]\nkind = \"redeem_code\"\ndescription = \"A pot of tea\"\nvalid_days = 30\nformat = \"code128\"\n",
+    )
+    .unwrap();
+    let t = shop.json(&["template", "create", "--file", file.to_str().unwrap()]);
+    let template = t["id"]
+        .as_u64()
+        .or(t["template"]["id"].as_u64())
+        .expect("id");
+    fake.message(9201, "Ravi", "en", &format!("/start j{template}"));
+    let card = card_id(&fake.wait_for_text(9201, "Tea card"));
+    shop.run(&["stamp", &shop.card_code(card)]).ok();
+    fake.wait_for_text(9201, "New voucher");
+    let before = fake.pictures_to(9201).len();
+    fake.press(9201, "Ravi", &format!("vouchers:{card}"));
+    let voucher = fake.wait_for_text(9201, "A pot of tea\nCode:");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while fake.pictures_to(9201).len() == before {
+        assert!(std::time::Instant::now() < deadline, "no voucher picture");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // A barcode, not a QR code: wide and low (PNG header: width, height).
+    let png = fake.pictures_to(9201).pop().expect("picture");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert!(width > 2 * height, "{width}x{height}: {voucher}");
+    server.stop();
+}

@@ -276,6 +276,9 @@ fn customers_keep_their_profile_in_the_bot() {
     fake.wait_for_text(8001, "is not a date");
     fake.message(8001, "Anna", "en", "/email not-an-email");
     fake.wait_for_text(8001, "is not an email address");
+    // A huge message (Telegram allows 4,096 characters) is refused clearly.
+    fake.message(8001, "Anna", "en", &format!("/name {}", "A".repeat(4000)));
+    fake.wait_for_text(8001, "at most 100");
     fake.message(8001, "Anna", "en", "/birthday 1990-05-17");
     wait_count(&fake, 8001, "Saved.", 3);
     fake.message(8001, "Anna", "en", "/language ru");
@@ -296,6 +299,7 @@ fn customers_keep_their_profile_in_the_bot() {
     let c = shop.json(&["customer", "show", &customer.to_string()]);
     assert_eq!(c["customer"]["consent_email"]["granted"], true, "{c}");
     assert_eq!(c["customer"]["email"], "anna@example.com");
+    assert_eq!(c["customer"]["name"], "Anna");
     server.stop();
 }
 

@@ -11,16 +11,19 @@ use stampcard_core::outbox::{
 use teloxide::RequestError;
 use teloxide::prelude::*;
 
+use crate::replies::Replies;
+
 /// Sends outbox entries as Telegram messages.
 pub struct TelegramChannel {
-    bot: Bot,
+    bot: Replies,
     limits: RateLimits,
 }
 
 impl TelegramChannel {
-    /// A channel over a bot client. Telegram allows about 30 messages a
-    /// second overall and one a second per chat.
-    pub fn new(bot: Bot, limits: RateLimits) -> Self {
+    /// A channel over the bot's client and limiter (shared with the bot's
+    /// replies). Telegram allows about 30 messages a second overall and one
+    /// a second per chat.
+    pub fn new(bot: Replies, limits: RateLimits) -> Self {
         Self { bot, limits }
     }
 
@@ -53,14 +56,19 @@ impl Channel for TelegramChannel {
             let data = &entry.message.data;
             let lang = crate::texts::language(data["language"].as_str());
             let text = crate::texts::news(lang, data).unwrap_or_else(|| entry.message.text.clone());
+            self.bot.admit(ChatId(chat)).await;
             match self.bot.send_message(ChatId(chat), text).await {
                 Ok(m) => Ok(SendOutcome::Confirmed {
                     receipt: Some(format!("message {}", m.id.0)),
                 }),
-                Err(RequestError::RetryAfter(secs)) => Err(SendError::Retry {
-                    reason: "Telegram asked to slow down (429)".into(),
-                    after: Some(secs.duration()),
-                }),
+                Err(RequestError::RetryAfter(secs)) => {
+                    // The bot's replies wait too; the dispatcher retries this one.
+                    self.bot.freeze(secs.duration());
+                    Err(SendError::Retry {
+                        reason: "Telegram asked to slow down (429)".into(),
+                        after: Some(secs.duration()),
+                    })
+                }
                 Err(RequestError::Api(e)) => Err(SendError::Permanent(e.to_string())),
                 Err(RequestError::MigrateToChatId(to)) => {
                     Err(SendError::Permanent(format!("the chat moved to {to}")))

@@ -10,7 +10,6 @@ use teloxide::types::{BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Us
 use tokio::sync::watch;
 
 use crate::commands::Command;
-use crate::limiter::Limits;
 use crate::replies::Replies;
 use crate::texts;
 
@@ -602,11 +601,11 @@ async fn profile(
     Ok(())
 }
 
-/// Runs the bot (long polling) until `stop` turns true. Replies keep to
-/// `limits` (Telegram's by default: 1 a second and 20 a minute per chat,
-/// 30 a second overall; a 429's retry_after is honoured).
-pub async fn run(shop: Shop, bot: Bot, limits: Limits, mut stop: watch::Receiver<bool>) {
-    let replies = Replies::new(bot.clone(), limits);
+/// Runs the bot (long polling) until `stop` turns true. Replies go out
+/// through `replies` (Telegram's limits: 1 a second and 20 a minute per
+/// chat, 30 a second overall; a 429's retry_after is honoured).
+pub async fn run(shop: Shop, replies: Replies, mut stop: watch::Receiver<bool>) {
+    let bot: Bot = (*replies).clone();
     // The command menu in every catalog language (English as the default).
     for lang in ["en", "ru"] {
         let commands: Vec<BotCommand> = Command::ALL

@@ -45,3 +45,4 @@ pub fn client(token: &str, api_url: Option<&str>) -> Result<Bot, BotError> {
 
 pub use handlers::run;
 pub use limiter::Limits;
+pub use replies::Replies;

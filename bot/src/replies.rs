@@ -1,5 +1,7 @@
 //! What the bot sends to a chat goes through here: within Telegram's limits
-//! (the [`Limiter`]) and sent again after a 429's `retry_after`.
+//! (the [`Limiter`]) and sent again after a 429's `retry_after`. The bot's
+//! replies and the outbox channel share one `Replies`, so together they keep
+//! the limits of each chat.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -55,6 +57,17 @@ impl Replies {
                 other => return other,
             }
         }
+    }
+
+    /// Waits until one more message to `chat` keeps the limits (for
+    /// senders that handle a 429 themselves, like the outbox channel).
+    pub async fn admit(&self, chat: ChatId) {
+        self.limiter.admit(chat.0).await;
+    }
+
+    /// Holds every send back for `wait` (Telegram answered 429).
+    pub fn freeze(&self, wait: std::time::Duration) {
+        self.limiter.freeze(wait);
     }
 
     /// Sends a plain text message to `chat`.

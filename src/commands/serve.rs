@@ -82,21 +82,12 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        // One Telegram client (one HTTP connection pool) for the channel and the bot.
+        // One Telegram client (one connection pool) and one send limiter for
+        // the outbox channel and the bot's replies.
         let bot = telegram(app);
         start_messaging(app, bot.clone(), &mut tasks, &stop).await?;
         if let Some(bot) = bot {
-            let limits = if app.config.telegram.throttle {
-                stampcard_bot::Limits::default()
-            } else {
-                stampcard_bot::Limits::relaxed()
-            };
-            tasks.spawn(stampcard_bot::run(
-                app.shop.clone(),
-                bot,
-                limits,
-                stop.clone(),
-            ));
+            tasks.spawn(stampcard_bot::run(app.shop.clone(), bot, stop.clone()));
         }
         tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
         tasks.spawn(crate::reminders::run(app.clone(), stop.clone()));
@@ -131,19 +122,26 @@ impl Services {
     }
 }
 
-/// The Telegram bot client, when `[telegram] token` is set.
-fn telegram(app: &App) -> Option<stampcard_bot::Bot> {
+/// The Telegram bot client with its send limiter, when `[telegram] token`
+/// is set.
+fn telegram(app: &App) -> Option<stampcard_bot::Replies> {
     let token = &app.config.telegram.token.0;
     if token.is_empty() {
         return None;
     }
     // The URL was checked, with this same function, when the config was
     // loaded; so the bot is on exactly when a token is set (see `routes`).
-    stampcard_bot::client(token, app.config.telegram.api_url.as_deref()).ok()
+    let limits = if app.config.telegram.throttle {
+        stampcard_bot::Limits::default()
+    } else {
+        stampcard_bot::Limits::relaxed()
+    };
+    let bot = stampcard_bot::client(token, app.config.telegram.api_url.as_deref()).ok()?;
+    Some(stampcard_bot::Replies::new(bot, limits))
 }
 
 /// The delivery channels the config turns on (Telegram over `bot`).
-fn channels(app: &App, bot: Option<stampcard_bot::Bot>) -> Vec<Arc<dyn Channel>> {
+fn channels(app: &App, bot: Option<stampcard_bot::Replies>) -> Vec<Arc<dyn Channel>> {
     let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
     if let Some(bot) = bot {
         let limits =
@@ -176,7 +174,7 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
 /// that turns card news into messages on them.
 async fn start_messaging(
     app: &App,
-    bot: Option<stampcard_bot::Bot>,
+    bot: Option<stampcard_bot::Replies>,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
 ) -> Result<()> {

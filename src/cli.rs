@@ -282,6 +282,15 @@ pub enum CardCmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Send the card's holder a message (shop news: only on channels they
+    /// consented to), the same path as the console's "send message".
+    Message {
+        /// Card id.
+        id: u64,
+        /// The text (up to 4,096 characters).
+        #[arg(long)]
+        text: String,
+    },
     /// Issue a voucher (coupon) to a card.
     Coupon {
         /// Card id.

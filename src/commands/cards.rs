@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, anyhow};
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::{CustomerFields, Platform};
+use stampcard_core::outbox::Purpose;
 use stampcard_core::shop::{IssueCard, Lookup};
 use stampcard_core::store::Scan;
 use stampcard_core::views::CardView;
@@ -264,6 +265,25 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
             let o = app.shop.delete_card(id, &actor).await?;
             app.emit(&serde_json::json!({"card_id": id, "deleted": true, "vouchers_voided": o.vouchers.len()}), || {
                 format!("Deleted card {id}; {} active voucher(s) voided.", o.vouchers.len())
+            })
+        }
+        CardCmd::Message { id, text } => {
+            let routes = crate::commands::serve::routes(app);
+            let queued = app
+                .shop
+                .message_card_holder(id, &text, &routes, Purpose::Marketing)
+                .await?;
+            let channels: Vec<&str> = queued.iter().map(|(_, c)| c.as_str()).collect();
+            let json = serde_json::json!({
+                "card_id": id,
+                "queued": queued.iter().map(|(entry, channel)| serde_json::json!({"outbox_id": entry, "channel": channel})).collect::<Vec<_>>(),
+            });
+            app.emit(&json, || {
+                if channels.is_empty() {
+                    format!("Not sent: no channel reaches the holder of card {id} for shop news (no consent, or no channel set up).")
+                } else {
+                    format!("Queued for the holder of card {id} on: {}.", channels.join(", "))
+                }
             })
         }
         CardCmd::Coupon {

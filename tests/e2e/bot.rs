@@ -196,8 +196,40 @@ fn lottery_consent_export_and_forget_in_telegram() {
         .expect("customer");
     let c = shop.json(&["customer", "show", &customer.to_string()]);
     assert_eq!(c["customer"]["consent_telegram"]["granted"], false, "{c}");
+    // Shop news (the console's "send message", here from the CLI) no longer
+    // reaches the chat; card news still does.
+    let sent = shop
+        .run(&[
+            "card",
+            "message",
+            &card.to_string(),
+            "--text",
+            "Sale on Sunday",
+        ])
+        .ok();
+    assert!(sent.stdout.contains("Not sent"), "{}", sent.stdout);
     shop.run(&["stamp", &shop.card_code(card)]).ok();
     fake.wait_for_text(6001, "A stamp was added");
+    assert!(
+        !fake
+            .texts_to(6001)
+            .iter()
+            .any(|t| t.contains("Sale on Sunday"))
+    );
+    // /news gives consent again: the next news arrives.
+    fake.message(6001, "Aiko", "en", "/news");
+    fake.wait_for_text(6001, "news from the shop again");
+    let sent = shop
+        .run(&[
+            "card",
+            "message",
+            &card.to_string(),
+            "--text",
+            "Sale on Monday",
+        ])
+        .ok();
+    assert!(sent.stdout.contains("telegram"), "{}", sent.stdout);
+    fake.wait_for_text(6001, "Sale on Monday");
 
     // /export sends the data as a file.
     fake.message(6001, "Aiko", "en", "/export");

@@ -100,6 +100,9 @@ pub enum Command {
     /// Staff accounts.
     #[command(subcommand)]
     Staff(StaffCmd),
+    /// Keys for the REST API (POS, CRM, scripts).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCmd),
     /// Read the journal, newest first.
     Journal(JournalArgs),
     /// Export customers, cards, vouchers or the journal.
@@ -418,6 +421,36 @@ pub enum PosKeyCmd {
         /// Key id.
         id: u16,
     },
+}
+
+/// `api-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCmd {
+    /// Create a key; its token is shown once.
+    Create {
+        /// Name, e.g. "pos1".
+        #[arg(long)]
+        name: String,
+        /// What it may do: counter work, or everything.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// List keys (never their tokens).
+    List,
+    /// Revoke a key: refused from the next request on.
+    Revoke {
+        /// Key id or prefix (`stc_3`).
+        key: String,
+    },
+}
+
+impl From<RoleArg> for stampcard_core::model::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Staff => stampcard_core::model::Role::Staff,
+            RoleArg::Admin => stampcard_core::model::Role::Admin,
+        }
+    }
 }
 
 /// Staff roles on the command line.

@@ -108,6 +108,9 @@ pub enum CoreError {
     /// The actor lacks the rights.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// No valid credentials (a missing, unknown or revoked API key).
+    #[error("not signed in: {0}")]
+    Unauthenticated(String),
     /// The event cannot be reversed.
     #[error("cannot reverse: {0}")]
     NotReversible(String),
@@ -142,6 +145,7 @@ impl CoreError {
             CoreError::NoReward(_) => "no_reward",
             CoreError::NoSpin(_) => "no_spin",
             CoreError::Forbidden(_) => "forbidden",
+            CoreError::Unauthenticated(_) => "unauthenticated",
             CoreError::NotReversible(_) => "not_reversible",
             CoreError::IdempotencyMismatch(_) => "idempotency_mismatch",
             CoreError::Store(_) => "store_error",

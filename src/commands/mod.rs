@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod api_keys;
 pub mod backup;
 mod cards;
 mod codes;
@@ -82,6 +83,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Reverse { event, reason } => cards::reverse(app, event, &reason).await,
         Command::Codes(c) => codes::codes(app, c).await,
         Command::PosKey(c) => codes::pos_key(app, c).await,
+        Command::ApiKey(c) => api_keys::run(app, c).await,
         Command::Staff(c) => staff::run(app, c).await,
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),

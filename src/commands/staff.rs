@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use stampcard_core::model::{Role, Staff};
 
 use crate::app::App;
-use crate::cli::{RoleArg, StaffCmd};
+use crate::cli::StaffCmd;
 
 fn public(s: &Staff) -> serde_json::Value {
     serde_json::json!({"id": s.id, "name": s.name, "role": s.role, "enabled": s.enabled})
@@ -14,10 +14,7 @@ pub async fn run(app: &App, cmd: StaffCmd) -> Result<()> {
     let actor = app.actor();
     match cmd {
         StaffCmd::Add { name, role, pin } => {
-            let role = match role {
-                RoleArg::Staff => Role::Staff,
-                RoleArg::Admin => Role::Admin,
-            };
+            let role: Role = role.into();
             let s = app.shop.add_staff(&name, role, &pin, &actor).await?;
             app.emit(&public(&s), || {
                 format!("Added {} ({:?}) as staff member {}.", s.name, s.role, s.id)

@@ -530,3 +530,30 @@ fn a_card_qr_code_is_written_to_print() {
     );
     assert!(!shop.path("none.svg").exists());
 }
+
+#[test]
+fn api_keys_are_shown_once_listed_without_tokens_and_revoked() {
+    let shop = Shop::demo();
+    let created = shop.json(&["api-key", "create", "--name", "pos1", "--role", "staff"]);
+    let token = created["token"].as_str().expect("token").to_string();
+    let prefix = created["prefix"].as_str().expect("prefix").to_string();
+    assert!(token.starts_with(&format!("{prefix}_")), "{created}");
+    let listed = shop.run(&["api-key", "list", "--json"]).ok().stdout;
+    assert!(listed.contains(&prefix) && !listed.contains(&token[prefix.len() + 1..]));
+    // A bad role or an empty name is refused and makes no key.
+    assert_ne!(
+        shop.run(&["api-key", "create", "--name", "x", "--role", "root"])
+            .code,
+        0
+    );
+    let empty = shop.run(&["api-key", "create", "--name", " ", "--role", "admin"]);
+    assert!(empty.stderr.contains("name of 1 to 64"), "{}", empty.stderr);
+    assert_eq!(
+        shop.json(&["api-key", "list"]).as_array().map(Vec::len),
+        Some(1)
+    );
+    let revoked = shop.json(&["api-key", "revoke", &prefix]);
+    assert!(revoked["revoked_at"].is_string(), "{revoked}");
+    let unknown = shop.run(&["api-key", "revoke", "stc_999"]);
+    assert!(unknown.stderr.contains("not found"), "{}", unknown.stderr);
+}

@@ -2,6 +2,7 @@
 //! (format version [`crate::store::FORMAT_VERSION`]): change them only with a
 //! migration.
 
+mod api_key;
 mod card;
 mod customer;
 mod event;
@@ -10,6 +11,7 @@ mod staff;
 mod template;
 mod voucher;
 
+pub use api_key::{ApiKey, prefix as api_key_prefix};
 pub use card::*;
 pub use customer::*;
 pub use event::*;

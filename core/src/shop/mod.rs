@@ -4,6 +4,7 @@
 //! searches and the journal read the store directly and never activate actors.
 
 mod analytics;
+mod api_keys;
 mod cards;
 mod conversations;
 mod customers;

@@ -25,6 +25,8 @@ pub enum Key {
     ReceiptClaim(String),
     /// A POS key.
     PosKey(u64),
+    /// A REST API key.
+    ApiKey(u64),
     /// An idempotency record.
     Idempotency(String),
     /// Shop metadata.
@@ -68,6 +70,8 @@ pub enum Family {
     Receipts,
     /// POS keys.
     PosKeys,
+    /// REST API keys.
+    ApiKeys,
     /// Cards of one customer.
     CardsOfCustomer(u64),
     /// Events of one card.

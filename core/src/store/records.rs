@@ -40,6 +40,8 @@ pub enum Record {
     Claim(ReceiptClaim),
     /// A POS key.
     PosKey(PosKey),
+    /// A REST API key.
+    ApiKey(crate::model::ApiKey),
     /// An idempotency record.
     Idempotency(IdempotencyRecord),
     /// Metadata.

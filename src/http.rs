@@ -14,6 +14,7 @@ pub fn router(shop: Shop) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .with_state(shop.clone())
+        .merge(crate::api::router(shop.clone()))
         .merge(stampcard_wallet::router(shop))
 }
 

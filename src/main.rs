@@ -6,6 +6,7 @@
 //! - `commands/`: one file per group of subcommands.
 
 mod admin;
+mod api;
 mod app;
 mod cli;
 mod commands;

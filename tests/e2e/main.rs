@@ -1,5 +1,6 @@
 //! End-to-end tests of the `stampcard` binary, started the way users start it.
 
+mod api;
 mod backup;
 mod bot;
 mod cli;
@@ -224,27 +225,74 @@ impl Server {
 
     /// GET a path: status code and body.
     pub fn get(&self, path: &str) -> (u16, String) {
-        let mut s = std::net::TcpStream::connect(&self.http).expect("connect HTTP");
-        s.set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.http
-        )
-        .expect("send request");
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).expect("read response");
-        let status = raw
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = raw
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        let r = self.request("GET", path, &[], None);
+        (r.status, r.body)
+    }
+
+    /// One HTTP/1.1 request (the connection closes after it).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> HttpResponse {
+        http_request(&self.http, method, path, headers, body)
+    }
+}
+
+/// One HTTP/1.1 request to `addr` (the connection closes after it).
+pub fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpResponse {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect HTTP");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head += &format!("{k}: {v}\r\n");
+    }
+    if let Some(body) = body {
+        head += &format!("Content-Length: {}\r\n", body.len());
+    }
+    head += "\r\n";
+    s.write_all(head.as_bytes()).expect("send request");
+    s.write_all(body.unwrap_or("").as_bytes())
+        .expect("send body");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read response");
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    HttpResponse {
+        status,
+        head: head.to_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+/// What an HTTP request got back.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Status line and headers, lower-cased.
+    pub head: String,
+    /// The body.
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The body as JSON (panics with the body when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 }
 

@@ -1,0 +1,140 @@
+//! The REST API through real HTTP against the real binary: the auth matrix
+//! (none, wrong, revoked, staff on an admin endpoint), idempotent stamping
+//! (a retry replays, a different body is refused, concurrent retries add
+//! once), and one error shape for bad input that changes nothing.
+
+use crate::Shop;
+
+fn key(shop: &Shop, role: &str) -> String {
+    let k = shop.json(&["api-key", "create", "--name", role, "--role", role]);
+    k["token"].as_str().expect("token").to_string()
+}
+
+#[test]
+fn the_api_checks_keys_and_roles() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    let staff = key(&shop, "staff");
+    let admin = key(&shop, "admin");
+    let bearer = |t: &str| format!("Bearer {t}");
+    let get = |token: Option<&str>| {
+        let auth = token.map(bearer);
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| vec![("Authorization", a)])
+            .unwrap_or_default();
+        server.request("GET", "/api/v1/templates", &headers, None)
+    };
+    let none = get(None);
+    assert_eq!(none.status, 401);
+    assert_eq!(none.json()["error"]["code"], "unauthenticated");
+    assert_eq!(get(Some("stc_1_0000")).status, 401);
+    assert_eq!(get(Some(&format!("{staff}x"))).status, 401);
+    let ok = get(Some(&staff));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()[0]["name"], "Coffee card");
+
+    // A coupon needs an admin key: 403 for staff, 201 for admin.
+    let body = r#"{"description": "Birthday cake", "valid_days": 7}"#;
+    let coupon = |token: &str| {
+        server.request(
+            "POST",
+            "/api/v1/cards/100001/vouchers",
+            &[
+                ("Authorization", &bearer(token)),
+                ("Content-Type", "application/json"),
+            ],
+            Some(body),
+        )
+    };
+    let refused = coupon(&staff);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["code"], "forbidden");
+    let made = coupon(&admin);
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.json()["vouchers"][0]["description"], "Birthday cake");
+    // The journal names the key.
+    let journal = shop.json(&["journal", "--card", "100001", "--type", "voucher_issued"]);
+    assert!(journal.to_string().contains("stc_2"), "{journal}");
+
+    // Revoking takes effect at once, while the server runs.
+    shop.run(&["api-key", "revoke", "stc_1"]).ok();
+    assert_eq!(get(Some(&staff)).status, 401);
+    assert_eq!(get(Some(&admin)).status, 200);
+    server.stop();
+}
+
+#[test]
+fn stamping_is_idempotent_and_bad_input_changes_nothing() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    let token = key(&shop, "staff");
+    let auth = format!("Bearer {token}");
+    let addr = server.http.clone();
+    let code = shop.card_code(100001);
+    let stamps = || shop.json(&["card", "show", "100001"])["stamps"].as_u64();
+    let before = stamps();
+    let post = |body: &str, idem: Option<&str>| {
+        let mut headers = vec![
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        if let Some(k) = idem {
+            headers.push(("Idempotency-Key", k));
+        }
+        crate::http_request(&addr, "POST", "/api/v1/stamps", &headers, Some(body))
+    };
+    let body = format!(r#"{{"code": "{code}", "count": 1}}"#);
+    // Concurrent retries of one request add one stamp and answer alike.
+    let answers: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| post(&body, Some("sale-4711"))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(answers.iter().all(|a| a.status == 200), "{answers:?}");
+    let first = answers[0].json();
+    assert!(answers.iter().all(|a| a.json() == first), "{answers:?}");
+    assert_eq!(stamps(), before.map(|s| s + 1));
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|a| a.head.contains("idempotent-replayed: true"))
+            .count(),
+        7
+    );
+    // The same key with a different body is refused.
+    let other = format!(r#"{{"code": "{code}", "count": 2}}"#);
+    let mismatch = post(&other, Some("sale-4711"));
+    assert_eq!(mismatch.status, 422, "{}", mismatch.body);
+    assert_eq!(mismatch.json()["error"]["code"], "idempotency_mismatch");
+
+    // Bad input: one error shape, nothing changed.
+    for (body, status, code) in [
+        ("{not json", 400, "bad_json"),
+        (r#"{"code": 5}"#, 422, "invalid_input"),
+        (r#"{"code": "1", "colour": "red"}"#, 422, "invalid_input"),
+        (r#"{"code": "100001000000000"}"#, 409, "code_forged"),
+    ] {
+        let r = post(body, None);
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        let e = r.json();
+        assert!(
+            e["error"]["code"].is_string() && e["error"]["message"].is_string(),
+            "{e}"
+        );
+        if code != "code_forged" {
+            assert_eq!(e["error"]["code"], code, "{body}");
+        }
+    }
+    let huge = format!(r#"{{"code": "{}"}}"#, "1".repeat(100_000));
+    assert_eq!(post(&huge, None).status, 413);
+    let unknown = server.request("GET", "/api/v1/nothing", &[("Authorization", &auth)], None);
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"]["code"], "not_found");
+    assert_eq!(stamps(), before.map(|s| s + 1), "bad input changed nothing");
+    server.stop();
+}

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1` (issue 8; a first slice): API-key auth,
-//! one error shape, templates, cards, and stamping by card code with an
-//! `Idempotency-Key` scoped per API key.
+//! one error shape, templates, cards, stamping by card code with an
+//! `Idempotency-Key` scoped per API key, receipt claims, redemptions,
+//! reversals and the journal feed.
 //!
 //! - `auth`: the bearer key → the caller.
 //! - `error`: the error shape and status codes.
@@ -8,14 +9,17 @@
 mod auth;
 mod error;
 
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use stampcard_core::Shop;
+use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::Actor;
+use stampcard_core::shop::JournalQuery;
 
 use auth::Caller;
 use error::ApiError;
@@ -29,7 +33,11 @@ pub fn router(shop: Shop) -> Router {
         .route("/templates", get(templates))
         .route("/cards/{id}", get(card))
         .route("/cards/{id}/vouchers", post(issue_voucher))
+        .route("/cards/{id}/receipts", post(claim_receipt))
         .route("/stamps", post(stamp))
+        .route("/redemptions", post(redeem))
+        .route("/events", get(events))
+        .route("/events/{id}/reversal", post(reverse))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shop);
@@ -77,7 +85,7 @@ async fn issue_voucher(
     State(shop): State<Shop>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Result<Json<VoucherRequest>, axum::extract::rejection::JsonRejection>,
+    body: Body<VoucherRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     caller.admin()?;
     let id = card_id(&id)?;
@@ -110,7 +118,7 @@ async fn stamp(
     State(shop): State<Shop>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    body: Result<Json<StampRequest>, axum::extract::rejection::JsonRejection>,
+    body: Body<StampRequest>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let key = match headers.get("idempotency-key") {
@@ -135,17 +143,124 @@ async fn stamp(
     let outcome = shop
         .stamp_code(&req.code, req.count, key.as_deref(), &actor)
         .await?;
-    let body = serde_json::json!({
-        "card": shop.card_view(outcome.card.id)?,
-        "event_ids": outcome.event_ids,
-        "effect": outcome.effect,
-        "vouchers": outcome.vouchers,
-    });
-    let mut response = (StatusCode::OK, Json(body)).into_response();
+    let mut response = (StatusCode::OK, outcome_json(&shop, &outcome)?).into_response();
     if outcome.replayed {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// What a change to a card did: the card afterwards, the events written,
+/// the stamp effect and the vouchers issued or changed.
+fn outcome_json(shop: &Shop, o: &CardOutcome) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(serde_json::json!({
+        "card": shop.card_view(o.card.id)?,
+        "event_ids": o.event_ids,
+        "effect": o.effect,
+        "vouchers": o.vouchers,
+    })))
+}
+
+/// A body with just a code.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeRequest {
+    /// The code, as scanned.
+    code: String,
+}
+
+type Body<T> = Result<Json<T>, JsonRejection>;
+
+/// `POST /cards/{id}/receipts`: claims a receipt code onto the card, once.
+async fn claim_receipt(
+    State(shop): State<Shop>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Body<CodeRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = card_id(&id)?;
+    let Json(req) = body?;
+    let o = shop.claim_receipt(&req.code, id, &actor).await?;
+    outcome_json(&shop, &o)
+}
+
+/// `POST /redemptions`: redeems a voucher by its code, once.
+async fn redeem(
+    State(shop): State<Shop>,
+    Caller(actor): Caller,
+    body: Body<CodeRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(req) = body?;
+    let o = shop.redeem_code(&req.code, &actor).await?;
+    outcome_json(&shop, &o)
+}
+
+/// `POST /events/{id}/reversal`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReversalRequest {
+    /// Why.
+    reason: String,
+}
+
+async fn reverse(
+    State(shop): State<Shop>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Body<ReversalRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            format!("'{id}' is not an event id"),
+        )
+    })?;
+    let Json(req) = body?;
+    let o = shop.reverse(id, &req.reason, &actor).await?;
+    outcome_json(&shop, &o)
+}
+
+/// `GET /events?after=<id>&limit=<n>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Feed {
+    /// Events after this id (0: from the start).
+    #[serde(default)]
+    after: u64,
+    /// At most this many (1 to 1000; 100 when left out).
+    #[serde(default = "hundred")]
+    limit: usize,
+}
+
+fn hundred() -> usize {
+    100
+}
+
+/// The journal in commit order: poll with `after` = the last id you saw.
+async fn events(
+    State(shop): State<Shop>,
+    _caller: Caller,
+    query: Result<Query<Feed>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(feed) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", e.body_text()))?;
+    if !(1..=1000).contains(&feed.limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "limit must be 1 to 1000",
+        ));
+    }
+    let events = shop.journal(&JournalQuery {
+        after: Some(feed.after),
+        limit: feed.limit,
+        ..Default::default()
+    })?;
+    let next = events.last().map(|e| e.id).unwrap_or(feed.after);
+    Ok(Json(
+        serde_json::json!({"events": events, "next_after": next}),
+    ))
 }

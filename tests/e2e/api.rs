@@ -138,3 +138,91 @@ fn stamping_is_idempotent_and_bad_input_changes_nothing() {
     assert_eq!(stamps(), before.map(|s| s + 1), "bad input changed nothing");
     server.stop();
 }
+
+#[test]
+fn receipts_redemptions_reversals_and_the_event_feed() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    let auth = format!("Bearer {}", key(&shop, "staff"));
+    let json = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let post = |path: &str, body: &str| server.request("POST", path, &json, Some(body));
+
+    // A receipt code is claimed once.
+    let receipt = shop
+        .run(&["codes", "generate", "--template", "1", "--count", "1"])
+        .ok()
+        .stdout;
+    let body = format!(r#"{{"code": "{}"}}"#, receipt.trim());
+    let claimed = post("/api/v1/cards/100001/receipts", &body);
+    assert_eq!(claimed.status, 200, "{}", claimed.body);
+    let again = post("/api/v1/cards/100001/receipts", &body);
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.json()["error"]["code"], "already_claimed");
+
+    // The claim is reversed through the API, by the staff key, with a reason.
+    let event = claimed.json()["event_ids"][0].as_u64().expect("event id");
+    let reversed = post(
+        &format!("/api/v1/events/{event}/reversal"),
+        r#"{"reason": "till error"}"#,
+    );
+    assert_eq!(reversed.status, 200, "{}", reversed.body);
+    let twice = post(
+        &format!("/api/v1/events/{event}/reversal"),
+        r#"{"reason": "again"}"#,
+    );
+    assert_eq!(twice.status, 409, "{}", twice.body);
+
+    // A voucher code is redeemed once.
+    let coupon = shop.json(&["card", "coupon", "100001", "--description", "Tea"]);
+    let code = coupon["card"]["vouchers"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["description"] == "Tea"))
+        .and_then(|v| v["code"].as_str())
+        .expect("voucher code")
+        .to_string();
+    let body = format!(r#"{{"code": "{code}"}}"#);
+    assert_eq!(post("/api/v1/redemptions", &body).status, 200);
+    let no = post("/api/v1/redemptions", &body);
+    assert_eq!(
+        no.json()["error"]["code"],
+        "already_redeemed",
+        "{}",
+        no.body
+    );
+
+    // The feed pages through the journal in commit order, without gaps.
+    let mut after = 0u64;
+    let mut seen = Vec::new();
+    loop {
+        let page = server.request(
+            "GET",
+            &format!("/api/v1/events?after={after}&limit=7"),
+            &json[..1],
+            None,
+        );
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = page.json();
+        let ids: Vec<u64> = page["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["id"].as_u64())
+            .collect();
+        if ids.is_empty() {
+            break;
+        }
+        seen.extend(ids);
+        after = page["next_after"].as_u64().expect("next");
+    }
+    assert_eq!(seen.len(), shop.event_count());
+    assert!(seen.windows(2).all(|w| w[1] == w[0] + 1), "{seen:?}");
+    for bad in ["after=x", "limit=0", "limit=5000", "colour=red"] {
+        let r = server.request("GET", &format!("/api/v1/events?{bad}"), &json[..1], None);
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(r.json()["error"]["code"], "invalid_input");
+    }
+    server.stop();
+}

@@ -18,8 +18,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use stampcard_core::Shop;
 use stampcard_core::actors::CardOutcome;
-use stampcard_core::model::Actor;
-use stampcard_core::shop::JournalQuery;
+use stampcard_core::model::{Actor, CustomerFields};
+use stampcard_core::shop::{IssueCard, JournalQuery, Lookup};
 
 use auth::Caller;
 use error::ApiError;
@@ -31,7 +31,10 @@ const MAX_BODY: usize = 64 * 1024;
 pub fn router(shop: Shop) -> Router {
     let v1 = Router::new()
         .route("/templates", get(templates))
+        .route("/cards", post(issue_card))
         .route("/cards/{id}", get(card))
+        .route("/lookup/{code}", get(lookup))
+        .route("/customers", get(customers))
         .route("/cards/{id}/vouchers", post(issue_voucher))
         .route("/cards/{id}/receipts", post(claim_receipt))
         .route("/stamps", post(stamp))
@@ -245,15 +248,8 @@ async fn events(
     _caller: Caller,
     query: Result<Query<Feed>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Query(feed) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", e.body_text()))?;
-    if !(1..=1000).contains(&feed.limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-            "limit must be 1 to 1000",
-        ));
-    }
+    let Query(feed) = query.map_err(bad_query)?;
+    check_limit(feed.limit)?;
     let events = shop.journal(&JournalQuery {
         after: Some(feed.after),
         limit: feed.limit,
@@ -263,4 +259,109 @@ async fn events(
     Ok(Json(
         serde_json::json!({"events": events, "next_after": next}),
     ))
+}
+
+/// `POST /cards`: a card for a new customer (`customer`) or an existing one
+/// (`customer_id`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCard {
+    /// The template.
+    template_id: u64,
+    /// A new customer's fields.
+    #[serde(default)]
+    customer: Option<CustomerFields>,
+    /// Or an existing customer.
+    #[serde(default)]
+    customer_id: Option<u64>,
+    /// Where the card was issued (journaled).
+    #[serde(default)]
+    source: Option<String>,
+}
+
+async fn issue_card(
+    State(shop): State<Shop>,
+    Caller(actor): Caller,
+    body: Body<NewCard>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Json(req) = body?;
+    let holder = match (req.customer, req.customer_id) {
+        (Some(fields), None) => IssueCard::New(fields),
+        (None, Some(id)) => IssueCard::Customer(id),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                "give either customer (a new customer's fields) or customer_id",
+            ));
+        }
+    };
+    let card = shop
+        .issue_card(req.template_id, holder, req.source, None, &actor)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!(shop.card_view(card.id)?)),
+    ))
+}
+
+/// `GET /lookup/{code}`: what a scanned code is (card, voucher or receipt).
+async fn lookup(
+    State(shop): State<Shop>,
+    _caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(match shop.lookup(&code)? {
+        Lookup::Card(card) => serde_json::json!({"kind": "card", "card": card}),
+        Lookup::Voucher(voucher, card_id) => {
+            serde_json::json!({"kind": "voucher", "voucher": voucher, "card_id": card_id})
+        }
+        Lookup::Receipt {
+            template_id,
+            stamps,
+            claimed,
+            ..
+        } => serde_json::json!({
+            "kind": "receipt", "template_id": template_id, "stamps": stamps, "claimed": claimed,
+        }),
+    }))
+}
+
+/// `GET /customers?q=<text>&limit=<n>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Search {
+    /// Name, card id, email or phone.
+    q: String,
+    /// At most this many (1 to 1000; 100 when left out).
+    #[serde(default = "hundred")]
+    limit: usize,
+}
+
+async fn customers(
+    State(shop): State<Shop>,
+    _caller: Caller,
+    query: Result<Query<Search>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(search) = query.map_err(bad_query)?;
+    check_limit(search.limit)?;
+    Ok(Json(serde_json::json!(
+        shop.search_customers(&search.q, search.limit)?
+    )))
+}
+
+fn bad_query(e: QueryRejection) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", e.body_text())
+}
+
+fn check_limit(limit: usize) -> Result<(), ApiError> {
+    if (1..=1000).contains(&limit) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "limit must be 1 to 1000",
+        ))
+    }
 }

@@ -226,3 +226,58 @@ fn receipts_redemptions_reversals_and_the_event_feed() {
     }
     server.stop();
 }
+
+#[test]
+fn cards_are_issued_looked_up_and_customers_found() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    let auth = format!("Bearer {}", key(&shop, "staff"));
+    let json = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let before = shop.json(&["card", "list"]).as_array().map(Vec::len);
+    let made = server.request(
+        "POST",
+        "/api/v1/cards",
+        &json,
+        Some(r#"{"template_id": 1, "customer": {"name": "Pia Lund", "email": "pia@example.org"}, "source": "pos"}"#),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let card = made.json();
+    assert_eq!(card["customer_name"], "Pia Lund");
+    // The printed code finds the card again.
+    let code = card["code"].as_str().expect("code");
+    let found = server.request("GET", &format!("/api/v1/lookup/{code}"), &json[..1], None);
+    assert_eq!(found.json()["kind"], "card", "{}", found.body);
+    assert_eq!(found.json()["card"]["card_id"], card["card_id"]);
+    let forged = server.request(
+        "GET",
+        "/api/v1/lookup/1000100001000000000",
+        &json[..1],
+        None,
+    );
+    assert!(forged.status >= 400, "{}", forged.body);
+    assert!(forged.json()["error"]["code"].is_string());
+    // Customers are found by name.
+    let search = server.request("GET", "/api/v1/customers?q=pia", &json[..1], None);
+    assert_eq!(search.status, 200, "{}", search.body);
+    assert_eq!(search.json()[0]["email"], "pia@example.org");
+    // Bad cards change nothing: no holder, both holders, unknown template,
+    // a bad email.
+    for body in [
+        r#"{"template_id": 1}"#,
+        r#"{"template_id": 1, "customer_id": 1, "customer": {"name": "X"}}"#,
+        r#"{"template_id": 99, "customer": {"name": "X"}}"#,
+        r#"{"template_id": 1, "customer": {"name": "X", "email": "nope"}}"#,
+    ] {
+        let r = server.request("POST", "/api/v1/cards", &json, Some(body));
+        assert!((400..500).contains(&r.status), "{body}: {}", r.body);
+        assert!(r.json()["error"]["message"].is_string());
+    }
+    assert_eq!(
+        shop.json(&["card", "list"]).as_array().map(Vec::len),
+        before.map(|n| n + 1)
+    );
+    server.stop();
+}

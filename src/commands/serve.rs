@@ -22,6 +22,11 @@ pub async fn serve(data: &Path) -> Result<()> {
 }
 
 async fn run(app: &App) -> Result<()> {
+    // Handlers first: a SIGTERM right after "ready" must stop the shop
+    // cleanly, not kill it by the default action.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
     let services = Services::start(app, true).await?;
     eprintln!(
         "stampcard serve: ready — shop \"{}\", {} template(s), http {}, ssh {}, data {}",
@@ -31,9 +36,8 @@ async fn run(app: &App) -> Result<()> {
         services.ssh_addr(),
         app.data.display()
     );
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
+        _ = int.recv() => {},
         _ = term.recv() => {},
     }
     eprintln!("stampcard serve: stopping");

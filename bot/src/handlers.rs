@@ -2,7 +2,7 @@
 //! and the buttons under a card. Customers only ever see their own cards.
 
 use stampcard_core::Shop;
-use stampcard_core::model::{Actor, CodeFormat};
+use stampcard_core::model::{Actor, CodeFormat, Customer};
 use stampcard_core::shop::TelegramUser;
 use stampcard_core::views::CardView;
 use teloxide::prelude::*;
@@ -66,9 +66,14 @@ fn user_of(u: &User) -> TelegramUser {
     }
 }
 
-/// The card a button names, if it is the user's own and not deleted.
-fn own_card(shop: &Shop, user: &TelegramUser, id: &str) -> Option<stampcard_core::model::Card> {
-    let mine = shop.customer_by_telegram(user.id).ok().flatten()?;
+/// The customer behind a Telegram user, read once per update.
+fn holder(shop: &Shop, user: &TelegramUser) -> Option<Customer> {
+    shop.customer_by_telegram(user.id).ok().flatten()
+}
+
+/// The card a button names, if it is the holder's own and not deleted.
+fn own_card(shop: &Shop, mine: Option<&Customer>, id: &str) -> Option<stampcard_core::model::Card> {
+    let mine = mine?;
     id.parse::<u64>()
         .ok()
         .and_then(|id| shop.card(id).ok())
@@ -85,13 +90,9 @@ fn stale(lang: &str) -> String {
 }
 
 /// The catalog language for a user: their profile's, else their app's.
-fn lang_of(shop: &Shop, user: &TelegramUser) -> &'static str {
-    let stored = shop
-        .customer_by_telegram(user.id)
-        .ok()
-        .flatten()
-        .and_then(|c| c.language);
-    texts::language(stored.as_deref().or(user.language.as_deref()))
+fn lang_of(customer: Option<&Customer>, user: &TelegramUser) -> &'static str {
+    let stored = customer.and_then(|c| c.language.as_deref());
+    texts::language(stored.or(user.language.as_deref()))
 }
 
 fn keyboard(lang: &str, v: &CardView) -> InlineKeyboardMarkup {
@@ -205,7 +206,8 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
         return Ok(());
     };
     let user = user_of(from);
-    let lang = lang_of(&shop, &user);
+    let customer = holder(&shop, &user);
+    let lang = lang_of(customer.as_ref(), &user);
     let chat = msg.chat.id;
     let uid = user.id.to_string();
     // The field the bot asked this user for, if it is waiting on one.
@@ -223,7 +225,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
             return match (waiting, msg.text()) {
                 (Some(field), Some(answer)) => {
                     let _ = shop.set_conversation(CONVERSATIONS, &uid, None).await;
-                    profile(&bot, chat, &shop, &user, lang, field, answer.trim()).await
+                    profile(&bot, chat, &shop, customer, &user, field, answer.trim()).await
                 }
                 // A sticker, a photo … while a question is open.
                 (Some(_), None) => bot.say(chat, texts::t(lang, "ask.text", &[])).await,
@@ -266,10 +268,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
             bot.send(chat, request).await?;
         }
         Command::Cards => {
-            let cards = shop
-                .customer_by_telegram(user.id)
-                .ok()
-                .flatten()
+            let cards = customer
                 .and_then(|c| shop.cards_of_customer(c.id).ok())
                 .unwrap_or_default();
             let views: Vec<CardView> = cards
@@ -288,7 +287,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
         Command::Cancel => bot.say(chat, texts::t(lang, "cancelled", &[])).await?,
         Command::Stop | Command::News => {
             let granted = command == Command::News;
-            let answer = match shop.customer_by_telegram(user.id).ok().flatten() {
+            let answer = match customer {
                 Some(c) => match shop
                     .set_consent(c.id, "telegram", granted, "bot", &Actor::channel("bot"))
                     .await
@@ -302,11 +301,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
             bot.say(chat, answer).await?;
         }
         Command::Export => {
-            let data = shop
-                .customer_by_telegram(user.id)
-                .ok()
-                .flatten()
-                .map(|c| shop.export_customer(c.id));
+            let data = customer.map(|c| shop.export_customer(c.id));
             match data {
                 Some(Ok(data)) => {
                     let bytes = serde_json::to_vec_pretty(&data).unwrap_or_default();
@@ -325,7 +320,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
         }
         c if asks_for(c) && rest.is_empty() => {
             // Ask, and remember the question before asking it.
-            if shop.customer_by_telegram(user.id).ok().flatten().is_none() {
+            if customer.is_none() {
                 return bot.say(chat, texts::t(lang, "no_cards", &[])).await;
             }
             let saved = shop
@@ -344,7 +339,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
         | Command::Email
         | Command::Birthday
         | Command::Language) => {
-            profile(&bot, chat, &shop, &user, lang, c, rest).await?;
+            profile(&bot, chat, &shop, customer, &user, c, rest).await?;
         }
         Command::Forget => {
             let confirm = InlineKeyboardMarkup::new(vec![vec![
@@ -363,16 +358,17 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
 async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult<()> {
     bot.answer_callback_query(q.id.clone()).await?;
     let user = user_of(&q.from);
-    let lang = lang_of(&shop, &user);
+    let customer = holder(&shop, &user);
+    let lang = lang_of(customer.as_ref(), &user);
     let chat = ChatId(user.id);
     let data = q.data.as_deref().unwrap_or_default();
     let view = match data.split_once(':') {
         Some(("card", id)) => {
             // Only the holder's own cards, whatever the button says.
-            own_card(&shop, &user, id).and_then(|c| shop.card_view(c.id).ok())
+            own_card(&shop, customer.as_ref(), id).and_then(|c| shop.card_view(c.id).ok())
         }
         Some(("forget", answer)) => {
-            let text = match (answer, shop.customer_by_telegram(user.id).ok().flatten()) {
+            let text = match (answer, &customer) {
                 ("yes", Some(c)) => {
                     match shop.forget_customer(c.id, &Actor::channel("bot")).await {
                         Ok(_) => texts::t(lang, "forgotten", &[]),
@@ -386,7 +382,8 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
             return Ok(());
         }
         Some(("vouchers", id)) => {
-            let view = own_card(&shop, &user, id).and_then(|c| shop.card_view(c.id).ok());
+            let view =
+                own_card(&shop, customer.as_ref(), id).and_then(|c| shop.card_view(c.id).ok());
             let Some(view) = view else {
                 bot.say(chat, stale(lang)).await?;
                 return Ok(());
@@ -450,7 +447,7 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
             return Ok(());
         }
         Some(("consent", answer)) => {
-            if let Some(c) = shop.customer_by_telegram(user.id).ok().flatten() {
+            if let Some(c) = &customer {
                 let _ = shop
                     .set_consent(
                         c.id,
@@ -465,7 +462,7 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
             return Ok(());
         }
         Some(("spin", id)) => {
-            let card = own_card(&shop, &user, id);
+            let card = own_card(&shop, customer.as_ref(), id);
             let Some(card) = card else {
                 bot.say(chat, stale(lang)).await?;
                 return Ok(());
@@ -513,14 +510,15 @@ async fn profile(
     bot: &TgBot,
     chat: ChatId,
     shop: &Shop,
+    customer: Option<Customer>,
     user: &TelegramUser,
-    lang: &str,
     command: Command,
     value: &str,
 ) -> ResponseResult<()> {
     let value = if value == "-" { "" } else { value };
     use stampcard_core::shop::ProfileChange;
-    let Some(customer) = shop.customer_by_telegram(user.id).ok().flatten() else {
+    let lang = lang_of(customer.as_ref(), user);
+    let Some(customer) = customer else {
         bot.say(chat, texts::t(lang, "no_cards", &[])).await?;
         return Ok(());
     };
@@ -572,10 +570,10 @@ async fn profile(
             .map_err(|e| e.to_string()),
         Err(why) => Err(why),
     };
-    // The language may just have changed: answer in the new one.
-    let lang = lang_of(shop, user);
     match result {
-        Ok(_) => {
+        Ok(updated) => {
+            // The language may just have changed: answer in the new one.
+            let lang = lang_of(Some(&updated), user);
             bot.say(chat, texts::t(lang, "profile.saved", &[])).await?;
             if asks_consent {
                 let buttons = InlineKeyboardMarkup::new(vec![vec![

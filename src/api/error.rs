@@ -26,6 +26,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 400 `invalid_input`: a request the API cannot read.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+}
+
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         let status = match &e {

@@ -55,14 +55,10 @@ async fn templates(State(shop): State<Shop>, _caller: Caller) -> Json<serde_json
     Json(serde_json::json!(shop.templates()))
 }
 
-fn card_id(id: &str) -> Result<u64, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-            format!("'{id}' is not a card id"),
-        )
-    })
+/// A numeric id from the path, `what` naming it in the error.
+fn path_id(what: &str, id: &str) -> Result<u64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request(format!("'{id}' is not {what}")))
 }
 
 async fn card(
@@ -70,7 +66,9 @@ async fn card(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(serde_json::json!(shop.card_view(card_id(&id)?)?)))
+    Ok(Json(serde_json::json!(
+        shop.card_view(path_id("a card id", &id)?)?
+    )))
 }
 
 /// `POST /cards/{id}/vouchers` (admin): a coupon by hand.
@@ -91,7 +89,7 @@ async fn issue_voucher(
     body: Body<VoucherRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     caller.admin()?;
-    let id = card_id(&id)?;
+    let id = path_id("a card id", &id)?;
     let Json(req) = body?;
     let o = shop
         .issue_coupon(id, &req.description, req.valid_days, &caller.0)
@@ -129,11 +127,7 @@ async fn stamp(
         Some(v) => {
             let k = v.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255);
             let k = k.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_input",
-                    "Idempotency-Key must be 1 to 255 visible characters",
-                )
+                ApiError::bad_request("Idempotency-Key must be 1 to 255 visible characters")
             })?;
             // Scoped per API key: two POS may use the same key.
             let scope = match &actor {
@@ -183,7 +177,7 @@ async fn claim_receipt(
     Path(id): Path<String>,
     body: Body<CodeRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let id = card_id(&id)?;
+    let id = path_id("a card id", &id)?;
     let Json(req) = body?;
     let o = shop.claim_receipt(&req.code, id, &actor).await?;
     outcome_json(&shop, &o)
@@ -214,13 +208,7 @@ async fn reverse(
     Path(id): Path<String>,
     body: Body<ReversalRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let id: u64 = id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-            format!("'{id}' is not an event id"),
-        )
-    })?;
+    let id = path_id("an event id", &id)?;
     let Json(req) = body?;
     let o = shop.reverse(id, &req.reason, &actor).await?;
     outcome_json(&shop, &o)
@@ -351,17 +339,13 @@ async fn customers(
 }
 
 fn bad_query(e: QueryRejection) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", e.body_text())
+    ApiError::bad_request(e.body_text())
 }
 
 fn check_limit(limit: usize) -> Result<(), ApiError> {
     if (1..=1000).contains(&limit) {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-            "limit must be 1 to 1000",
-        ))
+        Err(ApiError::bad_request("limit must be 1 to 1000"))
     }
 }

@@ -101,8 +101,7 @@ fn scheduled_backups_run_at_start_when_due_and_keep_the_newest() {
         std::fs::write(dir.join(format!("stampcard-{old}.backup")), b"old").unwrap();
     }
     let server = shop.serve(&[("STAMPCARD_BACKUP__KEEP", "2")]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let names = loop {
+    let backups = || {
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .flatten()
@@ -110,15 +109,13 @@ fn scheduled_backups_run_at_start_when_due_and_keep_the_newest() {
             .filter(|n| n.ends_with(".backup"))
             .collect();
         names.sort();
-        if names.len() == 2 && !names[1].starts_with("stampcard-2020") {
-            break names;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no scheduled backup: {names:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        names
     };
+    let names = stampcard_e2e::wait::until(
+        std::time::Duration::from_secs(60),
+        || Some(backups()).filter(|n| n.len() == 2 && !n[1].starts_with("stampcard-2020")),
+        || format!("no scheduled backup: {:?}", backups()),
+    );
     server.stop();
     assert_eq!(names[0], "stampcard-20200103-000000.backup", "{names:?}");
     let restored = Shop::empty();

@@ -1,7 +1,10 @@
 //! The Telegram bot end to end: the real binary's bot (teloxide) against a
 //! fake Bot API server on 127.0.0.1, with the real core and store.
 
+use std::time::Duration;
+
 use stampcard_e2e::fake_telegram::FakeTelegram;
+use stampcard_e2e::wait;
 
 use crate::Shop;
 
@@ -18,13 +21,18 @@ fn card_id(text: &str) -> u64 {
 fn shop_with_bot(throttle: bool) -> (Shop, FakeTelegram, crate::Server) {
     let shop = Shop::demo();
     let fake = FakeTelegram::start();
+    let server = serve_with_bot(&shop, &fake, throttle);
+    (shop, fake, server)
+}
+
+/// Serves `shop` with its bot pointed at `fake`.
+fn serve_with_bot(shop: &Shop, fake: &FakeTelegram, throttle: bool) -> crate::Server {
     let throttle = if throttle { "true" } else { "false" };
-    let server = shop.serve(&[
+    shop.serve(&[
         ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
         ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
         ("STAMPCARD_TELEGRAM__THROTTLE", throttle),
-    ]);
-    (shop, fake, server)
+    ])
 }
 
 /// How many texts to `chat` contain `part`.
@@ -37,15 +45,20 @@ fn count(fake: &FakeTelegram, chat: i64, part: &str) -> usize {
 
 /// Waits (with a timeout) until `n` texts to `chat` contain `part`.
 fn wait_count(fake: &FakeTelegram, chat: i64, part: &str, n: usize) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while count(fake, chat, part) < n {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{part} x{n}: {:?}",
-            fake.texts_to(chat)
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait::until(
+        Duration::from_secs(30),
+        || (count(fake, chat, part) >= n).then_some(()),
+        || format!("{part} x{n}: {:?}", fake.texts_to(chat)),
+    );
+}
+
+/// Waits for a picture to `chat` beyond the first `before` and returns it.
+fn wait_for_picture(fake: &FakeTelegram, chat: i64, before: usize) -> Vec<u8> {
+    wait::until(
+        Duration::from_secs(30),
+        || fake.pictures_to(chat).get(before).cloned(),
+        || format!("no new picture to {chat}: {:?}", fake.texts_to(chat)),
+    )
 }
 
 /// What a QR picture says, read by an independent decoder.
@@ -86,12 +99,12 @@ fn customers_join_claim_and_get_news_in_telegram() {
     );
     // Joining again shows the same card.
     fake.message(5001, "Lena", "en", "/start j1");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while fake.texts_to(5001).len() < 2 {
-        assert!(std::time::Instant::now() < deadline);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert_eq!(card_id(&fake.texts_to(5001)[1]), lena);
+    let again = wait::until(
+        Duration::from_secs(30),
+        || fake.texts_to(5001).get(1).cloned(),
+        || format!("no second card: {:?}", fake.texts_to(5001)),
+    );
+    assert_eq!(card_id(&again), lena);
 
     // The counter stamps her card: the news reaches her chat, even through
     // a 429 from Telegram (retried after retry_after, not lost).
@@ -179,12 +192,7 @@ fn lottery_consent_export_and_forget_in_telegram() {
         .and_then(|r| r.split_whitespace().next())
         .expect("voucher code")
         .to_string();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while fake.pictures_to(6001).len() == before {
-        assert!(std::time::Instant::now() < deadline, "no voucher picture");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let png = fake.pictures_to(6001).pop().expect("picture");
+    let png = wait_for_picture(&fake, 6001, before);
     assert_eq!(scan_qr(&png), code);
     shop.run(&["redeem", &code]).ok();
 
@@ -233,23 +241,20 @@ fn lottery_consent_export_and_forget_in_telegram() {
 
     // /export sends the data as a file.
     fake.message(6001, "Aiko", "en", "/export");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let doc = fake
-            .calls()
-            .into_iter()
-            .find(|c| c.method == "senddocument");
-        if let Some(doc) = doc {
-            assert!(
-                doc.raw.contains("Aiko") && doc.raw.contains("my-data.json"),
-                "{}",
-                doc.raw
-            );
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no document sent");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let doc = wait::until(
+        Duration::from_secs(30),
+        || {
+            fake.calls()
+                .into_iter()
+                .find(|c| c.method == "senddocument")
+        },
+        || "no document sent".into(),
+    );
+    assert!(
+        doc.raw.contains("Aiko") && doc.raw.contains("my-data.json"),
+        "{}",
+        doc.raw
+    );
 
     // /forget asks first; "yes" erases and voids the card.
     fake.message(6001, "Aiko", "en", "/forget");
@@ -345,19 +350,17 @@ fn replies_keep_telegrams_limit_of_one_a_second_per_chat() {
     for _ in 0..3 {
         fake.message(9001, "Noor", "en", "/help");
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let sends = loop {
-        let sends: Vec<_> = fake
-            .calls()
+    let sends_to_noor = || -> Vec<_> {
+        fake.calls()
             .into_iter()
             .filter(|c| c.method.starts_with("send") && c.body["chat_id"].as_i64() == Some(9001))
-            .collect();
-        if sends.len() >= 4 {
-            break sends;
-        }
-        assert!(std::time::Instant::now() < deadline, "{sends:?}");
-        std::thread::sleep(std::time::Duration::from_millis(20));
+            .collect()
     };
+    let sends = wait::until(
+        Duration::from_secs(30),
+        || Some(sends_to_noor()).filter(|s| s.len() >= 4),
+        || format!("{:?}", sends_to_noor()),
+    );
     // The limiter spaces them by a second; arrival here may jitter a little.
     for pair in sends.windows(2) {
         let gap = pair[1].at - pair[0].at;
@@ -394,11 +397,7 @@ fn questions_and_voucher_reminders_survive_a_restart() {
 
     // After a restart the bot still knows what it asked, and the holder is
     // reminded of the expiring voucher, once.
-    let server = shop.serve(&[
-        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
-        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
-        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
-    ]);
+    let server = serve_with_bot(&shop, &fake, false);
     let reminder = fake.wait_for_text(9101, "expires on");
     assert!(reminder.contains("Cake"), "{reminder}");
     fake.message(9101, "Anna", "en", "Anna Maria Berg");
@@ -456,13 +455,8 @@ fn a_voucher_comes_as_the_barcode_its_template_asks_for() {
     let before = fake.pictures_to(9201).len();
     fake.press(9201, "Ravi", &format!("vouchers:{card}"));
     let voucher = fake.wait_for_text(9201, "A pot of tea\nCode:");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while fake.pictures_to(9201).len() == before {
-        assert!(std::time::Instant::now() < deadline, "no voucher picture");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
     // A barcode, not a QR code: wide and low (PNG header: width, height).
-    let png = fake.pictures_to(9201).pop().expect("picture");
+    let png = wait_for_picture(&fake, 9201, before);
     let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
     assert!(width > 2 * height, "{width}x{height}: {voucher}");

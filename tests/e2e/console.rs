@@ -107,19 +107,13 @@ fn an_admin_sends_a_message_to_a_card_holder() {
     tmux.wait_for("Message queued for card 100001 on log");
     // The outbox delivers it on the log channel.
     let log = shop.data().join("messages.log");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("Free pastry with every coffee today!") {
-            assert!(text.contains("\"card\":100001"), "{text}");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not delivered: {text}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let text = stampcard_e2e::wait::until(
+        std::time::Duration::from_secs(30),
+        || Some(read()).filter(|t| t.contains("Free pastry with every coffee today!")),
+        || format!("not delivered: {}", read()),
+    );
+    assert!(text.contains("\"card\":100001"), "{text}");
     tmux.keys(&["C-c"]);
 }
 

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A data folder in a temporary directory, driven through the real binary.
 pub struct Shop {
@@ -394,18 +394,11 @@ impl Tmux {
 
     /// Polls the screen until it shows `text` (with a timeout).
     pub fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never saw {text:?} on:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        stampcard_e2e::wait::until(
+            Duration::from_secs(30),
+            || Some(self.screen()).filter(|s| s.contains(text)),
+            || format!("never saw {text:?} on:\n{}", self.screen()),
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 //! stamp's message is queued exactly once and delivered exactly once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::Rng;
 
@@ -32,21 +32,12 @@ fn outbox(shop: &Shop) -> Vec<serde_json::Value> {
 
 /// Waits (polling, with a timeout) until no message is queued or sending.
 fn drained(shop: &Shop) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let all = outbox(shop);
-        if all
-            .iter()
-            .all(|e| e["state"] != "queued" && e["state"] != "sending")
-        {
-            return all;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the outbox does not drain: {all:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let unfinished = |e: &serde_json::Value| e["state"] == "queued" || e["state"] == "sending";
+    stampcard_e2e::wait::until(
+        Duration::from_secs(60),
+        || Some(outbox(shop)).filter(|all| !all.iter().any(unfinished)),
+        || format!("the outbox does not drain: {:?}", outbox(shop)),
+    )
 }
 
 fn stamp_events(shop: &Shop, after: u64) -> BTreeSet<u64> {

@@ -373,17 +373,15 @@ impl FakeTelegram {
 
     /// Waits (polling, with a timeout) until a text to `chat` contains `part`.
     pub fn wait_for_text(&self, chat: i64, part: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(t) = self.texts_to(chat).into_iter().find(|t| t.contains(part)) {
-                return t;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no message to {chat} containing {part:?}; sent: {:?}",
-                self.texts_to(chat)
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        crate::wait::until(
+            Duration::from_secs(30),
+            || self.texts_to(chat).into_iter().find(|t| t.contains(part)),
+            || {
+                format!(
+                    "no message to {chat} containing {part:?}; sent: {:?}",
+                    self.texts_to(chat)
+                )
+            },
+        )
     }
 }

@@ -3,3 +3,4 @@
 pub mod fake_telegram;
 pub mod group_commit;
 pub mod ssh_client;
+pub mod wait;

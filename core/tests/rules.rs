@@ -293,3 +293,53 @@ async fn adjustments_need_an_admin_and_a_valid_delta() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn expiring_vouchers_are_reminded_once() {
+    let world = check(
+        "UTC",
+        "2026-05-03T10:00:00Z",
+        "
+        template voucher stamps=5 => v1
+        card        => 0/5
+        coupon 2    => 0/5 vouchers=1
+        coupon 5    => 0/5 vouchers=2
+        coupon 0    => 0/5 vouchers=3
+        coupon 1    => 0/5 vouchers=4
+        redeem      => 0/5 vouchers=3
+        coupon 1    => 0/5 vouchers=4
+        # Due within three days: the two-day and the second one-day coupon
+        # (not the redeemed one, the five-day one or the open-ended one).
+        remind 3    => reminded [1,5]
+        # Once each.
+        remind 3    => reminded []
+        # Two days later the five-day coupon comes within the window; the
+        # one-day coupon has expired without a second word.
+        advance 2d
+        advance 1m
+        remind 3    => reminded [2]
+        advance 30d
+        remind 3    => reminded []
+    ",
+    )
+    .await;
+    // Each reminder is journaled against the card, by the scheduler.
+    let reminders: Vec<_> = world
+        .shop
+        .journal(&Default::default())
+        .expect("journal")
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                stampcard_core::model::EventKind::VoucherExpiring { .. }
+            )
+        })
+        .collect();
+    assert_eq!(reminders.len(), 3);
+    assert!(reminders.iter().all(|e| e.card_id == Some(100_001)
+        && e.actor
+            == stampcard_core::model::Actor::Channel {
+                name: "scheduler".into()
+            }));
+}

@@ -210,6 +210,19 @@ impl World {
                     .voucher_code(&self.shop.voucher(id).expect("voucher"));
                 self.outcome(self.shop.redeem_code(&code, &who).await)
             }
+            "coupon" => self.outcome(
+                self.shop
+                    .issue_coupon(self.card, "Cake", n(0) as u32, &who)
+                    .await,
+            ),
+            "remind" => self
+                .shop
+                .remind_expiring_vouchers(Duration::days(n(0)))
+                .await
+                .map(|ids| {
+                    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+                    format!("reminded [{}]", ids.join(","))
+                }),
             "handover" => self.outcome(self.shop.hand_over(self.card, &who).await),
             "spin" => self.outcome(self.shop.spin(self.card, &who).await),
             "adjust" => self.outcome(self.shop.adjust(self.card, n(0), "test", &who).await),

@@ -240,6 +240,23 @@ impl FakeTelegram {
         g.updates.push(u);
     }
 
+    /// A user sends the bot a private message with `content` (the fields
+    /// that say what it carries: text, sticker …).
+    fn private_message(&self, user: i64, name: &str, language: &str, content: Value) {
+        self.push(|update_id, message_id| {
+            let mut message = json!({
+                "message_id": message_id,
+                "date": 1_780_000_000,
+                "chat": {"id": user, "type": "private", "first_name": name},
+                "from": {"id": user, "is_bot": false, "first_name": name, "language_code": language},
+            });
+            if let (Some(m), Value::Object(fields)) = (message.as_object_mut(), content) {
+                m.extend(fields);
+            }
+            json!({"update_id": update_id, "message": message})
+        });
+    }
+
     /// A user sends the bot a text message.
     pub fn message(&self, user: i64, name: &str, language: &str, text: &str) {
         let entities = if text.starts_with('/') {
@@ -248,39 +265,22 @@ impl FakeTelegram {
         } else {
             json!([])
         };
-        self.push(|update_id, message_id| {
-            json!({
-                "update_id": update_id,
-                "message": {
-                    "message_id": message_id,
-                    "date": 1_780_000_000,
-                    "chat": {"id": user, "type": "private", "first_name": name},
-                    "from": {"id": user, "is_bot": false, "first_name": name, "language_code": language},
-                    "text": text,
-                    "entities": entities,
-                }
-            })
-        });
+        self.private_message(
+            user,
+            name,
+            language,
+            json!({"text": text, "entities": entities}),
+        );
     }
 
     /// A user sends the bot a sticker (a message without text).
     pub fn sticker(&self, user: i64, name: &str) {
-        self.push(|update_id, message_id| {
-            json!({
-                "update_id": update_id,
-                "message": {
-                    "message_id": message_id,
-                    "date": 1_780_000_000,
-                    "chat": {"id": user, "type": "private", "first_name": name},
-                    "from": {"id": user, "is_bot": false, "first_name": name},
-                    "sticker": {
-                        "file_id": "CAACAgIAAxkBAAE", "file_unique_id": "AgADsticker",
-                        "type": "regular", "width": 512, "height": 512,
-                        "is_animated": false, "is_video": false,
-                    },
-                }
-            })
+        let sticker = json!({
+            "file_id": "CAACAgIAAxkBAAE", "file_unique_id": "AgADsticker",
+            "type": "regular", "width": 512, "height": 512,
+            "is_animated": false, "is_video": false,
         });
+        self.private_message(user, name, "en", json!({"sticker": sticker}));
     }
 
     /// A user presses an inline button carrying `data`.

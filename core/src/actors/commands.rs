@@ -852,14 +852,9 @@ fn issue_voucher(
 /// (the notifier turns it into a message); a second reminder is refused.
 fn remind_expiring(ctx: &Ctx<'_>, voucher_id: u64) -> CoreResult<(Mutation, CardOutcome)> {
     let mut v = load_voucher(ctx, voucher_id)?;
-    if v.state(ctx.now) != VoucherState::Active || v.expires_at.is_none() {
+    if !v.remindable(ctx.now) {
         return Err(CoreError::Invalid(format!(
-            "voucher {voucher_id} is not active with an expiry"
-        )));
-    }
-    if v.reminded_at.is_some() {
-        return Err(CoreError::Invalid(format!(
-            "voucher {voucher_id} was already reminded"
+            "voucher {voucher_id} is not active with an expiry, or was already reminded"
         )));
     }
     v.reminded_at = Some(ctx.now);

@@ -63,6 +63,14 @@ impl Voucher {
             VoucherState::Active
         }
     }
+
+    /// Whether its holder may still be reminded that it expires: active,
+    /// with an expiry, and not reminded yet.
+    pub fn remindable(&self, now: DateTime<Utc>) -> bool {
+        self.reminded_at.is_none()
+            && self.expires_at.is_some()
+            && self.state(now) == VoucherState::Active
+    }
 }
 
 /// The state of a voucher.

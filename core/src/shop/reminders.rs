@@ -5,7 +5,7 @@
 use super::Shop;
 use crate::actors::CardCommand;
 use crate::error::CoreResult;
-use crate::model::{Actor, VoucherState};
+use crate::model::Actor;
 use crate::store::{Family, Record};
 
 impl Shop {
@@ -16,8 +16,7 @@ impl Shop {
         let mut due = Vec::new();
         self.store().for_each(Family::Vouchers, &mut |_, record| {
             if let Record::Voucher(v) = record
-                && v.reminded_at.is_none()
-                && v.state(now) == VoucherState::Active
+                && v.remindable(now)
                 && v.expires_at.is_some_and(|at| at <= now + within)
             {
                 due.push((v.card_id, v.id));

@@ -103,6 +103,9 @@ pub enum Command {
     /// Keys for the REST API (POS, CRM, scripts).
     #[command(subcommand)]
     ApiKey(ApiKeyCmd),
+    /// Webhooks: journal events POSTed, signed, to your URLs.
+    #[command(subcommand)]
+    Webhook(WebhookCmd),
     /// Read the journal, newest first.
     Journal(JournalArgs),
     /// Export customers, cards, vouchers or the journal.
@@ -441,6 +444,36 @@ pub enum ApiKeyCmd {
     Revoke {
         /// Key id or prefix (`stc_3`).
         key: String,
+    },
+}
+
+/// `webhook` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCmd {
+    /// Subscribe a URL to event types; its signing secret is shown.
+    Create {
+        /// Where to POST (http:// or https://).
+        #[arg(long)]
+        url: String,
+        /// Event types, comma-separated (e.g. stamp_added,voucher_redeemed);
+        /// all types when left out.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+    },
+    /// List webhooks (with their secrets in --json, for the receiver's setup).
+    List,
+    /// Delete a webhook: nothing more is queued for it.
+    Delete {
+        /// Webhook id.
+        id: u64,
+    },
+    /// A webhook's delivery log, newest first.
+    Deliveries {
+        /// Webhook id.
+        id: u64,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
 }
 

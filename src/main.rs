@@ -17,6 +17,7 @@ mod output;
 mod reminders;
 mod schedule;
 mod upgrade;
+mod webhooks;
 
 use clap::Parser;
 

@@ -22,9 +22,13 @@ struct Scripted {
     script: Mutex<VecDeque<Result<SendOutcome, SendError>>>,
     sends: Mutex<Vec<(u64, String, Instant)>>,
     limits: RateLimits,
+    ordered: bool,
 }
 
 impl Channel for Scripted {
+    fn in_order_per_card(&self) -> bool {
+        self.ordered
+    }
     fn name(&self) -> &str {
         "scripted"
     }
@@ -69,6 +73,14 @@ struct Rig {
 }
 
 async fn rig(script: Vec<Result<SendOutcome, SendError>>, limits: RateLimits) -> Rig {
+    rig_with(script, limits, false).await
+}
+
+async fn rig_with(
+    script: Vec<Result<SendOutcome, SendError>>,
+    limits: RateLimits,
+    ordered: bool,
+) -> Rig {
     let dir = tempfile::tempdir().expect("tempdir");
     let t0: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().expect("time");
     let clock = Arc::new(ManualClock::new(t0));
@@ -84,6 +96,7 @@ async fn rig(script: Vec<Result<SendOutcome, SendError>>, limits: RateLimits) ->
         script: Mutex::new(script.into()),
         sends: Mutex::new(Vec::new()),
         limits,
+        ordered,
     });
     let (stop, stop_rx) = watch::channel(false);
     tokio::spawn(run_dispatcher(shop.clone(), channel.clone(), stop_rx));
@@ -264,5 +277,67 @@ async fn rate_limits_space_the_sends() {
             "one per 100 ms per chat"
         );
     }
+    let _ = r.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_order_channel_holds_a_cards_later_messages_while_an_earlier_one_retries() {
+    let limits = RateLimits {
+        backoff: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let r = rig_with(
+        vec![Err(SendError::Retry {
+            reason: "receiver down".into(),
+            after: None,
+        })],
+        limits,
+        true,
+    )
+    .await;
+    let about = |to: &str, card: u64| Message {
+        card_id: Some(card),
+        ..message(to)
+    };
+    let ids = r
+        .shop
+        .send_messages(vec![
+            about("hook", 7),
+            about("hook", 7),
+            about("hook", 8),
+            about("other hook", 7),
+            about("hook", 7),
+        ])
+        .await
+        .expect("queue");
+    // Card 8 and the other recipient do not wait for card 7's retry.
+    wait_for(&r.shop, ids[2], |e| e.state == DeliveryState::Confirmed).await;
+    wait_for(&r.shop, ids[3], |e| e.state == DeliveryState::Confirmed).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for later in [ids[1], ids[4]] {
+        let e = r.shop.outbox_entry(later).expect("entry");
+        assert_eq!(
+            (e.state, e.attempts),
+            (DeliveryState::Queued, 0),
+            "held while the first message of card 7 retries"
+        );
+    }
+    r.clock.advance(chrono::Duration::seconds(60));
+    r.shop.wake_outbox();
+    wait_for(&r.shop, ids[4], |e| e.state == DeliveryState::Confirmed).await;
+    let to_hook_card_7: Vec<u64> = r
+        .channel
+        .sends
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, to, _)| to == "hook" && *id != ids[2])
+        .map(|(id, _, _)| *id)
+        .collect();
+    assert_eq!(
+        to_hook_card_7,
+        vec![ids[0], ids[0], ids[1], ids[4]],
+        "the failed message first, then the rest in queue order"
+    );
     let _ = r.stop.send(true);
 }

@@ -12,6 +12,7 @@ mod outbox;
 pub mod serve;
 mod staff;
 mod templates;
+mod webhooks;
 
 use anyhow::{Result, bail};
 
@@ -84,6 +85,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Codes(c) => codes::codes(app, c).await,
         Command::PosKey(c) => codes::pos_key(app, c).await,
         Command::ApiKey(c) => api_keys::run(app, c).await,
+        Command::Webhook(c) => webhooks::run(app, c).await,
         Command::Staff(c) => staff::run(app, c).await,
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),

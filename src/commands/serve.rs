@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
-use stampcard_core::consumers::{Consumer, Notifier, Route, run_consumer, start_cursor};
+use stampcard_core::consumers::{Consumer, Notifier, Route, Webhooks, run_consumer, start_cursor};
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
 
 use crate::app::App;
@@ -144,9 +144,13 @@ fn telegram(app: &App) -> Option<stampcard_bot::Replies> {
     Some(stampcard_bot::Replies::new(bot, limits))
 }
 
-/// The delivery channels the config turns on (Telegram over `bot`).
-fn channels(app: &App, bot: Option<stampcard_bot::Replies>) -> Vec<Arc<dyn Channel>> {
-    let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+/// The delivery channels the config turns on (Telegram over `bot`), and
+/// webhooks.
+fn channels(app: &App, bot: Option<stampcard_bot::Replies>) -> Result<Vec<Arc<dyn Channel>>> {
+    let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(
+        crate::webhooks::WebhookChannel::new(app.shop.clone(), app.config.rate_limits(50.0))
+            .context("cannot start the webhook client")?,
+    )];
     if let Some(bot) = bot {
         let limits =
             stampcard_bot::channel::TelegramChannel::default_limits(app.config.rate_limits(30.0));
@@ -159,7 +163,7 @@ fn channels(app: &App, bot: Option<stampcard_bot::Replies>) -> Vec<Arc<dyn Chann
         let limits = app.config.rate_limits(app.config.outbox.log_per_second);
         channels.push(Arc::new(LogChannel::new(&path, limits)));
     }
-    channels
+    Ok(channels)
 }
 
 /// How those channels reach a customer.
@@ -174,8 +178,8 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     routes
 }
 
-/// Starts the delivery channels with their dispatchers, and the notifier
-/// that turns card news into messages on them.
+/// Starts the delivery channels with their dispatchers, the notifier that
+/// turns card news into messages on them, and the webhook consumer.
 async fn start_messaging(
     app: &App,
     bot: Option<stampcard_bot::Replies>,
@@ -183,7 +187,7 @@ async fn start_messaging(
     stop: &watch::Receiver<bool>,
 ) -> Result<()> {
     let routes = routes(app);
-    for channel in channels(app, bot) {
+    for channel in channels(app, bot)? {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = channel.name().to_string();
@@ -192,13 +196,17 @@ async fn start_messaging(
             }
         });
     }
+    let mut consumers: Vec<Arc<dyn Consumer>> = vec![Arc::new(Webhooks)];
     if !routes.is_empty() {
-        let notifier: Arc<dyn Consumer> = Arc::new(Notifier::new(routes));
-        start_cursor(&app.shop, notifier.name()).await?;
+        consumers.push(Arc::new(Notifier::new(routes)));
+    }
+    for consumer in consumers {
+        start_cursor(&app.shop, consumer.name()).await?;
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
-            if let Err(e) = run_consumer(shop, notifier, stop).await {
-                tracing::error!("the notifier stopped: {e}");
+            let name = consumer.name().to_string();
+            if let Err(e) = run_consumer(shop, consumer, stop).await {
+                tracing::error!("the {name} consumer stopped: {e}");
             }
         });
     }

@@ -9,6 +9,7 @@ mod crash;
 mod outbox;
 mod serve;
 mod ssh;
+mod webhooks;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

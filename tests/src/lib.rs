@@ -4,3 +4,4 @@ pub mod fake_telegram;
 pub mod group_commit;
 pub mod ssh_client;
 pub mod wait;
+pub mod webhook_receiver;

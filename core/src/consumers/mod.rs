@@ -5,8 +5,10 @@
 //! missed, nothing is done twice. The in-process broadcast only wakes it.
 
 mod notifier;
+mod webhooks;
 
 pub use notifier::{Notifier, Route};
+pub use webhooks::Webhooks;
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@ mod receipt;
 mod staff;
 mod template;
 mod voucher;
+mod webhook;
 
 pub use api_key::{ApiKey, prefix as api_key_prefix};
 pub use card::*;
@@ -19,3 +20,4 @@ pub use receipt::*;
 pub use staff::*;
 pub use template::*;
 pub use voucher::*;
+pub use webhook::Webhook;

@@ -85,6 +85,13 @@ pub trait Channel: Send + Sync + 'static {
     /// Sends one message.
     fn send<'a>(&'a self, entry: &'a OutboxEntry) -> BoxFuture<'a, Result<SendOutcome, SendError>>;
 
+    /// Whether messages about one card must reach each recipient in the
+    /// order they were queued (webhooks): a message waits while an earlier
+    /// one for the same recipient and card is unfinished (e.g. retrying).
+    fn in_order_per_card(&self) -> bool {
+        false
+    }
+
     /// After a crash: whether an entry caught mid-send was delivered.
     /// `None` when the channel cannot tell (the entry then fails rather than
     /// risk a duplicate).

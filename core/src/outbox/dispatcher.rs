@@ -17,31 +17,86 @@ use crate::store::{Key, Mutation, Record};
 const IDLE: Duration = Duration::from_secs(60);
 
 struct Queue {
-    order: BTreeSet<(DateTime<Utc>, u64)>,
+    order_by_time: BTreeSet<(DateTime<Utc>, u64)>,
     entries: HashMap<u64, OutboxEntry>,
     seen: u64,
     /// Entries held back by the per-recipient limit, until an instant
     /// (real time: rate limits are about the channel's servers, not the shop clock).
     held: Vec<(Instant, OutboxEntry)>,
+    /// For channels delivering in order per card: the unfinished entries of
+    /// each (recipient, card), and the entries waiting for an earlier one.
+    order: Option<Ordering>,
+}
+
+/// In-order delivery per (recipient, card): only the oldest unfinished
+/// entry of a pair may be sent; later ones are parked until it finishes.
+#[derive(Default)]
+struct Ordering {
+    unfinished: HashMap<(String, u64), BTreeSet<u64>>,
+    parked: HashMap<(String, u64), Vec<OutboxEntry>>,
+}
+
+fn order_key(e: &OutboxEntry) -> Option<(String, u64)> {
+    Some((e.message.recipient.clone(), e.message.card_id?))
+}
+
+impl Ordering {
+    fn track(&mut self, e: &OutboxEntry) {
+        if let Some(k) = order_key(e) {
+            self.unfinished.entry(k).or_default().insert(e.id);
+        }
+    }
+
+    /// Parks `e` when an earlier entry of its pair is unfinished; gives it
+    /// back when it may be sent now.
+    fn admit(&mut self, e: OutboxEntry) -> Option<OutboxEntry> {
+        let Some(k) = order_key(&e) else {
+            return Some(e);
+        };
+        let first = self.unfinished.get(&k).and_then(|s| s.first().copied());
+        if first.is_some_and(|f| f < e.id) {
+            self.parked.entry(k).or_default().push(e);
+            None
+        } else {
+            Some(e)
+        }
+    }
+
+    /// Entry `id` of pair `k` finished: returns the entries that waited for it.
+    fn finished(&mut self, k: Option<(String, u64)>, id: u64) -> Vec<OutboxEntry> {
+        let Some(k) = k else {
+            return Vec::new();
+        };
+        if let Some(set) = self.unfinished.get_mut(&k) {
+            set.remove(&id);
+            if set.is_empty() {
+                self.unfinished.remove(&k);
+            }
+        }
+        self.parked.remove(&k).unwrap_or_default()
+    }
 }
 
 impl Queue {
     fn push(&mut self, e: OutboxEntry) {
-        self.order.insert((e.next_attempt_at, e.id));
+        if let Some(o) = &mut self.order {
+            o.track(&e);
+        }
+        self.order_by_time.insert((e.next_attempt_at, e.id));
         self.entries.insert(e.id, e);
     }
 
     fn pop_due(&mut self, now: DateTime<Utc>) -> Option<OutboxEntry> {
-        let first = *self.order.first()?;
+        let first = *self.order_by_time.first()?;
         if first.0 > now {
             return None;
         }
-        self.order.remove(&first);
+        self.order_by_time.remove(&first);
         self.entries.remove(&first.1)
     }
 
     fn next_due(&self) -> Option<DateTime<Utc>> {
-        self.order.first().map(|(t, _)| *t)
+        self.order_by_time.first().map(|(t, _)| *t)
     }
 
     /// Moves held entries whose time has come back into the queue; returns
@@ -68,10 +123,11 @@ pub async fn run_dispatcher(
     let limits = channel.limits();
     let mut wake = shop.outbox_signal().subscribe();
     let mut queue = Queue {
-        order: BTreeSet::new(),
+        order_by_time: BTreeSet::new(),
         entries: HashMap::new(),
         seen: 0,
         held: Vec::new(),
+        order: channel.in_order_per_card().then(Ordering::default),
     };
     load_new(&shop, &*channel, &mut queue, true).await?;
     let mut last_send: Option<Instant> = None;
@@ -101,6 +157,13 @@ pub async fn run_dispatcher(
             load_new(&shop, &*channel, &mut queue, false).await?;
             continue;
         };
+        let entry = match &mut queue.order {
+            Some(o) => match o.admit(entry) {
+                Some(e) => e,
+                None => continue,
+            },
+            None => entry,
+        };
         if let Some(last) = last_to.get(&entry.message.recipient)
             && last.elapsed() < limits.per_recipient
         {
@@ -115,8 +178,16 @@ pub async fn run_dispatcher(
             last_send: &mut last_send,
             last_to: &mut last_to,
         };
-        if let Some(retry) = deliver(&shop, &*channel, entry, &mut pace).await? {
-            queue.push(retry);
+        let (id, key) = (entry.id, order_key(&entry));
+        match deliver(&shop, &*channel, entry, &mut pace).await? {
+            Some(retry) => queue.push(retry),
+            None => {
+                if let Some(o) = &mut queue.order {
+                    for waiting in o.finished(key, id) {
+                        queue.push(waiting);
+                    }
+                }
+            }
         }
     }
 }

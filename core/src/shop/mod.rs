@@ -14,6 +14,7 @@ mod receipts;
 mod reminders;
 mod staff;
 mod templates;
+mod webhooks;
 
 pub use analytics::{Analytics, DayStats};
 pub use cards::{IssueCard, Lookup};
@@ -21,6 +22,7 @@ pub use customers::ProfileChange;
 pub use join::{Joined, TelegramUser};
 pub use journal::JournalQuery;
 pub use templates::TemplateDraft;
+pub use webhooks::WEBHOOK_CHANNEL;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -47,6 +49,7 @@ pub struct Shop {
     outbox: Arc<tokio::sync::watch::Sender<u64>>,
     staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
     join_lock: Arc<tokio::sync::Mutex<()>>,
+    webhook_cache: Arc<std::sync::RwLock<Option<Arc<Vec<crate::model::Webhook>>>>>,
 }
 
 impl Shop {
@@ -92,6 +95,7 @@ impl Shop {
             outbox: Arc::new(tokio::sync::watch::Sender::new(0)),
             staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
             join_lock: Arc::new(tokio::sync::Mutex::new(())),
+            webhook_cache: Arc::default(),
         })
     }
 

@@ -27,6 +27,8 @@ pub enum Key {
     PosKey(u64),
     /// A REST API key.
     ApiKey(u64),
+    /// A webhook subscription.
+    Webhook(u64),
     /// An idempotency record.
     Idempotency(String),
     /// Shop metadata.
@@ -72,6 +74,8 @@ pub enum Family {
     PosKeys,
     /// REST API keys.
     ApiKeys,
+    /// Webhook subscriptions.
+    Webhooks,
     /// Cards of one customer.
     CardsOfCustomer(u64),
     /// Events of one card.

@@ -42,6 +42,8 @@ pub enum Record {
     PosKey(PosKey),
     /// A REST API key.
     ApiKey(crate::model::ApiKey),
+    /// A webhook subscription.
+    Webhook(crate::model::Webhook),
     /// An idempotency record.
     Idempotency(IdempotencyRecord),
     /// Metadata.

@@ -1,7 +1,7 @@
 //! `stampcard outbox`: outgoing messages and their delivery states.
 
 use anyhow::Result;
-use stampcard_core::outbox::{DeliveryState, OutboxEntry};
+use stampcard_core::outbox::DeliveryState;
 
 use crate::app::{App, local};
 use crate::cli::{DeliveryStateArg, OutboxCmd};
@@ -26,7 +26,7 @@ pub fn run(app: &App, cmd: OutboxCmd) -> Result<()> {
                     "ID", "QUEUED", "CHANNEL", "TO", "STATE", "TEXT"
                 );
                 for e in &entries {
-                    let state = state_label(e);
+                    let state = e.status();
                     let text: String = e.message.text.chars().take(48).collect();
                     s += &format!(
                         "{:>7}  {:<16}  {:<9}  {:<18}  {:<10}  {}\n",
@@ -44,20 +44,3 @@ pub fn run(app: &App, cmd: OutboxCmd) -> Result<()> {
     }
 }
 
-/// An entry's state for people: ✅ sent, ✅✅ confirmed, failed with the
-/// reason, queued with the last error when it is retrying.
-pub fn state_label(e: &OutboxEntry) -> String {
-    match e.state {
-        DeliveryState::Sent => "✅ sent".to_string(),
-        DeliveryState::Confirmed => "✅✅ confirmed".to_string(),
-        DeliveryState::Failed => {
-            format!("failed: {}", e.last_error.as_deref().unwrap_or("unknown"))
-        }
-        DeliveryState::Queued if e.attempts > 0 => format!(
-            "retrying ({} attempts): {}",
-            e.attempts,
-            e.last_error.as_deref().unwrap_or("unknown")
-        ),
-        other => other.name().to_string(),
-    }
-}

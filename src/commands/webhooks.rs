@@ -81,7 +81,7 @@ pub async fn run(app: &App, cmd: WebhookCmd) -> Result<()> {
                         local(app, e.created_at),
                         e.message.subject.as_deref().unwrap_or(""),
                         e.message.source_event.unwrap_or(0),
-                        super::outbox::state_label(e)
+                        e.status()
                     );
                 }
                 s

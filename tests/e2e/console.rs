@@ -5,7 +5,7 @@ use crate::{Shop, Tmux};
 
 /// The console in tmux with extra environment, signed in as the demo owner
 /// (admin), on the admin screens.
-fn admin_console(shop: &Shop, env: &str) -> Tmux {
+pub(crate) fn admin_console(shop: &Shop, env: &str) -> Tmux {
     let tmux = Tmux::run(&format!(
         "env {env} {} --data {} console",
         crate::binary().display(),

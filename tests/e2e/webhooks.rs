@@ -150,4 +150,13 @@ fn webhooks_are_signed_filtered_ordered_and_retried_until_the_receiver_is_back()
     let log = shop.json(&["webhook", "deliveries", "1"]);
     assert_eq!(log.as_array().map(Vec::len), Some(3));
     server.stop();
+
+    // The console's settings tab shows the webhook's delivery log.
+    let tmux = crate::console::admin_console(&shop, "CI=true");
+    tmux.keys(&["8"]);
+    let screen = tmux.wait_for("✅✅ confirmed");
+    assert!(screen.contains(&later.url("/")), "{screen}");
+    assert!(screen.contains("stamp_added"), "{screen}");
+    assert!(!screen.contains("/loyalty"), "deleted webhooks are not listed: {screen}");
+    tmux.keys(&["C-c"]);
 }

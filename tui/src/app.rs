@@ -179,6 +179,8 @@ pub enum Effect {
     Refuse(String),
     /// Load what the settings tab shows (the last backup).
     LoadSettings,
+    /// Load the webhooks with their latest deliveries (settings tab).
+    LoadWebhooks,
     /// Take a backup now.
     BackupNow,
     /// Write printables (name, bytes) for the shop to print.
@@ -324,6 +326,8 @@ pub enum Outcome {
     PosKeyCreated(stampcard_core::model::PosKey),
     /// The last backup (when, file), and what was just done.
     Backup(Option<(DateTime<Utc>, String)>, Option<String>),
+    /// Webhooks with their latest deliveries, newest first.
+    Webhooks(Vec<(stampcard_core::model::Webhook, Vec<stampcard_core::outbox::OutboxEntry>)>),
     /// A card changed by an admin action; the list reloads.
     CardChanged {
         /// What happened.
@@ -961,6 +965,7 @@ impl App {
                     self.alert = Some(Alert::Info(done));
                 }
             }
+            Outcome::Webhooks(hooks) => self.admin.webhooks = Some(hooks),
             Outcome::History(card, rows) => self.admin.history = Some((card, rows)),
             Outcome::Codes(templates, keys) => {
                 self.admin.codes.shop = (self.shop_name.clone(), self.public_url.clone());

@@ -10,6 +10,9 @@ use stampcard_core::{CoreError, CoreResult};
 
 use crate::app::{Effect, Outcome};
 
+/// Deliveries shown per webhook in the settings tab.
+const WEBHOOK_LOG: usize = 5;
+
 /// Runs one effect, with what only the hosting program can do (backups).
 pub async fn perform_hosted(
     shop: &Shop,
@@ -114,6 +117,7 @@ fn describe(effect: &Effect) -> String {
         Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
         Effect::None | Effect::Refuse(_) => String::new(),
         Effect::LoadSettings | Effect::BackupNow => "backup".into(),
+        Effect::LoadWebhooks => "webhooks".into(),
         Effect::SendMessage { card, .. } => format!("card {card}"),
         Effect::Export(_) => "export".into(),
         Effect::Merge { from, .. } => format!("customer {from}"),
@@ -197,6 +201,14 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
         Effect::Refuse(why) => Err(CoreError::Invalid(why)),
         Effect::LoadSettings => Ok(Outcome::Backup(None, None)),
+        Effect::LoadWebhooks => {
+            let mut hooks = Vec::new();
+            for h in shop.webhooks()?.into_iter().filter(|h| h.deleted_at.is_none()) {
+                let log = shop.webhook_deliveries(h.id, WEBHOOK_LOG)?;
+                hooks.push((h, log));
+            }
+            Ok(Outcome::Webhooks(hooks))
+        }
         Effect::Export(_) => Err(CoreError::Invalid(
             "files are written by a console the server runs".into(),
         )),

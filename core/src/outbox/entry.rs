@@ -96,6 +96,26 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
+impl OutboxEntry {
+    /// The state for people: ✅ sent, ✅✅ confirmed, failed with the
+    /// reason, retrying with the last error.
+    pub fn status(&self) -> String {
+        match self.state {
+            DeliveryState::Sent => "✅ sent".to_string(),
+            DeliveryState::Confirmed => "✅✅ confirmed".to_string(),
+            DeliveryState::Failed => {
+                format!("failed: {}", self.last_error.as_deref().unwrap_or("unknown"))
+            }
+            DeliveryState::Queued if self.attempts > 0 => format!(
+                "retrying ({} attempts): {}",
+                self.attempts,
+                self.last_error.as_deref().unwrap_or("unknown")
+            ),
+            other => other.name().to_string(),
+        }
+    }
+}
+
 impl Message {
     /// The stored entry.
     pub fn into_entry(self, id: u64, now: DateTime<Utc>) -> OutboxEntry {

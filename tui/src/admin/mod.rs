@@ -183,6 +183,8 @@ pub struct Admin {
     pub error: Option<String>,
     /// The settings tab's last backup (`Some(None)`: none yet).
     pub last_backup: Option<Option<(chrono::DateTime<chrono::Utc>, String)>>,
+    /// The settings tab's webhooks and their delivery logs.
+    pub webhooks: Option<Vec<(stampcard_core::model::Webhook, Vec<stampcard_core::outbox::OutboxEntry>)>>,
 }
 
 impl Default for Admin {
@@ -200,6 +202,7 @@ impl Default for Admin {
             history: None,
             error: None,
             last_backup: None,
+            webhooks: None,
         }
     }
 }
@@ -214,7 +217,7 @@ impl Admin {
             Tab::Templates => vec![self.templates.load()],
             Tab::Analytics => vec![Effect::LoadAnalytics(ANALYTICS_DAYS)],
             Tab::Codes => vec![self.codes.load()],
-            Tab::Settings => vec![Effect::LoadSettings],
+            Tab::Settings => vec![Effect::LoadSettings, Effect::LoadWebhooks],
             _ => Vec::new(),
         }
     }

@@ -100,26 +100,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Tab::Analytics => analytics(app, frame, main),
         Tab::Codes => codes(app, frame, main),
         Tab::Settings => frame.render_widget(
-            Paragraph::new(format!(
-                "Shop: {}\nTime zone: {}\nPublic URL: {}\n\n\
-                 These come from stampcard.toml (or STAMPCARD_<SECTION>__<KEY>); change them there\n\
-                 and restart the server.\n\n\
-                 Last backup: {}\n\
-                 b: take a backup now. Scheduled ones follow [backup] every_hours / keep / dir.",
-                app.shop_name,
-                app.tz,
-                app.public_url,
-                match &app.admin.last_backup {
-                    Some(Some((at, file))) => format!(
-                        "{} — {file}",
-                        at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M")
-                    ),
-                    Some(None) => "none yet".into(),
-                    None => "…".into(),
-                }
-            ))
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(" Settings ")),
+            Paragraph::new(settings_text(app))
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::ALL).title(" Settings ")),
             main,
         ),
         other => frame.render_widget(
@@ -620,4 +603,55 @@ fn selectable_table<'a>(
         area,
         &mut state,
     );
+}
+
+/// The settings tab: the shop's configuration, backups, and each webhook
+/// with its latest deliveries (its delivery log).
+fn settings_text(app: &App) -> String {
+    let local = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let mut s = format!(
+        "Shop: {}\nTime zone: {}\nPublic URL: {}\n\n\
+         These come from stampcard.toml (or STAMPCARD_<SECTION>__<KEY>); change them there\n\
+         and restart the server.\n\n\
+         Last backup: {}\n\
+         b: take a backup now. Scheduled ones follow [backup] every_hours / keep / dir.\n\n\
+         Webhooks (stampcard webhook create|list|delete|deliveries):\n",
+        app.shop_name,
+        app.tz,
+        app.public_url,
+        match &app.admin.last_backup {
+            Some(Some((at, file))) => format!("{} — {file}", local(*at)),
+            Some(None) => "none yet".into(),
+            None => "…".into(),
+        }
+    );
+    match &app.admin.webhooks {
+        None => s += "  …\n",
+        Some(hooks) if hooks.is_empty() => s += "  none\n",
+        Some(hooks) => {
+            for (h, log) in hooks {
+                let events = if h.events.is_empty() {
+                    "all events".to_string()
+                } else {
+                    h.events.join(", ")
+                };
+                s += &format!("  {}  {}  ({events})\n", h.id, h.url);
+                if log.is_empty() {
+                    s += "      no deliveries yet\n";
+                }
+                for e in log {
+                    s += &format!(
+                        "      {}  #{}  {}  {}\n",
+                        local(e.created_at),
+                        e.message.source_event.unwrap_or(0),
+                        e.message.subject.as_deref().unwrap_or(""),
+                        e.status()
+                    );
+                }
+            }
+        }
+    }
+    s
 }

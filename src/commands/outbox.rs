@@ -43,4 +43,3 @@ pub fn run(app: &App, cmd: OutboxCmd) -> Result<()> {
         }
     }
 }
-

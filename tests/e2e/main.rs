@@ -6,6 +6,7 @@ mod bot;
 mod cli;
 mod console;
 mod crash;
+mod openapi;
 mod outbox;
 mod serve;
 mod ssh;

@@ -157,6 +157,9 @@ fn webhooks_are_signed_filtered_ordered_and_retried_until_the_receiver_is_back()
     let screen = tmux.wait_for("✅✅ confirmed");
     assert!(screen.contains(&later.url("/")), "{screen}");
     assert!(screen.contains("stamp_added"), "{screen}");
-    assert!(!screen.contains("/loyalty"), "deleted webhooks are not listed: {screen}");
+    assert!(
+        !screen.contains("/loyalty"),
+        "deleted webhooks are not listed: {screen}"
+    );
     tmux.keys(&["C-c"]);
 }

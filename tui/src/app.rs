@@ -327,7 +327,12 @@ pub enum Outcome {
     /// The last backup (when, file), and what was just done.
     Backup(Option<(DateTime<Utc>, String)>, Option<String>),
     /// Webhooks with their latest deliveries, newest first.
-    Webhooks(Vec<(stampcard_core::model::Webhook, Vec<stampcard_core::outbox::OutboxEntry>)>),
+    Webhooks(
+        Vec<(
+            stampcard_core::model::Webhook,
+            Vec<stampcard_core::outbox::OutboxEntry>,
+        )>,
+    ),
     /// A card changed by an admin action; the list reloads.
     CardChanged {
         /// What happened.

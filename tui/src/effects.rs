@@ -203,7 +203,11 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::LoadSettings => Ok(Outcome::Backup(None, None)),
         Effect::LoadWebhooks => {
             let mut hooks = Vec::new();
-            for h in shop.webhooks()?.into_iter().filter(|h| h.deleted_at.is_none()) {
+            for h in shop
+                .webhooks()?
+                .into_iter()
+                .filter(|h| h.deleted_at.is_none())
+            {
                 let log = shop.webhook_deliveries(h.id, WEBHOOK_LOG)?;
                 hooks.push((h, log));
             }

@@ -104,7 +104,10 @@ impl OutboxEntry {
             DeliveryState::Sent => "✅ sent".to_string(),
             DeliveryState::Confirmed => "✅✅ confirmed".to_string(),
             DeliveryState::Failed => {
-                format!("failed: {}", self.last_error.as_deref().unwrap_or("unknown"))
+                format!(
+                    "failed: {}",
+                    self.last_error.as_deref().unwrap_or("unknown")
+                )
             }
             DeliveryState::Queued if self.attempts > 0 => format!(
                 "retrying ({} attempts): {}",

@@ -184,7 +184,12 @@ pub struct Admin {
     /// The settings tab's last backup (`Some(None)`: none yet).
     pub last_backup: Option<Option<(chrono::DateTime<chrono::Utc>, String)>>,
     /// The settings tab's webhooks and their delivery logs.
-    pub webhooks: Option<Vec<(stampcard_core::model::Webhook, Vec<stampcard_core::outbox::OutboxEntry>)>>,
+    pub webhooks: Option<
+        Vec<(
+            stampcard_core::model::Webhook,
+            Vec<stampcard_core::outbox::OutboxEntry>,
+        )>,
+    >,
 }
 
 impl Default for Admin {

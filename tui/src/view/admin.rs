@@ -609,7 +609,9 @@ fn selectable_table<'a>(
 /// with its latest deliveries (its delivery log).
 fn settings_text(app: &App) -> String {
     let local = |at: chrono::DateTime<chrono::Utc>| {
-        at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M").to_string()
+        at.with_timezone(&app.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
     };
     let mut s = format!(
         "Shop: {}\nTime zone: {}\nPublic URL: {}\n\n\

@@ -1,5 +1,9 @@
 //! The one HTTP listener: the binary mounts the routers the crates
-//! contribute (the wallet's web pages so far) beside its own `/healthz`.
+//! contribute (the API, the wallet's web pages) beside its own `/healthz`
+//! and `/metrics`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use axum::extract::State;
@@ -9,13 +13,24 @@ use stampcard_core::Shop;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// Every route of the shop.
-pub fn router(shop: Shop) -> Router {
+use crate::metrics::{Metrics, MetricsState};
+
+/// Every route of the shop, with request latencies recorded in `metrics`.
+pub fn router(shop: Shop, metrics: Arc<Metrics>) -> Router {
+    let state = MetricsState {
+        shop: shop.clone(),
+        metrics: metrics.clone(),
+    };
     Router::new()
         .route("/healthz", get(health))
         .with_state(shop.clone())
+        .route("/metrics", get(crate::metrics::handler).with_state(state))
         .merge(crate::api::router(shop.clone()))
         .merge(stampcard_wallet::router(shop))
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
 }
 
 async fn health(State(shop): State<Shop>) -> Json<serde_json::Value> {
@@ -40,7 +55,8 @@ pub async fn serve(listener: TcpListener, router: Router, mut stop: watch::Recei
     let shutdown = async move {
         let _ = stop.changed().await;
     };
-    if let Err(e) = axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(e) = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
     {

@@ -13,6 +13,7 @@ mod commands;
 mod config;
 mod console_host;
 mod http;
+mod metrics;
 mod output;
 mod reminders;
 mod schedule;

@@ -71,9 +71,15 @@ impl Services {
         let http = match crate::http::bind(&app.config.http.listen).await {
             Ok(listener) => {
                 let addr = listener.local_addr()?;
+                let metrics = crate::metrics::Metrics::new();
+                tasks.spawn(crate::metrics::follow(
+                    app.shop.clone(),
+                    metrics.clone(),
+                    stop.clone(),
+                ));
                 tasks.spawn(crate::http::serve(
                     listener,
-                    crate::http::router(app.shop.clone()),
+                    crate::http::router(app.shop.clone(), metrics),
                     stop.clone(),
                 ));
                 Ok(addr)

@@ -6,6 +6,7 @@ mod bot;
 mod cli;
 mod console;
 mod crash;
+mod metrics;
 mod openapi;
 mod outbox;
 mod serve;

@@ -323,6 +323,12 @@ async fn deliver(
             }
         }
     };
+    shop.outbox_stats()
+        .record(channel.name(), |c| match (retry, e.state) {
+            (true, _) => c.retried += 1,
+            (false, DeliveryState::Failed) => c.failed += 1,
+            (false, _) => c.delivered += 1,
+        });
     if !retry {
         tracing::debug!(
             entry = e.id,

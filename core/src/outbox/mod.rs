@@ -13,11 +13,13 @@ mod channel;
 mod dispatcher;
 mod entry;
 mod log_channel;
+mod stats;
 
 pub use channel::{BoxFuture, Channel, RateLimits, SendError, SendOutcome};
 pub use dispatcher::run_dispatcher;
 pub use entry::{DeliveryState, Message, OutboxEntry, Purpose};
 pub use log_channel::{LogChannel, LogRoute};
+pub use stats::{ChannelCounts, OutboxStats};
 
 use crate::error::{CoreError, CoreResult};
 use crate::shop::Shop;
@@ -134,6 +136,15 @@ impl Shop {
         m.put(Key::Outbox(id), Record::Outbox(entry.clone()));
         self.store().commit(m).await?;
         Ok(entry)
+    }
+
+    /// Unfinished entries per channel (the queue depth).
+    pub fn outbox_depth(&self) -> CoreResult<std::collections::BTreeMap<String, u64>> {
+        let mut depth = std::collections::BTreeMap::new();
+        for e in self.pending_after(0)? {
+            *depth.entry(e.message.channel).or_insert(0) += 1;
+        }
+        Ok(depth)
     }
 
     /// Unfinished entries with ids after `after`, in id order.

@@ -50,6 +50,7 @@ pub struct Shop {
     staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
     join_lock: Arc<tokio::sync::Mutex<()>>,
     webhook_cache: Arc<std::sync::RwLock<Option<Arc<Vec<crate::model::Webhook>>>>>,
+    outbox_stats: Arc<crate::outbox::OutboxStats>,
 }
 
 impl Shop {
@@ -96,6 +97,7 @@ impl Shop {
             staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
             join_lock: Arc::new(tokio::sync::Mutex::new(())),
             webhook_cache: Arc::default(),
+            outbox_stats: Arc::default(),
         })
     }
 
@@ -107,6 +109,11 @@ impl Shop {
         if let Some(s) = &self.sled {
             s.close();
         }
+    }
+
+    /// Delivery outcomes per channel since start.
+    pub fn outbox_stats(&self) -> &crate::outbox::OutboxStats {
+        &self.outbox_stats
     }
 
     /// The store.

@@ -1,0 +1,101 @@
+//! `/metrics` on the running server: journal events and stamps counted,
+//! request latencies per route, outbox outcomes per channel and resident
+//! card actors, in the Prometheus text format.
+
+use std::time::Duration;
+
+use stampcard_e2e::wait;
+use stampcard_e2e::webhook_receiver::Receiver;
+
+use crate::Shop;
+
+/// The value of the sample whose line starts with `series` (name and labels).
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_count_stamps_requests_deliveries_and_resident_cards() {
+    let shop = Shop::demo();
+    let token = shop.json(&["api-key", "create", "--name", "pos", "--role", "staff"])["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let receiver = Receiver::start(true);
+    shop.run(&[
+        "webhook",
+        "create",
+        "--url",
+        &receiver.url("/"),
+        "--events",
+        "stamp_added",
+    ])
+    .ok();
+    let server = shop.serve(&[]);
+    let code = shop.card_code(100001);
+    let auth = format!("Bearer {token}");
+    let stamped = server.request(
+        "POST",
+        "/api/v1/stamps",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&format!(r#"{{"code": "{code}", "count": 2}}"#)),
+    );
+    assert_eq!(stamped.status, 200, "{}", stamped.body);
+    shop.run(&["stamp", &code]).ok();
+    let refused = server.request("GET", "/api/v1/templates", &[], None);
+    assert_eq!(refused.status, 401);
+
+    let text = wait::until(
+        Duration::from_secs(30),
+        || {
+            let (status, text) = server.get("/metrics");
+            assert_eq!(status, 200, "{text}");
+            (sample(&text, "stampcard_stamps_total") == Some(3.0)
+                && sample(
+                    &text,
+                    r#"stampcard_outbox_outcomes{channel="webhook",outcome="delivered"}"#,
+                ) == Some(2.0))
+            .then_some(text)
+        },
+        || format!("metrics: {}", server.get("/metrics").1),
+    );
+    assert_eq!(
+        sample(&text, r#"stampcard_events_total{type="stamp_added"}"#),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"stampcard_http_request_duration_seconds_count{method="POST",route="/api/v1/stamps",status="200"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"stampcard_http_request_duration_seconds_count{method="GET",route="/api/v1/templates",status="401"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "stampcard_resident_card_actors") >= Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"stampcard_outbox_depth{channel="webhook"}"#),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    assert_eq!(receiver.received().len(), 2);
+    server.stop();
+}

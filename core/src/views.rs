@@ -100,8 +100,13 @@ impl Shop {
 
     /// The card as its customer sees it.
     pub fn card_view(&self, card_id: u64) -> CoreResult<CardView> {
-        let card = self.card(card_id)?;
-        let t = self.template(card.template_id)?;
+        self.view_of(&self.card(card_id)?)
+    }
+
+    /// The view of a card already at hand (e.g. the card a command returned).
+    pub fn view_of(&self, card: &crate::model::Card) -> CoreResult<CardView> {
+        let card_id = card.id;
+        let t = self.template_arc(card.template_id)?;
         let customer = self.customer(card.customer_id)?;
         let progress = Progress {
             stamps: card.stamps,
@@ -115,8 +120,8 @@ impl Shop {
         vouchers.sort_by_key(|v| (v.state != VoucherState::Active, std::cmp::Reverse(v.id)));
         Ok(CardView {
             card_id,
-            code: self.card_code(&card),
-            url: self.links().card_url(&card),
+            code: self.card_code(card),
+            url: self.links().card_url(card),
             template_id: t.id,
             template_version: t.version,
             title: t.name.clone(),

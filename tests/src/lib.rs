@@ -2,6 +2,7 @@
 
 pub mod fake_telegram;
 pub mod group_commit;
+pub mod http_load;
 pub mod ssh_client;
 pub mod wait;
 pub mod webhook_receiver;

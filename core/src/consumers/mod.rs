@@ -22,6 +22,14 @@ use crate::store::{Family, Key, Mutation, Record, Scan};
 /// Events handled per atomic write while catching up.
 const BATCH: usize = 256;
 
+/// How stale a consumer's stored cursor may get while its events cause
+/// nothing: such a batch needs no write of its own (it would cost a flush
+/// per batch, on every stamp); the cursor is stored at most this often, with
+/// the next batch that does cause something, and at stop. After a crash the
+/// consumer handles those events again, which again causes nothing (unless
+/// a webhook was added in that second: it then also gets that second's events).
+const IDLE_CURSOR_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A durable consumer of the journal.
 pub trait Consumer: Send + Sync + 'static {
     /// Its name; the key of its cursor.
@@ -69,8 +77,15 @@ pub async fn run_consumer(
     let mut events = shop.subscribe();
     let key = Key::Cursor(consumer.name().to_string());
     let mut cursor = start_cursor(&shop, consumer.name()).await?;
+    let mut stored = cursor;
+    let mut stored_at = std::time::Instant::now();
     loop {
         if *stop.borrow() {
+            if stored != cursor {
+                let mut m = Mutation::new();
+                m.put(key.clone(), Record::Cursor(cursor));
+                shop.store().commit(m).await?;
+            }
             return Ok(());
         }
         events.borrow_and_update();
@@ -81,9 +96,16 @@ pub async fn run_consumer(
         };
         let batch = shop.store().scan(Family::Events, scan)?;
         if batch.is_empty() {
+            let idle = IDLE_CURSOR_EVERY.saturating_sub(stored_at.elapsed());
             tokio::select! {
                 _ = events.changed() => {}
                 _ = stop.changed() => {}
+                _ = tokio::time::sleep(idle), if stored != cursor => {
+                    let mut m = Mutation::new();
+                    m.put(key.clone(), Record::Cursor(cursor));
+                    shop.store().commit(m).await?;
+                    (stored, stored_at) = (cursor, std::time::Instant::now());
+                }
             }
             continue;
         }
@@ -94,12 +116,17 @@ pub async fn run_consumer(
                 cursor = e.id;
             }
         }
+        let nothing = m.puts.is_empty() && m.deletes.is_empty() && m.events.is_empty();
+        if nothing && stored_at.elapsed() < IDLE_CURSOR_EVERY {
+            continue; // nothing caused: the cursor is stored later
+        }
         m.put(key.clone(), Record::Cursor(cursor));
         let queued = m
             .puts
             .iter()
             .any(|(k, _)| matches!(k, Key::OutboxPending(_)));
         shop.store().commit(m).await?;
+        (stored, stored_at) = (cursor, std::time::Instant::now());
         if queued {
             shop.wake_outbox();
         }

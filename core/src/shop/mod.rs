@@ -199,7 +199,7 @@ impl Shop {
         }
     }
 
-    fn template_arc(&self, id: u64) -> CoreResult<Arc<Template>> {
+    pub(crate) fn template_arc(&self, id: u64) -> CoreResult<Arc<Template>> {
         self.deps
             .templates
             .get(id)

@@ -3,7 +3,12 @@
 //! and, with `--million`, memory, activation latency and `serve` start-up with
 //! 1,000,000 issued cards.
 //!
+//! With `--api-requests N`: stamp requests over loopback HTTP against the
+//! real `stampcard serve`, with a trivial axum endpoint as the baseline.
+//!
 //! Run: `cargo build --release --workspace && target/release/stampcard-bench`
+
+mod api;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,6 +35,10 @@ struct Opts {
     ssh_sessions: usize,
     /// Telegram updates per second to feed the bot (0 = skip).
     bot_updates: u64,
+    /// Stamp requests over the REST API (0 = skip).
+    api_requests: u64,
+    /// Keep-alive connections for the API run.
+    connections: usize,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -45,6 +54,8 @@ fn opts() -> Result<Opts> {
         million: false,
         ssh_sessions: 0,
         bot_updates: 0,
+        api_requests: 0,
+        connections: 32,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -65,6 +76,8 @@ fn opts() -> Result<Opts> {
             "--first-card" => o.first_card = value()?,
             "--ssh-sessions" => o.ssh_sessions = value()? as usize,
             "--bot-updates" => o.bot_updates = value()?,
+            "--api-requests" => o.api_requests = value()?,
+            "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
                 i -= 1;
@@ -74,13 +87,15 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
                      activation latency, console frame times, and `stampcard serve` readiness.\n\
                      --ssh-sessions N adds: CPU per SSH console session on the live journal.\n\
-                     --bot-updates R adds: Telegram bot reply latency at R updates/s."
+                     --bot-updates R adds: Telegram bot reply latency at R updates/s.\n\
+                     --api-requests N adds: POST /api/v1/stamps over loopback keep-alive HTTP\n\
+                     against `stampcard serve`, and a trivial axum endpoint as the baseline."
                 );
                 std::process::exit(0);
             }
@@ -723,6 +738,9 @@ async fn console_frames(shop: &Shop) -> Result<()> {
 }
 
 fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("--trivial-server") {
+        return api::trivial_server();
+    }
     let o = opts()?;
     if o.million_stamp.is_some() {
         // The same allocator setting as the `stampcard` binary.
@@ -803,6 +821,9 @@ async fn bench(o: Opts) -> Result<()> {
         core.per_sec / raw.per_sec,
         core.per_sec / sqlite.per_sec
     );
+    if o.api_requests > 0 {
+        api::api_bench(&root.path().join("api"), o.api_requests, o.connections).await?;
+    }
     if o.bot_updates > 0 {
         bot_load(&root.path().join("bot"), o.bot_updates).await?;
     }

@@ -1,4 +1,5 @@
-//! What the console may ask of this program: backups of the data folder.
+//! What the console may ask of this program: backups of the data folder,
+//! files in `<data>/exports` (printables, table exports), messages.
 
 use std::sync::Arc;
 
@@ -57,6 +58,41 @@ impl Host for AppHost {
         std::fs::write(&path, bytes)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(path.display().to_string())
+    }
+
+    fn export_table(&self, table: String, json: bool) -> BoxFuture<Result<(String, u64), String>> {
+        let app = self.app.clone();
+        Box::pin(async move {
+            use clap::ValueEnum;
+            let t = crate::cli::Table::from_str(&table, true).map_err(|_| {
+                format!("'{table}' is not a table: customers, cards, vouchers or journal")
+            })?;
+            let (format, ext) = if json {
+                (crate::cli::Format::Json, "jsonl")
+            } else {
+                (crate::cli::Format::Csv, "csv")
+            };
+            let dir = app.data.join("exports");
+            let stamp = app
+                .shop
+                .clock()
+                .now()
+                .with_timezone(&app.shop.settings().timezone)
+                .format("%Y%m%d-%H%M%S");
+            let path = dir.join(format!("{}-{stamp}.{ext}", table.to_lowercase()));
+            // A million rows take seconds: off the async workers.
+            tokio::task::spawn_blocking(move || {
+                crate::commands::backup::create_private_dir(&dir)?;
+                let file = crate::export::private_file(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                let mut out = std::io::BufWriter::new(file);
+                let rows = crate::export::write_table(&app.shop, t, format, &mut out, &mut |_| {})?;
+                anyhow::Ok((path.display().to_string(), rows))
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("{e:#}"))
+        })
     }
 
     fn backup_now(&self) -> BoxFuture<Result<String, String>> {

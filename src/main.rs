@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod config;
 mod console_host;
+mod export;
 mod http;
 mod metrics;
 mod output;

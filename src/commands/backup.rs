@@ -204,7 +204,7 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
         f.sync_all()?;
     }
     if !parsed.host_key.is_empty() {
-        crate::commands::journal::write_private(&data.join("ssh_host_key"), &parsed.host_key)?;
+        crate::export::write_private(&data.join("ssh_host_key"), &parsed.host_key)?;
     }
     let store = SledStore::open(&store_dir(data), SledOptions::default())?;
     let n = store.load_snapshot(parsed.records.into_iter().map(Ok))?;

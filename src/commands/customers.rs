@@ -75,7 +75,7 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
             let text = serde_json::to_string_pretty(&data)?;
             match output {
                 Some(path) => {
-                    crate::commands::journal::write_private(&path, text.as_bytes())
+                    crate::export::write_private(&path, text.as_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     app.out.err_line(&format!(
                         "Wrote the data of customer {id} to {}",

@@ -151,3 +151,38 @@ fn printables_are_exported_from_the_codes_tab() {
         );
     }
 }
+
+#[test]
+fn an_admin_exports_tables_from_the_settings_tab() {
+    let shop = Shop::demo();
+    let tmux = admin_console(&shop, "CI=true");
+    tmux.keys(&["8"]);
+    tmux.wait_for("e: export");
+    tmux.keys(&["e"]);
+    tmux.wait_for("Export: customers");
+    tmux.keys(&["-l", "customers xml"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("'xml' is not a format");
+    tmux.keys(&["e"]);
+    tmux.wait_for("Export: customers");
+    tmux.keys(&["-l", "customers"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Exported");
+    tmux.keys(&["C-c"]);
+    let files: Vec<_> = std::fs::read_dir(shop.data().join("exports"))
+        .expect("exports folder")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let csv = std::fs::read_to_string(&files[0]).expect("export");
+    let customers = shop.json(&["customer", "list", "--limit", "1000"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("id,name,phone,email"), "{csv}");
+    assert_eq!(
+        lines.len() - 1,
+        customers.as_array().map(Vec::len).unwrap_or(0),
+        "one row per customer: {csv}"
+    );
+    assert!(csv.contains("Mira Jansen"), "{csv}");
+}

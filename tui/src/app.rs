@@ -183,6 +183,13 @@ pub enum Effect {
     LoadWebhooks,
     /// Take a backup now.
     BackupNow,
+    /// Export a table into the shop's exports folder.
+    ExportTable {
+        /// customers, cards, vouchers or journal.
+        table: String,
+        /// JSON lines instead of CSV.
+        json: bool,
+    },
     /// Write printables (name, bytes) for the shop to print.
     Export(Vec<(String, Vec<u8>)>),
     /// Send a message to a card's holder.

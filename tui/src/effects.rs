@@ -22,6 +22,15 @@ pub async fn perform_hosted(
 ) -> Outcome {
     match (&effect, host) {
         (Effect::LoadSettings, Some(h)) => Outcome::Backup(h.last_backup(), None),
+        (Effect::ExportTable { table, json }, Some(h)) => {
+            match h.export_table(table.clone(), *json).await {
+                Ok((path, rows)) => Outcome::Done(format!("Exported {rows} rows to {path}")),
+                Err(why) => Outcome::Refused {
+                    what: "export".into(),
+                    reason: why,
+                },
+            }
+        }
         (Effect::SendMessage { card, text }, Some(h)) => {
             match h.send_message(*card, text.clone()).await {
                 Ok(channels) if channels.is_empty() => Outcome::Refused {
@@ -118,6 +127,7 @@ fn describe(effect: &Effect) -> String {
         Effect::None | Effect::Refuse(_) => String::new(),
         Effect::LoadSettings | Effect::BackupNow => "backup".into(),
         Effect::LoadWebhooks => "webhooks".into(),
+        Effect::ExportTable { table, .. } => format!("export of {table}"),
         Effect::SendMessage { card, .. } => format!("card {card}"),
         Effect::Export(_) => "export".into(),
         Effect::Merge { from, .. } => format!("customer {from}"),
@@ -213,7 +223,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             }
             Ok(Outcome::Webhooks(hooks))
         }
-        Effect::Export(_) => Err(CoreError::Invalid(
+        Effect::Export(_) | Effect::ExportTable { .. } => Err(CoreError::Invalid(
             "files are written by a console the server runs".into(),
         )),
         Effect::SendMessage { .. } => Err(CoreError::Invalid(

@@ -21,6 +21,11 @@ pub trait Host: Send + Sync + 'static {
     /// fetch it; returns its path.
     fn save_export(&self, name: String, bytes: Vec<u8>) -> Result<String, String>;
 
+    /// Exports a table (customers, cards, vouchers, journal) as CSV or JSON
+    /// lines into the shop's exports folder, streamed; returns the file and
+    /// the number of rows.
+    fn export_table(&self, table: String, json: bool) -> BoxFuture<Result<(String, u64), String>>;
+
     /// Sends a message to a card's holder on every channel that reaches
     /// them; returns the channels' names, or why not.
     fn send_message(&self, card: u64, text: String) -> BoxFuture<Result<Vec<String>, String>>;

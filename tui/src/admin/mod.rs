@@ -119,6 +119,8 @@ pub enum TextAction {
     SshKey(u64),
     /// A message to this card's holder.
     Message(u64),
+    /// Which table to export ("customers", "journal json" …).
+    Export,
 }
 
 impl TextAction {
@@ -148,6 +150,17 @@ impl TextAction {
             },
             TextAction::SshKey(staff) => Effect::AddSshKey { staff, key: text },
             TextAction::Message(card) => Effect::SendMessage { card, text },
+            TextAction::Export => {
+                let mut words = text.split_whitespace();
+                let table = words.next().unwrap_or("").to_lowercase();
+                match words.next().map(str::to_lowercase).as_deref() {
+                    None | Some("csv") => Effect::ExportTable { table, json: false },
+                    Some("json") => Effect::ExportTable { table, json: true },
+                    Some(other) => {
+                        Effect::Refuse(format!("'{other}' is not a format: csv or json"))
+                    }
+                }
+            }
             TextAction::MergeInto(from) => match text.trim().trim_start_matches('#').parse() {
                 Ok(into) => Effect::Merge { from, into },
                 Err(_) => Effect::Refuse(format!("'{text}' is not a customer id")),
@@ -340,6 +353,16 @@ impl Admin {
                 self.templates.key(key)
             }
             Tab::Codes => self.codes.key(key, &mut self.prompt),
+            Tab::Settings if key == Key::Char('e') => {
+                self.prompt = Some(Prompt::Text {
+                    title:
+                        "Export: customers, cards, vouchers or journal (add ' json' for JSON lines)"
+                            .into(),
+                    text: String::new(),
+                    then: TextAction::Export,
+                });
+                Vec::new()
+            }
             Tab::Settings if key == Key::Char('b') => {
                 self.prompt = Some(Prompt::Confirm {
                     question: "Take a backup now? y/n".into(),

@@ -618,7 +618,8 @@ fn settings_text(app: &App) -> String {
          These come from stampcard.toml (or STAMPCARD_<SECTION>__<KEY>); change them there\n\
          and restart the server.\n\n\
          Last backup: {}\n\
-         b: take a backup now. Scheduled ones follow [backup] every_hours / keep / dir.\n\n\
+         b: take a backup now. Scheduled ones follow [backup] every_hours / keep / dir.\n\
+         e: export customers, cards, vouchers or the journal (CSV or JSON) into the exports folder.\n\n\
          Webhooks (stampcard webhook create|list|delete|deliveries):\n",
         app.shop_name,
         app.tz,

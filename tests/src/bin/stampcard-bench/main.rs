@@ -409,11 +409,63 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
         }
         anyhow::ensure!(ready, "stampcard serve did not become ready");
         let _ = child.kill().await;
+        let _ = child.wait().await;
+        export_memory(&bin, &data, root)?;
     } else {
         println!(
             "(serve start-up skipped: build the binary with `cargo build --release --workspace`)"
         );
     }
+    Ok(())
+}
+
+/// Peak RSS of `stampcard export` of the 1,000,000 cards, against the same
+/// command exporting the small journal of the same folder: a streamed
+/// export's memory does not grow with the rows.
+fn export_memory(bin: &Path, data: &Path, root: &Path) -> Result<()> {
+    let run = |table: &str| -> Result<(f64, f64)> {
+        let out = root.join(format!("export-{table}.csv"));
+        let start = Instant::now();
+        let child = std::process::Command::new(bin)
+            .arg("--data")
+            .arg(data)
+            .args(["export", "--format", "csv", "--table", table, "-o"])
+            .arg(&out)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        // The child's own high-water mark (VmHWM is per program image; the
+        // parent's rusage would count the forked copy of this bench too).
+        let mut child = child;
+        let status_file = format!("/proc/{}/status", child.id());
+        let mut peak_kb = 0u64;
+        let status = loop {
+            if let Ok(s) = std::fs::read_to_string(&status_file)
+                && let Some(kb) = s
+                    .lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        anyhow::ensure!(status.success(), "export of {table} failed");
+        Ok((peak_kb as f64 / 1024.0, start.elapsed().as_secs_f64()))
+    };
+    let (small, _) = run("journal")?;
+    let (big, secs) = run("cards")?;
+    let rows = std::fs::read_to_string(root.join("export-cards.csv"))
+        .map(|s| s.lines().count().saturating_sub(1))
+        .unwrap_or(0);
+    println!(
+        "export: {rows} cards as CSV in {secs:.1} s, peak RSS {big:.0} MiB; exporting the small journal: {small:.0} MiB; ratio {:.2}",
+        big / small.max(1.0)
+    );
     Ok(())
 }
 

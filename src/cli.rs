@@ -106,6 +106,9 @@ pub enum Command {
     /// Webhooks: journal events POSTed, signed, to your URLs.
     #[command(subcommand)]
     Webhook(WebhookCmd),
+    /// Campaigns: a message to a template's holders (or a segment of them).
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
     /// Read the journal, newest first.
     Journal(JournalArgs),
     /// Export customers, cards, vouchers or the journal.
@@ -444,6 +447,65 @@ pub enum ApiKeyCmd {
     Revoke {
         /// Key id or prefix (`stc_3`).
         key: String,
+    },
+}
+
+/// Who a campaign reaches and how, shared by `create` and `audience`.
+#[derive(Debug, Args)]
+pub struct CampaignTarget {
+    /// The card template whose holders receive it.
+    #[arg(long)]
+    pub template: u64,
+    /// all, almost-ready, voucher-expiring:DAYS, not-seen:DAYS,
+    /// birthday-month or joined:DAYS.
+    #[arg(long, default_value = "all")]
+    pub segment: String,
+    /// Channels, comma-separated: telegram, email, wallet, log.
+    #[arg(long, value_delimiter = ',', default_value = "telegram")]
+    pub channels: Vec<String>,
+}
+
+/// `campaign` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CampaignCmd {
+    /// Create a campaign (a draft; `send` sends it) and show its audience.
+    Create {
+        /// Who and how.
+        #[command(flatten)]
+        target: CampaignTarget,
+        /// The message for Telegram, email and the web card.
+        #[arg(long)]
+        text: String,
+        /// The short wallet PUSH text (lock screen; 20 characters by default).
+        #[arg(long, default_value = "")]
+        push: String,
+        /// Name (default: <templateId>_<dd.mm.yyyyHH:MM>).
+        #[arg(long)]
+        name: Option<String>,
+        /// Send at this shop-local time (YYYY-MM-DD HH:MM) instead of by hand.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// How many a segment reaches, per channel (after consent).
+    Audience {
+        /// Who and how.
+        #[command(flatten)]
+        target: CampaignTarget,
+    },
+    /// Send a draft now (queues every message; resumable).
+    Send {
+        /// Campaign id.
+        id: u64,
+    },
+    /// List campaigns, newest first, with delivery counts.
+    List,
+    /// A campaign's delivery per channel and state.
+    Show {
+        /// Campaign id.
+        id: u64,
+        /// Also list every recipient's message and its state.
+        #[arg(long)]
+        recipients: bool,
     },
 }
 

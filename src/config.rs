@@ -58,6 +58,9 @@ pub struct Config {
     /// Reminders to customers.
     #[serde(default)]
     pub reminders: RemindersSection,
+    /// Campaign limits.
+    #[serde(default)]
+    pub campaigns: CampaignsSection,
 }
 
 /// `[shop]`
@@ -228,6 +231,46 @@ impl Default for RemindersSection {
     }
 }
 
+/// `[campaigns]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignsSection {
+    /// Longest wallet PUSH text (characters).
+    pub push_limit: usize,
+    /// Most marketing messages per customer within `frequency_days` (0 = no cap).
+    pub frequency_cap: u32,
+    /// The frequency cap's window in days.
+    pub frequency_days: u32,
+    /// Shop-local quiet hours, e.g. "21:00-09:00" ("" = none): marketing
+    /// messages wait until they end.
+    pub quiet_hours: String,
+}
+
+impl Default for CampaignsSection {
+    fn default() -> Self {
+        Self {
+            push_limit: 20,
+            frequency_cap: 2,
+            frequency_days: 7,
+            quiet_hours: String::new(),
+        }
+    }
+}
+
+impl CampaignsSection {
+    /// The quiet hours as times, or why they cannot be read.
+    pub fn quiet(&self) -> Result<Option<(chrono::NaiveTime, chrono::NaiveTime)>> {
+        let q = self.quiet_hours.trim();
+        if q.is_empty() {
+            return Ok(None);
+        }
+        let bad = || anyhow!("key `campaigns.quiet_hours`: '{q}' is not a range like 21:00-09:00");
+        let (a, b) = q.split_once('-').ok_or_else(bad)?;
+        let t = |s: &str| chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
+        Ok(Some((t(a)?, t(b)?)))
+    }
+}
+
 /// `[outbox]`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -352,6 +395,10 @@ fn validate(c: &Config) -> Result<()> {
     if !(c.outbox.log_per_second.is_finite() && c.outbox.log_per_second > 0.0) {
         return Err(anyhow!("key `outbox.log_per_second`: must be more than 0"));
     }
+    c.campaigns.quiet()?;
+    if !(1..=200).contains(&c.campaigns.push_limit) {
+        return Err(anyhow!("key `campaigns.push_limit`: must be 1 to 200"));
+    }
     if c.outbox.max_attempts == 0 {
         return Err(anyhow!("key `outbox.max_attempts`: must be at least 1"));
     }
@@ -406,6 +453,12 @@ impl Config {
             actor_idle: std::time::Duration::from_secs(self.actors.idle_secs.max(1)),
             max_resident_actors: self.actors.max_resident,
             public_url: self.http.public_url.clone(),
+            campaigns: stampcard_core::settings::CampaignSettings {
+                push_limit: self.campaigns.push_limit,
+                frequency_cap: self.campaigns.frequency_cap,
+                frequency_days: self.campaigns.frequency_days,
+                quiet_hours: self.campaigns.quiet()?,
+            },
         })
     }
 

@@ -8,6 +8,7 @@
 mod admin;
 mod api;
 mod app;
+mod campaigns;
 mod cli;
 mod commands;
 mod config;

@@ -59,3 +59,18 @@ impl Clock for ManualClock {
 pub fn local_day(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
+
+/// The instant of a shop-local wall-clock time: the earlier of two in a DST
+/// fold; in a DST gap, the first instant after it (the hour that does not
+/// exist is skipped).
+pub fn local_to_utc(tz: &Tz, local: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    match tz.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        chrono::LocalResult::Ambiguous(a, _) => Some(a.with_timezone(&Utc)),
+        chrono::LocalResult::None => (1..=4)
+            .map(|h| local + chrono::Duration::hours(h))
+            .find_map(|l| tz.from_local_datetime(&l).earliest())
+            .map(|t| t.with_timezone(&Utc)),
+    }
+}

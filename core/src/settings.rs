@@ -24,6 +24,33 @@ pub struct ShopSettings {
     pub max_resident_actors: usize,
     /// Public base URL of the shop's web pages (`[http] public_url`).
     pub public_url: String,
+    /// Campaign limits (`[campaigns]`).
+    pub campaigns: CampaignSettings,
+}
+
+/// Limits on marketing messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignSettings {
+    /// Longest wallet PUSH text, in characters.
+    pub push_limit: usize,
+    /// Most marketing messages (campaigns, automations) per customer …
+    pub frequency_cap: u32,
+    /// … within this many days (0: no cap).
+    pub frequency_days: u32,
+    /// Shop-local quiet hours (start, end): marketing messages planned
+    /// inside wait until the end. `None`: no quiet hours.
+    pub quiet_hours: Option<(chrono::NaiveTime, chrono::NaiveTime)>,
+}
+
+impl Default for CampaignSettings {
+    fn default() -> Self {
+        Self {
+            push_limit: 20,
+            frequency_cap: 2,
+            frequency_days: 7,
+            quiet_hours: None,
+        }
+    }
 }
 
 impl ShopSettings {
@@ -39,6 +66,7 @@ impl ShopSettings {
             actor_idle: Duration::from_secs(60),
             max_resident_actors: 10_000,
             public_url: "http://127.0.0.1:8080".into(),
+            campaigns: CampaignSettings::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod api_keys;
 pub mod backup;
+mod campaigns;
 mod cards;
 mod codes;
 pub mod console;
@@ -86,6 +87,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::PosKey(c) => codes::pos_key(app, c).await,
         Command::ApiKey(c) => api_keys::run(app, c).await,
         Command::Webhook(c) => webhooks::run(app, c).await,
+        Command::Campaign(c) => campaigns::run(app, c).await,
         Command::Staff(c) => staff::run(app, c).await,
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),

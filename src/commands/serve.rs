@@ -101,6 +101,7 @@ impl Services {
         }
         tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
         tasks.spawn(crate::reminders::run(app.clone(), stop.clone()));
+        tasks.spawn(crate::campaigns::run(app.clone(), stop.clone()));
         Ok(Self {
             stop: stop_tx,
             tasks,

@@ -140,6 +140,15 @@ pub enum EventKind {
         /// The new version.
         version: u32,
     },
+    /// A campaign was sent: its messages are queued.
+    CampaignSent {
+        /// The campaign.
+        campaign_id: u64,
+        /// Cards reached.
+        recipients: u64,
+        /// Messages queued.
+        messages: u64,
+    },
     /// A staff account changed.
     StaffChanged {
         /// Staff id.
@@ -173,6 +182,7 @@ impl EventKind {
             EventKind::CustomerForgotten => "customer_forgotten",
             EventKind::TemplateSaved { .. } => "template_saved",
             EventKind::StaffChanged { .. } => "staff_changed",
+            EventKind::CampaignSent { .. } => "campaign_sent",
         }
     }
 
@@ -198,6 +208,7 @@ impl EventKind {
         "customer_forgotten",
         "template_saved",
         "staff_changed",
+        "campaign_sent",
     ];
 
     /// Whether this kind of event can be reversed.

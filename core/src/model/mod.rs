@@ -3,6 +3,7 @@
 //! migration.
 
 mod api_key;
+mod campaign;
 mod card;
 mod customer;
 mod event;
@@ -13,6 +14,7 @@ mod voucher;
 mod webhook;
 
 pub use api_key::{ApiKey, prefix as api_key_prefix};
+pub use campaign::{Campaign, CampaignState, Segment};
 pub use card::*;
 pub use customer::*;
 pub use event::*;

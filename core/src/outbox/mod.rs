@@ -29,8 +29,19 @@ impl Shop {
     /// Adds a message to a mutation: it is queued when the mutation commits.
     /// Returns the entry's id.
     pub fn enqueue(&self, m: &mut Mutation, message: Message) -> u64 {
+        self.enqueue_at(m, message, self.clock().now())
+    }
+
+    /// Like [`Shop::enqueue`], not sent before `at` (quiet hours).
+    pub fn enqueue_at(
+        &self,
+        m: &mut Mutation,
+        message: Message,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> u64 {
         let id = self.store().next_id(Family::Outbox);
-        let entry = message.into_entry(id, self.clock().now());
+        let mut entry = message.into_entry(id, self.clock().now());
+        entry.next_attempt_at = at.max(entry.created_at);
         m.put(Key::Outbox(id), Record::Outbox(entry));
         m.put(Key::OutboxPending(id), Record::Index(id));
         id

@@ -5,6 +5,7 @@
 
 mod analytics;
 mod api_keys;
+mod campaigns;
 mod cards;
 mod conversations;
 mod customers;
@@ -17,6 +18,7 @@ mod templates;
 mod webhooks;
 
 pub use analytics::{Analytics, DayStats};
+pub use campaigns::{Audience, CAMPAIGN_CHANNELS, CampaignDraft, CampaignStatus};
 pub use cards::{IssueCard, Lookup};
 pub use customers::ProfileChange;
 pub use join::{Joined, TelegramUser};
@@ -51,6 +53,7 @@ pub struct Shop {
     join_lock: Arc<tokio::sync::Mutex<()>>,
     webhook_cache: Arc<std::sync::RwLock<Option<Arc<Vec<crate::model::Webhook>>>>>,
     outbox_stats: Arc<crate::outbox::OutboxStats>,
+    campaign_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Shop {
@@ -98,6 +101,7 @@ impl Shop {
             join_lock: Arc::new(tokio::sync::Mutex::new(())),
             webhook_cache: Arc::default(),
             outbox_stats: Arc::default(),
+            campaign_lock: Arc::default(),
         })
     }
 

@@ -29,6 +29,12 @@ pub enum Key {
     ApiKey(u64),
     /// A webhook subscription.
     Webhook(u64),
+    /// A campaign.
+    Campaign(u64),
+    /// An outbox entry of a campaign (campaign, entry).
+    OutboxOfCampaign(u64, u64),
+    /// A marketing message to a customer (customer, unix ms): the frequency cap.
+    TouchOf(u64, u64),
     /// An idempotency record.
     Idempotency(String),
     /// Shop metadata.
@@ -76,6 +82,12 @@ pub enum Family {
     ApiKeys,
     /// Webhook subscriptions.
     Webhooks,
+    /// Campaigns.
+    Campaigns,
+    /// A campaign's outbox entries.
+    OutboxOfCampaign(u64),
+    /// A customer's marketing messages, oldest first.
+    TouchesOf(u64),
     /// Cards of one customer.
     CardsOfCustomer(u64),
     /// Events of one card.

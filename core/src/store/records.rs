@@ -44,6 +44,8 @@ pub enum Record {
     ApiKey(crate::model::ApiKey),
     /// A webhook subscription.
     Webhook(crate::model::Webhook),
+    /// A campaign.
+    Campaign(crate::model::Campaign),
     /// An idempotency record.
     Idempotency(IdempotencyRecord),
     /// Metadata.

@@ -504,6 +504,7 @@ impl Store for SledStore {
             Family::PosKeys => (b'P', 1),
             Family::ApiKeys => (b'A', 1),
             Family::Webhooks => (b'H', 1),
+            Family::Campaigns => (b'G', 1),
             Family::Batches => (b'B', 1),
             Family::Outbox => (b'O', 1),
             _ => (b'?', 1),
@@ -602,6 +603,9 @@ pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
         Key::PosKey(id) => with_u64(b'P', *id),
         Key::ApiKey(id) => with_u64(b'A', *id),
         Key::Webhook(id) => with_u64(b'H', *id),
+        Key::Campaign(id) => with_u64(b'G', *id),
+        Key::OutboxOfCampaign(c, e) => with_2u64(b'q', *c, *e),
+        Key::TouchOf(c, at) => with_2u64(b't', *c, *at),
         Key::Idempotency(k) => with_str(b'I', k),
         Key::Meta(k) => with_str(b'M', k),
         Key::CardOfCustomer(c, card) => with_2u64(b'c', *c, *card),
@@ -628,6 +632,9 @@ fn family_prefix(family: Family) -> Vec<u8> {
         Family::PosKeys => vec![b'P'],
         Family::ApiKeys => vec![b'A'],
         Family::Webhooks => vec![b'H'],
+        Family::Campaigns => vec![b'G'],
+        Family::OutboxOfCampaign(c) => with_u64(b'q', c),
+        Family::TouchesOf(c) => with_u64(b't', c),
         Family::CardsOfCustomer(c) => with_u64(b'c', c),
         Family::EventsOfCard(c) => with_u64(b'e', c),
         Family::VouchersOfCard(c) => with_u64(b'w', c),
@@ -672,6 +679,9 @@ fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
         b'P' => Key::PosKey(u64_at(k, 1)?),
         b'A' => Key::ApiKey(u64_at(k, 1)?),
         b'H' => Key::Webhook(u64_at(k, 1)?),
+        b'G' => Key::Campaign(u64_at(k, 1)?),
+        b'q' => Key::OutboxOfCampaign(u64_at(k, 1)?, u64_at(k, 9)?),
+        b't' => Key::TouchOf(u64_at(k, 1)?, u64_at(k, 9)?),
         b'I' => Key::Idempotency(str_at(k)?),
         b'M' => Key::Meta(str_at(k)?),
         b'c' => Key::CardOfCustomer(u64_at(k, 1)?, u64_at(k, 9)?),
@@ -704,6 +714,7 @@ fn encode_record(r: &Record) -> Vec<u8> {
         Record::PosKey(x) => encode_json(x),
         Record::ApiKey(x) => encode_json(x),
         Record::Webhook(x) => encode_json(x),
+        Record::Campaign(x) => encode_json(x),
         Record::Idempotency(x) => encode_json(x),
         Record::Meta(x) => encode_json(x),
         Record::Index(id) => id.to_be_bytes().to_vec(),
@@ -728,6 +739,7 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
         b'P' => Record::PosKey(j(k, v)?),
         b'A' => Record::ApiKey(j(k, v)?),
         b'H' => Record::Webhook(j(k, v)?),
+        b'G' => Record::Campaign(j(k, v)?),
         b'I' => Record::Idempotency(j::<IdempotencyRecord>(k, v)?),
         b'M' => Record::Meta(j(k, v)?),
         b'O' => Record::Outbox(j(k, v)?),
@@ -739,7 +751,7 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
             }
             Record::Index(u64::from_be_bytes(b))
         }
-        b'e' => Record::Index(u64_at(k, 9)?),
+        b'e' | b'q' | b't' => Record::Index(u64_at(k, 9)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
 }

@@ -1,0 +1,491 @@
+//! Campaigns: create (validated, named), preview the audience per channel,
+//! plan (one outbox entry per recipient and channel, written in batches
+//! that also store the resume point, so a crash mid-plan resumes without a
+//! duplicate), and report delivery per channel and state.
+//!
+//! Marketing rules applied while planning: consent per channel (the
+//! routes ask it), a per-customer frequency cap, and shop-local quiet hours
+//! (messages planned inside them wait until they end).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use serde::Serialize;
+
+use super::Shop;
+use crate::consumers::Route;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{
+    Actor, Campaign, CampaignState, Card, Customer, EventKind, NewEvent, Segment, Template,
+    VoucherState,
+};
+use crate::outbox::{DeliveryState, Message, OutboxEntry, Purpose};
+use crate::store::{Family, Key, Mutation, Record, Scan};
+
+/// Channels a campaign may ask for.
+pub const CAMPAIGN_CHANNELS: &[&str] = &["telegram", "email", "wallet", "log"];
+
+/// Cards examined per durable planning step.
+const PLAN_BATCH: usize = 2_000;
+
+/// What a new campaign says and to whom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignDraft {
+    /// Name; `<templateId>_<dd.mm.yyyyHH:MM>` (shop-local) when `None`.
+    pub name: Option<String>,
+    /// Whose holders.
+    pub template_id: u64,
+    /// Which of them.
+    pub segment: Segment,
+    /// The wallet PUSH text (at most the configured limit).
+    pub push_text: String,
+    /// The message for Telegram, email and the web card.
+    pub text: String,
+    /// Channels.
+    pub channels: Vec<String>,
+    /// Send later (shop clock); `None` leaves it a draft until sent.
+    pub scheduled_for: Option<DateTime<Utc>>,
+}
+
+/// How many a campaign would reach, per channel (after consent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Audience {
+    /// Cards in the segment.
+    pub cards: u64,
+    /// Of those, reachable per requested channel.
+    pub per_channel: BTreeMap<String, u64>,
+}
+
+/// A campaign with its deliveries counted per channel and state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignStatus {
+    /// The campaign.
+    pub campaign: Campaign,
+    /// channel → state (queued, sending, sent, confirmed, failed, n/a) → count.
+    pub deliveries: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl Shop {
+    /// Creates a campaign (a draft, or scheduled).
+    pub async fn create_campaign(&self, d: CampaignDraft, actor: &Actor) -> CoreResult<Campaign> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden("campaigns are made by admins".into()));
+        }
+        let t = self.template(d.template_id)?;
+        let limit = self.settings().campaigns.push_limit;
+        let push = d.push_text.trim().to_string();
+        let n = push.chars().count();
+        if n > limit {
+            return Err(CoreError::Invalid(format!(
+                "the PUSH text is {n} characters long; at most {limit} fit on the lock screen"
+            )));
+        }
+        crate::rules::validate_text("the PUSH text", &push, false, limit)?;
+        crate::rules::validate_text("the message", &d.text, true, 4096)?;
+        let mut channels: Vec<String> = Vec::new();
+        for c in &d.channels {
+            let c = c.trim().to_lowercase();
+            if !CAMPAIGN_CHANNELS.contains(&c.as_str()) {
+                return Err(CoreError::Invalid(format!(
+                    "'{c}' is not a channel: {}",
+                    CAMPAIGN_CHANNELS.join(", ")
+                )));
+            }
+            if !channels.contains(&c) {
+                channels.push(c);
+            }
+        }
+        if channels.is_empty() {
+            return Err(CoreError::Invalid("name at least one channel".into()));
+        }
+        if channels.contains(&"wallet".to_string()) && push.is_empty() {
+            return Err(CoreError::Invalid(
+                "the wallet channel needs a PUSH text".into(),
+            ));
+        }
+        let now = self.clock().now();
+        let name = match d.name.map(|n| n.trim().to_string()) {
+            Some(n) if !n.is_empty() => {
+                crate::rules::validate_text("the name", &n, false, 100)?;
+                n
+            }
+            _ => format!(
+                "{}_{}",
+                t.id,
+                now.with_timezone(&self.settings().timezone)
+                    .format("%d.%m.%Y%H:%M")
+            ),
+        };
+        let c = Campaign {
+            id: self.store().next_id(Family::Campaigns),
+            name,
+            template_id: t.id,
+            segment: d.segment,
+            push_text: push,
+            text: d.text.trim().to_string(),
+            channels,
+            state: if d.scheduled_for.is_some() {
+                CampaignState::Scheduled
+            } else {
+                CampaignState::Draft
+            },
+            scheduled_for: d.scheduled_for,
+            planned_after: 0,
+            recipients: 0,
+            messages: 0,
+            capped: 0,
+            created_at: now,
+            created_by: actor.clone(),
+            sent_at: None,
+        };
+        let mut m = Mutation::new();
+        m.put(Key::Campaign(c.id), Record::Campaign(c.clone()));
+        self.store().commit(m).await?;
+        Ok(c)
+    }
+
+    /// One campaign.
+    pub fn campaign(&self, id: u64) -> CoreResult<Campaign> {
+        match self.store().get(&Key::Campaign(id))? {
+            Some(Record::Campaign(c)) => Ok(c),
+            _ => Err(CoreError::not_found("campaign", id)),
+        }
+    }
+
+    /// Every campaign, newest first.
+    pub fn campaigns(&self) -> CoreResult<Vec<Campaign>> {
+        let scan = Scan {
+            after: None,
+            reverse: true,
+            limit: usize::MAX,
+        };
+        Ok(self
+            .store()
+            .scan(Family::Campaigns, scan)?
+            .into_iter()
+            .filter_map(|(_, r)| match r {
+                Record::Campaign(c) => Some(c),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Whether a card's holder is in the segment now.
+    fn in_segment(&self, seg: Segment, card: &Card, t: &Template, customer: &Customer) -> bool {
+        let now = self.clock().now();
+        match seg {
+            Segment::All => true,
+            Segment::AlmostReady => card.stamps + 1 >= t.stamps_required,
+            Segment::NotSeen { days } => {
+                card.last_stamp_at.unwrap_or(card.created_at) < now - Duration::days(days.into())
+            }
+            Segment::JoinedWithin { days } => card.created_at >= now - Duration::days(days.into()),
+            Segment::BirthdayThisMonth => {
+                let month = now.with_timezone(&self.settings().timezone).month();
+                customer.birthday.is_some_and(|b| b.month() == month)
+            }
+            Segment::VoucherExpiring { days } => {
+                let until = now + Duration::days(days.into());
+                self.vouchers_of_card(card.id).is_ok_and(|vs| {
+                    vs.iter().any(|v| {
+                        v.state(now) == VoucherState::Active
+                            && v.expires_at.is_some_and(|e| e <= until)
+                    })
+                })
+            }
+        }
+    }
+
+    /// Walks the cards of `template` in `segment` after card id `after`,
+    /// at most `limit` cards examined; gives each (card, customer) in the
+    /// segment to `f`. Returns the last card id examined (None: no more).
+    fn segment_page(
+        &self,
+        template: &Template,
+        segment: Segment,
+        after: u64,
+        limit: usize,
+        f: &mut dyn FnMut(&Card, &Customer),
+    ) -> CoreResult<Option<u64>> {
+        let scan = Scan {
+            after: Some(after),
+            reverse: false,
+            limit,
+        };
+        let page = self.store().scan(Family::Cards, scan)?;
+        let mut last = None;
+        for (_, r) in page {
+            let Record::Card(card) = r else { continue };
+            last = Some(card.id);
+            if card.deleted || card.template_id != template.id {
+                continue;
+            }
+            let Ok(customer) = self.customer(card.customer_id) else {
+                continue;
+            };
+            if customer.forgotten || !self.in_segment(segment, &card, template, &customer) {
+                continue;
+            }
+            f(&card, &customer);
+        }
+        Ok(last)
+    }
+
+    /// The audience of a template's segment per channel, after consent.
+    pub fn campaign_audience(
+        &self,
+        template_id: u64,
+        segment: Segment,
+        channels: &[String],
+        routes: &[Arc<dyn Route>],
+    ) -> CoreResult<Audience> {
+        let t = self.template(template_id)?;
+        let mut a = Audience::default();
+        for c in channels {
+            a.per_channel.insert(c.clone(), 0);
+        }
+        let mut after = 0;
+        while let Some(last) =
+            self.segment_page(&t, segment, after, PLAN_BATCH, &mut |card, cu| {
+                a.cards += 1;
+                for r in routes {
+                    if let Some(n) = a.per_channel.get_mut(r.channel())
+                        && r.recipient(cu, card, Purpose::Marketing).is_some()
+                    {
+                        *n += 1;
+                    }
+                }
+            })?
+        {
+            after = last;
+        }
+        Ok(a)
+    }
+
+    /// When a marketing message planned now may go out: now, or the end of
+    /// the shop's quiet hours.
+    pub fn after_quiet_hours(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let Some((start, end)) = self.settings().campaigns.quiet_hours else {
+            return now;
+        };
+        let tz = self.settings().timezone;
+        let local = now.with_timezone(&tz);
+        let t = local.time();
+        let inside = if start <= end {
+            t >= start && t < end
+        } else {
+            t >= start || t < end
+        };
+        if !inside {
+            return now;
+        }
+        let day = if start > end && t >= start {
+            local.date_naive() + Duration::days(1)
+        } else {
+            local.date_naive()
+        };
+        crate::clock::local_to_utc(&tz, day.and_time(end)).unwrap_or(now)
+    }
+
+    /// Marketing messages to a customer within the cap's window.
+    fn recent_touches(&self, customer: u64, since: DateTime<Utc>) -> CoreResult<u32> {
+        let from = u64::try_from(since.timestamp_millis()).unwrap_or(0);
+        let scan = Scan {
+            after: Some(from),
+            reverse: false,
+            limit: usize::MAX,
+        };
+        Ok(self.store().scan(Family::TouchesOf(customer), scan)?.len() as u32)
+    }
+
+    /// Starts sending a draft or scheduled campaign, or resumes one whose
+    /// planning a crash interrupted; returns it once every message is queued.
+    pub async fn send_campaign(
+        &self,
+        id: u64,
+        routes: &[Arc<dyn Route>],
+        actor: &Actor,
+    ) -> CoreResult<Campaign> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden("campaigns are sent by admins".into()));
+        }
+        let _one_planner = self.campaign_lock.lock().await;
+        let mut c = self.campaign(id)?;
+        if c.state == CampaignState::Sent {
+            return Err(CoreError::Invalid(format!(
+                "campaign {id} was sent already"
+            )));
+        }
+        let t = self.template(c.template_id)?;
+        let cap = self.settings().campaigns.frequency_cap;
+        let window = Duration::days(self.settings().campaigns.frequency_days.into());
+        loop {
+            let now = self.clock().now();
+            let at = self.after_quiet_hours(now);
+            let mut m = Mutation::new();
+            let mut planned: HashMap<u64, u32> = HashMap::new();
+            let mut result = Ok(());
+            let last = self.segment_page(
+                &t,
+                c.segment,
+                c.planned_after,
+                PLAN_BATCH,
+                &mut |card, cu| {
+                    if result.is_err() {
+                        return;
+                    }
+                    let already = match self.recent_touches(cu.id, now - window) {
+                        Ok(n) => n + planned.get(&cu.id).copied().unwrap_or(0),
+                        Err(e) => {
+                            result = Err(e);
+                            return;
+                        }
+                    };
+                    let reach: Vec<(&str, String)> = routes
+                        .iter()
+                        .filter(|r| c.channels.iter().any(|ch| ch == r.channel()))
+                        .filter_map(|r| {
+                            r.recipient(cu, card, Purpose::Marketing)
+                                .map(|to| (r.channel(), to))
+                        })
+                        .collect();
+                    if reach.is_empty() {
+                        return;
+                    }
+                    if cap > 0 && window > Duration::zero() && already >= cap {
+                        c.capped += 1;
+                        return;
+                    }
+                    for (channel, recipient) in reach {
+                        let entry = self.enqueue_at(
+                            &mut m,
+                            Message {
+                                channel: channel.to_string(),
+                                recipient,
+                                purpose: Purpose::Marketing,
+                                subject: Some(self.settings().name.clone()),
+                                text: c.text.clone(),
+                                data: serde_json::json!({
+                                    "campaign": c.id,
+                                    "push_text": c.push_text,
+                                    "language": cu.language,
+                                }),
+                                customer_id: Some(cu.id),
+                                card_id: Some(card.id),
+                                source_event: None,
+                            },
+                            at,
+                        );
+                        m.put(Key::OutboxOfCampaign(c.id, entry), Record::Index(entry));
+                        c.messages += 1;
+                    }
+                    let ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+                    // One touch per customer and campaign (ms + card keeps keys apart).
+                    m.put(
+                        Key::TouchOf(cu.id, ms + card.id % 1000),
+                        Record::Index(c.id),
+                    );
+                    *planned.entry(cu.id).or_insert(0) += 1;
+                    c.recipients += 1;
+                },
+            )?;
+            result?;
+            match last {
+                Some(last) => {
+                    c.planned_after = last;
+                    c.state = CampaignState::Planning;
+                }
+                None => {
+                    c.state = CampaignState::Sent;
+                    c.sent_at = Some(now);
+                    m.event(NewEvent {
+                        at: now,
+                        kind: EventKind::CampaignSent {
+                            campaign_id: c.id,
+                            recipients: c.recipients,
+                            messages: c.messages,
+                        },
+                        card_id: None,
+                        customer_id: None,
+                        template_id: Some(c.template_id),
+                        code: None,
+                        progress: None,
+                        reward: None,
+                        actor: actor.clone(),
+                    });
+                }
+            }
+            m.put(Key::Campaign(c.id), Record::Campaign(c.clone()));
+            self.store().commit(m).await?;
+            self.wake_outbox();
+            if c.state == CampaignState::Sent {
+                return Ok(c);
+            }
+        }
+    }
+
+    /// Campaigns to send now: scheduled ones that are due, and any whose
+    /// planning was interrupted.
+    pub fn due_campaigns(&self) -> CoreResult<Vec<u64>> {
+        let now = self.clock().now();
+        Ok(self
+            .campaigns()?
+            .into_iter()
+            .filter(|c| {
+                c.state == CampaignState::Planning
+                    || (c.state == CampaignState::Scheduled
+                        && c.scheduled_for.is_some_and(|t| t <= now))
+            })
+            .map(|c| c.id)
+            .rev()
+            .collect())
+    }
+
+    /// A campaign's messages, in queue order.
+    pub fn campaign_deliveries(&self, id: u64) -> CoreResult<Vec<OutboxEntry>> {
+        let mut out = Vec::new();
+        for (_, r) in self
+            .store()
+            .scan(Family::OutboxOfCampaign(id), Default::default())?
+        {
+            if let Record::Index(entry) = r {
+                out.push(self.outbox_entry(entry)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A campaign with its deliveries per channel and state; `n/a` counts
+    /// recipients a requested channel does not reach.
+    pub fn campaign_status(&self, id: u64) -> CoreResult<CampaignStatus> {
+        let campaign = self.campaign(id)?;
+        let mut deliveries: BTreeMap<String, BTreeMap<String, u64>> = campaign
+            .channels
+            .iter()
+            .map(|c| (c.clone(), BTreeMap::new()))
+            .collect();
+        for e in self.campaign_deliveries(id)? {
+            let state = match e.state {
+                DeliveryState::Sending => DeliveryState::Queued,
+                s => s,
+            };
+            *deliveries
+                .entry(e.message.channel.clone())
+                .or_default()
+                .entry(state.name().to_string())
+                .or_insert(0) += 1;
+        }
+        for counts in deliveries.values_mut() {
+            let reached: u64 = counts.values().sum();
+            let na = campaign.recipients.saturating_sub(reached);
+            if na > 0 {
+                counts.insert("n/a".into(), na);
+            }
+        }
+        Ok(CampaignStatus {
+            campaign,
+            deliveries,
+        })
+    }
+}

@@ -66,6 +66,13 @@ pub struct CampaignStatus {
     pub deliveries: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
+/// The key of a marketing touch: time (ms) then the campaign, so keys sort
+/// by time and one campaign touches a customer once.
+fn touch_key(at: DateTime<Utc>, campaign: u64) -> u64 {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    ms.saturating_mul(1_000_000) + campaign % 1_000_000
+}
+
 impl Shop {
     /// Creates a campaign (a draft, or scheduled).
     pub async fn create_campaign(&self, d: CampaignDraft, actor: &Actor) -> CoreResult<Campaign> {
@@ -290,7 +297,7 @@ impl Shop {
 
     /// Marketing messages to a customer within the cap's window.
     fn recent_touches(&self, customer: u64, since: DateTime<Utc>) -> CoreResult<u32> {
-        let from = u64::try_from(since.timestamp_millis()).unwrap_or(0);
+        let from = touch_key(since, 0);
         let scan = Scan {
             after: Some(from),
             reverse: false,
@@ -380,10 +387,9 @@ impl Shop {
                         m.put(Key::OutboxOfCampaign(c.id, entry), Record::Index(entry));
                         c.messages += 1;
                     }
-                    let ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-                    // One touch per customer and campaign (ms + card keeps keys apart).
+                    // One touch per customer and campaign.
                     m.put(
-                        Key::TouchOf(cu.id, ms + card.id % 1000),
+                        Key::TouchOf(cu.id, touch_key(now, c.id)),
                         Record::Index(c.id),
                     );
                     *planned.entry(cu.id).or_insert(0) += 1;

@@ -1,0 +1,329 @@
+//! Campaigns on the real store with the clock seam: segments resolved on
+//! crafted cards, the audience after consent, the frequency cap, quiet
+//! hours, n/a for channels that do not reach, and bad input refused.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use stampcard_core::Shop;
+use stampcard_core::clock::{Clock, ManualClock};
+use stampcard_core::consumers::Route;
+use stampcard_core::model::{
+    Actor, CampaignState, Card, Customer, CustomerFields, Reward, Segment,
+};
+use stampcard_core::outbox::Purpose;
+use stampcard_core::settings::ShopSettings;
+use stampcard_core::shop::{CampaignDraft, IssueCard, JournalQuery, TemplateDraft};
+use stampcard_core::store::SledOptions;
+
+/// Email with consent for marketing, like the email channel.
+struct Mail;
+
+impl Route for Mail {
+    fn channel(&self) -> &str {
+        "email"
+    }
+    fn recipient(&self, c: &Customer, _card: &Card, purpose: Purpose) -> Option<String> {
+        let consent = c.consent_email.as_ref().is_some_and(|x| x.granted);
+        (purpose == Purpose::Transactional || consent)
+            .then(|| c.email.clone())
+            .flatten()
+    }
+}
+
+fn admin() -> Actor {
+    Actor::Cli {
+        user: "owner".into(),
+    }
+}
+
+struct Rig {
+    shop: Shop,
+    clock: Arc<ManualClock>,
+    template: u64,
+    routes: Vec<Arc<dyn Route>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig() -> Rig {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t0: DateTime<Utc> = "2026-06-10T10:00:00Z".parse().expect("time");
+    let clock = Arc::new(ManualClock::new(t0 - Duration::days(40)));
+    let mut settings = ShopSettings::for_tests();
+    settings.campaigns.quiet_hours = Some((
+        NaiveTime::from_hms_opt(21, 0, 0).expect("time"),
+        NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+    ));
+    let shop = Shop::open(dir.path(), settings, clock.clone(), SledOptions::default())
+        .await
+        .expect("open");
+    let reward = Reward::Simple {
+        description: "Coffee".into(),
+    };
+    let template = shop
+        .create_template(TemplateDraft::new("Coffee", "Shop", 5, reward), &admin())
+        .await
+        .expect("template")
+        .id;
+    let person = |name: &str, email: Option<&str>, consent: Option<bool>, birthday: &str| {
+        IssueCard::New(CustomerFields {
+            name: name.into(),
+            email: email.map(str::to_string),
+            consent_email: consent,
+            birthday: birthday.parse().ok(),
+            ..Default::default()
+        })
+    };
+    // Dora joined 40 days ago and never came back.
+    let owner = admin();
+    let issue = |holder| shop.issue_card(template, holder, None, None, &owner);
+    issue(person(
+        "Dora",
+        Some("dora@example.org"),
+        Some(true),
+        "1990-01-02",
+    ))
+    .await
+    .expect("card");
+    clock.set(t0);
+    let ana = issue(person(
+        "Ana",
+        Some("ana@example.org"),
+        Some(true),
+        "1991-06-20",
+    ))
+    .await
+    .expect("card");
+    issue(person("Ben", Some("ben@example.org"), Some(false), ""))
+        .await
+        .expect("card");
+    issue(person("Cem", None, None, "")).await.expect("card");
+    shop.stamp_card(ana.id, 4, None, &admin())
+        .await
+        .expect("stamps");
+    Rig {
+        shop,
+        clock,
+        template,
+        routes: vec![Arc::new(Mail)],
+        _dir: dir,
+    }
+}
+
+fn draft(r: &Rig, segment: Segment) -> CampaignDraft {
+    CampaignDraft {
+        name: None,
+        template_id: r.template,
+        segment,
+        push_text: "Cake at 3!".into(),
+        text: "Fresh cake from 3 pm.".into(),
+        channels: vec!["email".into(), "wallet".into()],
+        scheduled_for: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_resolve_on_the_cards_and_the_audience_counts_consent() {
+    let r = rig().await;
+    let email = vec!["email".to_string()];
+    let audience = |seg| r.shop.campaign_audience(r.template, seg, &email, &r.routes);
+    let all = audience(Segment::All).expect("audience");
+    assert_eq!(all.cards, 4);
+    assert_eq!(
+        all.per_channel["email"], 2,
+        "Ana and Dora consented; Ben did not, Cem has no email"
+    );
+    assert_eq!(
+        audience(Segment::AlmostReady).expect("a").cards,
+        1,
+        "Ana 4/5"
+    );
+    assert_eq!(
+        audience(Segment::BirthdayThisMonth).expect("a").cards,
+        1,
+        "Ana, June"
+    );
+    assert_eq!(
+        audience(Segment::JoinedWithin { days: 30 })
+            .expect("a")
+            .cards,
+        3
+    );
+    assert_eq!(
+        audience(Segment::NotSeen { days: 30 }).expect("a").cards,
+        1,
+        "Dora"
+    );
+    assert_eq!(
+        audience(Segment::VoucherExpiring { days: 7 })
+            .expect("a")
+            .cards,
+        0
+    );
+    assert_eq!(
+        Segment::parse("not-seen:30"),
+        Ok(Segment::NotSeen { days: 30 })
+    );
+    assert!(Segment::parse("not-seen").is_err());
+    assert!(Segment::parse("everyone").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_queues_one_message_per_reachable_recipient_under_the_frequency_cap() {
+    let r = rig().await;
+    let c = r
+        .shop
+        .create_campaign(draft(&r, Segment::All), &admin())
+        .await
+        .expect("create");
+    assert_eq!(
+        c.name,
+        format!("{}_10.06.202610:00", r.template),
+        "default name, shop-local"
+    );
+    assert_eq!(c.state, CampaignState::Draft);
+    let sent = r
+        .shop
+        .send_campaign(c.id, &r.routes, &admin())
+        .await
+        .expect("send");
+    assert_eq!((sent.recipients, sent.messages, sent.capped), (2, 2, 0));
+    let status = r.shop.campaign_status(c.id).expect("status");
+    assert_eq!(status.deliveries["email"]["queued"], 2);
+    assert_eq!(
+        status.deliveries["wallet"]["n/a"], 2,
+        "no wallet channel yet"
+    );
+    for e in r.shop.campaign_deliveries(c.id).expect("deliveries") {
+        assert_eq!(e.next_attempt_at, r.clock.now(), "outside quiet hours: now");
+        assert_eq!(e.message.purpose, Purpose::Marketing);
+    }
+    assert!(
+        r.shop
+            .send_campaign(c.id, &r.routes, &admin())
+            .await
+            .is_err(),
+        "sent once"
+    );
+
+    // The cap: two marketing messages per customer per 7 days.
+    let second = r
+        .shop
+        .create_campaign(draft(&r, Segment::All), &admin())
+        .await
+        .expect("c");
+    let second = r
+        .shop
+        .send_campaign(second.id, &r.routes, &admin())
+        .await
+        .expect("s");
+    assert_eq!(second.messages, 2);
+    let third = r
+        .shop
+        .create_campaign(draft(&r, Segment::All), &admin())
+        .await
+        .expect("c");
+    let third = r
+        .shop
+        .send_campaign(third.id, &r.routes, &admin())
+        .await
+        .expect("s");
+    assert_eq!(
+        (third.messages, third.capped),
+        (0, 2),
+        "both customers are at the cap"
+    );
+    r.clock.advance(Duration::days(8));
+    let fourth = r
+        .shop
+        .create_campaign(draft(&r, Segment::All), &admin())
+        .await
+        .expect("c");
+    let fourth = r
+        .shop
+        .send_campaign(fourth.id, &r.routes, &admin())
+        .await
+        .expect("s");
+    assert_eq!(
+        (fourth.messages, fourth.capped),
+        (2, 0),
+        "a week later they may hear again"
+    );
+
+    let journal = r
+        .shop
+        .journal(&JournalQuery {
+            kind: Some("campaign_sent".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("journal");
+    assert_eq!(journal.len(), 4, "every campaign journaled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_hold_messages_until_they_end() {
+    let r = rig().await;
+    r.clock.set("2026-06-10T22:30:00Z".parse().expect("time"));
+    let c = r
+        .shop
+        .create_campaign(draft(&r, Segment::All), &admin())
+        .await
+        .expect("create");
+    r.shop
+        .send_campaign(c.id, &r.routes, &admin())
+        .await
+        .expect("send");
+    let morning: DateTime<Utc> = "2026-06-11T09:00:00Z".parse().expect("time");
+    for e in r.shop.campaign_deliveries(c.id).expect("deliveries") {
+        assert_eq!(e.next_attempt_at, morning, "quiet 21:00–09:00 shop time");
+    }
+    r.clock.set("2026-06-11T08:59:00Z".parse().expect("time"));
+    assert_eq!(r.shop.after_quiet_hours(r.clock.now()), morning);
+    r.clock.set("2026-06-11T09:00:00Z".parse().expect("time"));
+    assert_eq!(
+        r.shop.after_quiet_hours(r.clock.now()),
+        morning,
+        "09:00 is outside"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_campaigns_are_refused_and_nothing_is_stored() {
+    let r = rig().await;
+    let too_long = CampaignDraft {
+        push_text: "This is far too long for a lock screen".into(),
+        ..draft(&r, Segment::All)
+    };
+    let e = r
+        .shop
+        .create_campaign(too_long, &admin())
+        .await
+        .expect_err("too long");
+    assert!(e.to_string().contains("at most 20"), "{e}");
+    let fax = CampaignDraft {
+        channels: vec!["fax".into()],
+        ..draft(&r, Segment::All)
+    };
+    assert!(r.shop.create_campaign(fax, &admin()).await.is_err());
+    let nobody = CampaignDraft {
+        template_id: 99,
+        ..draft(&r, Segment::All)
+    };
+    assert!(r.shop.create_campaign(nobody, &admin()).await.is_err());
+    let staff = Actor::Staff {
+        id: 2,
+        name: "Jules".into(),
+        role: stampcard_core::model::Role::Staff,
+    };
+    assert!(
+        r.shop
+            .create_campaign(draft(&r, Segment::All), &staff)
+            .await
+            .is_err()
+    );
+    assert!(
+        r.shop.campaigns().expect("list").is_empty(),
+        "nothing stored"
+    );
+}

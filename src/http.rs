@@ -16,7 +16,11 @@ use tokio::sync::watch;
 use crate::metrics::{Metrics, MetricsState};
 
 /// Every route of the shop, with request latencies recorded in `metrics`.
-pub fn router(shop: Shop, metrics: Arc<Metrics>) -> Router {
+pub fn router(
+    shop: Shop,
+    metrics: Arc<Metrics>,
+    routes: Vec<Arc<dyn stampcard_core::consumers::Route>>,
+) -> Router {
     let state = MetricsState {
         shop: shop.clone(),
         metrics: metrics.clone(),
@@ -25,7 +29,7 @@ pub fn router(shop: Shop, metrics: Arc<Metrics>) -> Router {
         .route("/healthz", get(health))
         .with_state(shop.clone())
         .route("/metrics", get(crate::metrics::handler).with_state(state))
-        .merge(crate::api::router(shop.clone()))
+        .merge(crate::api::router(shop.clone(), routes))
         .merge(stampcard_wallet::router(shop))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,

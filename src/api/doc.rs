@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::schemas::{ErrorBody, ErrorDetail};
-use super::{cards, journal, webhooks};
+use super::{campaigns, cards, journal, webhooks};
 
 /// The document.
 #[derive(OpenApi)]
@@ -26,6 +26,7 @@ use super::{cards, journal, webhooks};
         cards::issue_voucher, cards::claim_receipt, cards::stamp, cards::redeem,
         journal::events, journal::reverse,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
+        campaigns::create, campaigns::send, campaigns::status, campaigns::list,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
@@ -34,6 +35,7 @@ use super::{cards, journal, webhooks};
         (name = "cards", description = "Cards, stamps, receipts, vouchers and customers"),
         (name = "journal", description = "The journal feed and reversals"),
         (name = "webhooks", description = "Signed deliveries of journal events (admin keys)"),
+        (name = "campaigns", description = "Messages to a template's holders (admin keys)"),
     )
 )]
 pub struct ApiDoc;
@@ -67,7 +69,7 @@ impl IntoResponses for Errors {
             ),
             ("401", "No API key, or an unknown or revoked one"),
             ("403", "The key's role may not do this"),
-            ("404", "No such card, code, event or webhook"),
+            ("404", "No such card, code, event, webhook or campaign"),
             (
                 "409",
                 "The rules refuse it (cooldown, daily cap, already redeemed …)",

@@ -5,10 +5,11 @@
 //! - `auth`: the bearer key → the caller.
 //! - `error`: the error shape and status codes.
 //! - `input`: reading bodies, queries and path ids.
-//! - `cards`, `journal`, `webhooks`: the endpoints.
+//! - `cards`, `journal`, `webhooks`, `campaigns`: the endpoints.
 //! - `schemas`: response bodies; `doc`: the OpenAPI document.
 
 mod auth;
+mod campaigns;
 mod cards;
 mod doc;
 mod error;
@@ -22,14 +23,24 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use stampcard_core::Shop;
+use stampcard_core::consumers::Route;
 
 use error::ApiError;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
 
-/// The API's routes, to be merged into the HTTP router.
-pub fn router(shop: Shop) -> Router {
+/// The API's routes, to be merged into the HTTP router; campaigns are
+/// delivered on `routes`.
+pub fn router(shop: Shop, routes: Vec<std::sync::Arc<dyn Route>>) -> Router {
+    let campaigns = Router::new()
+        .route("/campaigns", get(campaigns::list).post(campaigns::create))
+        .route("/campaigns/{id}", get(campaigns::status))
+        .route("/campaigns/{id}/send", post(campaigns::send))
+        .with_state(campaigns::CampaignState {
+            shop: shop.clone(),
+            routes: std::sync::Arc::new(routes),
+        });
     let v1 = Router::new()
         .route("/openapi.json", get(doc::openapi))
         .route("/templates", get(cards::templates))
@@ -46,9 +57,10 @@ pub fn router(shop: Shop) -> Router {
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", delete(webhooks::delete))
         .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .with_state(shop)
+        .merge(campaigns)
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(shop);
+        .layer(DefaultBodyLimit::max(MAX_BODY));
     Router::new().nest("/api/v1", v1)
 }
 

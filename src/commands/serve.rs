@@ -79,7 +79,7 @@ impl Services {
                 ));
                 tasks.spawn(crate::http::serve(
                     listener,
-                    crate::http::router(app.shop.clone(), metrics),
+                    crate::http::router(app.shop.clone(), metrics, routes(app)),
                     stop.clone(),
                 ));
                 Ok(addr)

@@ -3,6 +3,7 @@
 mod api;
 mod backup;
 mod bot;
+mod campaigns;
 mod cli;
 mod console;
 mod crash;

@@ -1,0 +1,134 @@
+//! Campaigns over the API (admin keys): create (with the audience), send,
+//! status, list. Sending plans every message into the outbox before it
+//! answers; delivery follows through the channels.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use stampcard_core::Shop;
+use stampcard_core::consumers::Route;
+use stampcard_core::model::Segment;
+use stampcard_core::shop::CampaignDraft;
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::doc::Errors;
+use super::error::ApiError;
+use super::input::{Body, path_id};
+
+/// The routes campaigns are delivered on (set by the binary).
+#[derive(Clone)]
+pub struct CampaignState {
+    /// The shop.
+    pub shop: Shop,
+    /// How channels reach customers.
+    pub routes: std::sync::Arc<Vec<std::sync::Arc<dyn Route>>>,
+}
+
+impl axum::extract::FromRef<CampaignState> for Shop {
+    fn from_ref(s: &CampaignState) -> Shop {
+        s.shop.clone()
+    }
+}
+
+/// A new campaign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    /// Whose holders.
+    template_id: u64,
+    /// all, almost-ready, voucher-expiring:DAYS, not-seen:DAYS,
+    /// birthday-month, joined:DAYS (default all).
+    #[serde(default)]
+    segment: Option<String>,
+    /// The message for Telegram, email and the web card.
+    text: String,
+    /// The short wallet PUSH text.
+    #[serde(default)]
+    push_text: String,
+    /// Channels: telegram, email, wallet, log.
+    channels: Vec<String>,
+    /// Name (default `<templateId>_<dd.mm.yyyyHH:MM>`).
+    #[serde(default)]
+    name: Option<String>,
+    /// Send at this instant (RFC 3339) instead of by `send`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    scheduled_for: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Creates a campaign; the answer holds it and its audience per channel.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns",
+    request_body = NewCampaign,
+    responses((status = 201, description = "Created, with its audience", body = serde_json::Value), Errors))]
+pub async fn create(
+    State(s): State<CampaignState>,
+    Caller(actor): Caller,
+    body: Body<NewCampaign>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Json(req) = body?;
+    let segment = Segment::parse(req.segment.as_deref().unwrap_or("all"))
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e))?;
+    let c = s
+        .shop
+        .create_campaign(
+            CampaignDraft {
+                name: req.name,
+                template_id: req.template_id,
+                segment,
+                push_text: req.push_text,
+                text: req.text,
+                channels: req.channels,
+                scheduled_for: req.scheduled_for,
+            },
+            &actor,
+        )
+        .await?;
+    let audience = s
+        .shop
+        .campaign_audience(c.template_id, c.segment, &c.channels, &s.routes)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"campaign": c, "audience": audience})),
+    ))
+}
+
+/// Sends a campaign now: every message is queued when this answers.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/send", tag = "campaigns",
+    params(("id" = u64, Path, description = "Campaign id")),
+    responses((status = 200, description = "Queued", body = serde_json::Value), Errors))]
+pub async fn send(
+    State(s): State<CampaignState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = path_id("a campaign id", &id)?;
+    let c = s.shop.send_campaign(id, &s.routes, &actor).await?;
+    Ok(Json(serde_json::json!(c)))
+}
+
+/// A campaign with its deliveries per channel and state.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+    params(("id" = u64, Path, description = "Campaign id")),
+    responses((status = 200, description = "Status", body = serde_json::Value), Errors))]
+pub async fn status(
+    State(s): State<CampaignState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.admin()?;
+    let id = path_id("a campaign id", &id)?;
+    Ok(Json(serde_json::json!(s.shop.campaign_status(id)?)))
+}
+
+/// Every campaign, newest first.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns",
+    responses((status = 200, description = "Campaigns", body = Vec<serde_json::Value>), Errors))]
+pub async fn list(
+    State(s): State<CampaignState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.admin()?;
+    Ok(Json(serde_json::json!(s.shop.campaigns()?)))
+}

@@ -1,0 +1,132 @@
+//! Campaigns through the REST API and the CLI against the real binary:
+//! created with their audience, sent, delivered on the log channel exactly
+//! once per recipient even when the server is killed with SIGKILL in the
+//! middle of the delivery; the role and bad input are refused.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::Shop;
+
+const ENV: [(&str, &str); 2] = [
+    ("STAMPCARD_OUTBOX__LOG_FILE", "messages.log"),
+    ("STAMPCARD_OUTBOX__LOG_PER_SECOND", "8"),
+];
+
+/// Deliveries in the log channel's file per customer (recipient).
+fn delivered(shop: &Shop, text: &str) -> BTreeMap<String, usize> {
+    let log = std::fs::read_to_string(shop.data().join("messages.log")).unwrap_or_default();
+    let mut seen = BTreeMap::new();
+    for line in log.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("torn or bad log line ({e}): {line}"));
+        if v["text"] == text {
+            let to = v["to"].as_str().unwrap_or_default().to_string();
+            *seen.entry(to).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+#[test]
+fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
+    let shop = Shop::demo();
+    for i in 0..17 {
+        shop.new_card(1, &format!("Guest {i}"));
+    }
+    let admin = shop.json(&["api-key", "create", "--name", "crm", "--role", "admin"])["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let staff = shop.json(&["api-key", "create", "--name", "pos", "--role", "staff"])["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let server = shop.serve(&ENV);
+    let post = |token: &str, path: &str, body: &str| {
+        server.request(
+            "POST",
+            path,
+            &[
+                ("Authorization", &format!("Bearer {token}")),
+                ("Content-Type", "application/json"),
+            ],
+            Some(body),
+        )
+    };
+    let text = "Pumpkin pie is back — this week only.";
+    let body = format!(
+        r#"{{"template_id": 1, "text": "{text}", "push_text": "Pie is back!", "channels": ["log", "wallet"]}}"#
+    );
+    // Staff keys may not; a PUSH text over the limit is refused; nothing stored.
+    assert_eq!(post(&staff, "/api/v1/campaigns", &body).status, 403);
+    let long = body.replace("Pie is back!", "Pumpkin pie is back this week");
+    let refused = post(&admin, "/api/v1/campaigns", &long);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("at most 20")
+    );
+    assert_eq!(
+        shop.json(&["campaign", "list"]).as_array().map(Vec::len),
+        Some(0)
+    );
+
+    let created = post(&admin, "/api/v1/campaigns", &body);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let created = created.json();
+    let holders = created["audience"]["cards"].as_u64().expect("audience");
+    assert!(holders >= 18, "{created}");
+    assert_eq!(created["audience"]["per_channel"]["log"], holders);
+    assert_eq!(
+        created["audience"]["per_channel"]["wallet"], 0,
+        "no wallet yet"
+    );
+    let id = created["campaign"]["id"].as_u64().expect("id");
+    assert_eq!(
+        created["campaign"]["name"]
+            .as_str()
+            .map(|n| n.starts_with("1_")),
+        Some(true)
+    );
+
+    let sent = post(&admin, &format!("/api/v1/campaigns/{id}/send"), "{}");
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(sent.json()["recipients"], holders);
+    assert_eq!(sent.json()["state"], "sent");
+    // Kill the server while the log channel (8/s) is still delivering.
+    stampcard_e2e::wait::until(
+        Duration::from_secs(30),
+        || (delivered(&shop, text).len() >= 3).then_some(()),
+        || "nothing delivered".into(),
+    );
+    assert!(
+        (delivered(&shop, text).len() as u64) < holders,
+        "killed mid-delivery"
+    );
+    server.kill9();
+
+    let server = shop.serve(&ENV);
+    let all = stampcard_e2e::wait::until(
+        Duration::from_secs(60),
+        || {
+            let d = delivered(&shop, text);
+            (d.len() as u64 == holders).then_some(d)
+        },
+        || format!("delivered {:?}", delivered(&shop, text)),
+    );
+    assert!(all.values().all(|n| *n == 1), "exactly once each: {all:?}");
+    let status = shop.json(&["campaign", "show", &id.to_string()]);
+    let log = &status["status"]["deliveries"]["log"];
+    assert_eq!(log["confirmed"], holders, "{status}");
+    assert_eq!(status["status"]["deliveries"]["wallet"]["n/a"], holders);
+    let journal = shop.json(&["journal", "--type", "campaign_sent"]);
+    assert_eq!(journal.as_array().map(Vec::len), Some(1), "{journal}");
+    assert!(
+        journal.to_string().contains("stc_1"),
+        "the API key is named: {journal}"
+    );
+    server.stop();
+}

@@ -120,10 +120,19 @@ impl Shop {
         state: Option<DeliveryState>,
         limit: usize,
     ) -> CoreResult<Vec<OutboxEntry>> {
+        self.newest_entries(limit, |e| state.is_none_or(|s| e.state == s))
+    }
+
+    /// The newest `limit` entries that `keep` accepts, newest first.
+    pub fn newest_entries(
+        &self,
+        limit: usize,
+        keep: impl Fn(&OutboxEntry) -> bool,
+    ) -> CoreResult<Vec<OutboxEntry>> {
         let mut newest = std::collections::VecDeque::with_capacity(limit.min(1024));
         self.store().for_each(Family::Outbox, &mut |_, r| {
             if let Record::Outbox(e) = r
-                && state.is_none_or(|s| e.state == s)
+                && keep(&e)
             {
                 if newest.len() == limit {
                     newest.pop_front();

@@ -151,20 +151,9 @@ impl Shop {
     /// A webhook's deliveries, newest first: its delivery log.
     pub fn webhook_deliveries(&self, id: u64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
         let recipient = id.to_string();
-        let mut newest = std::collections::VecDeque::with_capacity(limit.min(1024));
-        self.store().for_each(Family::Outbox, &mut |_, r| {
-            if let Record::Outbox(e) = r
-                && e.message.channel == WEBHOOK_CHANNEL
-                && e.message.recipient == recipient
-            {
-                if newest.len() == limit {
-                    newest.pop_front();
-                }
-                newest.push_back(e);
-            }
-            true
-        })?;
-        Ok(newest.into_iter().rev().collect())
+        self.newest_entries(limit, |e| {
+            e.message.channel == WEBHOOK_CHANNEL && e.message.recipient == recipient
+        })
     }
 }
 

@@ -462,3 +462,54 @@ fn a_voucher_comes_as_the_barcode_its_template_asks_for() {
     assert!(width > 2 * height, "{width}x{height}: {voucher}");
     server.stop();
 }
+
+#[test]
+fn a_campaign_reaches_telegram_holders_with_consent_through_a_429() {
+    let (shop, fake, server) = shop_with_bot(true);
+    fake.message(6001, "Lena", "en", "/start j1");
+    fake.wait_for_text(6001, "Coffee card");
+    fake.message(6002, "Omar", "en", "/start j1");
+    fake.wait_for_text(6002, "Coffee card");
+    // Omar opts out of shop news: the campaign must not reach him.
+    fake.message(6002, "Omar", "en", "/stop");
+    wait::until(
+        Duration::from_secs(30),
+        || (fake.texts_to(6002).len() >= 2).then_some(()),
+        || format!("no answer to /stop: {:?}", fake.texts_to(6002)),
+    );
+    let created = shop.json(&[
+        "campaign",
+        "create",
+        "--template",
+        "1",
+        "--channels",
+        "telegram",
+        "--text",
+        "Cinnamon buns all weekend!",
+    ]);
+    assert_eq!(
+        created["audience"]["per_channel"]["telegram"], 1,
+        "{created}"
+    );
+    fake.throttle_next("sendMessage", 1);
+    let sent = shop.json(&["campaign", "send", "1"]);
+    assert_eq!(sent["messages"], 1, "{sent}");
+    fake.wait_for_text(6001, "Cinnamon buns");
+    let status = wait::until(
+        Duration::from_secs(30),
+        || {
+            let s = shop.json(&["campaign", "show", "1"]);
+            (s["status"]["deliveries"]["telegram"]["confirmed"] == 1).then_some(s)
+        },
+        || format!("{}", shop.json(&["campaign", "show", "1"])),
+    );
+    let holders = status["status"]["campaign"]["recipients"].as_u64();
+    assert_eq!(holders, Some(1), "{status}");
+    assert_eq!(
+        count(&fake, 6002, "Cinnamon"),
+        0,
+        "no shop news after /stop"
+    );
+    assert_eq!(count(&fake, 6001, "Cinnamon"), 1, "once, after the 429");
+    server.stop();
+}

@@ -40,6 +40,20 @@ pub async fn card(
     )))
 }
 
+/// A card's vouchers, active first, newest first.
+#[utoipa::path(get, path = "/api/v1/cards/{id}/vouchers", tag = "cards",
+    params(("id" = u64, Path, description = "Card id")),
+    responses((status = 200, description = "The vouchers with their codes and states",
+        body = Vec<serde_json::Value>), Errors))]
+pub async fn vouchers(
+    State(shop): State<Shop>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let view = shop.card_view(path_id("a card id", &id)?)?;
+    Ok(Json(serde_json::json!(view.vouchers)))
+}
+
 /// A coupon by hand.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -23,7 +23,7 @@ use super::{campaigns, cards, journal, webhooks};
     ),
     paths(
         cards::templates, cards::issue_card, cards::card, cards::lookup, cards::customers,
-        cards::issue_voucher, cards::claim_receipt, cards::stamp, cards::redeem,
+        cards::vouchers, cards::issue_voucher, cards::claim_receipt, cards::stamp, cards::redeem,
         journal::events, journal::reverse,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
         campaigns::create, campaigns::send, campaigns::status, campaigns::list,

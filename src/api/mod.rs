@@ -48,7 +48,10 @@ pub fn router(shop: Shop, routes: Vec<std::sync::Arc<dyn Route>>) -> Router {
         .route("/cards/{id}", get(cards::card))
         .route("/lookup/{code}", get(cards::lookup))
         .route("/customers", get(cards::customers))
-        .route("/cards/{id}/vouchers", post(cards::issue_voucher))
+        .route(
+            "/cards/{id}/vouchers",
+            get(cards::vouchers).post(cards::issue_voucher),
+        )
         .route("/cards/{id}/receipts", post(cards::claim_receipt))
         .route("/stamps", post(cards::stamp))
         .route("/redemptions", post(cards::redeem))

@@ -53,6 +53,20 @@ fn the_api_checks_keys_and_roles() {
     let made = coupon(&admin);
     assert_eq!(made.status, 201, "{}", made.body);
     assert_eq!(made.json()["vouchers"][0]["description"], "Birthday cake");
+    // Listed on the card, with its code, for a staff key too.
+    let listed = server.request(
+        "GET",
+        "/api/v1/cards/100001/vouchers",
+        &[("Authorization", &bearer(&staff))],
+        None,
+    );
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let listed = listed.json();
+    let cake = listed
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["description"] == "Birthday cake"))
+        .unwrap_or_else(|| panic!("the new voucher is listed: {listed}"));
+    assert!(cake["code"].is_string(), "{cake}");
     // The journal names the key.
     let journal = shop.json(&["journal", "--card", "100001", "--type", "voucher_issued"]);
     assert!(journal.to_string().contains("stc_2"), "{journal}");

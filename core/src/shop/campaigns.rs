@@ -27,7 +27,7 @@ use crate::store::{Family, Key, Mutation, Record, Scan};
 pub const CAMPAIGN_CHANNELS: &[&str] = &["telegram", "email", "wallet", "log"];
 
 /// Cards examined per durable planning step.
-const PLAN_BATCH: usize = 2_000;
+const PLAN_BATCH: usize = 10_000;
 
 /// What a new campaign says and to whom.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,6 +9,7 @@
 //! Run: `cargo build --release --workspace && target/release/stampcard-bench`
 
 mod api;
+mod campaign;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,8 @@ struct Opts {
     api_requests: u64,
     /// Keep-alive connections for the API run.
     connections: usize,
+    /// Campaign recipients to plan (0 = skip).
+    campaign: u64,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -56,6 +59,7 @@ fn opts() -> Result<Opts> {
         bot_updates: 0,
         api_requests: 0,
         connections: 32,
+        campaign: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -77,6 +81,7 @@ fn opts() -> Result<Opts> {
             "--ssh-sessions" => o.ssh_sessions = value()? as usize,
             "--bot-updates" => o.bot_updates = value()?,
             "--api-requests" => o.api_requests = value()?,
+            "--campaign" => o.campaign = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -87,7 +92,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
@@ -95,7 +100,8 @@ fn opts() -> Result<Opts> {
                      --ssh-sessions N adds: CPU per SSH console session on the live journal.\n\
                      --bot-updates R adds: Telegram bot reply latency at R updates/s.\n\
                      --api-requests N adds: POST /api/v1/stamps over loopback keep-alive HTTP\n\
-                     against `stampcard serve`, and a trivial axum endpoint as the baseline."
+                     against `stampcard serve`, and a trivial axum endpoint as the baseline.\n\
+                     --campaign N adds: planning a campaign to N recipients, against raw sled."
                 );
                 std::process::exit(0);
             }
@@ -873,6 +879,9 @@ async fn bench(o: Opts) -> Result<()> {
         core.per_sec / raw.per_sec,
         core.per_sec / sqlite.per_sec
     );
+    if o.campaign > 0 {
+        campaign::campaign_bench(&root.path().join("campaign"), o.campaign).await?;
+    }
     if o.api_requests > 0 {
         api::api_bench(&root.path().join("api"), o.api_requests, o.connections).await?;
     }

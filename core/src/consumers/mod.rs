@@ -80,55 +80,50 @@ pub async fn run_consumer(
     let mut stored = cursor;
     let mut stored_at = std::time::Instant::now();
     loop {
-        if *stop.borrow() {
-            if stored != cursor {
-                let mut m = Mutation::new();
-                m.put(key.clone(), Record::Cursor(cursor));
-                shop.store().commit(m).await?;
+        let stopping = *stop.borrow();
+        events.borrow_and_update();
+        let mut m = Mutation::new();
+        let mut caught_up = true;
+        if !stopping {
+            let scan = Scan {
+                after: Some(cursor),
+                reverse: false,
+                limit: BATCH,
+            };
+            for (_, record) in shop.store().scan(Family::Events, scan)? {
+                if let Record::Event(e) = record {
+                    consumer.handle(&shop, &e, &mut m)?;
+                    cursor = e.id;
+                    caught_up = false;
+                }
             }
+        }
+        // The cursor is stored with any work the events caused; alone, at
+        // most once per IDLE_CURSOR_EVERY, and when stopping.
+        let caused = !(m.puts.is_empty() && m.deletes.is_empty() && m.events.is_empty());
+        let stale = stored != cursor && (stopping || stored_at.elapsed() >= IDLE_CURSOR_EVERY);
+        if caused || stale {
+            m.put(key.clone(), Record::Cursor(cursor));
+            let queued = m
+                .puts
+                .iter()
+                .any(|(k, _)| matches!(k, Key::OutboxPending(_)));
+            shop.store().commit(m).await?;
+            (stored, stored_at) = (cursor, std::time::Instant::now());
+            if queued {
+                shop.wake_outbox();
+            }
+        }
+        if stopping {
             return Ok(());
         }
-        events.borrow_and_update();
-        let scan = Scan {
-            after: Some(cursor),
-            reverse: false,
-            limit: BATCH,
-        };
-        let batch = shop.store().scan(Family::Events, scan)?;
-        if batch.is_empty() {
+        if caught_up {
             let idle = IDLE_CURSOR_EVERY.saturating_sub(stored_at.elapsed());
             tokio::select! {
                 _ = events.changed() => {}
                 _ = stop.changed() => {}
-                _ = tokio::time::sleep(idle), if stored != cursor => {
-                    let mut m = Mutation::new();
-                    m.put(key.clone(), Record::Cursor(cursor));
-                    shop.store().commit(m).await?;
-                    (stored, stored_at) = (cursor, std::time::Instant::now());
-                }
+                _ = tokio::time::sleep(idle), if stored != cursor => {}
             }
-            continue;
-        }
-        let mut m = Mutation::new();
-        for (_, record) in &batch {
-            if let Record::Event(e) = record {
-                consumer.handle(&shop, e, &mut m)?;
-                cursor = e.id;
-            }
-        }
-        let nothing = m.puts.is_empty() && m.deletes.is_empty() && m.events.is_empty();
-        if nothing && stored_at.elapsed() < IDLE_CURSOR_EVERY {
-            continue; // nothing caused: the cursor is stored later
-        }
-        m.put(key.clone(), Record::Cursor(cursor));
-        let queued = m
-            .puts
-            .iter()
-            .any(|(k, _)| matches!(k, Key::OutboxPending(_)));
-        shop.store().commit(m).await?;
-        (stored, stored_at) = (cursor, std::time::Instant::now());
-        if queued {
-            shop.wake_outbox();
         }
     }
 }

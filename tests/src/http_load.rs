@@ -41,6 +41,17 @@ impl Load {
     }
 }
 
+/// One keep-alive HTTP/1.1 connection (no Nagle delay), driven in the background.
+pub async fn connect(
+    addr: SocketAddr,
+) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
 /// Sends `total` requests over `connections` keep-alive connections.
 pub async fn run(
     addr: SocketAddr,
@@ -54,11 +65,7 @@ pub async fn run(
     for c in 0..connections {
         let make = make.clone();
         tasks.push(tokio::spawn(async move {
-            let stream = tokio::net::TcpStream::connect(addr).await?;
-            stream.set_nodelay(true)?;
-            let (mut sender, conn) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            tokio::spawn(conn);
+            let mut sender = connect(addr).await?;
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
             let mut statuses = BTreeMap::new();
             for i in 0..per {

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
@@ -17,19 +17,6 @@ use stampcard_e2e::http_load::{self, Load, MakeRequest};
 
 /// Cards the stamps spread over (each stays under its daily cap).
 const CARDS: u64 = 2_000;
-
-/// The `stampcard` binary next to this one.
-fn stampcard() -> Result<PathBuf> {
-    let me = std::env::current_exe()?;
-    let bin = me.with_file_name("stampcard");
-    if !bin.exists() {
-        bail!(
-            "{} is missing: cargo build --release --workspace",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
 
 fn cli(bin: &Path, data: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new(bin)
@@ -107,7 +94,8 @@ pub fn trivial_server() -> Result<()> {
 
 /// Runs the API benchmark.
 pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<()> {
-    let bin = stampcard()?;
+    let bin = super::stampcard_binary()
+        .context("the stampcard binary is missing: cargo build --release --workspace")?;
     let data = dir.join("shop");
     cli(
         &bin,
@@ -196,10 +184,7 @@ pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<
 /// Issues `n` cards through the API; returns their codes from the answers.
 async fn issue_cards(addr: SocketAddr, token: &str, n: u64) -> Result<Vec<String>> {
     use http_body_util::BodyExt;
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
+    let mut sender = http_load::connect(addr).await?;
     let mut codes = Vec::new();
     for _ in 0..n {
         let body = r#"{"template_id": 1, "customer": {"name": "Bench"}}"#.to_string();

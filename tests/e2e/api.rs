@@ -5,17 +5,12 @@
 
 use crate::Shop;
 
-fn key(shop: &Shop, role: &str) -> String {
-    let k = shop.json(&["api-key", "create", "--name", role, "--role", role]);
-    k["token"].as_str().expect("token").to_string()
-}
-
 #[test]
 fn the_api_checks_keys_and_roles() {
     let shop = Shop::demo();
     let server = shop.serve(&[]);
-    let staff = key(&shop, "staff");
-    let admin = key(&shop, "admin");
+    let staff = shop.api_key("staff", "staff");
+    let admin = shop.api_key("admin", "admin");
     let bearer = |t: &str| format!("Bearer {t}");
     let get = |token: Option<&str>| {
         let auth = token.map(bearer);
@@ -82,7 +77,7 @@ fn the_api_checks_keys_and_roles() {
 fn stamping_is_idempotent_and_bad_input_changes_nothing() {
     let shop = Shop::demo();
     let server = shop.serve(&[]);
-    let token = key(&shop, "staff");
+    let token = shop.api_key("staff", "staff");
     let auth = format!("Bearer {token}");
     let addr = server.http.clone();
     let code = shop.card_code(100001);
@@ -157,7 +152,7 @@ fn stamping_is_idempotent_and_bad_input_changes_nothing() {
 fn receipts_redemptions_reversals_and_the_event_feed() {
     let shop = Shop::demo();
     let server = shop.serve(&[]);
-    let auth = format!("Bearer {}", key(&shop, "staff"));
+    let auth = format!("Bearer {}", shop.api_key("staff", "staff"));
     let json = [
         ("Authorization", auth.as_str()),
         ("Content-Type", "application/json"),
@@ -245,7 +240,7 @@ fn receipts_redemptions_reversals_and_the_event_feed() {
 fn cards_are_issued_looked_up_and_customers_found() {
     let shop = Shop::demo();
     let server = shop.serve(&[]);
-    let auth = format!("Bearer {}", key(&shop, "staff"));
+    let auth = format!("Bearer {}", shop.api_key("staff", "staff"));
     let json = [
         ("Authorization", auth.as_str()),
         ("Content-Type", "application/json"),

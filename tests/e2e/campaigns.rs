@@ -34,14 +34,8 @@ fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
     for i in 0..17 {
         shop.new_card(1, &format!("Guest {i}"));
     }
-    let admin = shop.json(&["api-key", "create", "--name", "crm", "--role", "admin"])["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    let staff = shop.json(&["api-key", "create", "--name", "pos", "--role", "staff"])["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let admin = shop.api_key("crm", "admin");
+    let staff = shop.api_key("pos", "staff");
     let server = shop.serve(&ENV);
     let post = |token: &str, path: &str, body: &str| {
         server.request(

@@ -116,6 +116,12 @@ impl Shop {
             .unwrap_or(0)
     }
 
+    /// Creates an API key (`role`: staff or admin) and returns its token.
+    pub fn api_key(&self, name: &str, role: &str) -> String {
+        let k = self.json(&["api-key", "create", "--name", name, "--role", role]);
+        k["token"].as_str().expect("token").to_string()
+    }
+
     /// Issues a fresh card of a template to a new customer: (id, code).
     pub fn new_card(&self, template: u64, name: &str) -> (u64, String) {
         let card = self.json(&[

@@ -20,10 +20,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 #[test]
 fn metrics_count_stamps_requests_deliveries_and_resident_cards() {
     let shop = Shop::demo();
-    let token = shop.json(&["api-key", "create", "--name", "pos", "--role", "staff"])["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let token = shop.api_key("pos", "staff");
     let receiver = Receiver::start(true);
     shop.run(&[
         "webhook",

@@ -23,10 +23,7 @@ fn schemathesis() -> Option<String> {
 #[test]
 fn the_openapi_document_describes_the_api_and_the_server_conforms_to_it() {
     let shop = Shop::demo();
-    let token = shop.json(&["api-key", "create", "--name", "fuzz", "--role", "admin"])["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let token = shop.api_key("fuzz", "admin");
     let server = shop.serve(&[]);
 
     let (status, body) = server.get("/api/v1/openapi.json");

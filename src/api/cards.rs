@@ -284,26 +284,17 @@ pub async fn lookup(
     _caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Found>, ApiError> {
-    let none = Found {
-        kind: String::new(),
-        card: None,
-        voucher: None,
-        card_id: None,
-        template_id: None,
-        stamps: None,
-        claimed: None,
-    };
     Ok(Json(match shop.lookup(&code)? {
         Lookup::Card(card) => Found {
             kind: "card".into(),
             card: Some(serde_json::json!(card)),
-            ..none
+            ..Default::default()
         },
         Lookup::Voucher(voucher, card_id) => Found {
             kind: "voucher".into(),
             voucher: Some(serde_json::json!(voucher)),
             card_id: Some(card_id),
-            ..none
+            ..Default::default()
         },
         Lookup::Receipt {
             template_id,
@@ -315,7 +306,7 @@ pub async fn lookup(
             template_id: Some(template_id),
             stamps: Some(stamps),
             claimed: Some(claimed),
-            ..none
+            ..Default::default()
         },
     }))
 }

@@ -58,7 +58,7 @@ pub struct EventPage {
 }
 
 /// What a scanned code is.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct Found {
     /// `card`, `voucher` or `receipt`.
     pub kind: String,

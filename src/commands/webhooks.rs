@@ -10,14 +10,6 @@ fn json(h: &Webhook) -> serde_json::Value {
     serde_json::json!(h)
 }
 
-fn events(h: &Webhook) -> String {
-    if h.events.is_empty() {
-        "all events".into()
-    } else {
-        h.events.join(",")
-    }
-}
-
 pub async fn run(app: &App, cmd: WebhookCmd) -> Result<()> {
     match cmd {
         WebhookCmd::Create { url, events: kinds } => {
@@ -27,7 +19,7 @@ pub async fn run(app: &App, cmd: WebhookCmd) -> Result<()> {
                     "Webhook {} created: {} receives {}.\nSigning secret (verify Stampcard-Signature with it): {}",
                     h.id,
                     h.url,
-                    events(&h),
+                    h.events_label(),
                     h.secret
                 )
             })
@@ -45,7 +37,7 @@ pub async fn run(app: &App, cmd: WebhookCmd) -> Result<()> {
                 for h in &hooks {
                     let state = match h.deleted_at {
                         Some(at) => format!("deleted {}", local(app, at)),
-                        None => events(h),
+                        None => h.events_label(),
                     };
                     s += &format!(
                         "{:>4}  {:<40}  {:<17}  {state}\n",

@@ -30,4 +30,14 @@ impl Webhook {
         self.deleted_at.is_none()
             && (self.events.is_empty() || self.events.iter().any(|e| e == kind))
     }
+
+    /// The event types for people: `all events`, or the types comma-separated
+    /// (as `--events` takes them).
+    pub fn events_label(&self) -> String {
+        if self.events.is_empty() {
+            "all events".into()
+        } else {
+            self.events.join(",")
+        }
+    }
 }

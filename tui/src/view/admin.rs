@@ -635,11 +635,7 @@ fn settings_text(app: &App) -> String {
         Some(hooks) if hooks.is_empty() => s += "  none\n",
         Some(hooks) => {
             for (h, log) in hooks {
-                let events = if h.events.is_empty() {
-                    "all events".to_string()
-                } else {
-                    h.events.join(", ")
-                };
+                let events = h.events_label();
                 s += &format!("  {}  {}  ({events})\n", h.id, h.url);
                 if log.is_empty() {
                     s += "      no deliveries yet\n";

@@ -9,6 +9,24 @@ use stampcard_tui::host::{BoxFuture, Host};
 
 use crate::app::App;
 
+/// Where a file the console makes goes: `<data>/exports/<name>` (the
+/// folder created private), the name reduced to safe characters.
+fn export_path(app: &App, name: &str) -> Result<std::path::PathBuf, String> {
+    let dir = app.data.join("exports");
+    crate::commands::backup::create_private_dir(&dir).map_err(|e| format!("{e:#}"))?;
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(dir.join(safe))
+}
+
 /// The binary as the console's host.
 pub struct AppHost {
     app: App,
@@ -42,19 +60,7 @@ impl Host for AppHost {
     }
 
     fn save_export(&self, name: String, bytes: Vec<u8>) -> Result<String, String> {
-        let dir = self.app.data.join("exports");
-        crate::commands::backup::create_private_dir(&dir).map_err(|e| format!("{e:#}"))?;
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = dir.join(safe);
+        let path = export_path(&self.app, &name)?;
         std::fs::write(&path, bytes)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(path.display().to_string())
@@ -72,17 +78,15 @@ impl Host for AppHost {
             } else {
                 (crate::cli::Format::Csv, "csv")
             };
-            let dir = app.data.join("exports");
             let stamp = app
                 .shop
                 .clock()
                 .now()
                 .with_timezone(&app.shop.settings().timezone)
                 .format("%Y%m%d-%H%M%S");
-            let path = dir.join(format!("{}-{stamp}.{ext}", table.to_lowercase()));
+            let path = export_path(&app, &format!("{}-{stamp}.{ext}", table.to_lowercase()))?;
             // A million rows take seconds: off the async workers.
             tokio::task::spawn_blocking(move || {
-                crate::commands::backup::create_private_dir(&dir)?;
                 let file = crate::export::private_file(&path)
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                 let mut out = std::io::BufWriter::new(file);

@@ -213,12 +213,7 @@ pub async fn handler(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let admin_key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| s.shop.authenticate_api_key(t.trim()).ok())
-        .is_some_and(|actor| actor.is_admin());
+    let admin_key = crate::api::bearer(&s.shop, &headers).is_ok_and(|actor| actor.is_admin());
     if !peer.ip().is_loopback() && !admin_key {
         return (
             StatusCode::FORBIDDEN,

@@ -35,19 +35,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "send an API key as 'Authorization: Bearer <key>' (stampcard api-key create)",
-                )
-            })?;
-        let token = header.strip_prefix("Bearer ").unwrap_or("").trim();
-        let shop = Shop::from_ref(state);
-        Ok(Caller(shop.authenticate_api_key(token)?))
+        Ok(Caller(bearer(&Shop::from_ref(state), &parts.headers)?))
     }
+}
+
+/// The actor an `Authorization: Bearer <key>` header stands for.
+pub fn bearer(shop: &Shop, headers: &axum::http::HeaderMap) -> Result<Actor, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send an API key as 'Authorization: Bearer <key>' (stampcard api-key create)",
+            )
+        })?;
+    let token = header.strip_prefix("Bearer ").unwrap_or("").trim();
+    Ok(shop.authenticate_api_key(token)?)
 }

@@ -27,6 +27,8 @@ use stampcard_core::consumers::Route;
 
 use error::ApiError;
 
+pub use auth::bearer;
+
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
 

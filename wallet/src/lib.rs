@@ -1,14 +1,30 @@
-//! Stampcard's customer-facing web: the web card page (and, as their issues
-//! land, the join and claim pages, `.pkpass` building and signing, the
-//! PassKit web service and APNs pushes). The binary mounts [`router`].
+//! Stampcard's customer-facing web and Apple Wallet: the web card page,
+//! `.pkpass` building and signing, the PassKit web service and APNs pushes.
+//! The binary mounts [`router`] on its HTTP listener.
 
+pub mod certs;
+mod error;
 pub mod html;
+pub mod pass;
+pub mod push;
+pub mod service;
+pub mod sign;
 pub mod web;
+
+pub use error::WalletError;
+pub use pass::{Wallet, WalletConfig};
+
+use std::sync::Arc;
 
 use axum::Router;
 use stampcard_core::Shop;
 
-/// The routes this crate contributes to the shop's HTTP listener.
-pub fn router(shop: Shop) -> Router {
-    web::router(shop)
+/// The routes this crate contributes to the shop's HTTP listener; the
+/// PassKit routes only when passes are offered.
+pub fn router(shop: Shop, wallet: Option<Arc<Wallet>>) -> Router {
+    let web = web::router(shop.clone(), wallet.is_some());
+    match wallet {
+        Some(w) => web.merge(service::router(shop, w)),
+        None => web,
+    }
 }

@@ -13,11 +13,18 @@ use stampcard_core::views::CardView;
 use crate::html::{escape, page};
 
 /// The web card routes.
-pub fn router(shop: Shop) -> Router {
+pub fn router(shop: Shop, passes: bool) -> Router {
     Router::new()
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
-        .with_state(shop)
+        .with_state(Web { shop, passes })
+}
+
+/// The pages' state: the shop, and whether Apple Wallet passes are offered.
+#[derive(Clone)]
+struct Web {
+    shop: Shop,
+    passes: bool,
 }
 
 fn not_found() -> Response {
@@ -42,14 +49,14 @@ fn view_of(shop: &Shop, token: &str) -> Option<CardView> {
         .ok()
 }
 
-async fn card_json(State(shop): State<Shop>, Path(token): Path<String>) -> Response {
+async fn card_json(State(Web { shop, .. }): State<Web>, Path(token): Path<String>) -> Response {
     match view_of(&shop, &token) {
         Some(view) => Json(view).into_response(),
         None => not_found(),
     }
 }
 
-async fn card_page(State(shop): State<Shop>, Path(token): Path<String>) -> Response {
+async fn card_page(State(Web { shop, passes }): State<Web>, Path(token): Path<String>) -> Response {
     let Some(view) = view_of(&shop, &token) else {
         return not_found();
     };
@@ -61,9 +68,20 @@ async fn card_page(State(shop): State<Shop>, Path(token): Path<String>) -> Respo
         &format!("{} — {}", view.title, view.business_name),
         &branding.background,
         &branding.foreground,
-        &render(&view),
+        &(render(&view) + &wallet_buttons(&view, passes)),
     ))
     .into_response()
+}
+
+/// The "Add to Apple Wallet" button, when passes are offered.
+fn wallet_buttons(v: &CardView, passes: bool) -> String {
+    if !passes {
+        return String::new();
+    }
+    format!(
+        "<p class=\"wallet\"><a class=\"button\" href=\"{}/pass.pkpass\">Add to Apple Wallet</a></p>",
+        escape(&v.url)
+    )
 }
 
 /// The body of the card page.

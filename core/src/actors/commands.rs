@@ -95,6 +95,14 @@ pub enum CardCommand {
     },
     /// Record a platform the card is held on.
     AddPlatform(Platform),
+    /// Register (with its push token) or unregister (`None`) a device that
+    /// keeps the card's wallet pass.
+    PassDevice {
+        /// Apple's device library identifier.
+        device: String,
+        /// Its push token; `None` unregisters.
+        push_token: Option<String>,
+    },
 }
 
 /// A command with who sent it and the code that authorized it.
@@ -127,7 +135,7 @@ pub struct CardOutcome {
 }
 
 impl CardOutcome {
-    fn of(card: Card) -> Self {
+    pub(super) fn of(card: Card) -> Self {
         Self {
             card,
             event_ids: Vec::new(),
@@ -139,15 +147,15 @@ impl CardOutcome {
     }
 }
 
-struct Ctx<'a> {
-    state: &'a CardState,
-    now: DateTime<Utc>,
-    actor: &'a Actor,
-    code: Option<String>,
+pub(super) struct Ctx<'a> {
+    pub(super) state: &'a CardState,
+    pub(super) now: DateTime<Utc>,
+    pub(super) actor: &'a Actor,
+    pub(super) code: Option<String>,
 }
 
 impl Ctx<'_> {
-    fn event(&self, card: &Card, template: &Template, kind: EventKind) -> NewEvent {
+    pub(super) fn event(&self, card: &Card, template: &Template, kind: EventKind) -> NewEvent {
         NewEvent {
             at: self.now,
             kind,
@@ -164,7 +172,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn template(&self) -> CoreResult<std::sync::Arc<Template>> {
+    pub(super) fn template(&self) -> CoreResult<std::sync::Arc<Template>> {
         let id = self.state.card.template_id;
         self.state
             .deps
@@ -249,6 +257,12 @@ pub(crate) async fn execute(
             let mut m = Mutation::new();
             m.put(Key::Card(c.id), Record::Card(c.clone()));
             (m, CardOutcome::of(c))
+        }
+        CardCommand::PassDevice { device, push_token } => {
+            match super::passes::pass_device(&ctx, device, push_token)? {
+                Some(change) => change,
+                None => return Ok(CardOutcome::of(state.card.clone())),
+            }
         }
     };
     commit(state, mutation, outcome).await

@@ -4,10 +4,12 @@
 mod card;
 mod commands;
 mod directory;
+mod passes;
 
 pub use card::{CardActor, CardMsg};
 pub use commands::{CardCommand, CardOutcome, CardRequest, IdemKey};
 pub use directory::{Directory, DirectoryMsg, DirectoryStats};
+pub use passes::device_hash;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -5,9 +5,11 @@
 //! missed, nothing is done twice. The in-process broadcast only wakes it.
 
 mod notifier;
+mod passes;
 mod webhooks;
 
 pub use notifier::{Notifier, Route};
+pub use passes::{PassUpdater, WALLET_CHANNEL};
 pub use webhooks::Webhooks;
 
 use std::sync::Arc;

@@ -149,6 +149,16 @@ pub enum EventKind {
         /// Messages queued.
         messages: u64,
     },
+    /// A device saved the card's wallet pass.
+    PassSaved {
+        /// Which wallet.
+        platform: super::Platform,
+    },
+    /// A device removed the card's wallet pass.
+    PassRemoved {
+        /// Which wallet.
+        platform: super::Platform,
+    },
     /// A staff account changed.
     StaffChanged {
         /// Staff id.
@@ -183,6 +193,8 @@ impl EventKind {
             EventKind::TemplateSaved { .. } => "template_saved",
             EventKind::StaffChanged { .. } => "staff_changed",
             EventKind::CampaignSent { .. } => "campaign_sent",
+            EventKind::PassSaved { .. } => "pass_saved",
+            EventKind::PassRemoved { .. } => "pass_removed",
         }
     }
 
@@ -209,6 +221,8 @@ impl EventKind {
         "template_saved",
         "staff_changed",
         "campaign_sent",
+        "pass_saved",
+        "pass_removed",
     ];
 
     /// Whether this kind of event can be reversed.

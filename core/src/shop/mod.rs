@@ -11,6 +11,7 @@ mod conversations;
 mod customers;
 mod join;
 mod journal;
+mod passes;
 mod receipts;
 mod reminders;
 mod staff;
@@ -23,6 +24,7 @@ pub use cards::{IssueCard, Lookup};
 pub use customers::ProfileChange;
 pub use join::{Joined, TelegramUser};
 pub use journal::JournalQuery;
+pub use passes::PassVersion;
 pub use templates::TemplateDraft;
 pub use webhooks::WEBHOOK_CHANNEL;
 

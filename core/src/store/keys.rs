@@ -55,6 +55,12 @@ pub enum Key {
     OutboxPending(u64),
     /// A journal consumer's cursor: the last event it finished.
     Cursor(String),
+    /// The wallet pass of a card.
+    Pass(u64),
+    /// Index: a pass a device keeps (hash of the device library id, card).
+    PassOfDevice(u64, u64),
+    /// Index: a wallet push about a card not yet confirmed (card, entry).
+    PushOfCard(u64, u64),
 }
 
 /// A family of records, for scans and id sequences.
@@ -100,4 +106,8 @@ pub enum Family {
     Outbox,
     /// Unfinished outbox entries.
     OutboxPending,
+    /// Passes one device keeps (by the hash of its library id).
+    PassesOfDevice(u64),
+    /// Unconfirmed wallet pushes about one card.
+    PushesOfCard(u64),
 }

@@ -56,4 +56,6 @@ pub enum Record {
     Outbox(OutboxEntry),
     /// A consumer's cursor.
     Cursor(u64),
+    /// A card's wallet pass.
+    Pass(crate::model::PassRecord),
 }

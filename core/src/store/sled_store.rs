@@ -92,7 +92,7 @@ fn splice_event_id(encoded: &[u8], id: u64) -> Vec<u8> {
 
 /// Keys a guard can ask about: only these are tracked within a group.
 fn guardable(key: &[u8]) -> bool {
-    matches!(key.first(), Some(b'I' | b'X' | b'r' | b'R'))
+    matches!(key.first(), Some(b'I' | b'X' | b'r' | b'R' | b'Y'))
 }
 
 enum Job {
@@ -616,6 +616,9 @@ pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
         Key::Outbox(id) => with_u64(b'O', *id),
         Key::OutboxPending(id) => with_u64(b'o', *id),
         Key::Cursor(name) => with_str(b'K', name),
+        Key::Pass(card) => with_u64(b'Y', *card),
+        Key::PassOfDevice(device, card) => with_2u64(b'y', *device, *card),
+        Key::PushOfCard(card, entry) => with_2u64(b'z', *card, *entry),
     }
 }
 
@@ -641,6 +644,8 @@ fn family_prefix(family: Family) -> Vec<u8> {
         Family::Batches => vec![b'B'],
         Family::Outbox => vec![b'O'],
         Family::OutboxPending => vec![b'o'],
+        Family::PassesOfDevice(device) => with_u64(b'y', device),
+        Family::PushesOfCard(card) => with_u64(b'z', card),
     }
 }
 
@@ -692,6 +697,9 @@ fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
         b'O' => Key::Outbox(u64_at(k, 1)?),
         b'o' => Key::OutboxPending(u64_at(k, 1)?),
         b'K' => Key::Cursor(str_at(k)?),
+        b'Y' => Key::Pass(u64_at(k, 1)?),
+        b'y' => Key::PassOfDevice(u64_at(k, 1)?, u64_at(k, 9)?),
+        b'z' => Key::PushOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
 }
@@ -720,6 +728,7 @@ fn encode_record(r: &Record) -> Vec<u8> {
         Record::Index(id) => id.to_be_bytes().to_vec(),
         Record::Outbox(x) => encode_json(x),
         Record::Cursor(x) => encode_json(x),
+        Record::Pass(x) => encode_json(x),
     }
 }
 
@@ -744,6 +753,7 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
         b'M' => Record::Meta(j(k, v)?),
         b'O' => Record::Outbox(j(k, v)?),
         b'K' => Record::Cursor(j(k, v)?),
+        b'Y' => Record::Pass(j(k, v)?),
         b'c' | b'w' | b'g' | b'r' | b'o' => {
             let mut b = [0u8; 8];
             if v.len() == 8 {
@@ -751,7 +761,7 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
             }
             Record::Index(u64::from_be_bytes(b))
         }
-        b'e' | b'q' | b't' => Record::Index(u64_at(k, 9)?),
+        b'e' | b'q' | b't' | b'y' | b'z' => Record::Index(u64_at(k, 9)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
 }

@@ -1,0 +1,93 @@
+//! The pass updater: when a card with a saved wallet pass changes, it queues
+//! one push per registered device (the device then fetches the new pass).
+//! Changes coalesce: while a device's push has not gone out yet, further
+//! changes need no second one.
+
+use crate::error::CoreResult;
+use crate::model::{Event, EventKind};
+use crate::outbox::{DeliveryState, Message, Purpose};
+use crate::shop::Shop;
+use crate::store::{Family, Key, Mutation, Record, Scan};
+
+use super::Consumer;
+
+/// The outbox channel of wallet pushes.
+pub const WALLET_CHANNEL: &str = "wallet";
+
+/// Queues wallet pushes for changed cards.
+pub struct PassUpdater;
+
+/// Whether an event can change what a card's pass shows.
+fn changes_pass(kind: &EventKind) -> bool {
+    !matches!(
+        kind,
+        EventKind::StampRefused { .. }
+            | EventKind::PassSaved { .. }
+            | EventKind::PassRemoved { .. }
+            | EventKind::CustomerCreated
+            | EventKind::CampaignSent { .. }
+            | EventKind::StaffChanged { .. }
+            | EventKind::TemplateSaved { .. }
+    )
+}
+
+/// Whether a push about the card is queued already (in this batch or
+/// earlier) and not yet sent: it will make the device fetch this change too.
+fn push_waiting(shop: &Shop, card_id: u64, m: &Mutation) -> CoreResult<bool> {
+    if m.puts
+        .iter()
+        .any(|(k, _)| matches!(k, Key::PushOfCard(c, _) if *c == card_id))
+    {
+        return Ok(true);
+    }
+    for (key, _) in shop
+        .store()
+        .scan(Family::PushesOfCard(card_id), Scan::default())?
+    {
+        if let Key::PushOfCard(_, id) = key
+            && shop
+                .outbox_entry(id)
+                .is_ok_and(|e| e.state == DeliveryState::Queued && e.attempts == 0)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+impl Consumer for PassUpdater {
+    fn name(&self) -> &str {
+        "wallet-passes"
+    }
+
+    fn handle(&self, shop: &Shop, event: &Event, m: &mut Mutation) -> CoreResult<()> {
+        let Some(card_id) = event.card_id else {
+            return Ok(());
+        };
+        if !changes_pass(&event.kind) {
+            return Ok(());
+        }
+        let Some(pass) = shop.pass(card_id)? else {
+            return Ok(());
+        };
+        if pass.devices.is_empty() || push_waiting(shop, card_id, m)? {
+            return Ok(());
+        }
+        for device in &pass.devices {
+            let message = Message {
+                channel: WALLET_CHANNEL.into(),
+                recipient: device.push_token.clone(),
+                purpose: Purpose::Transactional,
+                subject: None,
+                text: format!("pass {card_id} changed"),
+                data: serde_json::json!({ "device": device.device, "card": card_id }),
+                customer_id: event.customer_id,
+                card_id: Some(card_id),
+                source_event: Some(event.id),
+            };
+            let id = shop.enqueue(m, message);
+            m.put(Key::PushOfCard(card_id, id), Record::Index(id));
+        }
+        Ok(())
+    }
+}

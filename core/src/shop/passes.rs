@@ -1,0 +1,218 @@
+//! Wallet passes: each card's pass record (serial and token), the devices
+//! that keep it, the version a device last fetched, and confirming pushes
+//! once a device fetched the updated pass.
+
+use chrono::{DateTime, Utc};
+
+use super::Shop;
+use crate::actors::{CardCommand, device_hash};
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Actor, Card, PassRecord, valid_device_id};
+use crate::outbox::DeliveryState;
+use crate::store::{Family, Key, Mutation, Record, Scan, StoreError};
+
+/// The version of a pass: it changes with every journal event of its card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassVersion {
+    /// The newest event of the card (PassKit's `lastUpdated` tag).
+    pub tag: u64,
+    /// When that happened.
+    pub modified: DateTime<Utc>,
+}
+
+fn wallet_actor() -> Actor {
+    Actor::Channel {
+        name: "wallet".into(),
+    }
+}
+
+fn check_device(device: &str) -> CoreResult<()> {
+    if valid_device_id(device) {
+        Ok(())
+    } else {
+        Err(CoreError::Invalid(
+            "a device library identifier is 1 to 128 letters, digits, '.', '-' or '_'".into(),
+        ))
+    }
+}
+
+impl Shop {
+    /// The pass record of a card, if a pass was ever built for it.
+    pub fn pass(&self, card_id: u64) -> CoreResult<Option<PassRecord>> {
+        Ok(match self.store().get(&Key::Pass(card_id))? {
+            Some(Record::Pass(p)) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// The pass record of a card, created (with its fixed random token) the
+    /// first time a pass is built.
+    pub async fn ensure_pass(&self, card_id: u64) -> CoreResult<PassRecord> {
+        if let Some(p) = self.pass(card_id)? {
+            return Ok(p);
+        }
+        let card = self.card(card_id)?;
+        if card.deleted {
+            return Err(CoreError::CardDeleted(card_id));
+        }
+        let pass = PassRecord::new(card_id, self.clock().now());
+        let mut m = Mutation::new();
+        m.guard_absent(Key::Pass(card_id));
+        m.put(Key::Pass(card_id), Record::Pass(pass.clone()));
+        match self.store().commit(m).await {
+            Ok(_) => Ok(pass),
+            // Built at the same moment by another request: theirs stands.
+            Err(StoreError::Conflict(_)) => self
+                .pass(card_id)?
+                .ok_or_else(|| CoreError::not_found("pass of card", card_id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The card and pass a PassKit request names, when its token is the
+    /// pass's: unknown serials are not found, wrong tokens unauthenticated.
+    pub fn authorized_pass(&self, serial: &str, token: &str) -> CoreResult<(Card, PassRecord)> {
+        let card_id =
+            PassRecord::card_of(serial).ok_or_else(|| CoreError::not_found("pass", serial))?;
+        let pass = self
+            .pass(card_id)?
+            .ok_or_else(|| CoreError::not_found("pass", serial))?;
+        if !pass.token_matches(token) {
+            return Err(CoreError::Unauthenticated(
+                "wrong pass authentication token".into(),
+            ));
+        }
+        Ok((self.card(card_id)?, pass))
+    }
+
+    /// Registers a device for a pass's pushes; `true` when it is new
+    /// (journaled as pass saved).
+    pub async fn register_pass_device(
+        &self,
+        serial: &str,
+        token: &str,
+        device: &str,
+        push_token: &str,
+    ) -> CoreResult<bool> {
+        check_device(device)?;
+        if !valid_device_id(push_token) {
+            return Err(CoreError::Invalid(
+                "the push token is 1 to 128 letters or digits".into(),
+            ));
+        }
+        let (card, _) = self.authorized_pass(serial, token)?;
+        let command = CardCommand::PassDevice {
+            device: device.to_string(),
+            push_token: Some(push_token.to_string()),
+        };
+        let outcome = self.command(card.id, command, &wallet_actor(), None).await?;
+        Ok(!outcome.event_ids.is_empty())
+    }
+
+    /// Unregisters a device from a pass (journaled as pass removed).
+    pub async fn unregister_pass_device(
+        &self,
+        serial: &str,
+        token: &str,
+        device: &str,
+    ) -> CoreResult<()> {
+        check_device(device)?;
+        let (card, _) = self.authorized_pass(serial, token)?;
+        self.drop_pass_device(card.id, device).await
+    }
+
+    /// Forgets a device of a card's pass (APNs said its token is gone).
+    pub async fn drop_pass_device(&self, card_id: u64, device: &str) -> CoreResult<()> {
+        let command = CardCommand::PassDevice {
+            device: device.to_string(),
+            push_token: None,
+        };
+        self.command(card_id, command, &wallet_actor(), None)
+            .await
+            .map(|_| ())
+    }
+
+    /// The current version of a card's pass.
+    pub fn pass_version(&self, card_id: u64) -> CoreResult<PassVersion> {
+        let scan = Scan {
+            after: None,
+            reverse: true,
+            limit: 1,
+        };
+        let newest = self.store().scan(Family::EventsOfCard(card_id), scan)?;
+        let tag = match newest.first() {
+            Some((Key::EventOfCard(_, id), _)) => *id,
+            _ => 0,
+        };
+        let modified = match self.store().get(&Key::Event(tag))? {
+            Some(Record::Event(e)) => e.at,
+            _ => self.card(card_id)?.created_at,
+        };
+        Ok(PassVersion { tag, modified })
+    }
+
+    /// The serial numbers of a device's passes that changed after `since`
+    /// (all of them without it), and the tag to ask with next time.
+    pub fn passes_updated(
+        &self,
+        device: &str,
+        since: Option<u64>,
+    ) -> CoreResult<(Vec<String>, u64)> {
+        check_device(device)?;
+        // Read first: anything committed later is reported next time.
+        let last = self.store().last_event_id();
+        let mut serials = Vec::new();
+        for (key, _) in self.store().scan(
+            Family::PassesOfDevice(device_hash(device)),
+            Scan::default(),
+        )? {
+            let Key::PassOfDevice(_, card_id) = key else {
+                continue;
+            };
+            // The hash names the device; the record confirms it.
+            let keeps = self
+                .pass(card_id)?
+                .is_some_and(|p| p.devices.iter().any(|d| d.device == device));
+            if keeps && since.is_none_or(|s| self.pass_version(card_id).is_ok_and(|v| v.tag > s))
+            {
+                serials.push(PassRecord::serial_of(card_id));
+            }
+        }
+        Ok((serials, last))
+    }
+
+    /// A device fetched the current pass: its pushes sent so far are
+    /// confirmed (✅✅). Returns how many.
+    pub async fn pass_fetched(&self, card_id: u64) -> CoreResult<usize> {
+        let mut m = Mutation::new();
+        let now = self.clock().now();
+        let mut confirmed = 0;
+        for (key, _) in self
+            .store()
+            .scan(Family::PushesOfCard(card_id), Scan::default())?
+        {
+            let Key::PushOfCard(_, id) = key else {
+                continue;
+            };
+            let Ok(mut entry) = self.outbox_entry(id) else {
+                m.deletes.push(key);
+                continue;
+            };
+            match entry.state {
+                DeliveryState::Queued | DeliveryState::Sending => continue,
+                DeliveryState::Sent => {
+                    entry.state = DeliveryState::Confirmed;
+                    entry.confirmed_at = Some(now);
+                    m.put(Key::Outbox(id), Record::Outbox(entry));
+                    confirmed += 1;
+                }
+                DeliveryState::Confirmed | DeliveryState::Failed => {}
+            }
+            m.deletes.push(key);
+        }
+        if !m.deletes.is_empty() {
+            self.store().commit(m).await?;
+        }
+        Ok(confirmed)
+    }
+}

@@ -1,0 +1,134 @@
+//! pass.json of a card's storeCard pass, drawn from core's card view.
+
+use serde_json::{Value, json};
+use stampcard_core::model::{Branding, VoucherState};
+use stampcard_core::views::CardView;
+
+use super::images::color;
+
+/// What identifies the pass and where its web service lives.
+pub struct PassIdentity<'a> {
+    /// `[wallet] pass_type_id`.
+    pub pass_type_id: &'a str,
+    /// `[wallet] team_id`.
+    pub team_id: &'a str,
+    /// `[wallet] organization_name`.
+    pub organization_name: &'a str,
+    /// The PassKit web service base URL.
+    pub web_service_url: &'a str,
+    /// The pass's fixed serial number.
+    pub serial: &'a str,
+    /// The pass's fixed authentication token.
+    pub auth_token: &'a str,
+}
+
+/// The news field: the latest campaign text.
+pub struct News<'a> {
+    /// The short PUSH text.
+    pub text: &'a str,
+    /// Whether this version of the pass is the one that brought it: then the
+    /// other fields carry no change message (two changed fields with
+    /// messages would show a generic notice instead of the text).
+    pub just_changed: bool,
+}
+
+fn rgb(hex: &str) -> String {
+    let [r, g, b] = color(hex);
+    format!("rgb({r},{g},{b})")
+}
+
+fn field(key: &str, label: &str, value: impl Into<Value>, change: Option<&str>) -> Value {
+    let mut f = json!({ "key": key, "label": label, "value": value.into() });
+    if let Some(m) = change {
+        f["changeMessage"] = m.into();
+    }
+    f
+}
+
+/// The pass.json of a card.
+pub fn pass_json(
+    id: &PassIdentity<'_>,
+    view: &CardView,
+    branding: &Branding,
+    news: Option<&News<'_>>,
+) -> Value {
+    let quiet = news.is_some_and(|n| n.just_changed);
+    let change = |m: &'static str| (!quiet).then_some(m);
+    let active: Vec<_> = view
+        .vouchers
+        .iter()
+        .filter(|v| v.state == VoucherState::Active)
+        .collect();
+    let vouchers = match active.len() {
+        0 => "none yet".to_string(),
+        1 => active[0].description.clone(),
+        n => format!("{n} vouchers"),
+    };
+    let mut back = Vec::new();
+    if let Some(n) = news {
+        back.push(field("news", "News", n.text, Some("%@")));
+    }
+    for v in &active {
+        let mut text = format!("{} — code {}", v.description, v.code);
+        if let Some(fixed) = &v.fixed_code {
+            text += &format!(" (POS code {fixed})");
+        }
+        if let Some(exp) = v.expires_at {
+            text += &format!(", valid until {}", exp.format("%Y-%m-%d"));
+        }
+        back.push(field(&format!("voucher-{}", v.id), "Voucher", text, None));
+    }
+    if view.rewards_pending > 0 {
+        back.push(field(
+            "rewards",
+            "Ready",
+            format!(
+                "{} reward(s) ready: show this card at the counter",
+                view.rewards_pending
+            ),
+            None,
+        ));
+    }
+    let mut web = field("web", "Your card online", view.url.clone(), None);
+    web["attributedValue"] = format!("<a href=\"{}\">Open your card</a>", view.url).into();
+    back.push(web);
+    back.push(field("card", "Card number", view.card_id.to_string(), None));
+    if !view.terms.is_empty() {
+        back.push(field("terms", "Terms", view.terms.clone(), None));
+    }
+    json!({
+        "formatVersion": 1,
+        "passTypeIdentifier": id.pass_type_id,
+        "teamIdentifier": id.team_id,
+        "serialNumber": id.serial,
+        "organizationName": id.organization_name,
+        "description": format!("{} — {}", view.title, view.business_name),
+        "logoText": view.business_name,
+        "backgroundColor": rgb(&branding.background),
+        "foregroundColor": rgb(&branding.foreground),
+        "labelColor": rgb(&branding.label),
+        "webServiceURL": id.web_service_url,
+        "authenticationToken": id.auth_token,
+        "sharingProhibited": true,
+        "voided": view.deleted,
+        "barcodes": [{
+            "format": "PKBarcodeFormatQR",
+            "message": view.code,
+            "messageEncoding": "iso-8859-1",
+            "altText": view.code,
+        }],
+        "storeCard": {
+            "headerFields": [field(
+                "progress", "Stamps",
+                format!("{}/{}", view.progress.stamps, view.progress.of),
+                change("Stamps: %@"),
+            )],
+            "secondaryFields": [
+                field("holder", "Member", view.customer_name.clone(), None),
+                field("reward", "Reward", view.reward.clone(), None),
+            ],
+            "auxiliaryFields": [field("vouchers", "Vouchers", vouchers, change("%@"))],
+            "backFields": back,
+        },
+    })
+}

@@ -109,6 +109,17 @@ pub enum Command {
     /// Campaigns: a message to a template's holders (or a segment of them).
     #[command(subcommand)]
     Campaign(CampaignCmd),
+    /// Write a card's Apple Wallet pass (.pkpass), signed.
+    Pass {
+        /// Card id.
+        card: u64,
+        /// The file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Apple Wallet: check the certificates, try a push.
+    #[command(subcommand)]
+    Wallet(WalletCmd),
     /// Read the journal, newest first.
     Journal(JournalArgs),
     /// Export customers, cards, vouchers or the journal.
@@ -146,6 +157,18 @@ pub enum Command {
         /// Replace an existing data folder (it is moved aside, not deleted).
         #[arg(long)]
         force: bool,
+    },
+}
+
+/// `wallet` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCmd {
+    /// Check the pass certificate chain, its identifiers and its expiry.
+    Check,
+    /// Send one real push to every device that keeps a card's pass.
+    PushTest {
+        /// Card id.
+        card: u64,
     },
 }
 
@@ -709,7 +732,9 @@ impl Command {
             Self::Codes(CodesCmd::Generate { output, sheet, .. }) => {
                 output.iter_mut().chain(sheet.iter_mut()).for_each(fix);
             }
-            Self::Poster { output, .. } | Self::Card(CardCmd::Qr { output, .. }) => fix(output),
+            Self::Poster { output, .. }
+            | Self::Pass { output, .. }
+            | Self::Card(CardCmd::Qr { output, .. }) => fix(output),
             // A .pub file named relative to the caller; a key line stays as is.
             Self::Staff(StaffCmd::AddKey { key, .. })
                 if !["ssh-", "ecdsa-", "sk-"].iter().any(|p| key.starts_with(p)) =>

@@ -61,6 +61,56 @@ pub struct Config {
     /// Campaign limits.
     #[serde(default)]
     pub campaigns: CampaignsSection,
+    /// Apple Wallet passes.
+    #[serde(default)]
+    pub wallet: WalletSection,
+}
+
+/// `[wallet]`: Apple Wallet passes. All of the identifiers and files, or
+/// none (passes are then not offered). Files are relative to the data folder.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WalletSection {
+    /// Pass Type ID, e.g. `pass.com.example.stamps` (also the APNs topic).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub pass_type_id: String,
+    /// Apple team identifier.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub team_id: String,
+    /// Organization shown in Wallet (default: the shop name).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub organization_name: String,
+    /// The Pass Type ID certificate (PEM).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub certificate: String,
+    /// Its private key (PEM).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub private_key: String,
+    /// Apple's WWDR intermediate certificate, G4 (PEM).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub wwdr_certificate: String,
+    /// Write pushes to this file instead of sending them to Apple (to try a
+    /// shop without APNs, and for tests).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub push_log: String,
+}
+
+impl WalletSection {
+    /// The keys that must all be set, with their values.
+    fn required(&self) -> [(&'static str, &str); 5] {
+        [
+            ("pass_type_id", &self.pass_type_id),
+            ("team_id", &self.team_id),
+            ("certificate", &self.certificate),
+            ("private_key", &self.private_key),
+            ("wwdr_certificate", &self.wwdr_certificate),
+        ]
+    }
+
+    /// Whether passes are configured (all required keys set).
+    pub fn enabled(&self) -> bool {
+        self.required().iter().all(|(_, v)| !v.trim().is_empty())
+    }
 }
 
 /// `[shop]`
@@ -406,6 +456,18 @@ fn validate(c: &Config) -> Result<()> {
         && let Err(e) = stampcard_bot::client("check", Some(u))
     {
         return Err(anyhow!("key `telegram.api_url`: {e}"));
+    }
+    let wallet = c.wallet.required();
+    let missing: Vec<_> = wallet
+        .iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| format!("wallet.{k}"))
+        .collect();
+    if !missing.is_empty() && missing.len() < wallet.len() {
+        return Err(anyhow!(
+            "[wallet] is half set: also set {} (or remove the section to offer no passes)",
+            missing.join(", ")
+        ));
     }
     if c.shop.name.trim().is_empty() {
         return Err(anyhow!("key `shop.name`: must not be empty"));

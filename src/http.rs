@@ -20,6 +20,7 @@ pub fn router(
     shop: Shop,
     metrics: Arc<Metrics>,
     routes: Vec<Arc<dyn stampcard_core::consumers::Route>>,
+    wallet: Option<Arc<stampcard_wallet::Wallet>>,
 ) -> Router {
     let state = MetricsState {
         shop: shop.clone(),
@@ -30,7 +31,7 @@ pub fn router(
         .with_state(shop.clone())
         .route("/metrics", get(crate::metrics::handler).with_state(state))
         .merge(crate::api::router(shop.clone(), routes))
-        .merge(stampcard_wallet::router(shop))
+        .merge(stampcard_wallet::router(shop, wallet))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

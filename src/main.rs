@@ -17,6 +17,7 @@ mod export;
 mod http;
 mod metrics;
 mod output;
+mod passes;
 mod reminders;
 mod schedule;
 mod upgrade;

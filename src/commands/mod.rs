@@ -18,7 +18,7 @@ mod webhooks;
 use anyhow::{Result, bail};
 
 use crate::app::App;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, WalletCmd};
 use crate::output::Out;
 
 /// Runs one command line and returns the process's exit code. While a server
@@ -98,6 +98,9 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
             output,
         } => codes::poster(app, template, source, &output),
         Command::Analytics { days } => journal::analytics(app, days),
+        Command::Pass { card, output } => crate::passes::write_pass(app, card, &output).await,
+        Command::Wallet(WalletCmd::Check) => crate::passes::check(app),
+        Command::Wallet(WalletCmd::PushTest { card }) => crate::passes::push_test(app, card).await,
         Command::Backup { file } => backup::backup(app, &file).await,
         Command::Init(_) | Command::Console { .. } | Command::Restore { .. } | Command::Serve => {
             bail!("a server is already running on {}", app.data.display())

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
-use stampcard_core::consumers::{Consumer, Notifier, Route, Webhooks, run_consumer, start_cursor};
+use stampcard_core::consumers::{
+    Consumer, Notifier, PassUpdater, Route, Webhooks, run_consumer, start_cursor,
+};
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
 
 use crate::app::App;
@@ -62,6 +64,7 @@ impl Services {
     pub async fn start(app: &App, strict: bool) -> Result<Self> {
         let (stop_tx, stop) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
+        let wallet = crate::passes::for_serve(app);
         let socket = crate::admin::server::bind(&app.data)?;
         tasks.spawn(crate::admin::server::serve(
             app.clone(),
@@ -79,7 +82,7 @@ impl Services {
                 ));
                 tasks.spawn(crate::http::serve(
                     listener,
-                    crate::http::router(app.shop.clone(), metrics, routes(app)),
+                    crate::http::router(app.shop.clone(), metrics, routes(app), wallet.clone()),
                     stop.clone(),
                 ));
                 Ok(addr)
@@ -95,7 +98,7 @@ impl Services {
         // One Telegram client (one connection pool) and one send limiter for
         // the outbox channel and the bot's replies.
         let bot = telegram(app);
-        start_messaging(app, bot.clone(), &mut tasks, &stop).await?;
+        start_messaging(app, bot.clone(), wallet, &mut tasks, &stop).await?;
         if let Some(bot) = bot {
             tasks.spawn(stampcard_bot::run(app.shop.clone(), bot, stop.clone()));
         }
@@ -151,13 +154,25 @@ fn telegram(app: &App) -> Option<stampcard_bot::Replies> {
     Some(stampcard_bot::Replies::new(bot, limits))
 }
 
-/// The delivery channels the config turns on (Telegram over `bot`), and
-/// webhooks.
-fn channels(app: &App, bot: Option<stampcard_bot::Replies>) -> Result<Vec<Arc<dyn Channel>>> {
+/// The delivery channels the config turns on (Telegram over `bot`, wallet
+/// pushes), and webhooks.
+fn channels(
+    app: &App,
+    bot: Option<stampcard_bot::Replies>,
+    wallet: Option<&stampcard_wallet::Wallet>,
+) -> Result<Vec<Arc<dyn Channel>>> {
     let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(
         crate::webhooks::WebhookChannel::new(app.shop.clone(), app.config.rate_limits(50.0))
             .context("cannot start the webhook client")?,
     )];
+    if let Some(wallet) = wallet {
+        channels.push(Arc::new(stampcard_wallet::push::WalletChannel::new(
+            app.shop.clone(),
+            crate::passes::sender(app, wallet)?,
+            &wallet.config().pass_type_id,
+            app.config.rate_limits(100.0),
+        )));
+    }
     if let Some(bot) = bot {
         let limits =
             stampcard_bot::channel::TelegramChannel::default_limits(app.config.rate_limits(30.0));
@@ -190,11 +205,12 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
 async fn start_messaging(
     app: &App,
     bot: Option<stampcard_bot::Replies>,
+    wallet: Option<Arc<stampcard_wallet::Wallet>>,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
 ) -> Result<()> {
     let routes = routes(app);
-    for channel in channels(app, bot)? {
+    for channel in channels(app, bot, wallet.as_deref())? {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = channel.name().to_string();
@@ -206,6 +222,9 @@ async fn start_messaging(
     let mut consumers: Vec<Arc<dyn Consumer>> = vec![Arc::new(Webhooks)];
     if !routes.is_empty() {
         consumers.push(Arc::new(Notifier::new(routes)));
+    }
+    if wallet.is_some() {
+        consumers.push(Arc::new(PassUpdater));
     }
     for consumer in consumers {
         start_cursor(&app.shop, consumer.name()).await?;

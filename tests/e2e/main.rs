@@ -12,6 +12,7 @@ mod openapi;
 mod outbox;
 mod serve;
 mod ssh;
+mod wallet;
 mod webhooks;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -273,18 +274,24 @@ pub fn http_request(
     s.write_all(head.as_bytes()).expect("send request");
     s.write_all(body.unwrap_or("").as_bytes())
         .expect("send body");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read response");
-    let status = raw
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let bytes = raw.get(split + 4..).unwrap_or_default().to_vec();
+    let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
     HttpResponse {
         status,
         head: head.to_lowercase(),
-        body: body.to_string(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     }
 }
 
@@ -295,8 +302,10 @@ pub struct HttpResponse {
     pub status: u16,
     /// Status line and headers, lower-cased.
     pub head: String,
-    /// The body.
+    /// The body (lossy UTF-8).
     pub body: String,
+    /// The body as sent.
+    pub bytes: Vec<u8>,
 }
 
 impl HttpResponse {

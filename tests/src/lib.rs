@@ -4,5 +4,6 @@ pub mod fake_telegram;
 pub mod group_commit;
 pub mod http_load;
 pub mod ssh_client;
+pub mod test_pki;
 pub mod wait;
 pub mod webhook_receiver;

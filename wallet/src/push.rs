@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use stampcard_core::Shop;
 use stampcard_core::consumers::WALLET_CHANNEL;
-use stampcard_core::outbox::{
-    BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome,
-};
+use stampcard_core::outbox::{BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome};
 
 use crate::WalletError;
 use crate::certs::PassCertificates;
@@ -78,12 +76,10 @@ impl ApnsSender {
     /// A client authenticating with the pass certificate and key.
     pub fn new(certs: &PassCertificates) -> Result<Self, WalletError> {
         let config = a2::ClientConfig::new(a2::Endpoint::Production);
-        let client =
-            a2::Client::certificate_parts(&certs.cert_pem, &certs.key_pem, config).map_err(|e| {
-                WalletError::Certificate {
-                    what: "APNs client".into(),
-                    reason: e.to_string(),
-                }
+        let client = a2::Client::certificate_parts(&certs.cert_pem, &certs.key_pem, config)
+            .map_err(|e| WalletError::Certificate {
+                what: "APNs client".into(),
+                reason: e.to_string(),
             })?;
         Ok(Self { client })
     }
@@ -179,7 +175,8 @@ impl PushSender for PushLog {
                 return Err(PushError::Unregistered("APNs 410: Unregistered".into()));
             }
             let payload = PassUpdatePayload::new(topic, token);
-            let body = serde_json::to_value(&payload).map_err(|e| PushError::Retry(e.to_string()))?;
+            let body =
+                serde_json::to_value(&payload).map_err(|e| PushError::Retry(e.to_string()))?;
             let mut line = serde_json::to_vec(&serde_json::json!({
                 "topic": topic, "token": token, "payload": body,
             }))

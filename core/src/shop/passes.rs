@@ -105,7 +105,9 @@ impl Shop {
             device: device.to_string(),
             push_token: Some(push_token.to_string()),
         };
-        let outcome = self.command(card.id, command, &wallet_actor(), None).await?;
+        let outcome = self
+            .command(card.id, command, &wallet_actor(), None)
+            .await?;
         Ok(!outcome.event_ids.is_empty())
     }
 
@@ -162,10 +164,10 @@ impl Shop {
         // Read first: anything committed later is reported next time.
         let last = self.store().last_event_id();
         let mut serials = Vec::new();
-        for (key, _) in self.store().scan(
-            Family::PassesOfDevice(device_hash(device)),
-            Scan::default(),
-        )? {
+        for (key, _) in self
+            .store()
+            .scan(Family::PassesOfDevice(device_hash(device)), Scan::default())?
+        {
             let Key::PassOfDevice(_, card_id) = key else {
                 continue;
             };
@@ -173,8 +175,7 @@ impl Shop {
             let keeps = self
                 .pass(card_id)?
                 .is_some_and(|p| p.devices.iter().any(|d| d.device == device));
-            if keeps && since.is_none_or(|s| self.pass_version(card_id).is_ok_and(|v| v.tag > s))
-            {
+            if keeps && since.is_none_or(|s| self.pass_version(card_id).is_ok_and(|v| v.tag > s)) {
                 serials.push(PassRecord::serial_of(card_id));
             }
         }

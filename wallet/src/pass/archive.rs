@@ -24,8 +24,7 @@ pub fn pkpass(
     certs: &PassCertificates,
     files: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<u8>, WalletError> {
-    if !files.iter().any(|(n, _)| n == "pass.json") || !files.iter().any(|(n, _)| n == "icon.png")
-    {
+    if !files.iter().any(|(n, _)| n == "pass.json") || !files.iter().any(|(n, _)| n == "icon.png") {
         return Err(WalletError::Build(
             "a pass needs pass.json and icon.png".into(),
         ));

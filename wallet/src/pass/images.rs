@@ -48,8 +48,9 @@ fn disc(img: &mut RgbaImage, cx: f32, cy: f32, r: f32, ring: Option<f32>, c: [u8
             };
             if cover > 0.0 {
                 let p = img.get_pixel_mut(x, y);
-                for i in 0..3 {
-                    p.0[i] = (f32::from(p.0[i]) * (1.0 - cover) + f32::from(c[i]) * cover) as u8;
+                for (channel, target) in p.0.iter_mut().zip(c) {
+                    *channel =
+                        (f32::from(*channel) * (1.0 - cover) + f32::from(target) * cover) as u8;
                 }
                 p.0[3] = p.0[3].max((cover * 255.0) as u8);
             }
@@ -87,7 +88,14 @@ pub fn logo(scale: u32, own: Option<&[u8]>, stamp: [u8; 3]) -> Result<Vec<u8>, W
     let r = h as f32 * 0.3;
     for i in 0..3 {
         let cx = h as f32 * (0.4 + 0.6 * i as f32);
-        disc(&mut img, cx, h as f32 / 2.0, r, (i > 0).then_some(r * 0.3), stamp);
+        disc(
+            &mut img,
+            cx,
+            h as f32 / 2.0,
+            r,
+            (i > 0).then_some(r * 0.3),
+            stamp,
+        );
     }
     png(&img)
 }
@@ -120,9 +128,14 @@ pub fn strip(
     png(&img)
 }
 
-/// Strips by (template, version, stamps, goal, scale).
+/// What a strip shows: (template, version, stamps, goal, scale).
+pub type StripKey = (u64, u32, u32, u32, u32);
+
+type Strips = HashMap<StripKey, std::sync::Arc<Vec<u8>>>;
+
+/// Strips by what they show.
 #[derive(Default)]
-pub struct StripCache(Mutex<HashMap<(u64, u32, u32, u32, u32), std::sync::Arc<Vec<u8>>>>);
+pub struct StripCache(Mutex<Strips>);
 
 /// Most strips kept; the cache starts over beyond it.
 const CACHE_MAX: usize = 1024;
@@ -131,7 +144,7 @@ impl StripCache {
     /// The strip for a template version and progress, drawn once.
     pub fn get(
         &self,
-        key: (u64, u32, u32, u32, u32),
+        key: StripKey,
         draw: impl FnOnce() -> Result<Vec<u8>, WalletError>,
     ) -> Result<std::sync::Arc<Vec<u8>>, WalletError> {
         if let Some(hit) = self.lock().get(&key) {
@@ -156,10 +169,7 @@ impl StripCache {
         self.len() == 0
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(u64, u32, u32, u32, u32), std::sync::Arc<Vec<u8>>>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Strips> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,0 +1,209 @@
+//! Apple Wallet in the binary: loading `[wallet]`, the push sender it
+//! configures, and the `pass` and `wallet` commands.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use stampcard_wallet::certs::{CertReport, PassCertificates};
+use stampcard_wallet::push::{ApnsSender, PushLog, PushSender};
+use stampcard_wallet::{Wallet, WalletConfig};
+
+use crate::app::App;
+
+/// The certificates of `[wallet]`, or `None` when passes are not configured.
+fn certificates(app: &App) -> Result<Option<PassCertificates>> {
+    let w = &app.config.wallet;
+    if !w.enabled() {
+        return Ok(None);
+    }
+    let at = |p: &str| app.data.join(p);
+    PassCertificates::load(
+        &at(&w.certificate),
+        &at(&w.private_key),
+        &at(&w.wwdr_certificate),
+    )
+    .map(Some)
+    .map_err(|e| anyhow!(e))
+}
+
+fn wallet_config(app: &App) -> WalletConfig {
+    let w = &app.config.wallet;
+    WalletConfig {
+        pass_type_id: w.pass_type_id.clone(),
+        team_id: w.team_id.clone(),
+        organization_name: if w.organization_name.trim().is_empty() {
+            app.config.shop.name.clone()
+        } else {
+            w.organization_name.clone()
+        },
+        assets_dir: app.data.clone(),
+    }
+}
+
+/// The shop's wallet, when `[wallet]` is set; an error when it is set but
+/// the certificates do not work.
+pub fn load(app: &App) -> Result<Option<Arc<Wallet>>> {
+    let Some(certs) = certificates(app)? else {
+        return Ok(None);
+    };
+    let wallet = Wallet::new(wallet_config(app), certs)
+        .map_err(|e| anyhow!(e))
+        .context("Apple Wallet passes ([wallet] in stampcard.toml)")?;
+    Ok(Some(Arc::new(wallet)))
+}
+
+/// The wallet for `serve`: off, with one clear line, when not configured or
+/// broken (the counter keeps working); warnings about expiry and plain-HTTP
+/// links are printed too.
+pub fn for_serve(app: &App) -> Option<Arc<Wallet>> {
+    match load(app) {
+        Ok(None) => {
+            tracing::info!(
+                "Apple Wallet passes are off: set [wallet] pass_type_id, team_id, certificate, private_key and wwdr_certificate to offer them"
+            );
+            None
+        }
+        Ok(Some(w)) => {
+            for warning in &w.report().warnings {
+                eprintln!("stampcard serve: warning: {warning}");
+            }
+            if app.config.http.public_url.starts_with("http://") {
+                eprintln!(
+                    "stampcard serve: warning: [http] public_url is plain http: phones only talk to a pass's web service over HTTPS (fine for local testing)"
+                );
+            }
+            Some(w)
+        }
+        Err(e) => {
+            eprintln!("stampcard serve: Apple Wallet passes are OFF: {e:#}");
+            None
+        }
+    }
+}
+
+/// How pushes leave: the push log when `[wallet] push_log` is set, else APNs.
+pub fn sender(app: &App, wallet: &Wallet) -> Result<Arc<dyn PushSender>> {
+    let log = &app.config.wallet.push_log;
+    if !log.trim().is_empty() {
+        return Ok(Arc::new(PushLog::new(&app.data.join(log))));
+    }
+    Ok(Arc::new(
+        ApnsSender::new(wallet.certificates()).map_err(|e| anyhow!(e))?,
+    ))
+}
+
+fn need(app: &App) -> Result<Arc<Wallet>> {
+    load(app)?.ok_or_else(|| {
+        anyhow!(
+            "Apple Wallet passes are not configured: set [wallet] pass_type_id, team_id, certificate, private_key and wwdr_certificate in {}",
+            app.data.join(crate::config::FILE_NAME).display()
+        )
+    })
+}
+
+/// `stampcard pass <card> -o FILE`.
+pub async fn write_pass(app: &App, card: u64, output: &Path) -> Result<()> {
+    let wallet = need(app)?;
+    let built = wallet
+        .build(&app.shop, card)
+        .await
+        .map_err(|e| anyhow!(e))
+        .with_context(|| format!("cannot build the pass of card {card}"))?;
+    std::fs::write(output, &built.bytes)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    app.emit(
+        &serde_json::json!({ "card": card, "file": output, "bytes": built.bytes.len() }),
+        || {
+            format!(
+                "Wrote the pass of card {card} to {} ({} bytes).",
+                output.display(),
+                built.bytes.len()
+            )
+        },
+    )
+}
+
+/// `stampcard wallet check`.
+pub fn check(app: &App) -> Result<()> {
+    let Some(certs) = certificates(app)? else {
+        bail!(
+            "Apple Wallet passes are not configured: set [wallet] pass_type_id, team_id, certificate, private_key and wwdr_certificate"
+        );
+    };
+    let w = &app.config.wallet;
+    let report = certs
+        .check(&w.pass_type_id, &w.team_id)
+        .map_err(|e| anyhow!(e))?;
+    app.emit(&report, || report_text(&report))?;
+    if !report.ok() {
+        bail!(
+            "the pass certificates do not work: {}",
+            report.problems.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// The check for people.
+pub fn report_text(r: &CertReport) -> String {
+    let mut s = format!(
+        "Pass certificate: {}\nIssued by:        {}\nExpires:          {} ({} days left)\n",
+        r.subject, r.issuer, r.not_after, r.days_left
+    );
+    for p in &r.problems {
+        s += &format!("PROBLEM: {p}\n");
+    }
+    for w in &r.warnings {
+        s += &format!("warning: {w}\n");
+    }
+    if r.ok() {
+        s += "OK: passes can be signed and pushed.\n";
+    }
+    s
+}
+
+/// `stampcard wallet push-test <card>`: one push to every device that keeps
+/// the card's pass, sent now, with APNs' answer.
+pub async fn push_test(app: &App, card: u64) -> Result<()> {
+    let wallet = need(app)?;
+    let pass = app.shop.pass(card)?;
+    let devices = pass.map(|p| p.devices).unwrap_or_default();
+    if devices.is_empty() {
+        bail!("no device keeps the pass of card {card}: add it to a phone's Wallet first");
+    }
+    let sender = sender(app, &wallet)?;
+    let topic = &wallet.config().pass_type_id;
+    let mut results = Vec::new();
+    for d in &devices {
+        let outcome = match sender.push(topic, &d.push_token).await {
+            Ok(id) => format!(
+                "accepted{}",
+                id.map(|i| format!(" (apns-id {i})")).unwrap_or_default()
+            ),
+            Err(e) => format!("refused: {e:?}"),
+        };
+        results.push(serde_json::json!({ "device": d.device, "outcome": outcome }));
+    }
+    let all_ok = results.iter().all(|r| {
+        r["outcome"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("accepted"))
+    });
+    app.emit(&results, || {
+        results
+            .iter()
+            .map(|r| {
+                format!(
+                    "device {}: {}\n",
+                    r["device"].as_str().unwrap_or(""),
+                    r["outcome"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    })?;
+    if !all_ok {
+        bail!("not every push was accepted");
+    }
+    Ok(())
+}

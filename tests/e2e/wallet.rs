@@ -1,0 +1,432 @@
+//! Apple Wallet through the real binary, against a test PKI the test
+//! generates: the .pkpass is checked file by file and its signature with the
+//! `openssl` command line; a device registers through Apple's PassKit web
+//! service protocol, a stamp pushes (the push log stands in for APNs behind
+//! the sender trait), the device fetches the new pass, and the push is
+//! confirmed.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use stampcard_e2e::test_pki::{self, PASS_TYPE_ID, TEAM_ID, TestPki};
+use stampcard_e2e::wait;
+
+use crate::{Server, Shop};
+
+/// Adds `[wallet]` with the test PKI (and the push log) to a shop's config.
+fn configure(shop: &Shop, team: &str) -> TestPki {
+    let pki = test_pki::generate(&shop.data().join("pki"));
+    write_wallet_config(shop, team);
+    pki
+}
+
+/// `[wallet]` over the PKI files in `pki/`, pushing to `pushes.log`.
+fn write_wallet_config(shop: &Shop, team: &str) {
+    let path = shop.data().join("stampcard.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let keys = format!(
+        "pass_type_id = \"{PASS_TYPE_ID}\"\nteam_id = \"{team}\"\n\
+         certificate = \"pki/test-pass-cert.pem\"\nprivate_key = \"pki/test-pass-key.pem\"\n\
+         wwdr_certificate = \"pki/test-wwdr.pem\"\npush_log = \"pushes.log\"\n"
+    );
+    let text = if text.contains("[wallet]\n") {
+        text.replace("[wallet]\n", &format!("[wallet]\n{keys}"))
+    } else {
+        format!("{text}\n[wallet]\n{keys}")
+    };
+    std::fs::write(&path, text).expect("write config");
+}
+
+/// The files of a .pkpass; every entry must be stored uncompressed.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip archive");
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).expect("entry");
+            let name = f.name().expect("entry name").to_string();
+            assert_eq!(
+                f.compression(),
+                zip::CompressionMethod::Stored,
+                "{name} is compressed"
+            );
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).expect("read entry");
+            (name, data)
+        })
+        .collect()
+}
+
+fn file<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+    &files
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no {name} in the pass"))
+        .1
+}
+
+fn pass_json(files: &[(String, Vec<u8>)]) -> serde_json::Value {
+    serde_json::from_slice(file(files, "pass.json")).expect("pass.json is JSON")
+}
+
+/// Checks the manifest and, with the openssl command line, the signature.
+fn check_signed(files: &[(String, Vec<u8>)], pki: &TestPki, dir: &Path) {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(file(files, "manifest.json")).expect("manifest is JSON");
+    let listed = manifest.as_object().expect("manifest object");
+    for (name, bytes) in files {
+        if name == "manifest.json" || name == "signature" {
+            assert!(!listed.contains_key(name));
+            continue;
+        }
+        let sha1: String = openssl::sha::sha1(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            listed.get(name),
+            Some(&sha1.into()),
+            "manifest entry of {name}"
+        );
+    }
+    assert_eq!(listed.len(), files.len() - 2);
+    let m = dir.join("manifest.json");
+    let sig = dir.join("signature");
+    std::fs::write(&m, file(files, "manifest.json")).expect("write");
+    std::fs::write(&sig, file(files, "signature")).expect("write");
+    let verify = std::process::Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(&sig)
+        .arg("-content")
+        .arg(&m)
+        .arg("-CAfile")
+        .arg(&pki.root)
+        .args(["-out", "/dev/null"])
+        .output()
+        .expect("run openssl");
+    assert!(
+        verify.status.success(),
+        "openssl cms -verify: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let print = std::process::Command::new("openssl")
+        .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in"])
+        .arg(&sig)
+        .output()
+        .expect("run openssl");
+    let text = String::from_utf8_lossy(&print.stdout);
+    assert!(text.contains("signingTime"), "no signing time:\n{text}");
+    assert!(
+        text.contains("TEST ONLY WWDR"),
+        "WWDR not included:\n{text}"
+    );
+    assert!(text.contains("eContent: <ABSENT>"), "not detached:\n{text}");
+    // A manifest changed by one byte no longer verifies.
+    let mut tampered = file(files, "manifest.json").to_vec();
+    tampered[1] ^= 1;
+    std::fs::write(&m, tampered).expect("write");
+    let verify = std::process::Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(&sig)
+        .arg("-content")
+        .arg(&m)
+        .arg("-CAfile")
+        .arg(&pki.root)
+        .args(["-out", "/dev/null"])
+        .output()
+        .expect("run openssl");
+    assert!(!verify.status.success(), "a tampered manifest verified");
+}
+
+fn pushes(shop: &Shop) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(shop.data().join("pushes.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("push line is JSON"))
+        .collect()
+}
+
+fn wallet_entries(shop: &Shop) -> Vec<serde_json::Value> {
+    shop.json(&["outbox", "list", "--limit", "1000"])
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["channel"] == "wallet")
+        .cloned()
+        .collect()
+}
+
+const DEVICE: &str = "d3v1ce0000library0id";
+const PUSH_TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+fn registration(device: &str, serial: &str) -> String {
+    format!("/passkit/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{serial}")
+}
+
+fn auth(token: &str) -> String {
+    format!("ApplePass {token}")
+}
+
+fn fetch(server: &Server, token: &str, headers: &[(&str, &str)]) -> crate::HttpResponse {
+    let a = auth(token);
+    let mut all = vec![("Authorization", a.as_str())];
+    all.extend_from_slice(headers);
+    server.request(
+        "GET",
+        &format!("/passkit/v1/passes/{PASS_TYPE_ID}/100001"),
+        &all,
+        None,
+    )
+}
+
+#[test]
+fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
+    let shop = Shop::demo();
+    let pki = configure(&shop, TEAM_ID);
+    let check = shop.run(&["wallet", "check"]).ok();
+    assert!(check.stdout.contains("OK"), "{}", check.stdout);
+    assert!(check.stdout.contains("days left"), "{}", check.stdout);
+
+    // The CLI writes a signed pass; every file is in the signed manifest.
+    shop.run(&["pass", "100001", "-o", "card.pkpass"]).ok();
+    let bytes = std::fs::read(shop.dir.path().join("card.pkpass")).expect("pass written");
+    let files = unzip(&bytes);
+    for name in [
+        "icon.png",
+        "icon@2x.png",
+        "icon@3x.png",
+        "logo.png",
+        "strip@2x.png",
+    ] {
+        assert!(files.iter().any(|(n, _)| n == name), "{name} missing");
+    }
+    check_signed(&files, &pki, shop.dir.path());
+    let pass = pass_json(&files);
+    let code = shop.card_code(100_001);
+    assert_eq!(pass["formatVersion"], 1);
+    assert_eq!(pass["passTypeIdentifier"], PASS_TYPE_ID);
+    assert_eq!(pass["teamIdentifier"], TEAM_ID);
+    assert_eq!(pass["serialNumber"], "100001");
+    assert_eq!(pass["barcodes"][0]["format"], "PKBarcodeFormatQR");
+    assert_eq!(pass["barcodes"][0]["message"], code.as_str());
+    let token = pass["authenticationToken"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert!(token.len() >= 16, "{token}");
+    let before = shop.stamps(100_001);
+    assert_eq!(
+        pass["storeCard"]["headerFields"][0]["value"],
+        format!("{before}/8")
+    );
+
+    let server = shop.serve(&[]);
+    assert!(
+        pass["webServiceURL"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/passkit")),
+        "{pass}"
+    );
+    // The web card offers the pass; its download is the same pass (the
+    // serial and the token never change).
+    let view = shop.json(&["card", "show", "100001"]);
+    let url = view["url"].as_str().expect("url");
+    let path = &url[url.find("/c/").expect("card path")..];
+    let (status, page) = server.get(path);
+    assert_eq!(status, 200);
+    assert!(page.contains("Add to Apple Wallet"), "{page}");
+    let download = server.request("GET", &format!("{path}/pass.pkpass"), &[], None);
+    assert_eq!(download.status, 200);
+    assert!(
+        download
+            .head
+            .contains("content-type: application/vnd.apple.pkpass"),
+        "{}",
+        download.head
+    );
+    let downloaded = pass_json(&unzip(&download.bytes));
+    assert_eq!(downloaded["authenticationToken"], token.as_str());
+
+    // Registering: a wrong token is refused, a right one registers once.
+    let body = format!("{{\"pushToken\":\"{PUSH_TOKEN}\"}}");
+    let reg = registration(DEVICE, "100001");
+    let wrong = auth("0123456789abcdef0123456789abcdef");
+    let r = server.request("POST", &reg, &[("Authorization", &wrong)], Some(&body));
+    assert_eq!(r.status, 401);
+    let a = auth(&token);
+    let r = server.request("POST", &reg, &[("Authorization", &a)], Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = server.request("POST", &reg, &[("Authorization", &a)], Some(&body));
+    assert_eq!(r.status, 200);
+    let bad = registration("bad%2Fdevice", "100001");
+    let r = server.request("POST", &bad, &[("Authorization", &a)], Some(&body));
+    assert_eq!(r.status, 400);
+    let saved = shop.json(&["journal", "--type", "pass_saved"]);
+    assert_eq!(saved.as_array().map(Vec::len), Some(1), "{saved}");
+    let platforms = shop.json(&["card", "show", "100001"])["platforms"].to_string();
+    assert!(platforms.contains("apple_wallet"), "{platforms}");
+
+    // The device's passes: all without a tag, none changed since the tag.
+    let list = format!("/passkit/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}");
+    let r = server.request("GET", &list, &[], None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["serialNumbers"], serde_json::json!(["100001"]));
+    let tag = r.json()["lastUpdated"].as_str().expect("tag").to_string();
+    let since = format!("{list}?passesUpdatedSince={tag}");
+    assert_eq!(server.request("GET", &since, &[], None).status, 204);
+
+    // A stamp pushes to the device: empty payload, the pass type as topic.
+    shop.run(&["stamp", &code]).ok();
+    let pushed = wait::until(
+        Duration::from_secs(20),
+        || {
+            let p = pushes(&shop);
+            (!p.is_empty()).then_some(p)
+        },
+        || "no push was sent".into(),
+    );
+    assert_eq!(pushed[0]["topic"], PASS_TYPE_ID);
+    assert_eq!(pushed[0]["token"], PUSH_TOKEN);
+    assert_eq!(pushed[0]["payload"], serde_json::json!({}));
+    wait::until(
+        Duration::from_secs(20),
+        || (wallet_entries(&shop).first()?["state"] == "sent").then_some(()),
+        || format!("push not marked sent: {:?}", wallet_entries(&shop)),
+    );
+    let r = server.request("GET", &since, &[], None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["serialNumbers"], serde_json::json!(["100001"]));
+
+    // The device fetches the new pass: it shows the stamp, and the push is
+    // confirmed (✅✅).
+    let r = fetch(&server, &token, &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.head.contains("last-modified: "), "{}", r.head);
+    let fresh = pass_json(&unzip(&r.bytes));
+    assert_eq!(
+        fresh["storeCard"]["headerFields"][0]["value"],
+        format!("{}/8", before + 1)
+    );
+    assert_eq!(wallet_entries(&shop)[0]["state"], "confirmed");
+    assert_eq!(fetch(&server, "wrong-token-wrong-token", &[]).status, 401);
+    let future = [("If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")];
+    assert_eq!(fetch(&server, &token, &future).status, 304);
+    let past = [("If-Modified-Since", "Mon, 01 Jan 2024 00:00:00 GMT")];
+    assert_eq!(fetch(&server, &token, &past).status, 200);
+    let head = server.request(
+        "HEAD",
+        &format!("/passkit/v1/passes/{PASS_TYPE_ID}/100001"),
+        &[("Authorization", &a)],
+        None,
+    );
+    assert_eq!(head.status, 200);
+    let log = server.request(
+        "POST",
+        "/passkit/v1/log",
+        &[("Content-Type", "application/json")],
+        Some("{\"logs\":[\"test device says hello\"]}"),
+    );
+    assert_eq!(log.status, 200);
+
+    // Unregistering: journaled, the card is no longer held in Wallet, and
+    // the next stamp pushes nothing.
+    let r = server.request("DELETE", &reg, &[("Authorization", &a)], None);
+    assert_eq!(r.status, 200);
+    let removed = shop.json(&["journal", "--type", "pass_removed"]);
+    assert_eq!(removed.as_array().map(Vec::len), Some(1), "{removed}");
+    let platforms = shop.json(&["card", "show", "100001"])["platforms"].to_string();
+    assert!(!platforms.contains("apple_wallet"), "{platforms}");
+    let r = server.request("GET", &list, &[], None);
+    assert_eq!(r.status, 204);
+
+    // A device whose token APNs reports gone is forgotten after one push.
+    let gone = "gone0token0of0a0removed0app";
+    let body = format!("{{\"pushToken\":\"{gone}\"}}");
+    let reg2 = registration("second0device", "100001");
+    let r = server.request("POST", &reg2, &[("Authorization", &a)], Some(&body));
+    assert_eq!(r.status, 201);
+    shop.run(&["stamp", &code]).ok();
+    wait::until(
+        Duration::from_secs(20),
+        || {
+            let removed = shop.json(&["journal", "--type", "pass_removed"]);
+            (removed.as_array().map(Vec::len) == Some(2)).then_some(())
+        },
+        || {
+            format!(
+                "the gone device was not dropped: {:?}",
+                wallet_entries(&shop)
+            )
+        },
+    );
+    let failed = wallet_entries(&shop);
+    assert_eq!(failed[0]["state"], "failed", "{failed:?}");
+    assert_eq!(pushes(&shop).len(), 1, "no second push to the first device");
+    server.stop();
+}
+
+#[test]
+fn wallet_configuration_mistakes_are_explained() {
+    let shop = Shop::demo();
+    let r = shop.run(&["pass", "100001", "-o", "x.pkpass"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("not configured"), "{}", r.stderr);
+    assert!(!shop.dir.path().join("x.pkpass").exists());
+
+    // A certificate for another team is refused by the check with the reason.
+    configure(&shop, "OTHERTEAM9");
+    let r = shop.run(&["wallet", "check"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stdout.contains("PROBLEM") && r.stdout.contains("team"),
+        "{}",
+        r.stdout
+    );
+    let r = shop.run(&["pass", "100001", "-o", "x.pkpass"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("team"), "{}", r.stderr);
+
+    // Half a [wallet] section is a config error naming what is missing.
+    let path = shop.data().join("stampcard.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(&path, text.replace("team_id = \"OTHERTEAM9\"\n", "")).expect("write");
+    let r = shop.run(&["card", "list"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("wallet.team_id"), "{}", r.stderr);
+}
+
+#[test]
+fn an_expiring_certificate_is_warned_about() {
+    let shop = Shop::demo();
+    let dir = shop.data().join("pki");
+    test_pki::generate_with(&dir, PASS_TYPE_ID, TEAM_ID, 10);
+    write_wallet_config(&shop, TEAM_ID);
+    let r = shop.run(&["wallet", "check"]).ok();
+    assert!(r.stdout.contains("expires in"), "{}", r.stdout);
+}
+
+#[test]
+fn the_apns_request_has_the_pass_type_as_topic_and_an_empty_payload() {
+    use a2::request::payload::PayloadLike;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = test_pki::generate(dir.path());
+    let read = |p: &Path| std::fs::read(p).expect("read");
+    let certs = stampcard_wallet::certs::PassCertificates::from_pem(
+        &read(&pki.cert),
+        &read(&pki.key),
+        &read(&pki.wwdr),
+    )
+    .expect("test certificates load");
+    // The real a2 client builds from the pass certificate and key.
+    stampcard_wallet::push::ApnsSender::new(&certs).expect("a2 client");
+    let payload = stampcard_wallet::push::PassUpdatePayload::new(PASS_TYPE_ID, PUSH_TOKEN);
+    assert_eq!(payload.to_json_string().expect("json"), "{}");
+    assert_eq!(payload.get_device_token(), PUSH_TOKEN);
+    assert_eq!(payload.get_options().apns_topic, Some(PASS_TYPE_ID));
+}

@@ -13,6 +13,7 @@ mod outbox;
 mod serve;
 mod ssh;
 mod wallet;
+mod web;
 mod webhooks;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -309,6 +310,11 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// Status and body.
+    pub fn into_parts(self) -> (u16, String) {
+        (self.status, self.body)
+    }
+
     /// The body as JSON (panics with the body when it is not).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))

@@ -164,6 +164,8 @@ fn wallet_entries(shop: &Shop) -> Vec<serde_json::Value> {
 
 const DEVICE: &str = "d3v1ce0000library0id";
 const PUSH_TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+const DEVICE2: &str = "second0ipad0library";
+const PUSH_TOKEN2: &str = "ffeeddccbbaa00998877665544332211";
 
 fn registration(device: &str, serial: &str) -> String {
     format!("/passkit/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{serial}")
@@ -267,8 +269,12 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
     let bad = registration("bad%2Fdevice", "100001");
     let r = server.request("POST", &bad, &[("Authorization", &a)], Some(&body));
     assert_eq!(r.status, 400);
+    let body2 = format!("{{\"pushToken\":\"{PUSH_TOKEN2}\"}}");
+    let reg2 = registration(DEVICE2, "100001");
+    let r = server.request("POST", &reg2, &[("Authorization", &a)], Some(&body2));
+    assert_eq!(r.status, 201, "{}", r.body);
     let saved = shop.json(&["journal", "--type", "pass_saved"]);
-    assert_eq!(saved.as_array().map(Vec::len), Some(1), "{saved}");
+    assert_eq!(saved.as_array().map(Vec::len), Some(2), "{saved}");
     let platforms = shop.json(&["card", "show", "100001"])["platforms"].to_string();
     assert!(platforms.contains("apple_wallet"), "{platforms}");
 
@@ -281,23 +287,31 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
     let since = format!("{list}?passesUpdatedSince={tag}");
     assert_eq!(server.request("GET", &since, &[], None).status, 204);
 
-    // A stamp pushes to the device: empty payload, the pass type as topic.
+    // A stamp pushes once to each device: empty payload, the pass type as
+    // topic.
     shop.run(&["stamp", &code]).ok();
     let pushed = wait::until(
         Duration::from_secs(20),
         || {
             let p = pushes(&shop);
-            (!p.is_empty()).then_some(p)
+            (p.len() >= 2).then_some(p)
         },
-        || "no push was sent".into(),
+        || format!("not two pushes: {:?}", pushes(&shop)),
     );
-    assert_eq!(pushed[0]["topic"], PASS_TYPE_ID);
-    assert_eq!(pushed[0]["token"], PUSH_TOKEN);
-    assert_eq!(pushed[0]["payload"], serde_json::json!({}));
+    let mut tokens: Vec<&str> = pushed.iter().filter_map(|p| p["token"].as_str()).collect();
+    tokens.sort_unstable();
+    assert_eq!(tokens, [PUSH_TOKEN, PUSH_TOKEN2]);
+    for p in &pushed {
+        assert_eq!(p["topic"], PASS_TYPE_ID);
+        assert_eq!(p["payload"], serde_json::json!({}));
+    }
     wait::until(
         Duration::from_secs(20),
-        || (wallet_entries(&shop).first()?["state"] == "sent").then_some(()),
-        || format!("push not marked sent: {:?}", wallet_entries(&shop)),
+        || {
+            let e = wallet_entries(&shop);
+            (e.len() == 2 && e.iter().all(|x| x["state"] == "sent")).then_some(())
+        },
+        || format!("pushes not marked sent: {:?}", wallet_entries(&shop)),
     );
     let r = server.request("GET", &since, &[], None);
     assert_eq!(r.status, 200);
@@ -313,7 +327,13 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
         fresh["storeCard"]["headerFields"][0]["value"],
         format!("{}/8", before + 1)
     );
-    assert_eq!(wallet_entries(&shop)[0]["state"], "confirmed");
+    assert!(
+        wallet_entries(&shop)
+            .iter()
+            .all(|e| e["state"] == "confirmed"),
+        "{:?}",
+        wallet_entries(&shop)
+    );
     assert_eq!(fetch(&server, "wrong-token-wrong-token", &[]).status, 401);
     let future = [("If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")];
     assert_eq!(fetch(&server, &token, &future).status, 304);
@@ -336,10 +356,12 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
 
     // Unregistering: journaled, the card is no longer held in Wallet, and
     // the next stamp pushes nothing.
-    let r = server.request("DELETE", &reg, &[("Authorization", &a)], None);
-    assert_eq!(r.status, 200);
+    for r in [&reg, &reg2] {
+        let r = server.request("DELETE", r, &[("Authorization", &a)], None);
+        assert_eq!(r.status, 200);
+    }
     let removed = shop.json(&["journal", "--type", "pass_removed"]);
-    assert_eq!(removed.as_array().map(Vec::len), Some(1), "{removed}");
+    assert_eq!(removed.as_array().map(Vec::len), Some(2), "{removed}");
     let platforms = shop.json(&["card", "show", "100001"])["platforms"].to_string();
     assert!(!platforms.contains("apple_wallet"), "{platforms}");
     let r = server.request("GET", &list, &[], None);
@@ -348,15 +370,15 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
     // A device whose token APNs reports gone is forgotten after one push.
     let gone = "gone0token0of0a0removed0app";
     let body = format!("{{\"pushToken\":\"{gone}\"}}");
-    let reg2 = registration("second0device", "100001");
-    let r = server.request("POST", &reg2, &[("Authorization", &a)], Some(&body));
+    let reg3 = registration("third0device", "100001");
+    let r = server.request("POST", &reg3, &[("Authorization", &a)], Some(&body));
     assert_eq!(r.status, 201);
     shop.run(&["stamp", &code]).ok();
     wait::until(
         Duration::from_secs(20),
         || {
             let removed = shop.json(&["journal", "--type", "pass_removed"]);
-            (removed.as_array().map(Vec::len) == Some(2)).then_some(())
+            (removed.as_array().map(Vec::len) == Some(3)).then_some(())
         },
         || {
             format!(
@@ -367,7 +389,7 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
     );
     let failed = wallet_entries(&shop);
     assert_eq!(failed[0]["state"], "failed", "{failed:?}");
-    assert_eq!(pushes(&shop).len(), 1, "no second push to the first device");
+    assert_eq!(pushes(&shop).len(), 2, "no push to unregistered devices");
     server.stop();
 }
 

@@ -5,6 +5,7 @@
 pub mod certs;
 mod error;
 pub mod html;
+mod join;
 pub mod pass;
 pub mod push;
 pub mod service;

@@ -1,30 +1,54 @@
 //! The web card: `/c/<link token>` shows a card as its customer sees it.
 //! Without the card's current link token there is nothing to see.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use stampcard_core::Shop;
 use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
 use crate::html::{escape, page};
+use crate::join;
 
 /// The web card routes.
 pub fn router(shop: Shop, passes: bool) -> Router {
     Router::new()
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
+        .route(
+            "/j/{template}",
+            get(join::join_page).post(join::join_submit),
+        )
+        .route("/r/{code}", get(join::claim_page).post(join::claim_submit))
         .with_state(Web { shop, passes })
 }
 
 /// The pages' state: the shop, and whether Apple Wallet passes are offered.
 #[derive(Clone)]
-struct Web {
-    shop: Shop,
-    passes: bool,
+pub struct Web {
+    /// The shop.
+    pub shop: Shop,
+    /// Whether Apple Wallet passes are offered.
+    pub passes: bool,
+}
+
+/// A one-line notice on the card page after joining or claiming.
+#[derive(Deserialize)]
+struct Note {
+    note: Option<String>,
+}
+
+fn notice(note: Option<&str>) -> &'static str {
+    match note {
+        Some("welcome") => "Welcome! This is your card: save it to your phone below.",
+        Some("claimed") => "Your receipt's stamps were added.",
+        Some("already-claimed") => "This receipt code was already used: it adds stamps only once.",
+        _ => "",
+    }
 }
 
 fn not_found() -> Response {
@@ -56,7 +80,11 @@ async fn card_json(State(Web { shop, .. }): State<Web>, Path(token): Path<String
     }
 }
 
-async fn card_page(State(Web { shop, passes }): State<Web>, Path(token): Path<String>) -> Response {
+async fn card_page(
+    State(Web { shop, passes }): State<Web>,
+    Path(token): Path<String>,
+    Query(note): Query<Note>,
+) -> Response {
     let Some(view) = view_of(&shop, &token) else {
         return not_found();
     };
@@ -68,9 +96,19 @@ async fn card_page(State(Web { shop, passes }): State<Web>, Path(token): Path<St
         &format!("{} — {}", view.title, view.business_name),
         &branding.background,
         &branding.foreground,
-        &(render(&view) + &wallet_buttons(&view, passes)),
+        &(notice_html(notice(note.note.as_deref()))
+            + &render(&view)
+            + &wallet_buttons(&view, passes)),
     ))
     .into_response()
+}
+
+fn notice_html(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"notice\" role=\"status\">{}</p>", escape(text))
+    }
 }
 
 /// The "Add to Apple Wallet" button, when passes are offered.
@@ -82,6 +120,23 @@ fn wallet_buttons(v: &CardView, passes: bool) -> String {
         "<p class=\"wallet\"><a class=\"button\" href=\"{}/pass.pkpass\">Add to Apple Wallet</a></p>",
         escape(&v.url)
     )
+}
+
+/// The card code as an inline SVG QR image, to scan at the counter.
+fn qr_svg(code: &str) -> String {
+    match qrcode::QrCode::new(code.as_bytes()) {
+        Ok(qr) => qr
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .dark_color(qrcode::render::svg::Color("#000000"))
+            .light_color(qrcode::render::svg::Color("#ffffff"))
+            .build()
+            .split_once("<svg")
+            // The renderer makes a whole document; keep the <svg> element.
+            .map(|(_, rest)| format!("<svg role=\"img\" aria-label=\"QR code of your card\"{rest}"))
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// The body of the card page.
@@ -129,7 +184,8 @@ pub fn render(v: &CardView) -> String {
         );
     }
     body += &format!(
-        "<p><small>Card {}</small><br><span class=\"code\">{}</span></p>",
+        "<div class=\"qr\">{}</div><p><small>Card {}</small><br><span class=\"code\">{}</span></p>",
+        qr_svg(&v.code),
         v.card_id,
         escape(&v.code)
     );

@@ -1,0 +1,154 @@
+//! The customer web pages over real HTTP: joining from `/j/<template>` (bad
+//! input refused, nothing created; joining twice from one browser shows the
+//! same card), the card page with its QR, and receipt claims from
+//! `/r/<code>` exactly once, joining first when needed.
+
+use crate::{HttpResponse, Server, Shop};
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+fn header<'a>(r: &'a HttpResponse, name: &str) -> &'a str {
+    r.head
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_else(|| panic!("no {name} header in {}", r.head))
+}
+
+/// The card cookie a response set (`name=value`).
+fn cookie(r: &HttpResponse) -> String {
+    header(r, "set-cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn customers(shop: &Shop) -> usize {
+    shop.json(&["customer", "list"])
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+fn post(server: &Server, path: &str, cookie: Option<&str>, body: &str) -> HttpResponse {
+    let mut headers = vec![FORM];
+    if let Some(c) = cookie {
+        headers.push(("Cookie", c));
+    }
+    server.request("POST", path, &headers, Some(body))
+}
+
+fn receipt(shop: &Shop, stamps: &str) -> String {
+    shop.run(&[
+        "codes",
+        "generate",
+        "--template",
+        "1",
+        "--count",
+        "1",
+        "--stamps",
+        stamps,
+    ])
+    .ok()
+    .stdout
+    .trim()
+    .to_string()
+}
+
+#[test]
+fn customers_join_on_the_web_once_and_claim_receipts_once() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    let (status, form) = server.get("/j/1");
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("Coffee card") && form.contains("<form"),
+        "{form}"
+    );
+    assert_eq!(server.get("/j/999").0, 404);
+
+    // Bad input is refused with the reason, the form keeps the values, and
+    // nobody is created.
+    let before = customers(&shop);
+    for (body, reason) in [
+        ("name=Ada&email=not-an-address", "is not an email address"),
+        ("name=Ada&birthday=23.04.1990", "is not a date"),
+        ("name=&email=", "name"),
+        ("name=Ada&consent_email=yes", "give an email address"),
+    ] {
+        let r = post(&server, "/j/1", None, body);
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert!(r.body.contains(reason), "{body}: {}", r.body);
+    }
+    assert_eq!(customers(&shop), before);
+
+    // Joining issues the card and opens it; the browser keeps it.
+    let joined = post(
+        &server,
+        "/j/1?from=window",
+        None,
+        "name=Ada+Lovelace&email=ada%40example.org&birthday=1990-04-23&consent_email=yes&from=window",
+    );
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    let location = header(&joined, "location").to_string();
+    assert!(location.starts_with("/c/"), "{location}");
+    let jar = cookie(&joined);
+    assert!(jar.starts_with("sc_card_1="), "{jar}");
+    let (status, page) = server.get(&location);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Ada Lovelace") && page.contains("0/8"),
+        "{page}"
+    );
+    assert!(page.contains("<svg") && page.contains("QR code"), "{page}");
+    assert!(page.contains("Welcome"), "{page}");
+    assert_eq!(customers(&shop), before + 1);
+    let ada = shop
+        .json(&["customer", "list"])
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "Ada Lovelace").cloned())
+        .expect("Ada is a customer");
+    assert_eq!(ada["email"], "ada@example.org");
+
+    // Again from the same browser: the same card, no second customer.
+    let again = server.request("GET", "/j/1", &[("Cookie", &jar)], None);
+    assert_eq!(again.status, 303);
+    assert_eq!(
+        header(&again, "location"),
+        location.split('?').next().unwrap_or("")
+    );
+    let again = post(&server, "/j/1", Some(&jar), "name=Ada+Again");
+    assert_eq!(again.status, 303);
+    assert_eq!(customers(&shop), before + 1);
+
+    // A receipt is claimed onto the browser's card, once.
+    let code = receipt(&shop, "2");
+    let (status, claim) = server
+        .request("GET", &format!("/r/{code}"), &[("Cookie", &jar)], None)
+        .into_parts();
+    assert_eq!(status, 200);
+    assert!(claim.contains("Add my stamps"), "{claim}");
+    let card_id: u64 = location[3..]
+        .split('-')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("card id in the link");
+    let r = post(&server, &format!("/r/{code}"), Some(&jar), "");
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(header(&r, "location").contains("note=claimed"));
+    assert_eq!(shop.stamps(card_id), 2);
+    let r = post(&server, &format!("/r/{code}"), Some(&jar), "");
+    assert!(header(&r, "location").contains("note=already-claimed"));
+    assert_eq!(shop.stamps(card_id), 2);
+
+    // Without a card, the claim page joins first, then claims.
+    let code = receipt(&shop, "3");
+    let (status, claim) = server.get(&format!("/r/{code}"));
+    assert_eq!(status, 200);
+    assert!(claim.contains("Get my card and stamps"), "{claim}");
+    let r = post(&server, &format!("/r/{code}"), None, "name=Grace");
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (_, page) = server.get(header(&r, "location"));
+    assert!(page.contains("Grace") && page.contains("3/8"), "{page}");
+    assert_eq!(server.get("/r/12345").0, 404);
+    server.stop();
+}

@@ -1,0 +1,350 @@
+//! The web join page `/j/<template>` for customers without Telegram, and the
+//! claim page `/r/<code>` for receipt codes. Joining issues the card and
+//! remembers it in a cookie, so joining again from the same browser shows
+//! the card it has; a receipt code is claimed onto that card (joining first
+//! when there is none), exactly once.
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use stampcard_core::model::{Actor, Card, CustomerFields, Platform};
+use stampcard_core::shop::IssueCard;
+use stampcard_core::{CoreError, Shop};
+
+use crate::html::{escape, page};
+use crate::web::Web;
+
+/// How long the browser remembers its card (two years).
+const COOKIE_AGE_SECS: u64 = 2 * 365 * 24 * 3600;
+
+fn cookie_name(template_id: u64) -> String {
+    format!("sc_card_{template_id}")
+}
+
+/// The card this browser joined with for a template, if its link still works.
+fn remembered(shop: &Shop, headers: &HeaderMap, template_id: u64) -> Option<Card> {
+    let name = cookie_name(template_id);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(k, _)| *k == name)
+        .filter_map(|(_, token)| shop.card_by_token(token).ok())
+        .find(|c| c.template_id == template_id)
+}
+
+/// Opens the card page and remembers the card in this browser.
+fn to_card(shop: &Shop, card: &Card, note: Option<&str>) -> Response {
+    let token = shop.links().card_token(card);
+    let mut target = format!("/c/{token}");
+    if let Some(n) = note {
+        target += &format!("?note={n}");
+    }
+    let cookie = format!(
+        "{}={token}; Path=/; Max-Age={COOKIE_AGE_SECS}; HttpOnly; SameSite=Lax",
+        cookie_name(card.template_id)
+    );
+    let mut r = Redirect::to(&target).into_response();
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn message_page(status: StatusCode, title: &str, text: &str) -> Response {
+    let body = format!(
+        "<div class=\"card\"><h1>{}</h1><p>{}</p></div>",
+        escape(title),
+        escape(text)
+    );
+    (status, Html(page(title, "", "", &body))).into_response()
+}
+
+/// The join form's fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    birthday: String,
+    /// The email consent box ("yes" when ticked).
+    #[serde(default)]
+    consent_email: Option<String>,
+    /// Where the customer joined from (table, window …), from the poster.
+    #[serde(default)]
+    from: Option<String>,
+}
+
+fn optional(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+impl JoinForm {
+    /// The customer's fields, or what is wrong with the form.
+    fn fields(&self) -> Result<CustomerFields, String> {
+        if self.name.trim().is_empty() {
+            return Err("please give your name (a first name is enough)".into());
+        }
+        let birthday = match optional(&self.birthday) {
+            None => None,
+            Some(b) => Some(
+                chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d")
+                    .map_err(|_| format!("'{b}' is not a date like 1990-04-23"))?,
+            ),
+        };
+        let email = optional(&self.email);
+        let consent = self.consent_email.is_some();
+        if consent && email.is_none() {
+            return Err("to get offers by email, give an email address".into());
+        }
+        Ok(CustomerFields {
+            name: self.name.clone(),
+            phone: optional(&self.phone),
+            email,
+            birthday,
+            consent_email: Some(consent),
+            ..Default::default()
+        })
+    }
+
+    fn source(&self) -> Option<String> {
+        self.from
+            .as_deref()
+            .map(|s| s.trim().chars().take(32).collect::<String>())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// The form, with an error above it and the values given so far.
+fn form_html(action: &str, form: &JoinForm, error: Option<&str>, button: &str) -> String {
+    let value = |v: &str| escape(v.trim());
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let from = form
+        .from
+        .as_deref()
+        .map(|f| {
+            format!(
+                "<input type=\"hidden\" name=\"from\" value=\"{}\">",
+                escape(f)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{error}<form method=\"post\" action=\"{action}\">{from}\
+         <p><label>Your name<br><input name=\"name\" required maxlength=\"100\" value=\"{name}\"></label></p>\
+         <p><label>Phone (optional)<br><input name=\"phone\" type=\"tel\" value=\"{phone}\"></label></p>\
+         <p><label>Email (optional)<br><input name=\"email\" type=\"email\" value=\"{email}\"></label></p>\
+         <p><label>Birthday (optional, for a birthday treat)<br><input name=\"birthday\" type=\"date\" value=\"{birthday}\"></label></p>\
+         <p><label><input type=\"checkbox\" name=\"consent_email\" value=\"yes\"{checked}> Send me offers by email (you can unsubscribe any time)</label></p>\
+         <p><button type=\"submit\">{button}</button></p></form>",
+        action = escape(action),
+        name = value(&form.name),
+        phone = value(&form.phone),
+        email = value(&form.email),
+        birthday = value(&form.birthday),
+        checked = if form.consent_email.is_some() {
+            " checked"
+        } else {
+            ""
+        },
+        button = escape(button),
+    )
+}
+
+fn template_page(
+    shop: &Shop,
+    template_id: u64,
+    status: StatusCode,
+    intro: &str,
+    form: &str,
+) -> Response {
+    let Ok(t) = shop.template(template_id) else {
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "Card not found",
+            "This card is not offered here. Ask the shop for its QR code.",
+        );
+    };
+    let body = format!(
+        "<div class=\"card\"><small>{business}</small><h1>{title}</h1>\
+         <p>{goal} stamps: {reward}</p>{intro}{form}</div>",
+        business = escape(&t.business_name),
+        title = escape(&t.name),
+        goal = t.stamps_required,
+        reward = escape(&t.reward.summary()),
+    );
+    let html = page(
+        &format!("Join {} — {}", t.name, t.business_name),
+        &t.branding.background,
+        &t.branding.foreground,
+        &body,
+    );
+    (status, Html(html)).into_response()
+}
+
+/// `GET /j/<template>`: the form, or the card this browser has.
+pub async fn join_page(
+    State(web): State<Web>,
+    Path(template_id): Path<u64>,
+    Query(query): Query<JoinForm>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(card) = remembered(&web.shop, &headers, template_id) {
+        return to_card(&web.shop, &card, None);
+    }
+    if web.shop.template(template_id).is_ok_and(|t| t.archived) {
+        return message_page(
+            StatusCode::GONE,
+            "No longer offered",
+            "This card is no longer offered.",
+        );
+    }
+    let form = form_html(&format!("/j/{template_id}"), &query, None, "Get my card");
+    template_page(&web.shop, template_id, StatusCode::OK, "", &form)
+}
+
+/// Issues a card to a new customer from the form.
+async fn join(shop: &Shop, template_id: u64, form: &JoinForm) -> Result<Card, CoreError> {
+    let fields = form.fields().map_err(CoreError::Invalid)?;
+    shop.issue_card(
+        template_id,
+        IssueCard::New(fields),
+        form.source(),
+        Some(Platform::Web),
+        &Actor::channel("web"),
+    )
+    .await
+}
+
+/// `POST /j/<template>`: joins, or shows the form again with the reason.
+pub async fn join_submit(
+    State(web): State<Web>,
+    Path(template_id): Path<u64>,
+    headers: HeaderMap,
+    Form(form): Form<JoinForm>,
+) -> Response {
+    if let Some(card) = remembered(&web.shop, &headers, template_id) {
+        return to_card(&web.shop, &card, None);
+    }
+    match join(&web.shop, template_id, &form).await {
+        Ok(card) => to_card(&web.shop, &card, Some("welcome")),
+        Err(CoreError::Invalid(reason)) => {
+            let html = form_html(
+                &format!("/j/{template_id}"),
+                &form,
+                Some(&reason),
+                "Get my card",
+            );
+            template_page(&web.shop, template_id, StatusCode::BAD_REQUEST, "", &html)
+        }
+        Err(e) => refused(&e),
+    }
+}
+
+fn refused(e: &CoreError) -> Response {
+    match e {
+        CoreError::NotFound { .. } => message_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This card or code is not known here.",
+        ),
+        other => {
+            tracing::warn!("web page: {other}");
+            message_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "Something went wrong on our side. Please try again in a moment.",
+            )
+        }
+    }
+}
+
+/// `GET /r/<code>`: what the receipt gives, and how to claim it.
+pub async fn claim_page(
+    State(web): State<Web>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let shop = &web.shop;
+    let template_id = match shop.receipt_template(&code) {
+        Ok(t) => t,
+        Err(_) => {
+            return message_page(
+                StatusCode::NOT_FOUND,
+                "Code not valid",
+                "This receipt code is not valid. Check it on your receipt.",
+            );
+        }
+    };
+    let action = format!("/r/{}", escape(&code));
+    let (intro, form) = match remembered(shop, &headers, template_id) {
+        Some(card) => (
+            format!("<p>Add this receipt's stamps to your card {}.</p>", card.id),
+            format!(
+                "<form method=\"post\" action=\"{action}\"><button type=\"submit\">Add my stamps</button></form>"
+            ),
+        ),
+        None => (
+            "<p>Get your card to collect this receipt's stamps.</p>".to_string(),
+            form_html(
+                &action,
+                &JoinForm::default(),
+                None,
+                "Get my card and stamps",
+            ),
+        ),
+    };
+    template_page(shop, template_id, StatusCode::OK, &intro, &form)
+}
+
+/// `POST /r/<code>`: claims onto this browser's card, joining first if needed.
+pub async fn claim_submit(
+    State(web): State<Web>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<JoinForm>,
+) -> Response {
+    let shop = &web.shop;
+    let Ok(template_id) = shop.receipt_template(&code) else {
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "Code not valid",
+            "This receipt code is not valid. Check it on your receipt.",
+        );
+    };
+    let card = match remembered(shop, &headers, template_id) {
+        Some(card) => card,
+        None => match join(shop, template_id, &form).await {
+            Ok(card) => card,
+            Err(CoreError::Invalid(reason)) => {
+                let action = format!("/r/{code}");
+                let html = form_html(&action, &form, Some(&reason), "Get my card and stamps");
+                return template_page(shop, template_id, StatusCode::BAD_REQUEST, "", &html);
+            }
+            Err(e) => return refused(&e),
+        },
+    };
+    match shop
+        .claim_receipt(&code, card.id, &Actor::channel("web"))
+        .await
+    {
+        Ok(outcome) => to_card(shop, &outcome.card, Some("claimed")),
+        Err(CoreError::AlreadyClaimed) => to_card(shop, &card, Some("already-claimed")),
+        Err(CoreError::Invalid(reason) | CoreError::ReceiptInvalid(reason)) => message_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Code not accepted",
+            &reason,
+        ),
+        Err(e) => refused(&e),
+    }
+}

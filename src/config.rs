@@ -64,6 +64,21 @@ pub struct Config {
     /// Apple Wallet passes.
     #[serde(default)]
     pub wallet: WalletSection,
+    /// Google Wallet links.
+    #[serde(default)]
+    pub google_wallet: GoogleWalletSection,
+}
+
+/// `[google_wallet]`: "Save to Google Wallet" links. Both keys, or none.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GoogleWalletSection {
+    /// The Google Wallet issuer id (digits).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub issuer_id: String,
+    /// The service account's JSON key file, relative to the data folder.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub service_account_key: String,
 }
 
 /// `[wallet]`: Apple Wallet passes. All of the identifiers and files, or
@@ -467,6 +482,12 @@ fn validate(c: &Config) -> Result<()> {
         return Err(anyhow!(
             "[wallet] is half set: also set {} (or remove the section to offer no passes)",
             missing.join(", ")
+        ));
+    }
+    let g = &c.google_wallet;
+    if g.issuer_id.trim().is_empty() != g.service_account_key.trim().is_empty() {
+        return Err(anyhow!(
+            "[google_wallet] needs both issuer_id and service_account_key (or neither)"
         ));
     }
     if c.shop.name.trim().is_empty() {

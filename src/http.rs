@@ -21,6 +21,7 @@ pub fn router(
     metrics: Arc<Metrics>,
     routes: Vec<Arc<dyn stampcard_core::consumers::Route>>,
     wallet: Option<Arc<stampcard_wallet::Wallet>>,
+    google: Option<Arc<stampcard_wallet::google::GoogleWallet>>,
 ) -> Router {
     let state = MetricsState {
         shop: shop.clone(),
@@ -31,7 +32,7 @@ pub fn router(
         .with_state(shop.clone())
         .route("/metrics", get(crate::metrics::handler).with_state(state))
         .merge(crate::api::router(shop.clone(), routes))
-        .merge(stampcard_wallet::router(shop, wallet))
+        .merge(stampcard_wallet::router(shop, wallet, google))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

@@ -82,7 +82,13 @@ impl Services {
                 ));
                 tasks.spawn(crate::http::serve(
                     listener,
-                    crate::http::router(app.shop.clone(), metrics, routes(app), wallet.clone()),
+                    crate::http::router(
+                        app.shop.clone(),
+                        metrics,
+                        routes(app),
+                        wallet.clone(),
+                        crate::passes::google_for_serve(app),
+                    ),
                     stop.clone(),
                 ));
                 Ok(addr)

@@ -452,3 +452,83 @@ fn the_apns_request_has_the_pass_type_as_topic_and_an_empty_payload() {
     assert_eq!(payload.get_device_token(), PUSH_TOKEN);
     assert_eq!(payload.get_options().apns_topic, Some(PASS_TYPE_ID));
 }
+
+/// Base64url (no padding) decoded.
+fn unbase64url(text: &str) -> Vec<u8> {
+    let mut s = text.replace('-', "+").replace('_', "/");
+    while !s.len().is_multiple_of(4) {
+        s.push('=');
+    }
+    openssl::base64::decode_block(&s).expect("base64url")
+}
+
+#[test]
+fn the_google_wallet_link_carries_a_signed_loyalty_object() {
+    let shop = Shop::demo();
+    let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).expect("rsa"))
+        .expect("key");
+    let pem = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
+    let account = serde_json::json!({
+        "type": "service_account",
+        "client_email": "stamps@test-only.iam.gserviceaccount.com",
+        "private_key": pem,
+    });
+    std::fs::write(shop.data().join("google-sa.json"), account.to_string()).expect("write");
+    let path = shop.data().join("stampcard.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let section = "issuer_id = \"3388000000022222222\"\nservice_account_key = \"google-sa.json\"\n";
+    let text = if text.contains("[google_wallet]\n") {
+        text.replace("[google_wallet]\n", &format!("[google_wallet]\n{section}"))
+    } else {
+        format!("{text}\n[google_wallet]\n{section}")
+    };
+    std::fs::write(&path, text).expect("write config");
+
+    let server = shop.serve(&[]);
+    let view = shop.json(&["card", "show", "100001"]);
+    let url = view["url"].as_str().expect("url");
+    let (status, page) = server.get(&url[url.find("/c/").expect("path")..]);
+    assert_eq!(status, 200);
+    assert!(page.contains("Save to Google Wallet"), "{page}");
+    assert!(
+        !page.contains("Add to Apple Wallet"),
+        "no passes configured"
+    );
+    let jwt = page
+        .split("https://pay.google.com/gp/v/save/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("save link");
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "{jwt}");
+    let header: serde_json::Value =
+        serde_json::from_slice(&unbase64url(parts[0])).expect("header JSON");
+    assert_eq!(header["alg"], "RS256");
+    let mut verifier =
+        openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key).expect("v");
+    verifier
+        .update(format!("{}.{}", parts[0], parts[1]).as_bytes())
+        .expect("update");
+    assert!(
+        verifier.verify(&unbase64url(parts[2])).expect("verify"),
+        "the JWT signature does not verify with the service-account key"
+    );
+    let claims: serde_json::Value =
+        serde_json::from_slice(&unbase64url(parts[1])).expect("claims JSON");
+    assert_eq!(claims["iss"], "stamps@test-only.iam.gserviceaccount.com");
+    assert_eq!(claims["aud"], "google");
+    assert_eq!(claims["typ"], "savetowallet");
+    let object = &claims["payload"]["loyaltyObjects"][0];
+    assert_eq!(object["id"], "3388000000022222222.stampcard-card-100001");
+    assert_eq!(
+        object["classId"],
+        claims["payload"]["loyaltyClasses"][0]["id"]
+    );
+    assert_eq!(object["barcode"]["value"], view["code"]);
+    assert_eq!(
+        object["loyaltyPoints"]["balance"]["string"],
+        format!("{}/8", view["progress"]["stamps"])
+    );
+    assert_eq!(object["accountName"], view["customer_name"]);
+    server.stop();
+}

@@ -4,6 +4,7 @@
 
 pub mod certs;
 mod error;
+pub mod google;
 pub mod html;
 mod join;
 pub mod pass;
@@ -22,8 +23,12 @@ use stampcard_core::Shop;
 
 /// The routes this crate contributes to the shop's HTTP listener; the
 /// PassKit routes only when passes are offered.
-pub fn router(shop: Shop, wallet: Option<Arc<Wallet>>) -> Router {
-    let web = web::router(shop.clone(), wallet.is_some());
+pub fn router(
+    shop: Shop,
+    wallet: Option<Arc<Wallet>>,
+    google: Option<Arc<google::GoogleWallet>>,
+) -> Router {
+    let web = web::router(shop.clone(), wallet.is_some(), google);
     match wallet {
         Some(w) => web.merge(service::router(shop, w)),
         None => web,

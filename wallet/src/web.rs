@@ -11,11 +11,14 @@ use stampcard_core::Shop;
 use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
+use crate::google::GoogleWallet;
 use crate::html::{escape, page};
 use crate::join;
+use stampcard_core::model::Template;
+use std::sync::Arc;
 
 /// The web card routes.
-pub fn router(shop: Shop, passes: bool) -> Router {
+pub fn router(shop: Shop, passes: bool, google: Option<Arc<GoogleWallet>>) -> Router {
     Router::new()
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
@@ -24,7 +27,11 @@ pub fn router(shop: Shop, passes: bool) -> Router {
             get(join::join_page).post(join::join_submit),
         )
         .route("/r/{code}", get(join::claim_page).post(join::claim_submit))
-        .with_state(Web { shop, passes })
+        .with_state(Web {
+            shop,
+            passes,
+            google,
+        })
 }
 
 /// The pages' state: the shop, and whether Apple Wallet passes are offered.
@@ -34,6 +41,8 @@ pub struct Web {
     pub shop: Shop,
     /// Whether Apple Wallet passes are offered.
     pub passes: bool,
+    /// Google Wallet, when configured.
+    pub google: Option<Arc<GoogleWallet>>,
 }
 
 /// A one-line notice on the card page after joining or claiming.
@@ -81,24 +90,25 @@ async fn card_json(State(Web { shop, .. }): State<Web>, Path(token): Path<String
 }
 
 async fn card_page(
-    State(Web { shop, passes }): State<Web>,
+    State(web): State<Web>,
     Path(token): Path<String>,
     Query(note): Query<Note>,
 ) -> Response {
-    let Some(view) = view_of(&shop, &token) else {
+    let shop = &web.shop;
+    let Some(view) = view_of(shop, &token) else {
         return not_found();
     };
-    let branding = shop
-        .template(view.template_id)
-        .map(|t| t.branding.clone())
-        .unwrap_or_default();
+    let Ok(template) = shop.template(view.template_id) else {
+        return not_found();
+    };
+    let branding = &template.branding;
     Html(page(
         &format!("{} — {}", view.title, view.business_name),
         &branding.background,
         &branding.foreground,
         &(notice_html(notice(note.note.as_deref()))
             + &render(&view)
-            + &wallet_buttons(&view, passes)),
+            + &wallet_buttons(&web, &view, &template)),
     ))
     .into_response()
 }
@@ -111,15 +121,32 @@ fn notice_html(text: &str) -> String {
     }
 }
 
-/// The "Add to Apple Wallet" button, when passes are offered.
-fn wallet_buttons(v: &CardView, passes: bool) -> String {
-    if !passes {
-        return String::new();
+/// The "Add to Apple Wallet" and "Save to Google Wallet" buttons, for the
+/// wallets the shop offers.
+fn wallet_buttons(web: &Web, v: &CardView, template: &Template) -> String {
+    let mut buttons = String::new();
+    if web.passes {
+        buttons += &format!(
+            "<a class=\"button\" href=\"{}/pass.pkpass\">Add to Apple Wallet</a> ",
+            escape(&v.url)
+        );
     }
-    format!(
-        "<p class=\"wallet\"><a class=\"button\" href=\"{}/pass.pkpass\">Add to Apple Wallet</a></p>",
-        escape(&v.url)
-    )
+    if let Some(google) = &web.google {
+        match google.save_url(v, template, web.shop.links().base()) {
+            Ok(url) => {
+                buttons += &format!(
+                    "<a class=\"button\" href=\"{}\">Save to Google Wallet</a>",
+                    escape(&url)
+                )
+            }
+            Err(e) => tracing::warn!("Google Wallet link of card {}: {e}", v.card_id),
+        }
+    }
+    if buttons.is_empty() {
+        buttons
+    } else {
+        format!("<p class=\"wallet\">{buttons}</p>")
+    }
 }
 
 /// The card code as an inline SVG QR image, to scan at the counter.

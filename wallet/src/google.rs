@@ -1,0 +1,139 @@
+//! "Save to Google Wallet": a link carrying a JWT signed (RS256) with the
+//! shop's Google service-account key, holding a loyalty class for the
+//! template and a loyalty object for the card.
+
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stampcard_core::model::Template;
+use stampcard_core::views::CardView;
+
+use crate::WalletError;
+
+/// Where the JWT is saved.
+pub const SAVE_URL: &str = "https://pay.google.com/gp/v/save/";
+
+/// The fields of a service-account key file we use.
+#[derive(Deserialize)]
+struct KeyFile {
+    client_email: String,
+    private_key: String,
+}
+
+/// Google Wallet of one shop.
+pub struct GoogleWallet {
+    issuer_id: String,
+    client_email: String,
+    key: PKey<Private>,
+}
+
+/// Base64url without padding, as JWTs use.
+pub fn base64url(bytes: &[u8]) -> String {
+    openssl::base64::encode_block(bytes)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+}
+
+impl GoogleWallet {
+    /// From the issuer id and a service-account key file (JSON).
+    pub fn new(issuer_id: &str, key_file: &[u8]) -> Result<Self, WalletError> {
+        let bad = |reason: String| WalletError::Certificate {
+            what: "[google_wallet] service_account_key".into(),
+            reason,
+        };
+        if issuer_id.is_empty() || !issuer_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(WalletError::Certificate {
+                what: "[google_wallet] issuer_id".into(),
+                reason: format!("'{issuer_id}' is not an issuer id (digits only)"),
+            });
+        }
+        let file: KeyFile = serde_json::from_slice(key_file)
+            .map_err(|e| bad(format!("not a service-account key file: {e}")))?;
+        let key = PKey::private_key_from_pem(file.private_key.as_bytes())
+            .map_err(|e| bad(format!("its private_key is not a PEM key: {e}")))?;
+        Ok(Self {
+            issuer_id: issuer_id.to_string(),
+            client_email: file.client_email,
+            key,
+        })
+    }
+
+    /// The claims of the save link of a card.
+    pub fn claims(&self, view: &CardView, template: &Template, origin: &str) -> Value {
+        let class_id = format!("{}.stampcard-template-{}", self.issuer_id, template.id);
+        let [r, g, b] = crate::pass::images::color(&template.branding.background);
+        json!({
+            "iss": self.client_email,
+            "aud": "google",
+            "typ": "savetowallet",
+            "origins": [origin],
+            "payload": {
+                "loyaltyClasses": [{
+                    "id": class_id,
+                    "issuerName": view.business_name,
+                    "programName": view.title,
+                    "reviewStatus": "UNDER_REVIEW",
+                    "hexBackgroundColor": format!("#{r:02x}{g:02x}{b:02x}"),
+                }],
+                "loyaltyObjects": [{
+                    "id": format!("{}.stampcard-card-{}", self.issuer_id, view.card_id),
+                    "classId": class_id,
+                    "state": if view.deleted { "INACTIVE" } else { "ACTIVE" },
+                    "accountId": view.card_id.to_string(),
+                    "accountName": view.customer_name,
+                    "barcode": { "type": "QR_CODE", "value": view.code, "alternateText": view.code },
+                    "loyaltyPoints": {
+                        "label": "Stamps",
+                        "balance": { "string": format!("{}/{}", view.progress.stamps, view.progress.of) },
+                    },
+                    "linksModuleData": { "uris": [{ "uri": view.url, "description": "Your card online" }] },
+                }],
+            },
+        })
+    }
+
+    /// The signed JWT of a card.
+    pub fn jwt(&self, claims: &Value) -> Result<String, WalletError> {
+        let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let body = base64url(claims.to_string().as_bytes());
+        let input = format!("{header}.{body}");
+        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &self.key)?;
+        signer.update(input.as_bytes())?;
+        let signature = signer.sign_to_vec()?;
+        Ok(format!("{input}.{}", base64url(&signature)))
+    }
+
+    /// The "Save to Google Wallet" link of a card.
+    pub fn save_url(
+        &self,
+        view: &CardView,
+        template: &Template,
+        origin: &str,
+    ) -> Result<String, WalletError> {
+        Ok(format!(
+            "{SAVE_URL}{}",
+            self.jwt(&self.claims(view, template, origin))?
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_has_no_padding_or_plus() {
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        assert_eq!(base64url(b"ab"), "YWI");
+    }
+
+    #[test]
+    fn bad_key_files_and_issuers_are_refused() {
+        assert!(GoogleWallet::new("123", b"{}").is_err());
+        assert!(GoogleWallet::new("12x", b"{}").is_err());
+        let e = GoogleWallet::new("123", br#"{"client_email":"a@b","private_key":"nope"}"#);
+        assert!(e.is_err_and(|e| e.to_string().contains("PEM")));
+    }
+}

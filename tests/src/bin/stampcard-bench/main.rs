@@ -10,6 +10,7 @@
 
 mod api;
 mod campaign;
+mod passes;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,7 @@ struct Opts {
     connections: usize,
     /// Campaign recipients to plan (0 = skip).
     campaign: u64,
+    passes: u64,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -60,6 +62,7 @@ fn opts() -> Result<Opts> {
         api_requests: 0,
         connections: 32,
         campaign: 0,
+        passes: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -82,6 +85,7 @@ fn opts() -> Result<Opts> {
             "--bot-updates" => o.bot_updates = value()?,
             "--api-requests" => o.api_requests = value()?,
             "--campaign" => o.campaign = value()?,
+            "--passes" => o.passes = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -92,7 +96,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N] [--passes N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
@@ -101,7 +105,8 @@ fn opts() -> Result<Opts> {
                      --bot-updates R adds: Telegram bot reply latency at R updates/s.\n\
                      --api-requests N adds: POST /api/v1/stamps over loopback keep-alive HTTP\n\
                      against `stampcard serve`, and a trivial axum endpoint as the baseline.\n\
-                     --campaign N adds: planning a campaign to N recipients, against raw sled."
+                     --campaign N adds: planning a campaign to N recipients, against raw sled.\n\
+                     --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048."
                 );
                 std::process::exit(0);
             }
@@ -881,6 +886,9 @@ async fn bench(o: Opts) -> Result<()> {
     );
     if o.campaign > 0 {
         campaign::campaign_bench(&root.path().join("campaign"), o.campaign).await?;
+    }
+    if o.passes > 0 {
+        passes::passes_bench(&root.path().join("passes"), o.passes).await?;
     }
     if o.api_requests > 0 {
         api::api_bench(&root.path().join("api"), o.api_requests, o.connections).await?;

@@ -46,6 +46,10 @@ impl Host for AppHost {
             .map(|(at, path)| (at, path.display().to_string()))
     }
 
+    fn wallet_status(&self) -> String {
+        crate::passes::status_line(&self.app)
+    }
+
     fn send_message(&self, card: u64, text: String) -> BoxFuture<Result<Vec<String>, String>> {
         let app = self.app.clone();
         Box::pin(async move {

@@ -166,6 +166,30 @@ pub fn check(app: &App) -> Result<()> {
     Ok(())
 }
 
+/// Apple Wallet in one line, for the console's settings tab.
+pub fn status_line(app: &App) -> String {
+    let w = &app.config.wallet;
+    let certs = match certificates(app) {
+        Ok(None) => return "Apple Wallet passes: off (set [wallet] to offer them)".into(),
+        Ok(Some(c)) => c,
+        Err(e) => return format!("Apple Wallet passes: OFF — {e:#}"),
+    };
+    match certs.check(&w.pass_type_id, &w.team_id) {
+        Ok(r) if r.ok() => format!(
+            "Apple Wallet passes: on — certificate for {} expires {} ({} days left){}",
+            w.pass_type_id,
+            r.not_after,
+            r.days_left,
+            r.warnings
+                .first()
+                .map(|x| format!("; warning: {x}"))
+                .unwrap_or_default()
+        ),
+        Ok(r) => format!("Apple Wallet passes: OFF — {}", r.problems.join("; ")),
+        Err(e) => format!("Apple Wallet passes: OFF — {e}"),
+    }
+}
+
 /// The check for people.
 pub fn report_text(r: &CertReport) -> String {
     let mut s = format!(

@@ -333,6 +333,8 @@ pub enum Outcome {
     PosKeyCreated(stampcard_core::model::PosKey),
     /// The last backup (when, file), and what was just done.
     Backup(Option<(DateTime<Utc>, String)>, Option<String>),
+    /// The settings tab's facts from the host: last backup, wallet status.
+    Settings(Option<(DateTime<Utc>, String)>, String),
     /// Webhooks with their latest deliveries, newest first.
     Webhooks(
         Vec<(
@@ -971,6 +973,10 @@ impl App {
                 self.pending.push(self.admin.templates.load());
             }
             Outcome::Analytics(a) => self.admin.analytics = Some(a),
+            Outcome::Settings(last, wallet) => {
+                self.admin.last_backup = Some(last);
+                self.admin.wallet_status = Some(wallet);
+            }
             Outcome::Backup(last, done) => {
                 self.admin.last_backup = Some(last);
                 if let Some(done) = done {

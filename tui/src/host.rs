@@ -26,6 +26,12 @@ pub trait Host: Send + Sync + 'static {
     /// the number of rows.
     fn export_table(&self, table: String, json: bool) -> BoxFuture<Result<(String, u64), String>>;
 
+    /// Apple Wallet in one line: off, or the pass certificate's expiry and
+    /// any problem with it.
+    fn wallet_status(&self) -> String {
+        "Apple Wallet passes: off".into()
+    }
+
     /// Sends a message to a card's holder on every channel that reaches
     /// them; returns the channels' names, or why not.
     fn send_message(&self, card: u64, text: String) -> BoxFuture<Result<Vec<String>, String>>;

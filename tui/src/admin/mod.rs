@@ -196,6 +196,8 @@ pub struct Admin {
     pub error: Option<String>,
     /// The settings tab's last backup (`Some(None)`: none yet).
     pub last_backup: Option<Option<(chrono::DateTime<chrono::Utc>, String)>>,
+    /// Apple Wallet's status line, once loaded.
+    pub wallet_status: Option<String>,
     /// The settings tab's webhooks and their delivery logs.
     pub webhooks: Option<
         Vec<(
@@ -220,6 +222,7 @@ impl Default for Admin {
             history: None,
             error: None,
             last_backup: None,
+            wallet_status: None,
             webhooks: None,
         }
     }

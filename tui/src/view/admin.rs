@@ -620,6 +620,7 @@ fn settings_text(app: &App) -> String {
          Last backup: {}\n\
          b: take a backup now. Scheduled ones follow [backup] every_hours / keep / dir.\n\
          e: export customers, cards, vouchers or the journal (CSV or JSON) into the exports folder.\n\n\
+         {}\n\n\
          Webhooks (stampcard webhook create|list|delete|deliveries):\n",
         app.shop_name,
         app.tz,
@@ -628,7 +629,11 @@ fn settings_text(app: &App) -> String {
             Some(Some((at, file))) => format!("{} — {file}", local(*at)),
             Some(None) => "none yet".into(),
             None => "…".into(),
-        }
+        },
+        app.admin
+            .wallet_status
+            .as_deref()
+            .unwrap_or("Apple Wallet passes: …")
     );
     match &app.admin.webhooks {
         None => s += "  …\n",

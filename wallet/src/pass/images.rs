@@ -1,6 +1,6 @@
 //! The pass images, drawn from the template: icon and logo (1x/2x/3x), and
-//! the strip showing collected and missing stamps. Strips are cached per
-//! template version and progress.
+//! the strip showing collected and missing stamps. Images are cached per
+//! template version (and progress, for strips).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -128,23 +128,24 @@ pub fn strip(
     png(&img)
 }
 
-/// What a strip shows: (template, version, stamps, goal, scale).
-pub type StripKey = (u64, u32, u32, u32, u32);
+/// Which image: `(name, template, version, stamps, goal, scale)`; icons and
+/// logos have no progress (0, 0).
+pub type ImageKey = (&'static str, u64, u32, u32, u32, u32);
 
-type Strips = HashMap<StripKey, std::sync::Arc<Vec<u8>>>;
+type Strips = HashMap<ImageKey, std::sync::Arc<Vec<u8>>>;
 
-/// Strips by what they show.
+/// Images (strips, icons, logos) by what they show.
 #[derive(Default)]
-pub struct StripCache(Mutex<Strips>);
+pub struct ImageCache(Mutex<Strips>);
 
 /// Most strips kept; the cache starts over beyond it.
 const CACHE_MAX: usize = 1024;
 
-impl StripCache {
+impl ImageCache {
     /// The strip for a template version and progress, drawn once.
     pub fn get(
         &self,
-        key: StripKey,
+        key: ImageKey,
         draw: impl FnOnce() -> Result<Vec<u8>, WalletError>,
     ) -> Result<std::sync::Arc<Vec<u8>>, WalletError> {
         if let Some(hit) = self.lock().get(&key) {
@@ -219,11 +220,11 @@ mod tests {
 
     #[test]
     fn strips_are_drawn_once_per_progress() {
-        let cache = StripCache::default();
+        let cache = ImageCache::default();
         let mut draws = 0;
         for _ in 0..3 {
             cache
-                .get((1, 1, 2, 8, 1), || {
+                .get(("strip", 1, 1, 2, 8, 1), || {
                     draws += 1;
                     Ok(vec![1])
                 })

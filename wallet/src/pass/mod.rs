@@ -13,7 +13,7 @@ use stampcard_core::shop::PassVersion;
 
 use crate::WalletError;
 use crate::certs::{CertReport, PassCertificates};
-use images::{SCALES, StripCache, color};
+use images::{ImageCache, SCALES, color};
 use json::{PassIdentity, pass_json};
 
 /// The MIME type of a pass.
@@ -32,12 +32,12 @@ pub struct WalletConfig {
     pub assets_dir: PathBuf,
 }
 
-/// Apple Wallet passes of one shop: checked certificates and cached strips.
+/// Apple Wallet passes of one shop: checked certificates and cached images.
 pub struct Wallet {
     config: WalletConfig,
     certs: PassCertificates,
     report: CertReport,
-    strips: StripCache,
+    images: ImageCache,
 }
 
 /// A built pass.
@@ -60,7 +60,7 @@ impl Wallet {
             config,
             certs,
             report,
-            strips: StripCache::default(),
+            images: ImageCache::default(),
         })
     }
 
@@ -109,26 +109,29 @@ impl Wallet {
             serde_json::to_vec_pretty(&json).map_err(|e| WalletError::Build(e.to_string()))?,
         )];
         let (bg, stamp) = (color(&branding.background), color(&branding.label));
-        let own_logo = branding
-            .logo
-            .as_deref()
-            .and_then(|name| std::fs::read(self.config.assets_dir.join(name)).ok());
         for scale in SCALES {
             let suffix = if scale == 1 {
                 String::new()
             } else {
                 format!("@{scale}x")
             };
-            files.push((format!("icon{suffix}.png"), images::icon(scale, bg, stamp)?));
-            files.push((
-                format!("logo{suffix}.png"),
-                images::logo(scale, own_logo.as_deref(), stamp)?,
-            ));
+            let (t, v) = (template.id, template.version);
+            let icon = self.images.get(("icon", t, v, 0, 0, scale), || {
+                images::icon(scale, bg, stamp)
+            })?;
+            files.push((format!("icon{suffix}.png"), Arc::unwrap_or_clone(icon)));
+            let logo = self.images.get(("logo", t, v, 0, 0, scale), || {
+                let own_logo = branding
+                    .logo
+                    .as_deref()
+                    .and_then(|name| std::fs::read(self.config.assets_dir.join(name)).ok());
+                images::logo(scale, own_logo.as_deref(), stamp)
+            })?;
+            files.push((format!("logo{suffix}.png"), Arc::unwrap_or_clone(logo)));
             let (stamps, of) = (view.progress.stamps.min(view.progress.of), view.progress.of);
-            let key = (template.id, template.version, stamps, of, scale);
-            let strip = self
-                .strips
-                .get(key, || images::strip(scale, stamps, of, bg, stamp))?;
+            let strip = self.images.get(("strip", t, v, stamps, of, scale), || {
+                images::strip(scale, stamps, of, bg, stamp)
+            })?;
             files.push((format!("strip{suffix}.png"), Arc::unwrap_or_clone(strip)));
         }
         let bytes = archive::pkpass(&self.certs, files)?;

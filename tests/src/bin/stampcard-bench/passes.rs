@@ -21,7 +21,10 @@ fn openssl_rsa2048_signs() -> Result<f64> {
         .context("run openssl speed")?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
-        .find(|l| l.trim_start().starts_with("rsa 2048 bits") || l.trim_start().starts_with("rsa  2048 bits"))
+        .find(|l| {
+            l.trim_start().starts_with("rsa 2048 bits")
+                || l.trim_start().starts_with("rsa  2048 bits")
+        })
         .and_then(|l| {
             let t: Vec<&str> = l.split_whitespace().collect();
             t.get(t.len().checked_sub(2)?)?.parse().ok()

@@ -69,6 +69,23 @@ fn pass_json(files: &[(String, Vec<u8>)]) -> serde_json::Value {
     serde_json::from_slice(file(files, "pass.json")).expect("pass.json is JSON")
 }
 
+/// `openssl cms -verify` of a detached DER signature over `content`.
+fn openssl_verify(signature: &Path, content: &Path, root: &Path) -> std::process::Output {
+    std::process::Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(signature)
+        .arg("-content")
+        .arg(content)
+        .arg("-CAfile")
+        .arg(root)
+        .args(["-out", "/dev/null"])
+        .output()
+        .expect("run openssl")
+}
+
 /// Checks the manifest and, with the openssl command line, the signature.
 fn check_signed(files: &[(String, Vec<u8>)], pki: &TestPki, dir: &Path) {
     let manifest: serde_json::Value =
@@ -94,19 +111,7 @@ fn check_signed(files: &[(String, Vec<u8>)], pki: &TestPki, dir: &Path) {
     let sig = dir.join("signature");
     std::fs::write(&m, file(files, "manifest.json")).expect("write");
     std::fs::write(&sig, file(files, "signature")).expect("write");
-    let verify = std::process::Command::new("openssl")
-        .args([
-            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
-        ])
-        .arg("-in")
-        .arg(&sig)
-        .arg("-content")
-        .arg(&m)
-        .arg("-CAfile")
-        .arg(&pki.root)
-        .args(["-out", "/dev/null"])
-        .output()
-        .expect("run openssl");
+    let verify = openssl_verify(&sig, &m, &pki.root);
     assert!(
         verify.status.success(),
         "openssl cms -verify: {}",
@@ -128,19 +133,7 @@ fn check_signed(files: &[(String, Vec<u8>)], pki: &TestPki, dir: &Path) {
     let mut tampered = file(files, "manifest.json").to_vec();
     tampered[1] ^= 1;
     std::fs::write(&m, tampered).expect("write");
-    let verify = std::process::Command::new("openssl")
-        .args([
-            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
-        ])
-        .arg("-in")
-        .arg(&sig)
-        .arg("-content")
-        .arg(&m)
-        .arg("-CAfile")
-        .arg(&pki.root)
-        .args(["-out", "/dev/null"])
-        .output()
-        .expect("run openssl");
+    let verify = openssl_verify(&sig, &m, &pki.root);
     assert!(!verify.status.success(), "a tampered manifest verified");
 }
 

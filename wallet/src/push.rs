@@ -4,14 +4,15 @@
 //! [`PushSender`] trait: [`ApnsSender`] in production, [`PushLog`] to try a
 //! shop without Apple (and in tests).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use stampcard_core::Shop;
 use stampcard_core::consumers::WALLET_CHANNEL;
-use stampcard_core::outbox::{BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome};
+use stampcard_core::outbox::{
+    AppendFile, BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome,
+};
 
 use crate::WalletError;
 use crate::certs::PassCertificates;
@@ -131,36 +132,15 @@ impl PushSender for ApnsSender {
 /// Apple, and for tests. Tokens starting with `gone` answer Unregistered,
 /// as APNs does for a removed app.
 pub struct PushLog {
-    path: PathBuf,
-    file: Mutex<Option<std::fs::File>>,
+    file: AppendFile,
 }
 
 impl PushLog {
     /// A log at `path`.
     pub fn new(path: &Path) -> Self {
         Self {
-            path: path.to_path_buf(),
-            file: Mutex::new(None),
+            file: AppendFile::new(path),
         }
-    }
-
-    fn append(&self, line: &[u8]) -> std::io::Result<()> {
-        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            use std::os::unix::fs::OpenOptionsExt;
-            *guard = Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .mode(0o600)
-                    .open(&self.path)?,
-            );
-        }
-        let file = guard
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("push log not open"))?;
-        file.write_all(line)?;
-        file.sync_data()
     }
 }
 
@@ -182,7 +162,8 @@ impl PushSender for PushLog {
             }))
             .map_err(|e| PushError::Retry(e.to_string()))?;
             line.push(b'\n');
-            self.append(&line)
+            self.file
+                .append(&line)
                 .map_err(|e| PushError::Retry(format!("push log: {e}")))?;
             Ok(None)
         })

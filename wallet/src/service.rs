@@ -57,6 +57,19 @@ fn status(code: StatusCode) -> Response {
     code.into_response()
 }
 
+/// The pass token of a request for our pass type: 404 for another pass
+/// type, 401 without an `ApplePass` token.
+fn caller_token<'h>(
+    ctx: &Ctx,
+    pass_type: &str,
+    headers: &'h HeaderMap,
+) -> Result<&'h str, StatusCode> {
+    if pass_type != ctx.wallet.config().pass_type_id {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    apple_pass_token(headers).ok_or(StatusCode::UNAUTHORIZED)
+}
+
 /// The token of an `Authorization: ApplePass <token>` header.
 fn apple_pass_token(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -91,11 +104,9 @@ async fn register(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if pass_type != ctx.wallet.config().pass_type_id {
-        return status(StatusCode::NOT_FOUND);
-    }
-    let Some(token) = apple_pass_token(&headers) else {
-        return status(StatusCode::UNAUTHORIZED);
+    let token = match caller_token(&ctx, &pass_type, &headers) {
+        Ok(t) => t,
+        Err(code) => return status(code),
     };
     let Ok(reg) = serde_json::from_slice::<Registration>(&body) else {
         return (StatusCode::BAD_REQUEST, "expected {\"pushToken\": \"…\"}").into_response();
@@ -116,11 +127,9 @@ async fn unregister(
     Path((device, pass_type, serial)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if pass_type != ctx.wallet.config().pass_type_id {
-        return status(StatusCode::NOT_FOUND);
-    }
-    let Some(token) = apple_pass_token(&headers) else {
-        return status(StatusCode::UNAUTHORIZED);
+    let token = match caller_token(&ctx, &pass_type, &headers) {
+        Ok(t) => t,
+        Err(code) => return status(code),
     };
     match ctx
         .shop
@@ -225,11 +234,9 @@ async fn latest_pass(
     Path((pass_type, serial)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if pass_type != ctx.wallet.config().pass_type_id {
-        return status(StatusCode::NOT_FOUND);
-    }
-    let Some(token) = apple_pass_token(&headers) else {
-        return status(StatusCode::UNAUTHORIZED);
+    let token = match caller_token(&ctx, &pass_type, &headers) {
+        Ok(t) => t,
+        Err(code) => return status(code),
     };
     let card = match ctx.shop.authorized_pass(&serial, token) {
         Ok((card, _)) => card,

@@ -2,10 +2,10 @@
 //! stands in for real channels until they land, and proves the outbox end to
 //! end: the file shows exactly what was delivered, once.
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::io::BufRead;
+use std::path::Path;
 
+use super::AppendFile;
 use super::{BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome};
 
 /// One delivered message in the file (`entry` first: recovery looks for it).
@@ -21,8 +21,7 @@ struct LogLine<'a> {
 
 /// Appends messages to a file, durably.
 pub struct LogChannel {
-    path: PathBuf,
-    file: Mutex<Option<std::fs::File>>,
+    file: AppendFile,
     limits: RateLimits,
 }
 
@@ -30,29 +29,9 @@ impl LogChannel {
     /// A log channel writing to `path`.
     pub fn new(path: &Path, limits: RateLimits) -> Self {
         Self {
-            path: path.to_path_buf(),
-            file: Mutex::new(None),
+            file: AppendFile::new(path),
             limits,
         }
-    }
-
-    fn append(&self, line: &[u8]) -> std::io::Result<()> {
-        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            use std::os::unix::fs::OpenOptionsExt;
-            *guard = Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .mode(0o600)
-                    .open(&self.path)?,
-            );
-        }
-        let file = guard
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("log file not open"))?;
-        file.write_all(line)?;
-        file.sync_data()
     }
 }
 
@@ -77,8 +56,8 @@ impl Channel for LogChannel {
             })
             .map_err(|e| SendError::Permanent(e.to_string()))?;
             line.push(b'\n');
-            self.append(&line).map_err(|e| SendError::Retry {
-                reason: format!("cannot write {}: {e}", self.path.display()),
+            self.file.append(&line).map_err(|e| SendError::Retry {
+                reason: format!("cannot write {}: {e}", self.file.path().display()),
                 after: None,
             })?;
             Ok(SendOutcome::Confirmed {
@@ -89,7 +68,7 @@ impl Channel for LogChannel {
 
     fn was_delivered<'a>(&'a self, entry: &'a OutboxEntry) -> BoxFuture<'a, Option<bool>> {
         Box::pin(async move {
-            let file = match std::fs::File::open(&self.path) {
+            let file = match std::fs::File::open(self.file.path()) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(false),
                 Err(_) => return None,

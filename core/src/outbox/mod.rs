@@ -9,12 +9,14 @@
 //! ([`Channel::was_delivered`]); when the channel cannot tell, the entry is
 //! failed rather than sent twice.
 
+mod append_file;
 mod channel;
 mod dispatcher;
 mod entry;
 mod log_channel;
 mod stats;
 
+pub use append_file::AppendFile;
 pub use channel::{BoxFuture, Channel, RateLimits, SendError, SendOutcome};
 pub use dispatcher::run_dispatcher;
 pub use entry::{DeliveryState, Message, OutboxEntry, Purpose};

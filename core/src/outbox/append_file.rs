@@ -1,0 +1,47 @@
+//! An append-only file whose every line is synced before the call returns:
+//! the log channel's and the wallet push log's output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A file opened on first use (mode 0600) and appended to, durably.
+pub struct AppendFile {
+    path: PathBuf,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl AppendFile {
+    /// The file at `path` (created on the first append).
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            file: Mutex::new(None),
+        }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `line` and syncs it to disk.
+    pub fn append(&self, line: &[u8]) -> std::io::Result<()> {
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            use std::os::unix::fs::OpenOptionsExt;
+            *guard = Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(0o600)
+                    .open(&self.path)?,
+            );
+        }
+        let file = guard
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("file not open"))?;
+        file.write_all(line)?;
+        file.sync_data()
+    }
+}

@@ -112,12 +112,26 @@ fn customers_join_claim_and_get_news_in_telegram() {
     shop.run(&["stamp", &shop.card_code(lena)]).ok();
     let news = fake.wait_for_text(5001, "A stamp was added");
     assert!(news.contains("1/8"), "{news}");
-    let outbox = shop.json(&["outbox", "list", "--state", "confirmed"]);
-    assert!(
-        outbox.as_array().is_some_and(|a| a
-            .iter()
-            .any(|e| e["channel"] == "telegram" && e["attempts"] == 2)),
-        "the throttled message was retried: {outbox}"
+    // Telegram has the message before its entry is marked confirmed: wait
+    // for the mark.
+    stampcard_e2e::wait::until(
+        Duration::from_secs(20),
+        || {
+            let outbox = shop.json(&["outbox", "list", "--state", "confirmed"]);
+            outbox
+                .as_array()
+                .is_some_and(|a| {
+                    a.iter()
+                        .any(|e| e["channel"] == "telegram" && e["attempts"] == 2)
+                })
+                .then_some(())
+        },
+        || {
+            format!(
+                "the throttled message was not retried and confirmed: {}",
+                shop.json(&["outbox", "list"])
+            )
+        },
     );
 
     // A receipt code: joins and stamps once; a second person gets a clear no.

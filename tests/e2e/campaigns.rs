@@ -112,9 +112,23 @@ fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
         || format!("delivered {:?}", delivered(&shop, text)),
     );
     assert!(all.values().all(|n| *n == 1), "exactly once each: {all:?}");
-    let status = shop.json(&["campaign", "show", &id.to_string()]);
-    let log = &status["status"]["deliveries"]["log"];
-    assert_eq!(log["confirmed"], holders, "{status}");
+    // The file line is written before its entry is marked confirmed: wait
+    // for the last mark too.
+    let status = stampcard_e2e::wait::until(
+        Duration::from_secs(30),
+        || {
+            let s = shop.json(&["campaign", "show", &id.to_string()]);
+            (s["status"]["deliveries"]["log"]["confirmed"] == holders).then_some(s)
+        },
+        || format!("{}", shop.json(&["campaign", "show", &id.to_string()])),
+    );
+    assert_eq!(
+        status["status"]["deliveries"]["log"]
+            .as_object()
+            .map(|o| o.len()),
+        Some(1),
+        "nothing queued or failed: {status}"
+    );
     assert_eq!(status["status"]["deliveries"]["wallet"]["n/a"], holders);
     let journal = shop.json(&["journal", "--type", "campaign_sent"]);
     assert_eq!(journal.as_array().map(Vec::len), Some(1), "{journal}");

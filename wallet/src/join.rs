@@ -43,8 +43,15 @@ fn to_card(shop: &Shop, card: &Card, note: Option<&str>) -> Response {
     if let Some(n) = note {
         target += &format!("?note={n}");
     }
+    // Secure whenever the shop is served over HTTPS (plain http is for
+    // local testing only).
+    let secure = if shop.links().base().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{}={token}; Path=/; Max-Age={COOKIE_AGE_SECS}; HttpOnly; SameSite=Lax",
+        "{}={token}; Path=/; Max-Age={COOKIE_AGE_SECS}; HttpOnly; SameSite=Lax{secure}",
         cookie_name(card.template_id)
     );
     let mut r = Redirect::to(&target).into_response();

@@ -383,6 +383,21 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
     let failed = wallet_entries(&shop);
     assert_eq!(failed[0]["state"], "failed", "{failed:?}");
     assert_eq!(pushes(&shop).len(), 2, "no push to unregistered devices");
+
+    // A forgotten customer's pass is voided: the device still gets it, void.
+    let customer = view["customer_id"].as_u64().expect("customer id");
+    shop.run(&["customer", "forget", &customer.to_string(), "--yes"])
+        .ok();
+    let r = fetch(&server, &token, &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let voided = pass_json(&unzip(&r.bytes));
+    assert_eq!(voided["voided"], true, "{voided}");
+    assert!(
+        !voided
+            .to_string()
+            .contains(view["customer_name"].as_str().unwrap_or("?")),
+        "the forgotten name is not on the pass: {voided}"
+    );
     server.stop();
 }
 

@@ -238,8 +238,8 @@ async fn latest_pass(
         Ok(t) => t,
         Err(code) => return status(code),
     };
-    let card = match ctx.shop.authorized_pass(&serial, token) {
-        Ok((card, _)) => card,
+    let (card, pass) = match ctx.shop.authorized_pass(&serial, token) {
+        Ok(found) => found,
         Err(e) => return status(core_status(&e)),
     };
     let version = match ctx.shop.pass_version(card.id) {
@@ -254,7 +254,7 @@ async fn latest_pass(
     {
         return status(StatusCode::NOT_MODIFIED);
     }
-    let built = match ctx.wallet.build(&ctx.shop, card.id).await {
+    let built = match ctx.wallet.sign(&ctx.shop, &card, &pass, version) {
         Ok(b) => b,
         Err(e) => return build_error(e),
     };

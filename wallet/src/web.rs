@@ -77,7 +77,7 @@ fn not_found() -> Response {
 /// The card a link token opens, or `None` (the page answers 404).
 fn view_of(shop: &Shop, token: &str) -> Option<CardView> {
     let card = shop.card_by_token(token).ok()?;
-    shop.card_view(card.id)
+    shop.view_of(&card)
         .map_err(|e| tracing::warn!("card view {}: {e}", card.id))
         .ok()
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use stampcard_core::Shop;
-use stampcard_core::model::PassRecord;
+use stampcard_core::model::{Card, PassRecord};
 use stampcard_core::shop::PassVersion;
 
 use crate::WalletError;
@@ -88,12 +88,24 @@ impl Wallet {
     /// record the first time).
     pub async fn build(&self, shop: &Shop, card_id: u64) -> Result<BuiltPass, WalletError> {
         let pass = shop.ensure_pass(card_id).await?;
-        let version = shop.pass_version(card_id)?;
         let card = shop.card(card_id)?;
-        let view = shop.view_of(&card)?;
+        let version = shop.pass_version(card_id)?;
+        self.sign(shop, &card, &pass, version)
+    }
+
+    /// Builds and signs the pass of a card already at hand, at `version`
+    /// (the PassKit service has read all three to answer the request).
+    pub fn sign(
+        &self,
+        shop: &Shop,
+        card: &Card,
+        pass: &PassRecord,
+        version: PassVersion,
+    ) -> Result<BuiltPass, WalletError> {
+        let view = shop.view_of(card)?;
         let template = shop.template(card.template_id)?;
         let branding = &template.branding;
-        let serial = PassRecord::serial_of(card_id);
+        let serial = PassRecord::serial_of(card.id);
         let service = Self::web_service_url(shop);
         let identity = PassIdentity {
             pass_type_id: &self.config.pass_type_id,

@@ -60,9 +60,7 @@ pub fn load(app: &App) -> Result<Option<Arc<Wallet>>> {
 pub fn for_serve(app: &App) -> Option<Arc<Wallet>> {
     match load(app) {
         Ok(None) => {
-            tracing::info!(
-                "Apple Wallet passes are off: set [wallet] pass_type_id, team_id, certificate, private_key and wwdr_certificate to offer them"
-            );
+            tracing::info!("Apple Wallet passes are off: set {WALLET_KEYS} to offer them");
             None
         }
         Ok(Some(w)) => {
@@ -114,13 +112,20 @@ pub fn sender(app: &App, wallet: &Wallet) -> Result<Arc<dyn PushSender>> {
     ))
 }
 
+/// The keys `[wallet]` needs, as the messages name them.
+const WALLET_KEYS: &str =
+    "[wallet] pass_type_id, team_id, certificate, private_key and wwdr_certificate";
+
+/// Why a wallet command cannot run: passes are not configured.
+fn not_configured(app: &App) -> anyhow::Error {
+    anyhow!(
+        "Apple Wallet passes are not configured: set {WALLET_KEYS} in {}",
+        app.data.join(crate::config::FILE_NAME).display()
+    )
+}
+
 fn need(app: &App) -> Result<Arc<Wallet>> {
-    load(app)?.ok_or_else(|| {
-        anyhow!(
-            "Apple Wallet passes are not configured: set [wallet] pass_type_id, team_id, certificate, private_key and wwdr_certificate in {}",
-            app.data.join(crate::config::FILE_NAME).display()
-        )
-    })
+    load(app)?.ok_or_else(|| not_configured(app))
 }
 
 /// `stampcard pass <card> -o FILE`.
@@ -147,11 +152,7 @@ pub async fn write_pass(app: &App, card: u64, output: &Path) -> Result<()> {
 
 /// `stampcard wallet check`.
 pub fn check(app: &App) -> Result<()> {
-    let Some(certs) = certificates(app)? else {
-        bail!(
-            "Apple Wallet passes are not configured: set [wallet] pass_type_id, team_id, certificate, private_key and wwdr_certificate"
-        );
-    };
+    let certs = certificates(app)?.ok_or_else(|| not_configured(app))?;
     let w = &app.config.wallet;
     let report = certs
         .check(&w.pass_type_id, &w.team_id)

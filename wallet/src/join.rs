@@ -18,6 +18,10 @@ use crate::web::Web;
 /// How long the browser remembers its card (two years).
 const COOKIE_AGE_SECS: u64 = 2 * 365 * 24 * 3600;
 
+/// The join form's button, on the join page and on the claim page.
+const JOIN_BUTTON: &str = "Get my card";
+const CLAIM_BUTTON: &str = "Get my card and stamps";
+
 fn cookie_name(template_id: u64) -> String {
     format!("sc_card_{template_id}")
 }
@@ -216,7 +220,7 @@ pub async fn join_page(
             "This card is no longer offered.",
         );
     }
-    let form = form_html(&format!("/j/{template_id}"), &query, None, "Get my card");
+    let form = form_html(&format!("/j/{template_id}"), &query, None, JOIN_BUTTON);
     template_page(&web.shop, template_id, StatusCode::OK, "", &form)
 }
 
@@ -245,17 +249,38 @@ pub async fn join_submit(
     }
     match join(&web.shop, template_id, &form).await {
         Ok(card) => to_card(&web.shop, &card, Some("welcome")),
-        Err(CoreError::Invalid(reason)) => {
-            let html = form_html(
-                &format!("/j/{template_id}"),
-                &form,
-                Some(&reason),
-                "Get my card",
-            );
-            template_page(&web.shop, template_id, StatusCode::BAD_REQUEST, "", &html)
-        }
+        Err(CoreError::Invalid(reason)) => form_again(
+            &web.shop,
+            template_id,
+            &format!("/j/{template_id}"),
+            &form,
+            &reason,
+            JOIN_BUTTON,
+        ),
         Err(e) => refused(&e),
     }
+}
+
+/// The page of a receipt code that is not valid.
+fn invalid_code() -> Response {
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Code not valid",
+        "This receipt code is not valid. Check it on your receipt.",
+    )
+}
+
+/// The join form again, with the values given and why they were refused.
+fn form_again(
+    shop: &Shop,
+    template_id: u64,
+    action: &str,
+    form: &JoinForm,
+    reason: &str,
+    button: &str,
+) -> Response {
+    let html = form_html(action, form, Some(reason), button);
+    template_page(shop, template_id, StatusCode::BAD_REQUEST, "", &html)
 }
 
 fn refused(e: &CoreError) -> Response {
@@ -283,32 +308,21 @@ pub async fn claim_page(
     headers: HeaderMap,
 ) -> Response {
     let shop = &web.shop;
-    let template_id = match shop.receipt_template(&code) {
-        Ok(t) => t,
-        Err(_) => {
-            return message_page(
-                StatusCode::NOT_FOUND,
-                "Code not valid",
-                "This receipt code is not valid. Check it on your receipt.",
-            );
-        }
+    let Ok(template_id) = shop.receipt_template(&code) else {
+        return invalid_code();
     };
-    let action = format!("/r/{}", escape(&code));
+    let action = format!("/r/{code}");
     let (intro, form) = match remembered(shop, &headers, template_id) {
         Some(card) => (
             format!("<p>Add this receipt's stamps to your card {}.</p>", card.id),
             format!(
-                "<form method=\"post\" action=\"{action}\"><button type=\"submit\">Add my stamps</button></form>"
+                "<form method=\"post\" action=\"{}\"><button type=\"submit\">Add my stamps</button></form>",
+                escape(&action)
             ),
         ),
         None => (
             "<p>Get your card to collect this receipt's stamps.</p>".to_string(),
-            form_html(
-                &action,
-                &JoinForm::default(),
-                None,
-                "Get my card and stamps",
-            ),
+            form_html(&action, &JoinForm::default(), None, CLAIM_BUTTON),
         ),
     };
     template_page(shop, template_id, StatusCode::OK, &intro, &form)
@@ -323,20 +337,21 @@ pub async fn claim_submit(
 ) -> Response {
     let shop = &web.shop;
     let Ok(template_id) = shop.receipt_template(&code) else {
-        return message_page(
-            StatusCode::NOT_FOUND,
-            "Code not valid",
-            "This receipt code is not valid. Check it on your receipt.",
-        );
+        return invalid_code();
     };
     let card = match remembered(shop, &headers, template_id) {
         Some(card) => card,
         None => match join(shop, template_id, &form).await {
             Ok(card) => card,
             Err(CoreError::Invalid(reason)) => {
-                let action = format!("/r/{code}");
-                let html = form_html(&action, &form, Some(&reason), "Get my card and stamps");
-                return template_page(shop, template_id, StatusCode::BAD_REQUEST, "", &html);
+                return form_again(
+                    shop,
+                    template_id,
+                    &format!("/r/{code}"),
+                    &form,
+                    &reason,
+                    CLAIM_BUTTON,
+                );
             }
             Err(e) => return refused(&e),
         },

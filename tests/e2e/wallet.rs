@@ -23,17 +23,27 @@ fn configure(shop: &Shop, team: &str) -> TestPki {
 
 /// `[wallet]` over the PKI files in `pki/`, pushing to `pushes.log`.
 fn write_wallet_config(shop: &Shop, team: &str) {
+    set_section(
+        shop,
+        "wallet",
+        &format!(
+            "pass_type_id = \"{PASS_TYPE_ID}\"\nteam_id = \"{team}\"\n\
+             certificate = \"pki/test-pass-cert.pem\"\nprivate_key = \"pki/test-pass-key.pem\"\n\
+             wwdr_certificate = \"pki/test-wwdr.pem\"\npush_log = \"pushes.log\"\n"
+        ),
+    );
+}
+
+/// Puts `keys` into `[section]` of the shop's config (the section `init`
+/// wrote, or a new one).
+fn set_section(shop: &Shop, section: &str, keys: &str) {
     let path = shop.data().join("stampcard.toml");
     let text = std::fs::read_to_string(&path).expect("config");
-    let keys = format!(
-        "pass_type_id = \"{PASS_TYPE_ID}\"\nteam_id = \"{team}\"\n\
-         certificate = \"pki/test-pass-cert.pem\"\nprivate_key = \"pki/test-pass-key.pem\"\n\
-         wwdr_certificate = \"pki/test-wwdr.pem\"\npush_log = \"pushes.log\"\n"
-    );
-    let text = if text.contains("[wallet]\n") {
-        text.replace("[wallet]\n", &format!("[wallet]\n{keys}"))
+    let header = format!("[{section}]\n");
+    let text = if text.contains(&header) {
+        text.replace(&header, &format!("{header}{keys}"))
     } else {
-        format!("{text}\n[wallet]\n{keys}")
+        format!("{text}\n{header}{keys}")
     };
     std::fs::write(&path, text).expect("write config");
 }
@@ -482,15 +492,11 @@ fn the_google_wallet_link_carries_a_signed_loyalty_object() {
         "private_key": pem,
     });
     std::fs::write(shop.data().join("google-sa.json"), account.to_string()).expect("write");
-    let path = shop.data().join("stampcard.toml");
-    let text = std::fs::read_to_string(&path).expect("config");
-    let section = "issuer_id = \"3388000000022222222\"\nservice_account_key = \"google-sa.json\"\n";
-    let text = if text.contains("[google_wallet]\n") {
-        text.replace("[google_wallet]\n", &format!("[google_wallet]\n{section}"))
-    } else {
-        format!("{text}\n[google_wallet]\n{section}")
-    };
-    std::fs::write(&path, text).expect("write config");
+    set_section(
+        &shop,
+        "google_wallet",
+        "issuer_id = \"3388000000022222222\"\nservice_account_key = \"google-sa.json\"\n",
+    );
 
     let server = shop.serve(&[]);
     let view = shop.json(&["card", "show", "100001"]);

@@ -15,6 +15,13 @@ pub const FILE_NAME: &str = "stampcard.toml";
 #[serde(transparent)]
 pub struct Secret(pub String);
 
+impl Secret {
+    /// Whether it is unset.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.is_empty() {
@@ -67,6 +74,100 @@ pub struct Config {
     /// Google Wallet links.
     #[serde(default)]
     pub google_wallet: GoogleWalletSection,
+    /// Email over SMTP.
+    #[serde(default)]
+    pub smtp: SmtpSection,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine (and tests).
+    None,
+}
+
+/// `[smtp]`: email for campaigns (and, if asked, card news). Without a
+/// host, email is off.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSection {
+    /// The SMTP server, e.g. `smtp.example.com`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// Its port (default by `security`: 587, 465, or 25).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// starttls (default), tls or none.
+    pub security: SmtpSecurity,
+    /// Login name, if the server wants one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    /// Its password.
+    #[serde(skip_serializing_if = "Secret::is_empty")]
+    pub password: Secret,
+    /// The sender, e.g. `Corner Coffee <news@example.com>`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    /// Also email card news (stamps, vouchers) to customers with an address.
+    pub card_news: bool,
+    /// Most emails per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_second: Option<f64>,
+}
+
+impl SmtpSection {
+    /// Whether email is on.
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+
+    /// The port, defaulting by security.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        })
+    }
+
+    fn check(&self) -> Result<()> {
+        if !self.enabled() {
+            let set =
+                !self.from.is_empty() || !self.username.is_empty() || !self.password.0.is_empty();
+            if set {
+                return Err(anyhow!(
+                    "[smtp] has no host: set `smtp.host` (or remove the section to send no email)"
+                ));
+            }
+            return Ok(());
+        }
+        if self.from.trim().is_empty() {
+            return Err(anyhow!(
+                "key `smtp.from`: set the sender, e.g. \"Corner Coffee <news@example.com>\""
+            ));
+        }
+        self.from
+            .trim()
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| anyhow!("key `smtp.from`: '{}' is not an address ({e})", self.from))?;
+        if self.username.is_empty() != self.password.0.is_empty() {
+            return Err(anyhow!(
+                "[smtp] needs both username and password (or neither)"
+            ));
+        }
+        if let Some(r) = self.per_second
+            && !(r.is_finite() && r > 0.0)
+        {
+            return Err(anyhow!("key `smtp.per_second`: must be more than 0"));
+        }
+        Ok(())
+    }
 }
 
 /// `[google_wallet]`: "Save to Google Wallet" links. Both keys, or none.
@@ -493,6 +594,7 @@ fn validate(c: &Config) -> Result<()> {
     if c.shop.name.trim().is_empty() {
         return Err(anyhow!("key `shop.name`: must not be empty"));
     }
+    c.smtp.check()?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod cli;
 mod commands;
 mod config;
 mod console_host;
+mod email;
 mod export;
 mod http;
 mod metrics;

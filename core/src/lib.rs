@@ -7,6 +7,7 @@ pub mod codes;
 pub mod consumers;
 pub mod error;
 pub mod links;
+pub mod markup;
 pub mod model;
 pub mod outbox;
 pub mod rules;

@@ -161,7 +161,7 @@ fn telegram(app: &App) -> Option<stampcard_bot::Replies> {
 }
 
 /// The delivery channels the config turns on (Telegram over `bot`, wallet
-/// pushes), and webhooks.
+/// pushes, email), and webhooks.
 fn channels(
     app: &App,
     bot: Option<stampcard_bot::Replies>,
@@ -186,6 +186,15 @@ fn channels(
             bot, limits,
         )));
     }
+    if app.config.smtp.enabled() {
+        let limits = app
+            .config
+            .rate_limits(app.config.smtp.per_second.unwrap_or(5.0));
+        channels.push(Arc::new(
+            crate::email::EmailChannel::new(app.shop.clone(), &app.config.smtp, limits)
+                .context("cannot start the email channel")?,
+        ));
+    }
     if !app.config.outbox.log_file.is_empty() {
         let path = app.data.join(&app.config.outbox.log_file);
         let limits = app.config.rate_limits(app.config.outbox.log_per_second);
@@ -199,6 +208,11 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     let mut routes: Vec<Arc<dyn Route>> = Vec::new();
     if !app.config.telegram.token.0.is_empty() {
         routes.push(Arc::new(stampcard_bot::channel::TelegramRoute));
+    }
+    if app.config.smtp.enabled() {
+        routes.push(Arc::new(crate::email::EmailRoute {
+            card_news: app.config.smtp.card_news,
+        }));
     }
     if !app.config.outbox.log_file.is_empty() {
         routes.push(Arc::new(LogRoute));

@@ -7,6 +7,7 @@ mod campaigns;
 mod cli;
 mod console;
 mod crash;
+mod email;
 mod metrics;
 mod openapi;
 mod outbox;

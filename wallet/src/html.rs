@@ -1,20 +1,7 @@
 //! Small helpers for server-rendered pages.
 
 /// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use stampcard_core::markup::escape_html as escape;
 
 /// A complete page: mobile viewport, the shop's colours, and a body.
 pub fn page(title: &str, background: &str, foreground: &str, body: &str) -> String {
@@ -58,4 +45,19 @@ mod tests {
         assert_eq!(css_color("#a0b1c2", "#000"), "#a0b1c2");
         assert_eq!(css_color("red;}</style>", "#000"), "#000");
     }
+}
+
+/// A page with a title and one paragraph, with its status.
+pub fn message_page(
+    status: axum::http::StatusCode,
+    title: &str,
+    text: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = format!(
+        "<div class=\"card\"><h1>{}</h1><p>{}</p></div>",
+        escape(title),
+        escape(text)
+    );
+    (status, axum::response::Html(page(title, "", "", &body))).into_response()
 }

@@ -12,7 +12,7 @@ use stampcard_core::model::{Actor, Card, CustomerFields, Platform};
 use stampcard_core::shop::IssueCard;
 use stampcard_core::{CoreError, Shop};
 
-use crate::html::{escape, page};
+use crate::html::{escape, message_page, page};
 use crate::web::Web;
 
 /// How long the browser remembers its card (two years).
@@ -63,15 +63,6 @@ fn to_card(shop: &Shop, card: &Card, note: Option<&str>) -> Response {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
-}
-
-fn message_page(status: StatusCode, title: &str, text: &str) -> Response {
-    let body = format!(
-        "<div class=\"card\"><h1>{}</h1><p>{}</p></div>",
-        escape(title),
-        escape(text)
-    );
-    (status, Html(page(title, "", "", &body))).into_response()
 }
 
 /// The join form's fields.

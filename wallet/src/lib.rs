@@ -11,6 +11,7 @@ pub mod pass;
 pub mod push;
 pub mod service;
 pub mod sign;
+mod unsubscribe;
 pub mod web;
 
 pub use error::WalletError;

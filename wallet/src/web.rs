@@ -13,7 +13,7 @@ use stampcard_core::views::CardView;
 
 use crate::google::GoogleWallet;
 use crate::html::{escape, page};
-use crate::join;
+use crate::{join, unsubscribe};
 use stampcard_core::model::Template;
 use std::sync::Arc;
 
@@ -27,6 +27,10 @@ pub fn router(shop: Shop, passes: bool, google: Option<Arc<GoogleWallet>>) -> Ro
             get(join::join_page).post(join::join_submit),
         )
         .route("/r/{code}", get(join::claim_page).post(join::claim_submit))
+        .route(
+            "/u/{token}",
+            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
+        )
         .with_state(Web {
             shop,
             passes,

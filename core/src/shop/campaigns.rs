@@ -325,6 +325,11 @@ impl Shop {
             )));
         }
         let t = self.template(c.template_id)?;
+        let subject = if c.push_text.is_empty() {
+            self.settings().name.clone()
+        } else {
+            format!("{}: {}", self.settings().name, c.push_text)
+        };
         let cap = self.settings().campaigns.frequency_cap;
         let window = Duration::days(self.settings().campaigns.frequency_days.into());
         loop {
@@ -371,7 +376,7 @@ impl Shop {
                                 channel: channel.to_string(),
                                 recipient,
                                 purpose: Purpose::Marketing,
-                                subject: Some(self.settings().name.clone()),
+                                subject: Some(subject.clone()),
                                 text: c.text.clone(),
                                 data: serde_json::json!({
                                     "campaign": c.id,

@@ -16,6 +16,7 @@ mod receipts;
 mod reminders;
 mod staff;
 mod templates;
+mod unsubscribe;
 mod webhooks;
 
 pub use analytics::{Analytics, DayStats};

@@ -1,0 +1,84 @@
+//! One email from an outbox entry: multipart/alternative with a plain and an
+//! HTML part rendered from the same markup, the customer's card link, and —
+//! for marketing — an unsubscribe link in the text plus the `List-Unsubscribe`
+//! and `List-Unsubscribe-Post` headers (RFC 2369, RFC 8058 one-click).
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use stampcard_core::Shop;
+use stampcard_core::markup::{escape_html, to_html, to_plain};
+use stampcard_core::outbox::{OutboxEntry, Purpose};
+
+/// The email for an entry, or why it can never be sent.
+pub fn compose(
+    shop: &Shop,
+    from: &Mailbox,
+    entry: &OutboxEntry,
+) -> Result<lettre::Message, String> {
+    let m = &entry.message;
+    let to: Mailbox = m
+        .recipient
+        .trim()
+        .parse()
+        .map_err(|e| format!("'{}' is not an email address ({e})", m.recipient))?;
+    let shop_name = shop.settings().name.clone();
+    let subject = m.subject.clone().unwrap_or_else(|| shop_name.clone());
+    let card_url = m
+        .card_id
+        .and_then(|id| shop.card(id).ok())
+        .filter(|c| !c.deleted)
+        .map(|c| shop.links().card_url(&c));
+    let unsubscribe = match (m.purpose, m.customer_id) {
+        (Purpose::Marketing, Some(customer)) => Some(shop.unsubscribe_url(customer)),
+        _ => None,
+    };
+
+    let mut plain = to_plain(&m.text);
+    let mut html = format!("<p>{}</p>", to_html(&m.text));
+    if let Some(url) = &card_url {
+        plain += &format!("\n\nYour card: {url}");
+        html += &format!("<p><a href=\"{}\">Open your card</a></p>", escape_html(url));
+    }
+    plain += &format!("\n\n-- \n{shop_name}");
+    html += &format!(
+        "<hr><p style=\"color:#666;font-size:small\">{}",
+        escape_html(&shop_name)
+    );
+    if let Some(url) = &unsubscribe {
+        plain += &format!(
+            "\nYou get this email because you asked for news from {shop_name}.\n\
+             Unsubscribe: {url}"
+        );
+        html += &format!(
+            "<br>You get this email because you asked for news from {}. \
+             <a href=\"{}\">Unsubscribe</a>",
+            escape_html(&shop_name),
+            escape_html(url)
+        );
+    }
+    html += "</p>";
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"font-family:system-ui,sans-serif\">{html}</body></html>",
+        escape_html(&subject)
+    );
+
+    let mut builder = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject);
+    if let Some(url) = &unsubscribe {
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(plain, html))
+        .map_err(|e| format!("cannot build the email: {e}"))
+}

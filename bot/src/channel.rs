@@ -10,6 +10,7 @@ use stampcard_core::outbox::{
 };
 use teloxide::RequestError;
 use teloxide::prelude::*;
+use teloxide::types::ParseMode;
 
 use crate::replies::Replies;
 
@@ -55,9 +56,22 @@ impl Channel for TelegramChannel {
             // its catalog keys; other messages as written.
             let data = &entry.message.data;
             let lang = crate::texts::language(data["language"].as_str());
-            let text = crate::texts::news(lang, data).unwrap_or_else(|| entry.message.text.clone());
+            // Campaign texts carry the shop's markup (bold, italic, links).
+            let request = match crate::texts::news(lang, data) {
+                Some(text) => self.bot.send_message(ChatId(chat), text),
+                None if data.get("campaign").is_some() => self
+                    .bot
+                    .send_message(
+                        ChatId(chat),
+                        stampcard_core::markup::to_telegram_html(&entry.message.text),
+                    )
+                    .parse_mode(ParseMode::Html),
+                None => self
+                    .bot
+                    .send_message(ChatId(chat), entry.message.text.clone()),
+            };
             self.bot.admit(ChatId(chat)).await;
-            match self.bot.send_message(ChatId(chat), text).await {
+            match request.await {
                 Ok(m) => Ok(SendOutcome::Confirmed {
                     receipt: Some(format!("message {}", m.id.0)),
                 }),

@@ -499,7 +499,7 @@ fn a_campaign_reaches_telegram_holders_with_consent_through_a_429() {
         "--channels",
         "telegram",
         "--text",
-        "Cinnamon buns all weekend!",
+        "**Cinnamon buns** all weekend!",
     ]);
     assert_eq!(
         created["audience"]["per_channel"]["telegram"], 1,
@@ -525,5 +525,18 @@ fn a_campaign_reaches_telegram_holders_with_consent_through_a_429() {
         "no shop news after /stop"
     );
     assert_eq!(count(&fake, 6001, "Cinnamon"), 1, "once, after the 429");
+    // The shop's markup arrives as Telegram HTML.
+    let call = fake
+        .calls()
+        .into_iter()
+        .find(|c| {
+            c.body["chat_id"].as_i64() == Some(6001)
+                && c.body["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("Cinnamon"))
+        })
+        .expect("the campaign message");
+    assert_eq!(call.body["text"], "<b>Cinnamon buns</b> all weekend!");
+    assert_eq!(call.body["parse_mode"], "HTML");
     server.stop();
 }

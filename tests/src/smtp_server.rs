@@ -96,7 +96,10 @@ fn find_or_install() -> PathBuf {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     if !has_aiosmtpd(&python) {
-        eprintln!("installing {AIOSMTPD} into {} for the email tests", venv.display());
+        eprintln!(
+            "installing {AIOSMTPD} into {} for the email tests",
+            venv.display()
+        );
         let made = python.exists()
             || Command::new("python3")
                 .args(["-m", "venv"])
@@ -105,7 +108,12 @@ fn find_or_install() -> PathBuf {
                 .is_ok_and(|s| s.success());
         if made {
             let _ = Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check", AIOSMTPD])
+                .args([
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    AIOSMTPD,
+                ])
                 .status();
         }
     }

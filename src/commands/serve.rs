@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use stampcard_core::consumers::{
-    Consumer, Notifier, PassUpdater, Route, Webhooks, run_consumer, start_cursor,
+    Consumer, Notifier, PassUpdater, Route, WalletRoute, Webhooks, run_consumer, start_cursor,
 };
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
 
@@ -208,6 +208,9 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     let mut routes: Vec<Arc<dyn Route>> = Vec::new();
     if !app.config.telegram.token.0.is_empty() {
         routes.push(Arc::new(stampcard_bot::channel::TelegramRoute));
+    }
+    if !app.config.wallet.pass_type_id.trim().is_empty() {
+        routes.push(Arc::new(WalletRoute));
     }
     if app.config.smtp.enabled() {
         routes.push(Arc::new(crate::email::EmailRoute {

@@ -546,3 +546,130 @@ fn the_google_wallet_link_carries_a_signed_loyalty_object() {
     assert_eq!(object["accountName"], view["customer_name"]);
     server.stop();
 }
+
+fn field<'a>(pass: &'a serde_json::Value, group: &str, key: &str) -> &'a serde_json::Value {
+    pass["storeCard"][group]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["key"] == key))
+        .unwrap_or_else(|| panic!("no {group} field {key}: {pass}"))
+}
+
+#[test]
+fn campaign_news_reaches_the_lock_screen_through_the_pass() {
+    let shop = Shop::demo();
+    configure(&shop, TEAM_ID);
+    shop.run(&["pass", "100001", "-o", "card.pkpass"]).ok();
+    let bytes = std::fs::read(shop.dir.path().join("card.pkpass")).expect("pass written");
+    let token = pass_json(&unzip(&bytes))["authenticationToken"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let server = shop.serve(&[("STAMPCARD_CAMPAIGNS__FREQUENCY_CAP", "10")]);
+    let a = auth(&token);
+    let body = format!("{{\"pushToken\":\"{PUSH_TOKEN}\"}}");
+    let r = server.request(
+        "POST",
+        &registration(DEVICE, "100001"),
+        &[("Authorization", &a)],
+        Some(&body),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let campaign = |text: &str| -> serde_json::Value {
+        let created = shop.json(&[
+            "campaign",
+            "create",
+            "--template",
+            "1",
+            "--channels",
+            "wallet",
+            "--push",
+            "Pie is back!",
+            "--text",
+            text,
+        ]);
+        assert_eq!(
+            created["audience"]["per_channel"]["wallet"], 1,
+            "only the saved card: {created}"
+        );
+        let id = created["campaign"]["id"].as_u64().expect("id").to_string();
+        shop.json(&["campaign", "send", &id])
+    };
+    let pushes_to_device = || {
+        pushes(&shop)
+            .iter()
+            .filter(|p| p["token"] == PUSH_TOKEN)
+            .count()
+    };
+    let fetched_after_push = |n: usize| -> serde_json::Value {
+        wait::until(
+            Duration::from_secs(20),
+            || (pushes_to_device() >= n).then_some(()),
+            || format!("{} pushes, {n} expected", pushes_to_device()),
+        );
+        let r = fetch(&server, &token, &[]);
+        assert_eq!(r.status, 200);
+        pass_json(&unzip(&r.bytes))
+    };
+
+    // The campaign posts its PUSH text to the pass and pushes once; the
+    // news field announces it (%@), the other fields stay silent in that
+    // update so the lock screen shows the text, not a generic notice.
+    let sent = campaign("Pumpkin pie is back this week.");
+    assert_eq!(sent["messages"], 1, "{sent}");
+    let pass = fetched_after_push(1);
+    let news = field(&pass, "backFields", "news");
+    assert_eq!(news["value"], "Pie is back!");
+    assert_eq!(news["changeMessage"], "%@");
+    assert!(
+        field(&pass, "headerFields", "progress")["changeMessage"].is_null(),
+        "{pass}"
+    );
+    for f in pass["storeCard"]["secondaryFields"]
+        .as_array()
+        .expect("fields")
+    {
+        assert!(f["changeMessage"].is_null(), "silent: {f}");
+    }
+    let status = wait::until(
+        Duration::from_secs(20),
+        || {
+            let s = shop.json(&["campaign", "show", &sent["id"].to_string()]);
+            (s["status"]["deliveries"]["wallet"]["confirmed"] == 1).then_some(s)
+        },
+        || {
+            format!(
+                "{}",
+                shop.json(&["campaign", "show", &sent["id"].to_string()])
+            )
+        },
+    );
+    assert!(
+        status["status"]["deliveries"]["wallet"]["n/a"].is_null(),
+        "{status}"
+    );
+    let journaled = shop.json(&["journal", "--type", "wallet_news"]);
+    assert_eq!(journaled.as_array().map(Vec::len), Some(1), "{journaled}");
+
+    // A stamp afterwards: progress announces itself again, the news stays.
+    shop.run(&["stamp", &shop.card_code(100_001)]).ok();
+    let pass = fetched_after_push(2);
+    assert_eq!(
+        field(&pass, "headerFields", "progress")["changeMessage"].is_null(),
+        false
+    );
+    assert_eq!(field(&pass, "backFields", "news")["value"], "Pie is back!");
+
+    // The same PUSH text again still changes the field's value, or Wallet
+    // would show nothing; it reads the same.
+    campaign("Still pie.");
+    let pass = fetched_after_push(3);
+    let value = field(&pass, "backFields", "news")["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert_ne!(value, "Pie is back!");
+    assert_eq!(value.trim_end_matches('\u{200b}'), "Pie is back!");
+    assert!(field(&pass, "headerFields", "progress")["changeMessage"].is_null());
+    server.stop();
+}

@@ -8,11 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
-use stampcard_core::Shop;
 use stampcard_core::consumers::WALLET_CHANNEL;
 use stampcard_core::outbox::{
     AppendFile, BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome,
 };
+use stampcard_core::{CoreError, Shop};
 
 use crate::WalletError;
 use crate::certs::PassCertificates;
@@ -191,6 +191,30 @@ impl WalletChannel {
     }
 }
 
+impl WalletChannel {
+    /// Campaign news: posts the PUSH text to the card's pass; the pass
+    /// updater then pushes the change to every device that keeps it.
+    async fn post_news(&self, entry: &OutboxEntry) -> Result<SendOutcome, SendError> {
+        let m = &entry.message;
+        let (Some(card), Some(campaign)) = (m.card_id, m.data["campaign"].as_u64()) else {
+            return Err(SendError::Permanent("news without card or campaign".into()));
+        };
+        let text = m.data["push_text"].as_str().unwrap_or_default();
+        match self.shop.post_pass_news(card, campaign, text).await {
+            Ok(_) => Ok(SendOutcome::Sent {
+                receipt: Some(format!("news on pass {card}")),
+            }),
+            Err(e @ (CoreError::NotFound { .. } | CoreError::CardDeleted(_))) => {
+                Err(SendError::Permanent(e.to_string()))
+            }
+            Err(e) => Err(SendError::Retry {
+                reason: e.to_string(),
+                after: None,
+            }),
+        }
+    }
+}
+
 impl Channel for WalletChannel {
     fn name(&self) -> &str {
         WALLET_CHANNEL
@@ -202,6 +226,9 @@ impl Channel for WalletChannel {
 
     fn send<'a>(&'a self, entry: &'a OutboxEntry) -> BoxFuture<'a, Result<SendOutcome, SendError>> {
         Box::pin(async move {
+            if stampcard_core::consumers::is_news(entry) {
+                return self.post_news(entry).await;
+            }
             let token = &entry.message.recipient;
             match self.sender.push(&self.topic, token).await {
                 Ok(receipt) => Ok(SendOutcome::Sent { receipt }),

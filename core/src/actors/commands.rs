@@ -103,6 +103,14 @@ pub enum CardCommand {
         /// Its push token; `None` unregisters.
         push_token: Option<String>,
     },
+    /// Post a campaign's PUSH text to the card's wallet pass (once per
+    /// campaign: posting it again changes nothing).
+    PassNews {
+        /// The campaign.
+        campaign_id: u64,
+        /// The PUSH text.
+        text: String,
+    },
 }
 
 /// A command with who sent it and the code that authorized it.
@@ -260,6 +268,12 @@ pub(crate) async fn execute(
         }
         CardCommand::PassDevice { device, push_token } => {
             match super::passes::pass_device(&ctx, device, push_token)? {
+                Some(change) => change,
+                None => return Ok(CardOutcome::of(state.card.clone())),
+            }
+        }
+        CardCommand::PassNews { campaign_id, text } => {
+            match super::passes::pass_news(&ctx, campaign_id, text)? {
                 Some(change) => change,
                 None => return Ok(CardOutcome::of(state.card.clone())),
             }

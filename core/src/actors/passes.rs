@@ -1,10 +1,11 @@
-//! The card actor's pass command: devices registering for and removing the
-//! card's wallet pass. The registration, the card's platforms and the
-//! journal event are one write, serialized with every other change of the card.
+//! The card actor's pass commands: devices registering for and removing the
+//! card's wallet pass, and campaign news posted to it. The pass record, the
+//! card's platforms and the journal event are one write, serialized with
+//! every other change of the card.
 
 use super::commands::{CardOutcome, Ctx};
 use crate::error::{CoreError, CoreResult};
-use crate::model::{EventKind, PassDevice, Platform};
+use crate::model::{EventKind, PassDevice, PassNews, Platform};
 use crate::store::{Key, Mutation, Record};
 
 /// The index key of a device library identifier.
@@ -71,4 +72,41 @@ pub(super) fn pass_device(
     m.put(Key::Card(c.id), Record::Card(c.clone()));
     m.event(ctx.event(&c, &t, kind));
     Ok(Some((m, CardOutcome::of(c))))
+}
+
+/// Posts a campaign's text to the pass; `None` when that campaign's news is
+/// there already (a resend after a crash) or the card has no pass.
+pub(super) fn pass_news(
+    ctx: &Ctx<'_>,
+    campaign_id: u64,
+    text: String,
+) -> CoreResult<Option<(Mutation, CardOutcome)>> {
+    let card = &ctx.state.card;
+    let mut pass = match ctx.state.deps.store.get(&Key::Pass(card.id))? {
+        Some(Record::Pass(p)) => p,
+        _ => return Ok(None),
+    };
+    if pass
+        .news
+        .as_ref()
+        .is_some_and(|n| n.campaign_id == campaign_id)
+    {
+        return Ok(None);
+    }
+    // The same text again must still change the value, or Wallet stays silent.
+    let repeat = match &pass.news {
+        Some(old) if old.text == text => !old.repeat,
+        _ => false,
+    };
+    pass.news = Some(PassNews {
+        campaign_id,
+        text,
+        at: ctx.now,
+        repeat,
+    });
+    let t = ctx.template()?;
+    let mut m = Mutation::new();
+    m.put(Key::Pass(card.id), Record::Pass(pass));
+    m.event(ctx.event(card, &t, EventKind::WalletNews { campaign_id }));
+    Ok(Some((m, CardOutcome::of(card.clone()))))
 }

@@ -9,7 +9,7 @@ mod passes;
 mod webhooks;
 
 pub use notifier::{Notifier, Route};
-pub use passes::{PassUpdater, WALLET_CHANNEL};
+pub use passes::{PassUpdater, WALLET_CHANNEL, WalletRoute, is_news};
 pub use webhooks::Webhooks;
 
 use std::sync::Arc;

@@ -2,14 +2,19 @@
 //! one push per registered device (the device then fetches the new pass).
 //! Changes coalesce: while a device's push has not gone out yet, further
 //! changes need no second one.
+//!
+//! Campaign news reaches passes through the same channel: planning queues
+//! one `wallet` entry per card holding a pass (the [`WalletRoute`]); when
+//! it is due (after quiet hours) the wallet channel posts the text to the
+//! pass, which is a card event like any other, so this updater pushes it.
 
 use crate::error::CoreResult;
-use crate::model::{Event, EventKind};
+use crate::model::{Card, Customer, Event, EventKind, Platform};
 use crate::outbox::{DeliveryState, Message, Purpose};
 use crate::shop::Shop;
 use crate::store::{Family, Key, Mutation, Record, Scan};
 
-use super::Consumer;
+use super::{Consumer, Route};
 
 /// The outbox channel of wallet pushes.
 pub const WALLET_CHANNEL: &str = "wallet";
@@ -31,8 +36,29 @@ fn changes_pass(kind: &EventKind) -> bool {
     )
 }
 
+/// Reaches the cards saved in Apple Wallet with campaign news (recipient:
+/// the card id); card news needs no route there (the updater pushes it).
+pub struct WalletRoute;
+
+impl Route for WalletRoute {
+    fn channel(&self) -> &str {
+        WALLET_CHANNEL
+    }
+
+    fn recipient(&self, _customer: &Customer, card: &Card, purpose: Purpose) -> Option<String> {
+        (purpose == Purpose::Marketing && card.platforms.contains(&Platform::AppleWallet))
+            .then(|| card.id.to_string())
+    }
+}
+
+/// Whether an outbox entry posts campaign news (rather than pushing).
+pub fn is_news(entry: &crate::outbox::OutboxEntry) -> bool {
+    entry.message.data.get("campaign").is_some()
+}
+
 /// Whether a push about the card is queued already (in this batch or
 /// earlier) and not yet sent: it will make the device fetch this change too.
+/// Campaign news waiting for its time is no push.
 fn push_waiting(shop: &Shop, card_id: u64, m: &Mutation) -> CoreResult<bool> {
     if m.puts
         .iter()
@@ -47,7 +73,7 @@ fn push_waiting(shop: &Shop, card_id: u64, m: &Mutation) -> CoreResult<bool> {
         if let Key::PushOfCard(_, id) = key
             && shop
                 .outbox_entry(id)
-                .is_ok_and(|e| e.state == DeliveryState::Queued && e.attempts == 0)
+                .is_ok_and(|e| e.state == DeliveryState::Queued && e.attempts == 0 && !is_news(&e))
         {
             return Ok(true);
         }

@@ -159,6 +159,11 @@ pub enum EventKind {
         /// Which wallet.
         platform: super::Platform,
     },
+    /// A campaign's PUSH text was posted to the card's wallet pass.
+    WalletNews {
+        /// The campaign.
+        campaign_id: u64,
+    },
     /// A staff account changed.
     StaffChanged {
         /// Staff id.
@@ -195,6 +200,7 @@ impl EventKind {
             EventKind::CampaignSent { .. } => "campaign_sent",
             EventKind::PassSaved { .. } => "pass_saved",
             EventKind::PassRemoved { .. } => "pass_removed",
+            EventKind::WalletNews { .. } => "wallet_news",
         }
     }
 
@@ -223,6 +229,7 @@ impl EventKind {
         "campaign_sent",
         "pass_saved",
         "pass_removed",
+        "wallet_news",
     ];
 
     /// Whether this kind of event can be reversed.

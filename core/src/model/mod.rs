@@ -19,7 +19,7 @@ pub use campaign::{Campaign, CampaignState, Segment};
 pub use card::*;
 pub use customer::*;
 pub use event::*;
-pub use pass::{PassDevice, PassRecord, valid_device_id};
+pub use pass::{PassDevice, PassNews, PassRecord, valid_device_id};
 pub use receipt::*;
 pub use staff::*;
 pub use template::*;

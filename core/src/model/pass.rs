@@ -33,6 +33,36 @@ pub struct PassRecord {
     /// Registered devices.
     #[serde(default)]
     pub devices: Vec<PassDevice>,
+    /// The latest campaign news shown on the pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub news: Option<PassNews>,
+}
+
+/// A campaign's short text on the pass (its news field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassNews {
+    /// The campaign that posted it.
+    pub campaign_id: u64,
+    /// The PUSH text.
+    pub text: String,
+    /// When it was posted.
+    pub at: DateTime<Utc>,
+    /// Flipped when a campaign posts the same text again: Wallet announces
+    /// only a changed value, so the field then ends in an invisible mark.
+    #[serde(default)]
+    pub repeat: bool,
+}
+
+impl PassNews {
+    /// The field's value as the pass shows it.
+    pub fn value(&self) -> String {
+        if self.repeat {
+            format!("{}\u{200b}", self.text)
+        } else {
+            self.text.clone()
+        }
+    }
 }
 
 impl PassRecord {
@@ -43,6 +73,7 @@ impl PassRecord {
             auth_token: hex::encode(rand::random::<[u8; 16]>()),
             created_at: now,
             devices: Vec::new(),
+            news: None,
         }
     }
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::Serialize;
 
 use super::Shop;
-use crate::consumers::Route;
+use crate::consumers::{Route, WALLET_CHANNEL};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
     Actor, Campaign, CampaignState, Card, Customer, EventKind, NewEvent, Segment, Template,
@@ -390,6 +390,10 @@ impl Shop {
                             at,
                         );
                         m.put(Key::OutboxOfCampaign(c.id, entry), Record::Index(entry));
+                        if channel == WALLET_CHANNEL {
+                            // Confirmed (✅✅) when a device fetches the pass.
+                            m.put(Key::PushOfCard(card.id, entry), Record::Index(entry));
+                        }
                         c.messages += 1;
                     }
                     // One touch per customer and campaign.

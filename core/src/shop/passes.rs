@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::Shop;
 use crate::actors::{CardCommand, device_hash};
 use crate::error::{CoreError, CoreResult};
-use crate::model::{Actor, Card, PassRecord, valid_device_id};
+use crate::model::{Actor, Card, EventKind, PassRecord, valid_device_id};
 use crate::outbox::DeliveryState;
 use crate::store::{Family, Key, Mutation, Record, Scan, StoreError};
 
@@ -18,6 +18,9 @@ pub struct PassVersion {
     pub tag: u64,
     /// When that happened.
     pub modified: DateTime<Utc>,
+    /// Whether that event posted campaign news: this version of the pass
+    /// brings the news field's change.
+    pub brings_news: bool,
 }
 
 fn wallet_actor() -> Actor {
@@ -123,6 +126,25 @@ impl Shop {
         self.drop_pass_device(card.id, device).await
     }
 
+    /// Posts a campaign's PUSH text to a card's pass (journaled as wallet
+    /// news; the pass updater then pushes it to the devices). Once per
+    /// campaign: `false` when it was posted already or there is no pass.
+    pub async fn post_pass_news(
+        &self,
+        card_id: u64,
+        campaign_id: u64,
+        text: &str,
+    ) -> CoreResult<bool> {
+        let command = CardCommand::PassNews {
+            campaign_id,
+            text: text.to_string(),
+        };
+        let outcome = self
+            .command(card_id, command, &wallet_actor(), None)
+            .await?;
+        Ok(!outcome.event_ids.is_empty())
+    }
+
     /// Forgets a device of a card's pass (APNs said its token is gone).
     pub async fn drop_pass_device(&self, card_id: u64, device: &str) -> CoreResult<()> {
         let command = CardCommand::PassDevice {
@@ -146,11 +168,15 @@ impl Shop {
             Some((Key::EventOfCard(_, id), _)) => *id,
             _ => 0,
         };
-        let modified = match self.store().get(&Key::Event(tag))? {
-            Some(Record::Event(e)) => e.at,
-            _ => self.card(card_id)?.created_at,
+        let (modified, brings_news) = match self.store().get(&Key::Event(tag))? {
+            Some(Record::Event(e)) => (e.at, matches!(e.kind, EventKind::WalletNews { .. })),
+            _ => (self.card(card_id)?.created_at, false),
         };
-        Ok(PassVersion { tag, modified })
+        Ok(PassVersion {
+            tag,
+            modified,
+            brings_news,
+        })
     }
 
     /// The serial numbers of a device's passes that changed after `since`

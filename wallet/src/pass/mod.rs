@@ -14,7 +14,7 @@ use stampcard_core::shop::PassVersion;
 use crate::WalletError;
 use crate::certs::{CertReport, PassCertificates};
 use images::{ImageCache, SCALES, color};
-use json::{PassIdentity, pass_json};
+use json::{News, PassIdentity, pass_json};
 
 /// The MIME type of a pass.
 pub const PKPASS_MIME: &str = "application/vnd.apple.pkpass";
@@ -115,7 +115,12 @@ impl Wallet {
             serial: &serial,
             auth_token: &pass.auth_token,
         };
-        let json = pass_json(&identity, &view, branding, None);
+        let news_value = pass.news.as_ref().map(|n| n.value());
+        let news = news_value.as_deref().map(|text| News {
+            text,
+            just_changed: version.brings_news,
+        });
+        let json = pass_json(&identity, &view, branding, news.as_ref());
         let mut files = vec![(
             "pass.json".to_string(),
             serde_json::to_vec_pretty(&json).map_err(|e| WalletError::Build(e.to_string()))?,

@@ -654,10 +654,7 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
     // A stamp afterwards: progress announces itself again, the news stays.
     shop.run(&["stamp", &shop.card_code(100_001)]).ok();
     let pass = fetched_after_push(2);
-    assert_eq!(
-        field(&pass, "headerFields", "progress")["changeMessage"].is_null(),
-        false
-    );
+    assert!(!field(&pass, "headerFields", "progress")["changeMessage"].is_null());
     assert_eq!(field(&pass, "backFields", "news")["value"], "Pie is back!");
 
     // The same PUSH text again still changes the field's value, or Wallet

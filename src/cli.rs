@@ -508,6 +508,12 @@ pub enum CampaignCmd {
         /// Send at this shop-local time (YYYY-MM-DD HH:MM) instead of by hand.
         #[arg(long)]
         at: Option<String>,
+        /// Give each recipient their own voucher, e.g. "Free cookie".
+        #[arg(long)]
+        voucher: Option<String>,
+        /// Days the voucher is valid (0 = no expiry).
+        #[arg(long, default_value_t = 30, requires = "voucher")]
+        voucher_days: u32,
     },
     /// How many a segment reaches, per channel (after consent).
     Audience {

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use stampcard_core::Shop;
+use stampcard_core::actors::CardCommand;
 use stampcard_core::clock::{Clock, ManualClock};
 use stampcard_core::consumers::Route;
 use stampcard_core::model::{
-    Actor, CampaignState, Card, Customer, CustomerFields, Reward, Segment,
+    Actor, CampaignState, CampaignVoucher, Card, Customer, CustomerFields, Reward, Segment,
+    VoucherOrigin,
 };
 use stampcard_core::outbox::Purpose;
 use stampcard_core::settings::ShopSettings;
@@ -119,6 +121,7 @@ fn draft(r: &Rig, segment: Segment) -> CampaignDraft {
         text: "Fresh cake from 3 pm.".into(),
         channels: vec!["email".into(), "wallet".into()],
         scheduled_for: None,
+        voucher: None,
     }
 }
 
@@ -326,4 +329,104 @@ async fn bad_campaigns_are_refused_and_nothing_is_stored() {
         r.shop.campaigns().expect("list").is_empty(),
         "nothing stored"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes() {
+    let r = rig().await;
+    let mut d = draft(&r, Segment::All);
+    d.voucher = Some(CampaignVoucher {
+        description: "Free cookie".into(),
+        valid_days: 14,
+    });
+    let c = r.shop.create_campaign(d, &admin()).await.expect("create");
+    // A crash after a batch's vouchers and before its messages: Ana's
+    // voucher exists already when planning runs (again).
+    let ana = r
+        .shop
+        .cards(Default::default())
+        .expect("cards")
+        .into_iter()
+        .find(|card| {
+            r.shop
+                .customer(card.customer_id)
+                .is_ok_and(|cu| cu.name == "Ana")
+        })
+        .expect("Ana's card");
+    let early = r
+        .shop
+        .command(
+            ana.id,
+            CardCommand::CampaignVoucher {
+                campaign_id: c.id,
+                description: "Free cookie".into(),
+                valid_days: 14,
+            },
+            &admin(),
+            None,
+        )
+        .await
+        .expect("voucher")
+        .vouchers;
+    assert_eq!(early.len(), 1);
+    let sent = r
+        .shop
+        .send_campaign(c.id, &r.routes, &admin())
+        .await
+        .expect("send");
+    assert_eq!(sent.recipients, 2);
+
+    let mut codes = Vec::new();
+    for e in r.shop.campaign_deliveries(c.id).expect("deliveries") {
+        let card = e.message.card_id.expect("card");
+        let vouchers: Vec<_> = r
+            .shop
+            .vouchers_of_card(card)
+            .expect("vouchers")
+            .into_iter()
+            .filter(|v| v.origin == VoucherOrigin::Campaign { campaign_id: c.id })
+            .collect();
+        assert_eq!(vouchers.len(), 1, "one voucher per recipient");
+        let v = &vouchers[0];
+        assert_eq!(v.description, "Free cookie");
+        assert_eq!(v.expires_at, Some(r.clock.now() + Duration::days(14)));
+        if card == ana.id {
+            assert_eq!(v.id, early[0].id, "the voucher issued before the crash");
+        }
+        let code = r.shop.voucher_code(v);
+        assert!(e.message.text.contains(&code), "{}", e.message.text);
+        assert!(e.message.text.starts_with("Fresh cake from 3 pm."));
+        assert_eq!(e.message.data["voucher"], v.id);
+        codes.push(code);
+    }
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 2, "each their own code");
+    let issued = r
+        .shop
+        .journal(&JournalQuery {
+            kind: Some("voucher_issued".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("journal");
+    assert_eq!(issued.len(), 2, "journaled once each");
+    // A campaign voucher is a voucher like any other: redeemed once.
+    r.shop
+        .redeem_code(&codes[0], &admin())
+        .await
+        .expect("redeem");
+    assert!(r.shop.redeem_code(&codes[0], &admin()).await.is_err());
+
+    // Bad vouchers are refused and nothing is stored.
+    let before = r.shop.campaigns().expect("list").len();
+    for (description, days) in [("", 14), ("Free cookie", 5000)] {
+        let mut d = draft(&r, Segment::All);
+        d.voucher = Some(CampaignVoucher {
+            description: description.into(),
+            valid_days: days,
+        });
+        assert!(r.shop.create_campaign(d, &admin()).await.is_err());
+    }
+    assert_eq!(r.shop.campaigns().expect("list").len(), before);
 }

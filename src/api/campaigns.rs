@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use stampcard_core::Shop;
 use stampcard_core::consumers::Route;
-use stampcard_core::model::Segment;
+use stampcard_core::model::{CampaignVoucher, Segment};
 use stampcard_core::shop::CampaignDraft;
 use utoipa::ToSchema;
 
@@ -56,6 +56,24 @@ pub struct NewCampaign {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     scheduled_for: Option<chrono::DateTime<chrono::Utc>>,
+    /// A voucher for each recipient.
+    #[serde(default)]
+    voucher: Option<NewCampaignVoucher>,
+}
+
+/// The voucher each recipient of a campaign gets.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaignVoucher {
+    /// What it gives, e.g. "Free cookie".
+    description: String,
+    /// Days valid (0 = no expiry; default 30).
+    #[serde(default = "default_voucher_days")]
+    valid_days: u32,
+}
+
+fn default_voucher_days() -> u32 {
+    30
 }
 
 /// Creates a campaign; the answer holds it and its audience per channel.
@@ -81,6 +99,10 @@ pub async fn create(
                 text: req.text,
                 channels: req.channels,
                 scheduled_for: req.scheduled_for,
+                voucher: req.voucher.map(|v| CampaignVoucher {
+                    description: v.description,
+                    valid_days: v.valid_days,
+                }),
             },
             &actor,
         )

@@ -1,7 +1,7 @@
 //! `stampcard campaign`: create (with its audience), audience, send, list, show.
 
 use anyhow::{Result, anyhow};
-use stampcard_core::model::{Campaign, Segment};
+use stampcard_core::model::{Campaign, CampaignVoucher, Segment};
 use stampcard_core::shop::{CampaignDraft, CampaignStatus};
 
 use crate::app::{App, local};
@@ -58,6 +58,8 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
             push,
             name,
             at,
+            voucher,
+            voucher_days,
         } => {
             let scheduled_for = match at {
                 Some(at) => Some(app.parse_local_time(&at)?),
@@ -74,6 +76,10 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
                         text,
                         channels: target.channels.clone(),
                         scheduled_for,
+                        voucher: voucher.map(|description| CampaignVoucher {
+                            description,
+                            valid_days: voucher_days,
+                        }),
                     },
                     &app.actor(),
                 )

@@ -81,9 +81,10 @@ fn a_campaign_email_arrives_in_two_parts_and_its_unsubscribe_link_works() {
             Some(body),
         )
     };
-    let campaign = |text: &str| -> u64 {
+    let campaign = |text: &str, voucher: serde_json::Value| -> u64 {
         let body = serde_json::json!({
-            "template_id": 1, "text": text, "push_text": "Pie is back!", "channels": ["email"]
+            "template_id": 1, "text": text, "push_text": "Pie is back!", "channels": ["email"],
+            "voucher": voucher,
         });
         let created = post("/api/v1/campaigns", &body.to_string());
         assert_eq!(created.status, 201, "{}", created.body);
@@ -93,7 +94,10 @@ fn a_campaign_email_arrives_in_two_parts_and_its_unsubscribe_link_works() {
         id
     };
     let text = "**Pumpkin pie** is back, _this week only_. See [the menu](https://shop.test/menu).";
-    let id = campaign(text);
+    let id = campaign(
+        text,
+        serde_json::json!({"description": "Free slice", "valid_days": 7}),
+    );
 
     // Ada's arrives; Bob (no consent) gets none; Cleo's is refused for good.
     let ada = stampcard_e2e::wait::until(
@@ -148,6 +152,12 @@ fn a_campaign_email_arrives_in_two_parts_and_its_unsubscribe_link_works() {
         "{plain}"
     );
     assert!(!plain.contains("**"), "{plain}");
+    // Her own voucher, with its code, in both parts.
+    assert!(
+        plain.contains("Your voucher: Free slice — code "),
+        "{plain}"
+    );
+    assert!(html.contains("Your voucher: Free slice — code "), "{html}");
     assert!(
         html.contains("<b>Pumpkin pie</b>") && html.contains("<i>this week only</i>"),
         "{html}"
@@ -198,7 +208,7 @@ fn a_campaign_email_arrives_in_two_parts_and_its_unsubscribe_link_works() {
     assert_eq!(email_consent(&shop, "Cleo Bounce"), true, "only hers");
 
     // The next campaign plans no email for Ada (planning is done when send returns).
-    let second = campaign("Soup season starts Monday.");
+    let second = campaign("Soup season starts Monday.", serde_json::Value::Null);
     let show = shop.json(&["campaign", "show", &second.to_string(), "--recipients"]);
     let recipients: Vec<&str> = show["recipients"]
         .as_array()

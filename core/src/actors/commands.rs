@@ -83,6 +83,16 @@ pub enum CardCommand {
         /// Days valid (0 = no expiry).
         valid_days: u32,
     },
+    /// Give the card a campaign's voucher: once per campaign (a second
+    /// command answers with the voucher it has).
+    CampaignVoucher {
+        /// The campaign.
+        campaign_id: u64,
+        /// What it gives.
+        description: String,
+        /// Days valid (0 = no expiry).
+        valid_days: u32,
+    },
     /// Remind the holder that a voucher expires soon (once per voucher).
     RemindExpiring {
         /// Voucher id.
@@ -254,7 +264,22 @@ pub(crate) async fn execute(
         CardCommand::IssueVoucher {
             description,
             valid_days,
-        } => issue_voucher(&ctx, description, valid_days)?,
+        } => issue_voucher(&ctx, description, valid_days, VoucherOrigin::Manual)?,
+        CardCommand::CampaignVoucher {
+            campaign_id,
+            description,
+            valid_days,
+        } => {
+            let origin = VoucherOrigin::Campaign { campaign_id };
+            match existing_voucher(&ctx, &origin)? {
+                Some(v) => {
+                    let mut outcome = CardOutcome::of(state.card.clone());
+                    outcome.vouchers = vec![v];
+                    return Ok(outcome);
+                }
+                None => issue_voucher(&ctx, description, valid_days, origin)?,
+            }
+        }
         CardCommand::Reassign { customer_id } => reassign(&ctx, customer_id)?,
         CardCommand::RemindExpiring { voucher_id } => remind_expiring(&ctx, voucher_id)?,
         CardCommand::AddPlatform(p) => {
@@ -843,10 +868,29 @@ fn delete(ctx: &Ctx<'_>) -> CoreResult<(Mutation, CardOutcome)> {
     Ok((m, outcome))
 }
 
+/// The card's voucher of this origin, if it has one.
+fn existing_voucher(ctx: &Ctx<'_>, origin: &VoucherOrigin) -> CoreResult<Option<Voucher>> {
+    let card = ctx.state.card.id;
+    let store = &ctx.state.deps.store;
+    for (_, r) in store.scan(
+        crate::store::Family::VouchersOfCard(card),
+        crate::store::Scan::default(),
+    )? {
+        if let Record::Index(id) = r
+            && let Some(Record::Voucher(v)) = store.get(&Key::Voucher(id))?
+            && v.origin == *origin
+        {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
 fn issue_voucher(
     ctx: &Ctx<'_>,
     description: String,
     valid_days: u32,
+    origin: VoucherOrigin,
 ) -> CoreResult<(Mutation, CardOutcome)> {
     if description.trim().is_empty() || description.chars().count() > 200 {
         return Err(CoreError::Invalid(
@@ -864,7 +908,7 @@ fn issue_voucher(
         ctx.state.deps.store.next_id(crate::store::Family::Vouchers),
         c.id,
         &description,
-        VoucherOrigin::Manual,
+        origin,
         valid_days,
         ctx.now,
     );

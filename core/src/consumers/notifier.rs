@@ -74,6 +74,10 @@ pub fn news(shop: &Shop, e: &Event) -> Option<(String, serde_json::Value)> {
         }
         EventKind::VoucherIssued { voucher_id } => {
             let v = shop.voucher(*voucher_id).ok()?;
+            // A campaign's own message announces its vouchers.
+            if matches!(v.origin, crate::model::VoucherOrigin::Campaign { .. }) {
+                return None;
+            }
             params["description"] = v.description.clone().into();
             (
                 vec!["voucher"],

@@ -138,4 +138,17 @@ pub struct Campaign {
     pub created_by: Actor,
     /// When planning finished.
     pub sent_at: Option<DateTime<Utc>>,
+    /// A voucher each recipient gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<CampaignVoucher>,
+}
+
+/// The voucher a campaign gives each recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignVoucher {
+    /// What it gives.
+    pub description: String,
+    /// Days valid (0 = no expiry).
+    pub valid_days: u32,
 }

@@ -15,7 +15,7 @@ mod voucher;
 mod webhook;
 
 pub use api_key::{ApiKey, prefix as api_key_prefix};
-pub use campaign::{Campaign, CampaignState, Segment};
+pub use campaign::{Campaign, CampaignState, CampaignVoucher, Segment};
 pub use card::*;
 pub use customer::*;
 pub use event::*;

@@ -15,6 +15,11 @@ pub enum VoucherOrigin {
     Lottery,
     /// Issued by hand (coupon).
     Manual,
+    /// Attached to a campaign: one per recipient.
+    Campaign {
+        /// The campaign.
+        campaign_id: u64,
+    },
 }
 
 /// A voucher belonging to a card.

@@ -14,11 +14,12 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::Serialize;
 
 use super::Shop;
+use crate::actors::CardCommand;
 use crate::consumers::{Route, WALLET_CHANNEL};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    Actor, Campaign, CampaignState, Card, Customer, EventKind, NewEvent, Segment, Template,
-    VoucherState,
+    Actor, Campaign, CampaignState, CampaignVoucher, Card, Customer, EventKind, NewEvent, Segment,
+    Template, Voucher, VoucherState,
 };
 use crate::outbox::{DeliveryState, Message, OutboxEntry, Purpose};
 use crate::store::{Family, Key, Mutation, Record, Scan};
@@ -46,6 +47,8 @@ pub struct CampaignDraft {
     pub channels: Vec<String>,
     /// Send later (shop clock); `None` leaves it a draft until sent.
     pub scheduled_for: Option<DateTime<Utc>>,
+    /// A voucher for each recipient.
+    pub voucher: Option<CampaignVoucher>,
 }
 
 /// How many a campaign would reach, per channel (after consent).
@@ -65,6 +68,17 @@ pub struct CampaignStatus {
     /// channel → state (queued, sending, sent, confirmed, failed, n/a) → count.
     pub deliveries: BTreeMap<String, BTreeMap<String, u64>>,
 }
+
+/// One recipient of a planning batch: the channels that reach them.
+struct Recipient {
+    card: u64,
+    customer: u64,
+    language: Option<String>,
+    reach: Vec<(String, String)>,
+}
+
+/// Voucher commands issued at once while planning (they share flushes).
+const VOUCHERS_AT_ONCE: usize = 64;
 
 /// The key of a marketing touch: time (ms) then the campaign, so keys sort
 /// by time and one campaign touches a customer once.
@@ -111,6 +125,21 @@ impl Shop {
                 "the wallet channel needs a PUSH text".into(),
             ));
         }
+        if let Some(v) = &d.voucher {
+            crate::rules::validate_text("the voucher", v.description.trim(), false, 200)?;
+            if v.description.trim().is_empty() {
+                return Err(CoreError::Invalid("the voucher needs a description".into()));
+            }
+            if v.valid_days > 3650 {
+                return Err(CoreError::Invalid(
+                    "a voucher can be valid for at most 3650 days".into(),
+                ));
+            }
+        }
+        let voucher = d.voucher.map(|v| CampaignVoucher {
+            description: v.description.trim().to_string(),
+            valid_days: v.valid_days,
+        });
         let now = self.clock().now();
         let name = match d.name.map(|n| n.trim().to_string()) {
             Some(n) if !n.is_empty() => {
@@ -145,6 +174,7 @@ impl Shop {
             created_at: now,
             created_by: actor.clone(),
             sent_at: None,
+            voucher,
         };
         let mut m = Mutation::new();
         m.put(Key::Campaign(c.id), Record::Campaign(c.clone()));
@@ -337,6 +367,7 @@ impl Shop {
             let at = self.after_quiet_hours(now);
             let mut m = Mutation::new();
             let mut planned: HashMap<u64, u32> = HashMap::new();
+            let mut batch: Vec<Recipient> = Vec::new();
             let mut result = Ok(());
             let last = self.segment_page(
                 &t,
@@ -354,12 +385,12 @@ impl Shop {
                             return;
                         }
                     };
-                    let reach: Vec<(&str, String)> = routes
+                    let reach: Vec<(String, String)> = routes
                         .iter()
                         .filter(|r| c.channels.iter().any(|ch| ch == r.channel()))
                         .filter_map(|r| {
                             r.recipient(cu, card, Purpose::Marketing)
-                                .map(|to| (r.channel(), to))
+                                .map(|to| (r.channel().to_string(), to))
                         })
                         .collect();
                     if reach.is_empty() {
@@ -369,43 +400,63 @@ impl Shop {
                         c.capped += 1;
                         return;
                     }
-                    for (channel, recipient) in reach {
-                        let entry = self.enqueue_at(
-                            &mut m,
-                            Message {
-                                channel: channel.to_string(),
-                                recipient,
-                                purpose: Purpose::Marketing,
-                                subject: Some(subject.clone()),
-                                text: c.text.clone(),
-                                data: serde_json::json!({
-                                    "campaign": c.id,
-                                    "push_text": c.push_text,
-                                    "language": cu.language,
-                                }),
-                                customer_id: Some(cu.id),
-                                card_id: Some(card.id),
-                                source_event: None,
-                            },
-                            at,
-                        );
-                        m.put(Key::OutboxOfCampaign(c.id, entry), Record::Index(entry));
-                        if channel == WALLET_CHANNEL {
-                            // Confirmed (✅✅) when a device fetches the pass.
-                            m.put(Key::PushOfCard(card.id, entry), Record::Index(entry));
-                        }
-                        c.messages += 1;
-                    }
-                    // One touch per customer and campaign.
-                    m.put(
-                        Key::TouchOf(cu.id, touch_key(now, c.id)),
-                        Record::Index(c.id),
-                    );
                     *planned.entry(cu.id).or_insert(0) += 1;
-                    c.recipients += 1;
+                    batch.push(Recipient {
+                        card: card.id,
+                        customer: cu.id,
+                        language: cu.language.clone(),
+                        reach,
+                    });
                 },
             )?;
             result?;
+            // Each recipient's voucher first (idempotent per campaign and
+            // card, so a resumed batch finds the vouchers it issued).
+            let vouchers = match &c.voucher {
+                Some(v) => self.campaign_vouchers(c.id, v, &batch, actor).await?,
+                None => HashMap::new(),
+            };
+            for r in batch {
+                let voucher = vouchers.get(&r.card);
+                let text = match voucher {
+                    Some(v) => format!("{}\n\n{}", c.text, self.voucher_line(v)),
+                    None => c.text.clone(),
+                };
+                for (channel, recipient) in r.reach {
+                    let entry = self.enqueue_at(
+                        &mut m,
+                        Message {
+                            channel: channel.clone(),
+                            recipient,
+                            purpose: Purpose::Marketing,
+                            subject: Some(subject.clone()),
+                            text: text.clone(),
+                            data: serde_json::json!({
+                                "campaign": c.id,
+                                "push_text": c.push_text,
+                                "language": r.language,
+                                "voucher": voucher.map(|v| v.id),
+                            }),
+                            customer_id: Some(r.customer),
+                            card_id: Some(r.card),
+                            source_event: None,
+                        },
+                        at,
+                    );
+                    m.put(Key::OutboxOfCampaign(c.id, entry), Record::Index(entry));
+                    if channel == WALLET_CHANNEL {
+                        // Confirmed (✅✅) when a device fetches the pass.
+                        m.put(Key::PushOfCard(r.card, entry), Record::Index(entry));
+                    }
+                    c.messages += 1;
+                }
+                // One touch per customer and campaign.
+                m.put(
+                    Key::TouchOf(r.customer, touch_key(now, c.id)),
+                    Record::Index(c.id),
+                );
+                c.recipients += 1;
+            }
             match last {
                 Some(last) => {
                     c.planned_after = last;
@@ -437,6 +488,59 @@ impl Shop {
             if c.state == CampaignState::Sent {
                 return Ok(c);
             }
+        }
+    }
+
+    /// The campaign's voucher for each recipient of a batch, through each
+    /// card's actor (a card that has it already answers with that one).
+    async fn campaign_vouchers(
+        &self,
+        campaign_id: u64,
+        v: &CampaignVoucher,
+        batch: &[Recipient],
+        actor: &Actor,
+    ) -> CoreResult<HashMap<u64, Voucher>> {
+        let mut out = HashMap::new();
+        for chunk in batch.chunks(VOUCHERS_AT_ONCE) {
+            let mut tasks = tokio::task::JoinSet::new();
+            for r in chunk {
+                let (shop, actor, card) = (self.clone(), actor.clone(), r.card);
+                let command = CardCommand::CampaignVoucher {
+                    campaign_id,
+                    description: v.description.clone(),
+                    valid_days: v.valid_days,
+                };
+                tasks.spawn(async move { (card, shop.command(card, command, &actor, None).await) });
+            }
+            while let Some(done) = tasks.join_next().await {
+                let (card, outcome) =
+                    done.map_err(|e| CoreError::Invalid(format!("voucher task: {e}")))?;
+                match outcome {
+                    Ok(o) => {
+                        if let Some(voucher) = o.vouchers.into_iter().next() {
+                            out.insert(card, voucher);
+                        }
+                    }
+                    // A card deleted meanwhile gets no voucher (nor message text about one).
+                    Err(CoreError::CardDeleted(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The line a campaign message adds about the recipient's voucher.
+    fn voucher_line(&self, v: &Voucher) -> String {
+        let code = self.voucher_code(v);
+        match v.expires_at {
+            Some(exp) => format!(
+                "Your voucher: {} — code {code}, valid until {}.",
+                v.description,
+                exp.with_timezone(&self.settings().timezone)
+                    .format("%Y-%m-%d")
+            ),
+            None => format!("Your voucher: {} — code {code}.", v.description),
         }
     }
 

@@ -58,6 +58,7 @@ pub async fn campaign_bench(dir: &Path, n: u64) -> Result<()> {
                 text: "Cinnamon buns all weekend!".into(),
                 channels: vec!["log".into()],
                 scheduled_for: None,
+                voucher: None,
             },
             &admin,
         )

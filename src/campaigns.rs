@@ -1,6 +1,6 @@
 //! The campaign scheduler: at start it resumes campaigns whose planning a
 //! crash interrupted, and every 30 s it sends scheduled campaigns that are
-//! due (on the shop's clock).
+//! due and, once per shop-local day, runs the automations (on the shop's clock).
 
 use std::time::Duration;
 
@@ -31,6 +31,19 @@ pub async fn run(app: App, mut stop: watch::Receiver<bool>) {
                 }
             }
             Err(e) => tracing::error!("due campaigns: {e}"),
+        }
+        match app.shop.run_automations_daily(&routes, &scheduler).await {
+            Ok(runs) => {
+                for c in runs {
+                    tracing::info!(
+                        campaign = c.id,
+                        recipients = c.recipients,
+                        "automation {} ran",
+                        c.name
+                    );
+                }
+            }
+            Err(e) => tracing::error!("automations: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}

@@ -109,6 +109,9 @@ pub enum Command {
     /// Campaigns: a message to a template's holders (or a segment of them).
     #[command(subcommand)]
     Campaign(CampaignCmd),
+    /// Automations: birthday gifts, expiry reminders, win-backs, nudges (run daily by `serve`).
+    #[command(subcommand)]
+    Automation(AutomationCmd),
     /// Write a card's Apple Wallet pass (.pkpass), signed.
     Pass {
         /// Card id.
@@ -486,6 +489,53 @@ pub struct CampaignTarget {
     /// Channels, comma-separated: telegram, email, wallet, log.
     #[arg(long, value_delimiter = ',', default_value = "telegram")]
     pub channels: Vec<String>,
+}
+
+/// `automation` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AutomationCmd {
+    /// Create an automation (on); `serve` runs it once a day.
+    Create {
+        /// The card template whose holders it reaches.
+        #[arg(long)]
+        template: u64,
+        /// birthday:DAYS (before), voucher-expiring:DAYS (before),
+        /// win-back:DAYS (away), almost-ready.
+        #[arg(long)]
+        when: String,
+        /// The message for Telegram, email and the web card.
+        #[arg(long)]
+        text: String,
+        /// The short wallet PUSH text.
+        #[arg(long, default_value = "")]
+        push: String,
+        /// Channels, comma-separated: telegram, email, wallet, log.
+        #[arg(long, value_delimiter = ',', default_value = "telegram")]
+        channels: Vec<String>,
+        /// Name (default: what triggers it).
+        #[arg(long)]
+        name: Option<String>,
+        /// Give each recipient a voucher, e.g. "Birthday cake".
+        #[arg(long)]
+        voucher: Option<String>,
+        /// Days the voucher is valid (0 = no expiry).
+        #[arg(long, default_value_t = 30, requires = "voucher")]
+        voucher_days: u32,
+    },
+    /// List automations with how many cards are due now.
+    List,
+    /// Turn an automation on.
+    On {
+        /// Automation id.
+        id: u64,
+    },
+    /// Turn an automation off.
+    Off {
+        /// Automation id.
+        id: u64,
+    },
+    /// Run the automations now (each card still only once per occasion).
+    Run,
 }
 
 /// `campaign` subcommands.

@@ -430,3 +430,185 @@ async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes()
     }
     assert_eq!(r.shop.campaigns().expect("list").len(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
+    use stampcard_core::model::AutomationKind;
+    use stampcard_core::shop::AutomationDraft;
+    let r = rig().await;
+    let system = admin();
+    // Two campaigns first: Ana and Dora are at the cap (2 per 7 days).
+    for _ in 0..2 {
+        let c = r
+            .shop
+            .create_campaign(draft(&r, Segment::All), &admin())
+            .await
+            .expect("c");
+        r.shop
+            .send_campaign(c.id, &r.routes, &admin())
+            .await
+            .expect("s");
+    }
+    let auto = |kind: &str, text: &str, voucher: Option<&str>| AutomationDraft {
+        name: None,
+        template_id: r.template,
+        kind: AutomationKind::parse(kind).expect("kind"),
+        text: text.into(),
+        push_text: String::new(),
+        channels: vec!["email".into()],
+        voucher: voucher.map(|d| CampaignVoucher {
+            description: d.into(),
+            valid_days: 30,
+        }),
+    };
+    for d in [
+        auto("birthday:14", "Happy birthday!", Some("Birthday cake")),
+        auto("win-back:30", "We miss you.", None),
+        auto("almost-ready", "One more stamp!", None),
+    ] {
+        r.shop
+            .create_automation(d, &admin())
+            .await
+            .expect("automation");
+    }
+    assert!(AutomationKind::parse("birthday").is_err());
+    assert!(AutomationKind::parse("win-back:0").is_err());
+    let mut bad = auto("almost-ready", "x", None);
+    bad.channels = vec!["fax".into()];
+    assert!(r.shop.create_automation(bad, &admin()).await.is_err());
+    assert_eq!(
+        r.shop.automations().expect("list").len(),
+        3,
+        "the bad one is not stored"
+    );
+
+    let reached = |runs: &[stampcard_core::model::Campaign]| -> Vec<(String, u64, u64)> {
+        runs.iter()
+            .map(|c| (c.text.clone(), c.recipients, c.capped))
+            .collect()
+    };
+    // Day 1: all three are due, but everyone is at the cap: nobody is
+    // reached and nobody is marked done.
+    let runs = r
+        .shop
+        .run_automations_daily(&r.routes, &system)
+        .await
+        .expect("run");
+    assert_eq!(
+        reached(&runs),
+        vec![
+            ("Happy birthday!".into(), 0, 1),
+            ("We miss you.".into(), 0, 1),
+            ("One more stamp!".into(), 0, 1)
+        ]
+    );
+    assert!(
+        runs[0]
+            .name
+            .starts_with("birthday gift, 14 days before 10.06.2026"),
+        "{}",
+        runs[0].name
+    );
+    assert!(
+        r.shop
+            .run_automations_daily(&r.routes, &system)
+            .await
+            .expect("run")
+            .is_empty(),
+        "once a day"
+    );
+
+    // A week later the cap allows: Ana gets her birthday gift (with her own
+    // voucher) and the nudge, Dora the win-back.
+    r.clock.advance(Duration::days(8));
+    let runs = r
+        .shop
+        .run_automations_daily(&r.routes, &system)
+        .await
+        .expect("run");
+    assert_eq!(
+        reached(&runs),
+        vec![
+            ("Happy birthday!".into(), 1, 0),
+            ("We miss you.".into(), 1, 0),
+            ("One more stamp!".into(), 1, 0)
+        ]
+    );
+    let gift = r.shop.campaign_deliveries(runs[0].id).expect("deliveries");
+    assert_eq!(gift.len(), 1);
+    assert_eq!(gift[0].message.recipient, "ana@example.org");
+    assert!(
+        gift[0]
+            .message
+            .text
+            .contains("Your voucher: Birthday cake — code "),
+        "{}",
+        gift[0].message.text
+    );
+    let win_back = r.shop.campaign_deliveries(runs[1].id).expect("deliveries");
+    assert_eq!(win_back[0].message.recipient, "dora@example.org");
+
+    // The next days: the same occasions are not repeated.
+    r.clock.advance(Duration::days(8));
+    assert!(
+        r.shop
+            .run_automations_daily(&r.routes, &system)
+            .await
+            .expect("run")
+            .is_empty()
+    );
+
+    // Ana completes her card and gets four stamps again: a new cycle, a new
+    // nudge. Her birthday has passed, Dora is still away: nothing else.
+    let ana = r
+        .shop
+        .cards(Default::default())
+        .expect("cards")
+        .into_iter()
+        .find(|card| {
+            r.shop
+                .customer(card.customer_id)
+                .is_ok_and(|cu| cu.name == "Ana")
+        })
+        .expect("Ana's card");
+    r.shop
+        .stamp_card(ana.id, 1, None, &admin())
+        .await
+        .expect("goal");
+    r.clock.advance(Duration::days(1));
+    r.shop
+        .stamp_card(ana.id, 4, None, &admin())
+        .await
+        .expect("stamps");
+    r.clock.advance(Duration::days(1));
+    let runs = r
+        .shop
+        .run_automations_daily(&r.routes, &system)
+        .await
+        .expect("run");
+    assert_eq!(reached(&runs), vec![("One more stamp!".into(), 1, 0)]);
+
+    // Off means off.
+    let nudge = r.shop.automations().expect("list")[2].id;
+    r.shop
+        .set_automation_enabled(nudge, false, &admin())
+        .await
+        .expect("off");
+    r.shop
+        .stamp_card(ana.id, 1, None, &admin())
+        .await
+        .expect("goal");
+    r.clock.advance(Duration::days(1));
+    r.shop
+        .stamp_card(ana.id, 4, None, &admin())
+        .await
+        .expect("stamps");
+    r.clock.advance(Duration::days(8));
+    assert!(
+        r.shop
+            .run_automations_daily(&r.routes, &system)
+            .await
+            .expect("run")
+            .is_empty()
+    );
+}

@@ -1,6 +1,7 @@
 //! The subcommands.
 
 mod api_keys;
+mod automations;
 pub mod backup;
 mod campaigns;
 mod cards;
@@ -88,6 +89,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::ApiKey(c) => api_keys::run(app, c).await,
         Command::Webhook(c) => webhooks::run(app, c).await,
         Command::Campaign(c) => campaigns::run(app, c).await,
+        Command::Automation(c) => automations::run(app, c).await,
         Command::Staff(c) => staff::run(app, c).await,
         Command::Journal(a) => journal::journal(app, a),
         Command::Export(a) => journal::export(app, a),

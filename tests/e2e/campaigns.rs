@@ -138,3 +138,83 @@ fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
     );
     server.stop();
 }
+
+#[test]
+fn an_automation_nudges_a_card_one_stamp_from_the_reward_once() {
+    let shop = Shop::demo();
+    // With the log channel on (as `serve` would have it).
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = shop
+            .command(&all)
+            .envs(ENV)
+            .output()
+            .expect("run stampcard");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let (card, code) = shop.new_card(1, "Nora Nudge");
+    shop.run(&["stamp", &code, "--count", "7"]).ok();
+    let bad = shop.run(&[
+        "automation",
+        "create",
+        "--template",
+        "1",
+        "--when",
+        "fortnightly",
+        "--text",
+        "x",
+    ]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains("is not an automation"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(
+        shop.json(&["automation", "list"]).as_array().map(Vec::len),
+        Some(0)
+    );
+
+    let created = json(&[
+        "automation",
+        "create",
+        "--template",
+        "1",
+        "--when",
+        "almost-ready",
+        "--channels",
+        "log",
+        "--text",
+        "One more stamp and the coffee is on us!",
+    ]);
+    let due = created["due"].as_u64().expect("due");
+    assert!(due >= 1, "{created}");
+    let runs = json(&["automation", "run"]);
+    let runs = runs.as_array().expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["recipients"].as_u64(), Some(due));
+    let show = shop.json(&[
+        "campaign",
+        "show",
+        &runs[0]["id"].to_string(),
+        "--recipients",
+    ]);
+    assert!(
+        show["recipients"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|e| e["card_id"] == card)),
+        "{show}"
+    );
+    // Once per occasion: nothing is due any more.
+    assert_eq!(shop.json(&["automation", "list"])[0]["due"], 0);
+    assert_eq!(
+        shop.json(&["automation", "run"]).as_array().map(Vec::len),
+        Some(0)
+    );
+}

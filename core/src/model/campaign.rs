@@ -32,11 +32,16 @@ pub enum Segment {
         /// Days back.
         days: u32,
     },
+    /// Birthday within the next `days` (shop-local; today included).
+    BirthdayWithin {
+        /// Days ahead.
+        days: u32,
+    },
 }
 
 impl Segment {
     /// Parses `all`, `almost-ready`, `voucher-expiring:7`, `not-seen:30`,
-    /// `birthday-month`, `joined:14`.
+    /// `birthday-month`, `birthday:7` (within 7 days), `joined:14`.
     pub fn parse(s: &str) -> Result<Segment, String> {
         let s = s.trim().to_lowercase();
         let (name, arg) = match s.split_once(':') {
@@ -69,8 +74,11 @@ impl Segment {
             "joined" => Ok(Segment::JoinedWithin {
                 days: days("joined")?,
             }),
+            "birthday" => Ok(Segment::BirthdayWithin {
+                days: days("birthday")?,
+            }),
             _ => Err(format!(
-                "'{s}' is not a segment: all, almost-ready, voucher-expiring:DAYS, not-seen:DAYS, birthday-month, joined:DAYS"
+                "'{s}' is not a segment: all, almost-ready, voucher-expiring:DAYS, not-seen:DAYS, birthday-month, birthday:DAYS, joined:DAYS"
             )),
         }
     }
@@ -84,6 +92,7 @@ impl Segment {
             Segment::NotSeen { days } => format!("not seen for {days} days"),
             Segment::BirthdayThisMonth => "birthday this month".into(),
             Segment::JoinedWithin { days } => format!("joined in the last {days} days"),
+            Segment::BirthdayWithin { days } => format!("birthday within {days} days"),
         }
     }
 }
@@ -141,6 +150,9 @@ pub struct Campaign {
     /// A voucher each recipient gets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voucher: Option<CampaignVoucher>,
+    /// The automation this is one day's run of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automation: Option<u64>,
 }
 
 /// The voucher a campaign gives each recipient.

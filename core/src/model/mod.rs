@@ -3,6 +3,7 @@
 //! migration.
 
 mod api_key;
+mod automation;
 mod campaign;
 mod card;
 mod customer;
@@ -15,6 +16,7 @@ mod voucher;
 mod webhook;
 
 pub use api_key::{ApiKey, prefix as api_key_prefix};
+pub use automation::{Automation, AutomationKind};
 pub use campaign::{Campaign, CampaignState, CampaignVoucher, Segment};
 pub use card::*;
 pub use customer::*;

@@ -75,10 +75,31 @@ struct Recipient {
     customer: u64,
     language: Option<String>,
     reach: Vec<(String, String)>,
+    /// The occasion an automation reaches them for (stored with the batch).
+    occasion: Option<u64>,
 }
 
 /// Voucher commands issued at once while planning (they share flushes).
 const VOUCHERS_AT_ONCE: usize = 64;
+
+/// The next date (today or later) a birthday is celebrated; 29 February
+/// falls on 28 February in other years.
+pub(crate) fn next_birthday(
+    birthday: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Option<chrono::NaiveDate> {
+    let in_year = |y: i32| {
+        birthday
+            .with_year(y)
+            .or_else(|| chrono::NaiveDate::from_ymd_opt(y, 2, 28))
+    };
+    let this = in_year(today.year())?;
+    if this >= today {
+        Some(this)
+    } else {
+        in_year(today.year() + 1)
+    }
+}
 
 /// The key of a marketing touch: time (ms) then the campaign, so keys sort
 /// by time and one campaign touches a customer once.
@@ -90,6 +111,20 @@ fn touch_key(at: DateTime<Utc>, campaign: u64) -> u64 {
 impl Shop {
     /// Creates a campaign (a draft, or scheduled).
     pub async fn create_campaign(&self, d: CampaignDraft, actor: &Actor) -> CoreResult<Campaign> {
+        let c = self.new_campaign(d, actor, None)?;
+        let mut m = Mutation::new();
+        m.put(Key::Campaign(c.id), Record::Campaign(c.clone()));
+        self.store().commit(m).await?;
+        Ok(c)
+    }
+
+    /// A checked campaign with a fresh id, not stored yet.
+    pub(crate) fn new_campaign(
+        &self,
+        d: CampaignDraft,
+        actor: &Actor,
+        automation: Option<u64>,
+    ) -> CoreResult<Campaign> {
         if !actor.is_admin() {
             return Err(CoreError::Forbidden("campaigns are made by admins".into()));
         }
@@ -175,10 +210,8 @@ impl Shop {
             created_by: actor.clone(),
             sent_at: None,
             voucher,
+            automation,
         };
-        let mut m = Mutation::new();
-        m.put(Key::Campaign(c.id), Record::Campaign(c.clone()));
-        self.store().commit(m).await?;
         Ok(c)
     }
 
@@ -218,6 +251,13 @@ impl Shop {
                 card.last_stamp_at.unwrap_or(card.created_at) < now - Duration::days(days.into())
             }
             Segment::JoinedWithin { days } => card.created_at >= now - Duration::days(days.into()),
+            Segment::BirthdayWithin { days } => {
+                let today = now.with_timezone(&self.settings().timezone).date_naive();
+                customer
+                    .birthday
+                    .and_then(|b| next_birthday(b, today))
+                    .is_some_and(|next| next <= today + Duration::days(days.into()))
+            }
             Segment::BirthdayThisMonth => {
                 let month = now.with_timezone(&self.settings().timezone).month();
                 customer.birthday.is_some_and(|b| b.month() == month)
@@ -237,7 +277,7 @@ impl Shop {
     /// Walks the cards of `template` in `segment` after card id `after`,
     /// at most `limit` cards examined; gives each (card, customer) in the
     /// segment to `f`. Returns the last card id examined (None: no more).
-    fn segment_page(
+    pub(crate) fn segment_page(
         &self,
         template: &Template,
         segment: Segment,
@@ -360,6 +400,11 @@ impl Shop {
         } else {
             format!("{}: {}", self.settings().name, c.push_text)
         };
+        // An automation's run reaches each card once per occasion.
+        let automation = match c.automation {
+            Some(id) => Some((id, self.automation(id)?.kind)),
+            None => None,
+        };
         let cap = self.settings().campaigns.frequency_cap;
         let window = Duration::days(self.settings().campaigns.frequency_days.into());
         loop {
@@ -378,6 +423,17 @@ impl Shop {
                     if result.is_err() {
                         return;
                     }
+                    let occasion = match automation {
+                        Some((id, kind)) => match self.new_occasion(id, kind, card, cu) {
+                            Ok(Some(o)) => Some(o),
+                            Ok(None) => return,
+                            Err(e) => {
+                                result = Err(e);
+                                return;
+                            }
+                        },
+                        None => None,
+                    };
                     let already = match self.recent_touches(cu.id, now - window) {
                         Ok(n) => n + planned.get(&cu.id).copied().unwrap_or(0),
                         Err(e) => {
@@ -406,6 +462,7 @@ impl Shop {
                         customer: cu.id,
                         language: cu.language.clone(),
                         reach,
+                        occasion,
                     });
                 },
             )?;
@@ -449,6 +506,9 @@ impl Shop {
                         m.put(Key::PushOfCard(r.card, entry), Record::Index(entry));
                     }
                     c.messages += 1;
+                }
+                if let (Some((id, _)), Some(o)) = (automation, r.occasion) {
+                    m.put(Key::AutomationDone(id, r.card), Record::Index(o));
                 }
                 // One touch per customer and campaign.
                 m.put(

@@ -5,6 +5,7 @@
 
 mod analytics;
 mod api_keys;
+mod automations;
 mod campaigns;
 mod cards;
 mod conversations;
@@ -20,6 +21,7 @@ mod unsubscribe;
 mod webhooks;
 
 pub use analytics::{Analytics, DayStats};
+pub use automations::AutomationDraft;
 pub use campaigns::{Audience, CAMPAIGN_CHANNELS, CampaignDraft, CampaignStatus};
 pub use cards::{IssueCard, Lookup};
 pub use customers::ProfileChange;

@@ -61,6 +61,10 @@ pub enum Key {
     PassOfDevice(u64, u64),
     /// Index: a wallet push about a card not yet confirmed (card, entry).
     PushOfCard(u64, u64),
+    /// An automation.
+    Automation(u64),
+    /// The occasion an automation last reached a card for (automation, card).
+    AutomationDone(u64, u64),
 }
 
 /// A family of records, for scans and id sequences.
@@ -110,4 +114,6 @@ pub enum Family {
     PassesOfDevice(u64),
     /// Unconfirmed wallet pushes about one card.
     PushesOfCard(u64),
+    /// Automations.
+    Automations,
 }

@@ -46,6 +46,8 @@ pub enum Record {
     Webhook(crate::model::Webhook),
     /// A campaign.
     Campaign(crate::model::Campaign),
+    /// An automation.
+    Automation(crate::model::Automation),
     /// An idempotency record.
     Idempotency(IdempotencyRecord),
     /// Metadata.

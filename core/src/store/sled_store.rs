@@ -505,6 +505,7 @@ impl Store for SledStore {
             Family::ApiKeys => (b'A', 1),
             Family::Webhooks => (b'H', 1),
             Family::Campaigns => (b'G', 1),
+            Family::Automations => (b'N', 1),
             Family::Batches => (b'B', 1),
             Family::Outbox => (b'O', 1),
             _ => (b'?', 1),
@@ -619,6 +620,8 @@ pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
         Key::Pass(card) => with_u64(b'Y', *card),
         Key::PassOfDevice(device, card) => with_2u64(b'y', *device, *card),
         Key::PushOfCard(card, entry) => with_2u64(b'z', *card, *entry),
+        Key::Automation(id) => with_u64(b'N', *id),
+        Key::AutomationDone(a, card) => with_2u64(b'n', *a, *card),
     }
 }
 
@@ -646,6 +649,7 @@ fn family_prefix(family: Family) -> Vec<u8> {
         Family::OutboxPending => vec![b'o'],
         Family::PassesOfDevice(device) => with_u64(b'y', device),
         Family::PushesOfCard(card) => with_u64(b'z', card),
+        Family::Automations => vec![b'N'],
     }
 }
 
@@ -700,6 +704,8 @@ fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
         b'Y' => Key::Pass(u64_at(k, 1)?),
         b'y' => Key::PassOfDevice(u64_at(k, 1)?, u64_at(k, 9)?),
         b'z' => Key::PushOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
+        b'N' => Key::Automation(u64_at(k, 1)?),
+        b'n' => Key::AutomationDone(u64_at(k, 1)?, u64_at(k, 9)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
 }
@@ -723,6 +729,7 @@ fn encode_record(r: &Record) -> Vec<u8> {
         Record::ApiKey(x) => encode_json(x),
         Record::Webhook(x) => encode_json(x),
         Record::Campaign(x) => encode_json(x),
+        Record::Automation(x) => encode_json(x),
         Record::Idempotency(x) => encode_json(x),
         Record::Meta(x) => encode_json(x),
         Record::Index(id) => id.to_be_bytes().to_vec(),
@@ -749,12 +756,13 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
         b'A' => Record::ApiKey(j(k, v)?),
         b'H' => Record::Webhook(j(k, v)?),
         b'G' => Record::Campaign(j(k, v)?),
+        b'N' => Record::Automation(j(k, v)?),
         b'I' => Record::Idempotency(j::<IdempotencyRecord>(k, v)?),
         b'M' => Record::Meta(j(k, v)?),
         b'O' => Record::Outbox(j(k, v)?),
         b'K' => Record::Cursor(j(k, v)?),
         b'Y' => Record::Pass(j(k, v)?),
-        b'c' | b'w' | b'g' | b'r' | b'o' => {
+        b'c' | b'w' | b'g' | b'r' | b'o' | b'n' => {
             let mut b = [0u8; 8];
             if v.len() == 8 {
                 b.copy_from_slice(v);

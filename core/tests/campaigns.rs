@@ -112,6 +112,20 @@ async fn rig() -> Rig {
     }
 }
 
+/// The card of the customer with this name.
+fn card_of(r: &Rig, name: &str) -> Card {
+    r.shop
+        .cards(Default::default())
+        .expect("cards")
+        .into_iter()
+        .find(|card| {
+            r.shop
+                .customer(card.customer_id)
+                .is_ok_and(|cu| cu.name == name)
+        })
+        .unwrap_or_else(|| panic!("{name}'s card"))
+}
+
 fn draft(r: &Rig, segment: Segment) -> CampaignDraft {
     CampaignDraft {
         name: None,
@@ -342,17 +356,7 @@ async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes()
     let c = r.shop.create_campaign(d, &admin()).await.expect("create");
     // A crash after a batch's vouchers and before its messages: Ana's
     // voucher exists already when planning runs (again).
-    let ana = r
-        .shop
-        .cards(Default::default())
-        .expect("cards")
-        .into_iter()
-        .find(|card| {
-            r.shop
-                .customer(card.customer_id)
-                .is_ok_and(|cu| cu.name == "Ana")
-        })
-        .expect("Ana's card");
+    let ana = card_of(&r, "Ana");
     let early = r
         .shop
         .command(
@@ -560,17 +564,7 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
 
     // Ana completes her card and gets four stamps again: a new cycle, a new
     // nudge. Her birthday has passed, Dora is still away: nothing else.
-    let ana = r
-        .shop
-        .cards(Default::default())
-        .expect("cards")
-        .into_iter()
-        .find(|card| {
-            r.shop
-                .customer(card.customer_id)
-                .is_ok_and(|cu| cu.name == "Ana")
-        })
-        .expect("Ana's card");
+    let ana = card_of(&r, "Ana");
     r.shop
         .stamp_card(ana.id, 1, None, &admin())
         .await

@@ -153,6 +153,17 @@ impl SmtpServer {
         SmtpServer { port, dir, child }
     }
 
+    /// How many messages arrived so far (without reading them).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     /// Every message received so far, in arrival order.
     pub fn messages(&self) -> Vec<Email> {
         let mut numbered: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())

@@ -18,7 +18,7 @@ use stampcard_e2e::http_load::{self, Load, MakeRequest};
 /// Cards the stamps spread over (each stays under its daily cap).
 const CARDS: u64 = 2_000;
 
-fn cli(bin: &Path, data: &Path, args: &[&str]) -> Result<String> {
+pub(super) fn cli(bin: &Path, data: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new(bin)
         .arg("--data")
         .arg(data)
@@ -35,7 +35,7 @@ fn cli(bin: &Path, data: &Path, args: &[&str]) -> Result<String> {
 }
 
 /// A child process killed when dropped.
-struct Kill(Child);
+pub(super) struct Kill(Child);
 
 impl Drop for Kill {
     fn drop(&mut self) {
@@ -45,7 +45,7 @@ impl Drop for Kill {
 }
 
 /// Starts a process and reads its stderr until a line gives the address.
-fn start(
+pub(super) fn start(
     mut command: Command,
     find: impl Fn(&str) -> Option<String>,
 ) -> Result<(Kill, SocketAddr)> {
@@ -65,7 +65,12 @@ fn start(
     bail!("the process ended before it was ready")
 }
 
-fn post(addr: SocketAddr, path: &str, token: &str, body: String) -> Request<Full<Bytes>> {
+pub(super) fn post(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    body: String,
+) -> Request<Full<Bytes>> {
     Request::post(path)
         .header("host", addr.to_string())
         .header("authorization", format!("Bearer {token}"))

@@ -11,6 +11,7 @@
 mod api;
 mod campaign;
 mod passes;
+mod smtp;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ struct Opts {
     /// Campaign recipients to plan (0 = skip).
     campaign: u64,
     passes: u64,
+    smtp: u64,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -63,6 +65,7 @@ fn opts() -> Result<Opts> {
         connections: 32,
         campaign: 0,
         passes: 0,
+        smtp: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -86,6 +89,7 @@ fn opts() -> Result<Opts> {
             "--api-requests" => o.api_requests = value()?,
             "--campaign" => o.campaign = value()?,
             "--passes" => o.passes = value()?,
+            "--smtp" => o.smtp = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -96,7 +100,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N] [--passes N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N] [--passes N] [--smtp N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
@@ -106,7 +110,8 @@ fn opts() -> Result<Opts> {
                      --api-requests N adds: POST /api/v1/stamps over loopback keep-alive HTTP\n\
                      against `stampcard serve`, and a trivial axum endpoint as the baseline.\n\
                      --campaign N adds: planning a campaign to N recipients, against raw sled.\n\
-                     --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048."
+                     --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048.\n\
+                     --smtp N adds: a campaign's N emails through serve into aiosmtpd, against a bare lettre loop."
                 );
                 std::process::exit(0);
             }
@@ -886,6 +891,9 @@ async fn bench(o: Opts) -> Result<()> {
     );
     if o.campaign > 0 {
         campaign::campaign_bench(&root.path().join("campaign"), o.campaign).await?;
+    }
+    if o.smtp > 0 {
+        smtp::smtp_bench(&root.path().join("smtp"), o.smtp).await?;
     }
     if o.passes > 0 {
         passes::passes_bench(&root.path().join("passes"), o.passes).await?;

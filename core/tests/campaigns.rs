@@ -126,6 +126,15 @@ fn card_of(r: &Rig, name: &str) -> Card {
         .unwrap_or_else(|| panic!("{name}'s card"))
 }
 
+/// Creates a campaign and sends it (plans every message).
+async fn create_and_send(r: &Rig, d: CampaignDraft) -> stampcard_core::model::Campaign {
+    let c = r.shop.create_campaign(d, &admin()).await.expect("create");
+    r.shop
+        .send_campaign(c.id, &r.routes, &admin())
+        .await
+        .expect("send")
+}
+
 fn draft(r: &Rig, segment: Segment) -> CampaignDraft {
     CampaignDraft {
         name: None,
@@ -224,43 +233,16 @@ async fn sending_queues_one_message_per_reachable_recipient_under_the_frequency_
     );
 
     // The cap: two marketing messages per customer per 7 days.
-    let second = r
-        .shop
-        .create_campaign(draft(&r, Segment::All), &admin())
-        .await
-        .expect("c");
-    let second = r
-        .shop
-        .send_campaign(second.id, &r.routes, &admin())
-        .await
-        .expect("s");
+    let second = create_and_send(&r, draft(&r, Segment::All)).await;
     assert_eq!(second.messages, 2);
-    let third = r
-        .shop
-        .create_campaign(draft(&r, Segment::All), &admin())
-        .await
-        .expect("c");
-    let third = r
-        .shop
-        .send_campaign(third.id, &r.routes, &admin())
-        .await
-        .expect("s");
+    let third = create_and_send(&r, draft(&r, Segment::All)).await;
     assert_eq!(
         (third.messages, third.capped),
         (0, 2),
         "both customers are at the cap"
     );
     r.clock.advance(Duration::days(8));
-    let fourth = r
-        .shop
-        .create_campaign(draft(&r, Segment::All), &admin())
-        .await
-        .expect("c");
-    let fourth = r
-        .shop
-        .send_campaign(fourth.id, &r.routes, &admin())
-        .await
-        .expect("s");
+    let fourth = create_and_send(&r, draft(&r, Segment::All)).await;
     assert_eq!(
         (fourth.messages, fourth.capped),
         (2, 0),
@@ -282,15 +264,7 @@ async fn sending_queues_one_message_per_reachable_recipient_under_the_frequency_
 async fn quiet_hours_hold_messages_until_they_end() {
     let r = rig().await;
     r.clock.set("2026-06-10T22:30:00Z".parse().expect("time"));
-    let c = r
-        .shop
-        .create_campaign(draft(&r, Segment::All), &admin())
-        .await
-        .expect("create");
-    r.shop
-        .send_campaign(c.id, &r.routes, &admin())
-        .await
-        .expect("send");
+    let c = create_and_send(&r, draft(&r, Segment::All)).await;
     let morning: DateTime<Utc> = "2026-06-11T09:00:00Z".parse().expect("time");
     for e in r.shop.campaign_deliveries(c.id).expect("deliveries") {
         assert_eq!(e.next_attempt_at, morning, "quiet 21:00–09:00 shop time");
@@ -443,15 +417,7 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
     let system = admin();
     // Two campaigns first: Ana and Dora are at the cap (2 per 7 days).
     for _ in 0..2 {
-        let c = r
-            .shop
-            .create_campaign(draft(&r, Segment::All), &admin())
-            .await
-            .expect("c");
-        r.shop
-            .send_campaign(c.id, &r.routes, &admin())
-            .await
-            .expect("s");
+        create_and_send(&r, draft(&r, Segment::All)).await;
     }
     let auto = |kind: &str, text: &str, voucher: Option<&str>| AutomationDraft {
         name: None,

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use stampcard_e2e::http_load::{self, Load, MakeRequest};
 /// Cards the stamps spread over (each stays under its daily cap).
 const CARDS: u64 = 2_000;
 
-pub(super) fn cli(bin: &Path, data: &Path, args: &[&str]) -> Result<String> {
+fn cli(bin: &Path, data: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new(bin)
         .arg("--data")
         .arg(data)
@@ -45,7 +45,7 @@ impl Drop for Kill {
 }
 
 /// Starts a process and reads its stderr until a line gives the address.
-pub(super) fn start(
+fn start(
     mut command: Command,
     find: impl Fn(&str) -> Option<String>,
 ) -> Result<(Kill, SocketAddr)> {
@@ -97,13 +97,12 @@ pub fn trivial_server() -> Result<()> {
         })
 }
 
-/// Runs the API benchmark.
-pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<()> {
-    let bin = super::stampcard_binary()
-        .context("the stampcard binary is missing: cargo build --release --workspace")?;
+/// A new shop in `dir/shop` with one 10-stamp template (no cooldown, a
+/// high daily cap) and an API key of `role`; returns the folder and the token.
+pub(super) fn bench_shop(bin: &Path, dir: &Path, role: &str) -> Result<(PathBuf, String)> {
     let data = dir.join("shop");
     cli(
-        &bin,
+        bin,
         &data,
         &["init", "--name", "Bench", "--timezone", "UTC"],
     )?;
@@ -115,32 +114,46 @@ pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<
          [rules]\ncooldown_secs = 0\ndaily_cap = 1000\n",
     )?;
     cli(
-        &bin,
+        bin,
         &data,
         &["template", "create", "--file", &template.to_string_lossy()],
     )?;
     let key: serde_json::Value = serde_json::from_str(&cli(
-        &bin,
+        bin,
         &data,
         &[
-            "api-key", "create", "--name", "bench", "--role", "staff", "--json",
+            "api-key", "create", "--name", "bench", "--role", role, "--json",
         ],
     )?)?;
     let token = key["token"].as_str().context("token")?.to_string();
+    Ok((data, token))
+}
 
-    let mut serve = Command::new(&bin);
+/// Starts `stampcard serve` on free ports with extra environment; returns
+/// it (killed when dropped) and its HTTP address.
+pub(super) fn serve(bin: &Path, data: &Path, env: &[(&str, &str)]) -> Result<(Kill, SocketAddr)> {
+    let mut serve = Command::new(bin);
     serve
         .arg("--data")
-        .arg(&data)
+        .arg(data)
         .arg("serve")
         .env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0")
-        .env("STAMPCARD_SSH__LISTEN", "127.0.0.1:0");
-    let (_server, addr) = start(serve, |l| {
+        .env("STAMPCARD_SSH__LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied());
+    start(serve, |l| {
         l.split("http http://")
             .nth(1)
             .and_then(|r| r.split([',', ' ']).next())
             .map(str::to_string)
-    })?;
+    })
+}
+
+/// Runs the API benchmark.
+pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<()> {
+    let bin = super::stampcard_binary()
+        .context("the stampcard binary is missing: cargo build --release --workspace")?;
+    let (data, token) = bench_shop(&bin, dir, "staff")?;
+    let (_server, addr) = serve(&bin, &data, &[])?;
     let mut trivial = Command::new(std::env::current_exe()?);
     trivial.arg("--trivial-server");
     let (_trivial, trivial_addr) = start(trivial, |l| {

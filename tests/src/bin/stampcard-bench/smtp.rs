@@ -4,7 +4,6 @@
 //! pooled connection to the same server, in the same run.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -14,7 +13,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use stampcard_e2e::http_load;
 use stampcard_e2e::smtp_server::SmtpServer;
 
-use super::api::{cli, post, start};
+use super::api::{bench_shop, post, serve};
 
 const TEXT: &str = "**Pumpkin pie** is back this week: come by and taste it. \
     See [the menu](https://shop.example/menu).";
@@ -45,39 +44,19 @@ pub async fn smtp_bench(dir: &Path, n: u64) -> Result<()> {
     let bin = super::stampcard_binary()
         .context("the stampcard binary is missing: cargo build --release --workspace")?;
     let smtp = SmtpServer::start();
-    let data = dir.join("shop");
-    cli(
-        &bin,
-        &data,
-        &["init", "--name", "Bench", "--timezone", "UTC"],
-    )?;
-    let key: serde_json::Value = serde_json::from_str(&cli(
+    let (data, token) = bench_shop(&bin, dir, "admin")?;
+    let port = smtp.port.to_string();
+    let (_server, addr) = serve(
         &bin,
         &data,
         &[
-            "api-key", "create", "--name", "bench", "--role", "admin", "--json",
+            ("STAMPCARD_SMTP__HOST", "127.0.0.1"),
+            ("STAMPCARD_SMTP__PORT", &port),
+            ("STAMPCARD_SMTP__SECURITY", "none"),
+            ("STAMPCARD_SMTP__FROM", "Bench <news@bench.test>"),
+            ("STAMPCARD_SMTP__PER_SECOND", "100000"),
         ],
-    )?)?;
-    let token = key["token"].as_str().context("token")?.to_string();
-    let port = smtp.port.to_string();
-    let mut serve = Command::new(&bin);
-    serve
-        .arg("--data")
-        .arg(&data)
-        .arg("serve")
-        .env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0")
-        .env("STAMPCARD_SSH__LISTEN", "127.0.0.1:0")
-        .env("STAMPCARD_SMTP__HOST", "127.0.0.1")
-        .env("STAMPCARD_SMTP__PORT", &port)
-        .env("STAMPCARD_SMTP__SECURITY", "none")
-        .env("STAMPCARD_SMTP__FROM", "Bench <news@bench.test>")
-        .env("STAMPCARD_SMTP__PER_SECOND", "100000");
-    let (_server, addr) = start(serve, |l| {
-        l.split("http http://")
-            .nth(1)
-            .and_then(|r| r.split([',', ' ']).next())
-            .map(str::to_string)
-    })?;
+    )?;
     let mut sender = http_load::connect(addr).await?;
     let mut call = async |path: &str, body: String| -> Result<serde_json::Value> {
         sender.ready().await?;
@@ -90,18 +69,7 @@ pub async fn smtp_bench(dir: &Path, n: u64) -> Result<()> {
         }
         Ok(v)
     };
-    // The demo-less shop has no template: make one, then N opted-in holders.
-    let template = dir.join("bench.toml");
-    std::fs::write(
-        &template,
-        "name = \"Bench card\"\nbusiness_name = \"Bench\"\nstamps_required = 10\n\
-         [reward]\nkind = \"simple\"\ndescription = \"A coffee\"\n",
-    )?;
-    cli(
-        &bin,
-        &data,
-        &["template", "create", "--file", &template.to_string_lossy()],
-    )?;
+    // N holders of the bench template who opted in to email.
     for i in 0..n {
         let body = serde_json::json!({"template_id": 1, "customer": {
             "name": format!("Guest {i}"), "email": format!("guest{i}@bench.test"), "consent_email": true

@@ -209,7 +209,7 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     if !app.config.telegram.token.0.is_empty() {
         routes.push(Arc::new(stampcard_bot::channel::TelegramRoute));
     }
-    if !app.config.wallet.pass_type_id.trim().is_empty() {
+    if app.config.wallet.enabled() {
         routes.push(Arc::new(WalletRoute));
     }
     if app.config.smtp.enabled() {

@@ -183,20 +183,13 @@ impl Shop {
         let t = self.template(a.template_id)?;
         let mut due = 0;
         let mut result = Ok(());
-        let mut after = 0;
-        while let Some(last) = self.segment_page(
-            &t,
-            a.kind.segment(),
-            after,
-            10_000,
-            &mut |card, cu| match self.new_occasion(a.id, a.kind, card, cu) {
-                Ok(Some(_)) => due += 1,
-                Ok(None) => {}
-                Err(e) => result = Err(e),
-            },
-        )? {
-            after = last;
-        }
+        self.walk_segment(&t, a.kind.segment(), &mut |card, cu| match self
+            .new_occasion(a.id, a.kind, card, cu)
+        {
+            Ok(Some(_)) => due += 1,
+            Ok(None) => {}
+            Err(e) => result = Err(e),
+        })?;
         result.map(|()| due)
     }
 

@@ -277,7 +277,7 @@ impl Shop {
     /// Walks the cards of `template` in `segment` after card id `after`,
     /// at most `limit` cards examined; gives each (card, customer) in the
     /// segment to `f`. Returns the last card id examined (None: no more).
-    pub(crate) fn segment_page(
+    fn segment_page(
         &self,
         template: &Template,
         segment: Segment,
@@ -309,6 +309,21 @@ impl Shop {
         Ok(last)
     }
 
+    /// Gives every (card, customer) of `template` in `segment` to `f`, page
+    /// by page.
+    pub(crate) fn walk_segment(
+        &self,
+        template: &Template,
+        segment: Segment,
+        f: &mut dyn FnMut(&Card, &Customer),
+    ) -> CoreResult<()> {
+        let mut after = 0;
+        while let Some(last) = self.segment_page(template, segment, after, PLAN_BATCH, f)? {
+            after = last;
+        }
+        Ok(())
+    }
+
     /// The audience of a template's segment per channel, after consent.
     pub fn campaign_audience(
         &self,
@@ -322,21 +337,16 @@ impl Shop {
         for c in channels {
             a.per_channel.insert(c.clone(), 0);
         }
-        let mut after = 0;
-        while let Some(last) =
-            self.segment_page(&t, segment, after, PLAN_BATCH, &mut |card, cu| {
-                a.cards += 1;
-                for r in routes {
-                    if let Some(n) = a.per_channel.get_mut(r.channel())
-                        && r.recipient(cu, card, Purpose::Marketing).is_some()
-                    {
-                        *n += 1;
-                    }
+        self.walk_segment(&t, segment, &mut |card, cu| {
+            a.cards += 1;
+            for r in routes {
+                if let Some(n) = a.per_channel.get_mut(r.channel())
+                    && r.recipient(cu, card, Purpose::Marketing).is_some()
+                {
+                    *n += 1;
                 }
-            })?
-        {
-            after = last;
-        }
+            }
+        })?;
         Ok(a)
     }
 

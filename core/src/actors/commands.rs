@@ -892,16 +892,7 @@ fn issue_voucher(
     valid_days: u32,
     origin: VoucherOrigin,
 ) -> CoreResult<(Mutation, CardOutcome)> {
-    if description.trim().is_empty() || description.chars().count() > 200 {
-        return Err(CoreError::Invalid(
-            "a voucher needs a description of 1 to 200 characters".into(),
-        ));
-    }
-    if valid_days > 3650 {
-        return Err(CoreError::Invalid(
-            "a voucher can be valid for at most 3650 days".into(),
-        ));
-    }
+    crate::rules::validate_voucher(&description, valid_days)?;
     let t = ctx.template()?;
     let c = ctx.state.card.clone();
     let v = crate::rules::new_voucher_pub(

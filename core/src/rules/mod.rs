@@ -12,4 +12,5 @@ pub use reversal::{ReversalPlan, plan_reversal};
 pub use stamping::{Added, add_stamps, new_voucher as new_voucher_pub};
 pub use validate::{
     MAX_STAMPS_PER_REQUEST, MAX_TEXT, text as validate_text, validate_customer, validate_template,
+    validate_voucher,
 };

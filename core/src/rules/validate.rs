@@ -43,6 +43,22 @@ fn color(field: &str, value: &str) -> Result<(), CoreError> {
     }
 }
 
+/// A voucher issued by hand or by a campaign: a description of 1 to 200
+/// characters, valid at most 3650 days (0 = no expiry).
+pub fn validate_voucher(description: &str, valid_days: u32) -> Result<(), CoreError> {
+    if description.trim().is_empty() || description.chars().count() > 200 {
+        return Err(CoreError::Invalid(
+            "a voucher needs a description of 1 to 200 characters".into(),
+        ));
+    }
+    if valid_days > 3650 {
+        return Err(CoreError::Invalid(
+            "a voucher can be valid for at most 3650 days".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a template definition.
 pub fn validate_template(t: &Template) -> Result<(), CoreError> {
     text("name", &t.name, true, 100)?;

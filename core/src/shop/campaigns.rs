@@ -162,14 +162,8 @@ impl Shop {
         }
         if let Some(v) = &d.voucher {
             crate::rules::validate_text("the voucher", v.description.trim(), false, 200)?;
-            if v.description.trim().is_empty() {
-                return Err(CoreError::Invalid("the voucher needs a description".into()));
-            }
-            if v.valid_days > 3650 {
-                return Err(CoreError::Invalid(
-                    "a voucher can be valid for at most 3650 days".into(),
-                ));
-            }
+            // Checked now as the card actors will check each one when sent.
+            crate::rules::validate_voucher(v.description.trim(), v.valid_days)?;
         }
         let voucher = d.voucher.map(|v| CampaignVoucher {
             description: v.description.trim().to_string(),

@@ -201,7 +201,7 @@ impl WalletChannel {
         };
         let text = m.data["push_text"].as_str().unwrap_or_default();
         match self.shop.post_pass_news(card, campaign, text).await {
-            Ok(_) => Ok(SendOutcome::Sent {
+            Ok(()) => Ok(SendOutcome::Sent {
                 receipt: Some(format!("news on pass {card}")),
             }),
             Err(e @ (CoreError::NotFound { .. } | CoreError::CardDeleted(_))) => {

@@ -128,21 +128,20 @@ impl Shop {
 
     /// Posts a campaign's PUSH text to a card's pass (journaled as wallet
     /// news; the pass updater then pushes it to the devices). Once per
-    /// campaign: `false` when it was posted already or there is no pass.
+    /// campaign: posting it again, or to a card without a pass, changes nothing.
     pub async fn post_pass_news(
         &self,
         card_id: u64,
         campaign_id: u64,
         text: &str,
-    ) -> CoreResult<bool> {
+    ) -> CoreResult<()> {
         let command = CardCommand::PassNews {
             campaign_id,
             text: text.to_string(),
         };
-        let outcome = self
-            .command(card_id, command, &wallet_actor(), None)
-            .await?;
-        Ok(!outcome.event_ids.is_empty())
+        self.command(card_id, command, &wallet_actor(), None)
+            .await
+            .map(|_| ())
     }
 
     /// Forgets a device of a card's pass (APNs said its token is gone).

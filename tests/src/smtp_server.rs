@@ -155,18 +155,13 @@ impl SmtpServer {
 
     /// How many messages arrived so far (without reading them).
     pub fn count(&self) -> usize {
-        std::fs::read_dir(self.dir.path())
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-                    .count()
-            })
-            .unwrap_or(0)
+        self.arrived().len()
     }
 
-    /// Every message received so far, in arrival order.
-    pub fn messages(&self) -> Vec<Email> {
-        let mut numbered: Vec<(u64, PathBuf)> = std::fs::read_dir(self.dir.path())
+    /// The parsed messages' files with their numbers (the .json comes last,
+    /// so a listed message is complete).
+    fn arrived(&self) -> Vec<(u64, PathBuf)> {
+        std::fs::read_dir(self.dir.path())
             .map(|d| {
                 d.filter_map(|e| e.ok())
                     .map(|e| e.path())
@@ -177,7 +172,12 @@ impl SmtpServer {
                     })
                     .collect()
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Every message received so far, in arrival order.
+    pub fn messages(&self) -> Vec<Email> {
+        let mut numbered = self.arrived();
         numbered.sort();
         numbered
             .into_iter()

@@ -92,6 +92,17 @@ pub enum SmtpSecurity {
     None,
 }
 
+impl SmtpSecurity {
+    /// Its name in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            SmtpSecurity::Starttls => "starttls",
+            SmtpSecurity::Tls => "tls",
+            SmtpSecurity::None => "none",
+        }
+    }
+}
+
 /// `[smtp]`: email for campaigns (and, if asked, card news). Without a
 /// host, email is off.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

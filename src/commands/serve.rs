@@ -38,6 +38,16 @@ async fn run(app: &App) -> Result<()> {
         services.ssh_addr(),
         app.data.display()
     );
+    if app.config.smtp.enabled() {
+        let smtp = &app.config.smtp;
+        eprintln!(
+            "stampcard serve: email via {}:{} ({}) from {}",
+            smtp.host.trim(),
+            smtp.port(),
+            smtp.security.name(),
+            smtp.from.trim()
+        );
+    }
     tokio::select! {
         _ = int.recv() => {},
         _ = term.recv() => {},

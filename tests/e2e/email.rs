@@ -69,6 +69,13 @@ fn a_campaign_email_arrives_in_two_parts_and_its_unsubscribe_link_works() {
     ] {
         assert_eq!(form(&server, "/j/1", body).status, 303, "{body}");
     }
+    let said = std::iter::from_fn(|| server.next_line())
+        .find(|l| l.contains("email via"))
+        .expect("serve says where email goes");
+    assert!(
+        said.contains(&format!("127.0.0.1:{port} (none) from Test Roastery")),
+        "{said}"
+    );
     let admin = shop.api_key("crm", "admin");
     let post = |path: &str, body: &str| {
         server.request(

@@ -96,12 +96,8 @@ impl App {
 
     /// A shop-local `YYYY-MM-DD HH:MM` as an instant.
     pub fn parse_local_time(&self, text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
-        let local =
-            chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M").map_err(|_| {
-                anyhow::anyhow!("'{text}' is not a shop-local time like 2026-12-01 09:30")
-            })?;
-        stampcard_core::clock::local_to_utc(&self.shop.settings().timezone, local)
-            .ok_or_else(|| anyhow::anyhow!("'{text}' does not exist in the shop's time zone"))
+        stampcard_core::clock::parse_local(&self.shop.settings().timezone, text)
+            .map_err(|e| anyhow::anyhow!(e))
     }
 
     /// Who the command acts as: the OS user at the shop's machine (admin).

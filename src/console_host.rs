@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use stampcard_core::outbox::Purpose;
 use stampcard_tui::host::{BoxFuture, Host};
 
 use crate::app::App;
@@ -50,17 +49,8 @@ impl Host for AppHost {
         crate::passes::status_line(&self.app)
     }
 
-    fn send_message(&self, card: u64, text: String) -> BoxFuture<Result<Vec<String>, String>> {
-        let app = self.app.clone();
-        Box::pin(async move {
-            let routes = crate::commands::serve::routes(&app);
-            let queued = app
-                .shop
-                .message_card_holder(card, &text, &routes, Purpose::Marketing)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(queued.into_iter().map(|(_, channel)| channel).collect())
-        })
+    fn routes(&self) -> Vec<Arc<dyn stampcard_core::consumers::Route>> {
+        crate::commands::serve::routes(&self.app)
     }
 
     fn save_export(&self, name: String, bytes: Vec<u8>) -> Result<String, String> {

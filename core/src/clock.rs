@@ -74,3 +74,11 @@ pub fn local_to_utc(tz: &Tz, local: chrono::NaiveDateTime) -> Option<DateTime<Ut
             .map(|t| t.with_timezone(&Utc)),
     }
 }
+
+/// Parses a shop-local time typed as `2026-12-01 09:30`.
+pub fn parse_local(tz: &Tz, text: &str) -> Result<DateTime<Utc>, String> {
+    let local = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M")
+        .map_err(|_| format!("'{text}' is not a shop-local time like 2026-12-01 09:30"))?;
+    local_to_utc(tz, local)
+        .ok_or_else(|| format!("'{text}' does not exist in the shop's time zone"))
+}

@@ -21,11 +21,21 @@ pub fn escape_html(text: &str) -> String {
 
 /// One piece of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Span<'a> {
+pub enum Span<'a> {
+    /// Plain text.
     Text(&'a str),
+    /// `**bold**`.
     Bold(&'a str),
+    /// `_italic_`.
     Italic(&'a str),
-    Link { text: &'a str, url: &'a str },
+    /// `[text](https://…)`.
+    Link {
+        /// What is shown.
+        text: &'a str,
+        /// Where it goes.
+        url: &'a str,
+    },
+    /// A new line.
     LineBreak,
 }
 
@@ -38,7 +48,7 @@ fn linkable(url: &str) -> bool {
 }
 
 /// Splits a message into spans; unclosed markers stay text.
-fn spans(s: &str) -> Vec<Span<'_>> {
+pub fn spans(s: &str) -> Vec<Span<'_>> {
     let mut out = Vec::new();
     let rest = s;
     let mut text_start = 0usize;

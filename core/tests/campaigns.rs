@@ -572,3 +572,94 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_messages_and_coupons_take_the_campaign_path_without_the_cap() {
+    let r = rig().await;
+    let ana = card_of(&r, "Ana");
+    // Three messages in a row to one customer: the cap (2 per 7 days)
+    // holds campaigns back, not what staff send to this one customer.
+    for n in 1..=3 {
+        let sent = r
+            .shop
+            .message_card(ana.id, &format!("Note {n}"), None, &r.routes, &admin())
+            .await
+            .expect("message");
+        assert_eq!(sent.channels, vec!["email".to_string()]);
+        let c = sent.campaign.expect("a one-card campaign");
+        assert_eq!(c.segment, Segment::Card { id: ana.id });
+        assert_eq!((c.recipients, c.messages, c.capped), (1, 1, 0));
+        assert_eq!(c.state, CampaignState::Sent);
+    }
+    // A one-card campaign reaches that card only.
+    let d = r
+        .shop
+        .campaign_deliveries(r.shop.campaigns().expect("list")[0].id);
+    let d = d.expect("deliveries");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].message.card_id, Some(ana.id));
+    // The touches count for later campaigns: Ana is capped now.
+    let later = create_and_send(&r, draft(&r, Segment::Card { id: ana.id })).await;
+    assert_eq!(later.messages, 1, "personal: not capped");
+    let everyone = create_and_send(&r, draft(&r, Segment::All)).await;
+    assert_eq!(everyone.capped, 1, "Ana had her share this week");
+
+    // Nobody reaches Cem: a message is not sent (nothing stored), a coupon
+    // is issued all the same and shows on his card.
+    let cem = card_of(&r, "Cem");
+    let before = r.shop.campaigns().expect("list").len();
+    let sent = r
+        .shop
+        .message_card(cem.id, "Hello", None, &r.routes, &admin())
+        .await
+        .expect("message");
+    assert!(sent.campaign.is_none() && sent.channels.is_empty());
+    assert_eq!(r.shop.campaigns().expect("list").len(), before);
+    let voucher = CampaignVoucher {
+        description: "Free cookie".into(),
+        valid_days: 30,
+    };
+    let gift = r
+        .shop
+        .message_card(cem.id, "A gift", Some(voucher), &r.routes, &admin())
+        .await
+        .expect("coupon");
+    let c = gift.campaign.expect("campaign");
+    assert_eq!((c.recipients, c.messages), (1, 0));
+    let view = r.shop.card_view(cem.id).expect("view");
+    assert!(
+        view.vouchers.iter().any(|v| v.description == "Free cookie"),
+        "{view:?}"
+    );
+    // Bad input changes nothing.
+    let staff = Actor::Staff {
+        id: 9,
+        name: "jules".into(),
+        role: stampcard_core::model::Role::Staff,
+    };
+    let n = r.shop.campaigns().expect("list").len();
+    assert!(
+        r.shop
+            .message_card(ana.id, "  ", None, &r.routes, &admin())
+            .await
+            .is_err()
+    );
+    assert!(
+        r.shop
+            .message_card(999_999, "Hi", None, &r.routes, &admin())
+            .await
+            .is_err()
+    );
+    assert!(
+        r.shop
+            .message_card(ana.id, "Hi", None, &r.routes, &staff)
+            .await
+            .is_err()
+    );
+    assert_eq!(r.shop.campaigns().expect("list").len(), n);
+    assert_eq!(
+        Segment::parse("card:100001"),
+        Ok(Segment::Card { id: 100_001 })
+    );
+    assert!(Segment::parse("card:x").is_err());
+}

@@ -3,7 +3,6 @@
 use anyhow::{Context, Result, anyhow};
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::{CustomerFields, Platform};
-use stampcard_core::outbox::Purpose;
 use stampcard_core::shop::{IssueCard, Lookup};
 use stampcard_core::store::Scan;
 use stampcard_core::views::CardView;
@@ -269,21 +268,22 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
         }
         CardCmd::Message { id, text } => {
             let routes = crate::commands::serve::routes(app);
-            let queued = app
+            let sent = app
                 .shop
-                .message_card_holder(id, &text, &routes, Purpose::Marketing)
+                .message_card(id, &text, None, &routes, &actor)
                 .await?;
-            let channels: Vec<&str> = queued.iter().map(|(_, c)| c.as_str()).collect();
             let json = serde_json::json!({
                 "card_id": id,
-                "queued": queued.iter().map(|(entry, channel)| serde_json::json!({"outbox_id": entry, "channel": channel})).collect::<Vec<_>>(),
+                "campaign_id": sent.campaign.as_ref().map(|c| c.id),
+                "channels": sent.channels,
             });
-            app.emit(&json, || {
-                if channels.is_empty() {
-                    format!("Not sent: no channel reaches the holder of card {id} for shop news (no consent, or no channel set up).")
-                } else {
-                    format!("Queued for the holder of card {id} on: {}.", channels.join(", "))
-                }
+            app.emit(&json, || match &sent.campaign {
+                None => format!("Not sent: no channel reaches the holder of card {id} for shop news (no consent, or no channel set up)."),
+                Some(c) => format!(
+                    "Queued for the holder of card {id} on: {} (campaign {}).",
+                    sent.channels.join(", "),
+                    c.id
+                ),
             })
         }
         CardCmd::Coupon {

@@ -104,7 +104,7 @@ fn an_admin_sends_a_message_to_a_card_holder() {
     tmux.wait_for("Message to");
     tmux.keys(&["-l", "Free pastry with every coffee today!"]);
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Message queued for card 100001 on log");
+    tmux.wait_for("Message queued for card 100001 on log (campaign");
     // The outbox delivers it on the log channel.
     let log = shop.data().join("messages.log");
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
@@ -115,6 +115,89 @@ fn an_admin_sends_a_message_to_a_card_holder() {
     );
     assert!(text.contains("\"card\":100001"), "{text}");
     tmux.keys(&["C-c"]);
+}
+
+#[test]
+fn an_admin_plans_a_campaign_in_the_console_and_follows_its_delivery() {
+    let shop = Shop::demo();
+    let tmux = admin_console(&shop, "STAMPCARD_OUTBOX__LOG_FILE=messages.log");
+    tmux.keys(&["4"]);
+    tmux.wait_for("Campaigns — none yet");
+    tmux.keys(&["n"]);
+    tmux.wait_for("New campaign");
+    // The audience is counted as the form changes: all holders on the log
+    // channel.
+    tmux.keys(&["Down", "C-u"]);
+    tmux.keys(&["-l", "log, wallet"]);
+    let screen = tmux.wait_for("Wallet 0");
+    let cards = |screen: &str| -> u64 {
+        screen
+            .split("Audience: ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let holders = stampcard_e2e::wait::until(
+        std::time::Duration::from_secs(30),
+        || Some(cards(&tmux.screen())).filter(|n| *n > 0),
+        || format!("no audience: {screen}"),
+    );
+    // The PUSH counter runs against the limit; too long is refused and
+    // nothing is stored.
+    tmux.keys(&["Down"]);
+    tmux.keys(&["-l", "Fresh bread every morning"]);
+    tmux.wait_for("(25/20)");
+    tmux.keys(&["Down"]);
+    tmux.keys(&[
+        "-l",
+        "**Double stamps** on Friday, see [menu](https://bake.example/menu)",
+    ]);
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("at most 20 fit on the lock screen");
+    assert!(
+        shop.json(&["campaign", "list"])
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    tmux.keys(&["Up", "C-u"]);
+    tmux.keys(&["-l", "Double stamps Friday"]);
+    tmux.wait_for("(20/20)");
+    // The preview shows the lock screen and the message, markup rendered.
+    let screen = tmux.wait_for("Wallet — lock screen");
+    assert!(screen.contains("Double stamps on Friday, see"), "{screen}");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for(&format!(
+        "Send it now to {holders} card(s): Log file {holders}, Wallet 0?"
+    ));
+    tmux.keys(&["y"]);
+    tmux.wait_for(&format!("to {holders} recipient(s) queued"));
+    // The list: the tags, the state and the delivery counts.
+    tmux.wait_for("Log file Wallet");
+    let log = shop.data().join("messages.log");
+    let delivered = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("on Friday, see"))
+            .count() as u64
+    };
+    stampcard_e2e::wait::until(
+        std::time::Duration::from_secs(60),
+        || (delivered() == holders).then_some(()),
+        || format!("delivered {} of {holders}", delivered()),
+    );
+    tmux.keys(&["r"]);
+    tmux.wait_for(&format!("✅✅ {holders}"));
+    // Its messages, one per recipient, with the customer's name.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Esc: back");
+    let screen = tmux.wait_for(&format!(" {holders} message(s) "));
+    assert!(screen.contains("100001"), "{screen}");
+    assert!(screen.contains("confirmed"), "{screen}");
+    tmux.keys(&["C-c"]);
+    let list = shop.json(&["campaign", "list"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }
 
 #[test]

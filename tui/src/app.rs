@@ -229,6 +229,23 @@ pub enum Effect {
         /// The customer's name (may be empty).
         name: String,
     },
+    /// Load the campaigns with their delivery counts.
+    LoadCampaigns,
+    /// Open one campaign: its messages, one per recipient and channel.
+    OpenCampaign(u64),
+    /// Count a campaign's audience per channel (after consent).
+    CampaignAudience {
+        /// The template.
+        template: u64,
+        /// The segment as typed.
+        segment: String,
+        /// The channels.
+        channels: Vec<String>,
+    },
+    /// Save a campaign, and send it unless it is scheduled.
+    SaveCampaign(Box<stampcard_core::shop::CampaignDraft>),
+    /// Send a draft campaign.
+    SendCampaign(u64),
     /// Load journal rows (newest first, older than `before`).
     LoadJournal {
         /// Only events older than this.
@@ -303,6 +320,25 @@ pub enum Outcome {
     KioskLeft(Option<Staff>),
     /// The admin whose PIN opens the admin screens, if any.
     AdminSignedIn(Option<Staff>),
+    /// Campaigns with their counts, templates to make one for, and the
+    /// PUSH text limit.
+    Campaigns(
+        Vec<stampcard_core::shop::CampaignStatus>,
+        Vec<(u64, String)>,
+        usize,
+    ),
+    /// One campaign and its messages.
+    CampaignOpened(
+        Box<stampcard_core::shop::CampaignStatus>,
+        Vec<crate::admin::campaigns::Delivery>,
+    ),
+    /// An audience count, for the inputs it was asked for.
+    Audience(
+        crate::admin::campaign_form::AudienceKey,
+        Result<stampcard_core::shop::Audience, String>,
+    ),
+    /// A campaign was saved (and sent): what to say.
+    CampaignSaved(String),
     /// Journal rows.
     Journal(Vec<crate::admin::journal::Row>),
     /// Journal rows newer than those shown, oldest first.
@@ -985,6 +1021,33 @@ impl App {
             }
             Outcome::Webhooks(hooks) => self.admin.webhooks = Some(hooks),
             Outcome::History(card, rows) => self.admin.history = Some((card, rows)),
+            Outcome::Campaigns(rows, templates, limit) => {
+                let tab = &mut self.admin.campaigns;
+                tab.selected = tab.selected.min(rows.len().saturating_sub(1));
+                tab.rows = rows;
+                tab.templates = templates;
+                tab.push_limit = limit;
+                tab.tz = self.tz;
+            }
+            Outcome::CampaignOpened(status, deliveries) => {
+                let tab = &mut self.admin.campaigns;
+                tab.open_selected = tab.open_selected.min(deliveries.len().saturating_sub(1));
+                tab.open = Some((*status, deliveries));
+            }
+            Outcome::Audience(key, audience) => {
+                // Counts run side by side: only the one for the form as it
+                // is now is kept (an older one may arrive last).
+                if let Some(form) = &mut self.admin.campaigns.form
+                    && form.audience_key().as_ref() == Some(&key)
+                {
+                    form.audience = Some((key, audience));
+                }
+            }
+            Outcome::CampaignSaved(label) => {
+                self.admin.campaigns.form = None;
+                self.alert = Some(Alert::Info(label));
+                self.pending.push(Effect::LoadCampaigns);
+            }
             Outcome::Codes(templates, keys) => {
                 self.admin.codes.shop = (self.shop_name.clone(), self.public_url.clone());
                 self.admin.codes.templates = templates;

@@ -2,13 +2,16 @@
 
 use stampcard_core::Shop;
 use stampcard_core::actors::CardOutcome;
-use stampcard_core::model::Actor;
 use stampcard_core::model::Role;
+use stampcard_core::model::{Actor, CampaignVoucher};
 use stampcard_core::shop::{JournalQuery, Lookup};
 use stampcard_core::store::Scan;
 use stampcard_core::{CoreError, CoreResult};
 
 use crate::app::{Effect, Outcome};
+
+/// Days a coupon from a card's details stays valid.
+const COUPON_DAYS: u32 = 30;
 
 /// Deliveries shown per webhook in the settings tab.
 const WEBHOOK_LOG: usize = 5;
@@ -31,19 +34,57 @@ pub async fn perform_hosted(
                 },
             }
         }
-        (Effect::SendMessage { card, text }, Some(h)) => {
-            match h.send_message(*card, text.clone()).await {
-                Ok(channels) if channels.is_empty() => Outcome::Refused {
-                    what: format!("card {card}"),
-                    reason: "no channel reaches this customer (yet): nothing was sent".into(),
+        (Effect::SendMessage { card, text }, _) => {
+            let routes = host.map(|h| h.routes()).unwrap_or_default();
+            match shop.message_card(*card, text, None, &routes, actor).await {
+                Ok(sent) => match sent.campaign {
+                    None => Outcome::Refused {
+                        what: format!("card {card}"),
+                        reason: "no channel reaches this customer (yet): nothing was sent".into(),
+                    },
+                    Some(c) => Outcome::Done(format!(
+                        "Message queued for card {card} on {} (campaign {}).",
+                        sent.channels.join(", "),
+                        c.id
+                    )),
                 },
-                Ok(channels) => Outcome::Done(format!(
-                    "Message queued for card {card} on {}.",
-                    channels.join(", ")
-                )),
                 Err(why) => Outcome::Refused {
                     what: format!("card {card}"),
-                    reason: why,
+                    reason: why.to_string(),
+                },
+            }
+        }
+        (
+            Effect::CampaignAudience { .. } | Effect::SaveCampaign(_) | Effect::SendCampaign(_),
+            _,
+        ) => {
+            let routes = host.map(|h| h.routes()).unwrap_or_default();
+            crate::campaign_effects::perform(shop, &routes, actor, effect).await
+        }
+        (Effect::Coupon { card, description }, _) => {
+            let routes = host.map(|h| h.routes()).unwrap_or_default();
+            let voucher = CampaignVoucher {
+                description: description.clone(),
+                valid_days: COUPON_DAYS,
+            };
+            let text = format!("A gift from {}: {description}.", shop.settings().name);
+            match shop
+                .message_card(*card, &text, Some(voucher), &routes, actor)
+                .await
+            {
+                Ok(sent) => Outcome::CardChanged {
+                    label: format!(
+                        "Coupon \"{description}\" issued to card {card} (valid {COUPON_DAYS} days){}.",
+                        if sent.channels.is_empty() {
+                            "; no channel reaches them: it shows on their card".to_string()
+                        } else {
+                            format!(", told on {}", sent.channels.join(", "))
+                        }
+                    ),
+                },
+                Err(why) => Outcome::Refused {
+                    what: format!("card {card}"),
+                    reason: why.to_string(),
                 },
             }
         }
@@ -81,20 +122,23 @@ pub async fn perform_hosted(
                 reason: why,
             },
         },
-        _ => perform(shop, actor, effect).await,
+        _ => {
+            let what = describe(&effect);
+            match run(shop, actor, effect).await {
+                Ok(outcome) => outcome,
+                Err(e) => Outcome::Refused {
+                    what,
+                    reason: e.to_string(),
+                },
+            }
+        }
     }
 }
 
-/// Runs one effect as `actor` and returns what it brought back.
+/// Runs one effect as `actor` and returns what it brought back (with no
+/// hosting program: no backups, files or channels).
 pub async fn perform(shop: &Shop, actor: &Actor, effect: Effect) -> Outcome {
-    let what = describe(&effect);
-    match run(shop, actor, effect).await {
-        Ok(outcome) => outcome,
-        Err(e) => Outcome::Refused {
-            what,
-            reason: e.to_string(),
-        },
-    }
+    Box::pin(perform_hosted(shop, None, actor, effect)).await
 }
 
 fn describe(effect: &Effect) -> String {
@@ -124,6 +168,10 @@ fn describe(effect: &Effect) -> String {
         | Effect::Reissue(card)
         | Effect::DeleteCard(card) => format!("card {card}"),
         Effect::LoadJournal { .. } | Effect::LoadJournalNewer { .. } => "journal".into(),
+        Effect::LoadCampaigns | Effect::CampaignAudience { .. } | Effect::SaveCampaign(_) => {
+            "campaign".into()
+        }
+        Effect::OpenCampaign(id) | Effect::SendCampaign(id) => format!("campaign {id}"),
         Effect::None | Effect::Refuse(_) => String::new(),
         Effect::LoadSettings | Effect::BackupNow => "backup".into(),
         Effect::LoadWebhooks => "webhooks".into(),
@@ -226,8 +274,15 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::Export(_) | Effect::ExportTable { .. } => Err(CoreError::Invalid(
             "files are written by a console the server runs".into(),
         )),
-        Effect::SendMessage { .. } => Err(CoreError::Invalid(
-            "messages are sent by a console the server runs".into(),
+        Effect::LoadCampaigns => crate::campaign_effects::list(shop),
+        Effect::OpenCampaign(id) => crate::campaign_effects::open(shop, id),
+        // Sent with the host's routes by perform_hosted.
+        Effect::SendMessage { .. }
+        | Effect::Coupon { .. }
+        | Effect::CampaignAudience { .. }
+        | Effect::SaveCampaign(_)
+        | Effect::SendCampaign(_) => Err(CoreError::Invalid(
+            "messages and coupons are sent by perform_hosted".into(),
         )),
         Effect::BackupNow => Err(CoreError::Forbidden(
             "backups are taken by an admin, in a console the server runs".into(),
@@ -328,12 +383,6 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             let mut events = shop.card_history(card)?;
             events.reverse();
             Ok(Outcome::History(card, rows(shop, events)))
-        }
-        Effect::Coupon { card, description } => {
-            shop.issue_coupon(card, &description, 30, actor).await?;
-            Ok(Outcome::CardChanged {
-                label: format!("Coupon \"{description}\" issued to card {card} (valid 30 days)."),
-            })
         }
         Effect::Reissue(card) => {
             shop.reissue(card, actor).await?;

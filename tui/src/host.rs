@@ -32,7 +32,7 @@ pub trait Host: Send + Sync + 'static {
         "Apple Wallet passes: off".into()
     }
 
-    /// Sends a message to a card's holder on every channel that reaches
-    /// them; returns the channels' names, or why not.
-    fn send_message(&self, card: u64, text: String) -> BoxFuture<Result<Vec<String>, String>>;
+    /// The channels messages and campaigns reach customers on (Telegram,
+    /// email, wallet …, as this program has them set up).
+    fn routes(&self) -> Vec<std::sync::Arc<dyn stampcard_core::consumers::Route>>;
 }

@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod campaign_effects;
 pub mod effects;
 pub mod host;
 pub mod keys;

@@ -433,6 +433,11 @@ async fn card_actions_from_the_customers_tab() {
             .iter()
             .any(|v| v.description == "Free cookie")
     );
+    // It went the campaign path: a one-card campaign in the Campaigns tab.
+    c.typed("4").await;
+    let screen = c.screen();
+    assert!(screen.contains("Card 100001 coupon"), "{screen}");
+    c.typed("2").await;
     // Destructive actions ask first; anything but y cancels.
     c.typed("R").await;
     assert!(c.screen().contains("Reissue card 100001?"));

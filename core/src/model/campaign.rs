@@ -37,11 +37,19 @@ pub enum Segment {
         /// Days ahead.
         days: u32,
     },
+    /// One card's holder (a personal message or coupon from the card's
+    /// details): no frequency cap, and a voucher even when no channel
+    /// reaches them.
+    Card {
+        /// The card.
+        id: u64,
+    },
 }
 
 impl Segment {
     /// Parses `all`, `almost-ready`, `voucher-expiring:7`, `not-seen:30`,
-    /// `birthday-month`, `birthday:7` (within 7 days), `joined:14`.
+    /// `birthday-month`, `birthday:7` (within 7 days), `joined:14`,
+    /// `card:100001` (one card's holder).
     pub fn parse(s: &str) -> Result<Segment, String> {
         let s = s.trim().to_lowercase();
         let (name, arg) = match s.split_once(':') {
@@ -77,8 +85,12 @@ impl Segment {
             "birthday" => Ok(Segment::BirthdayWithin {
                 days: days("birthday")?,
             }),
+            "card" => match arg.as_deref().map(str::parse::<u64>) {
+                Some(Ok(id)) if id > 0 => Ok(Segment::Card { id }),
+                _ => Err("card needs a card id, e.g. card:100001".into()),
+            },
             _ => Err(format!(
-                "'{s}' is not a segment: all, almost-ready, voucher-expiring:DAYS, not-seen:DAYS, birthday-month, birthday:DAYS, joined:DAYS"
+                "'{s}' is not a segment: all, almost-ready, voucher-expiring:DAYS, not-seen:DAYS, birthday-month, birthday:DAYS, joined:DAYS, card:ID"
             )),
         }
     }
@@ -93,6 +105,7 @@ impl Segment {
             Segment::BirthdayThisMonth => "birthday this month".into(),
             Segment::JoinedWithin { days } => format!("joined in the last {days} days"),
             Segment::BirthdayWithin { days } => format!("birthday within {days} days"),
+            Segment::Card { id } => format!("card {id}"),
         }
     }
 }

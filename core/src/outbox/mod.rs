@@ -61,48 +61,6 @@ impl Shop {
         Ok(ids)
     }
 
-    /// Queues a message to a card's holder on every route that reaches
-    /// them; returns each entry's id and channel (none when no channel
-    /// reaches them).
-    pub async fn message_card_holder(
-        &self,
-        card_id: u64,
-        text: &str,
-        routes: &[std::sync::Arc<dyn crate::consumers::Route>],
-        purpose: Purpose,
-    ) -> CoreResult<Vec<(u64, String)>> {
-        crate::rules::validate_text("the message", text, true, 4096)?;
-        let text = text.trim().to_string();
-        let card = self.card(card_id)?;
-        let customer = self.customer(card.customer_id)?;
-        if card.deleted || customer.forgotten {
-            return Err(CoreError::CardDeleted(card_id));
-        }
-        let messages: Vec<Message> = routes
-            .iter()
-            .filter_map(|r| {
-                r.recipient(&customer, &card, purpose)
-                    .map(|recipient| Message {
-                        channel: r.channel().to_string(),
-                        recipient,
-                        purpose,
-                        subject: Some(self.settings().name.clone()),
-                        text: text.clone(),
-                        data: serde_json::Value::Null,
-                        customer_id: Some(customer.id),
-                        card_id: Some(card_id),
-                        source_event: None,
-                    })
-            })
-            .collect();
-        if messages.is_empty() {
-            return Ok(Vec::new());
-        }
-        let channels: Vec<String> = messages.iter().map(|m| m.channel.clone()).collect();
-        let ids = self.send_messages(messages).await?;
-        Ok(ids.into_iter().zip(channels).collect())
-    }
-
     /// Wakes the dispatchers after messages were queued.
     pub fn wake_outbox(&self) {
         self.outbox_signal().send_modify(|n| *n = n.wrapping_add(1));

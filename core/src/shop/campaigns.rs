@@ -240,6 +240,7 @@ impl Shop {
         let now = self.clock().now();
         match seg {
             Segment::All => true,
+            Segment::Card { id } => card.id == id,
             Segment::AlmostReady => card.stamps + 1 >= t.stamps_required,
             Segment::NotSeen { days } => {
                 card.last_stamp_at.unwrap_or(card.created_at) < now - Duration::days(days.into())
@@ -279,6 +280,12 @@ impl Shop {
         limit: usize,
         f: &mut dyn FnMut(&Card, &Customer),
     ) -> CoreResult<Option<u64>> {
+        // One card: read it alone (one page, then no more).
+        let (after, limit) = match segment {
+            Segment::Card { id } if after >= id => return Ok(None),
+            Segment::Card { id } => (id - 1, 1),
+            _ => (after, limit),
+        };
         let scan = Scan {
             after: Some(after),
             reverse: false,
@@ -453,10 +460,12 @@ impl Shop {
                                 .map(|to| (r.channel().to_string(), to))
                         })
                         .collect();
-                    if reach.is_empty() {
+                    // A personal coupon is issued even when no channel reaches them.
+                    let personal = matches!(c.segment, Segment::Card { .. });
+                    if reach.is_empty() && !(personal && c.voucher.is_some()) {
                         return;
                     }
-                    if cap > 0 && window > Duration::zero() && already >= cap {
+                    if !personal && cap > 0 && window > Duration::zero() && already >= cap {
                         c.capped += 1;
                         return;
                     }
@@ -483,6 +492,7 @@ impl Shop {
                     Some(v) => format!("{}\n\n{}", c.text, self.voucher_line(v)),
                     None => c.text.clone(),
                 };
+                let said = !r.reach.is_empty();
                 for (channel, recipient) in r.reach {
                     let entry = self.enqueue_at(
                         &mut m,
@@ -514,11 +524,13 @@ impl Shop {
                 if let (Some((id, _)), Some(o)) = (automation, r.occasion) {
                     m.put(Key::AutomationDone(id, r.card), Record::Index(o));
                 }
-                // One touch per customer and campaign.
-                m.put(
-                    Key::TouchOf(r.customer, touch_key(now, c.id)),
-                    Record::Index(c.id),
-                );
+                // One touch per customer and campaign (that said something).
+                if said {
+                    m.put(
+                        Key::TouchOf(r.customer, touch_key(now, c.id)),
+                        Record::Index(c.id),
+                    );
+                }
                 c.recipients += 1;
             }
             match last {

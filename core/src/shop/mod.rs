@@ -13,6 +13,7 @@ mod customers;
 mod join;
 mod journal;
 mod passes;
+mod personal;
 mod receipts;
 mod reminders;
 mod staff;
@@ -28,6 +29,7 @@ pub use customers::ProfileChange;
 pub use join::{Joined, TelegramUser};
 pub use journal::JournalQuery;
 pub use passes::PassVersion;
+pub use personal::Personal;
 pub use templates::TemplateDraft;
 pub use webhooks::WEBHOOK_CHANNEL;
 

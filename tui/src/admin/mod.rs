@@ -1,6 +1,8 @@
 //! The admin screens: a side menu of tabs. Each tab keeps its own state
 //! and reacts to its keys; loading data is an effect like any other.
 
+pub mod campaign_form;
+pub mod campaigns;
 pub mod cards;
 pub mod codes;
 pub mod journal;
@@ -22,7 +24,7 @@ pub enum Tab {
     Cards,
     /// The journal.
     Journal,
-    /// Campaigns (their issue fills this).
+    /// Campaigns: list, delivery, new.
     Campaigns,
     /// Receipt codes and POS keys.
     Codes,
@@ -184,6 +186,8 @@ pub struct Admin {
     pub templates: templates::TemplatesTab,
     /// The codes tab.
     pub codes: codes::CodesTab,
+    /// The campaigns tab.
+    pub campaigns: campaigns::CampaignsTab,
     /// The analytics tab's numbers (last 14 days).
     pub analytics: Option<Box<stampcard_core::shop::Analytics>>,
     /// An open prompt.
@@ -216,6 +220,7 @@ impl Default for Admin {
             staff: staff::StaffTab::default(),
             templates: templates::TemplatesTab::default(),
             codes: codes::CodesTab::default(),
+            campaigns: campaigns::CampaignsTab::default(),
             analytics: None,
             prompt: None,
             popup: None,
@@ -238,8 +243,8 @@ impl Admin {
             Tab::Templates => vec![self.templates.load()],
             Tab::Analytics => vec![Effect::LoadAnalytics(ANALYTICS_DAYS)],
             Tab::Codes => vec![self.codes.load()],
+            Tab::Campaigns => vec![self.campaigns.load()],
             Tab::Settings => vec![Effect::LoadSettings, Effect::LoadWebhooks],
-            _ => Vec::new(),
         }
     }
 
@@ -247,6 +252,7 @@ impl Admin {
     pub fn typing(&self) -> bool {
         (self.tab == Tab::Cards && self.cards.searching)
             || (self.tab == Tab::Templates && self.templates.form.is_some())
+            || (self.tab == Tab::Campaigns && self.campaigns.form.is_some())
     }
 
     /// The selected row of the open tab's table.
@@ -257,6 +263,7 @@ impl Admin {
             Tab::Staff => self.staff.selected,
             Tab::Templates => self.templates.selected,
             Tab::Codes => self.codes.selected,
+            Tab::Campaigns => self.campaigns.selection(),
             _ => 0,
         }
     }
@@ -269,6 +276,7 @@ impl Admin {
             Tab::Staff => self.staff.rows.len(),
             Tab::Templates => self.templates.rows.len(),
             Tab::Codes => self.codes.batch.len(),
+            Tab::Campaigns => self.campaigns.len(),
             _ => 0,
         }
     }
@@ -356,6 +364,7 @@ impl Admin {
                 self.templates.key(key)
             }
             Tab::Codes => self.codes.key(key, &mut self.prompt),
+            Tab::Campaigns => self.campaigns.key(key, &mut self.prompt, &mut self.error),
             Tab::Settings if key == Key::Char('e') => {
                 self.prompt = Some(Prompt::Text {
                     title:

@@ -22,9 +22,10 @@ fn split(area: Rect) -> [Rect; 2] {
 }
 
 /// The table of a tab: its area (with border and header row).
-fn table_area(tab: Tab, main: Rect) -> Option<Rect> {
-    match tab {
+fn table_area(admin: &crate::admin::Admin, main: Rect) -> Option<Rect> {
+    match admin.tab {
         Tab::Journal | Tab::Staff => Some(main),
+        Tab::Campaigns => super::campaigns::table_area(&admin.campaigns, main),
         Tab::Cards => {
             let [_, rest] =
                 Layout::vertical([Constraint::Length(3), Constraint::Min(5)]).areas(main);
@@ -60,7 +61,7 @@ pub fn admin_hit(admin: &crate::admin::Admin, body: Rect, x: u16, y: u16) -> Opt
         let i = y.checked_sub(menu.y + 1)? as usize;
         return (i < TABS.len()).then_some(Hit::Tab(i));
     }
-    let table = table_area(admin.tab, main)?;
+    let table = table_area(admin, main)?;
     if !inside(table) {
         return None;
     }
@@ -99,19 +100,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Tab::Templates => templates(app, frame, main),
         Tab::Analytics => analytics(app, frame, main),
         Tab::Codes => codes(app, frame, main),
+        Tab::Campaigns => super::campaigns::draw(app, frame, main),
         Tab::Settings => frame.render_widget(
             Paragraph::new(settings_text(app))
                 .wrap(Wrap { trim: false })
                 .block(Block::default().borders(Borders::ALL).title(" Settings ")),
-            main,
-        ),
-        other => frame.render_widget(
-            Paragraph::new(format!(
-                "{} is not here yet: it arrives with its issue.\nUse the command line meanwhile (`stampcard --help`).",
-                other.label()
-            ))
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).title(format!(" {} ", other.label()))),
             main,
         ),
     }
@@ -584,7 +577,7 @@ fn codes(app: &App, frame: &mut Frame, area: Rect) {
 
 /// A table whose selected row is highlighted, with a bold header and a
 /// titled border.
-fn selectable_table<'a>(
+pub(super) fn selectable_table<'a>(
     frame: &mut Frame,
     area: Rect,
     rows: impl IntoIterator<Item = Row<'a>>,

@@ -2,6 +2,7 @@
 
 mod admin;
 mod autopilot;
+mod campaigns;
 mod card;
 mod kiosk;
 mod lock;
@@ -117,6 +118,14 @@ fn keys_line(app: &App) -> String {
         Mode::Autopilot => " Every scan adds one stamp   F2: scanner  F12: lock  ?: help".into(),
         Mode::Kiosk => " Scan your card".into(),
         Mode::AdminPin => " An admin PIN opens the admin screens   Esc: back".into(),
+        Mode::Admin if app.admin.tab == crate::admin::Tab::Campaigns => {
+            let c = &app.admin.campaigns;
+            match (&c.form, &c.open) {
+                (Some(_), _) => " ↑↓/Enter field  ←→ template  Ctrl-S review & send  Esc cancel".into(),
+                (None, Some(_)) => " ↑↓ move  r refresh  Esc back to the list".into(),
+                (None, None) => " 1-8 tab ↑↓ move n new Enter deliveries s send draft r refresh F2 scanner ?".into(),
+            }
+        }
         Mode::Admin => " 1-8 tab ↑↓ move Enter view r reverse t type n older g newest F2 scanner ?".into(),
     }
 }

@@ -15,6 +15,40 @@ use stampcard_core::settings::ShopSettings;
 use stampcard_core::shop::CampaignDraft;
 use stampcard_core::store::{Family, Key, Mutation, Record};
 
+/// Writes N customers with a card of `template` each, straight through
+/// the store; `fill` sets each customer's fields (its index given).
+pub(super) async fn write_holders(
+    shop: &stampcard_core::Shop,
+    template: &stampcard_core::model::Template,
+    n: u64,
+    fill: impl Fn(&mut Customer, u64),
+) -> Result<()> {
+    let now = chrono::Utc::now();
+    let mut m = Mutation::new();
+    for i in 0..n {
+        let customer = shop.store().next_id(Family::Customers);
+        let card = shop.store().next_id(Family::Cards);
+        let mut c = Customer {
+            id: customer,
+            name: format!("Guest {customer}"),
+            created_at: Some(now),
+            ..Default::default()
+        };
+        fill(&mut c, i);
+        m.put(Key::Customer(customer), Record::Customer(c));
+        m.put(Key::CardOfCustomer(customer, card), Record::Index(card));
+        m.put(
+            Key::Card(card),
+            Record::Card(Card::new(card, template, customer, now, None, None)),
+        );
+        if m.puts.len() >= 15_000 {
+            shop.store().commit(std::mem::take(&mut m)).await?;
+        }
+    }
+    shop.store().commit(m).await?;
+    Ok(())
+}
+
 /// Runs the campaign planning benchmark.
 pub async fn campaign_bench(dir: &Path, n: u64) -> Result<()> {
     let shop = super::open_shop(&dir.join("shop"), ShopSettings::for_tests()).await?;
@@ -22,31 +56,7 @@ pub async fn campaign_bench(dir: &Path, n: u64) -> Result<()> {
         user: "bench".into(),
     };
     let template = shop.create_template(super::draft(10), &admin).await?;
-    // N customers with a card each, straight through the store.
-    let now = chrono::Utc::now();
-    let mut m = Mutation::new();
-    for _ in 0..n {
-        let customer = shop.store().next_id(Family::Customers);
-        let card = shop.store().next_id(Family::Cards);
-        m.put(
-            Key::Customer(customer),
-            Record::Customer(Customer {
-                id: customer,
-                name: format!("Guest {customer}"),
-                created_at: Some(now),
-                ..Default::default()
-            }),
-        );
-        m.put(Key::CardOfCustomer(customer, card), Record::Index(card));
-        m.put(
-            Key::Card(card),
-            Record::Card(Card::new(card, &template, customer, now, None, None)),
-        );
-        if m.puts.len() >= 15_000 {
-            shop.store().commit(std::mem::take(&mut m)).await?;
-        }
-    }
-    shop.store().commit(m).await?;
+    write_holders(&shop, &template, n, |_, _| {}).await?;
     let routes: Vec<Arc<dyn Route>> = vec![Arc::new(LogRoute)];
     let c = shop
         .create_campaign(

@@ -10,6 +10,7 @@
 
 mod api;
 mod campaign;
+mod dispatch;
 mod passes;
 mod smtp;
 
@@ -46,6 +47,7 @@ struct Opts {
     campaign: u64,
     passes: u64,
     smtp: u64,
+    dispatch: u64,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -66,6 +68,7 @@ fn opts() -> Result<Opts> {
         campaign: 0,
         passes: 0,
         smtp: 0,
+        dispatch: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -90,6 +93,7 @@ fn opts() -> Result<Opts> {
             "--campaign" => o.campaign = value()?,
             "--passes" => o.passes = value()?,
             "--smtp" => o.smtp = value()?,
+            "--dispatch" => o.dispatch = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -100,7 +104,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N] [--passes N] [--smtp N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N] [--passes N] [--smtp N] [--dispatch N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
@@ -111,7 +115,8 @@ fn opts() -> Result<Opts> {
                      against `stampcard serve`, and a trivial axum endpoint as the baseline.\n\
                      --campaign N adds: planning a campaign to N recipients, against raw sled.\n\
                      --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048.\n\
-                     --smtp N adds: a campaign's N emails through serve into aiosmtpd, against a bare lettre loop."
+                     --smtp N adds: a campaign's N emails through serve into aiosmtpd, against a bare lettre loop.\n\
+                     --dispatch N adds: a campaign to N Telegram holders through serve into the fake Bot API: pacing and loss."
                 );
                 std::process::exit(0);
             }
@@ -891,6 +896,9 @@ async fn bench(o: Opts) -> Result<()> {
     );
     if o.campaign > 0 {
         campaign::campaign_bench(&root.path().join("campaign"), o.campaign).await?;
+    }
+    if o.dispatch > 0 {
+        dispatch::dispatch_bench(&root.path().join("dispatch"), o.dispatch).await?;
     }
     if o.smtp > 0 {
         smtp::smtp_bench(&root.path().join("smtp"), o.smtp).await?;

@@ -5,6 +5,12 @@
 //! - `app`: opening a data folder, printing for people and scripts.
 //! - `commands/`: one file per group of subcommands.
 
+/// mimalloc instead of glibc malloc: the stamp and campaign paths allocate
+/// from several threads at once, and glibc's arena locks showed at the top
+/// of their profiles (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod admin;
 mod api;
 mod app;

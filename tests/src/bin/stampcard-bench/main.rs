@@ -8,6 +8,12 @@
 //!
 //! Run: `cargo build --release --workspace && target/release/stampcard-bench`
 
+/// mimalloc instead of glibc malloc: the stamp and campaign paths allocate
+/// from several threads at once, and glibc's arena locks showed at the top
+/// of their profiles (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod api;
 mod campaign;
 mod dispatch;

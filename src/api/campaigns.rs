@@ -72,6 +72,15 @@ pub struct NewCampaignVoucher {
     valid_days: u32,
 }
 
+impl From<NewCampaignVoucher> for CampaignVoucher {
+    fn from(v: NewCampaignVoucher) -> Self {
+        CampaignVoucher {
+            description: v.description,
+            valid_days: v.valid_days,
+        }
+    }
+}
+
 fn default_voucher_days() -> u32 {
     30
 }
@@ -99,10 +108,7 @@ pub async fn create(
                 text: req.text,
                 channels: req.channels,
                 scheduled_for: req.scheduled_for,
-                voucher: req.voucher.map(|v| CampaignVoucher {
-                    description: v.description,
-                    valid_days: v.valid_days,
-                }),
+                voucher: req.voucher.map(CampaignVoucher::from),
             },
             &actor,
         )

@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::schemas::{ErrorBody, ErrorDetail};
-use super::{campaigns, cards, journal, webhooks};
+use super::{automations, campaigns, cards, journal, webhooks};
 
 /// The document.
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use super::{campaigns, cards, journal, webhooks};
         journal::events, journal::reverse,
         webhooks::create, webhooks::list, webhooks::delete, webhooks::deliveries,
         campaigns::create, campaigns::send, campaigns::status, campaigns::list,
+        automations::create, automations::list, automations::switch,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
@@ -35,7 +36,7 @@ use super::{campaigns, cards, journal, webhooks};
         (name = "cards", description = "Cards, stamps, receipts, vouchers and customers"),
         (name = "journal", description = "The journal feed and reversals"),
         (name = "webhooks", description = "Signed deliveries of journal events (admin keys)"),
-        (name = "campaigns", description = "Messages to a template's holders (admin keys)"),
+        (name = "campaigns", description = "Messages to a template's holders, and the daily automations (admin keys)"),
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@
 //! - `schemas`: response bodies; `doc`: the OpenAPI document.
 
 mod auth;
+mod automations;
 mod campaigns;
 mod cards;
 mod doc;
@@ -21,7 +22,7 @@ mod webhooks;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use stampcard_core::Shop;
 use stampcard_core::consumers::Route;
 
@@ -39,6 +40,11 @@ pub fn router(shop: Shop, routes: Vec<std::sync::Arc<dyn Route>>) -> Router {
         .route("/campaigns", get(campaigns::list).post(campaigns::create))
         .route("/campaigns/{id}", get(campaigns::status))
         .route("/campaigns/{id}/send", post(campaigns::send))
+        .route(
+            "/automations",
+            get(automations::list).post(automations::create),
+        )
+        .route("/automations/{id}", patch(automations::switch))
         .with_state(campaigns::CampaignState {
             shop: shop.clone(),
             routes: std::sync::Arc::new(routes),

@@ -218,3 +218,96 @@ fn an_automation_nudges_a_card_one_stamp_from_the_reward_once() {
         Some(0)
     );
 }
+
+#[test]
+fn automations_are_managed_over_the_api() {
+    let shop = Shop::demo();
+    let admin = shop.api_key("crm", "admin");
+    let staff = shop.api_key("pos", "staff");
+    let server = shop.serve(&ENV);
+    let call = |method: &str, token: &str, path: &str, body: Option<&str>| {
+        server.request(
+            method,
+            path,
+            &[
+                ("Authorization", &format!("Bearer {token}")),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+    };
+    let body = r#"{"template_id": 1, "when": "birthday:7", "text": "Happy birthday! A cake is on us.",
+        "channels": ["log"], "voucher": {"description": "Birthday cake", "valid_days": 14}}"#;
+    // Staff keys may not; a bad trigger or an unknown field is refused;
+    // nothing is stored.
+    assert_eq!(
+        call("POST", &staff, "/api/v1/automations", Some(body)).status,
+        403
+    );
+    let bad = call(
+        "POST",
+        &admin,
+        "/api/v1/automations",
+        Some(&body.replace("birthday:7", "fortnightly")),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("is not an automation"), "{}", bad.body);
+    let unknown = call(
+        "POST",
+        &admin,
+        "/api/v1/automations",
+        Some(&body.replace("\"when\"", "\"every\": 1, \"when\"")),
+    );
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert_eq!(
+        call("GET", &admin, "/api/v1/automations", None).json(),
+        serde_json::json!([])
+    );
+
+    let created = call("POST", &admin, "/api/v1/automations", Some(body));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let created = created.json();
+    let id = created["automation"]["id"].as_u64().expect("id");
+    assert_eq!(created["automation"]["enabled"], true);
+    assert_eq!(
+        created["automation"]["voucher"]["description"],
+        "Birthday cake"
+    );
+    assert!(created["due"].is_u64(), "{created}");
+    let list = call("GET", &admin, "/api/v1/automations", None).json();
+    assert_eq!(list[0]["automation"]["id"], id, "{list}");
+    assert_eq!(call("GET", &staff, "/api/v1/automations", None).status, 403);
+
+    // Off and on again; the CLI sees the same.
+    let path = format!("/api/v1/automations/{id}");
+    let off = call("PATCH", &admin, &path, Some(r#"{"enabled": false}"#));
+    assert_eq!(off.status, 200, "{}", off.body);
+    assert_eq!(off.json()["enabled"], false);
+    assert_eq!(
+        shop.json(&["automation", "list"])[0]["automation"]["enabled"],
+        false
+    );
+    assert_eq!(
+        call("PATCH", &staff, &path, Some(r#"{"enabled": true}"#)).status,
+        403
+    );
+    assert_eq!(
+        call(
+            "PATCH",
+            &admin,
+            "/api/v1/automations/999",
+            Some(r#"{"enabled": true}"#)
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        call("PATCH", &admin, &path, Some(r#"{"enabled": "yes"}"#)).status,
+        422
+    );
+    assert_eq!(
+        shop.json(&["automation", "list"])[0]["automation"]["enabled"],
+        false
+    );
+    server.stop();
+}

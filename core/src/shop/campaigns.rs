@@ -7,7 +7,7 @@
 //! routes ask it), a per-customer frequency cap, and shop-local quiet hours
 //! (messages planned inside them wait until they end).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
@@ -376,15 +376,26 @@ impl Shop {
         crate::clock::local_to_utc(&tz, day.and_time(end)).unwrap_or(now)
     }
 
-    /// Marketing messages to a customer within the cap's window.
-    fn recent_touches(&self, customer: u64, since: DateTime<Utc>) -> CoreResult<u32> {
+    /// Marketing messages to a customer within the cap's window, from
+    /// campaigns other than `campaign` (a campaign touches a customer once).
+    fn recent_touches(
+        &self,
+        customer: u64,
+        since: DateTime<Utc>,
+        campaign: u64,
+    ) -> CoreResult<u32> {
         let from = touch_key(since, 0);
         let scan = Scan {
             after: Some(from),
             reverse: false,
             limit: usize::MAX,
         };
-        Ok(self.store().scan(Family::TouchesOf(customer), scan)?.len() as u32)
+        Ok(self
+            .store()
+            .scan(Family::TouchesOf(customer), scan)?
+            .iter()
+            .filter(|(_, r)| *r != Record::Index(campaign))
+            .count() as u32)
     }
 
     /// Starts sending a draft or scheduled campaign, or resumes one whose
@@ -418,11 +429,18 @@ impl Shop {
         };
         let cap = self.settings().campaigns.frequency_cap;
         let window = Duration::days(self.settings().campaigns.frequency_days.into());
+        // One card's holder (a personal message): no cap, and a coupon even
+        // when no channel reaches them.
+        let personal = matches!(c.segment, Segment::Card { .. });
+        let capping = !personal && cap > 0 && window > Duration::zero();
+        // Customers this run has planned (their one touch for this campaign).
+        let mut touched: HashSet<u64> = HashSet::new();
+        // The previous batch's commit, in flight while the next is planned.
+        let mut inflight: Option<crate::store::CommitFuture> = None;
         loop {
             let now = self.clock().now();
             let at = self.after_quiet_hours(now);
             let mut m = Mutation::new();
-            let mut planned: HashMap<u64, u32> = HashMap::new();
             let mut batch: Vec<Recipient> = Vec::new();
             let mut result = Ok(());
             let last = self.segment_page(
@@ -445,13 +463,6 @@ impl Shop {
                         },
                         None => None,
                     };
-                    let already = match self.recent_touches(cu.id, now - window) {
-                        Ok(n) => n + planned.get(&cu.id).copied().unwrap_or(0),
-                        Err(e) => {
-                            result = Err(e);
-                            return;
-                        }
-                    };
                     let reach: Vec<(String, String)> = routes
                         .iter()
                         .filter(|r| c.channels.iter().any(|ch| ch == r.channel()))
@@ -460,16 +471,23 @@ impl Shop {
                                 .map(|to| (r.channel().to_string(), to))
                         })
                         .collect();
-                    // A personal coupon is issued even when no channel reaches them.
-                    let personal = matches!(c.segment, Segment::Card { .. });
                     if reach.is_empty() && !(personal && c.voucher.is_some()) {
                         return;
                     }
-                    if !personal && cap > 0 && window > Duration::zero() && already >= cap {
-                        c.capped += 1;
-                        return;
+                    if capping && !touched.contains(&cu.id) {
+                        match self.recent_touches(cu.id, now - window, c.id) {
+                            Ok(n) if n >= cap => {
+                                c.capped += 1;
+                                return;
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                result = Err(e);
+                                return;
+                            }
+                        }
                     }
-                    *planned.entry(cu.id).or_insert(0) += 1;
+                    touched.insert(cu.id);
                     batch.push(Recipient {
                         card: card.id,
                         customer: cu.id,
@@ -559,11 +577,20 @@ impl Shop {
                 }
             }
             m.put(Key::Campaign(c.id), Record::Campaign(c.clone()));
-            self.store().commit(m).await?;
-            self.wake_outbox();
+            // Batches commit in order (a later resume point never lands
+            // without the batches before it): the previous one first, then
+            // this one goes to the store while the next one is planned.
+            if let Some(previous) = inflight.take() {
+                previous.await?;
+                self.wake_outbox();
+            }
+            let commit = self.store().commit(m);
             if c.state == CampaignState::Sent {
+                commit.await?;
+                self.wake_outbox();
                 return Ok(c);
             }
+            inflight = Some(commit);
         }
     }
 

@@ -125,17 +125,7 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
         CampaignCmd::Send { id } => {
             let c = app.shop.send_campaign(id, &routes, &app.actor()).await?;
             app.emit(&c, || {
-                format!(
-                    "Campaign {} sent: {} message(s) to {} recipient(s) queued{}.",
-                    c.id,
-                    c.messages,
-                    c.recipients,
-                    if c.capped > 0 {
-                        format!("; {} left out by the frequency cap", c.capped)
-                    } else {
-                        String::new()
-                    }
-                )
+                format!("Campaign {} sent: {}.", c.id, c.queued_summary())
             })
         }
         CampaignCmd::List => {

@@ -106,16 +106,10 @@ pub async fn perform(
 async fn send(shop: &Shop, routes: &[Arc<dyn Route>], actor: &Actor, id: u64) -> Outcome {
     match shop.send_campaign(id, routes, actor).await {
         Ok(c) => Outcome::CampaignSaved(format!(
-            "Campaign {} \"{}\" sent: {} message(s) to {} recipient(s) queued{}.",
+            "Campaign {} \"{}\" sent: {}.",
             c.id,
             c.name,
-            c.messages,
-            c.recipients,
-            if c.capped > 0 {
-                format!("; {} left out by the frequency cap", c.capped)
-            } else {
-                String::new()
-            }
+            c.queued_summary()
         )),
         Err(e) => Outcome::Refused {
             what: format!("campaign {id}"),

@@ -168,6 +168,22 @@ pub struct Campaign {
     pub automation: Option<u64>,
 }
 
+impl Campaign {
+    /// What sending it queued, for people: `3 message(s) to 3 recipient(s)
+    /// queued; 1 left out by the frequency cap`.
+    pub fn queued_summary(&self) -> String {
+        let capped = if self.capped > 0 {
+            format!("; {} left out by the frequency cap", self.capped)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} message(s) to {} recipient(s) queued{capped}",
+            self.messages, self.recipients
+        )
+    }
+}
+
 /// The voucher a campaign gives each recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -79,6 +79,42 @@ pub(super) fn post(
         .unwrap_or_default()
 }
 
+/// An admin client of a running server: POSTs JSON, answers the JSON
+/// reply (an error for a status other than 2xx).
+pub(super) struct ApiClient {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    token: String,
+}
+
+impl ApiClient {
+    /// Connects to `addr` with the bearer `token`.
+    pub(super) async fn connect(addr: SocketAddr, token: &str) -> Result<Self> {
+        Ok(Self {
+            sender: stampcard_e2e::http_load::connect(addr).await?,
+            addr,
+            token: token.to_string(),
+        })
+    }
+
+    /// POSTs `body` to `path`.
+    pub(super) async fn post(&mut self, path: &str, body: String) -> Result<serde_json::Value> {
+        use http_body_util::BodyExt;
+        self.sender.ready().await?;
+        let response = self
+            .sender
+            .send_request(post(self.addr, path, &self.token, body))
+            .await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&bytes)?;
+        if !status.is_success() {
+            bail!("{path}: {status} {v}");
+        }
+        Ok(v)
+    }
+}
+
 /// The trivial baseline server (`--trivial-server`): `POST /` answers a
 /// small JSON body; multi-threaded like `stampcard serve`.
 pub fn trivial_server() -> Result<()> {

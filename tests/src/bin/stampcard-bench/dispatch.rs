@@ -11,15 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use http_body_util::BodyExt;
 use stampcard_core::clock::SystemClock;
 use stampcard_core::model::Consent;
 use stampcard_core::settings::ShopSettings;
 use stampcard_core::store::SledOptions;
 use stampcard_e2e::fake_telegram::FakeTelegram;
-use stampcard_e2e::http_load;
 
-use super::api::{bench_shop, post, serve};
+use super::api::{ApiClient, bench_shop, serve};
 
 /// The overall rate the bot's channel keeps (Telegram's published limit).
 const OVERALL_PER_SEC: f64 = 30.0;
@@ -63,30 +61,22 @@ pub async fn dispatch_bench(dir: &Path, n: u64) -> Result<()> {
             ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
         ],
     )?;
-    let mut sender = http_load::connect(addr).await?;
-    let mut call = async |path: &str, body: String| -> Result<serde_json::Value> {
-        sender.ready().await?;
-        let response = sender.send_request(post(addr, path, &token, body)).await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let v: serde_json::Value = serde_json::from_slice(&bytes)?;
-        if !status.is_success() {
-            bail!("{path}: {status} {v}");
-        }
-        Ok(v)
-    };
-    let created = call(
-        "/api/v1/campaigns",
-        serde_json::json!({"template_id": 1, "text": TEXT, "channels": ["telegram"]}).to_string(),
-    )
-    .await?;
+    let mut api = ApiClient::connect(addr, &token).await?;
+    let created = api
+        .post(
+            "/api/v1/campaigns",
+            serde_json::json!({"template_id": 1, "text": TEXT, "channels": ["telegram"]})
+                .to_string(),
+        )
+        .await?;
     let audience = created["audience"]["per_channel"]["telegram"].as_u64();
     if audience != Some(n) {
         bail!("the audience is {audience:?}, not {n}: {created}");
     }
     let id = created["campaign"]["id"].as_u64().context("campaign id")?;
     let start = Instant::now();
-    call(&format!("/api/v1/campaigns/{id}/send"), "{}".into()).await?;
+    api.post(&format!("/api/v1/campaigns/{id}/send"), "{}".into())
+        .await?;
     let planned = start.elapsed();
     // Every message arrives; at 30/s that takes N/30 seconds.
     let deadline = start + Duration::from_secs_f64(n as f64 / OVERALL_PER_SEC * 3.0 + 60.0);

@@ -7,13 +7,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use http_body_util::BodyExt;
 use lettre::message::MultiPart;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use stampcard_e2e::http_load;
 use stampcard_e2e::smtp_server::SmtpServer;
 
-use super::api::{bench_shop, post, serve};
+use super::api::{ApiClient, bench_shop, serve};
 
 const TEXT: &str = "**Pumpkin pie** is back this week: come by and taste it. \
     See [the menu](https://shop.example/menu).";
@@ -57,30 +55,19 @@ pub async fn smtp_bench(dir: &Path, n: u64) -> Result<()> {
             ("STAMPCARD_SMTP__PER_SECOND", "100000"),
         ],
     )?;
-    let mut sender = http_load::connect(addr).await?;
-    let mut call = async |path: &str, body: String| -> Result<serde_json::Value> {
-        sender.ready().await?;
-        let response = sender.send_request(post(addr, path, &token, body)).await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let v: serde_json::Value = serde_json::from_slice(&bytes)?;
-        if !status.is_success() {
-            bail!("{path}: {status} {v}");
-        }
-        Ok(v)
-    };
+    let mut api = ApiClient::connect(addr, &token).await?;
     // N holders of the bench template who opted in to email.
     for i in 0..n {
         let body = serde_json::json!({"template_id": 1, "customer": {
             "name": format!("Guest {i}"), "email": format!("guest{i}@bench.test"), "consent_email": true
         }});
-        call("/api/v1/cards", body.to_string()).await?;
+        api.post("/api/v1/cards", body.to_string()).await?;
     }
     println!("smtp: {n} emails to aiosmtpd on 127.0.0.1 (each stored and parsed by the server)");
 
     let bare = bare_lettre(smtp.port, n).await?;
     let before = smtp.count();
-    let created = call(
+    let created = api.post(
         "/api/v1/campaigns",
         serde_json::json!({"template_id": 1, "text": TEXT, "push_text": "Pie is back!", "channels": ["email"]})
             .to_string(),
@@ -88,7 +75,8 @@ pub async fn smtp_bench(dir: &Path, n: u64) -> Result<()> {
     .await?;
     let id = created["campaign"]["id"].as_u64().context("campaign id")?;
     let start = Instant::now();
-    call(&format!("/api/v1/campaigns/{id}/send"), "{}".into()).await?;
+    api.post(&format!("/api/v1/campaigns/{id}/send"), "{}".into())
+        .await?;
     let planned = start.elapsed();
     let deadline = start + Duration::from_secs(600);
     while (smtp.count() - before) < n as usize {

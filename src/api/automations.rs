@@ -75,10 +75,9 @@ pub async fn create(
             &actor,
         )
         .await?;
-    let due = s.shop.automation_due(&a)?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({"automation": a, "due": due})),
+        Json(serde_json::json!(s.shop.automation_status(a)?)),
     ))
 }
 
@@ -90,12 +89,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.admin()?;
-    let mut rows = Vec::new();
-    for a in s.shop.automations()? {
-        let due = s.shop.automation_due(&a)?;
-        rows.push(serde_json::json!({"automation": a, "due": due}));
-    }
-    Ok(Json(serde_json::Value::Array(rows)))
+    Ok(Json(serde_json::json!(s.shop.automation_statuses()?)))
 }
 
 /// Turns an automation on or off.

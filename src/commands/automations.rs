@@ -38,30 +38,29 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
                     &app.actor(),
                 )
                 .await?;
-            let due = app.shop.automation_due(&a)?;
-            app.emit(&serde_json::json!({"automation": a, "due": due}), || {
+            let st = app.shop.automation_status(a)?;
+            app.emit(&st, || {
+                let a = &st.automation;
                 format!(
-                    "Automation {} \"{}\" created (on): template {}, {}; {due} card(s) due now. \
+                    "Automation {} \"{}\" created (on): template {}, {}; {} card(s) due now. \
                      `serve` runs it once a day.",
                     a.id,
                     a.name,
                     a.template_id,
-                    a.channels.join(",")
+                    a.channels.join(","),
+                    st.due
                 )
             })
         }
         AutomationCmd::List => {
-            let list = app.shop.automations()?;
-            let mut rows = Vec::new();
-            for a in &list {
-                rows.push(serde_json::json!({"automation": a, "due": app.shop.automation_due(a)?}));
-            }
-            app.emit(&rows, || {
+            let list = app.shop.automation_statuses()?;
+            app.emit(&list, || {
                 if list.is_empty() {
                     return "No automations.".into();
                 }
                 let mut s = String::new();
-                for (a, row) in list.iter().zip(&rows) {
+                for st in &list {
+                    let a = &st.automation;
                     s += &format!(
                         "{:>4}  {:<3}  {:<40}  template {:<4} {:<16} due {}\n",
                         a.id,
@@ -69,7 +68,7 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
                         a.name,
                         a.template_id,
                         a.channels.join(","),
-                        row["due"]
+                        st.due
                     );
                 }
                 s

@@ -129,12 +129,7 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
             })
         }
         CampaignCmd::List => {
-            let list: Vec<CampaignStatus> = app
-                .shop
-                .campaigns()?
-                .iter()
-                .map(|c| app.shop.campaign_status(c.id))
-                .collect::<Result<_, _>>()?;
+            let list = app.shop.campaign_statuses()?;
             app.emit(&list, || {
                 if list.is_empty() {
                     return "No campaigns.".into();
@@ -145,7 +140,7 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
                         "{:>4}  {:<24}  {:<9}  {:<22}  {}\n",
                         st.campaign.id,
                         st.campaign.name,
-                        format!("{:?}", st.campaign.state).to_lowercase(),
+                        st.campaign.state.name(),
                         st.campaign.channels.join(","),
                         counts(st)
                     );

@@ -1,22 +1,22 @@
-//! The campaigns tab's calls into the core: list, open, count the audience,
-//! save and send (with the channels the hosting program has set up).
+//! The campaign path's calls into the core: the campaigns tab (list, open,
+//! count the audience, save and send) and a card details' message and
+//! coupon (one-card campaigns), with the channels the host has set up.
 
 use std::sync::Arc;
 
 use stampcard_core::consumers::Route;
-use stampcard_core::model::{Actor, CampaignState, Segment};
+use stampcard_core::model::{Actor, CampaignState, CampaignVoucher, Segment};
 use stampcard_core::{CoreResult, Shop};
 
 use crate::admin::campaigns::Delivery;
 use crate::app::{Effect, Outcome};
 
+/// Days a coupon from a card's details stays valid.
+const COUPON_DAYS: u32 = 30;
+
 /// The campaigns with their counts, the templates, the PUSH limit.
 pub fn list(shop: &Shop) -> CoreResult<Outcome> {
-    let rows = shop
-        .campaigns()?
-        .iter()
-        .map(|c| shop.campaign_status(c.id))
-        .collect::<CoreResult<Vec<_>>>()?;
+    let rows = shop.campaign_statuses()?;
     let templates = shop
         .templates()
         .into_iter()
@@ -54,7 +54,8 @@ pub fn open(shop: &Shop, id: u64) -> CoreResult<Outcome> {
     Ok(Outcome::CampaignOpened(Box::new(status), deliveries))
 }
 
-/// Counts, saves or sends, with `routes`.
+/// Counts, saves or sends a campaign, or sends a card's holder a message
+/// or a coupon, with `routes`.
 pub async fn perform(
     shop: &Shop,
     routes: &[Arc<dyn Route>],
@@ -96,6 +97,45 @@ pub async fn perform(
             send(shop, routes, actor, c.id).await
         }
         Effect::SendCampaign(id) => send(shop, routes, actor, id).await,
+        Effect::SendMessage { card, text } => {
+            match shop.message_card(card, &text, None, routes, actor).await {
+                Ok(sent) => match sent.campaign {
+                    None => refused(
+                        format!("card {card}"),
+                        "no channel reaches this customer (yet): nothing was sent".into(),
+                    ),
+                    Some(c) => Outcome::Done(format!(
+                        "Message queued for card {card} on {} (campaign {}).",
+                        sent.channels.join(", "),
+                        c.id
+                    )),
+                },
+                Err(why) => refused(format!("card {card}"), why.to_string()),
+            }
+        }
+        Effect::Coupon { card, description } => {
+            let voucher = CampaignVoucher {
+                description: description.clone(),
+                valid_days: COUPON_DAYS,
+            };
+            let text = format!("A gift from {}: {description}.", shop.settings().name);
+            match shop
+                .message_card(card, &text, Some(voucher), routes, actor)
+                .await
+            {
+                Ok(sent) => Outcome::CardChanged {
+                    label: format!(
+                        "Coupon \"{description}\" issued to card {card} (valid {COUPON_DAYS} days){}.",
+                        if sent.channels.is_empty() {
+                            "; no channel reaches them: it shows on their card".to_string()
+                        } else {
+                            format!(", told on {}", sent.channels.join(", "))
+                        }
+                    ),
+                },
+                Err(why) => refused(format!("card {card}"), why.to_string()),
+            }
+        }
         other => refused(
             "campaign".into(),
             format!("{other:?} is not a campaign action"),

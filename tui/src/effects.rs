@@ -2,16 +2,13 @@
 
 use stampcard_core::Shop;
 use stampcard_core::actors::CardOutcome;
+use stampcard_core::model::Actor;
 use stampcard_core::model::Role;
-use stampcard_core::model::{Actor, CampaignVoucher};
 use stampcard_core::shop::{JournalQuery, Lookup};
 use stampcard_core::store::Scan;
 use stampcard_core::{CoreError, CoreResult};
 
 use crate::app::{Effect, Outcome};
-
-/// Days a coupon from a card's details stays valid.
-const COUPON_DAYS: u32 = 30;
 
 /// Deliveries shown per webhook in the settings tab.
 const WEBHOOK_LOG: usize = 5;
@@ -34,59 +31,17 @@ pub async fn perform_hosted(
                 },
             }
         }
-        (Effect::SendMessage { card, text }, _) => {
-            let routes = host.map(|h| h.routes()).unwrap_or_default();
-            match shop.message_card(*card, text, None, &routes, actor).await {
-                Ok(sent) => match sent.campaign {
-                    None => Outcome::Refused {
-                        what: format!("card {card}"),
-                        reason: "no channel reaches this customer (yet): nothing was sent".into(),
-                    },
-                    Some(c) => Outcome::Done(format!(
-                        "Message queued for card {card} on {} (campaign {}).",
-                        sent.channels.join(", "),
-                        c.id
-                    )),
-                },
-                Err(why) => Outcome::Refused {
-                    what: format!("card {card}"),
-                    reason: why.to_string(),
-                },
-            }
-        }
+        // The campaign path, with the channels the host has set up.
         (
-            Effect::CampaignAudience { .. } | Effect::SaveCampaign(_) | Effect::SendCampaign(_),
+            Effect::SendMessage { .. }
+            | Effect::Coupon { .. }
+            | Effect::CampaignAudience { .. }
+            | Effect::SaveCampaign(_)
+            | Effect::SendCampaign(_),
             _,
         ) => {
             let routes = host.map(|h| h.routes()).unwrap_or_default();
             crate::campaign_effects::perform(shop, &routes, actor, effect).await
-        }
-        (Effect::Coupon { card, description }, _) => {
-            let routes = host.map(|h| h.routes()).unwrap_or_default();
-            let voucher = CampaignVoucher {
-                description: description.clone(),
-                valid_days: COUPON_DAYS,
-            };
-            let text = format!("A gift from {}: {description}.", shop.settings().name);
-            match shop
-                .message_card(*card, &text, Some(voucher), &routes, actor)
-                .await
-            {
-                Ok(sent) => Outcome::CardChanged {
-                    label: format!(
-                        "Coupon \"{description}\" issued to card {card} (valid {COUPON_DAYS} days){}.",
-                        if sent.channels.is_empty() {
-                            "; no channel reaches them: it shows on their card".to_string()
-                        } else {
-                            format!(", told on {}", sent.channels.join(", "))
-                        }
-                    ),
-                },
-                Err(why) => Outcome::Refused {
-                    what: format!("card {card}"),
-                    reason: why.to_string(),
-                },
-            }
         }
         (Effect::Export(files), Some(h)) => {
             let mut saved = Vec::new();

@@ -124,6 +124,18 @@ pub enum CampaignState {
     Sent,
 }
 
+impl CampaignState {
+    /// The state in a word, as in JSON: draft, scheduled, planning, sent.
+    pub fn name(self) -> &'static str {
+        match self {
+            CampaignState::Draft => "draft",
+            CampaignState::Scheduled => "scheduled",
+            CampaignState::Planning => "planning",
+            CampaignState::Sent => "sent",
+        }
+    }
+}
+
 /// A campaign as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

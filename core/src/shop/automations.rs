@@ -38,6 +38,16 @@ pub struct AutomationDraft {
     pub voucher: Option<CampaignVoucher>,
 }
 
+/// An automation and how many cards it would reach now (before consent
+/// and the frequency cap).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AutomationStatus {
+    /// The automation.
+    pub automation: Automation,
+    /// Cards due now.
+    pub due: u64,
+}
+
 /// The shop-metadata key of the last day automations ran.
 const LAST_RUN: &str = "automations_last_day";
 
@@ -176,6 +186,20 @@ impl Shop {
             Some(Record::Index(o)) if o == occasion => None,
             _ => Some(occasion),
         })
+    }
+
+    /// An automation with the cards it would reach now.
+    pub fn automation_status(&self, automation: Automation) -> CoreResult<AutomationStatus> {
+        let due = self.automation_due(&automation)?;
+        Ok(AutomationStatus { automation, due })
+    }
+
+    /// Every automation with the cards it would reach now, oldest first.
+    pub fn automation_statuses(&self) -> CoreResult<Vec<AutomationStatus>> {
+        self.automations()?
+            .into_iter()
+            .map(|a| self.automation_status(a))
+            .collect()
     }
 
     /// How many cards an automation would reach now (before consent and cap).

@@ -681,7 +681,20 @@ impl Shop {
     /// A campaign with its deliveries per channel and state; `n/a` counts
     /// recipients a requested channel does not reach.
     pub fn campaign_status(&self, id: u64) -> CoreResult<CampaignStatus> {
-        let campaign = self.campaign(id)?;
+        self.status_of(self.campaign(id)?)
+    }
+
+    /// Every campaign with its deliveries, newest first.
+    pub fn campaign_statuses(&self) -> CoreResult<Vec<CampaignStatus>> {
+        self.campaigns()?
+            .into_iter()
+            .map(|c| self.status_of(c))
+            .collect()
+    }
+
+    /// A campaign's deliveries counted per channel and state.
+    fn status_of(&self, campaign: Campaign) -> CoreResult<CampaignStatus> {
+        let id = campaign.id;
         let mut deliveries: BTreeMap<String, BTreeMap<String, u64>> = campaign
             .channels
             .iter()

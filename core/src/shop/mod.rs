@@ -22,7 +22,7 @@ mod unsubscribe;
 mod webhooks;
 
 pub use analytics::{Analytics, DayStats};
-pub use automations::AutomationDraft;
+pub use automations::{AutomationDraft, AutomationStatus};
 pub use campaigns::{Audience, CAMPAIGN_CHANNELS, CampaignDraft, CampaignStatus};
 pub use cards::{IssueCard, Lookup};
 pub use customers::ProfileChange;

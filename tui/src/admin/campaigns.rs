@@ -84,16 +84,6 @@ pub fn counts(s: &CampaignStatus) -> String {
     }
 }
 
-/// A campaign's state in a word.
-pub fn state(c: &stampcard_core::model::Campaign) -> &'static str {
-    match c.state {
-        CampaignState::Draft => "draft",
-        CampaignState::Scheduled => "scheduled",
-        CampaignState::Planning => "planning",
-        CampaignState::Sent => "sent",
-    }
-}
-
 impl CampaignsTab {
     /// The effect that loads the list.
     pub fn load(&self) -> Effect {
@@ -197,7 +187,7 @@ impl CampaignsTab {
                     *error = Some(format!(
                         "campaign {} is {}: only drafts are sent from here",
                         s.campaign.id,
-                        state(&s.campaign)
+                        s.campaign.state.name()
                     ))
                 }
                 None => {}

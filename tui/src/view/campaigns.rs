@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 use stampcard_core::markup;
 
 use crate::admin::campaign_form::{CampaignForm, FIELDS, Field, SEGMENT_HELP};
-use crate::admin::campaigns::{counts, state, tag};
+use crate::admin::campaigns::{counts, tag};
 use crate::app::App;
 
 /// Where the open campaign's header and messages go.
@@ -48,7 +48,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             c.name,
             c.template_id,
             c.segment.label(),
-            state(c),
+            c.state.name(),
             if c.push_text.is_empty() {
                 "—"
             } else {
@@ -107,7 +107,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 c.id.to_string(),
                 c.name.clone(),
                 channels.join(" "),
-                state(c).to_string(),
+                c.state.name().to_string(),
                 counts(s),
             ]
         })

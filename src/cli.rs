@@ -363,6 +363,21 @@ pub enum CustomerCmd {
         /// The customer merged away.
         from: u64,
     },
+    /// Record a customer's marketing consent on a channel, e.g. an opt-out
+    /// given at the counter (journaled as consent_changed).
+    Consent {
+        /// Customer id.
+        id: u64,
+        /// The channel.
+        #[arg(value_parser = ["telegram", "email"])]
+        channel: String,
+        /// Given (on) or withdrawn (off).
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        /// Where it was given or withdrawn (kept with it and in the journal).
+        #[arg(long, default_value = "counter")]
+        source: String,
+    },
     /// Forget a customer: personal data erased, cards deleted.
     Forget {
         /// Customer id.

@@ -421,6 +421,9 @@ pub struct CampaignsSection {
     /// Shop-local quiet hours, e.g. "21:00-09:00" ("" = none): marketing
     /// messages wait until they end.
     pub quiet_hours: String,
+    /// Recipients planned per durable batch; each batch is one commit and
+    /// the point a crashed campaign resumes from.
+    pub plan_batch: usize,
 }
 
 impl Default for CampaignsSection {
@@ -430,6 +433,7 @@ impl Default for CampaignsSection {
             frequency_cap: 2,
             frequency_days: 7,
             quiet_hours: String::new(),
+            plan_batch: 10_000,
         }
     }
 }
@@ -654,6 +658,7 @@ impl Config {
                 frequency_cap: self.campaigns.frequency_cap,
                 frequency_days: self.campaigns.frequency_days,
                 quiet_hours: self.campaigns.quiet()?,
+                plan_batch: self.campaigns.plan_batch.max(1),
             },
         })
     }

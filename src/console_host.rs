@@ -45,8 +45,12 @@ impl Host for AppHost {
             .map(|(at, path)| (at, path.display().to_string()))
     }
 
-    fn wallet_status(&self) -> String {
-        crate::passes::status_line(&self.app)
+    fn channels_status(&self) -> String {
+        format!(
+            "{}\n{}",
+            crate::passes::status_line(&self.app),
+            crate::email::status_line(&self.app)
+        )
     }
 
     fn routes(&self) -> Vec<Arc<dyn stampcard_core::consumers::Route>> {

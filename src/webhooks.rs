@@ -13,7 +13,9 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use stampcard_core::Shop;
-use stampcard_core::outbox::{BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome};
+use stampcard_core::outbox::{
+    BoxFuture, Channel, OutboxEntry, RateLimits, Recovery, SendError, SendOutcome,
+};
 use stampcard_core::shop::WEBHOOK_CHANNEL;
 
 /// How long a receiver may take to answer.
@@ -153,8 +155,8 @@ impl Channel for WebhookChannel {
 
     /// A delivery cut off by a crash is sent again (receivers dedupe on
     /// `Stampcard-Delivery`): an event must not go missing.
-    fn was_delivered<'a>(&'a self, _e: &'a OutboxEntry) -> BoxFuture<'a, Option<bool>> {
-        Box::pin(async { Some(false) })
+    fn was_delivered<'a>(&'a self, _e: &'a OutboxEntry) -> BoxFuture<'a, Recovery> {
+        Box::pin(async { Recovery::NotSent })
     }
 }
 

@@ -5,6 +5,7 @@ pub mod actors;
 pub mod clock;
 pub mod codes;
 pub mod consumers;
+pub mod crash_point;
 pub mod error;
 pub mod links;
 pub mod markup;

@@ -40,6 +40,9 @@ pub struct CampaignSettings {
     /// Shop-local quiet hours (start, end): marketing messages planned
     /// inside wait until the end. `None`: no quiet hours.
     pub quiet_hours: Option<(chrono::NaiveTime, chrono::NaiveTime)>,
+    /// Recipients planned per durable batch (each batch is one commit and
+    /// a resume point).
+    pub plan_batch: usize,
 }
 
 impl Default for CampaignSettings {
@@ -49,6 +52,7 @@ impl Default for CampaignSettings {
             frequency_cap: 2,
             frequency_days: 7,
             quiet_hours: None,
+            plan_batch: 10_000,
         }
     }
 }

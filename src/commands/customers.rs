@@ -59,6 +59,25 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
             let c = app.shop.merge_customers(into, from, &actor).await?;
             app.emit(&c, || format!("Merged customer {from} into {into}."))
         }
+        CustomerCmd::Consent {
+            id,
+            channel,
+            state,
+            source,
+        } => {
+            let granted = state == "on";
+            let c = app
+                .shop
+                .set_consent(id, &channel, granted, &source, &actor)
+                .await?;
+            app.emit(&c, || {
+                format!(
+                    "Customer {id} ({}): {channel} marketing consent {}.",
+                    c.name,
+                    if granted { "given" } else { "withdrawn" }
+                )
+            })
+        }
         CustomerCmd::Forget { id, yes } => {
             if !yes {
                 return Err(anyhow!(

@@ -197,9 +197,12 @@ fn channels(
         )));
     }
     if app.config.smtp.enabled() {
-        let limits = app
-            .config
-            .rate_limits(app.config.smtp.per_second.unwrap_or(5.0));
+        let limits = app.config.rate_limits(
+            app.config
+                .smtp
+                .per_second
+                .unwrap_or(crate::email::PER_SECOND),
+        );
         channels.push(Arc::new(
             crate::email::EmailChannel::new(app.shop.clone(), &app.config.smtp, limits)
                 .context("cannot start the email channel")?,

@@ -1,9 +1,10 @@
 //! Campaigns through the REST API and the CLI against the real binary:
 //! created with their audience, sent, delivered on the log channel exactly
 //! once per recipient even when the server is killed with SIGKILL in the
-//! middle of the delivery; the role and bad input are refused.
+//! middle of the delivery or between two planning batches; the role and
+//! bad input are refused.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::Shop;
@@ -13,19 +14,31 @@ const ENV: [(&str, &str); 2] = [
     ("STAMPCARD_OUTBOX__LOG_PER_SECOND", "8"),
 ];
 
-/// Deliveries in the log channel's file per customer (recipient).
+/// Deliveries in the log channel's file per customer (recipient) of the
+/// messages that start with `text`.
 fn delivered(shop: &Shop, text: &str) -> BTreeMap<String, usize> {
+    messages(shop, text)
+        .into_iter()
+        .fold(BTreeMap::new(), |mut seen, (to, _)| {
+            *seen.entry(to).or_insert(0) += 1;
+            seen
+        })
+}
+
+/// (recipient, text) of every log-channel message that starts with `text`.
+fn messages(shop: &Shop, text: &str) -> Vec<(String, String)> {
     let log = std::fs::read_to_string(shop.data().join("messages.log")).unwrap_or_default();
-    let mut seen = BTreeMap::new();
+    let mut out = Vec::new();
     for line in log.lines() {
         let v: serde_json::Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("torn or bad log line ({e}): {line}"));
-        if v["text"] == text {
+        let said = v["text"].as_str().unwrap_or_default();
+        if said.starts_with(text) {
             let to = v["to"].as_str().unwrap_or_default().to_string();
-            *seen.entry(to).or_insert(0) += 1;
+            out.push((to, said.to_string()));
         }
     }
-    seen
+    out
 }
 
 #[test]
@@ -136,6 +149,108 @@ fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
         journal.to_string().contains("stc_1"),
         "the API key is named: {journal}"
     );
+    server.stop();
+}
+
+#[test]
+fn a_campaign_killed_between_planning_batches_resumes_with_one_voucher_and_message_each() {
+    let shop = Shop::demo();
+    for i in 0..13 {
+        shop.new_card(1, &format!("Guest {i}"));
+    }
+    // Five recipients per planning batch; the server kills itself with
+    // SIGKILL once the first batch is durable and the second one is planned
+    // (its vouchers issued, its messages not yet stored).
+    let batch = ("STAMPCARD_CAMPAIGNS__PLAN_BATCH", "5");
+    let server = shop.serve(&[
+        ENV[0],
+        ENV[1],
+        batch,
+        ("STAMPCARD_CRASH_AT", "campaign-batch:1"),
+    ]);
+    let text = "Soup season opens on Monday.";
+    let created = shop.json(&[
+        "campaign",
+        "create",
+        "--template",
+        "1",
+        "--segment",
+        "all",
+        "--channels",
+        "log",
+        "--text",
+        text,
+        "--voucher",
+        "Free soup",
+        "--voucher-days",
+        "14",
+    ]);
+    let id = created["campaign"]["id"].to_string();
+    let holders = created["audience"]["per_channel"]["log"]
+        .as_u64()
+        .expect("audience");
+    assert!(holders > 10, "three batches at least: {created}");
+
+    let mark = shop.json(&["journal", "--limit", "1"])[0]["id"].to_string();
+    let send = shop.run(&["campaign", "send", &id]);
+    assert_ne!(send.code, 0, "the server died under the command");
+    server.wait_killed();
+    let half = shop.json(&["campaign", "show", &id]);
+    assert_eq!(half["status"]["campaign"]["state"], "planning", "{half}");
+    // One batch (five cards) is planned, not the whole audience.
+    assert_eq!(
+        half["status"]["campaign"]["planned_after"], 100005,
+        "{half}"
+    );
+    let first = half["status"]["campaign"]["recipients"]
+        .as_u64()
+        .expect("recipients");
+    assert!(first > 0 && first < holders, "{half}");
+
+    // At start the server resumes the planning where the last batch ended.
+    let server = shop.serve(&[ENV[0], ENV[1], batch]);
+    let all = stampcard_e2e::wait::until(
+        Duration::from_secs(60),
+        || {
+            let d = delivered(&shop, text);
+            (d.len() as u64 == holders).then_some(d)
+        },
+        || format!("delivered {:?}", delivered(&shop, text)),
+    );
+    assert!(all.values().all(|n| *n == 1), "exactly once each: {all:?}");
+    let done = shop.json(&["campaign", "show", &id]);
+    assert_eq!(done["status"]["campaign"]["state"], "sent", "{done}");
+    assert_eq!(done["status"]["campaign"]["recipients"], holders, "{done}");
+    assert_eq!(done["status"]["campaign"]["messages"], holders, "{done}");
+
+    // One voucher per recipient, also for the batch planned before the
+    // kill, and each message names its recipient's own voucher.
+    let issued = shop.json(&[
+        "journal",
+        "--type",
+        "voucher_issued",
+        "--after",
+        &mark,
+        "--limit",
+        "1000",
+    ]);
+    let issued = issued.as_array().expect("journal");
+    assert_eq!(issued.len() as u64, holders, "{issued:?}");
+    let cards: BTreeSet<String> = issued.iter().map(|e| e["card_id"].to_string()).collect();
+    assert_eq!(cards.len() as u64, holders, "one each: {issued:?}");
+    let codes: BTreeSet<String> = messages(&shop, text)
+        .into_iter()
+        .map(|(_, said)| {
+            said.split("code ")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .unwrap_or_else(|| panic!("no voucher code in {said}"))
+                .to_string()
+        })
+        .collect();
+    assert_eq!(codes.len() as u64, holders, "{codes:?}");
+    let journal = shop.json(&["journal", "--type", "campaign_sent"]);
+    assert_eq!(journal.as_array().map(Vec::len), Some(1), "{journal}");
     server.stop();
 }
 

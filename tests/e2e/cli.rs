@@ -333,6 +333,79 @@ fn customers_merge_forget_and_export() {
 }
 
 #[test]
+fn consent_given_or_withdrawn_at_the_counter_is_kept_and_journaled() {
+    let shop = Shop::demo();
+    let issued = shop.json(&[
+        "card",
+        "issue",
+        "--template",
+        "1",
+        "--name",
+        "Ola N.",
+        "--email",
+        "ola@example.com",
+    ]);
+    let id = issued["customer_id"].to_string();
+    let events = || shop.json(&["journal", "--type", "consent_changed"]);
+    let before = events().as_array().map(Vec::len).unwrap_or(0);
+
+    // Bad input is refused and changes nothing.
+    for bad in [
+        vec!["customer", "consent", &id, "sms", "off"],
+        vec!["customer", "consent", &id, "email", "maybe"],
+        vec!["customer", "consent", "999999", "email", "off"],
+    ] {
+        let r = shop.run(&bad);
+        assert_ne!(r.code, 0, "{bad:?}");
+        assert!(!r.stderr.is_empty(), "{bad:?} says why");
+    }
+    assert_eq!(events().as_array().map(Vec::len).unwrap_or(0), before);
+
+    let said = shop.run(&["customer", "consent", &id, "email", "on"]).ok();
+    assert!(
+        said.stdout.contains("email marketing consent given"),
+        "{}",
+        said.stdout
+    );
+    shop.run(&[
+        "customer",
+        "consent",
+        &id,
+        "email",
+        "off",
+        "--source",
+        "phone call",
+    ])
+    .ok();
+    // Said twice: the first withdrawal stands, nothing new is journaled.
+    shop.run(&["customer", "consent", &id, "email", "off"]).ok();
+    let c = shop.json(&["customer", "show", &id]);
+    assert_eq!(c["customer"]["consent_email"]["granted"], false, "{c}");
+    assert_eq!(
+        c["customer"]["consent_email"]["source"], "phone call",
+        "{c}"
+    );
+    let journal = events();
+    let mine: Vec<&serde_json::Value> = journal
+        .as_array()
+        .expect("journal")
+        .iter()
+        .filter(|e| e["customer_id"] == issued["customer_id"])
+        .collect();
+    assert_eq!(mine.len(), 2, "{journal}");
+    assert!(
+        mine.iter().any(|e| e["granted"] == false
+            && e["source"] == "phone call"
+            && e["channel"] == "email"),
+        "{journal}"
+    );
+    assert!(
+        mine.iter().all(|e| e["actor"]["kind"] == "cli"),
+        "{journal}"
+    );
+}
+
+#[test]
 fn staff_pins_are_unique_and_validated() {
     let shop = Shop::demo();
     let taken = shop.run(&["staff", "add", "--name", "Kim", "--pin", "1234"]);

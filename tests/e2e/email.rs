@@ -213,6 +213,30 @@ fn a_campaign_email_arrives_in_two_parts_and_its_unsubscribe_link_works() {
     assert!(done.body.contains("no more"), "{}", done.body);
     assert_eq!(email_consent(&shop, "Ada Lovelace"), false);
     assert_eq!(email_consent(&shop, "Cleo Bounce"), true, "only hers");
+    let journal = shop.json(&["journal", "--type", "consent_changed"]);
+    let withdrawn: Vec<&serde_json::Value> = journal
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["granted"] == false).collect())
+        .unwrap_or_default();
+    assert_eq!(withdrawn.len(), 1, "her withdrawal is journaled: {journal}");
+    assert_eq!(withdrawn[0]["channel"], "email");
+    assert_eq!(withdrawn[0]["source"], "unsubscribe link");
+    assert_eq!(
+        withdrawn[0]["customer_id"],
+        customer_named(&shop, "Ada Lovelace")["customer"]["id"]
+    );
+
+    // The console's settings show where email goes and how it went.
+    let console = crate::console::admin_console(&shop, "");
+    console.keys(&["8"]);
+    let screen = console.wait_for("Email: on");
+    assert!(
+        screen.contains(&format!("127.0.0.1:{port} (none)")),
+        "{screen}"
+    );
+    assert!(screen.contains("failed 1"), "{screen}");
+    assert!(screen.contains("last problem: "), "{screen}");
+    drop(console);
 
     // The next campaign plans no email for Ada (planning is done when send returns).
     let second = campaign("Soup season starts Monday.", serde_json::Value::Null);

@@ -231,6 +231,18 @@ impl Server {
         self.child.wait().expect("wait");
     }
 
+    /// Waits for a server that kills itself (a crash point) and checks
+    /// that SIGKILL ended it.
+    pub fn wait_killed(mut self) {
+        use std::os::unix::process::ExitStatusExt;
+        let status = stampcard_e2e::wait::until(
+            Duration::from_secs(60),
+            || self.child.try_wait().ok().flatten(),
+            || "the server is still running".into(),
+        );
+        assert_eq!(status.signal(), Some(9), "{status:?}");
+    }
+
     /// The next line it prints on stderr.
     pub fn next_line(&self) -> Option<String> {
         self.lines.recv_timeout(Duration::from_secs(30)).ok()

@@ -1009,9 +1009,9 @@ impl App {
                 self.pending.push(self.admin.templates.load());
             }
             Outcome::Analytics(a) => self.admin.analytics = Some(a),
-            Outcome::Settings(last, wallet) => {
+            Outcome::Settings(last, channels) => {
                 self.admin.last_backup = Some(last);
-                self.admin.wallet_status = Some(wallet);
+                self.admin.channels_status = Some(channels);
             }
             Outcome::Backup(last, done) => {
                 self.admin.last_backup = Some(last);

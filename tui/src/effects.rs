@@ -21,7 +21,7 @@ pub async fn perform_hosted(
     effect: Effect,
 ) -> Outcome {
     match (&effect, host) {
-        (Effect::LoadSettings, Some(h)) => Outcome::Settings(h.last_backup(), h.wallet_status()),
+        (Effect::LoadSettings, Some(h)) => Outcome::Settings(h.last_backup(), h.channels_status()),
         (Effect::ExportTable { table, json }, Some(h)) => {
             match h.export_table(table.clone(), *json).await {
                 Ok((path, rows)) => Outcome::Done(format!("Exported {rows} rows to {path}")),

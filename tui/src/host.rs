@@ -26,10 +26,11 @@ pub trait Host: Send + Sync + 'static {
     /// the number of rows.
     fn export_table(&self, table: String, json: bool) -> BoxFuture<Result<(String, u64), String>>;
 
-    /// Apple Wallet in one line: off, or the pass certificate's expiry and
-    /// any problem with it.
-    fn wallet_status(&self) -> String {
-        "Apple Wallet passes: off".into()
+    /// The channels' setup for people, a few lines: Apple Wallet (off, or
+    /// the pass certificate's expiry and any problem with it), email (off,
+    /// or its server and how its deliveries went).
+    fn channels_status(&self) -> String {
+        "Apple Wallet passes: off\nEmail: off".into()
     }
 
     /// The channels messages and campaigns reach customers on (Telegram,

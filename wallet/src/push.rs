@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use stampcard_core::consumers::WALLET_CHANNEL;
 use stampcard_core::outbox::{
-    AppendFile, BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome,
+    AppendFile, BoxFuture, Channel, OutboxEntry, RateLimits, Recovery, SendError, SendOutcome,
 };
 use stampcard_core::{CoreError, Shop};
 
@@ -253,7 +253,7 @@ impl Channel for WalletChannel {
 
     /// A second push only makes the device fetch the pass again: harmless,
     /// so a push caught mid-send is sent again.
-    fn was_delivered<'a>(&'a self, _entry: &'a OutboxEntry) -> BoxFuture<'a, Option<bool>> {
-        Box::pin(async { Some(false) })
+    fn was_delivered<'a>(&'a self, _entry: &'a OutboxEntry) -> BoxFuture<'a, Recovery> {
+        Box::pin(async { Recovery::NotSent })
     }
 }

@@ -135,6 +135,15 @@ pub enum EventKind {
     },
     /// A customer asked to be forgotten.
     CustomerForgotten,
+    /// A customer gave or withdrew their marketing consent on a channel.
+    ConsentChanged {
+        /// The channel (telegram, email).
+        channel: String,
+        /// Given (true) or withdrawn.
+        granted: bool,
+        /// Where it was given or withdrawn (bot, web, unsubscribe, counter …).
+        source: String,
+    },
     /// A template was created or edited.
     TemplateSaved {
         /// The new version.
@@ -195,6 +204,7 @@ impl EventKind {
             EventKind::CustomerUpdated { .. } => "customer_updated",
             EventKind::CustomerMerged { .. } => "customer_merged",
             EventKind::CustomerForgotten => "customer_forgotten",
+            EventKind::ConsentChanged { .. } => "consent_changed",
             EventKind::TemplateSaved { .. } => "template_saved",
             EventKind::StaffChanged { .. } => "staff_changed",
             EventKind::CampaignSent { .. } => "campaign_sent",
@@ -224,6 +234,7 @@ impl EventKind {
         "customer_updated",
         "customer_merged",
         "customer_forgotten",
+        "consent_changed",
         "template_saved",
         "staff_changed",
         "campaign_sent",

@@ -25,6 +25,17 @@ pub enum SendOutcome {
     },
 }
 
+/// After a crash, what became of an entry caught mid-send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// It went out, with the outcome its send would have reported.
+    Delivered(SendOutcome),
+    /// It did not go out (or going out twice is harmless): send it again.
+    NotSent,
+    /// The channel cannot tell: it fails rather than risk a duplicate.
+    Unknown,
+}
+
 /// Why a send did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
@@ -92,11 +103,11 @@ pub trait Channel: Send + Sync + 'static {
         false
     }
 
-    /// After a crash: whether an entry caught mid-send was delivered.
-    /// `None` when the channel cannot tell (the entry then fails rather than
-    /// risk a duplicate).
-    fn was_delivered<'a>(&'a self, _entry: &'a OutboxEntry) -> BoxFuture<'a, Option<bool>> {
-        Box::pin(async { None })
+    /// After a crash: what became of an entry caught mid-send. By default
+    /// the channel cannot tell (the entry then fails rather than risk a
+    /// duplicate).
+    fn was_delivered<'a>(&'a self, _entry: &'a OutboxEntry) -> BoxFuture<'a, Recovery> {
+        Box::pin(async { Recovery::Unknown })
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::{Channel, DeliveryState, OutboxEntry, RateLimits, SendError, SendOutcome};
+use super::{Channel, DeliveryState, OutboxEntry, RateLimits, Recovery, SendError, SendOutcome};
 use crate::error::CoreResult;
 use crate::shop::Shop;
 use crate::store::{Key, Mutation, Record};
@@ -216,6 +216,23 @@ async fn load_new(
     Ok(())
 }
 
+/// Marks an entry the channel accepted: sent (✅), or confirmed (✅✅)
+/// when the channel delivers as it accepts.
+fn delivered(e: &mut OutboxEntry, outcome: SendOutcome, now: chrono::DateTime<chrono::Utc>) {
+    e.sent_at = Some(now);
+    match outcome {
+        SendOutcome::Sent { receipt } => {
+            e.state = DeliveryState::Sent;
+            e.receipt = receipt;
+        }
+        SendOutcome::Confirmed { receipt } => {
+            e.state = DeliveryState::Confirmed;
+            e.confirmed_at = Some(now);
+            e.receipt = receipt;
+        }
+    }
+}
+
 /// An entry that was being sent when the server stopped.
 async fn recover(
     shop: &Shop,
@@ -223,18 +240,17 @@ async fn recover(
     mut e: OutboxEntry,
 ) -> CoreResult<Option<OutboxEntry>> {
     match channel.was_delivered(&e).await {
-        Some(true) => {
-            e.state = DeliveryState::Sent;
-            e.sent_at = Some(shop.clock().now());
+        Recovery::Delivered(outcome) => {
+            delivered(&mut e, outcome, shop.clock().now());
             save(shop, &e).await?;
             Ok(None)
         }
-        Some(false) => {
+        Recovery::NotSent => {
             e.state = DeliveryState::Queued;
             save(shop, &e).await?;
             Ok(Some(e))
         }
-        None => {
+        Recovery::Unknown => {
             e.state = DeliveryState::Failed;
             e.last_error = Some(
                 "interrupted while sending (the server stopped); not resent to avoid a duplicate"
@@ -291,17 +307,8 @@ async fn deliver(
     let result = channel.send(&e).await;
     let now = shop.clock().now();
     let retry = match result {
-        Ok(SendOutcome::Sent { receipt }) => {
-            e.state = DeliveryState::Sent;
-            e.sent_at = Some(now);
-            e.receipt = receipt;
-            false
-        }
-        Ok(SendOutcome::Confirmed { receipt }) => {
-            e.state = DeliveryState::Confirmed;
-            e.sent_at = Some(now);
-            e.confirmed_at = Some(now);
-            e.receipt = receipt;
+        Ok(outcome) => {
+            delivered(&mut e, outcome, now);
             false
         }
         Err(SendError::Permanent(reason)) => {

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use super::AppendFile;
-use super::{BoxFuture, Channel, OutboxEntry, RateLimits, SendError, SendOutcome};
+use super::{BoxFuture, Channel, OutboxEntry, RateLimits, Recovery, SendError, SendOutcome};
 
 /// One delivered message in the file (`entry` first: recovery looks for it).
 #[derive(serde::Serialize)]
@@ -66,22 +66,27 @@ impl Channel for LogChannel {
         })
     }
 
-    fn was_delivered<'a>(&'a self, entry: &'a OutboxEntry) -> BoxFuture<'a, Option<bool>> {
+    fn was_delivered<'a>(&'a self, entry: &'a OutboxEntry) -> BoxFuture<'a, Recovery> {
         Box::pin(async move {
             let file = match std::fs::File::open(self.file.path()) {
                 Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(false),
-                Err(_) => return None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Recovery::NotSent,
+                Err(_) => return Recovery::Unknown,
             };
             let needle = format!("{{\"entry\":{},", entry.id);
             for line in std::io::BufReader::new(file).lines() {
                 match line {
-                    Ok(l) if l.starts_with(&needle) => return Some(true),
+                    // In the file: delivered, as a send would have said.
+                    Ok(l) if l.starts_with(&needle) => {
+                        return Recovery::Delivered(SendOutcome::Confirmed {
+                            receipt: Some(format!("entry {}", entry.id)),
+                        });
+                    }
                     Ok(_) => {}
-                    Err(_) => return None,
+                    Err(_) => return Recovery::Unknown,
                 }
             }
-            Some(false)
+            Recovery::NotSent
         })
     }
 }

@@ -15,13 +15,15 @@ mod dispatcher;
 mod entry;
 mod log_channel;
 mod stats;
+mod summary;
 
 pub use append_file::AppendFile;
-pub use channel::{BoxFuture, Channel, RateLimits, SendError, SendOutcome};
+pub use channel::{BoxFuture, Channel, RateLimits, Recovery, SendError, SendOutcome};
 pub use dispatcher::run_dispatcher;
 pub use entry::{DeliveryState, Message, OutboxEntry, Purpose};
 pub use log_channel::{LogChannel, LogRoute};
 pub use stats::{ChannelCounts, OutboxStats};
+pub use summary::ChannelSummary;
 
 use crate::error::{CoreError, CoreResult};
 use crate::shop::Shop;

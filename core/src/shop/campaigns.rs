@@ -27,8 +27,8 @@ use crate::store::{Family, Key, Mutation, Record, Scan};
 /// Channels a campaign may ask for.
 pub const CAMPAIGN_CHANNELS: &[&str] = &["telegram", "email", "wallet", "log"];
 
-/// Cards examined per durable planning step.
-const PLAN_BATCH: usize = 10_000;
+/// Cards read per page when a segment is walked (counting the audience).
+const SEGMENT_PAGE: usize = 10_000;
 
 /// What a new campaign says and to whom.
 #[derive(Debug, Clone, PartialEq)]
@@ -319,7 +319,7 @@ impl Shop {
         f: &mut dyn FnMut(&Card, &Customer),
     ) -> CoreResult<()> {
         let mut after = 0;
-        while let Some(last) = self.segment_page(template, segment, after, PLAN_BATCH, f)? {
+        while let Some(last) = self.segment_page(template, segment, after, SEGMENT_PAGE, f)? {
             after = last;
         }
         Ok(())
@@ -447,7 +447,7 @@ impl Shop {
                 &t,
                 c.segment,
                 c.planned_after,
-                PLAN_BATCH,
+                self.settings().campaigns.plan_batch,
                 &mut |card, cu| {
                     if result.is_err() {
                         return;
@@ -583,6 +583,9 @@ impl Shop {
             if let Some(previous) = inflight.take() {
                 previous.await?;
                 self.wake_outbox();
+                // A batch is durable; the next one is planned, its
+                // vouchers issued, its messages not yet stored.
+                crate::crash_point::reached("campaign-batch");
             }
             let commit = self.store().commit(m);
             if c.state == CampaignState::Sent {

@@ -198,23 +198,39 @@ impl Shop {
     ) -> CoreResult<Customer> {
         let _guard = self.customers_lock.lock().await;
         let mut c = self.customer(id)?;
-        let consent = Some(Consent {
-            granted,
-            at: self.clock().now(),
-            source: source.to_string(),
-        });
-        match channel {
-            "telegram" => c.consent_telegram = consent,
-            "email" => c.consent_email = consent,
+        if c.forgotten {
+            return Err(CoreError::Invalid(format!("customer {id} was forgotten")));
+        }
+        let slot = match channel {
+            "telegram" => &mut c.consent_telegram,
+            "email" => &mut c.consent_email,
             other => {
                 return Err(CoreError::Invalid(format!(
                     "unknown consent channel '{other}' (telegram, email)"
                 )));
             }
+        };
+        // Said again: the first time stands (its time and source).
+        if slot.as_ref().is_some_and(|s| s.granted == granted) {
+            return Ok(c);
         }
-        let _ = actor;
+        *slot = Some(Consent {
+            granted,
+            at: self.clock().now(),
+            source: source.to_string(),
+        });
         let mut m = Mutation::new();
         m.put(Key::Customer(id), Record::Customer(c.clone()));
+        m.event(customer_event(
+            &c,
+            EventKind::ConsentChanged {
+                channel: channel.to_string(),
+                granted,
+                source: source.to_string(),
+            },
+            self.clock().now(),
+            actor,
+        ));
         self.store().commit(m).await?;
         Ok(c)
     }

@@ -201,7 +201,7 @@ pub struct Admin {
     /// The settings tab's last backup (`Some(None)`: none yet).
     pub last_backup: Option<Option<(chrono::DateTime<chrono::Utc>, String)>>,
     /// Apple Wallet's status line, once loaded.
-    pub wallet_status: Option<String>,
+    pub channels_status: Option<String>,
     /// The settings tab's webhooks and their delivery logs.
     pub webhooks: Option<
         Vec<(
@@ -227,7 +227,7 @@ impl Default for Admin {
             history: None,
             error: None,
             last_backup: None,
-            wallet_status: None,
+            channels_status: None,
             webhooks: None,
         }
     }

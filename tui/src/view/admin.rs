@@ -624,9 +624,9 @@ fn settings_text(app: &App) -> String {
             None => "…".into(),
         },
         app.admin
-            .wallet_status
+            .channels_status
             .as_deref()
-            .unwrap_or("Apple Wallet passes: …")
+            .unwrap_or("Apple Wallet passes: …\nEmail: …")
     );
     match &app.admin.webhooks {
         None => s += "  …\n",

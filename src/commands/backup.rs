@@ -209,6 +209,14 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
     let store = SledStore::open(&store_dir(data), SledOptions::default())?;
     let n = store.load_snapshot(parsed.records.into_iter().map(Ok))?;
     store.close();
+    drop(store);
+    // A backup of an older format: its records are brought up to this one.
+    let found = u32::try_from(store_format).unwrap_or(FORMAT_VERSION);
+    if found < FORMAT_VERSION {
+        for step in SledStore::upgrade_loaded(&store_dir(data), found.max(1))? {
+            eprintln!("Upgraded the restored records: {step}");
+        }
+    }
     config::load(data).context("the restored config does not load")?;
     let value = serde_json::json!({"data": data, "records": n, "shop": parsed.meta["shop"]});
     if json {

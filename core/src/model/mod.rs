@@ -5,6 +5,7 @@
 mod api_key;
 mod automation;
 mod campaign;
+mod campaign_batch;
 mod card;
 mod customer;
 mod event;
@@ -18,6 +19,7 @@ mod webhook;
 pub use api_key::{ApiKey, prefix as api_key_prefix};
 pub use automation::{Automation, AutomationKind};
 pub use campaign::{Campaign, CampaignState, CampaignVoucher, Segment};
+pub use campaign_batch::CampaignBatch;
 pub use card::*;
 pub use customer::*;
 pub use event::*;

@@ -18,8 +18,8 @@ use crate::actors::CardCommand;
 use crate::consumers::{Route, WALLET_CHANNEL};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    Actor, Campaign, CampaignState, CampaignVoucher, Card, Customer, EventKind, NewEvent, Segment,
-    Template, Voucher, VoucherState,
+    Actor, Campaign, CampaignBatch, CampaignState, CampaignVoucher, Card, Customer, EventKind,
+    NewEvent, Segment, Template, Voucher, VoucherState,
 };
 use crate::outbox::{DeliveryState, Message, OutboxEntry, Purpose};
 use crate::store::{Family, Key, Mutation, Record, Scan};
@@ -99,13 +99,6 @@ pub(crate) fn next_birthday(
     } else {
         in_year(today.year() + 1)
     }
-}
-
-/// The key of a marketing touch: time (ms) then the campaign, so keys sort
-/// by time and one campaign touches a customer once.
-fn touch_key(at: DateTime<Utc>, campaign: u64) -> u64 {
-    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
-    ms.saturating_mul(1_000_000) + campaign % 1_000_000
 }
 
 impl Shop {
@@ -376,26 +369,45 @@ impl Shop {
         crate::clock::local_to_utc(&tz, day.and_time(end)).unwrap_or(now)
     }
 
-    /// Marketing messages to a customer within the cap's window, from
-    /// campaigns other than `campaign` (a campaign touches a customer once).
-    fn recent_touches(
-        &self,
-        customer: u64,
-        since: DateTime<Utc>,
-        campaign: u64,
-    ) -> CoreResult<u32> {
-        let from = touch_key(since, 0);
-        let scan = Scan {
-            after: Some(from),
-            reverse: false,
-            limit: usize::MAX,
-        };
+    /// Marketing messages per customer since `since`, from campaigns other
+    /// than `campaign` (a campaign touches a customer once), read from the
+    /// planning batches of the campaigns sent (or being planned) since then.
+    fn recent_touches(&self, since: DateTime<Utc>, campaign: u64) -> CoreResult<HashMap<u64, u32>> {
+        let mut touches: HashMap<u64, u32> = HashMap::new();
+        for c in self.campaigns()? {
+            let recent = match c.state {
+                CampaignState::Planning => true,
+                CampaignState::Sent => c.sent_at.is_some_and(|t| t >= since),
+                _ => false,
+            };
+            if c.id == campaign || !recent {
+                continue;
+            }
+            let mut seen = HashSet::new();
+            for b in self.campaign_batches(c.id)? {
+                if b.at >= since {
+                    for cu in b.customers {
+                        if seen.insert(cu) {
+                            *touches.entry(cu).or_insert(0) += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(touches)
+    }
+
+    /// A campaign's planning batches, in order.
+    fn campaign_batches(&self, id: u64) -> CoreResult<Vec<CampaignBatch>> {
         Ok(self
             .store()
-            .scan(Family::TouchesOf(customer), scan)?
-            .iter()
-            .filter(|(_, r)| *r != Record::Index(campaign))
-            .count() as u32)
+            .scan(Family::CampaignBatches(id), Default::default())?
+            .into_iter()
+            .filter_map(|(_, r)| match r {
+                Record::CampaignBatch(b) => Some(b),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Starts sending a draft or scheduled campaign, or resumes one whose
@@ -433,8 +445,31 @@ impl Shop {
         // when no channel reaches them.
         let personal = matches!(c.segment, Segment::Card { .. });
         let capping = !personal && cap > 0 && window > Duration::zero();
-        // Customers this run has planned (their one touch for this campaign).
+        // Other campaigns' touches per customer within the window, and the
+        // customers this run has planned (their one touch for this campaign).
+        let start = self.clock().now();
+        let recent = if capping {
+            self.recent_touches(start - window, c.id)?
+        } else {
+            HashMap::new()
+        };
         let mut touched: HashSet<u64> = HashSet::new();
+        // The next batch's number (after the batches of an interrupted run).
+        let mut batch_no = match self
+            .store()
+            .scan(
+                Family::CampaignBatches(c.id),
+                Scan {
+                    after: None,
+                    reverse: true,
+                    limit: 1,
+                },
+            )?
+            .first()
+        {
+            Some((Key::CampaignBatch(_, n), _)) => n + 1,
+            _ => 0,
+        };
         // The previous batch's commit, in flight while the next is planned.
         let mut inflight: Option<crate::store::CommitFuture> = None;
         loop {
@@ -474,18 +509,12 @@ impl Shop {
                     if reach.is_empty() && !(personal && c.voucher.is_some()) {
                         return;
                     }
-                    if capping && !touched.contains(&cu.id) {
-                        match self.recent_touches(cu.id, now - window, c.id) {
-                            Ok(n) if n >= cap => {
-                                c.capped += 1;
-                                return;
-                            }
-                            Ok(_) => {}
-                            Err(e) => {
-                                result = Err(e);
-                                return;
-                            }
-                        }
+                    if capping
+                        && !touched.contains(&cu.id)
+                        && recent.get(&cu.id).copied().unwrap_or(0) >= cap
+                    {
+                        c.capped += 1;
+                        return;
                     }
                     touched.insert(cu.id);
                     batch.push(Recipient {
@@ -503,6 +532,10 @@ impl Shop {
             let vouchers = match &c.voucher {
                 Some(v) => self.campaign_vouchers(c.id, v, &batch, actor).await?,
                 None => HashMap::new(),
+            };
+            let mut record = CampaignBatch {
+                at: now,
+                ..CampaignBatch::default()
             };
             for r in batch {
                 let voucher = vouchers.get(&r.card);
@@ -532,7 +565,7 @@ impl Shop {
                         },
                         at,
                     );
-                    m.put(Key::OutboxOfCampaign(c.id, entry), Record::Index(entry));
+                    record.entries.push(entry);
                     if channel == WALLET_CHANNEL {
                         // Confirmed (✅✅) when a device fetches the pass.
                         m.put(Key::PushOfCard(r.card, entry), Record::Index(entry));
@@ -544,12 +577,16 @@ impl Shop {
                 }
                 // One touch per customer and campaign (that said something).
                 if said {
-                    m.put(
-                        Key::TouchOf(r.customer, touch_key(now, c.id)),
-                        Record::Index(c.id),
-                    );
+                    record.customers.push(r.customer);
                 }
                 c.recipients += 1;
+            }
+            if !record.entries.is_empty() || !record.customers.is_empty() {
+                m.put(
+                    Key::CampaignBatch(c.id, batch_no),
+                    Record::CampaignBatch(record),
+                );
+                batch_no += 1;
             }
             match last {
                 Some(last) => {
@@ -670,11 +707,8 @@ impl Shop {
     /// A campaign's messages, in queue order.
     pub fn campaign_deliveries(&self, id: u64) -> CoreResult<Vec<OutboxEntry>> {
         let mut out = Vec::new();
-        for (_, r) in self
-            .store()
-            .scan(Family::OutboxOfCampaign(id), Default::default())?
-        {
-            if let Record::Index(entry) = r {
+        for b in self.campaign_batches(id)? {
+            for entry in b.entries {
                 out.push(self.outbox_entry(entry)?);
             }
         }

@@ -31,10 +31,8 @@ pub enum Key {
     Webhook(u64),
     /// A campaign.
     Campaign(u64),
-    /// An outbox entry of a campaign (campaign, entry).
-    OutboxOfCampaign(u64, u64),
-    /// A marketing message to a customer (customer, unix ms): the frequency cap.
-    TouchOf(u64, u64),
+    /// A planning batch of a campaign (campaign, batch number).
+    CampaignBatch(u64, u64),
     /// An idempotency record.
     Idempotency(String),
     /// Shop metadata.
@@ -94,10 +92,8 @@ pub enum Family {
     Webhooks,
     /// Campaigns.
     Campaigns,
-    /// A campaign's outbox entries.
-    OutboxOfCampaign(u64),
-    /// A customer's marketing messages, oldest first.
-    TouchesOf(u64),
+    /// A campaign's planning batches, in order.
+    CampaignBatches(u64),
     /// Cards of one customer.
     CardsOfCustomer(u64),
     /// Events of one card.

@@ -16,7 +16,65 @@ pub struct Migration {
 }
 
 /// Every step so far, in order. Format 1 is the first.
-pub const MIGRATIONS: &[Migration] = &[];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    to: 2,
+    what: "campaign deliveries and marketing touches kept per planning batch",
+    apply: campaign_batches,
+}];
+
+/// The big-endian id at `at` in a key (0 when the key is short).
+fn id_at(k: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    if let Some(s) = k.get(at..at + 8) {
+        b.copy_from_slice(s);
+    }
+    u64::from_be_bytes(b)
+}
+
+/// Format 2: a campaign's outbox entries (`q` campaign entry) and its
+/// marketing touches (`t` customer time·campaign) become one planning-batch
+/// record per campaign (`Q` campaign 0).
+fn campaign_batches(db: &sled::Db) -> Result<(), StoreError> {
+    use std::collections::BTreeMap;
+
+    use crate::model::CampaignBatch;
+
+    let mut batches: BTreeMap<u64, (CampaignBatch, Option<i64>)> = BTreeMap::new();
+    let mut old = Vec::new();
+    for kv in db.scan_prefix([b'q']) {
+        let (k, _) = kv.map_err(io)?;
+        let b = batches.entry(id_at(&k, 1)).or_default();
+        b.0.entries.push(id_at(&k, 9));
+        old.push(k);
+    }
+    for kv in db.scan_prefix([b't']) {
+        let (k, _) = kv.map_err(io)?;
+        // The touch key: unix ms × 1,000,000 + campaign.
+        let touch = id_at(&k, 9);
+        let ms = i64::try_from(touch / 1_000_000).unwrap_or(0);
+        let b = batches.entry(touch % 1_000_000).or_default();
+        b.0.customers.push(id_at(&k, 1));
+        b.1 = Some(b.1.map_or(ms, |m| m.min(ms)));
+        old.push(k);
+    }
+    let mut write = sled::Batch::default();
+    for (campaign, (mut batch, ms)) in batches {
+        batch.customers.sort_unstable();
+        batch.customers.dedup();
+        if let Some(at) = ms.and_then(chrono::DateTime::from_timestamp_millis) {
+            batch.at = at;
+        }
+        let mut key = vec![b'Q'];
+        key.extend_from_slice(&campaign.to_be_bytes());
+        key.extend_from_slice(&0u64.to_be_bytes());
+        let value = serde_json::to_vec(&batch).map_err(|e| StoreError::Io(e.to_string()))?;
+        write.insert(key, value);
+    }
+    for k in old {
+        write.remove(k);
+    }
+    db.apply_batch(write).map_err(io)
+}
 
 const KEY: &[u8] = b"Mformat_version";
 
@@ -75,6 +133,49 @@ mod tests {
             db.insert(b"Mshop_name", v).map_err(io)?;
         }
         Ok(())
+    }
+
+    fn key(prefix: u8, a: u64, b: u64) -> Vec<u8> {
+        let mut k = vec![prefix];
+        k.extend_from_slice(&a.to_be_bytes());
+        k.extend_from_slice(&b.to_be_bytes());
+        k
+    }
+
+    #[test]
+    fn format_2_folds_campaign_index_keys_into_one_batch_per_campaign() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::open(dir.path()).expect("sled");
+        set_format(&db, 1).expect("v1");
+        let ms = 1_790_000_000_000u64;
+        // Campaign 3: entries 10 and 12 to customers 7 and 8; campaign 4:
+        // entry 11 to customer 7, a second later.
+        for (c, e) in [(3, 10), (3, 12), (4, 11)] {
+            db.insert(key(b'q', c, e), e.to_be_bytes().to_vec())
+                .expect("q");
+        }
+        for (cu, at, c) in [(7, ms, 3), (8, ms + 5, 3), (7, ms + 1000, 4)] {
+            db.insert(key(b't', cu, at * 1_000_000 + c), c.to_be_bytes().to_vec())
+                .expect("t");
+        }
+        db.insert(b"Mshop", b"1".to_vec()).expect("other");
+        let done = migrate(&db, MIGRATIONS).expect("migrate");
+        assert_eq!(done.len(), 1);
+        assert_eq!(format_of(&db).expect("format"), Some(2));
+        let batch = |c: u64| -> crate::model::CampaignBatch {
+            let v = db.get(key(b'Q', c, 0)).expect("get").expect("batch");
+            serde_json::from_slice(&v).expect("json")
+        };
+        let three = batch(3);
+        assert_eq!(three.entries, vec![10, 12]);
+        assert_eq!(three.customers, vec![7, 8]);
+        assert_eq!(three.at.timestamp_millis(), ms as i64, "the earliest touch");
+        let four = batch(4);
+        assert_eq!((four.entries, four.customers), (vec![11], vec![7]));
+        assert_eq!(four.at.timestamp_millis(), (ms + 1000) as i64);
+        assert_eq!(db.scan_prefix([b'q']).count(), 0);
+        assert_eq!(db.scan_prefix([b't']).count(), 0);
+        assert!(db.get(b"Mshop").expect("get").is_some(), "the rest stays");
     }
 
     fn fail(_: &sled::Db) -> Result<(), StoreError> {

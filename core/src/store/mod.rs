@@ -24,7 +24,7 @@ use std::pin::Pin;
 use thiserror::Error;
 
 /// The data-format version this binary reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Errors of the store.
 #[derive(Debug, Error)]

@@ -46,6 +46,8 @@ pub enum Record {
     Webhook(crate::model::Webhook),
     /// A campaign.
     Campaign(crate::model::Campaign),
+    /// A campaign's planning batch.
+    CampaignBatch(crate::model::CampaignBatch),
     /// An automation.
     Automation(crate::model::Automation),
     /// An idempotency record.

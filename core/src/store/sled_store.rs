@@ -161,6 +161,16 @@ impl SledStore {
         Ok(done)
     }
 
+    /// Brings records loaded from a backup of an older format (`found`) up
+    /// to this binary's format; returns what each step did.
+    pub fn upgrade_loaded(dir: &Path, found: u32) -> Result<Vec<&'static str>, StoreError> {
+        {
+            let db = sled::Config::new().path(dir).open().map_err(io)?;
+            super::migrate::set_format(&db, found)?;
+        }
+        Self::upgrade(dir)
+    }
+
     /// Waits for queued commits to finish and stops the committer.
     pub fn close(&self) {
         if let Ok(mut jobs) = self.jobs.lock() {
@@ -605,8 +615,7 @@ pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
         Key::ApiKey(id) => with_u64(b'A', *id),
         Key::Webhook(id) => with_u64(b'H', *id),
         Key::Campaign(id) => with_u64(b'G', *id),
-        Key::OutboxOfCampaign(c, e) => with_2u64(b'q', *c, *e),
-        Key::TouchOf(c, at) => with_2u64(b't', *c, *at),
+        Key::CampaignBatch(c, n) => with_2u64(b'Q', *c, *n),
         Key::Idempotency(k) => with_str(b'I', k),
         Key::Meta(k) => with_str(b'M', k),
         Key::CardOfCustomer(c, card) => with_2u64(b'c', *c, *card),
@@ -639,8 +648,7 @@ fn family_prefix(family: Family) -> Vec<u8> {
         Family::ApiKeys => vec![b'A'],
         Family::Webhooks => vec![b'H'],
         Family::Campaigns => vec![b'G'],
-        Family::OutboxOfCampaign(c) => with_u64(b'q', c),
-        Family::TouchesOf(c) => with_u64(b't', c),
+        Family::CampaignBatches(c) => with_u64(b'Q', c),
         Family::CardsOfCustomer(c) => with_u64(b'c', c),
         Family::EventsOfCard(c) => with_u64(b'e', c),
         Family::VouchersOfCard(c) => with_u64(b'w', c),
@@ -689,8 +697,7 @@ fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
         b'A' => Key::ApiKey(u64_at(k, 1)?),
         b'H' => Key::Webhook(u64_at(k, 1)?),
         b'G' => Key::Campaign(u64_at(k, 1)?),
-        b'q' => Key::OutboxOfCampaign(u64_at(k, 1)?, u64_at(k, 9)?),
-        b't' => Key::TouchOf(u64_at(k, 1)?, u64_at(k, 9)?),
+        b'Q' => Key::CampaignBatch(u64_at(k, 1)?, u64_at(k, 9)?),
         b'I' => Key::Idempotency(str_at(k)?),
         b'M' => Key::Meta(str_at(k)?),
         b'c' => Key::CardOfCustomer(u64_at(k, 1)?, u64_at(k, 9)?),
@@ -729,6 +736,7 @@ fn encode_record(r: &Record) -> Vec<u8> {
         Record::ApiKey(x) => encode_json(x),
         Record::Webhook(x) => encode_json(x),
         Record::Campaign(x) => encode_json(x),
+        Record::CampaignBatch(x) => encode_json(x),
         Record::Automation(x) => encode_json(x),
         Record::Idempotency(x) => encode_json(x),
         Record::Meta(x) => encode_json(x),
@@ -756,6 +764,7 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
         b'A' => Record::ApiKey(j(k, v)?),
         b'H' => Record::Webhook(j(k, v)?),
         b'G' => Record::Campaign(j(k, v)?),
+        b'Q' => Record::CampaignBatch(j(k, v)?),
         b'N' => Record::Automation(j(k, v)?),
         b'I' => Record::Idempotency(j::<IdempotencyRecord>(k, v)?),
         b'M' => Record::Meta(j(k, v)?),
@@ -769,7 +778,7 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
             }
             Record::Index(u64::from_be_bytes(b))
         }
-        b'e' | b'q' | b't' | b'y' | b'z' => Record::Index(u64_at(k, 9)?),
+        b'e' | b'y' | b'z' => Record::Index(u64_at(k, 9)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
 }

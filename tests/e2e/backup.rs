@@ -53,6 +53,102 @@ fn a_data_folder_from_a_newer_format_is_refused() {
     );
 }
 
+/// Rewrites a format-2 store as format 1 had it: each campaign batch
+/// record back into an index key per entry (`q`) and a touch key per
+/// customer (`t`, unix ms × 1,000,000 + campaign).
+fn downgrade_to_format_1(store: &std::path::Path) {
+    let db = sled::open(store).expect("store");
+    let id = |k: &[u8], at: usize| u64::from_be_bytes(k[at..at + 8].try_into().expect("id"));
+    let key = |p: u8, a: u64, b: u64| {
+        let mut k = vec![p];
+        k.extend_from_slice(&a.to_be_bytes());
+        k.extend_from_slice(&b.to_be_bytes());
+        k
+    };
+    for kv in db.scan_prefix([b'Q']) {
+        let (k, v) = kv.expect("batch");
+        let campaign = id(&k, 1);
+        let b: serde_json::Value = serde_json::from_slice(&v).expect("json");
+        let ms = chrono::DateTime::parse_from_rfc3339(b["at"].as_str().expect("at"))
+            .expect("time")
+            .timestamp_millis() as u64;
+        for e in b["entries"].as_array().expect("entries") {
+            let e = e.as_u64().expect("entry");
+            db.insert(key(b'q', campaign, e), e.to_be_bytes().to_vec())
+                .expect("q");
+        }
+        for cu in b["customers"].as_array().expect("customers") {
+            let touch = ms * 1_000_000 + campaign;
+            db.insert(
+                key(b't', cu.as_u64().expect("customer"), touch),
+                campaign.to_be_bytes().to_vec(),
+            )
+            .expect("t");
+        }
+        db.remove(k).expect("remove");
+    }
+    db.insert(b"Mformat_version", b"1".to_vec())
+        .expect("format");
+    db.flush().expect("flush");
+}
+
+#[test]
+fn a_format_1_folder_is_upgraded_and_keeps_its_campaign_deliveries_and_touches() {
+    let shop = Shop::demo();
+    let env = [
+        ("STAMPCARD_OUTBOX__LOG_FILE", "messages.log"),
+        ("STAMPCARD_CAMPAIGNS__FREQUENCY_CAP", "1"),
+    ];
+    let run = |args: &[&str]| {
+        let out = shop.command(args).envs(env).output().expect("run");
+        crate::Run::from(out)
+    };
+    let json = |args: &[&str]| {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        run(&all).ok().json()
+    };
+    let create = |text: &str| {
+        json(&[
+            "campaign",
+            "create",
+            "--template",
+            "1",
+            "--segment",
+            "all",
+            "--channels",
+            "log",
+            "--text",
+            text,
+        ])["campaign"]["id"]
+            .to_string()
+    };
+    let first = create("Soup is back.");
+    let sent = json(&["campaign", "send", &first]);
+    let recipients = sent["recipients"].as_u64().expect("recipients");
+    assert!(recipients > 0, "{sent}");
+    let before = json(&["campaign", "show", &first, "--recipients"]);
+
+    downgrade_to_format_1(&shop.data().join("store"));
+    let upgraded = run(&["--json", "campaign", "show", &first, "--recipients"]).ok();
+    assert!(
+        upgraded.stderr.contains("from version 1 to 2"),
+        "{}",
+        upgraded.stderr
+    );
+    assert_eq!(
+        upgraded.json(),
+        before,
+        "the same deliveries after the upgrade"
+    );
+    // The touches came along: with a cap of one message per week, a second
+    // campaign reaches nobody the first one reached.
+    let second = create("Bread too.");
+    let capped = json(&["campaign", "send", &second]);
+    assert_eq!(capped["recipients"], 0, "{capped}");
+    assert_eq!(capped["capped"].as_u64(), Some(recipients), "{capped}");
+}
+
 #[test]
 fn a_backup_taken_through_the_server_while_stamping_is_consistent() {
     let shop = Shop::demo();

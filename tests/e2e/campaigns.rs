@@ -143,6 +143,26 @@ fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
         "nothing queued or failed: {status}"
     );
     assert_eq!(status["status"]["deliveries"]["wallet"]["n/a"], holders);
+    // Each delivered message is journaled on its card, once, also the ones
+    // the kill caught between the file line and the mark.
+    let delivered_events =
+        shop.json(&["journal", "--type", "campaign_delivered", "--limit", "1000"]);
+    let cards: BTreeSet<String> = delivered_events
+        .as_array()
+        .expect("journal")
+        .iter()
+        .map(|e| {
+            assert_eq!(e["campaign_id"], id, "{e}");
+            assert_eq!(e["channel"], "log", "{e}");
+            e["card_id"].to_string()
+        })
+        .collect();
+    assert_eq!(
+        delivered_events.as_array().map(Vec::len),
+        Some(holders as usize),
+        "{delivered_events}"
+    );
+    assert_eq!(cards.len() as u64, holders, "one per card");
     let journal = shop.json(&["journal", "--type", "campaign_sent"]);
     assert_eq!(journal.as_array().map(Vec::len), Some(1), "{journal}");
     assert!(

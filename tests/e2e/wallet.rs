@@ -564,7 +564,10 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
         .as_str()
         .expect("token")
         .to_string();
-    let server = shop.serve(&[("STAMPCARD_CAMPAIGNS__FREQUENCY_CAP", "10")]);
+    let server = shop.serve(&[
+        ("STAMPCARD_CAMPAIGNS__FREQUENCY_CAP", "10"),
+        ("STAMPCARD_OUTBOX__LOG_FILE", "messages.log"),
+    ]);
     let a = auth(&token);
     let body = format!("{{\"pushToken\":\"{PUSH_TOKEN}\"}}");
     let r = server.request(
@@ -650,6 +653,46 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
     );
     let journaled = shop.json(&["journal", "--type", "wallet_news"]);
     assert_eq!(journaled.as_array().map(Vec::len), Some(1), "{journaled}");
+
+    // A message to the same card on another channel is journaled on the
+    // card (campaign_delivered) but is no new pass version: the device is
+    // told of no change, and the pass still announces the news.
+    let list = format!("/passkit/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}");
+    let r = server.request("GET", &list, &[], None);
+    let tag = r.json()["lastUpdated"].as_str().expect("tag").to_string();
+    let message = shop.json(&[
+        "campaign",
+        "create",
+        "--template",
+        "1",
+        "--segment",
+        "card:100001",
+        "--channels",
+        "log",
+        "--text",
+        "Your table is ready.",
+    ])["campaign"]["id"]
+        .to_string();
+    shop.json(&["campaign", "send", &message]);
+    wait::until(
+        Duration::from_secs(20),
+        || {
+            let j = shop.json(&[
+                "journal",
+                "--card",
+                "100001",
+                "--type",
+                "campaign_delivered",
+            ]);
+            (j.as_array().map(Vec::len) == Some(1)).then_some(())
+        },
+        || "the log message is not journaled".into(),
+    );
+    let since = format!("{list}?passesUpdatedSince={tag}");
+    assert_eq!(server.request("GET", &since, &[], None).status, 204);
+    let r = fetch(&server, &token, &[]);
+    let pass = pass_json(&unzip(&r.bytes));
+    assert_eq!(field(&pass, "backFields", "news")["changeMessage"], "%@");
 
     // A stamp afterwards: progress announces itself again, the news stays.
     shop.run(&["stamp", &shop.card_code(100_001)]).ok();

@@ -9,6 +9,7 @@ mod passes;
 mod webhooks;
 
 pub use notifier::{Notifier, Route};
+pub(crate) use passes::changes_pass;
 pub use passes::{PassUpdater, WALLET_CHANNEL, WalletRoute, is_news};
 pub use webhooks::Webhooks;
 

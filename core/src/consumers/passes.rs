@@ -23,7 +23,7 @@ pub const WALLET_CHANNEL: &str = "wallet";
 pub struct PassUpdater;
 
 /// Whether an event can change what a card's pass shows.
-fn changes_pass(kind: &EventKind) -> bool {
+pub(crate) fn changes_pass(kind: &EventKind) -> bool {
     !matches!(
         kind,
         EventKind::StampRefused { .. }
@@ -31,6 +31,7 @@ fn changes_pass(kind: &EventKind) -> bool {
             | EventKind::PassRemoved { .. }
             | EventKind::CustomerCreated
             | EventKind::CampaignSent { .. }
+            | EventKind::CampaignDelivered { .. }
             | EventKind::StaffChanged { .. }
             | EventKind::TemplateSaved { .. }
     )

@@ -158,6 +158,14 @@ pub enum EventKind {
         /// Messages queued.
         messages: u64,
     },
+    /// A campaign's message reached the card's holder on a channel (the
+    /// channel accepted it; wallet news is `WalletNews`).
+    CampaignDelivered {
+        /// The campaign.
+        campaign_id: u64,
+        /// The channel (telegram, email, log …).
+        channel: String,
+    },
     /// A device saved the card's wallet pass.
     PassSaved {
         /// Which wallet.
@@ -208,6 +216,7 @@ impl EventKind {
             EventKind::TemplateSaved { .. } => "template_saved",
             EventKind::StaffChanged { .. } => "staff_changed",
             EventKind::CampaignSent { .. } => "campaign_sent",
+            EventKind::CampaignDelivered { .. } => "campaign_delivered",
             EventKind::PassSaved { .. } => "pass_saved",
             EventKind::PassRemoved { .. } => "pass_removed",
             EventKind::WalletNews { .. } => "wallet_news",
@@ -238,6 +247,7 @@ impl EventKind {
         "template_saved",
         "staff_changed",
         "campaign_sent",
+        "campaign_delivered",
         "pass_saved",
         "pass_removed",
         "wallet_news",

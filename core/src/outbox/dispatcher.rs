@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use super::{Channel, DeliveryState, OutboxEntry, RateLimits, Recovery, SendError, SendOutcome};
 use crate::error::CoreResult;
+use crate::model::{Actor, EventKind, NewEvent};
 use crate::shop::Shop;
 use crate::store::{Key, Mutation, Record};
 
@@ -347,13 +348,42 @@ async fn deliver(
     Ok(retry.then_some(e))
 }
 
-/// Stores an entry; a finished one leaves the pending index.
+/// Stores an entry; a finished one leaves the pending index, and a
+/// delivered campaign message is journaled in the same write.
 async fn save(shop: &Shop, e: &OutboxEntry) -> CoreResult<()> {
     let mut m = Mutation::new();
     m.put(Key::Outbox(e.id), Record::Outbox(e.clone()));
     if !e.state.unfinished() {
         m.deletes.push(Key::OutboxPending(e.id));
     }
+    if let Some(event) = campaign_delivered(shop, e) {
+        m.event(event);
+    }
     shop.store().commit(m).await?;
     Ok(())
+}
+
+/// The journal event of a campaign message the channel has just accepted
+/// (wallet news is journaled by the card itself, as `wallet_news`).
+fn campaign_delivered(shop: &Shop, e: &OutboxEntry) -> Option<NewEvent> {
+    let delivered = matches!(e.state, DeliveryState::Sent | DeliveryState::Confirmed);
+    let campaign_id = e.message.data.get("campaign")?.as_u64()?;
+    if !delivered || e.message.channel == crate::consumers::WALLET_CHANNEL {
+        return None;
+    }
+    let card = e.message.card_id.and_then(|id| shop.card(id).ok());
+    Some(NewEvent {
+        at: e.sent_at.unwrap_or_else(|| shop.clock().now()),
+        kind: EventKind::CampaignDelivered {
+            campaign_id,
+            channel: e.message.channel.clone(),
+        },
+        card_id: e.message.card_id,
+        customer_id: e.message.customer_id,
+        template_id: card.map(|c| c.template_id),
+        code: None,
+        progress: None,
+        reward: None,
+        actor: Actor::channel(&e.message.channel),
+    })
 }

@@ -39,6 +39,9 @@ fn check_device(device: &str) -> CoreResult<()> {
     }
 }
 
+/// Events looked back over for a card's newest pass-changing one (when none
+/// of them changes the pass, the newest stands).
+const PASS_VERSION_LOOKBACK: usize = 32;
 impl Shop {
     /// The pass record of a card, if a pass was ever built for it.
     pub fn pass(&self, card_id: u64) -> CoreResult<Option<PassRecord>> {
@@ -155,26 +158,43 @@ impl Shop {
             .map(|_| ())
     }
 
-    /// The current version of a card's pass.
+    /// The current version of a card's pass: its newest event that can
+    /// change what the pass shows (a delivered Telegram message or a device
+    /// saving the pass does not make a new version).
     pub fn pass_version(&self, card_id: u64) -> CoreResult<PassVersion> {
         let scan = Scan {
             after: None,
             reverse: true,
-            limit: 1,
+            limit: PASS_VERSION_LOOKBACK,
         };
-        let newest = self.store().scan(Family::EventsOfCard(card_id), scan)?;
-        let tag = match newest.first() {
-            Some((Key::EventOfCard(_, id), _)) => *id,
-            _ => 0,
-        };
-        let (modified, brings_news) = match self.store().get(&Key::Event(tag))? {
-            Some(Record::Event(e)) => (e.at, matches!(e.kind, EventKind::WalletNews { .. })),
-            _ => (self.card(card_id)?.created_at, false),
-        };
-        Ok(PassVersion {
-            tag,
-            modified,
-            brings_news,
+        let recent = self.store().scan(Family::EventsOfCard(card_id), scan)?;
+        let mut newest = None;
+        for (key, _) in &recent {
+            let Key::EventOfCard(_, id) = key else {
+                continue;
+            };
+            let Some(Record::Event(e)) = self.store().get(&Key::Event(*id))? else {
+                continue;
+            };
+            let changes = crate::consumers::changes_pass(&e.kind);
+            if changes || newest.is_none() {
+                newest = Some(e);
+            }
+            if changes {
+                break;
+            }
+        }
+        Ok(match newest {
+            Some(e) => PassVersion {
+                tag: e.id,
+                modified: e.at,
+                brings_news: matches!(e.kind, EventKind::WalletNews { .. }),
+            },
+            None => PassVersion {
+                tag: 0,
+                modified: self.card(card_id)?.created_at,
+                brings_news: false,
+            },
         })
     }
 

@@ -87,7 +87,7 @@ pub async fn campaign_bench(dir: &Path, n: u64) -> Result<()> {
     let start = Instant::now();
     let mut batch = sled::Batch::default();
     let mut ids: Vec<u64> = Vec::new();
-    let mut flush = |batch: sled::Batch, ids: &mut Vec<u64>, no: u64| -> Result<()> {
+    let flush = |batch: sled::Batch, ids: &mut Vec<u64>, no: u64| -> Result<()> {
         let mut b = batch;
         let mut k = vec![b'Q'];
         k.extend_from_slice(&no.to_be_bytes());

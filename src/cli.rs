@@ -601,6 +601,18 @@ pub enum CampaignCmd {
         #[arg(long)]
         recipients: bool,
     },
+    /// Rename a campaign.
+    Rename {
+        /// Campaign id.
+        id: u64,
+        /// The new name.
+        name: String,
+    },
+    /// Delete a draft or a scheduled campaign (one that has started sending stays).
+    Delete {
+        /// Campaign id.
+        id: u64,
+    },
 }
 
 /// `webhook` subcommands.

@@ -148,6 +148,20 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
                 s
             })
         }
+        CampaignCmd::Rename { id, name } => {
+            let c = app.shop.rename_campaign(id, &name, &app.actor()).await?;
+            app.emit(&c, || format!("Campaign {id} is now \"{}\".", c.name))
+        }
+        CampaignCmd::Delete { id } => {
+            let c = app.shop.delete_campaign(id, &app.actor()).await?;
+            app.emit(&c, || {
+                format!(
+                    "Campaign {id} \"{}\" ({}) deleted; nothing of it was sent.",
+                    c.name,
+                    c.state.name()
+                )
+            })
+        }
         CampaignCmd::Show { id, recipients } => {
             let st = app.shop.campaign_status(id)?;
             let entries = if recipients {

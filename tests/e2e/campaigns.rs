@@ -25,6 +25,20 @@ fn delivered(shop: &Shop, text: &str) -> BTreeMap<String, usize> {
         })
 }
 
+/// Waits until each of `holders` recipients has a message starting with
+/// `text`, and checks that nobody has two.
+fn delivered_once_each(shop: &Shop, text: &str, holders: u64) {
+    let all = stampcard_e2e::wait::until(
+        Duration::from_secs(60),
+        || {
+            let d = delivered(shop, text);
+            (d.len() as u64 == holders).then_some(d)
+        },
+        || format!("delivered {:?}", delivered(shop, text)),
+    );
+    assert!(all.values().all(|n| *n == 1), "exactly once each: {all:?}");
+}
+
 /// (recipient, text) of every log-channel message that starts with `text`.
 fn messages(shop: &Shop, text: &str) -> Vec<(String, String)> {
     let log = std::fs::read_to_string(shop.data().join("messages.log")).unwrap_or_default();
@@ -116,15 +130,7 @@ fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
     server.kill9();
 
     let server = shop.serve(&ENV);
-    let all = stampcard_e2e::wait::until(
-        Duration::from_secs(60),
-        || {
-            let d = delivered(&shop, text);
-            (d.len() as u64 == holders).then_some(d)
-        },
-        || format!("delivered {:?}", delivered(&shop, text)),
-    );
-    assert!(all.values().all(|n| *n == 1), "exactly once each: {all:?}");
+    delivered_once_each(&shop, text, holders);
     // The file line is written before its entry is marked confirmed: wait
     // for the last mark too.
     let status = stampcard_e2e::wait::until(
@@ -229,15 +235,7 @@ fn a_campaign_killed_between_planning_batches_resumes_with_one_voucher_and_messa
 
     // At start the server resumes the planning where the last batch ended.
     let server = shop.serve(&[ENV[0], ENV[1], batch]);
-    let all = stampcard_e2e::wait::until(
-        Duration::from_secs(60),
-        || {
-            let d = delivered(&shop, text);
-            (d.len() as u64 == holders).then_some(d)
-        },
-        || format!("delivered {:?}", delivered(&shop, text)),
-    );
-    assert!(all.values().all(|n| *n == 1), "exactly once each: {all:?}");
+    delivered_once_each(&shop, text, holders);
     let done = shop.json(&["campaign", "show", &id]);
     assert_eq!(done["status"]["campaign"]["state"], "sent", "{done}");
     assert_eq!(done["status"]["campaign"]["recipients"], holders, "{done}");
@@ -272,6 +270,75 @@ fn a_campaign_killed_between_planning_batches_resumes_with_one_voucher_and_messa
     let journal = shop.json(&["journal", "--type", "campaign_sent"]);
     assert_eq!(journal.as_array().map(Vec::len), Some(1), "{journal}");
     server.stop();
+}
+
+#[test]
+fn campaigns_are_renamed_and_drafts_deleted_while_sent_ones_stay() {
+    let shop = Shop::demo();
+    let run = |args: &[&str]| {
+        let out = shop.command(args).envs(ENV).output().expect("run");
+        crate::Run::from(out)
+    };
+    let create = |text: &str| {
+        run(&[
+            "--json",
+            "campaign",
+            "create",
+            "--template",
+            "1",
+            "--channels",
+            "log",
+            "--text",
+            text,
+        ])
+        .ok()
+        .json()["campaign"]["id"]
+            .to_string()
+    };
+    let names = || -> Vec<String> {
+        shop.json(&["campaign", "list"])
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|s| s["campaign"]["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let draft = create("Soup week.");
+    let sent = create("Bread week.");
+    run(&["campaign", "send", &sent]).ok();
+
+    let said = run(&["campaign", "rename", &draft, "  Soup week  "]).ok();
+    assert!(
+        said.stdout.contains("is now \"Soup week\""),
+        "{}",
+        said.stdout
+    );
+    run(&["campaign", "rename", &sent, "Bread week"]).ok();
+    assert_eq!(names(), ["Bread week", "Soup week"]);
+    // Bad names and unknown campaigns are refused and change nothing.
+    for bad in [
+        vec!["campaign", "rename", &draft, " "],
+        vec!["campaign", "rename", &draft, "two\nlines"],
+        vec!["campaign", "rename", "999", "Ghost"],
+        vec!["campaign", "delete", "999"],
+    ] {
+        let r = run(&bad);
+        assert_ne!(r.code, 0, "{bad:?}");
+        assert!(!r.stderr.is_empty(), "{bad:?} says why");
+    }
+    // A sent campaign stays; a draft goes.
+    let refused = run(&["campaign", "delete", &sent]);
+    assert!(
+        refused
+            .stderr
+            .contains("only drafts and scheduled campaigns"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(names(), ["Bread week", "Soup week"]);
+    run(&["campaign", "delete", &draft]).ok();
+    assert_eq!(names(), ["Bread week"]);
+    assert_ne!(run(&["campaign", "show", &draft]).code, 0);
 }
 
 #[test]

@@ -195,9 +195,21 @@ fn an_admin_plans_a_campaign_in_the_console_and_follows_its_delivery() {
     let screen = tmux.wait_for(&format!(" {holders} message(s) "));
     assert!(screen.contains("100001"), "{screen}");
     assert!(screen.contains("confirmed"), "{screen}");
+    // Back in the list: rename it; a sent campaign is not deleted.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("e rename x delete");
+    tmux.keys(&["e"]);
+    tmux.wait_for("New name of campaign");
+    tmux.keys(&["C-u"]);
+    tmux.keys(&["-l", "Friday doubles"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("is now \"Friday doubles\"");
+    tmux.keys(&["x"]);
+    tmux.wait_for("only drafts and scheduled campaigns are deleted");
     tmux.keys(&["C-c"]);
     let list = shop.json(&["campaign", "list"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["campaign"]["name"], "Friday doubles", "{list}");
 }
 
 #[test]

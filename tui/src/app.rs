@@ -246,6 +246,15 @@ pub enum Effect {
     SaveCampaign(Box<stampcard_core::shop::CampaignDraft>),
     /// Send a draft campaign.
     SendCampaign(u64),
+    /// Rename a campaign.
+    RenameCampaign {
+        /// The campaign.
+        id: u64,
+        /// Its new name.
+        name: String,
+    },
+    /// Delete a draft or scheduled campaign.
+    DeleteCampaign(u64),
     /// Load journal rows (newest first, older than `before`).
     LoadJournal {
         /// Only events older than this.

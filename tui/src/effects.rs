@@ -126,7 +126,10 @@ fn describe(effect: &Effect) -> String {
         Effect::LoadCampaigns | Effect::CampaignAudience { .. } | Effect::SaveCampaign(_) => {
             "campaign".into()
         }
-        Effect::OpenCampaign(id) | Effect::SendCampaign(id) => format!("campaign {id}"),
+        Effect::OpenCampaign(id)
+        | Effect::SendCampaign(id)
+        | Effect::RenameCampaign { id, .. }
+        | Effect::DeleteCampaign(id) => format!("campaign {id}"),
         Effect::None | Effect::Refuse(_) => String::new(),
         Effect::LoadSettings | Effect::BackupNow => "backup".into(),
         Effect::LoadWebhooks => "webhooks".into(),
@@ -231,6 +234,20 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         )),
         Effect::LoadCampaigns => crate::campaign_effects::list(shop),
         Effect::OpenCampaign(id) => crate::campaign_effects::open(shop, id),
+        Effect::RenameCampaign { id, name } => {
+            let c = shop.rename_campaign(id, &name, actor).await?;
+            Ok(Outcome::CampaignSaved(format!(
+                "Campaign {id} is now \"{}\".",
+                c.name
+            )))
+        }
+        Effect::DeleteCampaign(id) => {
+            let c = shop.delete_campaign(id, actor).await?;
+            Ok(Outcome::CampaignSaved(format!(
+                "Campaign {id} \"{}\" deleted; nothing of it was sent.",
+                c.name
+            )))
+        }
         // Sent with the host's routes by perform_hosted.
         Effect::SendMessage { .. }
         | Effect::Coupon { .. }

@@ -6,6 +6,7 @@
 mod analytics;
 mod api_keys;
 mod automations;
+mod campaign_edits;
 mod campaigns;
 mod cards;
 mod conversations;

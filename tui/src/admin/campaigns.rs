@@ -5,8 +5,8 @@
 use stampcard_core::model::CampaignState;
 use stampcard_core::shop::CampaignStatus;
 
-use super::Prompt;
 use super::campaign_form::CampaignForm;
+use super::{Prompt, TextAction};
 use crate::app::Effect;
 use crate::keys::Key;
 
@@ -173,6 +173,41 @@ impl CampaignsTab {
                     return vec![Effect::OpenCampaign(s.campaign.id)];
                 }
             }
+            Key::Char('e') => {
+                if let Some(s) = self.rows.get(self.selected) {
+                    *prompt = Some(Prompt::Text {
+                        title: format!("New name of campaign {}", s.campaign.id),
+                        text: s.campaign.name.clone(),
+                        then: TextAction::RenameCampaign(s.campaign.id),
+                    });
+                }
+            }
+            Key::Char('x') => match self.rows.get(self.selected) {
+                Some(s)
+                    if matches!(
+                        s.campaign.state,
+                        CampaignState::Draft | CampaignState::Scheduled
+                    ) =>
+                {
+                    *prompt = Some(Prompt::Confirm {
+                        question: format!(
+                            "Delete {} campaign {} \"{}\"? y/n",
+                            s.campaign.state.name(),
+                            s.campaign.id,
+                            s.campaign.name
+                        ),
+                        then: Effect::DeleteCampaign(s.campaign.id),
+                    })
+                }
+                Some(s) => {
+                    *error = Some(format!(
+                        "campaign {} is {}: only drafts and scheduled campaigns are deleted",
+                        s.campaign.id,
+                        s.campaign.state.name()
+                    ))
+                }
+                None => {}
+            },
             Key::Char('s') => match self.rows.get(self.selected) {
                 Some(s) if s.campaign.state == CampaignState::Draft => {
                     *prompt = Some(Prompt::Confirm {

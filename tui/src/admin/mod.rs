@@ -123,6 +123,8 @@ pub enum TextAction {
     Message(u64),
     /// Which table to export ("customers", "journal json" …).
     Export,
+    /// The new name of this campaign.
+    RenameCampaign(u64),
 }
 
 impl TextAction {
@@ -152,6 +154,7 @@ impl TextAction {
             },
             TextAction::SshKey(staff) => Effect::AddSshKey { staff, key: text },
             TextAction::Message(card) => Effect::SendMessage { card, text },
+            TextAction::RenameCampaign(id) => Effect::RenameCampaign { id, name: text },
             TextAction::Export => {
                 let mut words = text.split_whitespace();
                 let table = words.next().unwrap_or("").to_lowercase();

@@ -118,15 +118,38 @@ fn keys_line(app: &App) -> String {
         Mode::Autopilot => " Every scan adds one stamp   F2: scanner  F12: lock  ?: help".into(),
         Mode::Kiosk => " Scan your card".into(),
         Mode::AdminPin => " An admin PIN opens the admin screens   Esc: back".into(),
-        Mode::Admin if app.admin.tab == crate::admin::Tab::Campaigns => {
+        Mode::Admin => admin_keys(app).into(),
+    }
+}
+
+/// The keys of the admin tab on screen (each line fits 80 columns).
+fn admin_keys(app: &App) -> &'static str {
+    use crate::admin::Tab;
+    match app.admin.tab {
+        Tab::Campaigns => {
             let c = &app.admin.campaigns;
             match (&c.form, &c.open) {
-                (Some(_), _) => " ↑↓/Enter field  ←→ template  Ctrl-S review & send  Esc cancel".into(),
-                (None, Some(_)) => " ↑↓ move  r refresh  Esc back to the list".into(),
-                (None, None) => " 1-8 tab ↑↓ move n new Enter deliveries s send draft r refresh F2 scanner ?".into(),
+                (Some(_), _) => " ↑↓/Enter field  ←→ template  Ctrl-S review & send  Esc cancel",
+                (None, Some(_)) => " ↑↓ move  r refresh  Esc back to the list",
+                (None, None) => {
+                    " ↑↓ move n new Enter deliveries s send e rename x delete r refresh F2 scanner ?"
+                }
             }
         }
-        Mode::Admin => " 1-8 tab ↑↓ move Enter view r reverse t type n older g newest F2 scanner ?".into(),
+        Tab::Templates if app.admin.templates.form.is_some() => {
+            " ↑↓ field  ←→ reward kind  Enter/Ctrl-S save (a new version)  Ctrl-U clear  Esc"
+        }
+        Tab::Templates => " 1-8 tab ↑↓ move n new e edit (a new version) F2 scanner F12 lock ?",
+        Tab::Cards => {
+            " / search ↑↓ Enter view h history m message c coupon M merge R reissue X delete"
+        }
+        Tab::Journal => {
+            " 1-8 tab ↑↓ move Enter view r reverse t type / filter n older g newest F2 ?"
+        }
+        Tab::Codes => " t template g generate ↑↓ Enter QR s sheet P poster p POS key F2 scanner ?",
+        Tab::Analytics => " 1-8 tab  (the last 14 days)  F2 scanner  F12 lock  ?: help",
+        Tab::Staff => " ↑↓ move a add staff A add admin K SSH key d disable e enable F2 scanner ?",
+        Tab::Settings => " 1-8 tab b backup now e export a table F2 scanner F12 lock ?: help",
     }
 }
 

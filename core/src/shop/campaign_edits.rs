@@ -1,0 +1,58 @@
+//! Changing a campaign after it was created: its name (any time), and
+//! deleting a draft or a scheduled one (nothing of it was sent yet).
+
+use super::Shop;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Actor, Campaign, CampaignState};
+use crate::store::{Key, Mutation, Record};
+
+impl Shop {
+    /// Renames a campaign.
+    pub async fn rename_campaign(
+        &self,
+        id: u64,
+        name: &str,
+        actor: &Actor,
+    ) -> CoreResult<Campaign> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden(
+                "campaigns are changed by admins".into(),
+            ));
+        }
+        let name = name.trim();
+        crate::rules::validate_text("the name", name, true, 100)?;
+        if name.contains(['\n', '\t']) {
+            return Err(CoreError::Invalid("the name is one line".into()));
+        }
+        // Not while its planning writes the record.
+        let _one_writer = self.campaign_lock.lock().await;
+        let mut c = self.campaign(id)?;
+        c.name = name.to_string();
+        let mut m = Mutation::new();
+        m.put(Key::Campaign(id), Record::Campaign(c.clone()));
+        self.store().commit(m).await?;
+        Ok(c)
+    }
+
+    /// Deletes a draft or a scheduled campaign; one that has started
+    /// sending stays (its messages are on their way or delivered).
+    pub async fn delete_campaign(&self, id: u64, actor: &Actor) -> CoreResult<Campaign> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden(
+                "campaigns are changed by admins".into(),
+            ));
+        }
+        let _one_writer = self.campaign_lock.lock().await;
+        let c = self.campaign(id)?;
+        if !matches!(c.state, CampaignState::Draft | CampaignState::Scheduled) {
+            return Err(CoreError::Invalid(format!(
+                "campaign {id} is {}: only drafts and scheduled campaigns can be deleted",
+                c.state.name()
+            )));
+        }
+        let mut m = Mutation::new();
+        m.deletes.push(Key::Campaign(id));
+        self.store().commit(m).await?;
+        Ok(c)
+    }
+}

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::CoreResult;
-use crate::model::{CodeFormat, Platform, Progress, Voucher, VoucherState};
+use crate::model::{CodeFormat, EventKind, Platform, Progress, Voucher, VoucherState};
 use crate::shop::Shop;
 
 /// A voucher as shown to the customer and staff.
@@ -74,7 +74,23 @@ pub struct CardView {
     pub flagged: bool,
     /// Terms.
     pub terms: String,
+    /// The newest campaign message that reached the card (any channel).
+    pub news: Option<CardNews>,
 }
+
+/// A campaign's message as the card's web page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CardNews {
+    /// The campaign.
+    pub campaign_id: u64,
+    /// Its text, with the campaign markup (`**bold**`, `_italic_`, links).
+    pub text: String,
+    /// When it reached the card.
+    pub at: DateTime<Utc>,
+}
+
+/// Card events looked back over for the newest campaign message.
+const NEWS_LOOKBACK: usize = 30;
 
 /// Progress as stamp symbols: filled for collected, hollow for missing.
 pub fn stamps_line(progress: Progress, icon: &str) -> String {
@@ -96,6 +112,43 @@ impl Shop {
             expires_at: v.expires_at,
             state: v.state(self.clock().now()),
         }
+    }
+
+    /// The newest campaign message that reached a card: a delivered
+    /// message or wallet news among its recent events.
+    pub fn card_news(&self, card_id: u64) -> CoreResult<Option<CardNews>> {
+        let scan = crate::store::Scan {
+            after: None,
+            reverse: true,
+            limit: NEWS_LOOKBACK,
+        };
+        for (key, _) in self
+            .store()
+            .scan(crate::store::Family::EventsOfCard(card_id), scan)?
+        {
+            let crate::store::Key::EventOfCard(_, id) = key else {
+                continue;
+            };
+            let Some(crate::store::Record::Event(e)) =
+                self.store().get(&crate::store::Key::Event(id))?
+            else {
+                continue;
+            };
+            let campaign_id = match e.kind {
+                EventKind::CampaignDelivered { campaign_id, .. }
+                | EventKind::WalletNews { campaign_id } => campaign_id,
+                _ => continue,
+            };
+            let Ok(c) = self.campaign(campaign_id) else {
+                continue;
+            };
+            return Ok(Some(CardNews {
+                campaign_id,
+                text: c.text,
+                at: e.at,
+            }));
+        }
+        Ok(None)
     }
 
     /// The card as its customer sees it.
@@ -140,6 +193,7 @@ impl Shop {
             deleted: card.deleted,
             flagged: card.flagged,
             terms: t.terms.clone(),
+            news: self.card_news(card_id)?,
         })
     }
 }

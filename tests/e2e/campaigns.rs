@@ -175,6 +175,15 @@ fn a_campaign_reaches_every_recipient_once_across_a_sigkill() {
         journal.to_string().contains("stc_1"),
         "the API key is named: {journal}"
     );
+    // The card's web page shows the message that reached it.
+    let url = shop.json(&["card", "show", "100001"])["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let (status, page) = server.get(&url[url.find("/c/").expect("card path")..]);
+    assert_eq!(status, 200);
+    assert!(page.contains("<div class=\"news\">"), "{page}");
+    assert!(page.contains(text), "{page}");
     server.stop();
 }
 

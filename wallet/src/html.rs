@@ -15,6 +15,7 @@ pub fn page(title: &str, background: &str, foreground: &str, body: &str) -> Stri
          .stamps{{font-size:2em;letter-spacing:.15em;word-wrap:break-word}}\
          .code{{font-family:ui-monospace,monospace;font-size:1.1em;letter-spacing:.05em}}\
          .voucher{{border-top:1px solid #fff5;margin-top:14px;padding-top:10px}}\
+         .news{{border-top:1px solid #fff5;margin-top:14px;padding-top:10px}}.news a{{color:inherit}}\
          small{{opacity:.8}}</style></head><body>{body}</body></html>",
         title = escape(title),
         bg = css_color(background, "#3b2a20"),

@@ -214,6 +214,14 @@ pub fn render(v: &CardView) -> String {
                 .unwrap_or_default(),
         );
     }
+    if let Some(news) = &v.news {
+        body += &format!(
+            "<div class=\"news\"><small>News from {} · {}</small><p>{}</p></div>",
+            escape(&v.business_name),
+            news.at.format("%Y-%m-%d"),
+            stampcard_core::markup::to_html(&news.text)
+        );
+    }
     body += &format!(
         "<div class=\"qr\">{}</div><p><small>Card {}</small><br><span class=\"code\">{}</span></p>",
         qr_svg(&v.code),

@@ -58,6 +58,13 @@ pub fn draw(card: &CardView, frame: &mut Frame, area: Rect) {
     {
         lines.push(format!("Voucher: {}  {}", v.description, v.code));
     }
+    if let Some(news) = &card.news {
+        let plain = stampcard_core::markup::to_plain(&news.text);
+        lines.push(format!(
+            "News: {}",
+            plain.lines().next().unwrap_or_default()
+        ));
+    }
     if card.flagged {
         lines.push("⚠ flagged by the anti-fraud rules".into());
     }

@@ -711,5 +711,18 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
     assert_ne!(value, "Pie is back!");
     assert_eq!(value.trim_end_matches('\u{200b}'), "Pie is back!");
     assert!(field(&pass, "headerFields", "progress")["changeMessage"].is_null());
+
+    // Editing the template restyles every saved pass of its cards: a push,
+    // a new version for the device, the new business name on the pass.
+    let r = server.request("GET", &list, &[], None);
+    let tag = r.json()["lastUpdated"].as_str().expect("tag").to_string();
+    shop.run(&["template", "edit", "1", "--business", "Corner Bakery"])
+        .ok();
+    let pass = fetched_after_push(4);
+    assert_eq!(pass["logoText"], "Corner Bakery", "{pass}");
+    let since = format!("{list}?passesUpdatedSince={tag}");
+    let r = server.request("GET", &since, &[], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["serialNumbers"], serde_json::json!(["100001"]));
     server.stop();
 }

@@ -9,8 +9,8 @@ mod passes;
 mod webhooks;
 
 pub use notifier::{Notifier, Route};
-pub(crate) use passes::changes_pass;
 pub use passes::{PassUpdater, WALLET_CHANNEL, WalletRoute, is_news};
+pub(crate) use passes::{changes_pass, template_style_key};
 pub use webhooks::Webhooks;
 
 use std::sync::Arc;

@@ -88,33 +88,71 @@ impl Consumer for PassUpdater {
     }
 
     fn handle(&self, shop: &Shop, event: &Event, m: &mut Mutation) -> CoreResult<()> {
+        // An edited template restyles every pass of its cards: the edit is
+        // their new version, and each saved pass gets its push.
+        if let (EventKind::TemplateSaved { .. }, Some(template)) = (&event.kind, event.template_id)
+        {
+            m.put(
+                Key::Meta(template_style_key(template)),
+                Record::Meta(serde_json::json!({ "event": event.id, "at": event.at })),
+            );
+            let mut cards = Vec::new();
+            shop.store().for_each(Family::Cards, &mut |_, r| {
+                if let Record::Card(c) = r
+                    && c.template_id == template
+                    && !c.deleted
+                {
+                    cards.push(c.id);
+                }
+                true
+            })?;
+            for card_id in cards {
+                push_to_devices(shop, card_id, event, m)?;
+            }
+            return Ok(());
+        }
         let Some(card_id) = event.card_id else {
             return Ok(());
         };
         if !changes_pass(&event.kind) {
             return Ok(());
         }
-        let Some(pass) = shop.pass(card_id)? else {
-            return Ok(());
-        };
-        if pass.devices.is_empty() || push_waiting(shop, card_id, m)? {
-            return Ok(());
-        }
-        for device in &pass.devices {
-            let message = Message {
-                channel: WALLET_CHANNEL.into(),
-                recipient: device.push_token.clone(),
-                purpose: Purpose::Transactional,
-                subject: None,
-                text: format!("pass {card_id} changed"),
-                data: serde_json::json!({ "device": device.device, "card": card_id }),
-                customer_id: event.customer_id,
-                card_id: Some(card_id),
-                source_event: Some(event.id),
-            };
-            let id = shop.enqueue(m, message);
-            m.put(Key::PushOfCard(card_id, id), Record::Index(id));
-        }
-        Ok(())
+        push_to_devices(shop, card_id, event, m)
     }
+}
+
+/// The metadata key of a template's newest edit as passes see it.
+pub(crate) fn template_style_key(template: u64) -> String {
+    format!("pass_style:{template}")
+}
+
+/// Queues one push per device that saved the card's pass, unless a push is
+/// waiting already (it will make the device fetch this change too).
+fn push_to_devices(shop: &Shop, card_id: u64, event: &Event, m: &mut Mutation) -> CoreResult<()> {
+    let Some(pass) = shop.pass(card_id)? else {
+        return Ok(());
+    };
+    if pass.devices.is_empty() || push_waiting(shop, card_id, m)? {
+        return Ok(());
+    }
+    let customer_id = match event.customer_id {
+        Some(c) => Some(c),
+        None => shop.card(card_id).ok().map(|c| c.customer_id),
+    };
+    for device in &pass.devices {
+        let message = Message {
+            channel: WALLET_CHANNEL.into(),
+            recipient: device.push_token.clone(),
+            purpose: Purpose::Transactional,
+            subject: None,
+            text: format!("pass {card_id} changed"),
+            data: serde_json::json!({ "device": device.device, "card": card_id }),
+            customer_id,
+            card_id: Some(card_id),
+            source_event: Some(event.id),
+        };
+        let id = shop.enqueue(m, message);
+        m.put(Key::PushOfCard(card_id, id), Record::Index(id));
+    }
+    Ok(())
 }

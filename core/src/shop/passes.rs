@@ -184,7 +184,8 @@ impl Shop {
                 break;
             }
         }
-        Ok(match newest {
+        let card = self.card(card_id)?;
+        let own = match newest {
             Some(e) => PassVersion {
                 tag: e.id,
                 modified: e.at,
@@ -192,10 +193,26 @@ impl Shop {
             },
             None => PassVersion {
                 tag: 0,
-                modified: self.card(card_id)?.created_at,
+                modified: card.created_at,
                 brings_news: false,
             },
-        })
+        };
+        // A later edit of the card's template is a new version too.
+        let key = Key::Meta(crate::consumers::template_style_key(card.template_id));
+        if let Some(Record::Meta(style)) = self.store().get(&key)?
+            && let Some(tag) = style["event"].as_u64().filter(|t| *t > own.tag)
+        {
+            let modified = style["at"]
+                .as_str()
+                .and_then(|at| at.parse().ok())
+                .unwrap_or(own.modified);
+            return Ok(PassVersion {
+                tag,
+                modified,
+                brings_news: false,
+            });
+        }
+        Ok(own)
     }
 
     /// The serial numbers of a device's passes that changed after `since`

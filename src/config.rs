@@ -320,6 +320,9 @@ pub struct HttpSection {
     pub listen: String,
     /// Public base URL for links handed to customers.
     pub public_url: String,
+    /// Most new cards from the web join and claim pages per client address
+    /// and hour (0 = no limit).
+    pub joins_per_hour: u32,
 }
 
 impl Default for HttpSection {
@@ -327,6 +330,7 @@ impl Default for HttpSection {
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            joins_per_hour: 20,
         }
     }
 }

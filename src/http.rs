@@ -22,6 +22,7 @@ pub fn router(
     routes: Vec<Arc<dyn stampcard_core::consumers::Route>>,
     wallet: Option<Arc<stampcard_wallet::Wallet>>,
     google: Option<Arc<stampcard_wallet::google::GoogleWallet>>,
+    joins_per_hour: u32,
 ) -> Router {
     let state = MetricsState {
         shop: shop.clone(),
@@ -32,7 +33,12 @@ pub fn router(
         .with_state(shop.clone())
         .route("/metrics", get(crate::metrics::handler).with_state(state))
         .merge(crate::api::router(shop.clone(), routes))
-        .merge(stampcard_wallet::router(shop, wallet, google))
+        .merge(stampcard_wallet::router(
+            shop,
+            wallet,
+            google,
+            joins_per_hour,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

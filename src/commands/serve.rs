@@ -98,6 +98,7 @@ impl Services {
                         routes(app),
                         wallet.clone(),
                         crate::passes::google_for_serve(app),
+                        app.config.http.joins_per_hour,
                     ),
                     stop.clone(),
                 ));

@@ -152,3 +152,41 @@ fn customers_join_on_the_web_once_and_claim_receipts_once() {
     assert_eq!(server.get("/r/12345").0, 404);
     server.stop();
 }
+
+#[test]
+fn one_network_gets_a_few_new_cards_an_hour_from_the_join_page() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[("STAMPCARD_HTTP__JOINS_PER_HOUR", "2")]);
+    // Behind the shop's reverse proxy (a local peer), the client is the
+    // address the proxy forwarded.
+    let join = |from: &str, cookie: Option<&str>, name: &str| {
+        let mut headers = vec![FORM, ("X-Forwarded-For", from)];
+        if let Some(c) = cookie {
+            headers.push(("Cookie", c));
+        }
+        server.request("POST", "/j/1", &headers, Some(&format!("name={name}")))
+    };
+    let before = customers(&shop);
+    let first = join("203.0.113.7", None, "One");
+    assert_eq!(first.status, 303, "{}", first.body);
+    assert_eq!(join("203.0.113.7", None, "Two").status, 303);
+    let refused = join("203.0.113.7", None, "Three");
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(header(&refused, "retry-after"), "3600");
+    assert!(
+        refused.body.contains("ask for your card at the counter"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(customers(&shop), before + 2, "nothing made for the third");
+    // Another network is not held up; a browser that joined is shown its card.
+    assert_eq!(join("198.51.100.1", None, "Four").status, 303);
+    let again = join("203.0.113.7", Some(&cookie(&first)), "One");
+    assert_eq!(again.status, 303);
+    assert_eq!(
+        format!("{}?note=welcome", header(&again, "location")),
+        header(&first, "location")
+    );
+    assert_eq!(customers(&shop), before + 3);
+    server.stop();
+}

@@ -4,7 +4,9 @@
 //! the card it has; a receipt code is claimed onto that card (joining first
 //! when there is none), exactly once.
 
-use axum::extract::{Form, Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -231,12 +233,16 @@ async fn join(shop: &Shop, template_id: u64, form: &JoinForm) -> Result<Card, Co
 /// `POST /j/<template>`: joins, or shows the form again with the reason.
 pub async fn join_submit(
     State(web): State<Web>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(template_id): Path<u64>,
     headers: HeaderMap,
     Form(form): Form<JoinForm>,
 ) -> Response {
     if let Some(card) = remembered(&web.shop, &headers, template_id) {
         return to_card(&web.shop, &card, None);
+    }
+    if let Some(busy) = too_many(&web, peer, &headers) {
+        return busy;
     }
     match join(&web.shop, template_id, &form).await {
         Ok(card) => to_card(&web.shop, &card, Some("welcome")),
@@ -250,6 +256,26 @@ pub async fn join_submit(
         ),
         Err(e) => refused(&e),
     }
+}
+
+/// The page for a client address that got its hour's cards already; `None`
+/// when it may get one (and it is counted).
+fn too_many(web: &Web, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    let client = crate::join_limit::client(peer, headers);
+    if web.joins.allow(client, web.shop.clock().now()) {
+        return None;
+    }
+    let mut page = message_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Please try again later",
+        "Many new cards were made from this network in the last hour. \
+         Try again later, or ask for your card at the counter.",
+    );
+    page.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static("3600"),
+    );
+    Some(page)
 }
 
 /// The page of a receipt code that is not valid.
@@ -322,6 +348,7 @@ pub async fn claim_page(
 /// `POST /r/<code>`: claims onto this browser's card, joining first if needed.
 pub async fn claim_submit(
     State(web): State<Web>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     headers: HeaderMap,
     Form(form): Form<JoinForm>,
@@ -330,7 +357,13 @@ pub async fn claim_submit(
     let Ok(template_id) = shop.receipt_template(&code) else {
         return invalid_code();
     };
-    let card = match remembered(shop, &headers, template_id) {
+    let remembered = remembered(shop, &headers, template_id);
+    if remembered.is_none()
+        && let Some(busy) = too_many(&web, peer, &headers)
+    {
+        return busy;
+    }
+    let card = match remembered {
         Some(card) => card,
         None => match join(shop, template_id, &form).await {
             Ok(card) => card,

@@ -7,6 +7,7 @@ mod error;
 pub mod google;
 pub mod html;
 mod join;
+pub mod join_limit;
 pub mod pass;
 pub mod push;
 pub mod service;
@@ -28,8 +29,10 @@ pub fn router(
     shop: Shop,
     wallet: Option<Arc<Wallet>>,
     google: Option<Arc<google::GoogleWallet>>,
+    joins_per_hour: u32,
 ) -> Router {
-    let web = web::router(shop.clone(), wallet.is_some(), google);
+    let limit = Arc::new(join_limit::JoinLimit::new(joins_per_hour));
+    let web = web::router(shop.clone(), wallet.is_some(), google, limit);
     match wallet {
         Some(w) => web.merge(service::router(shop, w)),
         None => web,

@@ -18,7 +18,12 @@ use stampcard_core::model::Template;
 use std::sync::Arc;
 
 /// The web card routes.
-pub fn router(shop: Shop, passes: bool, google: Option<Arc<GoogleWallet>>) -> Router {
+pub fn router(
+    shop: Shop,
+    passes: bool,
+    google: Option<Arc<GoogleWallet>>,
+    joins: Arc<crate::join_limit::JoinLimit>,
+) -> Router {
     Router::new()
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
@@ -35,6 +40,7 @@ pub fn router(shop: Shop, passes: bool, google: Option<Arc<GoogleWallet>>) -> Ro
             shop,
             passes,
             google,
+            joins,
         })
 }
 
@@ -47,6 +53,8 @@ pub struct Web {
     pub passes: bool,
     /// Google Wallet, when configured.
     pub google: Option<Arc<GoogleWallet>>,
+    /// New cards per client address.
+    pub joins: Arc<crate::join_limit::JoinLimit>,
 }
 
 /// A one-line notice on the card page after joining or claiming.

@@ -220,6 +220,9 @@ pub struct WalletSection {
     /// shop without APNs, and for tests).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub push_log: String,
+    /// Places near which Wallet shows the pass on the lock screen (at most 10).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<stampcard_wallet::pass::location::PassLocation>,
 }
 
 impl WalletSection {
@@ -603,6 +606,9 @@ fn validate(c: &Config) -> Result<()> {
             "[wallet] is half set: also set {} (or remove the section to offer no passes)",
             missing.join(", ")
         ));
+    }
+    if let Err(e) = stampcard_wallet::pass::location::check(&c.wallet.locations) {
+        return Err(anyhow!("key `wallet.locations`: {e}"));
     }
     let g = &c.google_wallet;
     if g.issuer_id.trim().is_empty() != g.service_account_key.trim().is_empty() {

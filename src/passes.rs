@@ -39,6 +39,7 @@ fn wallet_config(app: &App) -> WalletConfig {
             w.organization_name.clone()
         },
         assets_dir: app.data.clone(),
+        locations: w.locations.clone(),
     }
 }
 

@@ -442,6 +442,48 @@ fn wallet_configuration_mistakes_are_explained() {
 }
 
 #[test]
+fn a_pass_carries_the_shops_locations_for_the_lock_screen() {
+    let shop = Shop::demo();
+    configure(&shop, TEAM_ID);
+    let config = shop.data().join("stampcard.toml");
+    let plain = std::fs::read_to_string(&config).expect("config");
+    set_section(
+        &shop,
+        "wallet",
+        "locations = [{ latitude = 52.5200, longitude = 13.4050, text = \"Your coffee card is around the corner\" }, { latitude = 48.137, longitude = 11.575 }]\n",
+    );
+    shop.run(&["pass", "100001", "-o", "card.pkpass"]).ok();
+    let bytes = std::fs::read(shop.dir.path().join("card.pkpass")).expect("pass written");
+    let pass = pass_json(&unzip(&bytes));
+    let locations = pass["locations"].as_array().expect("locations");
+    assert_eq!(locations.len(), 2, "{pass}");
+    assert_eq!(locations[0]["latitude"], 52.52);
+    assert_eq!(locations[0]["longitude"], 13.405);
+    assert_eq!(
+        locations[0]["relevantText"],
+        "Your coffee card is around the corner"
+    );
+    assert!(locations[1]["relevantText"].is_null());
+
+    // More than Apple allows, or a place off the globe: a config error
+    // that names the key, and nothing runs.
+    for bad in [
+        format!(
+            "locations = [{}]\n",
+            ["{ latitude = 1.0, longitude = 2.0 }"; 11].join(", ")
+        ),
+        "locations = [{ latitude = 95.0, longitude = 2.0 }]\n".to_string(),
+    ] {
+        std::fs::write(&config, &plain).expect("reset");
+        set_section(&shop, "wallet", &bad);
+        let r = shop.run(&["pass", "100001", "-o", "bad.pkpass"]);
+        assert_ne!(r.code, 0, "{bad}");
+        assert!(r.stderr.contains("wallet.locations"), "{}", r.stderr);
+        assert!(!shop.dir.path().join("bad.pkpass").exists());
+    }
+}
+
+#[test]
 fn an_expiring_certificate_is_warned_about() {
     let shop = Shop::demo();
     let dir = shop.data().join("pki");

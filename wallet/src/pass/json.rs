@@ -14,6 +14,8 @@ pub struct PassIdentity<'a> {
     pub team_id: &'a str,
     /// `[wallet] organization_name`.
     pub organization_name: &'a str,
+    /// `[wallet] locations`.
+    pub locations: &'a [super::location::PassLocation],
     /// The PassKit web service base URL.
     pub web_service_url: &'a str,
     /// The pass's fixed serial number.
@@ -96,7 +98,7 @@ pub fn pass_json(
     if !view.terms.is_empty() {
         back.push(field("terms", "Terms", view.terms.clone(), None));
     }
-    json!({
+    let mut pass = json!({
         "formatVersion": 1,
         "passTypeIdentifier": id.pass_type_id,
         "teamIdentifier": id.team_id,
@@ -130,5 +132,9 @@ pub fn pass_json(
             "auxiliaryFields": [field("vouchers", "Vouchers", vouchers, change("%@"))],
             "backFields": back,
         },
-    })
+    });
+    if !id.locations.is_empty() {
+        pass["locations"] = super::location::to_json(id.locations);
+    }
+    pass
 }

@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod images;
 pub mod json;
+pub mod location;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct WalletConfig {
     pub organization_name: String,
     /// Where template logos live (the data folder).
     pub assets_dir: PathBuf,
+    /// Places near which Wallet shows the pass (at most 10).
+    pub locations: Vec<location::PassLocation>,
 }
 
 /// Apple Wallet passes of one shop: checked certificates and cached images.
@@ -111,6 +114,7 @@ impl Wallet {
             pass_type_id: &self.config.pass_type_id,
             team_id: &self.config.team_id,
             organization_name: &self.config.organization_name,
+            locations: &self.config.locations,
             web_service_url: &service,
             serial: &serial,
             auth_token: &pass.auth_token,

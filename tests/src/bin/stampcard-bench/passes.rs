@@ -58,6 +58,7 @@ pub async fn passes_bench(dir: &Path, n: u64) -> Result<()> {
         team_id: stampcard_e2e::test_pki::TEAM_ID.into(),
         organization_name: "Bench".into(),
         assets_dir: dir.to_path_buf(),
+        locations: Vec::new(),
     };
     let wallet = Wallet::new(config.clone(), certs.clone())?;
     let first = wallet.build(&shop, card.id).await?;

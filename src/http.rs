@@ -23,6 +23,7 @@ pub fn router(
     wallet: Option<Arc<stampcard_wallet::Wallet>>,
     google: Option<Arc<stampcard_wallet::google::GoogleWallet>>,
     joins_per_hour: u32,
+    telegram_bot: Option<String>,
 ) -> Router {
     let state = MetricsState {
         shop: shop.clone(),
@@ -38,6 +39,7 @@ pub fn router(
             wallet,
             google,
             joins_per_hour,
+            telegram_bot,
         ))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,

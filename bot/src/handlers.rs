@@ -28,6 +28,8 @@ pub enum StartPayload {
     },
     /// `r<code>`: claim a receipt code.
     Receipt(String),
+    /// `c<link token>`: open a card joined on the web ("Open in Telegram").
+    Card(String),
 }
 
 impl StartPayload {
@@ -51,6 +53,9 @@ impl StartPayload {
                 template: id.parse().ok()?,
                 source,
             });
+        }
+        if let Some(token) = payload.strip_prefix('c') {
+            return (!token.is_empty()).then(|| StartPayload::Card(token.to_string()));
         }
         let code = payload.strip_prefix('r')?;
         (!code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
@@ -166,6 +171,11 @@ async fn start(
         None => Err(texts::t(lang, "refused.link", &[])),
         Some(StartPayload::Join { template, source }) => shop
             .join_telegram(template, user, source)
+            .await
+            .and_then(|j| shop.card_view(j.card.id))
+            .map_err(|e| e.to_string()),
+        Some(StartPayload::Card(token)) => shop
+            .join_telegram_with_card(&token, user)
             .await
             .and_then(|j| shop.card_view(j.card.id))
             .map_err(|e| e.to_string()),
@@ -667,8 +677,15 @@ mod tests {
             StartPayload::parse("r3054262024420959"),
             Some(StartPayload::Receipt("3054262024420959".into()))
         );
+        assert_eq!(
+            StartPayload::parse("c100006-0b00012fca858650ef670428fa2daa05"),
+            Some(StartPayload::Card(
+                "100006-0b00012fca858650ef670428fa2daa05".into()
+            ))
+        );
         for bad in [
             "",
+            "c",
             "x1",
             "j",
             "jx",

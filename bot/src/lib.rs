@@ -46,3 +46,22 @@ pub fn client(token: &str, api_url: Option<&str>) -> Result<Bot, BotError> {
 pub use handlers::run;
 pub use limiter::Limits;
 pub use replies::Replies;
+
+/// The bot's @username (without the @), asked of Telegram (`getMe`), for
+/// the "Open in Telegram" links; `None` when Telegram does not answer
+/// within a few seconds (the links are then left out).
+pub async fn username(bot: &Bot) -> Option<String> {
+    use teloxide::prelude::Requester;
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(5), bot.get_me()).await;
+    match asked {
+        Ok(Ok(me)) => me.user.username.clone(),
+        Ok(Err(e)) => {
+            tracing::warn!("telegram getMe: {e}; the web card offers no Telegram link");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("telegram getMe timed out; the web card offers no Telegram link");
+            None
+        }
+    }
+}

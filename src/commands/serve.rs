@@ -81,6 +81,14 @@ impl Services {
             socket,
             stop.clone(),
         ));
+        // One Telegram client (one connection pool) and one send limiter for
+        // the outbox channel and the bot's replies; its @name for the web
+        // card's "Open in Telegram".
+        let bot = telegram(app);
+        let bot_name = match &bot {
+            Some(b) => stampcard_bot::username(b).await,
+            None => None,
+        };
         let http = match crate::http::bind(&app.config.http.listen).await {
             Ok(listener) => {
                 let addr = listener.local_addr()?;
@@ -99,6 +107,7 @@ impl Services {
                         wallet.clone(),
                         crate::passes::google_for_serve(app),
                         app.config.http.joins_per_hour,
+                        bot_name,
                     ),
                     stop.clone(),
                 ));
@@ -112,9 +121,6 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        // One Telegram client (one connection pool) and one send limiter for
-        // the outbox channel and the bot's replies.
-        let bot = telegram(app);
         start_messaging(app, bot.clone(), wallet, &mut tasks, &stop).await?;
         if let Some(bot) = bot {
             tasks.spawn(stampcard_bot::run(app.shop.clone(), bot, stop.clone()));

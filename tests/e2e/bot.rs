@@ -540,3 +540,65 @@ fn a_campaign_reaches_telegram_holders_with_consent_through_a_429() {
     assert_eq!(call.body["parse_mode"], "HTML");
     server.stop();
 }
+
+#[test]
+fn a_card_joined_on_the_web_opens_in_telegram_from_its_page() {
+    let (shop, fake, server) = shop_with_bot(false);
+    let joined = server.request(
+        "POST",
+        "/j/1",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some("name=Nia+Web"),
+    );
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    let location = joined
+        .head
+        .lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .expect("location")
+        .to_string();
+    let (status, page) = server.get(&location);
+    assert_eq!(status, 200);
+    // The page links to the shop's bot (its name from getMe) with the card.
+    let link = page
+        .split("href=\"https://t.me/stampcard_test_bot?start=")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no Open in Telegram link: {page}"))
+        .to_string();
+    assert!(page.contains("Open in Telegram"), "{page}");
+    let token = location
+        .trim_start_matches("/c/")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    assert_eq!(link, format!("c{token}"));
+    let card = token.split('-').next().unwrap_or_default().to_string();
+
+    // Following it in Telegram shows that card and links the chat to its holder.
+    fake.message(7001, "Nia", "en", &format!("/start {link}"));
+    let reply = fake.wait_for_text(7001, "Coffee card");
+    assert_eq!(card_id(&reply).to_string(), card, "{reply}");
+    let shown = shop.json(&["card", "show", &card]);
+    let customer = shown["customer_id"].to_string();
+    assert!(
+        shown["platforms"].to_string().contains("telegram"),
+        "{shown}"
+    );
+    let c = shop.json(&["customer", "show", &customer]);
+    assert_eq!(c["customer"]["telegram_id"], 7001, "{c}");
+
+    // Another Telegram account with the same link, or one with its own
+    // cards: refused, nothing changes.
+    fake.message(7002, "Eve", "en", &format!("/start {link}"));
+    let no = fake.wait_for_text(7002, "Sorry");
+    assert!(no.contains("another Telegram account"), "{no}");
+    fake.message(7003, "Max", "en", "/start j1");
+    fake.wait_for_text(7003, "Coffee card");
+    fake.message(7003, "Max", "en", &format!("/start {link}"));
+    let no = fake.wait_for_text(7003, "Sorry");
+    assert!(no.contains("its own cards"), "{no}");
+    let c = shop.json(&["customer", "show", &customer]);
+    assert_eq!(c["customer"]["telegram_id"], 7001, "{c}");
+    server.stop();
+}

@@ -30,9 +30,10 @@ pub fn router(
     wallet: Option<Arc<Wallet>>,
     google: Option<Arc<google::GoogleWallet>>,
     joins_per_hour: u32,
+    telegram_bot: Option<String>,
 ) -> Router {
     let limit = Arc::new(join_limit::JoinLimit::new(joins_per_hour));
-    let web = web::router(shop.clone(), wallet.is_some(), google, limit);
+    let web = web::router(shop.clone(), wallet.is_some(), google, limit, telegram_bot);
     match wallet {
         Some(w) => web.merge(service::router(shop, w)),
         None => web,

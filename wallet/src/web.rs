@@ -23,6 +23,7 @@ pub fn router(
     passes: bool,
     google: Option<Arc<GoogleWallet>>,
     joins: Arc<crate::join_limit::JoinLimit>,
+    telegram_bot: Option<String>,
 ) -> Router {
     Router::new()
         .route("/c/{token}", get(card_page))
@@ -41,6 +42,7 @@ pub fn router(
             passes,
             google,
             joins,
+            telegram_bot,
         })
 }
 
@@ -55,6 +57,8 @@ pub struct Web {
     pub google: Option<Arc<GoogleWallet>>,
     /// New cards per client address.
     pub joins: Arc<crate::join_limit::JoinLimit>,
+    /// The Telegram bot's @name, for "Open in Telegram".
+    pub telegram_bot: Option<String>,
 }
 
 /// A one-line notice on the card page after joining or claiming.
@@ -120,7 +124,7 @@ async fn card_page(
         &branding.foreground,
         &(notice_html(notice(note.note.as_deref()))
             + &render(&view)
-            + &wallet_buttons(&web, &view, &template)),
+            + &wallet_buttons(&web, &view, &template, &token)),
     ))
     .into_response()
 }
@@ -134,9 +138,17 @@ fn notice_html(text: &str) -> String {
 }
 
 /// The "Add to Apple Wallet" and "Save to Google Wallet" buttons, for the
-/// wallets the shop offers.
-fn wallet_buttons(web: &Web, v: &CardView, template: &Template) -> String {
+/// wallets the shop offers, and "Open in Telegram" when it has a bot (its
+/// deep link carries the card's link token: the bot opens this card).
+fn wallet_buttons(web: &Web, v: &CardView, template: &Template, token: &str) -> String {
     let mut buttons = String::new();
+    if let Some(bot) = &web.telegram_bot {
+        buttons += &format!(
+            "<a class=\"button\" href=\"https://t.me/{}?start=c{}\">Open in Telegram</a> ",
+            escape(bot),
+            escape(token)
+        );
+    }
     if web.passes {
         buttons += &format!(
             "<a class=\"button\" href=\"{}/pass.pkpass\">Add to Apple Wallet</a> ",

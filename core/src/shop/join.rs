@@ -3,7 +3,8 @@
 
 use super::{IssueCard, Shop};
 use crate::error::{CoreError, CoreResult};
-use crate::model::{Actor, Card, CustomerFields, Platform};
+use crate::model::{Actor, Card, CustomerFields, EventKind, NewEvent, Platform};
+use crate::store::{Key, Mutation, Record};
 
 /// A Telegram user as the bot sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +92,71 @@ impl Shop {
             )
             .await?;
         Ok(Joined { card, new: true })
+    }
+
+    /// Opens a card the customer has (from its web page's "Open in
+    /// Telegram" link, which carries the card's link token) in their
+    /// Telegram: the customer gets this Telegram account, the card the
+    /// Telegram platform. A Telegram account that already belongs to
+    /// another customer is refused (staff can merge the two).
+    pub async fn join_telegram_with_card(
+        &self,
+        token: &str,
+        user: &TelegramUser,
+    ) -> CoreResult<Joined> {
+        let card = self.card_by_token(token)?;
+        if card.deleted {
+            return Err(CoreError::not_found("card link", token));
+        }
+        let actor = Actor::channel("bot");
+        let _guard = self.join_lock.lock().await;
+        match self.customer_by_telegram(user.id)? {
+            Some(c) if c.id == card.customer_id => {}
+            Some(_) => {
+                return Err(CoreError::Invalid(
+                    "this Telegram account has its own cards here; ask at the counter to merge them"
+                        .into(),
+                ));
+            }
+            None => {
+                let _customers = self.customers_lock.lock().await;
+                let mut c = self.customer(card.customer_id)?;
+                if c.telegram_id.is_some_and(|id| id != user.id) {
+                    return Err(CoreError::Invalid(
+                        "this card is opened in another Telegram account".into(),
+                    ));
+                }
+                c.telegram_id = Some(user.id);
+                if c.language.is_none() {
+                    c.language = user.language.clone().filter(|l| l.len() <= 8);
+                }
+                let mut m = Mutation::new();
+                m.put(Key::Customer(c.id), Record::Customer(c.clone()));
+                m.put(Key::CustomerByTelegram(user.id), Record::Index(c.id));
+                m.event(NewEvent {
+                    at: self.clock().now(),
+                    kind: EventKind::CustomerUpdated {
+                        field: "telegram".into(),
+                    },
+                    card_id: None,
+                    customer_id: Some(c.id),
+                    template_id: None,
+                    code: None,
+                    progress: None,
+                    reward: None,
+                    actor: actor.clone(),
+                });
+                self.store().commit(m).await?;
+            }
+        }
+        let card = if card.platforms.contains(&Platform::Telegram) {
+            card
+        } else {
+            self.add_platform(card.id, Platform::Telegram, &actor)
+                .await?
+                .card
+        };
+        Ok(Joined { card, new: false })
     }
 
     /// The template a receipt code adds stamps to (checks the code, not

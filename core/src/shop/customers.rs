@@ -372,7 +372,7 @@ fn latest(a: Option<Consent>, b: Option<Consent>) -> Option<Consent> {
     }
 }
 
-fn customer_event(
+pub(super) fn customer_event(
     c: &Customer,
     kind: EventKind,
     at: chrono::DateTime<chrono::Utc>,

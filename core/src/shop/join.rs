@@ -3,7 +3,7 @@
 
 use super::{IssueCard, Shop};
 use crate::error::{CoreError, CoreResult};
-use crate::model::{Actor, Card, CustomerFields, EventKind, NewEvent, Platform};
+use crate::model::{Actor, Card, CustomerFields, EventKind, Platform};
 use crate::store::{Key, Mutation, Record};
 
 /// A Telegram user as the bot sees them.
@@ -51,13 +51,7 @@ impl Shop {
                 .into_iter()
                 .find(|c| c.template_id == template_id && !c.deleted)
             {
-                let card = if card.platforms.contains(&Platform::Telegram) {
-                    card
-                } else {
-                    self.add_platform(card.id, Platform::Telegram, &actor)
-                        .await?
-                        .card
-                };
+                let card = self.in_telegram(card, &actor).await?;
                 return Ok(Joined { card, new: false });
             }
             let card = self
@@ -133,30 +127,30 @@ impl Shop {
                 let mut m = Mutation::new();
                 m.put(Key::Customer(c.id), Record::Customer(c.clone()));
                 m.put(Key::CustomerByTelegram(user.id), Record::Index(c.id));
-                m.event(NewEvent {
-                    at: self.clock().now(),
-                    kind: EventKind::CustomerUpdated {
+                m.event(super::customers::customer_event(
+                    &c,
+                    EventKind::CustomerUpdated {
                         field: "telegram".into(),
                     },
-                    card_id: None,
-                    customer_id: Some(c.id),
-                    template_id: None,
-                    code: None,
-                    progress: None,
-                    reward: None,
-                    actor: actor.clone(),
-                });
+                    self.clock().now(),
+                    &actor,
+                ));
                 self.store().commit(m).await?;
             }
         }
-        let card = if card.platforms.contains(&Platform::Telegram) {
-            card
-        } else {
-            self.add_platform(card.id, Platform::Telegram, &actor)
-                .await?
-                .card
-        };
+        let card = self.in_telegram(card, &actor).await?;
         Ok(Joined { card, new: false })
+    }
+
+    /// The card with the Telegram platform (added when it lacks it).
+    async fn in_telegram(&self, card: Card, actor: &Actor) -> CoreResult<Card> {
+        if card.platforms.contains(&Platform::Telegram) {
+            return Ok(card);
+        }
+        Ok(self
+            .add_platform(card.id, Platform::Telegram, actor)
+            .await?
+            .card)
     }
 
     /// The template a receipt code adds stamps to (checks the code, not

@@ -64,5 +64,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    std::process::ExitCode::from(runtime.block_on(commands::main(cli)))
+    let code = runtime.block_on(commands::main(cli));
+    // The console reads its keys with a blocking read of standard input,
+    // which cannot be cancelled: waiting for it would keep the process (and
+    // its data folder's lock) alive until the next key. Everything else has
+    // stopped (and every change was flushed when it was acknowledged).
+    runtime.shutdown_background();
+    std::process::ExitCode::from(code)
 }

@@ -32,7 +32,7 @@ fn staff_sign_in_and_stamp_a_card_in_the_console() {
     assert!(screen.contains("1/"), "{screen}");
     tmux.keys(&["+"]);
     tmux.wait_for("2/");
-    tmux.keys(&["C-c"]);
+    tmux.quit();
     // The stamps are in the store, under the staff member who added them.
     let journal = shop.json(&["journal", "--type", "stamp_added", "--limit", "2"]);
     assert_eq!(journal[0]["actor"]["name"], "Jules", "{journal}");
@@ -51,7 +51,7 @@ fn the_console_attaches_to_a_running_server() {
     tmux.wait_for("Attached");
     // The server saw it: the CLI (through the socket) reads the stamp.
     assert_eq!(shop.stamps(card), 1);
-    tmux.keys(&["C-c"]);
+    tmux.quit();
     server.stop();
 }
 
@@ -68,7 +68,7 @@ fn disabling_a_staff_member_ends_their_session_at_once() {
     assert!(screen.contains("The console is locked."), "{screen}");
     tmux.keys(&["2468", "Enter"]);
     tmux.wait_for("Wrong PIN.");
-    tmux.keys(&["C-c"]);
+    tmux.quit();
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn an_admin_takes_a_backup_from_the_settings_tab() {
         .flatten()
         .collect();
     assert_eq!(files.len(), 1);
-    tmux.keys(&["C-c"]);
+    tmux.quit();
     // The backup restores.
     let restored = Shop::empty();
     restored
@@ -114,7 +114,7 @@ fn an_admin_sends_a_message_to_a_card_holder() {
         || format!("not delivered: {}", read()),
     );
     assert!(text.contains("\"card\":100001"), "{text}");
-    tmux.keys(&["C-c"]);
+    tmux.quit();
 }
 
 #[test]
@@ -206,7 +206,7 @@ fn an_admin_plans_a_campaign_in_the_console_and_follows_its_delivery() {
     tmux.wait_for("is now \"Friday doubles\"");
     tmux.keys(&["x"]);
     tmux.wait_for("only drafts and scheduled campaigns are deleted");
-    tmux.keys(&["C-c"]);
+    tmux.quit();
     let list = shop.json(&["campaign", "list"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list[0]["campaign"]["name"], "Friday doubles", "{list}");
@@ -225,7 +225,7 @@ fn printables_are_exported_from_the_codes_tab() {
     tmux.wait_for("Written codes-");
     tmux.keys(&["P"]);
     tmux.wait_for("poster-template-1.png");
-    tmux.keys(&["C-c"]);
+    tmux.quit();
     let names: Vec<String> = std::fs::read_dir(shop.data().join("exports"))
         .expect("exports")
         .flatten()
@@ -263,7 +263,7 @@ fn an_admin_exports_tables_from_the_settings_tab() {
     tmux.keys(&["-l", "customers"]);
     tmux.keys(&["Enter"]);
     tmux.wait_for("Exported");
-    tmux.keys(&["C-c"]);
+    tmux.quit();
     let files: Vec<_> = std::fs::read_dir(shop.data().join("exports"))
         .expect("exports folder")
         .flatten()

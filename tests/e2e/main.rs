@@ -438,12 +438,31 @@ impl Tmux {
             || format!("never saw {text:?} on:\n{}", self.screen()),
         )
     }
+
+    /// Quits the program with Ctrl-C and waits until it has exited (its
+    /// session ends with it), so its data folder is free again.
+    pub fn quit(&self) {
+        self.keys(&["C-c"]);
+        stampcard_e2e::wait::until(
+            Duration::from_secs(30),
+            || {
+                let alive = Command::new("tmux")
+                    .args(["-L", &self.socket, "has-session"])
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                (!alive).then_some(())
+            },
+            || format!("still running after Ctrl-C:\n{}", self.screen()),
+        );
+    }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
+            .stderr(Stdio::null())
             .status();
     }
 }

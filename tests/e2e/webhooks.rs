@@ -167,5 +167,5 @@ fn webhooks_are_signed_filtered_ordered_and_retried_until_the_receiver_is_back()
         !screen.contains("/loyalty"),
         "deleted webhooks are not listed: {screen}"
     );
-    tmux.keys(&["C-c"]);
+    tmux.quit();
 }

@@ -117,23 +117,8 @@ impl Shop {
     /// The newest campaign message that reached a card: a delivered
     /// message or wallet news among its recent events.
     pub fn card_news(&self, card_id: u64) -> CoreResult<Option<CardNews>> {
-        let scan = crate::store::Scan {
-            after: None,
-            reverse: true,
-            limit: NEWS_LOOKBACK,
-        };
-        for (key, _) in self
-            .store()
-            .scan(crate::store::Family::EventsOfCard(card_id), scan)?
-        {
-            let crate::store::Key::EventOfCard(_, id) = key else {
-                continue;
-            };
-            let Some(crate::store::Record::Event(e)) =
-                self.store().get(&crate::store::Key::Event(id))?
-            else {
-                continue;
-            };
+        for e in self.newest_card_events(card_id, NEWS_LOOKBACK)? {
+            let e = e?;
             let campaign_id = match e.kind {
                 EventKind::CampaignDelivered { campaign_id, .. }
                 | EventKind::WalletNews { campaign_id } => campaign_id,

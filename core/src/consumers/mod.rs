@@ -10,7 +10,7 @@ mod webhooks;
 
 pub use notifier::{Notifier, Route};
 pub use passes::{PassUpdater, WALLET_CHANNEL, WalletRoute, is_news};
-pub(crate) use passes::{changes_pass, template_style_key};
+pub(crate) use passes::{changes_pass, template_style};
 pub use webhooks::Webhooks;
 
 use std::sync::Arc;

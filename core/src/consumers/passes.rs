@@ -8,6 +8,8 @@
 //! it is due (after quiet hours) the wallet channel posts the text to the
 //! pass, which is a card event like any other, so this updater pushes it.
 
+use chrono::{DateTime, Utc};
+
 use crate::error::CoreResult;
 use crate::model::{Card, Customer, Event, EventKind, Platform};
 use crate::outbox::{DeliveryState, Message, Purpose};
@@ -93,7 +95,7 @@ impl Consumer for PassUpdater {
         if let (EventKind::TemplateSaved { .. }, Some(template)) = (&event.kind, event.template_id)
         {
             m.put(
-                Key::Meta(template_style_key(template)),
+                Key::Meta(style_key(template)),
                 Record::Meta(serde_json::json!({ "event": event.id, "at": event.at })),
             );
             let mut cards = Vec::new();
@@ -122,8 +124,21 @@ impl Consumer for PassUpdater {
 }
 
 /// The metadata key of a template's newest edit as passes see it.
-pub(crate) fn template_style_key(template: u64) -> String {
+fn style_key(template: u64) -> String {
     format!("pass_style:{template}")
+}
+
+/// A template's newest edit as its passes see it (the updater records it
+/// when it restyles them): the event id and when.
+pub(crate) fn template_style(
+    shop: &Shop,
+    template: u64,
+) -> CoreResult<Option<(u64, DateTime<Utc>)>> {
+    let Some(Record::Meta(style)) = shop.store().get(&Key::Meta(style_key(template)))? else {
+        return Ok(None);
+    };
+    let at = style["at"].as_str().and_then(|at| at.parse().ok());
+    Ok(style["event"].as_u64().zip(at))
 }
 
 /// Queues one push per device that saved the card's pass, unless a push is

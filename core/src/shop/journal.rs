@@ -47,6 +47,28 @@ impl Shop {
             .collect()
     }
 
+    /// A card's newest events, newest first (at most `limit`), each read
+    /// from the store when the iteration reaches it.
+    pub fn newest_card_events(
+        &self,
+        card_id: u64,
+        limit: usize,
+    ) -> CoreResult<impl Iterator<Item = CoreResult<Event>> + '_> {
+        let scan = Scan {
+            after: None,
+            reverse: true,
+            limit,
+        };
+        Ok(self
+            .store()
+            .scan(Family::EventsOfCard(card_id), scan)?
+            .into_iter()
+            .filter_map(|(_, r)| match r {
+                Record::Index(id) => Some(self.event(id)),
+                _ => None,
+            }))
+    }
+
     /// Events matching a query.
     pub fn journal(&self, q: &JournalQuery) -> CoreResult<Vec<Event>> {
         if let Some(kind) = &q.kind

@@ -162,27 +162,15 @@ impl Shop {
     /// change what the pass shows (a delivered Telegram message or a device
     /// saving the pass does not make a new version).
     pub fn pass_version(&self, card_id: u64) -> CoreResult<PassVersion> {
-        let scan = Scan {
-            after: None,
-            reverse: true,
-            limit: PASS_VERSION_LOOKBACK,
-        };
-        let recent = self.store().scan(Family::EventsOfCard(card_id), scan)?;
+        // The newest pass-changing event; else the newest event at all.
         let mut newest = None;
-        for (key, _) in &recent {
-            let Key::EventOfCard(_, id) = key else {
-                continue;
-            };
-            let Some(Record::Event(e)) = self.store().get(&Key::Event(*id))? else {
-                continue;
-            };
-            let changes = crate::consumers::changes_pass(&e.kind);
-            if changes || newest.is_none() {
+        for e in self.newest_card_events(card_id, PASS_VERSION_LOOKBACK)? {
+            let e = e?;
+            if crate::consumers::changes_pass(&e.kind) {
                 newest = Some(e);
-            }
-            if changes {
                 break;
             }
+            newest.get_or_insert(e);
         }
         let card = self.card(card_id)?;
         let own = match newest {
@@ -198,21 +186,14 @@ impl Shop {
             },
         };
         // A later edit of the card's template is a new version too.
-        let key = Key::Meta(crate::consumers::template_style_key(card.template_id));
-        if let Some(Record::Meta(style)) = self.store().get(&key)?
-            && let Some(tag) = style["event"].as_u64().filter(|t| *t > own.tag)
-        {
-            let modified = style["at"]
-                .as_str()
-                .and_then(|at| at.parse().ok())
-                .unwrap_or(own.modified);
-            return Ok(PassVersion {
+        match crate::consumers::template_style(self, card.template_id)? {
+            Some((tag, modified)) if tag > own.tag => Ok(PassVersion {
                 tag,
                 modified,
                 brings_news: false,
-            });
+            }),
+            _ => Ok(own),
         }
-        Ok(own)
     }
 
     /// The serial numbers of a device's passes that changed after `since`

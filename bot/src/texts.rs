@@ -2,9 +2,9 @@
 //! Russian). A customer's language comes from their profile or their
 //! Telegram app; unknown languages and missing keys fall back to English.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use stampcard_core::i18n::Catalogs;
 use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
@@ -13,51 +13,19 @@ const CATALOGS: &[(&str, &str)] = &[
     ("ru", include_str!("../locales/ru.toml")),
 ];
 
-type Catalog = HashMap<String, String>;
-
-fn catalogs() -> &'static HashMap<&'static str, Catalog> {
-    static ALL: OnceLock<HashMap<&'static str, Catalog>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        CATALOGS
-            .iter()
-            .map(|(lang, text)| {
-                // The catalogs ship in the binary and are checked by a test.
-                let table: Catalog = toml::from_str(text).unwrap_or_default();
-                (*lang, table)
-            })
-            .collect()
-    })
+fn catalogs() -> &'static Catalogs {
+    static ALL: OnceLock<Catalogs> = OnceLock::new();
+    ALL.get_or_init(|| Catalogs::builtin(CATALOGS))
 }
 
 /// The catalog language for a Telegram language code ("ru-RU" → "ru").
 pub fn language(code: Option<&str>) -> &'static str {
-    let base = code
-        .unwrap_or("en")
-        .split(['-', '_'])
-        .next()
-        .unwrap_or("en")
-        .to_lowercase();
-    CATALOGS
-        .iter()
-        .map(|(l, _)| *l)
-        .find(|l| *l == base)
-        .unwrap_or("en")
+    catalogs().language(code)
 }
 
 /// A text by key, with `{name}` placeholders filled.
 pub fn t(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
-    let all = catalogs();
-    let template = all
-        .get(lang)
-        .and_then(|c| c.get(key))
-        .or_else(|| all.get("en").and_then(|c| c.get(key)))
-        .map(String::as_str)
-        .unwrap_or(key);
-    let mut s = template.to_string();
-    for (name, value) in args {
-        s = s.replace(&format!("{{{name}}}"), value);
-    }
-    s
+    catalogs().t(lang, key, args)
 }
 
 /// A card as a message: title, progress, reward, vouchers, the code to show.
@@ -151,17 +119,9 @@ mod tests {
 
     #[test]
     fn catalogs_parse_and_have_the_same_keys() {
-        for (lang, text) in CATALOGS {
-            let table: Catalog = toml::from_str(text).unwrap_or_else(|e| panic!("{lang}: {e}"));
-            assert!(table.len() > 30, "{lang}");
-        }
-        let en: Catalog = toml::from_str(CATALOGS[0].1).unwrap_or_default();
-        let ru: Catalog = toml::from_str(CATALOGS[1].1).unwrap_or_default();
-        let mut a: Vec<_> = en.keys().collect();
-        let mut b: Vec<_> = ru.keys().collect();
-        a.sort();
-        b.sort();
-        assert_eq!(a, b, "every text in every language");
+        let all = Catalogs::parse(CATALOGS).expect("the catalogs parse");
+        assert!(all.len("en") > 30);
+        assert_eq!(all.mismatches(), vec![], "every text in every language");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod consumers;
 pub mod crash_point;
 pub mod error;
+pub mod i18n;
 pub mod links;
 pub mod markup;
 pub mod model;

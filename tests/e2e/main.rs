@@ -3,6 +3,7 @@
 mod api;
 mod backup;
 mod bot;
+mod browser;
 mod campaigns;
 mod cli;
 mod console;
@@ -288,8 +289,30 @@ pub fn http_request(
     s.write_all(head.as_bytes()).expect("send request");
     s.write_all(body.unwrap_or("").as_bytes())
         .expect("send body");
+    // Until the server closes, or the body has its Content-Length (a server
+    // may keep the connection open even so: chromedriver does).
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read response");
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = s.read(&mut chunk).expect("read response");
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let length = String::from_utf8_lossy(&raw[..split])
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())
+                        .flatten()
+                });
+            if length.is_some_and(|len| raw.len() >= split + 4 + len) {
+                break;
+            }
+        }
+    }
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

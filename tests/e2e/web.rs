@@ -190,3 +190,57 @@ fn one_network_gets_a_few_new_cards_an_hour_from_the_join_page() {
     assert_eq!(customers(&shop), before + 3);
     server.stop();
 }
+
+#[test]
+fn a_customer_joins_in_a_headless_chromium() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    let browser = crate::browser::Browser::start();
+    browser.open(&format!("http://{}/j/1", server.http));
+    browser.type_into("input[name=name]", "Mara Quill");
+    browser.type_into("input[name=email]", "mara@example.org");
+    browser.click("button[type=submit]");
+    let url = stampcard_e2e::wait::until(
+        std::time::Duration::from_secs(30),
+        || Some(browser.url()).filter(|u| u.contains("/c/")),
+        || format!("the browser stayed on {}", browser.url()),
+    );
+
+    // The card page as the browser rendered it: the name, the progress and
+    // a QR code drawn at a scannable size.
+    let text = browser.script("return document.body.innerText");
+    let text = text.as_str().unwrap_or_default();
+    assert!(text.contains("Mara Quill"), "{url}: {text}");
+    assert!(text.contains("0/8"), "{url}: {text}");
+    let qr = browser.script(
+        "const q = document.querySelector('svg[role=img]');\
+         if (!q) return null;\
+         const r = q.getBoundingClientRect();\
+         return [r.width, r.height, q.querySelectorAll('path,rect').length];",
+    );
+    let side = qr[0].as_f64().unwrap_or(0.0);
+    assert!(side >= 100.0 && qr[1].as_f64() == Some(side), "QR {qr}");
+    assert!(qr[2].as_u64().unwrap_or(0) > 0, "QR without modules: {qr}");
+
+    // The customer exists, with what the form said.
+    let mara = shop
+        .json(&["customer", "list"])
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "Mara Quill").cloned())
+        .expect("Mara is a customer");
+    assert_eq!(mara["email"], "mara@example.org");
+
+    // A screenshot that is not blank: the card's colour, the text and the
+    // QR's black and white.
+    let png = browser.screenshot();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-card.png");
+    std::fs::write(&path, &png).expect("save the screenshot");
+    let image = image::load_from_memory(&png).expect("a PNG").to_rgb8();
+    assert!(image.width() > 300 && image.height() > 300, "{path:?}");
+    let colours: std::collections::HashSet<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+    assert!(colours.len() > 10, "{path:?} has {} colours", colours.len());
+    let black = image.pixels().filter(|p| p.0 == [0, 0, 0]).count();
+    assert!(black > 1000, "{path:?}: no QR modules in the picture");
+    drop(browser);
+    server.stop();
+}

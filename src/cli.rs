@@ -363,6 +363,28 @@ pub enum CustomerCmd {
         /// The customer merged away.
         from: u64,
     },
+    /// Change a customer's profile: name, phone, email, birthday, language
+    /// (all given fields or, when one is refused, none; "-" removes an
+    /// optional one).
+    Edit {
+        /// Customer id.
+        id: u64,
+        /// The name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The phone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// The email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The birthday (YYYY-MM-DD).
+        #[arg(long)]
+        birthday: Option<String>,
+        /// The language code for the bot, web card and pass (e.g. en, ru).
+        #[arg(long)]
+        language: Option<String>,
+    },
     /// Record a customer's marketing consent on a channel, e.g. an opt-out
     /// given at the counter (journaled as consent_changed).
     Consent {

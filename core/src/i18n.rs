@@ -73,10 +73,7 @@ impl Catalogs {
 
     fn first_supported(&self, code: Option<&str>) -> Option<&'static str> {
         let base = code?.trim().split(['-', '_']).next()?.to_lowercase();
-        self.tables
-            .iter()
-            .map(|(l, _)| *l)
-            .find(|l| *l == base)
+        self.tables.iter().map(|(l, _)| *l).find(|l| *l == base)
     }
 
     /// A text by key, with `{name}` placeholders filled.
@@ -172,9 +169,14 @@ mod tests {
 
     #[test]
     fn broken_or_incomplete_catalogs_are_refused() {
-        let e = Catalogs::parse(&[("en", "hello = ")]).err().expect("bad TOML");
+        let e = Catalogs::parse(&[("en", "hello = ")])
+            .err()
+            .expect("bad TOML");
         assert_eq!(e.language, "en");
-        assert!(Catalogs::parse(&[("ru", RU)]).is_err(), "English is required");
+        assert!(
+            Catalogs::parse(&[("ru", RU)]).is_err(),
+            "English is required"
+        );
     }
 
     #[test]

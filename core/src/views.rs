@@ -50,6 +50,9 @@ pub struct CardView {
     pub customer_name: String,
     /// Holder's id.
     pub customer_id: u64,
+    /// Holder's language code from their profile (e.g. "ru"), if known: the
+    /// web card and the pass speak it.
+    pub language: Option<String>,
     /// Progress in the cycle.
     pub progress: Progress,
     /// Progress as stamp symbols, e.g. ●●●○○○○○.
@@ -166,6 +169,7 @@ impl Shop {
             business_name: t.business_name.clone(),
             customer_name: customer.name,
             customer_id: customer.id,
+            language: customer.language,
             progress,
             stamps_line: stamps_line(progress, &t.branding.stamp_icon),
             reward: t.reward.summary(),

@@ -41,12 +41,13 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
                     None => "not asked".into(),
                 };
                 format!(
-                    "Customer {} — {}\nPhone:    {}\nEmail:    {}\nBirthday: {}\nTelegram: {}\nConsent:  Telegram {}, email {}\nCards:    {}{}",
+                    "Customer {} — {}\nPhone:    {}\nEmail:    {}\nBirthday: {}\nLanguage: {}\nTelegram: {}\nConsent:  Telegram {}, email {}\nCards:    {}{}",
                     c.id,
                     c.name,
                     c.phone.as_deref().unwrap_or("—"),
                     c.email.as_deref().unwrap_or("—"),
                     c.birthday.map(|b| b.to_string()).unwrap_or_else(|| "—".into()),
+                    c.language.as_deref().unwrap_or("—"),
                     c.telegram_id.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
                     consent(&c.consent_telegram),
                     consent(&c.consent_email),
@@ -58,6 +59,39 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
         CustomerCmd::Merge { into, from } => {
             let c = app.shop.merge_customers(into, from, &actor).await?;
             app.emit(&c, || format!("Merged customer {from} into {into}."))
+        }
+        CustomerCmd::Edit {
+            id,
+            name,
+            phone,
+            email,
+            birthday,
+            language,
+        } => {
+            use stampcard_core::shop::ProfileChange;
+            let clear = |v: String| (v.trim() != "-").then_some(v);
+            let mut changes = Vec::new();
+            changes.extend(name.map(ProfileChange::Name));
+            changes.extend(phone.map(|v| ProfileChange::Phone(clear(v))));
+            changes.extend(email.map(|v| ProfileChange::Email(clear(v))));
+            if let Some(b) = birthday {
+                let date = match clear(b) {
+                    None => None,
+                    Some(b) => Some(
+                        chrono::NaiveDate::parse_from_str(b.trim(), "%Y-%m-%d")
+                            .map_err(|_| anyhow!("'{b}' is not a date like 1990-04-23"))?,
+                    ),
+                };
+                changes.push(ProfileChange::Birthday(date));
+            }
+            changes.extend(language.map(|v| ProfileChange::Language(clear(v))));
+            if changes.is_empty() {
+                return Err(anyhow!(
+                    "nothing to change: give --name, --phone, --email, --birthday or --language"
+                ));
+            }
+            let c = app.shop.update_profile_fields(id, changes, &actor).await?;
+            app.emit(&c, || format!("Customer {id} ({}) updated.", c.name))
         }
         CustomerCmd::Consent {
             id,

@@ -484,6 +484,38 @@ fn a_pass_carries_the_shops_locations_for_the_lock_screen() {
 }
 
 #[test]
+fn a_pass_speaks_its_holders_language() {
+    let shop = Shop::demo();
+    configure(&shop, TEAM_ID);
+    let pass_of = |name: &str| {
+        shop.run(&["pass", "100001", "-o", name]).ok();
+        pass_json(&unzip(
+            &std::fs::read(shop.dir.path().join(name)).expect("pass written"),
+        ))
+    };
+    let english = pass_of("en.pkpass");
+    assert_eq!(
+        field(&english, "headerFields", "progress")["label"],
+        "Stamps"
+    );
+    let holder = shop.json(&["card", "show", "100001"])["customer_id"].to_string();
+    shop.run(&["customer", "edit", &holder, "--language", "ru"])
+        .ok();
+    let russian = pass_of("ru.pkpass");
+    let progress = field(&russian, "headerFields", "progress");
+    assert_eq!(progress["label"], "Штампы");
+    assert_eq!(progress["changeMessage"], "Штампы: %@");
+    assert_eq!(
+        field(&russian, "backFields", "card")["label"],
+        "Номер карты"
+    );
+    // The same card, the same identity: only the words changed.
+    for key in ["serialNumber", "authenticationToken", "barcodes"] {
+        assert_eq!(russian[key], english[key], "{key}");
+    }
+}
+
+#[test]
 fn an_expiring_certificate_is_warned_about() {
     let shop = Shop::demo();
     let dir = shop.data().join("pki");

@@ -244,3 +244,103 @@ fn a_customer_joins_in_a_headless_chromium() {
     drop(browser);
     server.stop();
 }
+
+#[test]
+fn pages_speak_the_customers_language() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    let ru = ("Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5");
+    let en = ("Accept-Language", "en-GB,en;q=0.9");
+
+    // The join form in the browser's language, its refusals too.
+    let form = server.request("GET", "/j/1", &[ru], None);
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("<html lang=\"ru\">"), "{}", form.body);
+    assert!(form.body.contains("Ваше имя"), "{}", form.body);
+    assert!(form.body.contains("Получить карту"), "{}", form.body);
+    let english = server.get("/j/1").1;
+    assert!(english.contains("Your name"), "{english}");
+    let before = customers(&shop);
+    let refused = server.request("POST", "/j/1", &[FORM, ru], Some("name=&email="));
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("укажите, пожалуйста, имя"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(customers(&shop), before);
+
+    // Joining keeps the browser's language with the customer: their card
+    // speaks it in any browser afterwards.
+    let joined = server.request("POST", "/j/1", &[FORM, ru], Some("name=%D0%9B%D0%B5%D0%B2"));
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    let location = header(&joined, "location").to_string();
+    for accept in [&[en][..], &[]] {
+        let page = server.request("GET", &location, accept, None);
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("<html lang=\"ru\">"), "{}", page.body);
+        assert!(page.body.contains("Добро пожаловать"), "{}", page.body);
+        assert!(page.body.contains("QR-код вашей карты"), "{}", page.body);
+    }
+    let lev = shop
+        .json(&["customer", "list"])
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "Лев").cloned())
+        .expect("Лев is a customer");
+    assert_eq!(lev["language"], "ru");
+
+    // A customer without a language sees the browser's; once the counter
+    // records one, that wins.
+    let card = shop.json(&["card", "show", "100001"]);
+    let url = card["url"].as_str().expect("url");
+    let path = &url[url.find("/c/").expect("card path")..];
+    let holder = card["customer_id"].to_string();
+    let page = server.request("GET", path, &[ru], None).body;
+    assert!(
+        page.contains("<html lang=\"ru\">") && page.contains("Карта 100001"),
+        "{page}"
+    );
+    assert!(server.get(path).1.contains("Card 100001"));
+
+    // A bad field refuses the whole edit: nothing changes.
+    let r = shop.run(&[
+        "customer",
+        "edit",
+        &holder,
+        "--language",
+        "en",
+        "--birthday",
+        "23.04.1990",
+    ]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("is not a date"), "{}", r.stderr);
+    let r = shop.run(&[
+        "customer",
+        "edit",
+        &holder,
+        "--language",
+        "en",
+        "--email",
+        "nope",
+    ]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("email"), "{}", r.stderr);
+    assert!(shop.json(&["customer", "show", &holder])["customer"]["language"].is_null());
+    let page = server.request("GET", path, &[ru], None).body;
+    assert!(page.contains("Карта 100001"), "{page}");
+
+    shop.run(&["customer", "edit", &holder, "--language", "en"])
+        .ok();
+    assert_eq!(
+        shop.json(&["customer", "show", &holder])["customer"]["language"],
+        "en"
+    );
+    let page = server.request("GET", path, &[ru], None).body;
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("Card 100001"),
+        "{page}"
+    );
+    let journal = shop.json(&["journal", "--type", "customer_updated"]);
+    assert!(journal.to_string().contains("language"), "{journal}");
+    server.stop();
+}

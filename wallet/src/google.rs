@@ -64,6 +64,7 @@ impl GoogleWallet {
     pub fn claims(&self, view: &CardView, template: &Template, origin: &str) -> Value {
         let class_id = format!("{}.stampcard-template-{}", self.issuer_id, template.id);
         let [r, g, b] = crate::pass::images::color(&template.branding.background);
+        let texts = crate::texts::Texts::of(view.language.as_deref());
         json!({
             "iss": self.client_email,
             "aud": "google",
@@ -85,10 +86,10 @@ impl GoogleWallet {
                     "accountName": view.customer_name,
                     "barcode": { "type": "QR_CODE", "value": view.code, "alternateText": view.code },
                     "loyaltyPoints": {
-                        "label": "Stamps",
+                        "label": texts.t("pass.stamps"),
                         "balance": { "string": format!("{}/{}", view.progress.stamps, view.progress.of) },
                     },
-                    "linksModuleData": { "uris": [{ "uri": view.url, "description": "Your card online" }] },
+                    "linksModuleData": { "uris": [{ "uri": view.url, "description": texts.t("pass.web") }] },
                 }],
             },
         })

@@ -3,10 +3,11 @@
 /// Escapes text for HTML element content and attribute values.
 pub use stampcard_core::markup::escape_html as escape;
 
-/// A complete page: mobile viewport, the shop's colours, and a body.
-pub fn page(title: &str, background: &str, foreground: &str, body: &str) -> String {
+/// A complete page in a language: mobile viewport, the shop's colours, and
+/// a body.
+pub fn page(lang: &str, title: &str, background: &str, foreground: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>\
          body{{font-family:system-ui,sans-serif;margin:0;background:#f4f1ec;color:#222}}\
@@ -16,7 +17,9 @@ pub fn page(title: &str, background: &str, foreground: &str, body: &str) -> Stri
          .code{{font-family:ui-monospace,monospace;font-size:1.1em;letter-spacing:.05em}}\
          .voucher{{border-top:1px solid #fff5;margin-top:14px;padding-top:10px}}\
          .news{{border-top:1px solid #fff5;margin-top:14px;padding-top:10px}}.news a{{color:inherit}}\
+         .notice{{max-width:420px;margin:16px auto 0;padding:0 24px}}\
          small{{opacity:.8}}</style></head><body>{body}</body></html>",
+        lang = escape(lang),
         title = escape(title),
         bg = css_color(background, "#3b2a20"),
         fg = css_color(foreground, "#ffffff"),
@@ -48,8 +51,21 @@ mod tests {
     }
 }
 
-/// A page with a title and one paragraph, with its status.
+/// A page with a title and one paragraph (both catalog keys), with its
+/// status.
 pub fn message_page(
+    texts: &crate::texts::Texts,
+    status: axum::http::StatusCode,
+    title: &str,
+    text: &str,
+) -> axum::response::Response {
+    message_page_with(texts, status, &texts.t(title), &texts.t(text))
+}
+
+/// A page with a title and one paragraph, as given (already in the
+/// customer's language).
+pub fn message_page_with(
+    texts: &crate::texts::Texts,
     status: axum::http::StatusCode,
     title: &str,
     text: &str,
@@ -60,5 +76,9 @@ pub fn message_page(
         escape(title),
         escape(text)
     );
-    (status, axum::response::Html(page(title, "", "", &body))).into_response()
+    (
+        status,
+        axum::response::Html(page(texts.lang(), title, "", "", &body)),
+    )
+        .into_response()
 }

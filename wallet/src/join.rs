@@ -14,15 +14,17 @@ use stampcard_core::model::{Actor, Card, CustomerFields, Platform};
 use stampcard_core::shop::IssueCard;
 use stampcard_core::{CoreError, Shop};
 
-use crate::html::{escape, message_page, page};
+use crate::html::{escape, message_page, message_page_with, page};
+use crate::texts::{Texts, browser_language};
 use crate::web::Web;
 
 /// How long the browser remembers its card (two years).
 const COOKIE_AGE_SECS: u64 = 2 * 365 * 24 * 3600;
 
-/// The join form's button, on the join page and on the claim page.
-const JOIN_BUTTON: &str = "Get my card";
-const CLAIM_BUTTON: &str = "Get my card and stamps";
+/// The join form's button (a catalog key), on the join page and on the
+/// claim page.
+const JOIN_BUTTON: &str = "join.button";
+const CLAIM_BUTTON: &str = "claim.join_button";
 
 fn cookie_name(template_id: u64) -> String {
     format!("sc_card_{template_id}")
@@ -92,22 +94,23 @@ fn optional(s: &str) -> Option<String> {
 }
 
 impl JoinForm {
-    /// The customer's fields, or what is wrong with the form.
-    fn fields(&self) -> Result<CustomerFields, String> {
+    /// The customer's fields, or what is wrong with the form (in the
+    /// browser's language).
+    fn fields(&self, texts: &Texts) -> Result<CustomerFields, String> {
         if self.name.trim().is_empty() {
-            return Err("please give your name (a first name is enough)".into());
+            return Err(texts.t("join.no_name"));
         }
         let birthday = match optional(&self.birthday) {
             None => None,
             Some(b) => Some(
                 chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d")
-                    .map_err(|_| format!("'{b}' is not a date like 1990-04-23"))?,
+                    .map_err(|_| texts.f("join.bad_date", &[("value", &b)]))?,
             ),
         };
         let email = optional(&self.email);
         let consent = self.consent_email.is_some();
         if consent && email.is_none() {
-            return Err("to get offers by email, give an email address".into());
+            return Err(texts.t("join.consent_needs_email"));
         }
         Ok(CustomerFields {
             name: self.name.clone(),
@@ -128,7 +131,13 @@ impl JoinForm {
 }
 
 /// The form, with an error above it and the values given so far.
-fn form_html(action: &str, form: &JoinForm, error: Option<&str>, button: &str) -> String {
+fn form_html(
+    texts: &Texts,
+    action: &str,
+    form: &JoinForm,
+    error: Option<&str>,
+    button: &str,
+) -> String {
     let value = |v: &str| escape(v.trim());
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
@@ -145,13 +154,18 @@ fn form_html(action: &str, form: &JoinForm, error: Option<&str>, button: &str) -
         .unwrap_or_default();
     format!(
         "{error}<form method=\"post\" action=\"{action}\">{from}\
-         <p><label>Your name<br><input name=\"name\" required maxlength=\"100\" value=\"{name}\"></label></p>\
-         <p><label>Phone (optional)<br><input name=\"phone\" type=\"tel\" value=\"{phone}\"></label></p>\
-         <p><label>Email (optional)<br><input name=\"email\" type=\"email\" value=\"{email}\"></label></p>\
-         <p><label>Birthday (optional, for a birthday treat)<br><input name=\"birthday\" type=\"date\" value=\"{birthday}\"></label></p>\
-         <p><label><input type=\"checkbox\" name=\"consent_email\" value=\"yes\"{checked}> Send me offers by email (you can unsubscribe any time)</label></p>\
+         <p><label>{l_name}<br><input name=\"name\" required maxlength=\"100\" value=\"{name}\"></label></p>\
+         <p><label>{l_phone}<br><input name=\"phone\" type=\"tel\" value=\"{phone}\"></label></p>\
+         <p><label>{l_email}<br><input name=\"email\" type=\"email\" value=\"{email}\"></label></p>\
+         <p><label>{l_birthday}<br><input name=\"birthday\" type=\"date\" value=\"{birthday}\"></label></p>\
+         <p><label><input type=\"checkbox\" name=\"consent_email\" value=\"yes\"{checked}> {l_consent}</label></p>\
          <p><button type=\"submit\">{button}</button></p></form>",
         action = escape(action),
+        l_name = escape(&texts.t("join.name")),
+        l_phone = escape(&texts.t("join.phone")),
+        l_email = escape(&texts.t("join.email")),
+        l_birthday = escape(&texts.t("join.birthday")),
+        l_consent = escape(&texts.t("join.consent_email")),
         name = value(&form.name),
         phone = value(&form.phone),
         email = value(&form.email),
@@ -161,12 +175,13 @@ fn form_html(action: &str, form: &JoinForm, error: Option<&str>, button: &str) -
         } else {
             ""
         },
-        button = escape(button),
+        button = escape(&texts.t(button)),
     )
 }
 
 fn template_page(
     shop: &Shop,
+    texts: &Texts,
     template_id: u64,
     status: StatusCode,
     intro: &str,
@@ -174,21 +189,31 @@ fn template_page(
 ) -> Response {
     let Ok(t) = shop.template(template_id) else {
         return message_page(
+            texts,
             StatusCode::NOT_FOUND,
-            "Card not found",
-            "This card is not offered here. Ask the shop for its QR code.",
+            "page.not_found.title",
+            "join.not_offered",
         );
     };
     let body = format!(
         "<div class=\"card\"><small>{business}</small><h1>{title}</h1>\
-         <p>{goal} stamps: {reward}</p>{intro}{form}</div>",
+         <p>{goal}</p>{intro}{form}</div>",
         business = escape(&t.business_name),
         title = escape(&t.name),
-        goal = t.stamps_required,
-        reward = escape(&t.reward.summary()),
+        goal = escape(&texts.f(
+            "join.goal",
+            &[
+                ("goal", &t.stamps_required.to_string()),
+                ("reward", &t.reward.summary())
+            ]
+        )),
     );
     let html = page(
-        &format!("Join {} — {}", t.name, t.business_name),
+        texts.lang(),
+        &texts.f(
+            "join.title",
+            &[("title", &t.name), ("business", &t.business_name)],
+        ),
         &t.branding.background,
         &t.branding.foreground,
         &body,
@@ -206,20 +231,36 @@ pub async fn join_page(
     if let Some(card) = remembered(&web.shop, &headers, template_id) {
         return to_card(&web.shop, &card, None);
     }
+    let texts = Texts::for_browser(&headers);
     if web.shop.template(template_id).is_ok_and(|t| t.archived) {
         return message_page(
+            &texts,
             StatusCode::GONE,
-            "No longer offered",
-            "This card is no longer offered.",
+            "join.archived.title",
+            "join.archived.text",
         );
     }
-    let form = form_html(&format!("/j/{template_id}"), &query, None, JOIN_BUTTON);
-    template_page(&web.shop, template_id, StatusCode::OK, "", &form)
+    let form = form_html(
+        &texts,
+        &format!("/j/{template_id}"),
+        &query,
+        None,
+        JOIN_BUTTON,
+    );
+    template_page(&web.shop, &texts, template_id, StatusCode::OK, "", &form)
 }
 
-/// Issues a card to a new customer from the form.
-async fn join(shop: &Shop, template_id: u64, form: &JoinForm) -> Result<Card, CoreError> {
-    let fields = form.fields().map_err(CoreError::Invalid)?;
+/// Issues a card to a new customer from the form; they keep the language
+/// their browser prefers.
+async fn join(
+    shop: &Shop,
+    template_id: u64,
+    form: &JoinForm,
+    headers: &HeaderMap,
+) -> Result<Card, CoreError> {
+    let texts = Texts::for_browser(headers);
+    let mut fields = form.fields(&texts).map_err(CoreError::Invalid)?;
+    fields.language = browser_language(headers);
     shop.issue_card(
         template_id,
         IssueCard::New(fields),
@@ -241,35 +282,37 @@ pub async fn join_submit(
     if let Some(card) = remembered(&web.shop, &headers, template_id) {
         return to_card(&web.shop, &card, None);
     }
-    if let Some(busy) = too_many(&web, peer, &headers) {
+    let texts = Texts::for_browser(&headers);
+    if let Some(busy) = too_many(&web, &texts, peer, &headers) {
         return busy;
     }
-    match join(&web.shop, template_id, &form).await {
+    match join(&web.shop, template_id, &form, &headers).await {
         Ok(card) => to_card(&web.shop, &card, Some("welcome")),
         Err(CoreError::Invalid(reason)) => form_again(
             &web.shop,
+            &texts,
             template_id,
             &format!("/j/{template_id}"),
             &form,
             &reason,
             JOIN_BUTTON,
         ),
-        Err(e) => refused(&e),
+        Err(e) => refused(&texts, &e),
     }
 }
 
 /// The page for a client address that got its hour's cards already; `None`
 /// when it may get one (and it is counted).
-fn too_many(web: &Web, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+fn too_many(web: &Web, texts: &Texts, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
     let client = crate::join_limit::client(peer, headers);
     if web.joins.allow(client, web.shop.clock().now()) {
         return None;
     }
     let mut page = message_page(
+        texts,
         StatusCode::TOO_MANY_REQUESTS,
-        "Please try again later",
-        "Many new cards were made from this network in the last hour. \
-         Try again later, or ask for your card at the counter.",
+        "join.busy.title",
+        "join.busy.text",
     );
     page.headers_mut().insert(
         header::RETRY_AFTER,
@@ -279,40 +322,44 @@ fn too_many(web: &Web, peer: SocketAddr, headers: &HeaderMap) -> Option<Response
 }
 
 /// The page of a receipt code that is not valid.
-fn invalid_code() -> Response {
+fn invalid_code(texts: &Texts) -> Response {
     message_page(
+        texts,
         StatusCode::NOT_FOUND,
-        "Code not valid",
-        "This receipt code is not valid. Check it on your receipt.",
+        "claim.invalid.title",
+        "claim.invalid.text",
     )
 }
 
 /// The join form again, with the values given and why they were refused.
 fn form_again(
     shop: &Shop,
+    texts: &Texts,
     template_id: u64,
     action: &str,
     form: &JoinForm,
     reason: &str,
     button: &str,
 ) -> Response {
-    let html = form_html(action, form, Some(reason), button);
-    template_page(shop, template_id, StatusCode::BAD_REQUEST, "", &html)
+    let html = form_html(texts, action, form, Some(reason), button);
+    template_page(shop, texts, template_id, StatusCode::BAD_REQUEST, "", &html)
 }
 
-fn refused(e: &CoreError) -> Response {
+fn refused(texts: &Texts, e: &CoreError) -> Response {
     match e {
         CoreError::NotFound { .. } => message_page(
+            texts,
             StatusCode::NOT_FOUND,
-            "Not found",
-            "This card or code is not known here.",
+            "page.error.not_found.title",
+            "page.error.not_found.text",
         ),
         other => {
             tracing::warn!("web page: {other}");
             message_page(
+                texts,
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "Something went wrong on our side. Please try again in a moment.",
+                "page.error.retry.title",
+                "page.error.retry.text",
             )
         }
     }
@@ -325,24 +372,42 @@ pub async fn claim_page(
     headers: HeaderMap,
 ) -> Response {
     let shop = &web.shop;
+    let texts = Texts::for_browser(&headers);
     let Ok(template_id) = shop.receipt_template(&code) else {
-        return invalid_code();
+        return invalid_code(&texts);
     };
     let action = format!("/r/{code}");
-    let (intro, form) = match remembered(shop, &headers, template_id) {
-        Some(card) => (
-            format!("<p>Add this receipt's stamps to your card {}.</p>", card.id),
-            format!(
-                "<form method=\"post\" action=\"{}\"><button type=\"submit\">Add my stamps</button></form>",
-                escape(&action)
-            ),
-        ),
+    let (texts, intro, form) = match remembered(shop, &headers, template_id) {
+        Some(card) => {
+            let texts = customer_texts(shop, &card, &headers);
+            let intro = format!(
+                "<p>{}</p>",
+                escape(&texts.f("claim.add", &[("card", &card.id.to_string())]))
+            );
+            let form = format!(
+                "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
+                escape(&action),
+                escape(&texts.t("claim.add_button"))
+            );
+            (texts, intro, form)
+        }
         None => (
-            "<p>Get your card to collect this receipt's stamps.</p>".to_string(),
-            form_html(&action, &JoinForm::default(), None, CLAIM_BUTTON),
+            texts,
+            format!("<p>{}</p>", escape(&texts.t("claim.join"))),
+            form_html(&texts, &action, &JoinForm::default(), None, CLAIM_BUTTON),
         ),
     };
-    template_page(shop, template_id, StatusCode::OK, &intro, &form)
+    template_page(shop, &texts, template_id, StatusCode::OK, &intro, &form)
+}
+
+/// The texts of a card's holder (their profile language, else the
+/// browser's).
+fn customer_texts(shop: &Shop, card: &Card, headers: &HeaderMap) -> Texts {
+    let language = shop
+        .customer(card.customer_id)
+        .ok()
+        .and_then(|c| c.language);
+    Texts::for_customer(language.as_deref(), headers)
 }
 
 /// `POST /r/<code>`: claims onto this browser's card, joining first if needed.
@@ -354,22 +419,24 @@ pub async fn claim_submit(
     Form(form): Form<JoinForm>,
 ) -> Response {
     let shop = &web.shop;
+    let texts = Texts::for_browser(&headers);
     let Ok(template_id) = shop.receipt_template(&code) else {
-        return invalid_code();
+        return invalid_code(&texts);
     };
     let remembered = remembered(shop, &headers, template_id);
     if remembered.is_none()
-        && let Some(busy) = too_many(&web, peer, &headers)
+        && let Some(busy) = too_many(&web, &texts, peer, &headers)
     {
         return busy;
     }
     let card = match remembered {
         Some(card) => card,
-        None => match join(shop, template_id, &form).await {
+        None => match join(shop, template_id, &form, &headers).await {
             Ok(card) => card,
             Err(CoreError::Invalid(reason)) => {
                 return form_again(
                     shop,
+                    &texts,
                     template_id,
                     &format!("/r/{code}"),
                     &form,
@@ -377,20 +444,22 @@ pub async fn claim_submit(
                     CLAIM_BUTTON,
                 );
             }
-            Err(e) => return refused(&e),
+            Err(e) => return refused(&texts, &e),
         },
     };
+    let texts = customer_texts(shop, &card, &headers);
     match shop
         .claim_receipt(&code, card.id, &Actor::channel("web"))
         .await
     {
         Ok(outcome) => to_card(shop, &outcome.card, Some("claimed")),
         Err(CoreError::AlreadyClaimed) => to_card(shop, &card, Some("already-claimed")),
-        Err(CoreError::Invalid(reason) | CoreError::ReceiptInvalid(reason)) => message_page(
+        Err(CoreError::Invalid(reason) | CoreError::ReceiptInvalid(reason)) => message_page_with(
+            &texts,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Code not accepted",
+            &texts.t("claim.refused.title"),
             &reason,
         ),
-        Err(e) => refused(&e),
+        Err(e) => refused(&texts, &e),
     }
 }

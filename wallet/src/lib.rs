@@ -12,6 +12,7 @@ pub mod pass;
 pub mod push;
 pub mod service;
 pub mod sign;
+pub mod texts;
 mod unsubscribe;
 pub mod web;
 

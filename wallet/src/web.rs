@@ -2,7 +2,7 @@
 //! Without the card's current link token there is nothing to see.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,7 +12,8 @@ use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
 use crate::google::GoogleWallet;
-use crate::html::{escape, page};
+use crate::html::{escape, message_page, page};
+use crate::texts::Texts;
 use crate::{join, unsubscribe};
 use stampcard_core::model::Template;
 use std::sync::Arc;
@@ -67,27 +68,22 @@ struct Note {
     note: Option<String>,
 }
 
-fn notice(note: Option<&str>) -> &'static str {
+fn notice(texts: &Texts, note: Option<&str>) -> String {
     match note {
-        Some("welcome") => "Welcome! This is your card: save it to your phone below.",
-        Some("claimed") => "Your receipt's stamps were added.",
-        Some("already-claimed") => "This receipt code was already used: it adds stamps only once.",
-        _ => "",
+        Some("welcome") => texts.t("card.note.welcome"),
+        Some("claimed") => texts.t("card.note.claimed"),
+        Some("already-claimed") => texts.t("card.note.already_claimed"),
+        _ => String::new(),
     }
 }
 
-fn not_found() -> Response {
-    (
+fn not_found(texts: &Texts) -> Response {
+    message_page(
+        texts,
         StatusCode::NOT_FOUND,
-        Html(page(
-            "Card not found",
-            "",
-            "",
-            "<div class=\"card\"><h1>Card not found</h1>\
-             <p>This link is not valid (any more). Ask the shop for a new one.</p></div>",
-        )),
+        "page.not_found.title",
+        "page.not_found.text",
     )
-        .into_response()
 }
 
 /// The card a link token opens, or `None` (the page answers 404).
@@ -98,10 +94,14 @@ fn view_of(shop: &Shop, token: &str) -> Option<CardView> {
         .ok()
 }
 
-async fn card_json(State(Web { shop, .. }): State<Web>, Path(token): Path<String>) -> Response {
+async fn card_json(
+    State(Web { shop, .. }): State<Web>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match view_of(&shop, &token) {
         Some(view) => Json(view).into_response(),
-        None => not_found(),
+        None => not_found(&Texts::for_browser(&headers)),
     }
 }
 
@@ -109,22 +109,25 @@ async fn card_page(
     State(web): State<Web>,
     Path(token): Path<String>,
     Query(note): Query<Note>,
+    headers: HeaderMap,
 ) -> Response {
     let shop = &web.shop;
     let Some(view) = view_of(shop, &token) else {
-        return not_found();
+        return not_found(&Texts::for_browser(&headers));
     };
+    let texts = Texts::for_customer(view.language.as_deref(), &headers);
     let Ok(template) = shop.template(view.template_id) else {
-        return not_found();
+        return not_found(&texts);
     };
     let branding = &template.branding;
     Html(page(
+        texts.lang(),
         &format!("{} — {}", view.title, view.business_name),
         &branding.background,
         &branding.foreground,
-        &(notice_html(notice(note.note.as_deref()))
-            + &render(&view)
-            + &wallet_buttons(&web, &view, &template, &token)),
+        &(notice_html(&notice(&texts, note.note.as_deref()))
+            + &render(&texts, &view)
+            + &wallet_buttons(&web, &texts, &view, &template, &token)),
     ))
     .into_response()
 }
@@ -140,27 +143,36 @@ fn notice_html(text: &str) -> String {
 /// The "Add to Apple Wallet" and "Save to Google Wallet" buttons, for the
 /// wallets the shop offers, and "Open in Telegram" when it has a bot (its
 /// deep link carries the card's link token: the bot opens this card).
-fn wallet_buttons(web: &Web, v: &CardView, template: &Template, token: &str) -> String {
+fn wallet_buttons(
+    web: &Web,
+    texts: &Texts,
+    v: &CardView,
+    template: &Template,
+    token: &str,
+) -> String {
     let mut buttons = String::new();
     if let Some(bot) = &web.telegram_bot {
         buttons += &format!(
-            "<a class=\"button\" href=\"https://t.me/{}?start=c{}\">Open in Telegram</a> ",
+            "<a class=\"button\" href=\"https://t.me/{}?start=c{}\">{}</a> ",
             escape(bot),
-            escape(token)
+            escape(token),
+            escape(&texts.t("card.button.telegram"))
         );
     }
     if web.passes {
         buttons += &format!(
-            "<a class=\"button\" href=\"{}/pass.pkpass\">Add to Apple Wallet</a> ",
-            escape(&v.url)
+            "<a class=\"button\" href=\"{}/pass.pkpass\">{}</a> ",
+            escape(&v.url),
+            escape(&texts.t("card.button.apple"))
         );
     }
     if let Some(google) = &web.google {
         match google.save_url(v, template, web.shop.links().base()) {
             Ok(url) => {
                 buttons += &format!(
-                    "<a class=\"button\" href=\"{}\">Save to Google Wallet</a>",
-                    escape(&url)
+                    "<a class=\"button\" href=\"{}\">{}</a>",
+                    escape(&url),
+                    escape(&texts.t("card.button.google"))
                 )
             }
             Err(e) => tracing::warn!("Google Wallet link of card {}: {e}", v.card_id),
@@ -174,7 +186,7 @@ fn wallet_buttons(web: &Web, v: &CardView, template: &Template, token: &str) -> 
 }
 
 /// The card code as an inline SVG QR image, to scan at the counter.
-fn qr_svg(code: &str) -> String {
+fn qr_svg(code: &str, label: &str) -> String {
     match qrcode::QrCode::new(code.as_bytes()) {
         Ok(qr) => qr
             .render::<qrcode::render::svg::Color<'_>>()
@@ -184,14 +196,14 @@ fn qr_svg(code: &str) -> String {
             .build()
             .split_once("<svg")
             // The renderer makes a whole document; keep the <svg> element.
-            .map(|(_, rest)| format!("<svg role=\"img\" aria-label=\"QR code of your card\"{rest}"))
+            .map(|(_, rest)| format!("<svg role=\"img\" aria-label=\"{}\"{rest}", escape(label)))
             .unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
 
 /// The body of the card page.
-pub fn render(v: &CardView) -> String {
+pub fn render(texts: &Texts, v: &CardView) -> String {
     let mut body = format!(
         "<div class=\"card\"><small>{business}</small><h1>{title}</h1>\
          <p>{name}</p><p class=\"stamps\">{stamps}</p><p>{progress} — {reward}</p>",
@@ -204,14 +216,17 @@ pub fn render(v: &CardView) -> String {
     );
     if v.rewards_pending > 0 {
         body += &format!(
-            "<p><strong>{} reward(s) ready: show this card at the counter.</strong></p>",
-            v.rewards_pending
+            "<p><strong>{}</strong></p>",
+            escape(&texts.f(
+                "card.rewards_ready",
+                &[("count", &v.rewards_pending.to_string())]
+            ))
         );
     }
     if v.spins_available > 0 {
         body += &format!(
-            "<p><strong>{} lottery spin(s) waiting.</strong></p>",
-            v.spins_available
+            "<p><strong>{}</strong></p>",
+            escape(&texts.f("card.spins", &[("count", &v.spins_available.to_string())]))
         );
     }
     for voucher in v
@@ -226,26 +241,40 @@ pub fn render(v: &CardView) -> String {
             voucher
                 .fixed_code
                 .as_deref()
-                .map(|c| format!("<br><small>POS code {}</small>", escape(c)))
+                .map(|c| format!(
+                    "<br><small>{}</small>",
+                    escape(&texts.f("card.pos_code", &[("code", c)]))
+                ))
                 .unwrap_or_default(),
             voucher
                 .expires_at
-                .map(|t| format!("<br><small>valid until {}</small>", t.format("%Y-%m-%d")))
+                .map(|t| format!(
+                    "<br><small>{}</small>",
+                    escape(&texts.f(
+                        "card.valid_until",
+                        &[("date", &t.format("%Y-%m-%d").to_string())]
+                    ))
+                ))
                 .unwrap_or_default(),
         );
     }
     if let Some(news) = &v.news {
         body += &format!(
-            "<div class=\"news\"><small>News from {} · {}</small><p>{}</p></div>",
-            escape(&v.business_name),
-            news.at.format("%Y-%m-%d"),
+            "<div class=\"news\"><small>{}</small><p>{}</p></div>",
+            escape(&texts.f(
+                "card.news_from",
+                &[
+                    ("business", &v.business_name),
+                    ("date", &news.at.format("%Y-%m-%d").to_string())
+                ]
+            )),
             stampcard_core::markup::to_html(&news.text)
         );
     }
     body += &format!(
-        "<div class=\"qr\">{}</div><p><small>Card {}</small><br><span class=\"code\">{}</span></p>",
-        qr_svg(&v.code),
-        v.card_id,
+        "<div class=\"qr\">{}</div><p><small>{}</small><br><span class=\"code\">{}</span></p>",
+        qr_svg(&v.code, &texts.t("card.qr")),
+        escape(&texts.f("card.number", &[("card", &v.card_id.to_string())])),
         escape(&v.code)
     );
     if !v.terms.is_empty() {

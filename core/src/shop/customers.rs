@@ -129,6 +129,20 @@ impl Shop {
         change: ProfileChange,
         actor: &Actor,
     ) -> CoreResult<Customer> {
+        self.update_profile_fields(id, vec![change], actor).await
+    }
+
+    /// Changes several fields of a customer's profile at once: all of them
+    /// or, when one is refused, none. One `customer_updated` event per field.
+    pub async fn update_profile_fields(
+        &self,
+        id: u64,
+        changes: Vec<ProfileChange>,
+        actor: &Actor,
+    ) -> CoreResult<Customer> {
+        if changes.is_empty() {
+            return Err(CoreError::Invalid("nothing to change".into()));
+        }
         let _guard = self.customers_lock.lock().await;
         let mut c = self.customer(id)?;
         if c.forgotten {
@@ -142,31 +156,34 @@ impl Shop {
             language: c.language.clone(),
             ..Default::default()
         };
-        let field = match change {
-            ProfileChange::Name(v) => {
-                if v.trim().is_empty() {
-                    return Err(CoreError::Invalid("a name must not be empty".into()));
+        let mut fields = Vec::new();
+        for change in changes {
+            fields.push(match change {
+                ProfileChange::Name(v) => {
+                    if v.trim().is_empty() {
+                        return Err(CoreError::Invalid("a name must not be empty".into()));
+                    }
+                    f.name = v;
+                    "name"
                 }
-                f.name = v;
-                "name"
-            }
-            ProfileChange::Phone(v) => {
-                f.phone = v;
-                "phone"
-            }
-            ProfileChange::Email(v) => {
-                f.email = v;
-                "email"
-            }
-            ProfileChange::Birthday(v) => {
-                f.birthday = v;
-                "birthday"
-            }
-            ProfileChange::Language(v) => {
-                f.language = v;
-                "language"
-            }
-        };
+                ProfileChange::Phone(v) => {
+                    f.phone = v;
+                    "phone"
+                }
+                ProfileChange::Email(v) => {
+                    f.email = v;
+                    "email"
+                }
+                ProfileChange::Birthday(v) => {
+                    f.birthday = v;
+                    "birthday"
+                }
+                ProfileChange::Language(v) => {
+                    f.language = v;
+                    "language"
+                }
+            });
+        }
         validate_customer(&mut f)?;
         c.name = f.name;
         c.phone = f.phone;
@@ -175,14 +192,17 @@ impl Shop {
         c.language = f.language;
         let mut m = Mutation::new();
         m.put(Key::Customer(id), Record::Customer(c.clone()));
-        m.event(customer_event(
-            &c,
-            EventKind::CustomerUpdated {
-                field: field.into(),
-            },
-            self.clock().now(),
-            actor,
-        ));
+        let now = self.clock().now();
+        for field in fields {
+            m.event(customer_event(
+                &c,
+                EventKind::CustomerUpdated {
+                    field: field.into(),
+                },
+                now,
+                actor,
+            ));
+        }
         self.store().commit(m).await?;
         Ok(c)
     }

@@ -5,6 +5,7 @@ use stampcard_core::model::{Branding, VoucherState};
 use stampcard_core::views::CardView;
 
 use super::images::color;
+use crate::texts::Texts;
 
 /// What identifies the pass and where its web service lives.
 pub struct PassIdentity<'a> {
@@ -47,56 +48,78 @@ fn field(key: &str, label: &str, value: impl Into<Value>, change: Option<&str>) 
     f
 }
 
-/// The pass.json of a card.
+/// The pass.json of a card, in its holder's language.
 pub fn pass_json(
     id: &PassIdentity<'_>,
     view: &CardView,
     branding: &Branding,
     news: Option<&News<'_>>,
 ) -> Value {
+    let texts = Texts::of(view.language.as_deref());
+    let t = |key: &str| texts.t(key);
     let quiet = news.is_some_and(|n| n.just_changed);
-    let change = |m: &'static str| (!quiet).then_some(m);
+    let stamps_changed = t("pass.stamps_changed");
+    let change = |m: &str| (!quiet).then(|| m.to_string());
     let active: Vec<_> = view
         .vouchers
         .iter()
         .filter(|v| v.state == VoucherState::Active)
         .collect();
     let vouchers = match active.len() {
-        0 => "none yet".to_string(),
+        0 => t("pass.vouchers.none"),
         1 => active[0].description.clone(),
-        n => format!("{n} vouchers"),
+        n => texts.f("pass.vouchers.many", &[("count", &n.to_string())]),
     };
     let mut back = Vec::new();
     if let Some(n) = news {
-        back.push(field("news", "News", n.text, Some("%@")));
+        back.push(field("news", &t("pass.news"), n.text, Some("%@")));
     }
     for v in &active {
-        let mut text = format!("{} — code {}", v.description, v.code);
+        let mut text = texts.f(
+            "pass.voucher.code",
+            &[("description", &v.description), ("code", &v.code)],
+        );
         if let Some(fixed) = &v.fixed_code {
-            text += &format!(" (POS code {fixed})");
+            text += &texts.f("pass.voucher.pos_code", &[("code", fixed)]);
         }
         if let Some(exp) = v.expires_at {
-            text += &format!(", valid until {}", exp.format("%Y-%m-%d"));
+            let date = exp.format("%Y-%m-%d").to_string();
+            text += &texts.f("pass.voucher.valid_until", &[("date", &date)]);
         }
-        back.push(field(&format!("voucher-{}", v.id), "Voucher", text, None));
+        back.push(field(
+            &format!("voucher-{}", v.id),
+            &t("pass.voucher"),
+            text,
+            None,
+        ));
     }
     if view.rewards_pending > 0 {
         back.push(field(
             "rewards",
-            "Ready",
-            format!(
-                "{} reward(s) ready: show this card at the counter",
-                view.rewards_pending
+            &t("pass.ready"),
+            texts.f(
+                "pass.rewards_ready",
+                &[("count", &view.rewards_pending.to_string())],
             ),
             None,
         ));
     }
-    let mut web = field("web", "Your card online", view.url.clone(), None);
-    web["attributedValue"] = format!("<a href=\"{}\">Open your card</a>", view.url).into();
+    let mut web = field("web", &t("pass.web"), view.url.clone(), None);
+    web["attributedValue"] = format!(
+        "<a href=\"{}\">{}</a>",
+        view.url,
+        crate::html::escape(&t("pass.web.link"))
+    )
+    .into();
     back.push(web);
-    back.push(field("card", "Card number", view.card_id.to_string(), None));
+    back.push(field(
+        "card",
+        &t("pass.card_number"),
+        view.card_id.to_string(),
+        None,
+    ));
     if !view.terms.is_empty() {
-        back.push(field("terms", "Terms", view.terms.clone(), None));
+        back.push(field("terms", &t("pass.terms"), view.terms.clone(), None));
     }
     let mut pass = json!({
         "formatVersion": 1,
@@ -121,15 +144,17 @@ pub fn pass_json(
         }],
         "storeCard": {
             "headerFields": [field(
-                "progress", "Stamps",
+                "progress", &t("pass.stamps"),
                 format!("{}/{}", view.progress.stamps, view.progress.of),
-                change("Stamps: %@"),
+                change(&stamps_changed).as_deref(),
             )],
             "secondaryFields": [
-                field("holder", "Member", view.customer_name.clone(), None),
-                field("reward", "Reward", view.reward.clone(), None),
+                field("holder", &t("pass.member"), view.customer_name.clone(), None),
+                field("reward", &t("pass.reward"), view.reward.clone(), None),
             ],
-            "auxiliaryFields": [field("vouchers", "Vouchers", vouchers, change("%@"))],
+            "auxiliaryFields": [field(
+                "vouchers", &t("pass.vouchers"), vouchers, change("%@").as_deref(),
+            )],
             "backFields": back,
         },
     });

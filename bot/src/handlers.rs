@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::commands::Command;
 use crate::replies::Replies;
 use crate::texts;
+use crate::wallet_links::WalletLinks;
 
 /// The bot client the handlers reply with: Telegram's limits applied.
 type TgBot = Replies;
@@ -100,7 +101,7 @@ fn lang_of(customer: Option<&Customer>, user: &TelegramUser) -> &'static str {
     texts::language(stored.or(user.language.as_deref()))
 }
 
-fn keyboard(lang: &str, v: &CardView) -> InlineKeyboardMarkup {
+fn keyboard(lang: &str, v: &CardView, wallets: WalletLinks) -> InlineKeyboardMarkup {
     let mut row = Vec::new();
     if let Ok(url) = url::Url::parse(&v.url) {
         row.push(InlineKeyboardButton::url(
@@ -113,6 +114,10 @@ fn keyboard(lang: &str, v: &CardView) -> InlineKeyboardMarkup {
         format!("card:{}", v.card_id),
     ));
     let mut rows = vec![row];
+    let wallet_row = wallets.buttons(lang, v);
+    if !wallet_row.is_empty() {
+        rows.push(wallet_row);
+    }
     if v.vouchers
         .iter()
         .any(|x| x.state == stampcard_core::model::VoucherState::Active)
@@ -133,7 +138,13 @@ fn keyboard(lang: &str, v: &CardView) -> InlineKeyboardMarkup {
 
 /// A card: the QR code of its code (for staff to scan) with the card as
 /// the caption and its buttons; plain text if the picture cannot be made.
-async fn send_card(bot: &TgBot, chat: ChatId, lang: &str, v: &CardView) -> ResponseResult<()> {
+async fn send_card(
+    bot: &TgBot,
+    chat: ChatId,
+    lang: &str,
+    v: &CardView,
+    wallets: WalletLinks,
+) -> ResponseResult<()> {
     let text = texts::card(lang, v);
     match crate::qr::png(&v.code) {
         Some(png) if text.chars().count() <= 1024 => {
@@ -142,14 +153,15 @@ async fn send_card(bot: &TgBot, chat: ChatId, lang: &str, v: &CardView) -> Respo
                 chat,
                 bot.send_photo(chat, photo)
                     .caption(text)
-                    .reply_markup(keyboard(lang, v)),
+                    .reply_markup(keyboard(lang, v, wallets)),
             )
             .await?;
         }
         _ => {
             bot.send(
                 chat,
-                bot.send_message(chat, text).reply_markup(keyboard(lang, v)),
+                bot.send_message(chat, text)
+                    .reply_markup(keyboard(lang, v, wallets)),
             )
             .await?;
         }
@@ -165,6 +177,7 @@ async fn start(
     user: &TelegramUser,
     lang: &str,
     payload: &str,
+    wallets: WalletLinks,
 ) -> ResponseResult<()> {
     let actor = Actor::channel("bot");
     let result = match StartPayload::parse(payload) {
@@ -191,7 +204,7 @@ async fn start(
         .map_err(|e| e.to_string()),
     };
     match result {
-        Ok(view) => send_card(bot, chat, lang, &view).await,
+        Ok(view) => send_card(bot, chat, lang, &view, wallets).await,
         Err(why) => {
             bot.say(chat, texts::t(lang, "refused", &[("reason", &why)]))
                 .await?;
@@ -211,7 +224,12 @@ fn asks_for(c: Command) -> bool {
     )
 }
 
-async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> {
+async fn on_message(
+    bot: TgBot,
+    msg: Message,
+    shop: Shop,
+    wallets: WalletLinks,
+) -> ResponseResult<()> {
     let Some(from) = msg.from.as_ref() else {
         return Ok(());
     };
@@ -250,7 +268,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
     match command {
         Command::Start if !rest.is_empty() => {
             let payload = rest.split_whitespace().next().unwrap_or_default();
-            start(&bot, chat, &shop, &user, lang, payload).await?;
+            start(&bot, chat, &shop, &user, lang, payload, wallets).await?;
         }
         Command::Start => {
             let templates = shop.offered_templates();
@@ -290,7 +308,7 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
                 bot.say(chat, texts::t(lang, "no_cards", &[])).await?;
             }
             for v in &views {
-                send_card(&bot, chat, lang, v).await?;
+                send_card(&bot, chat, lang, v, wallets).await?;
             }
         }
         Command::Help => bot.say(chat, Command::help(lang)).await?,
@@ -365,7 +383,12 @@ async fn on_message(bot: TgBot, msg: Message, shop: Shop) -> ResponseResult<()> 
     Ok(())
 }
 
-async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult<()> {
+async fn on_callback(
+    bot: TgBot,
+    q: CallbackQuery,
+    shop: Shop,
+    wallets: WalletLinks,
+) -> ResponseResult<()> {
     bot.answer_callback_query(q.id.clone()).await?;
     let user = user_of(&q.from);
     let customer = holder(&shop, &user);
@@ -505,7 +528,7 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, shop: Shop) -> ResponseResult
         _ => None,
     };
     match view {
-        Some(v) => send_card(&bot, chat, lang, &v).await,
+        Some(v) => send_card(&bot, chat, lang, &v, wallets).await,
         None => {
             bot.say(chat, stale(lang)).await?;
             Ok(())
@@ -612,7 +635,12 @@ async fn profile(
 /// Runs the bot (long polling) until `stop` turns true. Replies go out
 /// through `replies` (Telegram's limits: 1 a second and 20 a minute per
 /// chat, 30 a second overall; a 429's retry_after is honoured).
-pub async fn run(shop: Shop, replies: Replies, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    shop: Shop,
+    replies: Replies,
+    wallets: WalletLinks,
+    mut stop: watch::Receiver<bool>,
+) {
     let bot: Bot = (*replies).clone();
     // The command menu in every catalog language (English as the default).
     for lang in ["en", "ru"] {
@@ -633,7 +661,7 @@ pub async fn run(shop: Shop, replies: Replies, mut stop: watch::Receiver<bool>) 
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback));
     let mut dispatcher = Dispatcher::builder(bot, handler)
-        .dependencies(dptree::deps![shop, replies])
+        .dependencies(dptree::deps![shop, replies, wallets])
         .default_handler(|_| async {})
         .build();
     let token = dispatcher.shutdown_token();

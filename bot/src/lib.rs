@@ -7,6 +7,7 @@
 //! - `limiter` and `replies`: every reply within Telegram's limits.
 //! - `channel`: the outbox channel and the route to a customer's chat.
 //! - `texts`: what the bot says.
+//! - `wallet_links`: the wallet buttons under a card.
 
 pub mod channel;
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod limiter;
 pub mod qr;
 pub mod replies;
 pub mod texts;
+pub mod wallet_links;
 
 pub use teloxide::Bot;
 
@@ -46,6 +48,7 @@ pub fn client(token: &str, api_url: Option<&str>) -> Result<Bot, BotError> {
 pub use handlers::run;
 pub use limiter::Limits;
 pub use replies::Replies;
+pub use wallet_links::WalletLinks;
 
 /// The bot's @username (without the @), asked of Telegram (`getMe`), for
 /// the "Open in Telegram" links; `None` when Telegram does not answer

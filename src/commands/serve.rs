@@ -75,6 +75,12 @@ impl Services {
         let (stop_tx, stop) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         let wallet = crate::passes::for_serve(app);
+        let google = crate::passes::google_for_serve(app);
+        // The bot offers the wallets the web card offers.
+        let wallets = stampcard_bot::WalletLinks {
+            apple: wallet.is_some(),
+            google: google.is_some(),
+        };
         let socket = crate::admin::server::bind(&app.data)?;
         tasks.spawn(crate::admin::server::serve(
             app.clone(),
@@ -105,7 +111,7 @@ impl Services {
                         metrics,
                         routes(app),
                         wallet.clone(),
-                        crate::passes::google_for_serve(app),
+                        google,
                         app.config.http.joins_per_hour,
                         bot_name,
                     ),
@@ -123,7 +129,12 @@ impl Services {
         };
         start_messaging(app, bot.clone(), wallet, &mut tasks, &stop).await?;
         if let Some(bot) = bot {
-            tasks.spawn(stampcard_bot::run(app.shop.clone(), bot, stop.clone()));
+            tasks.spawn(stampcard_bot::run(
+                app.shop.clone(),
+                bot,
+                wallets,
+                stop.clone(),
+            ));
         }
         tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
         tasks.spawn(crate::reminders::run(app.clone(), stop.clone()));

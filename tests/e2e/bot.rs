@@ -83,6 +83,13 @@ fn customers_join_claim_and_get_news_in_telegram() {
     let reply = fake.wait_for_text(5001, "Coffee card");
     assert!(reply.contains("○○○○○○○○ 0/8"), "{reply}");
     let lena = card_id(&reply);
+    // The shop offers no wallet: the card comes without wallet buttons.
+    let buttons = fake.url_buttons_to(5001);
+    assert!(
+        buttons.iter().any(|(_, url)| url.contains("/c/")),
+        "{buttons:?}"
+    );
+    assert!(!format!("{buttons:?}").contains("Wallet"), "{buttons:?}");
     // The picture is the QR code of the card code, for staff to scan.
     let png = fake.pictures_to(5001).pop().expect("a card picture");
     assert_eq!(scan_qr(&png), shop.card_code(lena));
@@ -600,5 +607,52 @@ fn a_card_joined_on_the_web_opens_in_telegram_from_its_page() {
     assert!(no.contains("its own cards"), "{no}");
     let c = shop.json(&["customer", "show", &customer]);
     assert_eq!(c["customer"]["telegram_id"], 7001, "{c}");
+    server.stop();
+}
+
+#[test]
+fn a_card_in_telegram_offers_the_shops_wallets() {
+    let shop = Shop::demo();
+    crate::wallet::configure(&shop, stampcard_e2e::test_pki::TEAM_ID);
+    crate::wallet::configure_google(&shop);
+    let fake = FakeTelegram::start();
+    let server = serve_with_bot(&shop, &fake, false);
+
+    fake.message(5101, "Mira", "en", "/start j1");
+    fake.wait_for_text(5101, "Coffee card");
+    let buttons = fake.url_buttons_to(5101);
+    let url_of = |label: &str| {
+        buttons
+            .iter()
+            .find(|(text, _)| text == label)
+            .map(|(_, url)| url[url.find("/c/").expect("a card link")..].to_string())
+            .unwrap_or_else(|| panic!("no {label} button: {buttons:?}"))
+    };
+    // Both buttons open the web card's own links: the signed pass, and a
+    // forward to Google's save page.
+    let pass = server.request("GET", &url_of("Add to Apple Wallet"), &[], None);
+    assert_eq!(pass.status, 200);
+    assert!(
+        pass.head
+            .contains("content-type: application/vnd.apple.pkpass"),
+        "{}",
+        pass.head
+    );
+    let google = server.request("GET", &url_of("Save to Google Wallet"), &[], None);
+    assert_eq!(google.status, 303);
+    assert!(
+        google
+            .head
+            .contains("location: https://pay.google.com/gp/v/save/"),
+        "{}",
+        google.head
+    );
+
+    // In the customer's language.
+    fake.message(5102, "Лев", "ru", "/start j1");
+    fake.wait_for_text(5102, "Coffee card");
+    let buttons = format!("{:?}", fake.url_buttons_to(5102));
+    assert!(buttons.contains("Добавить в Apple Wallet"), "{buttons}");
+    assert!(buttons.contains("Сохранить в Google Wallet"), "{buttons}");
     server.stop();
 }

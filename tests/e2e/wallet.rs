@@ -15,7 +15,7 @@ use stampcard_e2e::wait;
 use crate::{Server, Shop};
 
 /// Adds `[wallet]` with the test PKI (and the push log) to a shop's config.
-fn configure(shop: &Shop, team: &str) -> TestPki {
+pub fn configure(shop: &Shop, team: &str) -> TestPki {
     let pki = test_pki::generate(&shop.data().join("pki"));
     write_wallet_config(shop, team);
     pki
@@ -554,9 +554,9 @@ fn unbase64url(text: &str) -> Vec<u8> {
     openssl::base64::decode_block(&s).expect("base64url")
 }
 
-#[test]
-fn the_google_wallet_link_carries_a_signed_loyalty_object() {
-    let shop = Shop::demo();
+/// Turns on Google Wallet with a service-account key made for the test;
+/// the key, to check signatures with.
+pub fn configure_google(shop: &Shop) -> openssl::pkey::PKey<openssl::pkey::Private> {
     let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).expect("rsa"))
         .expect("key");
     let pem = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
@@ -567,11 +567,17 @@ fn the_google_wallet_link_carries_a_signed_loyalty_object() {
     });
     std::fs::write(shop.data().join("google-sa.json"), account.to_string()).expect("write");
     set_section(
-        &shop,
+        shop,
         "google_wallet",
         "issuer_id = \"3388000000022222222\"\nservice_account_key = \"google-sa.json\"\n",
     );
+    key
+}
 
+#[test]
+fn the_google_wallet_link_carries_a_signed_loyalty_object() {
+    let shop = Shop::demo();
+    let key = configure_google(&shop);
     let server = shop.serve(&[]);
     let view = shop.json(&["card", "show", "100001"]);
     let url = view["url"].as_str().expect("url");
@@ -618,6 +624,24 @@ fn the_google_wallet_link_carries_a_signed_loyalty_object() {
         format!("{}/8", view["progress"]["stamps"])
     );
     assert_eq!(object["accountName"], view["customer_name"]);
+
+    // `<card>/google` forwards to the same save page (the bot links there).
+    let card_path = &url[url.find("/c/").expect("path")..];
+    let forward = server.request("GET", &format!("{card_path}/google"), &[], None);
+    assert_eq!(forward.status, 303);
+    assert!(
+        forward
+            .head
+            .contains("location: https://pay.google.com/gp/v/save/"),
+        "{}",
+        forward.head
+    );
+    assert_eq!(
+        server
+            .get(&format!("/c/100001-{}/google", "0".repeat(32)))
+            .0,
+        404
+    );
     server.stop();
 }
 

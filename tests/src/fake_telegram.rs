@@ -358,6 +358,33 @@ impl FakeTelegram {
             .collect()
     }
 
+    /// The URL buttons under the messages sent to a chat, in order: each
+    /// button's text and URL.
+    pub fn url_buttons_to(&self, chat: i64) -> Vec<(String, String)> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.body["chat_id"].as_i64() == Some(chat))
+            .filter_map(|c| {
+                // A JSON body holds the keyboard as an object, a multipart
+                // one as a JSON text.
+                let markup = &c.body["reply_markup"];
+                match markup.as_str() {
+                    Some(text) => serde_json::from_str(text).ok(),
+                    None => Some(markup.clone()),
+                }
+            })
+            .flat_map(|m: Value| {
+                m["inline_keyboard"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+                    .filter_map(|b| Some((b["text"].as_str()?.into(), b["url"].as_str()?.into())))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// Texts sent to a chat, in order (messages, and captions of pictures).
     pub fn texts_to(&self, chat: i64) -> Vec<String> {
         self.calls()

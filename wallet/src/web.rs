@@ -29,6 +29,7 @@ pub fn router(
     Router::new()
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
+        .route("/c/{token}/google", get(google_save))
         .route(
             "/j/{template}",
             get(join::join_page).post(join::join_submit),
@@ -102,6 +103,34 @@ async fn card_json(
     match view_of(&shop, &token) {
         Some(view) => Json(view).into_response(),
         None => not_found(&Texts::for_browser(&headers)),
+    }
+}
+
+/// `/c/<token>/google`: forwards to Google Wallet's save page of the card
+/// (the bot's "Save to Google Wallet" opens this: it cannot sign the link).
+async fn google_save(
+    State(web): State<Web>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let texts = Texts::for_browser(&headers);
+    let (Some(google), Some(view)) = (&web.google, view_of(&web.shop, &token)) else {
+        return not_found(&texts);
+    };
+    let Ok(template) = web.shop.template(view.template_id) else {
+        return not_found(&texts);
+    };
+    match google.save_url(&view, &template, web.shop.links().base()) {
+        Ok(url) => axum::response::Redirect::to(&url).into_response(),
+        Err(e) => {
+            tracing::warn!("Google Wallet link of card {}: {e}", view.card_id);
+            message_page(
+                &texts,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "page.error.retry.title",
+                "page.error.retry.text",
+            )
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! with the suite's own HTTP client.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -39,8 +40,11 @@ impl Browser {
         let chromium = std::env::var("STAMPCARD_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
         let chromedriver =
             std::env::var("STAMPCARD_CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
+        // Its own process group, with the Chromium it starts: a failed test
+        // ends them all (killing the driver alone leaves Chromium running).
         let mut driver = Command::new(&chromedriver)
             .arg("--port=0")
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -188,7 +192,11 @@ impl Drop for Browser {
                 None,
             );
         }
-        let _ = self.driver.kill();
+        if let Ok(group) = i32::try_from(self.driver.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process group
+            // (the driver's own, made at spawn); no memory is involved.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.driver.wait();
     }
 }

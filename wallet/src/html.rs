@@ -36,21 +36,6 @@ fn css_color<'a>(value: &'a str, fallback: &'a str) -> &'a str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_and_rejects_bad_colours() {
-        assert_eq!(
-            escape("<b>\"Tom\" & 'Jerry'</b>"),
-            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
-        );
-        assert_eq!(css_color("#a0b1c2", "#000"), "#a0b1c2");
-        assert_eq!(css_color("red;}</style>", "#000"), "#000");
-    }
-}
-
 /// A page with a title and one paragraph (both catalog keys), with its
 /// status.
 pub fn message_page(
@@ -81,4 +66,19 @@ pub fn message_page_with(
         axum::response::Html(page(texts.lang(), title, "", "", &body)),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_rejects_bad_colours() {
+        assert_eq!(
+            escape("<b>\"Tom\" & 'Jerry'</b>"),
+            "&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;"
+        );
+        assert_eq!(css_color("#a0b1c2", "#000"), "#a0b1c2");
+        assert_eq!(css_color("red;}</style>", "#000"), "#000");
+    }
 }

@@ -120,7 +120,7 @@ fn opts() -> Result<Opts> {
                      --api-requests N adds: POST /api/v1/stamps over loopback keep-alive HTTP\n\
                      against `stampcard serve`, and a trivial axum endpoint as the baseline.\n\
                      --campaign N adds: planning a campaign to N recipients, against raw sled.\n\
-                     --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048.\n\
+                     --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048 and passkit-generator (Node; npm installs it into the bench directory).\n\
                      --smtp N adds: a campaign's N emails through serve into aiosmtpd, against a bare lettre loop.\n\
                      --dispatch N adds: a campaign to N Telegram holders through serve into the fake Bot API: pacing and loss."
                 );
@@ -515,7 +515,12 @@ async fn bot_load(dir: &Path, rate: u64) -> Result<()> {
     let bot = stampcard_bot::client("123456:BENCH", Some(&fake.url))?;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let replies = stampcard_bot::Replies::new(bot, stampcard_bot::Limits::relaxed());
-    let task = tokio::spawn(stampcard_bot::run(shop.clone(), replies, stop));
+    let task = tokio::spawn(stampcard_bot::run(
+        shop.clone(),
+        replies,
+        Default::default(),
+        stop,
+    ));
     let users = 1000i64;
     let feed = |text: &'static str, total: u64| {
         let fake = fake.clone();

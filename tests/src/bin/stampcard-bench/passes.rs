@@ -1,7 +1,10 @@
 //! `--passes N`: signed .pkpass files built per second on one thread, for
 //! re-issuing an existing card (strip cached) and cold (strip drawn), with
 //! `openssl speed rsa2048` signs/s on one core measured in the same run as
-//! the baseline (a pass costs at least one RSA-2048 signature).
+//! the baseline (a pass costs at least one RSA-2048 signature), and side by
+//! side with passkit-generator (Node) building the same pass from the same
+//! pass.json, images and certificates (installed from the npm registry into
+//! a scratch folder under the bench directory, never into the checkout).
 
 use std::path::Path;
 use std::time::Instant;
@@ -82,5 +85,169 @@ pub async fn passes_bench(dir: &Path, n: u64) -> Result<()> {
         cold / rsa
     );
     std::fs::write(dir.join("bench.pkpass"), &first.bytes)?;
+    match passkit_generator(dir, &first.bytes, &pki, n) {
+        Ok((node, bytes)) => println!(
+            "passes: passkit-generator {PASSKIT_GENERATOR} (Node {}) building the same pass ({bytes} bytes): {node:.0}/s | stampcard re-issue is {:.1}x faster, cold {:.1}x",
+            node_version().unwrap_or_default(),
+            reissue / node,
+            cold / node
+        ),
+        Err(e) => println!("passes: passkit-generator side by side skipped: {e:#}"),
+    }
+    Ok(())
+}
+
+/// The passkit-generator release compared against.
+const PASSKIT_GENERATOR: &str = "3.6.1";
+
+fn node_version() -> Option<String> {
+    let out = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// passkit-generator builds our pass (its pass.json and images, our test
+/// certificates) `n` times: passes per second and the size of one.
+fn passkit_generator(
+    dir: &Path,
+    ours: &[u8],
+    pki: &stampcard_e2e::test_pki::TestPki,
+    n: u64,
+) -> Result<(f64, usize)> {
+    // Installed once per bench directory, from the npm registry.
+    let install = dir.join("passkit-generator");
+    if !install.join("node_modules/passkit-generator").exists() {
+        std::fs::create_dir_all(&install)?;
+        let status = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&install)
+            .arg(format!("passkit-generator@{PASSKIT_GENERATOR}"))
+            .status()
+            .context("run npm (Node.js and npm are needed for the side by side)")?;
+        if !status.success() {
+            return Err(anyhow!("npm install passkit-generator failed: {status}"));
+        }
+    }
+    // The same inputs: every file of our pass but the manifest and signature
+    // (passkit-generator makes its own), and the same certificates.
+    let inputs = dir.join("passkit-inputs");
+    let pass_dir = inputs.join("pass");
+    std::fs::create_dir_all(&pass_dir)?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(ours))?;
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i)?;
+        let name = file.name()?.to_string();
+        if name == "manifest.json" || name == "signature" || name.contains('/') {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes)?;
+        std::fs::write(pass_dir.join(&name), bytes)?;
+    }
+    std::fs::copy(&pki.wwdr, inputs.join("wwdr.pem"))?;
+    std::fs::copy(&pki.cert, inputs.join("cert.pem"))?;
+    std::fs::copy(&pki.key, inputs.join("key.pem"))?;
+    let script = install.join("bench.mjs");
+    std::fs::write(
+        &script,
+        include_str!("../../../bench/passkit-generator.mjs"),
+    )?;
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(&install)
+        .arg(&inputs)
+        .arg(n.to_string())
+        .arg(dir.join("passkit-generator.pkpass"))
+        .output()
+        .context("run node")?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "passkit-generator failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("node printed {}", String::from_utf8_lossy(&out.stdout)))?;
+    let rate = result["passes_per_s"]
+        .as_f64()
+        .ok_or_else(|| anyhow!("no passes_per_s in {result}"))?;
+    check_same_pass(
+        dir,
+        ours,
+        &std::fs::read(dir.join("passkit-generator.pkpass"))?,
+        pki,
+    )?;
+    Ok((rate, result["bytes"].as_u64().unwrap_or(0) as usize))
+}
+
+/// The file `name` of a .pkpass archive.
+fn entry(pkpass: &[u8], name: &str) -> Result<Vec<u8>> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(pkpass))?;
+    let mut file = zip.by_name(name)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// That passkit-generator built the same pass, signed so that it verifies
+/// with the openssl command line against the test root: the comparison is
+/// of equal work.
+fn check_same_pass(
+    dir: &Path,
+    ours: &[u8],
+    theirs: &[u8],
+    pki: &stampcard_e2e::test_pki::TestPki,
+) -> Result<()> {
+    let json = |b: &[u8]| -> Result<serde_json::Value> {
+        Ok(serde_json::from_slice(&entry(b, "pass.json")?)?)
+    };
+    // passkit-generator writes the field groups a pass leaves out as empty
+    // lists: the same pass.
+    let without_empty_groups = |mut v: serde_json::Value| {
+        if let Some(card) = v["storeCard"].as_object_mut() {
+            card.retain(|_, group| group.as_array().is_none_or(|g| !g.is_empty()));
+        }
+        v
+    };
+    let (a, b) = (
+        without_empty_groups(json(ours)?),
+        without_empty_groups(json(theirs)?),
+    );
+    if a != b {
+        let keys: std::collections::BTreeSet<&String> = a
+            .as_object()
+            .into_iter()
+            .chain(b.as_object())
+            .flat_map(|o| o.keys())
+            .filter(|k| a[k.as_str()] != b[k.as_str()])
+            .collect();
+        return Err(anyhow!(
+            "passkit-generator's pass.json differs from ours in {keys:?}: {}",
+            b
+        ));
+    }
+    let check = dir.join("passkit-check");
+    std::fs::create_dir_all(&check)?;
+    std::fs::write(check.join("manifest.json"), entry(theirs, "manifest.json")?)?;
+    std::fs::write(check.join("signature"), entry(theirs, "signature")?)?;
+    let verified = std::process::Command::new("openssl")
+        .args([
+            "smime", "-verify", "-inform", "DER", "-binary", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(check.join("signature"))
+        .arg("-content")
+        .arg(check.join("manifest.json"))
+        .arg("-CAfile")
+        .arg(&pki.root)
+        .output()?;
+    if !verified.status.success() {
+        return Err(anyhow!(
+            "passkit-generator's signature does not verify: {}",
+            String::from_utf8_lossy(&verified.stderr)
+        ));
+    }
     Ok(())
 }

@@ -20,10 +20,7 @@ pub fn router(
     shop: Shop,
     metrics: Arc<Metrics>,
     routes: Vec<Arc<dyn stampcard_core::consumers::Route>>,
-    wallet: Option<Arc<stampcard_wallet::Wallet>>,
-    google: Option<Arc<stampcard_wallet::google::GoogleWallet>>,
-    joins_per_hour: u32,
-    telegram_bot: Option<String>,
+    pages: stampcard_wallet::Pages,
 ) -> Router {
     let state = MetricsState {
         shop: shop.clone(),
@@ -34,13 +31,7 @@ pub fn router(
         .with_state(shop.clone())
         .route("/metrics", get(crate::metrics::handler).with_state(state))
         .merge(crate::api::router(shop.clone(), routes))
-        .merge(stampcard_wallet::router(
-            shop,
-            wallet,
-            google,
-            joins_per_hour,
-            telegram_bot,
-        ))
+        .merge(stampcard_wallet::router(shop, pages))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

@@ -110,10 +110,13 @@ impl Services {
                         app.shop.clone(),
                         metrics,
                         routes(app),
-                        wallet.clone(),
-                        google,
-                        app.config.http.joins_per_hour,
-                        bot_name,
+                        stampcard_wallet::Pages {
+                            wallet: wallet.clone(),
+                            google,
+                            joins_per_hour: app.config.http.joins_per_hour,
+                            telegram_bot: bot_name,
+                            assets_dir: app.data.clone(),
+                        },
                     ),
                     stop.clone(),
                 ));

@@ -170,6 +170,11 @@ fn malformed_template_definitions_are_refused() {
             "name = \"X\"\nbusiness_name = \"Y\"\nstamps_required = 8\n[reward]\nkind = \"simple\"\ndescription = \"d\"\n[branding]\nbackground = \"red\"\nforeground = \"#000000\"\nlabel = \"#000000\"\nstamp_icon = \"*\"\n",
             "branding.background",
         ),
+        (
+            "i.toml",
+            "name = \"X\"\nbusiness_name = \"Y\"\nstamps_required = 8\n[reward]\nkind = \"simple\"\ndescription = \"d\"\n[branding]\nbackground = \"#000000\"\nforeground = \"#ffffff\"\nlabel = \"#ffffff\"\nstamp_icon = \"*\"\nlogo = \"../stampcard.toml\"\n",
+            "branding.logo must be the name of a PNG file",
+        ),
     ];
     for (name, text, message) in cases {
         let path = shop.path(name);

@@ -221,6 +221,11 @@ fn a_customer_joins_in_a_headless_chromium() {
     let side = qr[0].as_f64().unwrap_or(0.0);
     assert!(side >= 100.0 && qr[1].as_f64() == Some(side), "QR {qr}");
     assert!(qr[2].as_u64().unwrap_or(0) > 0, "QR without modules: {qr}");
+    let logo = browser.script("const l = document.querySelector('img.logo'); return l && l.complete ? l.naturalWidth : 0;");
+    assert!(
+        logo.as_u64().unwrap_or(0) > 0,
+        "the logo did not load: {logo}"
+    );
 
     // The customer exists, with what the form said.
     let mara = shop
@@ -342,5 +347,61 @@ fn pages_speak_the_customers_language() {
     );
     let journal = shop.json(&["journal", "--type", "customer_updated"]);
     assert!(journal.to_string().contains("language"), "{journal}");
+    server.stop();
+}
+
+#[test]
+fn the_pages_show_the_templates_logo() {
+    let shop = Shop::demo();
+    // A shop's own logo, a red 400×100 PNG in the data folder, on a new
+    // template.
+    let red = image::RgbaImage::from_pixel(400, 100, image::Rgba([200, 0, 0, 255]));
+    red.save(shop.data().join("shop-logo.png"))
+        .expect("write logo");
+    let definition = shop.path("logo.toml");
+    std::fs::write(
+        &definition,
+        "name = \"Tea card\"\nbusiness_name = \"Y\"\nstamps_required = 6\n[reward]\nkind = \"simple\"\ndescription = \"A pot of tea\"\n[branding]\nbackground = \"#203040\"\nforeground = \"#ffffff\"\nlabel = \"#ffcc00\"\nstamp_icon = \"*\"\nlogo = \"shop-logo.png\"\n",
+    )
+    .expect("write definition");
+    let template = shop.json(&[
+        "template",
+        "create",
+        "--file",
+        definition.to_str().expect("path"),
+    ])["id"]
+        .to_string();
+    let server = shop.serve(&[]);
+
+    let png = |path: &str| {
+        let r = server.request("GET", path, &[], None);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.head.contains("content-type: image/png"), "{}", r.head);
+        image::load_from_memory(&r.bytes).expect("a PNG").to_rgba8()
+    };
+    // The join page and the card page show it; it is the shop's own,
+    // scaled into 320×100 (the pass's logo at 2x).
+    let (_, form) = server.get(&format!("/j/{template}"));
+    assert!(
+        form.contains(&format!("src=\"/t/{template}/logo.png\"")),
+        "{form}"
+    );
+    let own = png(&format!("/t/{template}/logo.png"));
+    assert_eq!(own.dimensions(), (320, 80));
+    assert_eq!(own.get_pixel(160, 40).0, [200, 0, 0, 255]);
+    // Without a logo of its own, a template shows a row of stamps in its
+    // label colour.
+    let (_, card) = server.get(&{
+        let url = shop.json(&["card", "show", "100001"])["url"]
+            .as_str()
+            .expect("url")
+            .to_string();
+        url[url.find("/c/").expect("card path")..].to_string()
+    });
+    assert!(card.contains("src=\"/t/1/logo.png\""), "{card}");
+    let drawn = png("/t/1/logo.png");
+    assert_eq!(drawn.dimensions(), (200, 100));
+    assert!(drawn.pixels().any(|p| p.0[3] == 255), "stamps are drawn");
+    assert_eq!(server.get("/t/999/logo.png").0, 404);
     server.stop();
 }

@@ -17,6 +17,7 @@ pub fn page(lang: &str, title: &str, background: &str, foreground: &str, body: &
          .code{{font-family:ui-monospace,monospace;font-size:1.1em;letter-spacing:.05em}}\
          .voucher{{border-top:1px solid #fff5;margin-top:14px;padding-top:10px}}\
          .news{{border-top:1px solid #fff5;margin-top:14px;padding-top:10px}}.news a{{color:inherit}}\
+         .logo{{display:block;max-height:50px;max-width:160px;margin-bottom:8px}}\
          .notice{{max-width:420px;margin:16px auto 0;padding:0 24px}}\
          small{{opacity:.8}}</style></head><body>{body}</body></html>",
         lang = escape(lang),

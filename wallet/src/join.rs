@@ -196,8 +196,9 @@ fn template_page(
         );
     };
     let body = format!(
-        "<div class=\"card\"><small>{business}</small><h1>{title}</h1>\
+        "<div class=\"card\">{logo}<small>{business}</small><h1>{title}</h1>\
          <p>{goal}</p>{intro}{form}</div>",
+        logo = crate::web::logo_html(t.id),
         business = escape(&t.business_name),
         title = escape(&t.name),
         goal = escape(&texts.f(

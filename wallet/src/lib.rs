@@ -19,22 +19,31 @@ pub mod web;
 pub use error::WalletError;
 pub use pass::{Wallet, WalletConfig};
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use stampcard_core::Shop;
 
+/// What the customer pages offer, from the shop's configuration.
+pub struct Pages {
+    /// Apple Wallet passes, when `[wallet]` loaded.
+    pub wallet: Option<Arc<Wallet>>,
+    /// Google Wallet links, when `[google_wallet]` loaded.
+    pub google: Option<Arc<google::GoogleWallet>>,
+    /// New cards per client address and hour from the join page.
+    pub joins_per_hour: u32,
+    /// The Telegram bot's @name, for "Open in Telegram".
+    pub telegram_bot: Option<String>,
+    /// The data folder, where template logos live.
+    pub assets_dir: PathBuf,
+}
+
 /// The routes this crate contributes to the shop's HTTP listener; the
 /// PassKit routes only when passes are offered.
-pub fn router(
-    shop: Shop,
-    wallet: Option<Arc<Wallet>>,
-    google: Option<Arc<google::GoogleWallet>>,
-    joins_per_hour: u32,
-    telegram_bot: Option<String>,
-) -> Router {
-    let limit = Arc::new(join_limit::JoinLimit::new(joins_per_hour));
-    let web = web::router(shop.clone(), wallet.is_some(), google, limit, telegram_bot);
+pub fn router(shop: Shop, pages: Pages) -> Router {
+    let wallet = pages.wallet.clone();
+    let web = web::router(shop.clone(), pages);
     match wallet {
         Some(w) => web.merge(service::router(shop, w)),
         None => web,

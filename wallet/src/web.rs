@@ -19,17 +19,12 @@ use stampcard_core::model::Template;
 use std::sync::Arc;
 
 /// The web card routes.
-pub fn router(
-    shop: Shop,
-    passes: bool,
-    google: Option<Arc<GoogleWallet>>,
-    joins: Arc<crate::join_limit::JoinLimit>,
-    telegram_bot: Option<String>,
-) -> Router {
+pub fn router(shop: Shop, pages: crate::Pages) -> Router {
     Router::new()
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
         .route("/c/{token}/google", get(google_save))
+        .route("/t/{template}/logo.png", get(logo))
         .route(
             "/j/{template}",
             get(join::join_page).post(join::join_submit),
@@ -41,10 +36,12 @@ pub fn router(
         )
         .with_state(Web {
             shop,
-            passes,
-            google,
-            joins,
-            telegram_bot,
+            passes: pages.wallet.is_some(),
+            google: pages.google,
+            joins: Arc::new(crate::join_limit::JoinLimit::new(pages.joins_per_hour)),
+            telegram_bot: pages.telegram_bot,
+            assets_dir: Arc::new(pages.assets_dir),
+            logos: Arc::default(),
         })
 }
 
@@ -61,6 +58,40 @@ pub struct Web {
     pub joins: Arc<crate::join_limit::JoinLimit>,
     /// The Telegram bot's @name, for "Open in Telegram".
     pub telegram_bot: Option<String>,
+    /// The data folder, where template logos live.
+    pub assets_dir: Arc<std::path::PathBuf>,
+    /// Logos drawn, per template version.
+    pub logos: Arc<crate::pass::images::ImageCache>,
+}
+
+/// `/t/<template>/logo.png`: the template's logo as the pages show it (the
+/// pass's logo at 2x: the shop's own, or a row of stamps).
+async fn logo(State(web): State<Web>, Path(template_id): Path<u64>) -> Response {
+    let Ok(t) = web.shop.template(template_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let drawn = web.logos.get(("logo", t.id, t.version, 0, 0, 2), || {
+        crate::pass::images::template_logo(&web.assets_dir, &t.branding, 2)
+    });
+    match drawn {
+        Ok(png) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/png"),
+                (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            png.as_ref().clone(),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!("logo of template {template_id}: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The logo at the top of a page of a template.
+pub fn logo_html(template_id: u64) -> String {
+    format!("<img class=\"logo\" src=\"/t/{template_id}/logo.png\" alt=\"\">")
 }
 
 /// A one-line notice on the card page after joining or claiming.
@@ -234,8 +265,9 @@ fn qr_svg(code: &str, label: &str) -> String {
 /// The body of the card page.
 pub fn render(texts: &Texts, v: &CardView) -> String {
     let mut body = format!(
-        "<div class=\"card\"><small>{business}</small><h1>{title}</h1>\
+        "<div class=\"card\">{logo}<small>{business}</small><h1>{title}</h1>\
          <p>{name}</p><p class=\"stamps\">{stamps}</p><p>{progress} — {reward}</p>",
+        logo = logo_html(v.template_id),
         business = escape(&v.business_name),
         title = escape(&v.title),
         name = escape(&v.customer_name),

@@ -74,6 +74,15 @@ pub fn validate_template(t: &Template) -> Result<(), CoreError> {
     color("branding.foreground", &t.branding.foreground)?;
     color("branding.label", &t.branding.label)?;
     text("branding.stamp_icon", &t.branding.stamp_icon, true, 4)?;
+    if let Some(logo) = &t.branding.logo {
+        text("branding.logo", logo, true, 100)?;
+        let plain = !logo.contains(['/', '\\']) && !logo.starts_with('.');
+        if !plain || !logo.to_ascii_lowercase().ends_with(".png") {
+            return Err(CoreError::Invalid(format!(
+                "branding.logo must be the name of a PNG file in the data folder (like logo.png), not '{logo}'"
+            )));
+        }
+    }
     if t.rules.daily_cap > 1000 {
         return Err(CoreError::Invalid(
             "rules.daily_cap must be at most 1000".into(),

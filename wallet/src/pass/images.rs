@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use image::{Rgba, RgbaImage};
+use stampcard_core::model::Branding;
 
 use crate::WalletError;
 
@@ -98,6 +99,22 @@ pub fn logo(scale: u32, own: Option<&[u8]>, stamp: [u8; 3]) -> Result<Vec<u8>, W
         );
     }
     png(&img)
+}
+
+/// The logo of a template at a scale: the shop's own PNG from the data
+/// folder (when its branding names one that loads), else a row of stamps in
+/// the label colour. Only a plain file name is read, never a path.
+pub fn template_logo(
+    assets_dir: &std::path::Path,
+    branding: &Branding,
+    scale: u32,
+) -> Result<Vec<u8>, WalletError> {
+    let own = branding
+        .logo
+        .as_deref()
+        .filter(|name| std::path::Path::new(name).file_name() == Some(std::ffi::OsStr::new(name)))
+        .and_then(|name| std::fs::read(assets_dir.join(name)).ok());
+    logo(scale, own.as_deref(), color(&branding.label))
 }
 
 /// The strip (375×123 points): one circle per stamp of the goal, filled

@@ -142,11 +142,7 @@ impl Wallet {
             })?;
             files.push((format!("icon{suffix}.png"), Arc::unwrap_or_clone(icon)));
             let logo = self.images.get(("logo", t, v, 0, 0, scale), || {
-                let own_logo = branding
-                    .logo
-                    .as_deref()
-                    .and_then(|name| std::fs::read(self.config.assets_dir.join(name)).ok());
-                images::logo(scale, own_logo.as_deref(), stamp)
+                images::template_logo(&self.config.assets_dir, branding, scale)
             })?;
             files.push((format!("logo{suffix}.png"), Arc::unwrap_or_clone(logo)));
             let (stamps, of) = (view.progress.stamps.min(view.progress.of), view.progress.of);

@@ -2,20 +2,17 @@
 //! Russian). A customer's language comes from their profile or their
 //! Telegram app; unknown languages and missing keys fall back to English.
 
-use std::sync::OnceLock;
-
-use stampcard_core::i18n::Catalogs;
+use stampcard_core::i18n::BuiltinCatalogs;
 use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
-const CATALOGS: &[(&str, &str)] = &[
+static CATALOGS: BuiltinCatalogs = BuiltinCatalogs::new(&[
     ("en", include_str!("../locales/en.toml")),
     ("ru", include_str!("../locales/ru.toml")),
-];
+]);
 
-fn catalogs() -> &'static Catalogs {
-    static ALL: OnceLock<Catalogs> = OnceLock::new();
-    ALL.get_or_init(|| Catalogs::builtin(CATALOGS))
+fn catalogs() -> &'static stampcard_core::i18n::Catalogs {
+    CATALOGS.get()
 }
 
 /// The catalog language for a Telegram language code ("ru-RU" → "ru").
@@ -119,7 +116,8 @@ mod tests {
 
     #[test]
     fn catalogs_parse_and_have_the_same_keys() {
-        let all = Catalogs::parse(CATALOGS).expect("the catalogs parse");
+        let all =
+            stampcard_core::i18n::Catalogs::parse(CATALOGS.sources()).expect("the catalogs parse");
         assert!(all.len("en") > 30);
         assert_eq!(all.mismatches(), vec![], "every text in every language");
     }

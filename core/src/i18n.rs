@@ -5,6 +5,7 @@
 //! keys fall back to English, and an unknown key shows as itself.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// The fallback language, which every catalog set has.
 pub const DEFAULT_LANGUAGE: &str = "en";
@@ -125,6 +126,33 @@ impl Catalogs {
             .iter()
             .find(|(l, _)| *l == lang)
             .map_or(0, |(_, t)| t.len())
+    }
+}
+
+/// Catalogs shipped in a binary, parsed on first use: a front-end keeps one
+/// in a `static`.
+pub struct BuiltinCatalogs {
+    sources: &'static [(&'static str, &'static str)],
+    parsed: OnceLock<Catalogs>,
+}
+
+impl BuiltinCatalogs {
+    /// Over `(language, TOML)` sources, usually `include_str!`ed.
+    pub const fn new(sources: &'static [(&'static str, &'static str)]) -> Self {
+        Self {
+            sources,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The parsed catalogs.
+    pub fn get(&self) -> &Catalogs {
+        self.parsed.get_or_init(|| Catalogs::builtin(self.sources))
+    }
+
+    /// The sources, for a test that they parse and agree.
+    pub fn sources(&self) -> &'static [(&'static str, &'static str)] {
+        self.sources
     }
 }
 

@@ -3,19 +3,16 @@
 //! profile language when it knows the customer, else the browser's
 //! preference (`Accept-Language`), else English.
 
-use std::sync::OnceLock;
-
 use axum::http::{HeaderMap, header};
-use stampcard_core::i18n::{Catalogs, accept_language};
+use stampcard_core::i18n::{BuiltinCatalogs, Catalogs, accept_language};
 
-const CATALOGS: &[(&str, &str)] = &[
+static CATALOGS: BuiltinCatalogs = BuiltinCatalogs::new(&[
     ("en", include_str!("../locales/en.toml")),
     ("ru", include_str!("../locales/ru.toml")),
-];
+]);
 
 fn catalogs() -> &'static Catalogs {
-    static ALL: OnceLock<Catalogs> = OnceLock::new();
-    ALL.get_or_init(|| Catalogs::builtin(CATALOGS))
+    CATALOGS.get()
 }
 
 /// The texts of one language.
@@ -88,7 +85,7 @@ mod tests {
 
     #[test]
     fn catalogs_parse_and_have_the_same_keys() {
-        let all = Catalogs::parse(CATALOGS).expect("the catalogs parse");
+        let all = Catalogs::parse(CATALOGS.sources()).expect("the catalogs parse");
         assert!(all.len("en") > 60);
         assert_eq!(all.mismatches(), vec![], "every text in every language");
     }

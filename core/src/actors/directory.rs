@@ -6,6 +6,10 @@
 //! everything queued before it is handled) and buffers any message for that
 //! card until the actor has stopped; then a new incarnation, loaded from the
 //! store, receives the buffered messages. No message is lost or reordered.
+//!
+//! Activation does not hold the directory up: the new actor loads its card
+//! in its own task while the directory buffers that card's messages and
+//! routes everyone else's; `Started` hands it the buffer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -25,6 +29,8 @@ pub enum DirectoryMsg {
     Tick,
     /// Report resident actors.
     Stats(RpcReplyPort<DirectoryStats>),
+    /// A card actor finished starting (or could not start).
+    Started(u64, Result<ActorRef<CardMsg>, CoreError>),
 }
 
 /// Counters of the directory.
@@ -46,6 +52,9 @@ enum Slot {
     },
     Stopping {
         actor: ActorId,
+        buffer: Vec<CardMsg>,
+    },
+    Starting {
         buffer: Vec<CardMsg>,
     },
 }
@@ -99,21 +108,48 @@ impl DirectoryState {
         }
     }
 
-    async fn activate(&mut self, myself: &ActorRef<DirectoryMsg>, card: u64, msgs: Vec<CardMsg>) {
-        let spawned = Actor::spawn_linked(
-            None,
-            CardActor,
-            (card, self.deps.clone()),
-            myself.get_cell(),
-        )
-        .await;
-        match spawned {
-            Ok((actor, _)) => {
+    /// Starts a card's actor in its own task; `msgs` (and whatever arrives
+    /// meanwhile) wait for it in the slot.
+    fn activate(&mut self, myself: &ActorRef<DirectoryMsg>, card: u64, msgs: Vec<CardMsg>) {
+        self.slots.insert(card, Slot::Starting { buffer: msgs });
+        let (deps, directory) = (self.deps.clone(), myself.clone());
+        tokio::spawn(async move {
+            let spawned =
+                Actor::spawn_linked(None, CardActor, (card, deps), directory.get_cell()).await;
+            let result = spawned
+                .map(|(actor, _)| actor)
+                .map_err(|e| spawn_error(card, &e));
+            if let Err(ractor::MessagingErr::SendErr(DirectoryMsg::Started(_, Ok(actor)))) =
+                directory.cast(DirectoryMsg::Started(card, result))
+            {
+                // The directory is gone (the shop is closing).
+                actor.stop(None);
+            }
+        });
+    }
+
+    /// A card's actor started: it gets the messages that waited for it.
+    fn started(&mut self, card: u64, result: Result<ActorRef<CardMsg>, CoreError>) {
+        let buffer = match self.slots.remove(&card) {
+            Some(Slot::Starting { buffer }) => buffer,
+            Some(other) => {
+                // Not ours to replace (cannot happen: only `activate` makes
+                // a Starting slot); keep what is there.
+                self.slots.insert(card, other);
+                if let Ok(actor) = result {
+                    actor.stop(None);
+                }
+                return;
+            }
+            None => Vec::new(),
+        };
+        match result {
+            Ok(actor) => {
                 self.stats.activations += 1;
                 self.seq += 1;
                 self.by_actor.insert(actor.get_id(), card);
                 self.lru.insert(self.seq, card);
-                for msg in msgs {
+                for msg in buffer {
                     if let Err(ractor::MessagingErr::SendErr(msg)) = actor.cast(msg) {
                         msg.fail(CoreError::Unavailable(card, "card actor stopped".into()));
                     }
@@ -128,9 +164,8 @@ impl DirectoryState {
                 );
                 self.enforce_cap(card);
             }
-            Err(e) => {
-                let error = spawn_error(card, &e);
-                for msg in msgs {
+            Err(error) => {
+                for msg in buffer {
                     msg.fail(match &error {
                         CoreError::NotFound { .. } => CoreError::not_found("card", card),
                         other => CoreError::Unavailable(card, other.to_string()),
@@ -200,14 +235,15 @@ impl Actor for Directory {
                             state.lru.remove(&seq);
                             state.by_actor.remove(&actor.get_id());
                         }
-                        state.activate(&myself, card, vec![msg]).await;
+                        state.activate(&myself, card, vec![msg]);
                     } else {
                         state.touch(card);
                     }
                 }
-                Some(Slot::Stopping { buffer, .. }) => buffer.push(msg),
-                None => state.activate(&myself, card, vec![msg]).await,
+                Some(Slot::Stopping { buffer, .. } | Slot::Starting { buffer }) => buffer.push(msg),
+                None => state.activate(&myself, card, vec![msg]),
             },
+            DirectoryMsg::Started(card, result) => state.started(card, result),
             DirectoryMsg::Tick => {
                 let idle = state.deps.settings.actor_idle;
                 let now = Instant::now();
@@ -252,7 +288,7 @@ impl Actor for Directory {
         };
         match state.slots.remove(&card) {
             Some(Slot::Stopping { actor, buffer }) if actor == who && !buffer.is_empty() => {
-                state.activate(&myself, card, buffer).await;
+                state.activate(&myself, card, buffer);
             }
             Some(Slot::Stopping { actor, .. }) if actor == who => {}
             Some(Slot::Active { actor, seq, .. }) if actor.get_id() == who => {

@@ -52,6 +52,8 @@ struct Opts {
     /// Campaign recipients to plan (0 = skip).
     campaign: u64,
     passes: u64,
+    /// Rounds of the three stamp runs (ratios: the median).
+    rounds: usize,
     smtp: u64,
     dispatch: u64,
     wait_us: u64,
@@ -73,6 +75,7 @@ fn opts() -> Result<Opts> {
         connections: 32,
         campaign: 0,
         passes: 0,
+        rounds: 3,
         smtp: 0,
         dispatch: 0,
         wait_us: 0,
@@ -98,6 +101,7 @@ fn opts() -> Result<Opts> {
             "--api-requests" => o.api_requests = value()?,
             "--campaign" => o.campaign = value()?,
             "--passes" => o.passes = value()?,
+            "--rounds" => o.rounds = value()? as usize,
             "--smtp" => o.smtp = value()?,
             "--dispatch" => o.dispatch = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
@@ -110,9 +114,11 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--campaign N] [--passes N] [--smtp N] [--dispatch N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--campaign N] [--passes N] [--smtp N] [--dispatch N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
-                     raw sled and SQLite (WAL, synchronous=FULL), same group commit.\n\
+                     raw sled and SQLite (WAL, synchronous=FULL), same group commit and the\n\
+                     same records (the core's card record and journal event per stamp);\n\
+                     --rounds R (default 3) runs the three in turn R times: median ratios.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
                      activation latency, console frame times, and `stampcard serve` readiness.\n\
                      --ssh-sessions N adds: CPU per SSH console session on the live journal.\n\
@@ -137,6 +143,71 @@ struct Result1 {
     name: &'static str,
     per_sec: f64,
     hist: Histogram<u64>,
+}
+
+/// One round of durable stamps: the actor core, raw sled and SQLite, each
+/// in a fresh folder under `dir`; the core's ratios to the two baselines.
+async fn stamp_round(dir: &Path, o: &Opts) -> Result<(f64, f64)> {
+    std::fs::create_dir_all(dir)?;
+    let (core, written) = actor_core(&dir.join("core"), o).await?;
+    report(&core);
+    let db = sled::Config::new()
+        .path(dir.join("raw"))
+        .flush_every_ms(Some(1000))
+        .open()?;
+    let raw = baseline(
+        "raw sled (no actors)",
+        RawSled {
+            db,
+            written: Written {
+                card: written.card.clone(),
+                event: written.event.clone(),
+            },
+            cards: HashMap::new(),
+            next_event: 0,
+        },
+        o,
+    )
+    .await;
+    report(&raw);
+    let conn = rusqlite::Connection::open(dir.join("bench.sqlite"))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE cards (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+         CREATE TABLE events (id INTEGER PRIMARY KEY, card INTEGER NOT NULL, data BLOB NOT NULL);",
+    )?;
+    {
+        let mut stmt = conn.prepare("INSERT INTO cards (id, data) VALUES (?1, ?2)")?;
+        conn.execute_batch("BEGIN")?;
+        for id in 1..=o.cards {
+            let card = serde_json::to_vec(&written.card(id))?;
+            stmt.execute(rusqlite::params![id as i64, card])?;
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    let sqlite = baseline(
+        "SQLite WAL sync=FULL",
+        Sqlite {
+            conn,
+            written,
+            cards: HashMap::new(),
+            next_event: 0,
+        },
+        o,
+    )
+    .await;
+    report(&sqlite);
+    let ratios = (core.per_sec / raw.per_sec, core.per_sec / sqlite.per_sec);
+    println!(
+        "ratios: actor core / raw sled = {:.2}   actor core / SQLite = {:.2}",
+        ratios.0, ratios.1
+    );
+    Ok(ratios)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn report(r: &Result1) {
@@ -246,7 +317,42 @@ async fn populate(shop: &Shop, template: &Template, n: u64) -> Result<u64> {
     Ok(first)
 }
 
-async fn actor_core(dir: &Path, o: &Opts) -> Result<Result1> {
+/// What the core wrote for a stamp: the card record and the journal event
+/// (as stored), which the baselines write too, so all three write the same
+/// records.
+struct Written {
+    card: Card,
+    event: serde_json::Value,
+}
+
+impl Written {
+    /// The card record of `card` after a stamp, as the store encodes it.
+    fn card_after_stamp(&self, card: &mut Card) -> Vec<u8> {
+        card.stamps = (card.stamps + 1) % 100;
+        card.lifetime_stamps += 1;
+        card.last_stamp_at = Some(chrono::Utc::now());
+        serde_json::to_vec(card).unwrap_or_default()
+    }
+
+    /// A card record as the core keeps it, for another card id.
+    fn card(&self, id: u64) -> Card {
+        let mut c = self.card.clone();
+        c.id = id;
+        c
+    }
+
+    /// The journal event of that stamp, as the store encodes it.
+    fn event(&self, id: u64, card: &Card) -> Vec<u8> {
+        let mut e = self.event.clone();
+        e["id"] = id.into();
+        e["card_id"] = card.id.into();
+        e["at"] = chrono::Utc::now().to_rfc3339().into();
+        e["progress"]["stamps"] = card.stamps.into();
+        serde_json::to_vec(&e).unwrap_or_default()
+    }
+}
+
+async fn actor_core(dir: &Path, o: &Opts) -> Result<(Result1, Written)> {
     let mut settings = ShopSettings::for_tests();
     settings.max_resident_actors = (o.cards as usize).max(1);
     let options = SledOptions {
@@ -276,40 +382,67 @@ async fn actor_core(dir: &Path, o: &Opts) -> Result<Result1> {
         },
     )
     .await;
+    // A stamped card and its stamp's event, as the store keeps them (one
+    // more stamp, after the timing).
+    shop.stamp_card(first, 1, None, &Actor::channel("bench"))
+        .await?;
+    let card = shop.card(first)?;
+    let event = shop
+        .journal(&stampcard_core::shop::JournalQuery {
+            card: Some(first),
+            newest_first: true,
+            limit: 1,
+            ..Default::default()
+        })?
+        .pop()
+        .context("no journal event of the bench card")?;
+    let written = Written {
+        card,
+        event: serde_json::to_value(&event)?,
+    };
     shop.shutdown().await;
-    Ok(r)
+    Ok((r, written))
 }
 
+/// Raw sled: the same card record and journal event per stamp as the core,
+/// one batch and one flush per group, no actors.
 struct RawSled {
     db: sled::Db,
-    cards: HashMap<u64, (u32, u64)>,
+    written: Written,
+    cards: HashMap<u64, Card>,
     next_event: u64,
 }
 
 impl Backend for RawSled {
     fn apply(&mut self, cards: &[u64]) {
         let mut batch = sled::Batch::default();
-        for card in cards {
-            let entry = self.cards.entry(*card).or_insert((0, 0));
-            entry.0 = (entry.0 + 1) % 100;
-            entry.1 += 1;
+        for id in cards {
+            let card = self
+                .cards
+                .entry(*id)
+                .or_insert_with(|| self.written.card(*id));
+            let state = self.written.card_after_stamp(card);
             self.next_event += 1;
-            let state = serde_json::json!({"id": card, "stamps": entry.0, "lifetime": entry.1});
-            let event = serde_json::json!({"id": self.next_event, "type": "stamp_added", "card": card, "count": 1});
+            let event = self.written.event(self.next_event, card);
             let mut k = vec![b'C'];
-            k.extend_from_slice(&card.to_be_bytes());
-            batch.insert(k, serde_json::to_vec(&state).unwrap_or_default());
+            k.extend_from_slice(&id.to_be_bytes());
+            batch.insert(k, state);
             let mut k = vec![b'E'];
             k.extend_from_slice(&self.next_event.to_be_bytes());
-            batch.insert(k, serde_json::to_vec(&event).unwrap_or_default());
+            batch.insert(k, event);
         }
         self.db.apply_batch(batch).expect("apply");
         self.db.flush().expect("flush");
     }
 }
 
+/// SQLite: the same card record and journal event per stamp as the core
+/// (a row per card, a row per event), one transaction per group.
 struct Sqlite {
     conn: rusqlite::Connection,
+    written: Written,
+    cards: HashMap<u64, Card>,
+    next_event: u64,
 }
 
 impl Backend for Sqlite {
@@ -317,16 +450,23 @@ impl Backend for Sqlite {
         let tx = self.conn.transaction().expect("begin");
         {
             let mut up = tx
-                .prepare_cached("UPDATE cards SET stamps = (stamps + 1) % 100, lifetime = lifetime + 1 WHERE id = ?1")
+                .prepare_cached("UPDATE cards SET data = ?2 WHERE id = ?1")
                 .expect("prepare");
             let mut ev = tx
-                .prepare_cached(
-                    "INSERT INTO events (type, card, count) VALUES ('stamp_added', ?1, 1)",
-                )
+                .prepare_cached("INSERT INTO events (id, card, data) VALUES (?1, ?2, ?3)")
                 .expect("prepare");
-            for card in cards {
-                up.execute([*card as i64]).expect("update");
-                ev.execute([*card as i64]).expect("insert");
+            for id in cards {
+                let card = self
+                    .cards
+                    .entry(*id)
+                    .or_insert_with(|| self.written.card(*id));
+                let state = self.written.card_after_stamp(card);
+                self.next_event += 1;
+                let event = self.written.event(self.next_event, card);
+                up.execute(rusqlite::params![*id as i64, state])
+                    .expect("update");
+                ev.execute(rusqlite::params![self.next_event as i64, *id as i64, event])
+                    .expect("insert");
             }
         }
         tx.commit().expect("commit");
@@ -866,45 +1006,27 @@ async fn bench(o: Opts) -> Result<()> {
         o.stamps,
         o.wait_us
     );
-    let core = actor_core(&root.path().join("core"), &o).await?;
-    report(&core);
-    let db = sled::Config::new()
-        .path(root.path().join("raw"))
-        .flush_every_ms(Some(1000))
-        .open()?;
-    let raw = baseline(
-        "raw sled (no actors)",
-        RawSled {
-            db,
-            cards: HashMap::new(),
-            next_event: 0,
-        },
-        &o,
-    )
-    .await;
-    report(&raw);
-    let conn = rusqlite::Connection::open(root.path().join("bench.sqlite"))?;
-    conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-         CREATE TABLE cards (id INTEGER PRIMARY KEY, stamps INTEGER NOT NULL, lifetime INTEGER NOT NULL);
-         CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, card INTEGER NOT NULL, count INTEGER NOT NULL);",
-    )?;
-    {
-        let mut stmt =
-            conn.prepare("INSERT INTO cards (id, stamps, lifetime) VALUES (?1, 0, 0)")?;
-        conn.execute_batch("BEGIN")?;
-        for id in 1..=o.cards {
-            stmt.execute([id as i64])?;
+    // The three run in turn, round after round, so that a slow spell of
+    // this shared machine's disk falls on all of them; the ratios are the
+    // medians over the rounds.
+    let mut to_raw = Vec::new();
+    let mut to_sqlite = Vec::new();
+    for round in 1..=o.rounds.max(1) {
+        if o.rounds > 1 {
+            println!("round {round}:");
         }
-        conn.execute_batch("COMMIT")?;
+        let (raw, sqlite) = stamp_round(&root.path().join(format!("round-{round}")), &o).await?;
+        to_raw.push(raw);
+        to_sqlite.push(sqlite);
     }
-    let sqlite = baseline("SQLite WAL sync=FULL", Sqlite { conn }, &o).await;
-    report(&sqlite);
-    println!(
-        "ratios: actor core / raw sled = {:.2}   actor core / SQLite = {:.2}",
-        core.per_sec / raw.per_sec,
-        core.per_sec / sqlite.per_sec
-    );
+    if o.rounds > 1 {
+        println!(
+            "median ratios over {} rounds: actor core / raw sled = {:.2}   actor core / SQLite = {:.2}",
+            o.rounds,
+            median(&mut to_raw),
+            median(&mut to_sqlite)
+        );
+    }
     if o.campaign > 0 {
         campaign::campaign_bench(&root.path().join("campaign"), o.campaign).await?;
     }

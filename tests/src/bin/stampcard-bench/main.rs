@@ -159,12 +159,10 @@ async fn stamp_round(dir: &Path, o: &Opts) -> Result<(f64, f64)> {
         "raw sled (no actors)",
         RawSled {
             db,
-            written: Written {
+            stamps: Stamper::new(Written {
                 card: written.card.clone(),
                 event: written.event.clone(),
-            },
-            cards: HashMap::new(),
-            next_event: 0,
+            }),
         },
         o,
     )
@@ -189,9 +187,7 @@ async fn stamp_round(dir: &Path, o: &Opts) -> Result<(f64, f64)> {
         "SQLite WAL sync=FULL",
         Sqlite {
             conn,
-            written,
-            cards: HashMap::new(),
-            next_event: 0,
+            stamps: Stamper::new(written),
         },
         o,
     )
@@ -404,31 +400,50 @@ async fn actor_core(dir: &Path, o: &Opts) -> Result<(Result1, Written)> {
     Ok((r, written))
 }
 
+/// A baseline's cards and journal: per stamp, the card record and the event
+/// the core would write, encoded.
+struct Stamper {
+    written: Written,
+    cards: HashMap<u64, Card>,
+    next_event: u64,
+}
+
+impl Stamper {
+    fn new(written: Written) -> Self {
+        Self {
+            written,
+            cards: HashMap::new(),
+            next_event: 0,
+        }
+    }
+
+    /// A stamp on card `id`: the event id, the card record, the event.
+    fn stamp(&mut self, id: u64) -> (u64, Vec<u8>, Vec<u8>) {
+        let written = &self.written;
+        let card = self.cards.entry(id).or_insert_with(|| written.card(id));
+        let state = written.card_after_stamp(card);
+        self.next_event += 1;
+        (self.next_event, state, written.event(self.next_event, card))
+    }
+}
+
 /// Raw sled: the same card record and journal event per stamp as the core,
 /// one batch and one flush per group, no actors.
 struct RawSled {
     db: sled::Db,
-    written: Written,
-    cards: HashMap<u64, Card>,
-    next_event: u64,
+    stamps: Stamper,
 }
 
 impl Backend for RawSled {
     fn apply(&mut self, cards: &[u64]) {
         let mut batch = sled::Batch::default();
         for id in cards {
-            let card = self
-                .cards
-                .entry(*id)
-                .or_insert_with(|| self.written.card(*id));
-            let state = self.written.card_after_stamp(card);
-            self.next_event += 1;
-            let event = self.written.event(self.next_event, card);
+            let (event_id, state, event) = self.stamps.stamp(*id);
             let mut k = vec![b'C'];
             k.extend_from_slice(&id.to_be_bytes());
             batch.insert(k, state);
             let mut k = vec![b'E'];
-            k.extend_from_slice(&self.next_event.to_be_bytes());
+            k.extend_from_slice(&event_id.to_be_bytes());
             batch.insert(k, event);
         }
         self.db.apply_batch(batch).expect("apply");
@@ -440,9 +455,7 @@ impl Backend for RawSled {
 /// (a row per card, a row per event), one transaction per group.
 struct Sqlite {
     conn: rusqlite::Connection,
-    written: Written,
-    cards: HashMap<u64, Card>,
-    next_event: u64,
+    stamps: Stamper,
 }
 
 impl Backend for Sqlite {
@@ -456,16 +469,10 @@ impl Backend for Sqlite {
                 .prepare_cached("INSERT INTO events (id, card, data) VALUES (?1, ?2, ?3)")
                 .expect("prepare");
             for id in cards {
-                let card = self
-                    .cards
-                    .entry(*id)
-                    .or_insert_with(|| self.written.card(*id));
-                let state = self.written.card_after_stamp(card);
-                self.next_event += 1;
-                let event = self.written.event(self.next_event, card);
+                let (event_id, state, event) = self.stamps.stamp(*id);
                 up.execute(rusqlite::params![*id as i64, state])
                     .expect("update");
-                ev.execute(rusqlite::params![self.next_event as i64, *id as i64, event])
+                ev.execute(rusqlite::params![event_id as i64, *id as i64, event])
                     .expect("insert");
             }
         }

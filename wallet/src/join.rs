@@ -257,10 +257,10 @@ async fn join(
     shop: &Shop,
     template_id: u64,
     form: &JoinForm,
+    texts: &Texts,
     headers: &HeaderMap,
 ) -> Result<Card, CoreError> {
-    let texts = Texts::for_browser(headers);
-    let mut fields = form.fields(&texts).map_err(CoreError::Invalid)?;
+    let mut fields = form.fields(texts).map_err(CoreError::Invalid)?;
     fields.language = browser_language(headers);
     shop.issue_card(
         template_id,
@@ -287,7 +287,7 @@ pub async fn join_submit(
     if let Some(busy) = too_many(&web, &texts, peer, &headers) {
         return busy;
     }
-    match join(&web.shop, template_id, &form, &headers).await {
+    match join(&web.shop, template_id, &form, &texts, &headers).await {
         Ok(card) => to_card(&web.shop, &card, Some("welcome")),
         Err(CoreError::Invalid(reason)) => form_again(
             &web.shop,
@@ -432,7 +432,7 @@ pub async fn claim_submit(
     }
     let card = match remembered {
         Some(card) => card,
-        None => match join(shop, template_id, &form, &headers).await {
+        None => match join(shop, template_id, &form, &texts, &headers).await {
             Ok(card) => card,
             Err(CoreError::Invalid(reason)) => {
                 return form_again(

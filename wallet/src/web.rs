@@ -151,18 +151,29 @@ async fn google_save(
     let Ok(template) = web.shop.template(view.template_id) else {
         return not_found(&texts);
     };
-    match google.save_url(&view, &template, web.shop.links().base()) {
-        Ok(url) => axum::response::Redirect::to(&url).into_response(),
-        Err(e) => {
-            tracing::warn!("Google Wallet link of card {}: {e}", view.card_id);
-            message_page(
-                &texts,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "page.error.retry.title",
-                "page.error.retry.text",
-            )
-        }
+    match google_save_url(&web, google, &view, &template) {
+        Some(url) => axum::response::Redirect::to(&url).into_response(),
+        None => message_page(
+            &texts,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "page.error.retry.title",
+            "page.error.retry.text",
+        ),
     }
+}
+
+/// A card's signed Google Wallet save link (`None`, logged, when it cannot
+/// be signed).
+fn google_save_url(
+    web: &Web,
+    google: &GoogleWallet,
+    v: &CardView,
+    template: &Template,
+) -> Option<String> {
+    google
+        .save_url(v, template, web.shop.links().base())
+        .map_err(|e| tracing::warn!("Google Wallet link of card {}: {e}", v.card_id))
+        .ok()
 }
 
 async fn card_page(
@@ -226,17 +237,16 @@ fn wallet_buttons(
             escape(&texts.t("card.button.apple"))
         );
     }
-    if let Some(google) = &web.google {
-        match google.save_url(v, template, web.shop.links().base()) {
-            Ok(url) => {
-                buttons += &format!(
-                    "<a class=\"button\" href=\"{}\">{}</a>",
-                    escape(&url),
-                    escape(&texts.t("card.button.google"))
-                )
-            }
-            Err(e) => tracing::warn!("Google Wallet link of card {}: {e}", v.card_id),
-        }
+    if let Some(url) = web
+        .google
+        .as_deref()
+        .and_then(|google| google_save_url(web, google, v, template))
+    {
+        buttons += &format!(
+            "<a class=\"button\" href=\"{}\">{}</a>",
+            escape(&url),
+            escape(&texts.t("card.button.google"))
+        );
     }
     if buttons.is_empty() {
         buttons

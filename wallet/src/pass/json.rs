@@ -48,6 +48,12 @@ fn field(key: &str, label: &str, value: impl Into<Value>, change: Option<&str>) 
     f
 }
 
+/// A field's change message, unless this version brings news (then the
+/// news field alone announces it).
+fn unless_quiet(quiet: bool, message: &str) -> Option<&str> {
+    (!quiet).then_some(message)
+}
+
 /// The pass.json of a card, in its holder's language.
 pub fn pass_json(
     id: &PassIdentity<'_>,
@@ -59,7 +65,6 @@ pub fn pass_json(
     let t = |key: &str| texts.t(key);
     let quiet = news.is_some_and(|n| n.just_changed);
     let stamps_changed = t("pass.stamps_changed");
-    let change = |m: &str| (!quiet).then(|| m.to_string());
     let active: Vec<_> = view
         .vouchers
         .iter()
@@ -146,14 +151,14 @@ pub fn pass_json(
             "headerFields": [field(
                 "progress", &t("pass.stamps"),
                 format!("{}/{}", view.progress.stamps, view.progress.of),
-                change(&stamps_changed).as_deref(),
+                unless_quiet(quiet, &stamps_changed),
             )],
             "secondaryFields": [
                 field("holder", &t("pass.member"), view.customer_name.clone(), None),
                 field("reward", &t("pass.reward"), view.reward.clone(), None),
             ],
             "auxiliaryFields": [field(
-                "vouchers", &t("pass.vouchers"), vouchers, change("%@").as_deref(),
+                "vouchers", &t("pass.vouchers"), vouchers, unless_quiet(quiet, "%@"),
             )],
             "backFields": back,
         },

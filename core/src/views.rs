@@ -120,23 +120,24 @@ impl Shop {
     /// The newest campaign message that reached a card: a delivered
     /// message or wallet news among its recent events.
     pub fn card_news(&self, card_id: u64) -> CoreResult<Option<CardNews>> {
-        for e in self.newest_card_events(card_id, NEWS_LOOKBACK)? {
-            let e = e?;
+        let mut news = None;
+        self.visit_newest_card_events(card_id, NEWS_LOOKBACK, |e| {
             let campaign_id = match e.kind {
                 EventKind::CampaignDelivered { campaign_id, .. }
                 | EventKind::WalletNews { campaign_id } => campaign_id,
-                _ => continue,
+                _ => return true,
             };
             let Ok(c) = self.campaign(campaign_id) else {
-                continue;
+                return true;
             };
-            return Ok(Some(CardNews {
+            news = Some(CardNews {
                 campaign_id,
                 text: c.text,
                 at: e.at,
-            }));
-        }
-        Ok(None)
+            });
+            false
+        })?;
+        Ok(news)
     }
 
     /// The card as its customer sees it.

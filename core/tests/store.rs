@@ -31,3 +31,161 @@ async fn an_unfinished_snapshot_left_by_a_crash_does_not_stop_the_store() {
     );
     assert!(!dir.path().join("snap.FFFFFFFFFFFFFFFF.generating").exists());
 }
+
+mod chains {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use stampcard_core::Shop;
+    use stampcard_core::clock::SystemClock;
+    use stampcard_core::model::{Actor, CustomerFields, EventKind, NewEvent, Reward};
+    use stampcard_core::settings::ShopSettings;
+    use stampcard_core::shop::{IssueCard, JournalQuery, TemplateDraft};
+    use stampcard_core::store::{Mutation, SledOptions};
+
+    async fn open(dir: &std::path::Path) -> Shop {
+        Shop::open(
+            dir,
+            ShopSettings::for_tests(),
+            Arc::new(SystemClock),
+            SledOptions::default(),
+        )
+        .await
+        .expect("open")
+    }
+
+    /// An event about a card written outside its actor (as the consumers
+    /// do), without a card record in the same write.
+    fn outside_event(card: u64) -> Mutation {
+        let mut m = Mutation::new();
+        m.event(NewEvent {
+            at: chrono::Utc::now(),
+            kind: EventKind::StampRefused {
+                count: 1,
+                reason: "probe".into(),
+                flagged: false,
+            },
+            card_id: Some(card),
+            customer_id: None,
+            template_id: None,
+            code: None,
+            progress: None,
+            reward: None,
+            actor: Actor::channel("probe"),
+        });
+        m
+    }
+
+    /// Every card's history, read through its chain, is the journal's
+    /// events of that card in order, and the per-card journal query agrees.
+    fn assert_chains_match_the_journal(shop: &Shop, cards: &[u64]) {
+        let all = shop
+            .journal(&JournalQuery {
+                limit: 1_000_000,
+                ..Default::default()
+            })
+            .expect("journal");
+        let mut by_card: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        for e in &all {
+            if let Some(c) = e.card_id {
+                by_card.entry(c).or_default().push(e.id);
+            }
+        }
+        for card in cards {
+            let ids = |events: Vec<stampcard_core::model::Event>| -> Vec<u64> {
+                events.iter().map(|e| e.id).collect()
+            };
+            let history = ids(shop.card_history(*card).expect("history"));
+            assert_eq!(Some(&history), by_card.get(card), "card {card}");
+            let newest = ids(shop
+                .journal(&JournalQuery {
+                    card: Some(*card),
+                    newest_first: true,
+                    limit: 3,
+                    ..Default::default()
+                })
+                .expect("newest"));
+            let expected: Vec<u64> = history.iter().rev().take(3).copied().collect();
+            assert_eq!(newest, expected, "card {card}, newest first");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_cards_history_follows_commit_order_with_many_writers_and_after_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let admin = Actor::Cli {
+            user: "test".into(),
+        };
+        let mut cards = Vec::new();
+        {
+            let shop = open(dir.path()).await;
+            let draft = TemplateDraft::new(
+                "Chain card",
+                "Chain Shop",
+                5,
+                Reward::Voucher {
+                    description: "A coffee".into(),
+                    valid_days: 0,
+                },
+            );
+            let t = shop.create_template(draft, &admin).await.expect("template");
+            for i in 0..6 {
+                let fields = CustomerFields {
+                    name: format!("Customer {i}"),
+                    ..Default::default()
+                };
+                let card = shop
+                    .issue_card(t.id, IssueCard::New(fields), None, None, &admin)
+                    .await
+                    .expect("card");
+                cards.push(card.id);
+            }
+            // Stamps through the actors (goals reached: several events per
+            // write) race with events written straight to the store, and
+            // with an event of a card that does not exist.
+            let mut tasks = Vec::new();
+            for (n, card) in cards.iter().copied().enumerate() {
+                let s = shop.clone();
+                let a = admin.clone();
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..40 {
+                        s.stamp_card(card, 1 + (n as u32 % 3), None, &a)
+                            .await
+                            .expect("stamp");
+                    }
+                }));
+                let s = shop.clone();
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..20 {
+                        s.store().commit(outside_event(card)).await.expect("event");
+                    }
+                }));
+            }
+            shop.store()
+                .commit(outside_event(999_999))
+                .await
+                .expect("orphan event");
+            for t in tasks {
+                t.await.expect("task");
+            }
+            assert_chains_match_the_journal(&shop, &cards);
+            assert!(shop.card_history(999_999).expect("none").is_empty());
+            shop.shutdown().await;
+        }
+        // Reopened, the committer knows no chain: it reads them back.
+        let shop = open(dir.path()).await;
+        for card in &cards {
+            shop.stamp_card(*card, 1, None, &admin)
+                .await
+                .expect("stamp");
+            shop.store()
+                .commit(outside_event(*card))
+                .await
+                .expect("event");
+        }
+        assert_chains_match_the_journal(&shop, &cards);
+        let first = shop.card_history(cards[0]).expect("history");
+        assert!(first.len() > 60, "{}", first.len());
+        assert!(matches!(first[0].kind, EventKind::CardIssued { .. }));
+    }
+}

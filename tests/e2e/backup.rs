@@ -53,10 +53,82 @@ fn a_data_folder_from_a_newer_format_is_refused() {
     );
 }
 
-/// Rewrites a format-2 store as format 1 had it: each campaign batch
-/// record back into an index key per entry (`q`) and a touch key per
-/// customer (`t`, unix ms × 1,000,000 + campaign).
+/// Rewrites a format-3 store as format 2 had it: card records and events
+/// without their leading 8-byte chain link, and an index key per event of
+/// a card (`e` card event).
+fn downgrade_to_format_2(store: &std::path::Path) {
+    let db = sled::open(store).expect("store");
+    for prefix in [b'C', b'E'] {
+        for kv in db.scan_prefix([prefix]) {
+            let (k, v) = kv.expect("record");
+            let body = v[8..].to_vec();
+            if prefix == b'E' {
+                let e: serde_json::Value = serde_json::from_slice(&body).expect("event");
+                if let Some(card) = e["card_id"].as_u64() {
+                    let mut index = vec![b'e'];
+                    index.extend_from_slice(&card.to_be_bytes());
+                    index.extend_from_slice(&k[1..9]);
+                    db.insert(index, Vec::new()).expect("index");
+                }
+            }
+            db.insert(k, body).expect("body");
+        }
+    }
+    db.insert(b"Mformat_version", b"2".to_vec())
+        .expect("format");
+    db.flush().expect("flush");
+}
+
+#[test]
+fn a_format_2_folder_is_upgraded_and_keeps_every_cards_history() {
+    let shop = Shop::demo();
+    let card = "100001";
+    shop.run(&["stamp", &shop.card_code(100001), "--count", "2"])
+        .ok();
+    // Newest first, or oldest first after an id.
+    let history = |limit: &str, after: Option<&str>| {
+        let mut all = vec!["--json", "journal", "--card", card, "--limit", limit];
+        if let Some(a) = after {
+            all.extend_from_slice(&["--after", a]);
+        }
+        shop.run(&all)
+    };
+    let read = || {
+        (
+            history("1000", None).ok().json(),
+            history("2", None).ok().json(),
+            history("2", Some("0")).ok().json(),
+            shop.json(&["card", "show", card]),
+        )
+    };
+    let before = read();
+    let count = before.0.as_array().map_or(0, |a| a.len());
+    assert!(count >= 3, "{}", before.0);
+
+    downgrade_to_format_2(&shop.data().join("store"));
+    let upgraded = history("1", None).ok();
+    assert!(
+        upgraded.stderr.contains("from version 2 to 3"),
+        "{}",
+        upgraded.stderr
+    );
+    assert_eq!(
+        read(),
+        before,
+        "the same history and card after the upgrade"
+    );
+    // The chain goes on from where the old index ended.
+    let stamped = shop.json(&["stamp", &shop.card_code(100001)]);
+    let all = history("1000", None).ok().json();
+    assert_eq!(all[0]["id"], stamped["event_ids"][0], "{all} {stamped}");
+    assert_eq!(all.as_array().map(|a| a.len()), Some(count + 1));
+}
+
+/// Rewrites a format-3 store as format 1 had it: format 2's layout, and
+/// each campaign batch record back into an index key per entry (`q`) and a
+/// touch key per customer (`t`, unix ms × 1,000,000 + campaign).
 fn downgrade_to_format_1(store: &std::path::Path) {
+    downgrade_to_format_2(store);
     let db = sled::open(store).expect("store");
     let id = |k: &[u8], at: usize| u64::from_be_bytes(k[at..at + 8].try_into().expect("id"));
     let key = |p: u8, a: u64, b: u64| {
@@ -132,7 +204,7 @@ fn a_format_1_folder_is_upgraded_and_keeps_its_campaign_deliveries_and_touches()
     downgrade_to_format_1(&shop.data().join("store"));
     let upgraded = run(&["--json", "campaign", "show", &first, "--recipients"]).ok();
     assert!(
-        upgraded.stderr.contains("from version 1 to 2"),
+        upgraded.stderr.contains("from version 1 to 3"),
         "{}",
         upgraded.stderr
     );

@@ -37,36 +37,30 @@ impl Shop {
 
     /// Every event of a card, oldest first.
     pub fn card_history(&self, card_id: u64) -> CoreResult<Vec<Event>> {
-        self.store()
-            .scan(Family::EventsOfCard(card_id), Scan::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Index(id) => Some(self.event(id)),
-                _ => None,
-            })
-            .collect()
+        let mut events = Vec::new();
+        self.store().card_events(card_id, &mut |e| {
+            events.push(e);
+            true
+        })?;
+        events.reverse();
+        Ok(events)
     }
 
-    /// A card's newest events, newest first (at most `limit`), each read
-    /// from the store when the iteration reaches it.
-    pub fn newest_card_events(
+    /// Visits a card's newest events, newest first (at most `limit`), each
+    /// read from the store when the visit reaches it; `visit` returns
+    /// `false` to stop.
+    pub fn visit_newest_card_events(
         &self,
         card_id: u64,
         limit: usize,
-    ) -> CoreResult<impl Iterator<Item = CoreResult<Event>> + '_> {
-        let scan = Scan {
-            after: None,
-            reverse: true,
-            limit,
-        };
-        Ok(self
-            .store()
-            .scan(Family::EventsOfCard(card_id), scan)?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Index(id) => Some(self.event(id)),
-                _ => None,
-            }))
+        mut visit: impl FnMut(Event) -> bool,
+    ) -> CoreResult<()> {
+        let mut seen = 0;
+        self.store().card_events(card_id, &mut |e| {
+            seen += 1;
+            visit(e) && seen < limit
+        })?;
+        Ok(())
     }
 
     /// Events matching a query.
@@ -93,23 +87,18 @@ impl Shop {
 
         let mut out = Vec::new();
         if let Some(card) = q.card {
-            for (_, r) in self
-                .store()
-                .scan(Family::EventsOfCard(card), Scan::default())?
-            {
-                if let Record::Index(id) = r {
-                    let e = self.event(id)?;
-                    let in_range = match (q.after, q.newest_first) {
-                        (Some(a), false) => e.id > a,
-                        (Some(a), true) => e.id < a,
-                        (None, _) => true,
-                    };
-                    if in_range && matches(&e) {
-                        out.push(e);
-                    }
+            self.store().card_events(card, &mut |e| {
+                let in_range = match (q.after, q.newest_first) {
+                    (Some(a), false) => e.id > a,
+                    (Some(a), true) => e.id < a,
+                    (None, _) => true,
+                };
+                if in_range && matches(&e) {
+                    out.push(e);
                 }
-            }
-            if q.newest_first {
+                true
+            })?;
+            if !q.newest_first {
                 out.reverse();
             }
             out.truncate(limit);

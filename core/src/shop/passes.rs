@@ -164,14 +164,14 @@ impl Shop {
     pub fn pass_version(&self, card_id: u64) -> CoreResult<PassVersion> {
         // The newest pass-changing event; else the newest event at all.
         let mut newest = None;
-        for e in self.newest_card_events(card_id, PASS_VERSION_LOOKBACK)? {
-            let e = e?;
+        self.visit_newest_card_events(card_id, PASS_VERSION_LOOKBACK, |e| {
             if crate::consumers::changes_pass(&e.kind) {
                 newest = Some(e);
-                break;
+                return false;
             }
             newest.get_or_insert(e);
-        }
+            true
+        })?;
         let card = self.card(card_id)?;
         let own = match newest {
             Some(e) => PassVersion {

@@ -39,8 +39,6 @@ pub enum Key {
     Meta(String),
     /// Index: a card of a customer.
     CardOfCustomer(u64, u64),
-    /// Index: an event of a card (maintained by the store).
-    EventOfCard(u64, u64),
     /// Index: a voucher of a card.
     VoucherOfCard(u64, u64),
     /// Index: the customer with a Telegram id.
@@ -96,8 +94,6 @@ pub enum Family {
     CampaignBatches(u64),
     /// Cards of one customer.
     CardsOfCustomer(u64),
-    /// Events of one card.
-    EventsOfCard(u64),
     /// Vouchers of one card.
     VouchersOfCard(u64),
     /// Receipt batches (id sequence only).

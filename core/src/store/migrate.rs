@@ -16,11 +16,18 @@ pub struct Migration {
 }
 
 /// Every step so far, in order. Format 1 is the first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    to: 2,
-    what: "campaign deliveries and marketing touches kept per planning batch",
-    apply: campaign_batches,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 2,
+        what: "campaign deliveries and marketing touches kept per planning batch",
+        apply: campaign_batches,
+    },
+    Migration {
+        to: 3,
+        what: "each card's journal linked from its card record instead of an index key per event",
+        apply: card_chains,
+    },
+];
 
 /// The big-endian id at `at` in a key (0 when the key is short).
 fn id_at(k: &[u8], at: usize) -> u64 {
@@ -74,6 +81,104 @@ fn campaign_batches(db: &sled::Db) -> Result<(), StoreError> {
         write.remove(k);
     }
     db.apply_batch(write).map_err(io)
+}
+
+/// Format 3: a card record and each event of a card start with a link to
+/// the card's newest / previous event (`card_chains`), and the index key
+/// per event of a card (`e` card event) goes.
+///
+/// Written in chunks, and safe to run again after an interruption: a body
+/// still without its link starts with `{`, a linked value with a zero byte
+/// (ids stay below 2^56), and the links are worked out afresh each time.
+fn card_chains(db: &sled::Db) -> Result<(), StoreError> {
+    use std::collections::HashMap;
+
+    use super::card_chains::{join, split};
+
+    #[derive(serde::Deserialize)]
+    struct OfCard {
+        card_id: Option<u64>,
+    }
+    fn body(v: &[u8]) -> &[u8] {
+        if v.first() == Some(&b'{') {
+            v
+        } else {
+            split(v).map_or(v, |(_, b)| b)
+        }
+    }
+
+    let mut newest: HashMap<u64, u64> = HashMap::new();
+    let mut write = Chunked::new(db);
+    for kv in db.scan_prefix([b'E']) {
+        let (k, v) = kv.map_err(io)?;
+        let event = body(&v);
+        let card = serde_json::from_slice::<OfCard>(event)
+            .map_err(|e| StoreError::Corrupt {
+                key: format!("event {}", id_at(&k, 1)),
+                reason: e.to_string(),
+            })?
+            .card_id;
+        let prev = card
+            .and_then(|c| newest.insert(c, id_at(&k, 1)))
+            .unwrap_or(0);
+        let linked = join(prev, event);
+        if linked != *v {
+            write.insert(k.to_vec(), linked)?;
+        }
+    }
+    for kv in db.scan_prefix([b'C']) {
+        let (k, v) = kv.map_err(io)?;
+        let linked = join(newest.get(&id_at(&k, 1)).copied().unwrap_or(0), body(&v));
+        if linked != *v {
+            write.insert(k.to_vec(), linked)?;
+        }
+    }
+    for kv in db.scan_prefix([b'e']) {
+        let (k, _) = kv.map_err(io)?;
+        write.remove(k.to_vec())?;
+    }
+    write.done()
+}
+
+/// A migration's writes, applied every 10,000.
+struct Chunked<'a> {
+    db: &'a sled::Db,
+    batch: sled::Batch,
+    n: usize,
+}
+
+impl<'a> Chunked<'a> {
+    fn new(db: &'a sled::Db) -> Self {
+        Self {
+            db,
+            batch: sled::Batch::default(),
+            n: 0,
+        }
+    }
+
+    fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) -> Result<(), StoreError> {
+        self.batch.insert(k, v);
+        self.count()
+    }
+
+    fn remove(&mut self, k: Vec<u8>) -> Result<(), StoreError> {
+        self.batch.remove(k);
+        self.count()
+    }
+
+    fn count(&mut self) -> Result<(), StoreError> {
+        self.n += 1;
+        if self.n.is_multiple_of(10_000) {
+            self.db
+                .apply_batch(std::mem::take(&mut self.batch))
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn done(self) -> Result<(), StoreError> {
+        self.db.apply_batch(self.batch).map_err(io)
+    }
 }
 
 const KEY: &[u8] = b"Mformat_version";
@@ -159,7 +264,7 @@ mod tests {
                 .expect("t");
         }
         db.insert(b"Mshop", b"1".to_vec()).expect("other");
-        let done = migrate(&db, MIGRATIONS).expect("migrate");
+        let done = migrate(&db, &MIGRATIONS[..1]).expect("migrate");
         assert_eq!(done.len(), 1);
         assert_eq!(format_of(&db).expect("format"), Some(2));
         let batch = |c: u64| -> crate::model::CampaignBatch {
@@ -176,6 +281,64 @@ mod tests {
         assert_eq!(db.scan_prefix([b'q']).count(), 0);
         assert_eq!(db.scan_prefix([b't']).count(), 0);
         assert!(db.get(b"Mshop").expect("get").is_some(), "the rest stays");
+    }
+
+    fn linked(db: &sled::Db, k: Vec<u8>) -> (u64, serde_json::Value) {
+        let v = db.get(k).expect("get").expect("record");
+        let (link, body) = crate::store::card_chains::split(&v).expect("linked");
+        (link, serde_json::from_slice(body).expect("json"))
+    }
+
+    #[test]
+    fn format_3_links_each_cards_events_and_drops_the_index_and_can_run_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::open(dir.path()).expect("sled");
+        set_format(&db, 2).expect("v2");
+        let one = |p: u8, a: u64| {
+            let mut k = vec![p];
+            k.extend_from_slice(&a.to_be_bytes());
+            k
+        };
+        for card in [100_001u64, 100_002] {
+            db.insert(one(b'C', card), format!("{{\"id\":{card}}}").into_bytes())
+                .expect("card");
+        }
+        // Events 1..=5: cards 1, 2, none, 1, 1.
+        for (id, card) in [
+            (1u64, "100001"),
+            (2, "100002"),
+            (3, "null"),
+            (4, "100001"),
+            (5, "100001"),
+        ] {
+            db.insert(
+                one(b'E', id),
+                format!("{{\"id\":{id},\"card_id\":{card}}}").into_bytes(),
+            )
+            .expect("event");
+            if card != "null" {
+                db.insert(key(b'e', card.parse().expect("card"), id), Vec::new())
+                    .expect("index");
+            }
+        }
+        let steps = &MIGRATIONS[1..];
+        assert_eq!(migrate(&db, steps).expect("migrate").len(), 1);
+        assert_eq!(format_of(&db).expect("format"), Some(3));
+        let check = |db: &sled::Db| {
+            assert_eq!(linked(db, one(b'C', 100_001)).0, 5);
+            assert_eq!(linked(db, one(b'C', 100_002)).0, 2);
+            let links: Vec<u64> = (1..=5).map(|id| linked(db, one(b'E', id)).0).collect();
+            assert_eq!(links, vec![0, 0, 0, 1, 4]);
+            assert_eq!(linked(db, one(b'E', 4)).1["id"], 4, "the body is kept");
+            assert_eq!(db.scan_prefix([b'e']).count(), 0);
+        };
+        check(&db);
+        // Interrupted half-way and run again: the same result.
+        db.insert(one(b'E', 4), b"{\"id\":4,\"card_id\":100001}".to_vec())
+            .expect("half");
+        set_format(&db, 2).expect("v2");
+        migrate(&db, steps).expect("again");
+        check(&db);
     }
 
     fn fail(_: &sled::Db) -> Result<(), StoreError> {

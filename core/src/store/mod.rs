@@ -6,6 +6,7 @@
 //! written in the same atomic write as the state change they describe, and
 //! their ids are assigned by the store in commit order.
 
+pub(crate) mod card_chains;
 mod group_commit;
 mod keys;
 pub mod migrate;
@@ -24,7 +25,7 @@ use std::pin::Pin;
 use thiserror::Error;
 
 /// The data-format version this binary reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Errors of the store.
 #[derive(Debug, Error)]
@@ -121,6 +122,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Writes a consistent snapshot of every record, taken between commits.
     fn snapshot(&self, sink: SnapshotSink) -> SnapshotFuture;
+
+    /// Visits a card's journal events, newest first, each read when the
+    /// visit reaches it; the visitor returns `false` to stop.
+    fn card_events(
+        &self,
+        card: u64,
+        visit: &mut dyn FnMut(crate::model::Event) -> bool,
+    ) -> Result<(), StoreError>;
 
     /// Number of records in a family (scans; for stats).
     fn count(&self, family: Family) -> Result<u64, StoreError>;

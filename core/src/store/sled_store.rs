@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
+use super::card_chains::{self, Chains, LINK_LEN};
 use super::{
     CommitFuture, Committed, FORMAT_VERSION, Family, Guard, IdempotencyRecord, Key, Mutation,
     Record, Scan, Store, StoreError,
@@ -78,11 +79,13 @@ fn encode_mutation(m: Mutation) -> Encoded {
     }
 }
 
-/// Puts the event id into an event encoded with id 0.
-fn splice_event_id(encoded: &[u8], id: u64) -> Vec<u8> {
+/// Puts the event id into an event encoded with id 0, behind the link to
+/// the card's event before it.
+fn splice_event_id(encoded: &[u8], id: u64, prev: u64) -> Vec<u8> {
     debug_assert!(encoded.starts_with(EVENT_PREFIX));
     let rest = encoded.get(EVENT_PREFIX.len()..).unwrap_or_default();
-    let mut out = Vec::with_capacity(encoded.len() + 20);
+    let mut out = Vec::with_capacity(LINK_LEN + encoded.len() + 20);
+    out.extend_from_slice(&prev.to_be_bytes());
     out.extend_from_slice(b"{\"id\":");
     out.extend_from_slice(id.to_string().as_bytes());
     out.push(b',');
@@ -271,13 +274,14 @@ fn committer(
     mut last_event: u64,
     options: SledOptions,
 ) {
+    let mut chains = Chains::default();
     while let Some(jobs) = super::take_group(&rx, options.max_batch, options.max_batch_wait) {
         let mut group = Group::new(last_event);
         for job in jobs {
             match job {
-                Job::Commit(m, reply) => group.add(&db, m, reply),
+                Job::Commit(m, reply) => group.add(&db, &mut chains, m, reply),
                 Job::Snapshot(mut sink, reply) => {
-                    last_event = group.finish(&db, &watch_tx);
+                    last_event = group.finish(&db, &mut chains, &watch_tx);
                     group = Group::new(last_event);
                     let result = dump(&db, &mut sink);
                     // Release the sink before answering: the caller may need
@@ -287,7 +291,7 @@ fn committer(
                 }
             }
         }
-        last_event = group.finish(&db, &watch_tx);
+        last_event = group.finish(&db, &mut chains, &watch_tx);
     }
     let _ = db.flush();
 }
@@ -309,6 +313,8 @@ struct Group {
     replies: Vec<(oneshot::Sender<Result<Committed, StoreError>>, Committed)>,
     start_event: u64,
     next_event: u64,
+    /// Set when linking a card's chain failed: the whole group fails.
+    failed: Option<StoreError>,
 }
 
 impl Group {
@@ -319,6 +325,7 @@ impl Group {
             replies: Vec::new(),
             start_event: last_event,
             next_event: last_event,
+            failed: None,
         }
     }
 
@@ -332,6 +339,7 @@ impl Group {
     fn add(
         &mut self,
         db: &sled::Db,
+        chains: &mut Chains,
         m: Encoded,
         reply: oneshot::Sender<Result<Committed, StoreError>>,
     ) {
@@ -348,45 +356,88 @@ impl Group {
                 }
             }
         }
+        let committed = match self.write(db, chains, m) {
+            Ok(event_ids) => Committed { event_ids },
+            Err(e) => {
+                // Part of it may be in the batch: the whole group fails.
+                self.failed.get_or_insert(e);
+                Committed::default()
+            }
+        };
+        self.replies.push((reply, committed));
+    }
+
+    /// Adds a mutation whose guards held: card records go to the chains
+    /// first (an issued card links its first event), then the events.
+    fn write(
+        &mut self,
+        db: &sled::Db,
+        chains: &mut Chains,
+        m: Encoded,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut puts = Vec::with_capacity(m.puts.len());
+        for (k, v) in m.puts {
+            match card_chains::card_of_key(&k) {
+                Some(card) => chains.put_card(db, card, v)?,
+                None => puts.push((k, v)),
+            }
+        }
         let mut ids = Vec::with_capacity(m.events.len());
         for (card, event) in m.events {
             self.next_event += 1;
             let id = self.next_event;
             ids.push(id);
-            if let Some(card) = card {
-                self.batch
-                    .insert(encode_key(&Key::EventOfCard(card, id)), Vec::new());
-            }
-            self.batch
-                .insert(encode_key(&Key::Event(id)), splice_event_id(&event, id));
+            let prev = match card {
+                Some(card) => chains.link(db, card, id)?,
+                None => 0,
+            };
+            self.batch.insert(
+                encode_key(&Key::Event(id)),
+                splice_event_id(&event, id, prev),
+            );
         }
-        let derived = m.derived.into_iter().map(|d| {
+        for d in m.derived {
             let (k, r) = d(&ids);
-            (encode_key(&k), encode_record(&r))
-        });
-        for (k, v) in m.puts.into_iter().chain(derived) {
+            let (k, v) = (encode_key(&k), encode_record(&r));
+            match card_chains::card_of_key(&k) {
+                Some(card) => chains.put_card(db, card, v)?,
+                None => puts.push((k, v)),
+            }
+        }
+        for (k, v) in puts {
             if guardable(&k) {
                 self.overlay.insert(k.clone(), true);
             }
             self.batch.insert(k, v);
         }
         for k in m.deletes {
+            if let Some(card) = card_chains::card_of_key(&k) {
+                chains.delete_card(card);
+            }
             if guardable(&k) {
                 self.overlay.insert(k.clone(), false);
             }
             self.batch.remove(k);
         }
-        self.replies.push((reply, Committed { event_ids: ids }));
+        Ok(ids)
     }
 
     /// Applies and flushes; answers everyone; returns the last event id.
-    fn finish(self, db: &sled::Db, watch_tx: &watch::Sender<u64>) -> u64 {
+    fn finish(mut self, db: &sled::Db, chains: &mut Chains, watch_tx: &watch::Sender<u64>) -> u64 {
         if self.replies.is_empty() {
+            chains.settle(false);
             return self.start_event;
         }
-        let result = db
-            .apply_batch(self.batch)
-            .and_then(|_| db.flush().map(|_| ()));
+        let result = match self.failed.take() {
+            Some(e) => Err(e),
+            None => {
+                chains.finish(&mut self.batch);
+                db.apply_batch(self.batch)
+                    .and_then(|_| db.flush().map(|_| ()))
+                    .map_err(io)
+            }
+        };
+        chains.settle(result.is_ok());
         match result {
             Ok(()) => {
                 for (reply, committed) in self.replies {
@@ -398,7 +449,10 @@ impl Group {
                 self.next_event
             }
             Err(e) => {
-                let msg = e.to_string();
+                let msg = match e {
+                    StoreError::Io(msg) => msg,
+                    other => other.to_string(),
+                };
                 for (reply, _) in self.replies {
                     let _ = reply.send(Err(StoreError::Io(msg.clone())));
                 }
@@ -561,6 +615,36 @@ impl Store for SledStore {
         })
     }
 
+    fn card_events(
+        &self,
+        card: u64,
+        visit: &mut dyn FnMut(Event) -> bool,
+    ) -> Result<(), StoreError> {
+        let key = card_chains::card_key(card);
+        let Some(stored) = self.db.get(&key).map_err(io)? else {
+            return Ok(());
+        };
+        let (mut next, _) =
+            card_chains::split(&stored).ok_or_else(|| corrupt(&key, "shorter than its link"))?;
+        while next != 0 {
+            let k = encode_key(&Key::Event(next));
+            let v =
+                self.db.get(&k).map_err(io)?.ok_or_else(|| {
+                    corrupt(&k, format!("event {next} of card {card} is missing"))
+                })?;
+            let (prev, body) =
+                card_chains::split(&v).ok_or_else(|| corrupt(&k, "shorter than its link"))?;
+            if prev >= next {
+                return Err(corrupt(&k, "the card's chain does not go back in time"));
+            }
+            if !visit(serde_json::from_slice(body).map_err(|e| corrupt(&k, e))?) {
+                break;
+            }
+            next = prev;
+        }
+        Ok(())
+    }
+
     fn count(&self, family: Family) -> Result<u64, StoreError> {
         let mut n = 0;
         for item in self.db.scan_prefix(family_prefix(family)) {
@@ -619,7 +703,6 @@ pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
         Key::Idempotency(k) => with_str(b'I', k),
         Key::Meta(k) => with_str(b'M', k),
         Key::CardOfCustomer(c, card) => with_2u64(b'c', *c, *card),
-        Key::EventOfCard(card, ev) => with_2u64(b'e', *card, *ev),
         Key::VoucherOfCard(card, v) => with_2u64(b'w', *card, *v),
         Key::CustomerByTelegram(t) => with_u64(b'g', (*t as u64) ^ (1 << 63)),
         Key::ReversalOf(ev) => with_u64(b'r', *ev),
@@ -650,7 +733,6 @@ fn family_prefix(family: Family) -> Vec<u8> {
         Family::Campaigns => vec![b'G'],
         Family::CampaignBatches(c) => with_u64(b'Q', c),
         Family::CardsOfCustomer(c) => with_u64(b'c', c),
-        Family::EventsOfCard(c) => with_u64(b'e', c),
         Family::VouchersOfCard(c) => with_u64(b'w', c),
         Family::Batches => vec![b'B'],
         Family::Outbox => vec![b'O'],
@@ -701,7 +783,6 @@ fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
         b'I' => Key::Idempotency(str_at(k)?),
         b'M' => Key::Meta(str_at(k)?),
         b'c' => Key::CardOfCustomer(u64_at(k, 1)?, u64_at(k, 9)?),
-        b'e' => Key::EventOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
         b'w' => Key::VoucherOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
         b'g' => Key::CustomerByTelegram((u64_at(k, 1)? ^ (1 << 63)) as i64),
         b'r' => Key::ReversalOf(u64_at(k, 1)?),
@@ -747,16 +828,23 @@ fn encode_record(r: &Record) -> Vec<u8> {
     }
 }
 
+/// The body of a card record or an event, behind its link.
+fn linked<'a>(k: &[u8], v: &'a [u8]) -> Result<&'a [u8], StoreError> {
+    card_chains::split(v)
+        .map(|(_, body)| body)
+        .ok_or_else(|| corrupt(k, "shorter than its link"))
+}
+
 fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
     fn j<T: serde::de::DeserializeOwned>(k: &[u8], v: &[u8]) -> Result<T, StoreError> {
         serde_json::from_slice(v).map_err(|e| corrupt(k, e))
     }
     Ok(match k.first().copied().unwrap_or(0) {
-        b'C' => Record::Card(j(k, v)?),
+        b'C' => Record::Card(j(k, linked(k, v)?)?),
         b'U' => Record::Customer(j(k, v)?),
         b'T' | b'V' => Record::Template(j(k, v)?),
         b'W' => Record::Voucher(j(k, v)?),
-        b'E' => Record::Event(j::<Event>(k, v)?),
+        b'E' => Record::Event(j::<Event>(k, linked(k, v)?)?),
         b'S' => Record::Staff(j(k, v)?),
         b'R' => Record::Receipt(j(k, v)?),
         b'X' => Record::Claim(j(k, v)?),
@@ -778,7 +866,7 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
             }
             Record::Index(u64::from_be_bytes(b))
         }
-        b'e' | b'y' | b'z' => Record::Index(u64_at(k, 9)?),
+        b'y' | b'z' => Record::Index(u64_at(k, 9)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
 }

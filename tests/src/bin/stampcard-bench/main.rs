@@ -61,6 +61,8 @@ struct Opts {
     million_stamp: Option<PathBuf>,
     /// Internal: the first card id of the populated folder.
     first_card: u64,
+    /// Only the actor core's run (for profiling it).
+    core_only: bool,
 }
 
 fn opts() -> Result<Opts> {
@@ -81,6 +83,7 @@ fn opts() -> Result<Opts> {
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
+        core_only: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -109,16 +112,22 @@ fn opts() -> Result<Opts> {
                 o.million = true;
                 i -= 1;
             }
+            "--core-only" => {
+                o.core_only = true;
+                i -= 1;
+            }
             "--million-stamp" => {
                 o.million_stamp = Some(PathBuf::from(args.get(i + 1).context("missing folder")?));
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--campaign N] [--passes N] [--smtp N] [--dispatch N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit and the\n\
                      same records (the core's card record and journal event per stamp);\n\
                      --rounds R (default 3) runs the three in turn R times: median ratios.\n\
+                     --core-only runs only the actor core (to profile it; no ratios).\n\
+                     BENCH_DIR=D puts the folders under D; BENCH_KEEP=1 keeps them.\n\
                      --million adds: 1,000,000 cards, RSS with 10,000 resident actors,\n\
                      activation latency, console frame times, and `stampcard serve` readiness.\n\
                      --ssh-sessions N adds: CPU per SSH console session on the live journal.\n\
@@ -139,6 +148,21 @@ fn opts() -> Result<Opts> {
     Ok(o)
 }
 
+/// The bench's root folder: removed at the end unless kept.
+enum Kept {
+    Temp(tempfile::TempDir),
+    Path(PathBuf),
+}
+
+impl Kept {
+    fn path(&self) -> &Path {
+        match self {
+            Kept::Temp(t) => t.path(),
+            Kept::Path(p) => p,
+        }
+    }
+}
+
 struct Result1 {
     name: &'static str,
     per_sec: f64,
@@ -151,6 +175,9 @@ async fn stamp_round(dir: &Path, o: &Opts) -> Result<(f64, f64)> {
     std::fs::create_dir_all(dir)?;
     let (core, written) = actor_core(&dir.join("core"), o).await?;
     report(&core);
+    if o.core_only {
+        return Ok((f64::NAN, f64::NAN));
+    }
     let db = sled::Config::new()
         .path(dir.join("raw"))
         .flush_every_ms(Some(1000))
@@ -994,6 +1021,16 @@ async fn bench(o: Opts) -> Result<()> {
     let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into());
     std::fs::create_dir_all(&base).with_context(|| format!("BENCH_DIR {base}"))?;
     let root = tempfile::tempdir_in(&base)?;
+    // BENCH_KEEP=1 keeps the folders (e.g. the million-card store, to run
+    // `--million-stamp` on it again).
+    let root = match std::env::var_os("BENCH_KEEP") {
+        Some(_) => {
+            let kept = root.keep();
+            println!("keeping {}", kept.display());
+            Kept::Path(kept)
+        }
+        None => Kept::Temp(root),
+    };
     println!(
         "machine: {} cores, {} | {} cards, {} concurrent callers (closed loop), {} stamps each run, group commit: take all queued (max 4096), extra wait {} µs",
         std::thread::available_parallelism()
@@ -1026,7 +1063,7 @@ async fn bench(o: Opts) -> Result<()> {
         to_raw.push(raw);
         to_sqlite.push(sqlite);
     }
-    if o.rounds > 1 {
+    if o.rounds > 1 && !o.core_only {
         println!(
             "median ratios over {} rounds: actor core / raw sled = {:.2}   actor core / SQLite = {:.2}",
             o.rounds,

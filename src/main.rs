@@ -32,15 +32,26 @@ mod webhooks;
 
 use clap::Parser;
 
-/// Caps glibc's malloc arenas: with one arena per thread, the memory of
-/// passivated card actors stays fragmented across arenas and the resident set
-/// grows far beyond what is live (measured in BENCHMARKS.md, run 4).
+/// Keeps the resident set close to what is live.
+///
+/// - glibc's malloc (still used by C code) gets at most 2 arenas: with one
+///   per thread, freed memory stays fragmented across them (BENCHMARKS.md,
+///   run 4).
+/// - No transparent huge pages for this process: mimalloc's arenas are
+///   2 MiB-aligned, and the kernel backs partly used ones with whole huge
+///   pages. At 1,000,000 cards with 10,000 resident card actors this cost
+///   40–55 MB (BENCHMARKS.md, run 22), with no measurable gain in speed.
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter; it is called once,
     // before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 

@@ -918,7 +918,7 @@ async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
     sampler.abort();
     let stats = shop.directory_stats().await?;
     println!(
-        "resident actors {} (cap 10000); activations {}; passivations {}; RSS now {:.0} MB",
+        "resident actors {} (cap 10000); activations {}; passivations {}; RSS after stamping {:.0} MB",
         stats.resident, stats.activations, stats.passivations, peak_during
     );
     // Activation: a Get on a random (almost surely passivated) card.
@@ -936,7 +936,7 @@ async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
         h.value_at_quantile(0.99) as f64 / 1000.0
     );
     println!(
-        "peak RSS while stamping: {:.0} MB",
+        "peak RSS, stamping and the activation probe: {:.0} MB",
         rss_mb().max(peak_during)
     );
     console_frames(&shop).await?;
@@ -1007,6 +1007,12 @@ fn main() -> Result<()> {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
+    }
+    // As the `stampcard` binary does (see its `tune_allocator`).
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

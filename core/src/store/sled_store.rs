@@ -161,6 +161,8 @@ impl SledStore {
         let db = sled::Config::new().path(dir).open().map_err(io)?;
         let done = super::migrate::migrate(&db, super::migrate::MIGRATIONS)?;
         db.flush().map_err(io)?;
+        drop(db);
+        wait_until_released(dir)?;
         Ok(done)
     }
 
@@ -171,6 +173,7 @@ impl SledStore {
             let db = sled::Config::new().path(dir).open().map_err(io)?;
             super::migrate::set_format(&db, found)?;
         }
+        wait_until_released(dir)?;
         Self::upgrade(dir)
     }
 
@@ -211,6 +214,54 @@ impl SledStore {
 impl Drop for SledStore {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// Waits until sled has let go of the folder's lock after this process
+/// dropped its handle.
+///
+/// sled 0.34.7 holds an exclusive `flock` on `<dir>/db` until the last
+/// reference to that file goes, and its background threads and deferred
+/// (epoch) garbage can keep one for a moment after the `Db` is dropped; its
+/// own tests block on the lock for this reason (config.rs, `try_lock`).
+/// Opening the store straight after an upgrade then failed as "in use by
+/// another process" (seen once in CI). Another process that really holds
+/// the folder still gets that error, after a few seconds.
+fn wait_until_released(dir: &Path) -> Result<(), StoreError> {
+    wait_until_released_within(dir, Duration::from_secs(5))
+}
+
+fn wait_until_released_within(dir: &Path, patience: Duration) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        let file = match std::fs::File::open(dir.join("db")) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::Io(e.to_string())),
+        };
+        let fd = file.as_raw_fd();
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            // SAFETY: flock on a descriptor this function owns; the lock is
+            // released at once, and closing the file would release it too.
+            if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                unsafe { libc::flock(fd, libc::LOCK_UN) };
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(StoreError::Locked(format!(
+                    "{} is still locked",
+                    dir.display()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, patience);
+        Ok(())
     }
 }
 
@@ -869,4 +920,27 @@ fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
         b'y' | b'z' => Record::Index(u64_at(k, 9)?),
         _ => return Err(corrupt(k, "unknown key prefix")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopening_waits_for_the_lock_only_while_another_handle_holds_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // No store yet: nothing to wait for.
+        wait_until_released_within(dir.path(), Duration::ZERO).expect("no store");
+        let db = sled::Config::new().path(dir.path()).open().expect("open");
+        // sled holds the lock: a caller out of patience is told so.
+        assert!(matches!(
+            wait_until_released_within(dir.path(), Duration::ZERO),
+            Err(StoreError::Locked(_))
+        ));
+        drop(db);
+        // Once sled lets go (maybe a moment after the drop), the wait ends
+        // and the store opens.
+        wait_until_released(dir.path()).expect("released");
+        SledStore::open(dir.path(), SledOptions::default()).expect("reopen");
+    }
 }

@@ -53,30 +53,133 @@ fn a_data_folder_from_a_newer_format_is_refused() {
     );
 }
 
-/// Rewrites a format-3 store as format 2 had it: card records and events
-/// without their leading 8-byte chain link, and an index key per event of
-/// a card (`e` card event).
-fn downgrade_to_format_2(store: &std::path::Path) {
-    let db = sled::open(store).expect("store");
-    for prefix in [b'C', b'E'] {
-        for kv in db.scan_prefix([prefix]) {
-            let (k, v) = kv.expect("record");
-            let body = v[8..].to_vec();
-            if prefix == b'E' {
+/// Format 3's card records and events in format 2's layout: without their
+/// leading 8-byte chain link, and an index key per event of a card (`e`
+/// card event).
+fn as_format_2(records: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (k, v) in records {
+        match k.first() {
+            Some(b'C') => out.push((k, v[8..].to_vec())),
+            Some(b'E') => {
+                let body = v[8..].to_vec();
                 let e: serde_json::Value = serde_json::from_slice(&body).expect("event");
                 if let Some(card) = e["card_id"].as_u64() {
                     let mut index = vec![b'e'];
                     index.extend_from_slice(&card.to_be_bytes());
                     index.extend_from_slice(&k[1..9]);
-                    db.insert(index, Vec::new()).expect("index");
+                    out.push((index, Vec::new()));
                 }
+                out.push((k, body));
             }
-            db.insert(k, body).expect("body");
+            _ => out.push((k, v)),
         }
+    }
+    out
+}
+
+/// Rewrites a format-3 store as format 2 had it.
+fn downgrade_to_format_2(store: &std::path::Path) {
+    let db = sled::open(store).expect("store");
+    let linked: Vec<(Vec<u8>, Vec<u8>)> = [b'C', b'E']
+        .iter()
+        .flat_map(|p| db.scan_prefix([*p]))
+        .map(|kv| {
+            let (k, v) = kv.expect("record");
+            (k.to_vec(), v.to_vec())
+        })
+        .collect();
+    for (k, v) in as_format_2(linked) {
+        db.insert(k, v).expect("record");
     }
     db.insert(b"Mformat_version", b"2".to_vec())
         .expect("format");
     db.flush().expect("flush");
+}
+
+/// Rewrites a backup file of format 3 as format 2 wrote it (the file layout
+/// of `src/commands/backup.rs`: header, length-prefixed meta, config, host
+/// key and records, an end mark, the count, and a SHA-256 of the rest).
+fn downgrade_backup_to_format_2(file: &std::path::Path) {
+    use sha2::Digest;
+    let all = std::fs::read(file).expect("backup");
+    let magic = b"STAMPCARD-BACKUP 1\n";
+    let mut pos = magic.len();
+    let mut take = || -> Option<Vec<u8>> {
+        let len = u32::from_be_bytes(all[pos..pos + 4].try_into().expect("len"));
+        pos += 4;
+        if len == u32::MAX {
+            return None;
+        }
+        let v = all[pos..pos + len as usize].to_vec();
+        pos += len as usize;
+        Some(v)
+    };
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&take().expect("meta")).expect("meta json");
+    assert_eq!(meta["store_format"], 3);
+    meta["store_format"] = 2.into();
+    let (config, host_key) = (take().expect("config"), take().expect("host key"));
+    let mut records = Vec::new();
+    while let Some(k) = take() {
+        let v = take().expect("value");
+        let v = if k == b"Mformat_version" {
+            b"2".to_vec()
+        } else {
+            v
+        };
+        records.push((k, v));
+    }
+    let records = as_format_2(records);
+    let mut out = magic.to_vec();
+    let mut put = |b: &[u8]| {
+        out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        out.extend_from_slice(b);
+    };
+    put(meta.to_string().as_bytes());
+    put(&config);
+    put(&host_key);
+    for (k, v) in &records {
+        put(k);
+        put(v);
+    }
+    out.extend_from_slice(&u32::MAX.to_be_bytes());
+    out.extend_from_slice(&(records.len() as u64).to_be_bytes());
+    let digest = sha2::Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    std::fs::write(file, out).expect("write");
+}
+
+#[test]
+fn a_format_2_backup_is_restored_into_format_3_with_every_cards_history() {
+    let shop = Shop::demo();
+    shop.run(&["stamp", &shop.card_code(100001), "--count", "2"])
+        .ok();
+    let file = shop.path("old.backup");
+    shop.run(&["backup", file.to_str().expect("path")]).ok();
+    downgrade_backup_to_format_2(&file);
+
+    let restored = Shop::empty();
+    let out = restored
+        .run(&["restore", file.to_str().expect("path")])
+        .ok();
+    assert!(
+        out.stderr.contains("each card's journal linked"),
+        "{}",
+        out.stderr
+    );
+    for card in ["100001", "100002"] {
+        let history = |s: &Shop| s.json(&["journal", "--card", card, "--limit", "1000"]);
+        assert_eq!(history(&restored), history(&shop), "card {card}");
+        assert_eq!(
+            restored.json(&["card", "show", card]),
+            shop.json(&["card", "show", card])
+        );
+    }
+    // The restored shop stamps on, and the chain goes on.
+    let stamped = restored.json(&["stamp", &shop.card_code(100001)]);
+    let newest = restored.json(&["journal", "--card", "100001", "--limit", "1"]);
+    assert_eq!(newest[0]["id"], stamped["event_ids"][0], "{newest}");
 }
 
 #[test]

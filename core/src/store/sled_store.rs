@@ -158,6 +158,9 @@ impl SledStore {
     /// first); returns what each step did.
     pub fn upgrade(dir: &Path) -> Result<Vec<&'static str>, StoreError> {
         remove_unfinished_snapshots(dir)?;
+        // The caller has usually just dropped a handle (an open that found
+        // an older format, or a restore).
+        wait_until_released(dir)?;
         let db = sled::Config::new().path(dir).open().map_err(io)?;
         let done = super::migrate::migrate(&db, super::migrate::MIGRATIONS)?;
         db.flush().map_err(io)?;
@@ -169,6 +172,7 @@ impl SledStore {
     /// Brings records loaded from a backup of an older format (`found`) up
     /// to this binary's format; returns what each step did.
     pub fn upgrade_loaded(dir: &Path, found: u32) -> Result<Vec<&'static str>, StoreError> {
+        wait_until_released(dir)?;
         {
             let db = sled::Config::new().path(dir).open().map_err(io)?;
             super::migrate::set_format(&db, found)?;

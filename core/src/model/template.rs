@@ -52,6 +52,18 @@ pub struct Branding {
     pub logo: Option<String>,
 }
 
+impl Branding {
+    /// The logo's file name when it is safe to read from the data folder:
+    /// a plain file name, not a path and not hidden. Saving a template
+    /// refuses anything else (`rules::validate`); readers use this too, so
+    /// a record never makes them read outside the folder.
+    pub fn logo_file(&self) -> Option<&str> {
+        self.logo.as_deref().filter(|name| {
+            !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.')
+        })
+    }
+}
+
 impl Default for Branding {
     fn default() -> Self {
         Self {

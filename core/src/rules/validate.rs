@@ -76,7 +76,7 @@ pub fn validate_template(t: &Template) -> Result<(), CoreError> {
     text("branding.stamp_icon", &t.branding.stamp_icon, true, 4)?;
     if let Some(logo) = &t.branding.logo {
         text("branding.logo", logo, true, 100)?;
-        let plain = !logo.contains(['/', '\\']) && !logo.starts_with('.');
+        let plain = t.branding.logo_file().is_some();
         if !plain || !logo.to_ascii_lowercase().ends_with(".png") {
             return Err(CoreError::Invalid(format!(
                 "branding.logo must be the name of a PNG file in the data folder (like logo.png), not '{logo}'"

@@ -103,16 +103,15 @@ pub fn logo(scale: u32, own: Option<&[u8]>, stamp: [u8; 3]) -> Result<Vec<u8>, W
 
 /// The logo of a template at a scale: the shop's own PNG from the data
 /// folder (when its branding names one that loads), else a row of stamps in
-/// the label colour. Only a plain file name is read, never a path.
+/// the label colour. Only a plain file name is read, never a path
+/// (`Branding::logo_file`).
 pub fn template_logo(
     assets_dir: &std::path::Path,
     branding: &Branding,
     scale: u32,
 ) -> Result<Vec<u8>, WalletError> {
     let own = branding
-        .logo
-        .as_deref()
-        .filter(|name| std::path::Path::new(name).file_name() == Some(std::ffi::OsStr::new(name)))
+        .logo_file()
         .and_then(|name| std::fs::read(assets_dir.join(name)).ok());
     logo(scale, own.as_deref(), color(&branding.label))
 }

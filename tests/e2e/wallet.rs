@@ -5,12 +5,11 @@
 //! the sender trait), the device fetches the new pass, and the push is
 //! confirmed.
 
-use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
 use stampcard_e2e::test_pki::{self, PASS_TYPE_ID, TEAM_ID, TestPki};
-use stampcard_e2e::wait;
+use stampcard_e2e::{pkpass, wait};
 
 use crate::{Server, Shop};
 
@@ -50,19 +49,17 @@ fn set_section(shop: &Shop, section: &str, keys: &str) {
 
 /// The files of a .pkpass; every entry must be stored uncompressed.
 fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip archive");
-    (0..zip.len())
-        .map(|i| {
-            let mut f = zip.by_index(i).expect("entry");
-            let name = f.name().expect("entry name").to_string();
+    pkpass::files(bytes)
+        .expect("a zip archive")
+        .into_iter()
+        .map(|e| {
             assert_eq!(
-                f.compression(),
+                e.compression,
                 zip::CompressionMethod::Stored,
-                "{name} is compressed"
+                "{} is compressed",
+                e.name
             );
-            let mut data = Vec::new();
-            f.read_to_end(&mut data).expect("read entry");
-            (name, data)
+            (e.name, e.bytes)
         })
         .collect()
 }
@@ -81,19 +78,7 @@ fn pass_json(files: &[(String, Vec<u8>)]) -> serde_json::Value {
 
 /// `openssl cms -verify` of a detached DER signature over `content`.
 fn openssl_verify(signature: &Path, content: &Path, root: &Path) -> std::process::Output {
-    std::process::Command::new("openssl")
-        .args([
-            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
-        ])
-        .arg("-in")
-        .arg(signature)
-        .arg("-content")
-        .arg(content)
-        .arg("-CAfile")
-        .arg(root)
-        .args(["-out", "/dev/null"])
-        .output()
-        .expect("run openssl")
+    pkpass::openssl_verify(signature, content, root).expect("run openssl")
 }
 
 /// Checks the manifest and, with the openssl command line, the signature.

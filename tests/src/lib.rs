@@ -3,6 +3,7 @@
 pub mod fake_telegram;
 pub mod group_commit;
 pub mod http_load;
+pub mod pkpass;
 pub mod smtp_server;
 pub mod ssh_client;
 pub mod test_pki;

@@ -13,6 +13,7 @@ use anyhow::{Context, Result, anyhow};
 use stampcard_core::model::{Actor, CustomerFields};
 use stampcard_core::settings::ShopSettings;
 use stampcard_core::shop::IssueCard;
+use stampcard_e2e::pkpass;
 use stampcard_wallet::certs::PassCertificates;
 use stampcard_wallet::{Wallet, WalletConfig};
 
@@ -135,16 +136,12 @@ fn passkit_generator(
     let inputs = dir.join("passkit-inputs");
     let pass_dir = inputs.join("pass");
     std::fs::create_dir_all(&pass_dir)?;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(ours))?;
-    for i in 0..zip.len() {
-        let mut file = zip.by_index(i)?;
-        let name = file.name()?.to_string();
+    for file in pkpass::files(ours)? {
+        let name = &file.name;
         if name == "manifest.json" || name == "signature" || name.contains('/') {
             continue;
         }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut file, &mut bytes)?;
-        std::fs::write(pass_dir.join(&name), bytes)?;
+        std::fs::write(pass_dir.join(name), file.bytes)?;
     }
     std::fs::copy(&pki.wwdr, inputs.join("wwdr.pem"))?;
     std::fs::copy(&pki.cert, inputs.join("cert.pem"))?;
@@ -183,12 +180,12 @@ fn passkit_generator(
 }
 
 /// The file `name` of a .pkpass archive.
-fn entry(pkpass: &[u8], name: &str) -> Result<Vec<u8>> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(pkpass))?;
-    let mut file = zip.by_name(name)?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut file, &mut bytes)?;
-    Ok(bytes)
+fn entry(archive: &[u8], name: &str) -> Result<Vec<u8>> {
+    pkpass::files(archive)?
+        .into_iter()
+        .find(|e| e.name == name)
+        .map(|e| e.bytes)
+        .ok_or_else(|| anyhow!("no {name} in the pass"))
 }
 
 /// That passkit-generator built the same pass, signed so that it verifies
@@ -232,17 +229,11 @@ fn check_same_pass(
     std::fs::create_dir_all(&check)?;
     std::fs::write(check.join("manifest.json"), entry(theirs, "manifest.json")?)?;
     std::fs::write(check.join("signature"), entry(theirs, "signature")?)?;
-    let verified = std::process::Command::new("openssl")
-        .args([
-            "smime", "-verify", "-inform", "DER", "-binary", "-purpose", "any",
-        ])
-        .arg("-in")
-        .arg(check.join("signature"))
-        .arg("-content")
-        .arg(check.join("manifest.json"))
-        .arg("-CAfile")
-        .arg(&pki.root)
-        .output()?;
+    let verified = pkpass::openssl_verify(
+        &check.join("signature"),
+        &check.join("manifest.json"),
+        &pki.root,
+    )?;
     if !verified.status.success() {
         return Err(anyhow!(
             "passkit-generator's signature does not verify: {}",

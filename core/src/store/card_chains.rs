@@ -44,13 +44,11 @@ pub fn join(link: u64, body: &[u8]) -> Vec<u8> {
 
 /// The key of a card record.
 pub fn card_key(card: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(9);
-    k.push(b'C');
-    k.extend_from_slice(&card.to_be_bytes());
-    k
+    super::sled_store::encode_key(&super::Key::Card(card))
 }
 
-/// The card of a card-record key, if it is one.
+/// The card of a card-record key, if it is one (the inverse of
+/// [`card_key`], cheap enough for every key the committer writes).
 pub fn card_of_key(key: &[u8]) -> Option<u64> {
     match key {
         [b'C', id @ ..] if id.len() == 8 => {

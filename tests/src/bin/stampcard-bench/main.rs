@@ -349,7 +349,8 @@ struct Written {
 }
 
 impl Written {
-    /// The card record of `card` after a stamp, as the store encodes it.
+    /// The card record of `card` after a stamp, as the store encodes its
+    /// body (the store puts its 8-byte chain link in front).
     fn card_after_stamp(&self, card: &mut Card) -> Vec<u8> {
         card.stamps = (card.stamps + 1) % 100;
         card.lifetime_stamps += 1;
@@ -364,7 +365,7 @@ impl Written {
         c
     }
 
-    /// The journal event of that stamp, as the store encodes it.
+    /// The journal event of that stamp, as the store encodes its body.
     fn event(&self, id: u64, card: &Card) -> Vec<u8> {
         let mut e = self.event.clone();
         e["id"] = id.into();

@@ -3,6 +3,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::{Shop, write};
+use stampcard_e2e::printed;
 
 #[test]
 fn init_creates_a_private_config_and_refuses_twice() {
@@ -524,10 +525,20 @@ fn posters_and_code_sheets_are_written_as_svg_or_png() {
     assert!(url.ends_with("/j/1?s=table"), "{url}");
     let svg = std::fs::read_to_string(shop.path("poster.svg")).expect("svg");
     assert!(svg.contains(&url.replace('&', "&amp;")) && svg.contains("Coffee card"));
+    // It opens in a renderer that is not ours, and its QR code is the link.
+    assert_eq!(
+        printed::svg_qr_contents(&shop.path("poster.svg"), 1200),
+        vec![url.clone()]
+    );
     shop.run(&["poster", "--template", "1", "-o", "poster.png"])
         .ok();
     let png = std::fs::read(shop.path("poster.png")).expect("png");
     assert_eq!(&png[..4], b"\x89PNG");
+    let plain = url.trim_end_matches("?s=table").to_string();
+    assert_eq!(
+        printed::png_qr_contents(&shop.path("poster.png")),
+        vec![plain]
+    );
     // A sheet of receipt codes: each code printed beneath its QR code.
     let run = shop
         .run(&[
@@ -545,6 +556,16 @@ fn posters_and_code_sheets_are_written_as_svg_or_png() {
     for code in run.stdout.lines() {
         assert!(sheet.contains(code), "{code} on the sheet");
     }
+    // Each QR code on the rendered sheet is one code's claim link.
+    let links = printed::svg_qr_contents(&shop.path("sheet.svg"), 2400);
+    let mut codes: Vec<&str> = run.stdout.lines().collect();
+    codes.sort();
+    let mut claimed: Vec<&str> = links
+        .iter()
+        .filter_map(|l| l.rsplit_once("/r/").map(|(_, c)| c))
+        .collect();
+    claimed.sort();
+    assert_eq!(claimed, codes, "{links:?}");
     // Bad input: a clear error, nothing written.
     for args in [
         &["poster", "--template", "1", "-o", "poster.jpg"][..],
@@ -597,10 +618,18 @@ fn a_card_qr_code_is_written_to_print() {
     let url = out["url"].as_str().expect("url");
     let svg = std::fs::read_to_string(shop.path("card.svg")).expect("svg");
     assert!(svg.contains(url) && svg.contains(&shop.card_code(100001)));
+    assert_eq!(
+        printed::svg_qr_contents(&shop.path("card.svg"), 1200),
+        vec![url.to_string()]
+    );
     shop.run(&["card", "qr", "100001", "-o", "card.png"]).ok();
     assert_eq!(
         &std::fs::read(shop.path("card.png")).expect("png")[..4],
         b"\x89PNG"
+    );
+    assert_eq!(
+        printed::png_qr_contents(&shop.path("card.png")),
+        vec![url.to_string()]
     );
     assert_ne!(
         shop.run(&["card", "qr", "999999", "-o", "none.svg"]).code,

@@ -2,6 +2,7 @@
 //! server socket), driven with keys, read back from the screen.
 
 use crate::{Shop, Tmux};
+use stampcard_e2e::printed;
 
 /// The console in tmux with extra environment, signed in as the demo owner
 /// (admin), on the admin screens.
@@ -231,6 +232,23 @@ fn printables_are_exported_from_the_codes_tab() {
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
+    // The SVGs open in a renderer that is not ours: four receipt links on
+    // the sheet, the join link on the poster.
+    let sheet = names
+        .iter()
+        .find(|n| n.starts_with("codes-") && n.ends_with(".svg"))
+        .expect("a codes sheet");
+    let links = printed::svg_qr_contents(&shop.data().join("exports").join(sheet), 2400);
+    assert_eq!(links.len(), 4, "{links:?}");
+    assert!(links.iter().all(|l| l.contains("/r/")), "{links:?}");
+    let poster = printed::svg_qr_contents(
+        &shop.data().join("exports").join("poster-template-1.svg"),
+        1200,
+    );
+    assert!(
+        poster.len() == 1 && poster[0].ends_with("/j/1"),
+        "{poster:?}"
+    );
     for ext in [".svg", ".png"] {
         assert!(
             names

@@ -74,6 +74,7 @@ fn customers_join_on_the_web_once_and_claim_receipts_once() {
         ("name=Ada&birthday=23.04.1990", "is not a date"),
         ("name=&email=", "name"),
         ("name=Ada&consent_email=yes", "give an email address"),
+        ("name=Ada&birthday=2999-01-01", "cannot be after today"),
     ] {
         let r = post(&server, "/j/1", None, body);
         assert_eq!(r.status, 400, "{body}: {}", r.body);
@@ -108,6 +109,10 @@ fn customers_join_on_the_web_once_and_claim_receipts_once() {
         .and_then(|a| a.iter().find(|c| c["name"] == "Ada Lovelace").cloned())
         .expect("Ada is a customer");
     assert_eq!(ada["email"], "ada@example.org");
+    assert_eq!(
+        ada["consent_email"]["source"], "web",
+        "consent given on the web page is recorded as such: {ada}"
+    );
 
     // Again from the same browser: the same card, no second customer.
     let again = server.request("GET", "/j/1", &[("Cookie", &jar)], None);
@@ -389,5 +394,39 @@ fn the_pages_show_the_templates_logo() {
     assert_eq!(drawn.dimensions(), (200, 100));
     assert!(drawn.pixels().any(|p| p.0[3] == 255), "stamps are drawn");
     assert_eq!(server.get("/t/999/logo.png").0, 404);
+    server.stop();
+}
+
+#[test]
+fn a_join_from_a_printed_poster_keeps_its_source() {
+    let shop = Shop::demo();
+    let server = shop.serve(&[]);
+    shop.run(&[
+        "poster",
+        "--template",
+        "1",
+        "--source",
+        "table-7",
+        "-o",
+        "poster.svg",
+    ])
+    .ok();
+    // What a phone camera reads off the printed poster.
+    let links = stampcard_e2e::printed::svg_qr_contents(&shop.path("poster.svg"), 1200);
+    assert_eq!(links.len(), 1, "{links:?}");
+    let path = links[0]
+        .find("/j/")
+        .map(|i| links[0][i..].to_string())
+        .expect("a join link");
+    let (status, form) = server.get(&path);
+    assert_eq!(status, 200, "{form}");
+    assert!(
+        form.contains("name=\"from\" value=\"table-7\""),
+        "the form carries the poster's source: {form}"
+    );
+    let joined = post(&server, "/j/1", None, "name=Poster+Reader&from=table-7");
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    let issued = shop.json(&["journal", "--type", "card_issued", "--limit", "1"]);
+    assert_eq!(issued[0]["source"], "table-7", "{issued}");
     server.stop();
 }

@@ -3,7 +3,6 @@
 
 use image::{GrayImage, Luma};
 use qrcode::QrCode;
-use qrcode::render::svg;
 
 /// Errors while drawing a printable.
 #[derive(Debug, thiserror::Error)]
@@ -28,21 +27,23 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The inner markup of a QR code as an SVG fragment placed at (x, y), `size` wide.
+/// A QR code as an `<svg>` element placed at (x, y), `size` wide: a white
+/// square with a 4-module quiet zone and one path of dark modules, in the
+/// code's own module units (the viewBox scales it).
 fn qr_fragment(url: &str, x: u32, y: u32, size: u32) -> Result<String, PrintError> {
-    let doc = code(url)?
-        .render::<svg::Color<'_>>()
-        .min_dimensions(size, size)
-        .quiet_zone(true)
-        .build();
-    // The renderer makes a whole document; nest it as an <svg> element.
-    let body = doc
-        .split_once("<svg")
-        .map(|(_, rest)| {
-            format!("<svg x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\"{rest}")
-        })
-        .unwrap_or_default();
-    Ok(body)
+    let qr = code(url)?;
+    let n = qr.width();
+    let side = n + 8;
+    let mut path = String::new();
+    for (i, color) in qr.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            path += &format!("M{} {}h1v1h-1z", i % n + 4, i / n + 4);
+        }
+    }
+    Ok(format!(
+        "<svg x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\">\
+         <rect width=\"{side}\" height=\"{side}\" fill=\"#ffffff\"/><path fill=\"#000000\" d=\"{path}\"/></svg>"
+    ))
 }
 
 /// An A4-shaped poster: shop, card name, a big QR code and a call to scan.

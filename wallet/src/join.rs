@@ -83,8 +83,9 @@ pub struct JoinForm {
     /// The email consent box ("yes" when ticked).
     #[serde(default)]
     consent_email: Option<String>,
-    /// Where the customer joined from (table, window …), from the poster.
-    #[serde(default)]
+    /// Where the customer joined from (table, window …): the poster's link
+    /// carries it as `s`, the form posts it back as `from`.
+    #[serde(default, alias = "s")]
     from: Option<String>,
 }
 
@@ -96,7 +97,7 @@ fn optional(s: &str) -> Option<String> {
 impl JoinForm {
     /// The customer's fields, or what is wrong with the form (in the
     /// browser's language).
-    fn fields(&self, texts: &Texts) -> Result<CustomerFields, String> {
+    fn fields(&self, texts: &Texts, today: chrono::NaiveDate) -> Result<CustomerFields, String> {
         if self.name.trim().is_empty() {
             return Err(texts.t("join.no_name"));
         }
@@ -107,6 +108,9 @@ impl JoinForm {
                     .map_err(|_| texts.f("join.bad_date", &[("value", &b)]))?,
             ),
         };
+        if birthday.is_some_and(|b| b > today) {
+            return Err(texts.t("join.future_date"));
+        }
         let email = optional(&self.email);
         let consent = self.consent_email.is_some();
         if consent && email.is_none() {
@@ -260,7 +264,9 @@ async fn join(
     texts: &Texts,
     headers: &HeaderMap,
 ) -> Result<Card, CoreError> {
-    let mut fields = form.fields(texts).map_err(CoreError::Invalid)?;
+    let mut fields = form
+        .fields(texts, shop.today())
+        .map_err(CoreError::Invalid)?;
     fields.language = browser_language(headers);
     shop.issue_card(
         template_id,

@@ -2,6 +2,7 @@
 
 use crate::error::CoreError;
 use crate::model::{CustomerFields, Reward, Template};
+use chrono::{Datelike, NaiveDate};
 
 /// Longest accepted free text (names, terms, descriptions), in characters.
 pub const MAX_TEXT: usize = 2000;
@@ -131,7 +132,8 @@ pub fn validate_template(t: &Template) -> Result<(), CoreError> {
 }
 
 /// Checks and normalizes customer fields.
-pub fn validate_customer(f: &mut CustomerFields) -> Result<(), CoreError> {
+/// `today` is the shop-local date: a birthday must lie between 1900 and it.
+pub fn validate_customer(f: &mut CustomerFields, today: NaiveDate) -> Result<(), CoreError> {
     f.name = f.name.trim().to_string();
     text("name", &f.name, false, 100)?;
     if let Some(phone) = &f.phone {
@@ -162,6 +164,13 @@ pub fn validate_customer(f: &mut CustomerFields) -> Result<(), CoreError> {
             )));
         }
         f.email = Some(e);
+    }
+    if let Some(b) = f.birthday
+        && (b > today || b.year() < 1900)
+    {
+        return Err(CoreError::Invalid(format!(
+            "birthday {b} must lie between 1900-01-01 and today ({today})"
+        )));
     }
     if let Some(lang) = &f.language
         && (lang.is_empty()

@@ -95,7 +95,13 @@ impl Shop {
             }
             IssueCard::New(fields) => {
                 let _guard = self.customers_lock.lock().await;
-                let c = self.new_customer_mutation(&mut m, fields, "counter", actor)?;
+                // Consent is recorded where the customer gave it.
+                let given_at = match platform {
+                    Some(Platform::Web) => "web",
+                    Some(Platform::Telegram) => "telegram",
+                    _ => "counter",
+                };
+                let c = self.new_customer_mutation(&mut m, fields, given_at, actor)?;
                 let id = c.id;
                 let card = self.card_mutation(&mut m, &t, id, source, platform, now, actor);
                 self.store().commit(m).await?;

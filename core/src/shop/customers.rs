@@ -15,7 +15,7 @@ impl Shop {
         source: &str,
         actor: &Actor,
     ) -> CoreResult<Customer> {
-        validate_customer(&mut fields)?;
+        validate_customer(&mut fields, self.today())?;
         if let Some(tg) = fields.telegram_id
             && self.store().get(&Key::CustomerByTelegram(tg))?.is_some()
         {
@@ -184,7 +184,7 @@ impl Shop {
                 }
             });
         }
-        validate_customer(&mut f)?;
+        validate_customer(&mut f, self.today())?;
         c.name = f.name;
         c.phone = f.phone;
         c.email = f.email;

@@ -143,6 +143,11 @@ impl Shop {
         &self.deps.settings
     }
 
+    /// Today on the shop's clock, in the shop's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::clock::local_day(self.clock().now(), self.deps.settings.timezone)
+    }
+
     /// Customer links (card page, pass, join and claim pages).
     pub fn links(&self) -> crate::links::Links {
         crate::links::Links::new(&self.deps.settings.public_url)

@@ -10,7 +10,7 @@ use crate::{Shop, Tmux};
 /// Makes an ed25519 key pair in the shop's temp dir; returns the private key path.
 fn keygen(shop: &Shop, name: &str) -> String {
     let path = shop.path(name);
-    let status = Command::new("ssh-keygen")
+    let status = Command::new(stampcard_e2e::tools::require("ssh-keygen"))
         .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
         .arg(&path)
         .status()
@@ -65,7 +65,7 @@ fn ssh_keys_map_to_staff_with_their_role() {
     let server = shop.serve(&[]);
 
     // An unknown key is refused.
-    let refused = Command::new("ssh")
+    let refused = Command::new(stampcard_e2e::tools::require("ssh"))
         .args(ssh_args(&stranger, &server.ssh))
         .args(["-o", "BatchMode=yes", "true"])
         .output()
@@ -99,7 +99,7 @@ fn ssh_keys_map_to_staff_with_their_role() {
     shop.run(&["staff", "disable", "Jules"]).ok();
     staff_tmux.wait_for("SESSION-ENDED");
     // …and their key no longer gets in.
-    let again = Command::new("ssh")
+    let again = Command::new(stampcard_e2e::tools::require("ssh"))
         .args(ssh_args(&staff, &server.ssh))
         .args(["-o", "BatchMode=yes", "true"])
         .output()

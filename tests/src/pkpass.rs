@@ -40,7 +40,7 @@ pub fn openssl_verify(
     content: &Path,
     root: &Path,
 ) -> std::io::Result<std::process::Output> {
-    std::process::Command::new("openssl")
+    std::process::Command::new(crate::tools::require("openssl"))
         .args([
             "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
         ])

@@ -1,7 +1,9 @@
 //! `stampcard backup` and `stampcard restore`.
 //!
-//! A backup file is: a header line, a JSON description, the config, every
-//! store record (length-prefixed), and a SHA-256 of everything before it.
+//! A backup file is: a header line, a JSON description (with the files the
+//! shop needs beside its store: wallet certificates and keys, logos), the
+//! config, every store record (length-prefixed), and a SHA-256 of
+//! everything before it.
 //! The snapshot is taken by the store's committer between two commits, so it
 //! is consistent even while the shop keeps stamping.
 
@@ -72,6 +74,7 @@ pub async fn write_backup(app: &App, file: &Path) -> Result<u64> {
         "shop": app.config.shop.name,
         "created_at": chrono::Utc::now(),
         "last_event": app.shop.store().last_event_id(),
+        "files": super::backup_files::collect(app),
     });
     put_bytes(&mut w, meta.to_string().as_bytes())?;
     let config_text = std::fs::read(app.data.join(config::FILE_NAME))?;
@@ -192,6 +195,9 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
         eprintln!("Moved the old data folder to {}", aside.display());
     }
     create_private_dir(data)?;
+    let files: Vec<super::backup_files::ShopFile> =
+        serde_json::from_value(parsed.meta["files"].clone()).unwrap_or_default();
+    let config_text = super::backup_files::restore(data, &files, &parsed.config)?;
     let cfg_path = data.join(config::FILE_NAME);
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -200,7 +206,7 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
             .create_new(true)
             .mode(0o600)
             .open(&cfg_path)?;
-        f.write_all(&parsed.config)?;
+        f.write_all(&config_text)?;
         f.sync_all()?;
     }
     if !parsed.host_key.is_empty() {
@@ -218,14 +224,25 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
         }
     }
     config::load(data).context("the restored config does not load")?;
-    let value = serde_json::json!({"data": data, "records": n, "shop": parsed.meta["shop"]});
+    let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let value = serde_json::json!({
+        "data": data,
+        "records": n,
+        "shop": parsed.meta["shop"],
+        "files": names,
+    });
     if json {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!(
-            "Restored {n} records of \"{}\" into {}",
+            "Restored {n} records of \"{}\" into {}{}",
             parsed.meta["shop"].as_str().unwrap_or("?"),
-            data.display()
+            data.display(),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(", with {}", names.join(", "))
+            }
         );
     }
     Ok(())

@@ -809,3 +809,92 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
     assert_eq!(r.json()["serialNumbers"], serde_json::json!(["100001"]));
     server.stop();
 }
+
+#[test]
+fn a_restore_on_a_new_machine_keeps_both_wallets_and_the_logos() {
+    let shop = Shop::demo();
+    let pki = configure(&shop, TEAM_ID);
+    configure_google(&shop);
+    // One certificate lives outside the data folder, named by an absolute path.
+    let outside = tempfile::tempdir().expect("tempdir");
+    let wwdr = outside.path().join("AppleWWDRCAG4.pem");
+    std::fs::rename(shop.data().join("pki/test-wwdr.pem"), &wwdr).expect("move");
+    let cfg = shop.data().join("stampcard.toml");
+    let text = std::fs::read_to_string(&cfg).expect("config").replace(
+        "wwdr_certificate = \"pki/test-wwdr.pem\"",
+        &format!("wwdr_certificate = \"{}\"", wwdr.display()),
+    );
+    std::fs::write(&cfg, text).expect("config");
+    // A template with its own logo.
+    image::RgbImage::from_pixel(200, 50, image::Rgb([200, 30, 30]))
+        .save(shop.data().join("shop-logo.png"))
+        .expect("logo");
+    let definition = shop.path("logo.toml");
+    std::fs::write(
+        &definition,
+        "name = \"Tea card\"\nbusiness_name = \"Y\"\nstamps_required = 6\n[reward]\nkind = \"simple\"\n\
+         description = \"A pot of tea\"\n[branding]\nbackground = \"#203040\"\nforeground = \"#ffffff\"\n\
+         label = \"#ffcc00\"\nstamp_icon = \"*\"\nlogo = \"shop-logo.png\"\n",
+    )
+    .expect("definition");
+    shop.run(&[
+        "template",
+        "create",
+        "--file",
+        definition.to_str().expect("path"),
+    ])
+    .ok();
+    let backup = shop.path("shop.backup");
+    shop.run(&["backup", backup.to_str().expect("path")]).ok();
+
+    // A new machine: only the backup file comes along.
+    let moved = tempfile::tempdir().expect("tempdir");
+    let file = moved.path().join("shop.backup");
+    std::fs::copy(&backup, &file).expect("copy");
+    // The test's own root of trust, to verify signatures afterwards.
+    let root = moved.path().join("test-root.pem");
+    std::fs::copy(&pki.root, &root).expect("copy root");
+    let pki = TestPki { root, ..pki };
+    drop(outside);
+    drop(shop);
+    let new = Shop::empty();
+    let restored = new.json(&["restore", file.to_str().expect("path")]);
+    let files = restored["files"].as_array().cloned().unwrap_or_default();
+    assert_eq!(files.len(), 5, "{restored}");
+    // The config points inside the new folder, and each file is there.
+    let config = std::fs::read_to_string(new.data().join("stampcard.toml")).expect("config");
+    assert!(
+        config.contains("files/AppleWWDRCAG4.pem") && !config.contains(&wwdr.display().to_string()),
+        "{config}"
+    );
+    for name in [
+        "pki/test-pass-cert.pem",
+        "pki/test-pass-key.pem",
+        "files/AppleWWDRCAG4.pem",
+        "google-sa.json",
+        "shop-logo.png",
+    ] {
+        assert!(new.data().join(name).exists(), "{name} restored");
+    }
+    // Apple: a signed pass that openssl verifies against the test root.
+    let pass = new.path("card.pkpass");
+    new.run(&["pass", "100001", "-o", pass.to_str().expect("path")])
+        .ok();
+    let files = unzip(&std::fs::read(&pass).expect("pass"));
+    check_signed(&files, &pki, new.dir.path());
+    // Google: the web card offers the save link; the logo is served.
+    let server = new.serve(&[]);
+    let view = new.json(&["card", "show", "100001"]);
+    let url = view["url"].as_str().expect("url");
+    let (status, page) = server.get(&url[url.find("/c/").expect("path")..]);
+    assert_eq!(status, 200);
+    assert!(page.contains("Save to Google Wallet"), "{page}");
+    let tea = new
+        .json(&["template", "list"])
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["name"] == "Tea card").cloned())
+        .expect("the tea template");
+    let logo = server.get(&format!("/t/{}/logo.png", tea["id"]));
+    assert_eq!(logo.0, 200);
+    server.stop();
+}

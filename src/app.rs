@@ -38,17 +38,20 @@ pub fn store_dir(data: &Path) -> PathBuf {
 impl App {
     /// Opens the shop in a data folder.
     pub async fn open(data: &Path, json: bool) -> Result<Self> {
+        Self::open_with_clock(data, json, Arc::new(SystemClock)).await
+    }
+
+    /// Opens the shop on another clock (the demo's history is made on a
+    /// manual one).
+    pub async fn open_with_clock(
+        data: &Path,
+        json: bool,
+        clock: Arc<dyn stampcard_core::clock::Clock>,
+    ) -> Result<Self> {
         let config = config::load(data)?;
         let settings = config.shop_settings()?;
         let dir = store_dir(data);
-        let open = || {
-            Shop::open(
-                &dir,
-                settings.clone(),
-                Arc::new(SystemClock),
-                config.sled_options(),
-            )
-        };
+        let open = || Shop::open(&dir, settings.clone(), clock.clone(), config.sled_options());
         let shop = match open().await {
             Err(CoreError::Store(StoreError::Outdated { found, current })) => {
                 crate::upgrade::upgrade(data, found, current)?;
@@ -92,6 +95,42 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// Writes a command's file: to standard output for `-`, else whole or
+    /// not at all (a temporary file beside it, renamed into place).
+    pub fn write_file(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        if crate::output::is_stdout(path) {
+            self.out.bytes(bytes);
+            return Ok(());
+        }
+        let name = path
+            .file_name()
+            .ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
+        let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                anyhow!("cannot write {}: {e}", path.display())
+            })
+    }
+
+    /// Reports a written file: like [`App::emit`], or on standard error
+    /// when the file itself went to standard output.
+    pub fn wrote<T: Serialize>(
+        &self,
+        path: &Path,
+        value: &T,
+        human: impl FnOnce() -> String,
+    ) -> Result<()> {
+        if crate::output::is_stdout(path) {
+            if !self.json {
+                self.out.err_line(human().trim_end());
+            }
+            return Ok(());
+        }
+        self.emit(value, human)
     }
 
     /// A shop-local `YYYY-MM-DD HH:MM` as an instant.

@@ -8,20 +8,35 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "stampcard", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The data folder (store, config, backups).
-    #[arg(
-        long,
-        global = true,
-        env = "STAMPCARD_DATA",
-        default_value = "./stampcard-data"
-    )]
-    pub data: PathBuf,
+    /// The data folder (store, config, backups) [default: ./stampcard-data,
+    /// or ./stampcard-demo with --demo].
+    #[arg(long, global = true, env = "STAMPCARD_DATA")]
+    pub data: Option<PathBuf>,
     /// Print JSON for scripts.
     #[arg(long, global = true)]
     pub json: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The data folder used when `--data` and `STAMPCARD_DATA` are not given.
+pub const DEFAULT_DATA: &str = "./stampcard-data";
+/// The demo shop's folder: every `--demo` without `--data` uses it.
+pub const DEMO_DATA: &str = "./stampcard-demo";
+
+impl Cli {
+    /// The data folder this command line works on.
+    pub fn data_dir(&self) -> PathBuf {
+        let demo = match &self.command {
+            Command::Init(a) => a.demo,
+            Command::Console { demo } => *demo,
+            _ => false,
+        };
+        self.data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(if demo { DEMO_DATA } else { DEFAULT_DATA }))
+    }
 }
 
 /// Top-level commands.
@@ -31,7 +46,8 @@ pub enum Command {
     Init(InitArgs),
     /// Run the counter console (creates a demo shop with --demo).
     Console {
-        /// Use a demo shop in ./stampcard-demo (created on first use).
+        /// Use the demo shop (./stampcard-demo unless --data says otherwise;
+        /// created on first use).
         #[arg(long)]
         demo: bool,
     },
@@ -176,7 +192,7 @@ pub enum WalletCmd {
 }
 
 /// `init` options.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct InitArgs {
     /// Fill the shop with demo templates, customers, staff and history.
     #[arg(long)]
@@ -187,6 +203,17 @@ pub struct InitArgs {
     /// IANA time zone (default: this machine's).
     #[arg(long)]
     pub timezone: Option<String>,
+    /// The first admin's name (with --pin); without both, `init` asks on a
+    /// terminal, or prints the command that creates one.
+    #[arg(long, requires = "pin", conflicts_with = "demo")]
+    pub admin: Option<String>,
+    /// The first admin's PIN (4 to 8 digits).
+    #[arg(long, requires = "admin")]
+    pub pin: Option<String>,
+    /// Days of made-up history the demo shop gets, back from today
+    /// [default: 42; 0 for the demo cards alone].
+    #[arg(long, requires = "demo", value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub history_days: Option<u32>,
 }
 
 /// `template` subcommands.
@@ -826,7 +853,7 @@ impl Command {
     /// directory when the command runs inside the server).
     pub fn absolutize(&mut self, cwd: &std::path::Path) {
         let fix = |p: &mut PathBuf| {
-            if p.is_relative() {
+            if p.is_relative() && !crate::output::is_stdout(p) {
                 *p = cwd.join(&*p);
             }
         };

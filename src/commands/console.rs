@@ -5,7 +5,7 @@
 //! from a pipe it is a line-mode scanner for scripts: each card code adds one
 //! stamp, a voucher code redeems it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use stampcard_core::model::Actor;
@@ -20,13 +20,8 @@ use crate::cli::InitArgs;
 
 /// Runs the console on a data folder (created with demo data on `--demo`).
 pub async fn console(data: &Path, demo: bool) -> Result<()> {
-    let data: PathBuf = if demo && data == Path::new("./stampcard-data") {
-        PathBuf::from("./stampcard-demo")
-    } else {
-        data.to_path_buf()
-    };
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    if let Some(mut stream) = admin::client::connect(&data).await? {
+    if let Some(mut stream) = admin::client::connect(data).await? {
         admin::client::send(
             &mut stream,
             &Request::Console {
@@ -57,17 +52,16 @@ pub async fn console(data: &Path, demo: bool) -> Result<()> {
     }
     if demo && !data.join(crate::config::FILE_NAME).exists() {
         crate::commands::init::init(
-            &data,
+            data,
             InitArgs {
                 demo: true,
-                name: None,
-                timezone: None,
+                ..Default::default()
             },
             false,
         )
         .await?;
     }
-    let app = App::open(&data, false).await?;
+    let app = App::open(data, false).await?;
     // No server runs: this console is the server (socket, HTTP, messages).
     let services = crate::commands::serve::Services::start(&app, false).await?;
     let result = if tty {

@@ -3,21 +3,16 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use stampcard_core::model::{
-    Actor, Branding, CustomerFields, FraudRules, Platform, Prize, Reward, Role,
-};
-use stampcard_core::shop::{IssueCard, TemplateDraft};
+use std::sync::Arc;
+
+use stampcard_core::clock::ManualClock;
+use stampcard_core::model::Role;
 
 use crate::app::App;
 use crate::cli::InitArgs;
 use crate::commands::backup::create_private_dir;
+use crate::commands::demo;
 use crate::config::{self, Config, Secret, ShopSection};
-
-/// The PINs of the demo staff, printed by `init --demo`.
-pub const DEMO_STAFF: &[(&str, Role, &str)] = &[
-    ("Owner", Role::Admin, "1234"),
-    ("Jules", Role::Staff, "2468"),
-];
 
 pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
     let cfg_path = data.join(config::FILE_NAME);
@@ -27,6 +22,7 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
             cfg_path.display()
         );
     }
+    let first_admin = first_admin(data, &args)?;
     let timezone = match args.timezone {
         Some(tz) => tz,
         None => iana_time_zone::get_timezone().unwrap_or_else(|_| "UTC".into()),
@@ -49,17 +45,52 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
         },
         ..Default::default()
     };
+    let fresh = !data.exists();
     create_private_dir(data)?;
     config::write_new(&cfg_path, &config)?;
-    let app = App::open(data, json).await?;
-    let summary = if args.demo {
-        seed_demo(&app).await
-    } else {
-        Ok(String::new())
+    // The demo's history is made on a manual clock, back-dated from now.
+    let clock = ManualClock::new(chrono::Utc::now());
+    let app = App::open_with_clock(data, json, Arc::new(clock.clone())).await?;
+    let summary = match (&first_admin, args.demo) {
+        (_, true) => {
+            let days = args.history_days.unwrap_or(demo::HISTORY_DAYS);
+            if days > 0 && !json && app.out.shows_progress() {
+                eprintln!("Making {days} days of demo history…");
+            }
+            demo::seed_demo(&app, &clock, days).await
+        }
+        (Some((name, pin)), false) => app
+            .shop
+            .add_staff(name, Role::Admin, pin, &app.actor())
+            .await
+            .map(|s| format!("{} can sign in with their PIN as admin.", s.name))
+            .map_err(Into::into),
+        (None, false) => Ok(format!(
+            "No staff yet: nobody can sign in to the console. Create the first admin:\n  {}",
+            add_admin_command(data)
+        )),
     };
-    let result = summary.and_then(|demo| {
+    let summary = match summary {
+        Ok(text) => text,
+        Err(e) => {
+            // A shop half made is no shop: leave the folder as it was.
+            app.close().await;
+            if fresh {
+                let _ = std::fs::remove_dir_all(data);
+            } else {
+                let _ = std::fs::remove_file(&cfg_path);
+                let _ = std::fs::remove_dir_all(crate::app::store_dir(data));
+            }
+            return Err(e);
+        }
+    };
+    let result = Ok(summary).and_then(|demo: String| {
         app.emit(
-            &serde_json::json!({"data": data, "demo": args.demo}),
+            &serde_json::json!({
+                "data": data,
+                "demo": args.demo,
+                "admin": first_admin.as_ref().map(|(name, _)| name),
+            }),
             || {
                 format!(
                     "Created {} ({}, time zone {}).\n{demo}",
@@ -74,128 +105,42 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
     result
 }
 
-/// Fills a shop with demo templates, staff, customers and history.
-pub async fn seed_demo(app: &App) -> Result<String> {
-    let shop = &app.shop;
-    let admin = Actor::channel("system");
-    let coffee = shop
-        .create_template(
-            TemplateDraft {
-                name: "Coffee card".into(),
-                business_name: app.config.shop.name.clone(),
-                stamps_required: 8,
-                reward: Reward::Voucher {
-                    description: "Any drink on the house".into(),
-                    valid_days: 30,
-                },
-                branding: Branding::default(),
-                terms: "One stamp per drink bought. Vouchers are valid for 30 days.".into(),
-                rules: FraudRules {
-                    cooldown_secs: 0,
-                    daily_cap: 10,
-                },
-            },
-            &admin,
-        )
-        .await?;
-    let lottery = shop
-        .create_template(
-            TemplateDraft {
-                name: "Bakery lucky draw".into(),
-                business_name: app.config.shop.name.clone(),
-                stamps_required: 5,
-                reward: Reward::Lottery {
-                    prizes: vec![
-                        Prize {
-                            name: "Cardamom bun".into(),
-                            weight: 6,
-                            valid_days: 14,
-                        },
-                        Prize {
-                            name: "Flat white".into(),
-                            weight: 3,
-                            valid_days: 14,
-                        },
-                        Prize {
-                            name: "Bag of house beans".into(),
-                            weight: 1,
-                            valid_days: 30,
-                        },
-                    ],
-                },
-                branding: Branding {
-                    background: "#1f3b34".into(),
-                    foreground: "#f4f1e8".into(),
-                    label: "#c9a227".into(),
-                    stamp_icon: "★".into(),
-                    logo: None,
-                },
-                terms: "A stamp for every pastry. Five stamps give one spin.".into(),
-                rules: FraudRules::default(),
-            },
-            &admin,
-        )
-        .await?;
-    for (name, role, pin) in DEMO_STAFF {
-        shop.add_staff(name, *role, pin, &admin).await?;
-    }
-    let people = [
-        (
-            "Mira Jansen",
-            Some("+49 170 555 0101"),
-            Some("mira@example.org"),
-            3u32,
-            coffee.id,
-        ),
-        (
-            "Tomasz Wójcik",
-            None,
-            Some("tomasz@example.org"),
-            7,
-            coffee.id,
-        ),
-        ("Aiko Tanaka", Some("+49 170 555 0133"), None, 9, coffee.id),
-        ("Sam Okafor", None, None, 5, lottery.id),
-        (
-            "Lena Fischer",
-            Some("+49 170 555 0177"),
-            Some("lena@example.org"),
-            1,
-            lottery.id,
-        ),
-    ];
-    let staff = Actor::Staff {
-        id: 2,
-        name: "Jules".into(),
-        role: Role::Staff,
+/// The command that creates a shop's first admin.
+pub fn add_admin_command(data: &Path) -> String {
+    let folder = if data == Path::new(crate::cli::DEFAULT_DATA) {
+        String::new()
+    } else {
+        format!("--data {} ", data.display())
     };
-    let mut lines = vec!["Demo cards (type or scan a code in the console):".to_string()];
-    for (name, phone, email, stamps, template) in people {
-        let fields = CustomerFields {
-            name: name.into(),
-            phone: phone.map(Into::into),
-            email: email.map(Into::into),
-            consent_email: email.map(|_| true),
-            ..Default::default()
-        };
-        let card = shop
-            .issue_card(
-                template,
-                IssueCard::New(fields),
-                Some("counter".into()),
-                Some(Platform::Counter),
-                &staff,
-            )
-            .await?;
-        if stamps > 0 {
-            shop.stamp_card(card.id, stamps, None, &staff).await?;
+    format!("stampcard {folder}staff add --name Owner --role admin --pin <4 to 8 digits>")
+}
+
+/// The first admin: from `--admin` and `--pin`, else asked on a terminal;
+/// none for a demo or when nobody can be asked. Checked before anything
+/// is written, so a bad PIN leaves no half-made folder.
+fn first_admin(data: &Path, args: &InitArgs) -> Result<Option<(String, String)>> {
+    let check = |name: String, pin: String| -> Result<(String, String)> {
+        if name.trim().is_empty() || name.trim().chars().count() > 64 {
+            bail!("the admin's name must have 1 to 64 characters");
         }
-        let view = shop.card_view(card.id)?;
-        lines.push(format!(
-            "  {}  {:<14} {:<18} {}",
-            view.code, name, view.title, view.progress
-        ));
+        if !(4..=8).contains(&pin.len()) || !pin.chars().all(|c| c.is_ascii_digit()) {
+            bail!("a PIN has 4 to 8 digits");
+        }
+        Ok((name.trim().to_string(), pin))
+    };
+    match (&args.admin, &args.pin) {
+        (Some(name), Some(pin)) => return check(name.clone(), pin.clone()).map(Some),
+        _ if args.demo || !crate::prompt::interactive() => return Ok(None),
+        _ => {}
     }
-    lines.push("Demo staff PINs: Owner (admin) 1234, Jules (staff) 2468.".into());
-    Ok(lines.join("\n"))
+    eprintln!(
+        "Creating {}: the first admin signs in to the console with a PIN.",
+        data.display()
+    );
+    let name = crate::prompt::ask("Admin's name", "Owner")?;
+    let pin = crate::prompt::ask_secret("PIN (4 to 8 digits)")?;
+    if crate::prompt::ask_secret("The same PIN again")? != pin {
+        bail!("the two PINs differ: nothing was created");
+    }
+    check(name, pin).map(Some)
 }

@@ -3,11 +3,13 @@
 mod api_keys;
 mod automations;
 pub mod backup;
+mod backup_files;
 mod campaigns;
 mod cards;
 mod codes;
 pub mod console;
 mod customers;
+mod demo;
 mod init;
 mod journal;
 mod outbox;
@@ -27,7 +29,7 @@ use crate::output::Out;
 pub async fn main(cli: Cli) -> u8 {
     let json = cli.json;
     if cli.command.forwardable() {
-        match crate::admin::client::forward(&cli.data).await {
+        match crate::admin::client::forward(&cli.data_dir()).await {
             Ok(Some(exit)) => return exit,
             Ok(None) => {}
             Err(e) => return Out::Terminal.finish(Err(e), json),
@@ -38,11 +40,8 @@ pub async fn main(cli: Cli) -> u8 {
 
 /// Runs one command line in this process.
 async fn run(cli: Cli) -> Result<()> {
-    let Cli {
-        data,
-        json,
-        command,
-    } = cli;
+    let data = cli.data_dir();
+    let Cli { json, command, .. } = cli;
     match command {
         Command::Init(args) => return init::init(&data, args, json).await,
         Command::Console { demo } => return console::console(&data, demo).await,

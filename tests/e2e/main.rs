@@ -9,9 +9,11 @@ mod cli;
 mod console;
 mod crash;
 mod email;
+mod first_use;
 mod metrics;
 mod openapi;
 mod outbox;
+mod readme;
 mod serve;
 mod ssh;
 mod wallet;
@@ -68,7 +70,8 @@ impl Shop {
     /// A fresh demo shop in UTC.
     pub fn demo() -> Shop {
         let shop = Shop::empty();
-        shop.run(&["init", "--demo", "--timezone", "UTC"]).ok();
+        shop.run(&["init", "--demo", "--timezone", "UTC", "--history-days", "0"])
+            .ok();
         shop
     }
 
@@ -194,6 +197,10 @@ impl Shop {
                 .lines
                 .recv_timeout(Duration::from_secs(60))
                 .expect("serve prints its ready line");
+            assert!(
+                !line.contains('\x1b'),
+                "no colour codes when stderr is not a terminal: {line:?}"
+            );
             if let Some(rest) = line.split("http http://").nth(1) {
                 assert!(line.contains("ready"), "{line}");
                 server.http = rest
@@ -424,7 +431,7 @@ impl Tmux {
             std::process::id(),
             rand::random::<u32>()
         );
-        let status = Command::new("tmux")
+        let status = Command::new(stampcard_e2e::tools::require("tmux"))
             .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
             .args(["-x", "100", "-y", "30"])
             .args(["-e", "STAMPCARD_HTTP__LISTEN=127.0.0.1:0"])

@@ -477,7 +477,14 @@ pub struct App {
     pub tz: chrono_tz::Tz,
     /// The shop's public URL, for links shown as QR codes.
     pub public_url: String,
+    /// The shop has no enabled staff member: no PIN can open it, and the
+    /// lock screen says how to create the first admin.
+    pub no_staff: bool,
 }
+
+/// What the lock screen of a shop without staff says.
+pub const NO_STAFF_HELP: &str = "This shop has no staff yet. Create the first admin \
+    in a terminal: stampcard staff add --name Owner --role admin --pin <PIN>";
 
 impl App {
     /// A locked console of a shop.
@@ -486,6 +493,9 @@ impl App {
         app.tz = shop.settings().timezone;
         app.public_url = shop.settings().public_url.clone();
         app.templates = shop.offered_templates();
+        app.no_staff = shop
+            .staff()
+            .is_ok_and(|staff| !staff.iter().any(|s| s.enabled));
         app
     }
 
@@ -517,6 +527,7 @@ impl App {
             now,
             tz: chrono_tz::Tz::UTC,
             public_url: String::new(),
+            no_staff: false,
         }
     }
 
@@ -934,6 +945,10 @@ impl App {
                 self.alert = Some(Alert::Info(format!("Signed in as {}.", staff.name)));
                 self.signed_in = Some(SignedIn { staff, actor });
                 self.mode = Mode::Scanner;
+                self.no_staff = false;
+            }
+            Outcome::SignedIn(None) if self.no_staff => {
+                self.alert = Some(Alert::Refused(NO_STAFF_HELP.into()));
             }
             Outcome::SignedIn(None) => {
                 self.alert = Some(Alert::Refused("Wrong PIN.".into()));

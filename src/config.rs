@@ -513,6 +513,8 @@ pub fn parse(
 ) -> Result<Config> {
     let mut table: toml::Table = toml::from_str(text)
         .map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+    // `section.key` → the variable that set it, so an error names its origin.
+    let mut overrides = std::collections::BTreeMap::new();
     for (name, value) in env {
         let Some(rest) = name.strip_prefix("STAMPCARD_") else {
             continue;
@@ -521,6 +523,7 @@ pub fn parse(
             continue;
         };
         let (section, key) = (section.to_lowercase(), key.to_lowercase());
+        overrides.insert(format!("{section}.{key}"), name.clone());
         let entry = table
             .entry(section.clone())
             .or_insert_with(|| toml::Value::Table(Default::default()));
@@ -532,12 +535,30 @@ pub fn parse(
         }
     }
     let de = toml::Value::Table(table);
+    let located = |message: String| anyhow!("{}: {message}", origin(&message, path, &overrides));
     let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
-        anyhow!("{}: key `{key}`: {}", path.display(), e.inner())
+        located(format!("key `{key}`: {}", e.inner()))
     })?;
-    validate(&config).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    validate(&config).map_err(|e| located(e.to_string()))?;
     Ok(config)
+}
+
+/// Where the key an error names was set: the environment variable that
+/// overrode it, else the config file.
+fn origin(
+    message: &str,
+    path: &Path,
+    overrides: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let key = message
+        .split_once("key `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(key, _)| key.split(['[', '.']).take(2).collect::<Vec<_>>().join("."));
+    match key.and_then(|k| overrides.get(&k)) {
+        Some(variable) => format!("environment variable {variable}"),
+        None => path.display().to_string(),
+    }
 }
 
 fn validate(c: &Config) -> Result<()> {
@@ -722,13 +743,25 @@ secret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
         );
         let e = check(&format!("{GOOD}\n[http]\nlisen = \"x\"\n"), &[]).unwrap_err();
         assert!(e.contains("lisen"), "{e}");
+        // A bad value from the environment names the variable, not the file.
         let e = check(GOOD, &[("STAMPCARD_SHOP__TIMEZONE", "Mars/Base")]).unwrap_err();
         assert!(
-            e.contains("shop.timezone") && e.contains("Mars/Base"),
+            e.starts_with("environment variable STAMPCARD_SHOP__TIMEZONE: ")
+                && e.contains("shop.timezone")
+                && e.contains("Mars/Base"),
             "{e}"
         );
         let e = check(GOOD, &[("STAMPCARD_ACTORS__MAX_RESIDENT", "lots")]).unwrap_err();
-        assert!(e.contains("actors.max_resident"), "{e}");
+        assert!(
+            e.starts_with("environment variable STAMPCARD_ACTORS__MAX_RESIDENT: ")
+                && e.contains("actors.max_resident"),
+            "{e}"
+        );
+        let e = check(GOOD, &[("STAMPCARD_HTTP__LISTEN", "nowhere")]).unwrap_err();
+        assert!(
+            e.starts_with("environment variable STAMPCARD_HTTP__LISTEN: ") && !e.contains(".toml"),
+            "{e}"
+        );
     }
 
     #[test]

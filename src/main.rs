@@ -25,6 +25,7 @@ mod http;
 mod metrics;
 mod output;
 mod passes;
+mod prompt;
 mod reminders;
 mod schedule;
 mod upgrade;
@@ -64,6 +65,8 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a person: no escape codes in a log file or journald.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

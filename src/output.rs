@@ -46,6 +46,23 @@ impl Out {
         }
     }
 
+    /// Writes raw bytes (a picture, a pass) to standard output.
+    pub fn bytes(&self, data: &[u8]) {
+        match self {
+            Self::Terminal => {
+                use std::io::Write;
+                let mut o = std::io::stdout().lock();
+                let _ = o.write_all(data);
+                let _ = o.flush();
+            }
+            Self::Captured(c) => c
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .stdout
+                .extend_from_slice(data),
+        }
+    }
+
     /// Writes one line to standard output.
     pub fn line(&self, text: &str) {
         self.write(&format!("{text}\n"));
@@ -91,8 +108,14 @@ impl Out {
                     );
                 }
                 self.err_line(&format!("error: {e:#}"));
-                // 1: refused or not found (a normal "no" at the counter); 2: anything else.
-                if core.is_some() { 1 } else { 2 }
+                // 1: the shop said no to a well-formed request (a normal
+                // "no" at the counter); 2: the request itself was wrong
+                // (bad input, bad config) or the machine failed (I/O).
+                use stampcard_core::CoreError as E;
+                match core {
+                    Some(E::Invalid(_) | E::Store(_) | E::Unavailable(..)) | None => 2,
+                    Some(_) => 1,
+                }
             }
         }
     }
@@ -112,4 +135,9 @@ impl std::io::Write for CapturedWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Whether a file argument (`-o -`) means standard output.
+pub fn is_stdout(path: &std::path::Path) -> bool {
+    path == std::path::Path::new("-")
 }

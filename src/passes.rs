@@ -137,9 +137,9 @@ pub async fn write_pass(app: &App, card: u64, output: &Path) -> Result<()> {
         .await
         .map_err(|e| anyhow!(e))
         .with_context(|| format!("cannot build the pass of card {card}"))?;
-    std::fs::write(output, &built.bytes)
-        .with_context(|| format!("cannot write {}", output.display()))?;
-    app.emit(
+    app.write_file(output, &built.bytes)?;
+    app.wrote(
+        output,
         &serde_json::json!({ "card": card, "file": output, "bytes": built.bytes.len() }),
         || {
             format!(

@@ -186,12 +186,12 @@ async fn start(
             .join_telegram(template, user, source)
             .await
             .and_then(|j| shop.card_view(j.card.id))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| texts::reason(lang, &e)),
         Some(StartPayload::Card(token)) => shop
             .join_telegram_with_card(&token, user)
             .await
             .and_then(|j| shop.card_view(j.card.id))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| texts::reason(lang, &e)),
         Some(StartPayload::Receipt(code)) => async {
             let template = shop.receipt_template(&code)?;
             let joined = shop
@@ -201,7 +201,7 @@ async fn start(
             shop.card_view(joined.card.id)
         }
         .await
-        .map_err(|e| e.to_string()),
+        .map_err(|e| texts::reason(lang, &e)),
     };
     match result {
         Ok(view) => send_card(bot, chat, lang, &view, wallets).await,
@@ -510,7 +510,7 @@ async fn on_callback(
                     shop.card_view(card.id).ok()
                 }
                 Err(e) => {
-                    let why = e.to_string();
+                    let why = texts::reason(lang, &e);
                     bot.say(chat, texts::t(lang, "refused", &[("reason", &why)]))
                         .await?;
                     return Ok(());
@@ -600,7 +600,7 @@ async fn profile(
         Ok(change) => shop
             .update_profile(customer.id, change, &Actor::channel("bot"))
             .await
-            .map_err(|e| e.to_string()),
+            .map_err(|e| texts::reason(lang, &e)),
         Err(why) => Err(why),
     };
     match result {

@@ -25,6 +25,22 @@ pub fn t(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
     catalogs().t(lang, key, args)
 }
 
+/// Why something did not work, as a customer may read it: the catalog's
+/// `reason.<code>` for the error's stable code, never an internal name or
+/// id; a checked value's own message for bad input; else a plain "ask at
+/// the counter".
+pub fn reason(lang: &str, e: &stampcard_core::CoreError) -> String {
+    let key = format!("reason.{}", e.code());
+    let text = t(lang, &key, &[]);
+    if text != key {
+        return text;
+    }
+    match e {
+        stampcard_core::CoreError::Invalid(why) => why.clone(),
+        _ => t(lang, "reason.other", &[]),
+    }
+}
+
 /// A card as a message: title, progress, reward, vouchers, the code to show.
 pub fn card(lang: &str, v: &CardView) -> String {
     let mut s = format!(

@@ -1,6 +1,5 @@
 //! Errors of the core, each with a stable machine code.
 
-use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::codes::CodeError;
@@ -75,20 +74,20 @@ pub enum CoreError {
     #[error("{0}")]
     Invalid(String),
     /// The voucher was already redeemed.
-    #[error("voucher {id} was already redeemed at {at}")]
+    #[error("voucher {id} was already redeemed on {at}")]
     AlreadyRedeemed {
         /// Voucher id.
         id: u64,
-        /// When.
-        at: DateTime<Utc>,
+        /// When, shop-local to the minute ("2026-12-02 09:41").
+        at: String,
     },
     /// The voucher expired.
-    #[error("voucher {id} expired at {at}")]
+    #[error("voucher {id} expired on {at}")]
     Expired {
         /// Voucher id.
         id: u64,
-        /// When.
-        at: DateTime<Utc>,
+        /// When, shop-local to the minute.
+        at: String,
     },
     /// The voucher was voided.
     #[error("voucher {0} was voided")]

@@ -1,6 +1,6 @@
 //! `stampcard card …`, `stamp`, `redeem`, `hand-over`, `spin`, `adjust`, `reverse`.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::{CustomerFields, Platform};
 use stampcard_core::shop::{IssueCard, Lookup};
@@ -240,9 +240,9 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
                     stampcard_tui::print::qr_png(&view.url, 800)?
                 }
             };
-            std::fs::write(&output, bytes)
-                .with_context(|| format!("cannot write {}", output.display()))?;
-            app.emit(
+            app.write_file(&output, &bytes)?;
+            app.wrote(
+                &output,
                 &serde_json::json!({"card_id": id, "file": output, "url": view.url}),
                 || format!("Wrote the QR code of card {id} to {}", output.display()),
             )

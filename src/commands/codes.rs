@@ -1,6 +1,6 @@
 //! `stampcard codes …` and `stampcard pos-key …`
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use chrono::Datelike;
 
 use crate::app::{App, local};
@@ -39,8 +39,7 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
                         stampcard_tui::print::sheet_png(&urls)?
                     }
                 };
-                std::fs::write(path, bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                app.write_file(path, &bytes)?;
                 app.out
                     .err_line(&format!("Wrote the printable sheet to {}", path.display()));
             }
@@ -48,9 +47,8 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
                 Some(path) => {
                     let mut text = codes.join("\n");
                     text.push('\n');
-                    std::fs::write(&path, text)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    app.emit(&serde_json::json!({"count": codes.len(), "file": path}), || {
+                    app.write_file(&path, text.as_bytes())?;
+                    app.wrote(&path, &serde_json::json!({"count": codes.len(), "file": path}), || {
                         format!("Wrote {} receipt codes ({} stamp(s) each, template {template}) to {}", codes.len(), stamps, path.display())
                     })
                 }
@@ -158,6 +156,9 @@ pub enum Printable {
 
 /// The printable format a file name asks for.
 pub fn printable_format(path: &std::path::Path) -> Result<Printable> {
+    if crate::output::is_stdout(path) {
+        return Ok(Printable::Svg);
+    }
     match path
         .extension()
         .and_then(|e| e.to_str())
@@ -202,12 +203,16 @@ pub fn poster(
         .into_bytes(),
         Printable::Png => stampcard_tui::print::qr_png(&url, 1200)?,
     };
-    std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
-    app.emit(&serde_json::json!({"file": output, "url": url}), || {
-        format!(
-            "Wrote the poster of \"{}\" to {} (it opens {url})",
-            t.name,
-            output.display()
-        )
-    })
+    app.write_file(output, &bytes)?;
+    app.wrote(
+        output,
+        &serde_json::json!({"file": output, "url": url}),
+        || {
+            format!(
+                "Wrote the poster of \"{}\" to {} (it opens {url})",
+                t.name,
+                output.display()
+            )
+        },
+    )
 }

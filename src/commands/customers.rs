@@ -126,7 +126,7 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
         CustomerCmd::Export { id, output } => {
             let data = app.shop.export_customer(id)?;
             let text = serde_json::to_string_pretty(&data)?;
-            match output {
+            match output.filter(|p| !crate::output::is_stdout(p)) {
                 Some(path) => {
                     crate::export::write_private(&path, text.as_bytes())
                         .with_context(|| format!("cannot write {}", path.display()))?;

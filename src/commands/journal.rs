@@ -76,6 +76,8 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 pub fn export(app: &App, a: ExportArgs) -> Result<()> {
+    let output = a.output.filter(|p| !crate::output::is_stdout(p));
+    let a = ExportArgs { output, ..a };
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             crate::export::private_file(p)

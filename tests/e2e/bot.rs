@@ -160,7 +160,14 @@ fn customers_join_claim_and_get_news_in_telegram() {
     assert!(!fake.texts_to(5003).iter().any(|t| t.contains("Lena")));
     // Garbage is answered, nothing breaks.
     fake.message(5003, "Ivy", "en", "/start j999999");
-    fake.wait_for_text(5003, "not found");
+    let gone = fake.wait_for_text(5003, "not offered");
+    assert!(
+        !gone.contains("999999") && !gone.contains("template"),
+        "no internals in what a customer reads: {gone}"
+    );
+    fake.message(5004, "Иван", "ru", "/start j999999");
+    let gone = fake.wait_for_text(5004, "больше не действует");
+    assert!(gone.starts_with("Не получилось"), "{gone}");
     fake.message(5003, "Ivy", "en", "hello?");
     fake.wait_for_text(5003, "did not understand");
     server.stop();

@@ -443,7 +443,9 @@ fn config_errors_are_reported_at_start_with_the_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains("stampcard.toml") && err.contains("shop.timezone"),
+        err.contains("environment variable STAMPCARD_SHOP__TIMEZONE")
+            && err.contains("shop.timezone")
+            && !err.contains("stampcard.toml"),
         "{err}"
     );
     // A Bot API URL the bot could not use is refused at load, not at the

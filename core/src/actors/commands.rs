@@ -21,6 +21,8 @@ pub struct IdemKey {
     pub key: String,
     /// Hash of the request.
     pub request_hash: String,
+    /// The key as the caller gave it (named in errors; the scope is ours).
+    pub given: String,
 }
 
 /// A command on one card.
@@ -33,7 +35,7 @@ pub enum CardCommand {
         /// How many.
         count: u32,
         /// Idempotency of the request.
-        idempotency: Option<IdemKey>,
+        idempotency: Option<Box<IdemKey>>,
     },
     /// Claim a receipt code onto the card.
     Claim {
@@ -394,7 +396,7 @@ fn idempotent_replay(state: &CardState, idem: &IdemKey) -> CoreResult<Option<Car
     match state.deps.store.get(&Key::Idempotency(idem.key.clone()))? {
         Some(Record::Idempotency(rec)) => {
             if rec.request_hash != idem.request_hash {
-                return Err(CoreError::IdempotencyMismatch(idem.key.clone()));
+                return Err(CoreError::IdempotencyMismatch(idem.given.clone()));
             }
             let mut outcome: CardOutcome = serde_json::from_value(rec.response).map_err(|e| {
                 CoreError::Store(StoreError::Corrupt {
@@ -412,7 +414,7 @@ fn idempotent_replay(state: &CardState, idem: &IdemKey) -> CoreResult<Option<Car
 async fn stamp(
     state: &mut CardState,
     count: u32,
-    idempotency: Option<IdemKey>,
+    idempotency: Option<Box<IdemKey>>,
     actor: &Actor,
     code: Option<String>,
 ) -> CoreResult<CardOutcome> {
@@ -427,7 +429,7 @@ async fn stamp(
     {
         return Ok(replay);
     }
-    let prepared = prepare_stamp(state, count, idempotency.as_ref(), actor, code)?;
+    let prepared = prepare_stamp(state, count, idempotency.as_deref(), actor, code)?;
     let (m, outcome) = match prepared {
         Ok(ready) => ready,
         Err((m, outcome, refusal)) => {
@@ -633,6 +635,13 @@ fn adjust(ctx: &Ctx<'_>, delta: i64, reason: String) -> CoreResult<(Mutation, Ca
     Ok((m, outcome))
 }
 
+/// An instant as staff read it in a message: shop-local, to the minute.
+fn shop_time(ctx: &Ctx<'_>, at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&ctx.state.deps.settings.timezone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 fn load_voucher(ctx: &Ctx<'_>, id: u64) -> CoreResult<Voucher> {
     match ctx.state.deps.store.get(&Key::Voucher(id))? {
         Some(Record::Voucher(v)) if v.card_id == ctx.state.card.id => Ok(v),
@@ -663,13 +672,13 @@ fn redeem(
         VoucherState::Redeemed => {
             return Err(CoreError::AlreadyRedeemed {
                 id: v.id,
-                at: v.redeemed_at.unwrap_or(ctx.now),
+                at: shop_time(ctx, v.redeemed_at.unwrap_or(ctx.now)),
             });
         }
         VoucherState::Expired => {
             return Err(CoreError::Expired {
                 id: v.id,
-                at: v.expires_at.unwrap_or(ctx.now),
+                at: shop_time(ctx, v.expires_at.unwrap_or(ctx.now)),
             });
         }
         VoucherState::Voided => return Err(CoreError::Voided(v.id)),

@@ -84,6 +84,39 @@ const VOUCHERS_AT_ONCE: usize = 64;
 
 /// The next date (today or later) a birthday is celebrated; 29 February
 /// falls on 28 February in other years.
+/// An email's subject: the shop's name and the PUSH text, or without one
+/// the start of the message itself (plain, on one line, at most 60
+/// characters, cut at a word).
+pub(crate) fn subject_line(shop: &str, push_text: &str, text: &str) -> String {
+    if !push_text.trim().is_empty() {
+        return format!("{shop}: {}", push_text.trim());
+    }
+    let plain = crate::markup::to_plain(text);
+    let line = plain
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.is_empty() {
+        return shop.to_string();
+    }
+    let mut short = String::new();
+    for word in line.split_whitespace() {
+        if short.chars().count() + word.chars().count() + 1 > 60 {
+            short.push('…');
+            break;
+        }
+        if !short.is_empty() {
+            short.push(' ');
+        }
+        short.push_str(word);
+    }
+    if short.is_empty() {
+        short = line.chars().take(59).collect::<String>() + "…";
+    }
+    format!("{shop}: {short}")
+}
+
 pub(crate) fn next_birthday(
     birthday: chrono::NaiveDate,
     today: chrono::NaiveDate,
@@ -429,11 +462,7 @@ impl Shop {
             )));
         }
         let t = self.template(c.template_id)?;
-        let subject = if c.push_text.is_empty() {
-            self.settings().name.clone()
-        } else {
-            format!("{}: {}", self.settings().name, c.push_text)
-        };
+        let subject = subject_line(&self.settings().name, &c.push_text, &c.text);
         // An automation's run reaches each card once per occasion.
         let automation = match c.automation {
             Some(id) => Some((id, self.automation(id)?.kind)),
@@ -759,5 +788,25 @@ impl Shop {
             campaign,
             deliveries,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subject_line;
+
+    #[test]
+    fn an_email_without_a_push_text_gets_the_start_of_its_message_as_subject() {
+        assert_eq!(
+            subject_line("Corner Café", "Doubles on Friday", "x"),
+            "Corner Café: Doubles on Friday"
+        );
+        assert_eq!(
+            subject_line("Corner Café", "", "**New cakes** on Sunday!\nCome early."),
+            "Corner Café: New cakes on Sunday!"
+        );
+        let long = subject_line("Shop", " ", &"word ".repeat(40));
+        assert!(long.ends_with('…') && long.chars().count() <= 67, "{long}");
+        assert_eq!(subject_line("Shop", "", "  \n "), "Shop");
     }
 }

@@ -325,10 +325,11 @@ impl Shop {
                 }
                 let scope = actor.label();
                 let hash = hex::encode(Sha256::digest(format!("stamp|{card_id}|{count}")));
-                Some(IdemKey {
+                Some(Box::new(IdemKey {
                     key: format!("{scope}|{k}"),
                     request_hash: hash,
-                })
+                    given: k.to_string(),
+                }))
             }
             None => None,
         };

@@ -395,3 +395,67 @@ fn scheduled_backups_run_at_start_when_due_and_keep_the_newest() {
         .ok();
     restored.run(&["stamp", &shop.card_code(100001)]).ok();
 }
+
+#[test]
+fn backups_written_by_older_versions_restore_with_their_history_and_codes() {
+    for format in [1, 2] {
+        let facts: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(crate::fixture(&format!("shops/format-{format}.json")))
+                .expect("facts"),
+        )
+        .expect("facts JSON");
+        let shop = Shop::empty();
+        let file = crate::fixture(&format!("shops/format-{format}.backup"));
+        let out = shop.run(&["restore", file.to_str().expect("path")]).ok();
+        assert!(
+            out.stderr.contains("Upgraded the restored records"),
+            "format {format}: {}",
+            out.stderr
+        );
+        let card = facts["card"].to_string();
+        let history: Vec<(u64, String)> = shop
+            .json(&["journal", "--card", &card, "--limit", "100"])
+            .as_array()
+            .expect("history")
+            .iter()
+            .map(|e| {
+                (
+                    e["id"].as_u64().unwrap_or(0),
+                    e["type"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let expected: Vec<(u64, String)> = facts["history"]
+            .as_array()
+            .expect("facts history")
+            .iter()
+            .map(|e| {
+                (
+                    e[0].as_u64().unwrap_or(0),
+                    e[1].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(history, expected, "format {format}: the card's history");
+        assert_eq!(
+            shop.stamps(facts["card"].as_u64().expect("card")),
+            facts["stamps"].as_u64().expect("stamps"),
+            "format {format}"
+        );
+        let campaign = shop.json(&["campaign", "show", &facts["campaign"].to_string()]);
+        assert_eq!(
+            campaign["status"]["campaign"]["recipients"], facts["campaign_recipients"],
+            "format {format}: {campaign}"
+        );
+        assert_eq!(
+            campaign["status"]["deliveries"]["log"]["queued"], facts["campaign_recipients"],
+            "format {format}: every planned message is still there: {campaign}"
+        );
+        // The code printed by the old version still stamps, and the chain
+        // goes on from the restored history.
+        let code = facts["card_code"].as_str().expect("code");
+        let stamped = shop.json(&["stamp", code]);
+        let newest = shop.json(&["journal", "--card", &card, "--limit", "1"]);
+        assert_eq!(newest[0]["id"], stamped["event_ids"][0], "format {format}");
+    }
+}

@@ -829,14 +829,7 @@ fn a_restore_on_a_new_machine_keeps_both_wallets_and_the_logos() {
     image::RgbImage::from_pixel(200, 50, image::Rgb([200, 30, 30]))
         .save(shop.data().join("shop-logo.png"))
         .expect("logo");
-    let definition = shop.path("logo.toml");
-    std::fs::write(
-        &definition,
-        "name = \"Tea card\"\nbusiness_name = \"Y\"\nstamps_required = 6\n[reward]\nkind = \"simple\"\n\
-         description = \"A pot of tea\"\n[branding]\nbackground = \"#203040\"\nforeground = \"#ffffff\"\n\
-         label = \"#ffcc00\"\nstamp_icon = \"*\"\nlogo = \"shop-logo.png\"\n",
-    )
-    .expect("definition");
+    let definition = crate::fixture("templates/tea-with-logo.toml");
     shop.run(&[
         "template",
         "create",

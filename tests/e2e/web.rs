@@ -349,12 +349,7 @@ fn the_pages_show_the_templates_logo() {
     let red = image::RgbaImage::from_pixel(400, 100, image::Rgba([200, 0, 0, 255]));
     red.save(shop.data().join("shop-logo.png"))
         .expect("write logo");
-    let definition = shop.path("logo.toml");
-    std::fs::write(
-        &definition,
-        "name = \"Tea card\"\nbusiness_name = \"Y\"\nstamps_required = 6\n[reward]\nkind = \"simple\"\ndescription = \"A pot of tea\"\n[branding]\nbackground = \"#203040\"\nforeground = \"#ffffff\"\nlabel = \"#ffcc00\"\nstamp_icon = \"*\"\nlogo = \"shop-logo.png\"\n",
-    )
-    .expect("write definition");
+    let definition = crate::fixture("templates/tea-with-logo.toml");
     let template = shop.json(&[
         "template",
         "create",

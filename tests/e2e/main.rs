@@ -450,6 +450,15 @@ impl Tmux {
         Tmux { socket }
     }
 
+    /// Types a PIN at the lock screen and waits until `name` is signed in.
+    pub fn sign_in(self, pin: &str, name: &str) -> Tmux {
+        self.wait_for("PIN");
+        self.keys(&["-l", pin]);
+        self.keys(&["Enter"]);
+        self.wait_for(&format!("Signed in as {name}"));
+        self
+    }
+
     pub fn keys(&self, keys: &[&str]) {
         let status = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys"])

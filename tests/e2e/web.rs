@@ -278,6 +278,18 @@ fn pages_speak_the_customers_language() {
         "{}",
         refused.body
     );
+    let future = server.request(
+        "POST",
+        "/j/1",
+        &[FORM, ru],
+        Some("name=Lev&birthday=2999-01-01"),
+    );
+    assert_eq!(future.status, 400);
+    assert!(
+        future.body.contains("день рождения не может быть позже"),
+        "{}",
+        future.body
+    );
     assert_eq!(customers(&shop), before);
 
     // Joining keeps the browser's language with the customer: their card

@@ -40,6 +40,35 @@ fn staff_sign_in_and_stamp_a_card_in_the_console() {
 }
 
 #[test]
+fn the_shown_card_follows_changes_made_elsewhere() {
+    let shop = Shop::demo();
+    let (card, code) = shop.new_card(1, "Live Card");
+    shop.run(&["stamp", &code, "--count", "3"]).ok();
+    let tmux = Tmux::start(&shop, &["console"]);
+    tmux.wait_for("The console is locked.");
+    tmux.keys(&["2468", "Enter"]);
+    tmux.wait_for("jules (staff)");
+    // Staff look the card up without stamping it: by name.
+    tmux.keys(&["-l", "Live Card"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("3/8");
+    // Another till stamps it (the CLI, through this console's socket)…
+    let stamped = shop.json(&["stamp", &code, "--count", "2"]);
+    tmux.wait_for("5/8");
+    // …and an admin reverses that stamp: the screen follows both.
+    let event = stamped["event_ids"][0].to_string();
+    shop.run(&["reverse", &event, "--reason", "wrong card"])
+        .ok();
+    let screen = tmux.wait_for("3/8");
+    assert!(
+        screen.contains("Live Card") && !screen.contains("5/8"),
+        "{screen}"
+    );
+    tmux.quit();
+    assert_eq!(shop.stamps(card), 3);
+}
+
+#[test]
 fn the_console_attaches_to_a_running_server() {
     let shop = Shop::demo();
     let (card, code) = shop.new_card(2, "Attached");

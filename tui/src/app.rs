@@ -131,6 +131,9 @@ pub enum Effect {
     AdminSignIn(String),
     /// Load a card's history.
     CardHistory(u64),
+    /// Read a shown card again (the journal moved: another till, the CLI,
+    /// the bot or the API changed it).
+    RefreshCard(u64),
     /// Issue a coupon (a voucher) to a card.
     Coupon {
         /// The card.
@@ -309,6 +312,8 @@ pub enum Outcome {
     },
     /// A card found by search.
     Found(Box<CardView>),
+    /// A shown card as it is now (nothing to announce).
+    Refreshed(Box<CardView>),
     /// An undo went through.
     Undone(Box<CardView>),
     /// The shop said no.
@@ -531,6 +536,41 @@ impl App {
         }
     }
 
+    /// The card on screen now, if any: the scanner's, the kiosk's, or the
+    /// admin screens' customer view.
+    fn shown_card(&self) -> Option<u64> {
+        match self.mode {
+            Mode::Scanner | Mode::Autopilot => self.card.as_ref().map(|c| c.card_id),
+            Mode::Kiosk => match &self.kiosk {
+                KioskView::Card(v) => Some(v.card_id),
+                _ => None,
+            },
+            Mode::Admin => self.admin.popup.as_ref().map(|c| c.card_id),
+            _ => None,
+        }
+    }
+
+    /// Puts a re-read card wherever that card is still shown.
+    fn refreshed(&mut self, view: Box<CardView>) {
+        if self
+            .card
+            .as_ref()
+            .is_some_and(|c| c.card_id == view.card_id)
+        {
+            self.card = Some((*view).clone());
+        }
+        if let KioskView::Card(shown) = &mut self.kiosk
+            && shown.card_id == view.card_id
+        {
+            *shown = view.clone();
+        }
+        if let Some(shown) = &mut self.admin.popup
+            && shown.card_id == view.card_id
+        {
+            *shown = view;
+        }
+    }
+
     /// Whether an admin is signed in.
     pub fn is_admin(&self) -> bool {
         self.signed_in
@@ -561,11 +601,15 @@ impl App {
             Msg::Key(key) => self.key(key),
             Msg::Mouse(m, screen) => self.mouse(m, screen),
             Msg::JournalChanged => {
-                if self.mode == Mode::Admin && self.admin.tab == crate::admin::Tab::Journal {
-                    self.admin.journal.changed()
-                } else {
-                    Vec::new()
-                }
+                let mut effects =
+                    if self.mode == Mode::Admin && self.admin.tab == crate::admin::Tab::Journal {
+                        self.admin.journal.changed()
+                    } else {
+                        Vec::new()
+                    };
+                // Whatever card is on screen follows the journal too.
+                effects.extend(self.shown_card().map(Effect::RefreshCard));
+                effects
             }
             Msg::Revoked => {
                 self.lock();
@@ -1133,6 +1177,7 @@ impl App {
                 self.alert = None;
                 self.card = Some(*view);
             }
+            Outcome::Refreshed(view) => self.refreshed(view),
             Outcome::Undone(view) => {
                 self.alert = Some(Alert::Info("Undone.".into()));
                 self.card = Some(*view);

@@ -119,6 +119,7 @@ fn describe(effect: &Effect) -> String {
         Effect::SaveTemplate { .. } => "template".into(),
         Effect::LoadAnalytics(_) => "analytics".into(),
         Effect::CardHistory(card)
+        | Effect::RefreshCard(card)
         | Effect::Coupon { card, .. }
         | Effect::Reissue(card)
         | Effect::DeleteCard(card) => format!("card {card}"),
@@ -351,6 +352,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             };
             Ok(Outcome::TemplateSaved(Box::new(t)))
         }
+        Effect::RefreshCard(card) => Ok(Outcome::Refreshed(Box::new(shop.card_view(card)?))),
         Effect::CardHistory(card) => {
             let mut events = shop.card_history(card)?;
             events.reverse();

@@ -15,7 +15,7 @@ use crate::texts;
 use crate::wallet_links::WalletLinks;
 
 /// The bot client the handlers reply with: Telegram's limits applied.
-type TgBot = Replies;
+pub(crate) type TgBot = Replies;
 
 /// What a `/start` payload asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +138,7 @@ fn keyboard(lang: &str, v: &CardView, wallets: WalletLinks) -> InlineKeyboardMar
 
 /// A card: the QR code of its code (for staff to scan) with the card as
 /// the caption and its buttons; plain text if the picture cannot be made.
-async fn send_card(
+pub(crate) async fn send_card(
     bot: &TgBot,
     chat: ChatId,
     lang: &str,
@@ -170,7 +170,7 @@ async fn send_card(
 }
 
 /// The bot's answer to a `/start` payload.
-async fn start(
+pub(crate) async fn start(
     bot: &TgBot,
     chat: ChatId,
     shop: &Shop,
@@ -257,6 +257,21 @@ async fn on_message(
                 }
                 // A sticker, a photo … while a question is open.
                 (Some(_), None) => bot.say(chat, texts::t(lang, "ask.text", &[])).await,
+                // A code typed or pasted as it is printed.
+                (None, Some(text)) if crate::typed_codes::as_code(text).is_some() => {
+                    let code = crate::typed_codes::as_code(text).unwrap_or_default();
+                    crate::typed_codes::answer(
+                        &bot,
+                        chat,
+                        &shop,
+                        &user,
+                        customer.as_ref(),
+                        lang,
+                        &code,
+                        wallets,
+                    )
+                    .await
+                }
                 (None, _) => bot.say(chat, texts::t(lang, "not_understood", &[])).await,
             };
         }

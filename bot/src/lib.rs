@@ -7,6 +7,7 @@
 //! - `limiter` and `replies`: every reply within Telegram's limits.
 //! - `channel`: the outbox channel and the route to a customer's chat.
 //! - `texts`: what the bot says.
+//! - `typed_codes`: codes typed or pasted into the chat as text.
 //! - `wallet_links`: the wallet buttons under a card.
 
 pub mod channel;
@@ -16,6 +17,7 @@ pub mod limiter;
 pub mod qr;
 pub mod replies;
 pub mod texts;
+pub mod typed_codes;
 pub mod wallet_links;
 
 pub use teloxide::Bot;

@@ -663,3 +663,54 @@ fn a_card_in_telegram_offers_the_shops_wallets() {
     assert!(buttons.contains("Сохранить в Google Wallet"), "{buttons}");
     server.stop();
 }
+
+#[test]
+fn codes_typed_or_pasted_as_text_are_understood() {
+    let (shop, fake, server) = shop_with_bot(false);
+    fake.message(7001, "Rosa", "en", "/start j1");
+    let card = card_id(&fake.wait_for_text(7001, "Coffee card"));
+    // A receipt code typed as printed, in groups with dashes: claimed once.
+    let receipt = shop
+        .run(&["codes", "generate", "--template", "1", "--count", "1"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let grouped: Vec<String> = receipt
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).to_string())
+        .collect();
+    fake.message(7001, "Rosa", "en", &grouped.join("-"));
+    wait_count(&fake, 7001, "1/8", 1);
+    assert_eq!(shop.stamps(card), 1);
+    fake.message(7001, "Rosa", "en", &grouped.join(" "));
+    let used = fake.wait_for_text(7001, "used already");
+    assert!(!used.contains("did not understand"), "{used}");
+    assert_eq!(shop.stamps(card), 1);
+    // Her own card code pasted with spaces shows her card.
+    let code = shop.card_code(card);
+    let before = count(&fake, 7001, &format!("Card {card}"));
+    fake.message(
+        7001,
+        "Rosa",
+        "en",
+        &format!("{} {}", &code[..10], &code[10..]),
+    );
+    wait_count(&fake, 7001, &format!("Card {card}"), before + 1);
+    // Someone else's card: refused, without their name.
+    fake.message(7001, "Rosa", "en", &shop.card_code(100001));
+    let other = fake.wait_for_text(7001, "another customer");
+    assert!(!other.contains("Mira"), "{other}");
+    // In Russian: a typo and a forgery, told apart, in Russian.
+    fake.message(7002, "Вера", "ru", "/start j1");
+    fake.wait_for_text(7002, "Coffee card");
+    let mut typo = shop.card_code(100001).into_bytes();
+    typo[5] = if typo[5] == b'9' { b'0' } else { typo[5] + 1 };
+    fake.message(7002, "Вера", "ru", &String::from_utf8_lossy(&typo));
+    fake.wait_for_text(7002, "опечатка");
+    fake.message(7002, "Вера", "ru", "1000100001000000000");
+    let forged = fake.wait_for_text(7002, "не наш код");
+    assert!(forged.starts_with("Не получилось"), "{forged}");
+    server.stop();
+}

@@ -113,7 +113,8 @@ impl Out {
                 // (bad input, bad config) or the machine failed (I/O).
                 use stampcard_core::CoreError as E;
                 match core {
-                    Some(E::Invalid(_) | E::Store(_) | E::Unavailable(..)) | None => 2,
+                    Some(E::Invalid(_) | E::BadValue { .. } | E::Store(_) | E::Unavailable(..))
+                    | None => 2,
                     Some(_) => 1,
                 }
             }

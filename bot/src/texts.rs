@@ -11,7 +11,8 @@ static CATALOGS: BuiltinCatalogs = BuiltinCatalogs::new(&[
     ("ru", include_str!("../locales/ru.toml")),
 ]);
 
-fn catalogs() -> &'static stampcard_core::i18n::Catalogs {
+/// The bot's catalogs.
+pub fn catalogs() -> &'static stampcard_core::i18n::Catalogs {
     CATALOGS.get()
 }
 
@@ -36,6 +37,9 @@ pub fn reason(lang: &str, e: &stampcard_core::CoreError) -> String {
         return text;
     }
     match e {
+        stampcard_core::CoreError::BadValue { key, value } => {
+            stampcard_core::texts::bad_value(Some(lang), key, value)
+        }
         stampcard_core::CoreError::Invalid(why) => why.clone(),
         _ => t(lang, "reason.other", &[]),
     }
@@ -98,32 +102,7 @@ pub fn card(lang: &str, v: &CardView) -> String {
 /// Card news in a language, from the key and parameters the notifier
 /// stored with the message (`None` when it stored none).
 pub fn news(lang: &str, data: &serde_json::Value) -> Option<String> {
-    let keys = data["news"].as_array()?;
-    let params: Vec<(String, String)> = data["params"]
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let args: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let parts: Vec<String> = keys
-        .iter()
-        .filter_map(|k| k.as_str())
-        .map(|k| t(lang, &format!("news.{k}"), &args))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
+    stampcard_core::consumers::news_text(Some(lang), data)
 }
 
 #[cfg(test)]

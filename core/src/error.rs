@@ -73,6 +73,16 @@ pub enum CoreError {
     /// The input is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// A value a customer (or staff for them) gave that the shop cannot
+    /// take; front-ends say it in the customer's language by its key
+    /// (`bad.<key>` in `core/locales/`).
+    #[error("{}", crate::texts::bad_value(None, key, value))]
+    BadValue {
+        /// The catalog key after `bad.` (`phone`, `email`, `birthday` …).
+        key: &'static str,
+        /// The value refused (or the limit it broke).
+        value: String,
+    },
     /// The voucher was already redeemed.
     #[error("voucher {id} was already redeemed on {at}")]
     AlreadyRedeemed {
@@ -135,7 +145,7 @@ impl CoreError {
             CoreError::NotFound { .. } => "not_found",
             CoreError::CardDeleted(_) => "card_deleted",
             CoreError::Refused { reason, .. } => reason.code(),
-            CoreError::Invalid(_) => "invalid_input",
+            CoreError::Invalid(_) | CoreError::BadValue { .. } => "invalid_input",
             CoreError::AlreadyRedeemed { .. } => "already_redeemed",
             CoreError::Expired { .. } => "expired",
             CoreError::Voided(_) => "voided",

@@ -120,6 +120,19 @@ impl Catalogs {
             .collect()
     }
 
+    /// Every key of a language with its text, sorted by key (to check
+    /// the texts themselves).
+    pub fn entries(&self, lang: &str) -> Vec<(&str, &str)> {
+        let mut all: Vec<(&str, &str)> = self
+            .tables
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, t)| t.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+            .unwrap_or_default();
+        all.sort();
+        all
+    }
+
     /// How many texts a language has.
     pub fn len(&self, lang: &str) -> usize {
         self.tables

@@ -16,6 +16,7 @@ pub mod rules;
 pub mod settings;
 pub mod shop;
 pub mod store;
+pub mod texts;
 pub mod views;
 
 pub use error::{CoreError, CoreResult};

@@ -39,9 +39,9 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
             CoreError::NotFound { .. } => StatusCode::NOT_FOUND,
-            CoreError::IdempotencyMismatch(_) | CoreError::Invalid(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            CoreError::IdempotencyMismatch(_)
+            | CoreError::Invalid(_)
+            | CoreError::BadValue { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             CoreError::Store(_) | CoreError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             // Refusals by the rules: a well-formed request the card says no to.
             _ => StatusCode::CONFLICT,

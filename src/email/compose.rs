@@ -28,6 +28,13 @@ pub fn compose(
         .and_then(|id| shop.card(id).ok())
         .filter(|c| !c.deleted)
         .map(|c| shop.links().card_url(&c));
+    // The frame of the email in the customer's language.
+    let lang = m
+        .customer_id
+        .and_then(|id| shop.customer(id).ok())
+        .and_then(|c| c.language);
+    let say =
+        |key: &str, args: &[(&str, &str)]| stampcard_core::texts::t(lang.as_deref(), key, args);
     let unsubscribe = match (m.purpose, m.customer_id) {
         (Purpose::Marketing, Some(customer)) => Some(shop.unsubscribe_url(customer)),
         _ => None,
@@ -36,8 +43,12 @@ pub fn compose(
     let mut plain = to_plain(&m.text);
     let mut html = format!("<p>{}</p>", to_html(&m.text));
     if let Some(url) = &card_url {
-        plain += &format!("\n\nYour card: {url}");
-        html += &format!("<p><a href=\"{}\">Open your card</a></p>", escape_html(url));
+        plain += &format!("\n\n{}", say("email.your_card", &[("url", url)]));
+        html += &format!(
+            "<p><a href=\"{}\">{}</a></p>",
+            escape_html(url),
+            escape_html(&say("email.open_card", &[]))
+        );
     }
     plain += &format!("\n\n-- \n{shop_name}");
     html += &format!(
@@ -45,21 +56,21 @@ pub fn compose(
         escape_html(&shop_name)
     );
     if let Some(url) = &unsubscribe {
-        plain += &format!(
-            "\nYou get this email because you asked for news from {shop_name}.\n\
-             Unsubscribe: {url}"
-        );
+        let why = say("email.why", &[("shop", &shop_name)]);
+        let unsubscribe = say("email.unsubscribe", &[]);
+        plain += &format!("\n{why}\n{unsubscribe}: {url}");
         html += &format!(
-            "<br>You get this email because you asked for news from {}. \
-             <a href=\"{}\">Unsubscribe</a>",
-            escape_html(&shop_name),
-            escape_html(url)
+            "<br>{} <a href=\"{}\">{}</a>",
+            escape_html(&why),
+            escape_html(url),
+            escape_html(&unsubscribe)
         );
     }
     html += "</p>";
     let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
          <body style=\"font-family:system-ui,sans-serif\">{html}</body></html>",
+        stampcard_core::texts::catalogs().language(lang.as_deref()),
         escape_html(&subject)
     );
 

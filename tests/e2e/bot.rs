@@ -312,6 +312,13 @@ fn the_bot_speaks_the_customers_language() {
         .expect("card number");
     shop.run(&["stamp", &shop.card_code(card)]).ok();
     fake.wait_for_text(7001, "добавлен штамп: 1/8");
+    // A value the shop refuses is refused in her language, whole.
+    fake.message(7001, "Ольга", "ru", "/phone abc");
+    let refused = fake.wait_for_text(7001, "не номер телефона");
+    assert!(
+        stampcard_e2e::latin::stray_words(&refused, &[]) == vec!["abc".to_string()],
+        "{refused}"
+    );
     fake.message(7002, "Sam", "en-GB", "/help");
     fake.wait_for_text(7002, "I keep your stamp cards");
     // The command menu exists in both languages.

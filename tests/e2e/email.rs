@@ -249,3 +249,75 @@ fn a_campaign_email_arrives_in_two_parts_and_its_unsubscribe_link_works() {
     assert!(recipients.contains(&"bounce.cleo@example.org"), "{show}");
     server.stop();
 }
+
+#[test]
+fn a_russian_customers_email_is_russian_from_subject_to_footer() {
+    let smtp = SmtpServer::start();
+    let shop = Shop::demo();
+    let port = smtp.port.to_string();
+    let server = shop.serve(&[
+        ("STAMPCARD_SMTP__HOST", "127.0.0.1"),
+        ("STAMPCARD_SMTP__PORT", &port),
+        ("STAMPCARD_SMTP__SECURITY", "none"),
+        ("STAMPCARD_SMTP__FROM", "news@shop.test"),
+    ]);
+    // She joins on the web in Russian and asks for news by email.
+    let joined = server.request(
+        "POST",
+        "/j/1",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept-Language", "ru-RU,ru;q=0.9"),
+        ],
+        Some("name=%D0%92%D0%B5%D1%80%D0%B0&email=vera%40example.org&consent_email=yes"),
+    );
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    // The shop writes its campaign in Russian; the frame around it, the
+    // voucher line and the footer must be Russian too.
+    let created = shop.json(&[
+        "campaign",
+        "create",
+        "--template",
+        "1",
+        "--segment",
+        "all",
+        "--channels",
+        "email",
+        "--push",
+        "Пирог вернулся!",
+        "--text",
+        "**Тыквенный пирог** снова с нами.",
+        "--voucher",
+        "Кусок пирога",
+        "--voucher-days",
+        "7",
+    ]);
+    let id = created["campaign"]["id"].to_string();
+    shop.run(&["campaign", "send", &id]).ok();
+    let vera = stampcard_e2e::wait::until(
+        Duration::from_secs(30),
+        || to(&smtp.messages(), "vera@example.org").pop(),
+        || format!("no email for Vera: {} received", smtp.messages().len()),
+    );
+    let shop_name = ["Ember", "Oak", "Coffee"];
+    let subject = vera.header("Subject").unwrap_or_default();
+    let plain = vera.part("text/plain").expect("a plain part");
+    let html = vera.part("text/html").expect("an HTML part");
+    assert!(plain.contains("Ваш купон: Кусок пирога"), "{plain}");
+    assert!(plain.contains("Отписаться"), "{plain}");
+    for (what, text) in [("subject", &subject), ("plain", &plain)] {
+        let stray = stampcard_e2e::latin::stray_words(text, &shop_name);
+        assert!(stray.is_empty(), "English in the {what}: {stray:?}\n{text}");
+    }
+    // The HTML's visible text (tags and attributes aside).
+    let visible: String = html
+        .split('<')
+        .filter_map(|chunk| chunk.split_once('>').map(|(_, text)| text))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("&amp;", "&");
+    assert!(html.contains("<html lang=\"ru\">"), "{html}");
+    let stray = stampcard_e2e::latin::stray_words(&visible, &shop_name);
+    assert!(stray.is_empty(), "English in the HTML: {stray:?}\n{html}");
+    server.stop();
+}

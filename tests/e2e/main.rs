@@ -10,6 +10,7 @@ mod console;
 mod crash;
 mod email;
 mod first_use;
+mod language;
 mod metrics;
 mod openapi;
 mod outbox;

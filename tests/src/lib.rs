@@ -3,6 +3,7 @@
 pub mod fake_telegram;
 pub mod group_commit;
 pub mod http_load;
+pub mod latin;
 pub mod pkpass;
 pub mod printed;
 pub mod smtp_server;

@@ -276,6 +276,15 @@ async fn join(
         &Actor::channel("web"),
     )
     .await
+    // A refused value, said in the browser's language.
+    .map_err(|e| match e {
+        CoreError::BadValue { key, value } => CoreError::Invalid(stampcard_core::texts::bad_value(
+            Some(texts.lang()),
+            key,
+            &value,
+        )),
+        other => other,
+    })
 }
 
 /// `POST /j/<template>`: joins, or shows the form again with the reason.

@@ -84,7 +84,7 @@ fn core_status(e: &CoreError) -> StatusCode {
     match e {
         CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         CoreError::NotFound { .. } | CoreError::CardDeleted(_) => StatusCode::UNAUTHORIZED,
-        CoreError::Invalid(_) => StatusCode::BAD_REQUEST,
+        CoreError::Invalid(_) | CoreError::BadValue { .. } => StatusCode::BAD_REQUEST,
         _ => {
             tracing::warn!("passkit: {e}");
             StatusCode::SERVICE_UNAVAILABLE

@@ -11,7 +11,8 @@ static CATALOGS: BuiltinCatalogs = BuiltinCatalogs::new(&[
     ("ru", include_str!("../locales/ru.toml")),
 ]);
 
-fn catalogs() -> &'static Catalogs {
+/// The web pages' and passes' catalogs.
+pub fn catalogs() -> &'static Catalogs {
     CATALOGS.get()
 }
 

@@ -8,7 +8,7 @@ mod notifier;
 mod passes;
 mod webhooks;
 
-pub use notifier::{Notifier, Route};
+pub use notifier::{Notifier, Route, news_text};
 pub use passes::{PassUpdater, WALLET_CHANNEL, WalletRoute, is_news};
 pub(crate) use passes::{changes_pass, template_style};
 pub use webhooks::Webhooks;

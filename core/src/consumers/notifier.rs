@@ -34,43 +34,36 @@ impl Notifier {
     }
 }
 
-/// The news an event brings its card's holder: the English text, and the
-/// catalog keys with their parameters, so a channel with catalogs (the bot)
-/// can say it in the customer's language.
-pub fn news(shop: &Shop, e: &Event) -> Option<(String, serde_json::Value)> {
-    let card = e.card_id?;
+/// The news an event brings its card's holder: the catalog keys
+/// (`news.<key>` in `core/locales/`) and their parameters, which every
+/// channel renders in the customer's language (`crate::texts::news`).
+pub fn news(shop: &Shop, e: &Event) -> Option<serde_json::Value> {
+    e.card_id?;
     let title = e
         .template_id
         .and_then(|t| shop.template(t).ok())
-        .map(|t| t.name)
-        .unwrap_or_else(|| "card".into());
+        .map(|t| t.name);
     let progress = e.progress.map(|p| p.to_string()).unwrap_or_default();
     let reward = e.reward.clone().unwrap_or_default();
     let mut params = serde_json::json!({
-        "title": title, "progress": progress, "reward": reward, "card": card.to_string(),
+        "progress": progress, "reward": reward,
+        "card": e.card_id.map(|c| c.to_string()).unwrap_or_default(),
     });
-    let (keys, text): (Vec<&str>, String) = match &e.kind {
+    if let Some(title) = title {
+        params["title"] = title.into();
+    }
+    let keys: Vec<&str> = match &e.kind {
         EventKind::StampAdded { effect, .. } | EventKind::ReceiptClaimed { effect, .. } => {
             params["count"] = effect.count.to_string().into();
-            let (mut keys, mut s) = if effect.count == 1 {
-                (
-                    vec!["stamp_one"],
-                    format!("A stamp was added to your {title}: {progress}."),
-                )
+            let mut keys = vec![if effect.count == 1 {
+                "stamp_one"
             } else {
-                (
-                    vec!["stamp_many"],
-                    format!(
-                        "{} stamps were added to your {title}: {progress}.",
-                        effect.count
-                    ),
-                )
-            };
+                "stamp_many"
+            }];
             if effect.goals_reached > 0 {
                 keys.push("goal");
-                s += &format!(" Goal reached — your reward: {reward}!");
             }
-            (keys, s)
+            keys
         }
         EventKind::VoucherIssued { voucher_id } => {
             let v = shop.voucher(*voucher_id).ok()?;
@@ -79,10 +72,7 @@ pub fn news(shop: &Shop, e: &Event) -> Option<(String, serde_json::Value)> {
                 return None;
             }
             params["description"] = v.description.clone().into();
-            (
-                vec!["voucher"],
-                format!("New voucher on your {title}: {}.", v.description),
-            )
+            vec!["voucher"]
         }
         EventKind::VoucherExpiring { voucher_id } => {
             let v = shop.voucher(*voucher_id).ok()?;
@@ -92,34 +82,34 @@ pub fn news(shop: &Shop, e: &Event) -> Option<(String, serde_json::Value)> {
                 .format("%Y-%m-%d")
                 .to_string();
             params["description"] = v.description.clone().into();
-            params["date"] = date.clone().into();
-            (
-                vec!["voucher_expiring"],
-                format!(
-                    "Your voucher {} on your {title} expires on {date}: redeem it before then.",
-                    v.description
-                ),
-            )
+            params["date"] = date.into();
+            vec!["voucher_expiring"]
         }
-        EventKind::VoucherRedeemed { .. } => (
-            vec!["redeemed"],
-            format!("A voucher of your {title} was redeemed."),
-        ),
-        EventKind::RewardGiven => (
-            vec!["reward_given"],
-            format!("Enjoy your reward! Your {title} starts again: {progress}."),
-        ),
-        EventKind::Reversal { .. } => (
-            vec!["reversed"],
-            format!("A change to your {title} was undone: {progress}."),
-        ),
-        EventKind::CardReissued { .. } => (
-            vec!["reissued"],
-            format!("Your {title} (no. {card}) has a new code; the old one no longer works."),
-        ),
+        EventKind::VoucherRedeemed { .. } => vec!["redeemed"],
+        EventKind::RewardGiven => vec!["reward_given"],
+        EventKind::Reversal { .. } => vec!["reversed"],
+        EventKind::CardReissued { .. } => vec!["reissued"],
         _ => return None,
     };
-    Some((text, serde_json::json!({"news": keys, "params": params})))
+    Some(serde_json::json!({"news": keys, "params": params}))
+}
+
+/// The text of card news in a language: the catalog's, with the card's
+/// title in that language's word for "card" when the template is gone.
+pub fn news_text(lang: Option<&str>, data: &serde_json::Value) -> Option<String> {
+    let keys: Vec<&str> = data["news"]
+        .as_array()?
+        .iter()
+        .filter_map(|k| k.as_str())
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let mut params = data["params"].clone();
+    if params.get("title").is_none() {
+        params["title"] = crate::texts::t(lang, "news.card", &[]).into();
+    }
+    Some(crate::texts::news(lang, &keys, &params))
 }
 
 impl Consumer for Notifier {
@@ -128,7 +118,7 @@ impl Consumer for Notifier {
     }
 
     fn handle(&self, shop: &Shop, e: &Event, m: &mut Mutation) -> CoreResult<()> {
-        let Some((text, mut data)) = news(shop, e) else {
+        let Some(mut data) = news(shop, e) else {
             return Ok(());
         };
         let (Some(card_id), Some(customer_id)) = (e.card_id, e.customer_id) else {
@@ -141,6 +131,10 @@ impl Consumer for Notifier {
             return Ok(());
         }
         data["language"] = customer.language.clone().into();
+        // Written in the customer's language for every channel.
+        let Some(text) = news_text(customer.language.as_deref(), &data) else {
+            return Ok(());
+        };
         for route in &self.routes {
             if let Some(recipient) = route.recipient(&customer, &card, Purpose::Transactional) {
                 shop.enqueue(

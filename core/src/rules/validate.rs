@@ -134,20 +134,27 @@ pub fn validate_template(t: &Template) -> Result<(), CoreError> {
 /// Checks and normalizes customer fields.
 /// `today` is the shop-local date: a birthday must lie between 1900 and it.
 pub fn validate_customer(f: &mut CustomerFields, today: NaiveDate) -> Result<(), CoreError> {
+    let bad = |key: &'static str, value: &str| CoreError::BadValue {
+        key,
+        value: value.to_string(),
+    };
     f.name = f.name.trim().to_string();
-    text("name", &f.name, false, 100)?;
+    if f.name.chars().count() > 100 {
+        return Err(bad("name_long", "100"));
+    }
+    if f.name.chars().any(char::is_control) {
+        return Err(bad("name_control", ""));
+    }
     if let Some(phone) = &f.phone {
         let digits: String = phone
             .chars()
             .filter(|c| c.is_ascii_digit() || *c == '+')
             .collect();
-        let bad = phone
+        let odd = phone
             .chars()
             .any(|c| !(c.is_ascii_digit() || " +-().".contains(c)));
-        if bad || digits.len() < 5 || digits.len() > 16 || digits[1..].contains('+') {
-            return Err(CoreError::Invalid(format!(
-                "'{phone}' is not a phone number"
-            )));
+        if odd || digits.len() < 5 || digits.len() > 16 || digits[1..].contains('+') {
+            return Err(bad("phone", phone));
         }
         f.phone = Some(digits);
     }
@@ -159,27 +166,21 @@ pub fn validate_customer(f: &mut CustomerFields, today: NaiveDate) -> Result<(),
             })
             && !e.chars().any(|c| c.is_whitespace() || c.is_control());
         if !valid {
-            return Err(CoreError::Invalid(format!(
-                "'{email}' is not an email address"
-            )));
+            return Err(bad("email", email));
         }
         f.email = Some(e);
     }
     if let Some(b) = f.birthday
         && (b > today || b.year() < 1900)
     {
-        return Err(CoreError::Invalid(format!(
-            "birthday {b} must lie between 1900-01-01 and today ({today})"
-        )));
+        return Err(bad("birthday", &b.to_string()));
     }
     if let Some(lang) = &f.language
         && (lang.is_empty()
             || lang.len() > 8
             || !lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
     {
-        return Err(CoreError::Invalid(format!(
-            "'{lang}' is not a language code"
-        )));
+        return Err(bad("language", lang));
     }
     Ok(())
 }

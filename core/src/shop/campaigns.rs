@@ -569,7 +569,11 @@ impl Shop {
             for r in batch {
                 let voucher = vouchers.get(&r.card);
                 let text = match voucher {
-                    Some(v) => format!("{}\n\n{}", c.text, self.voucher_line(v)),
+                    Some(v) => format!(
+                        "{}\n\n{}",
+                        c.text,
+                        self.voucher_line(v, r.language.as_deref())
+                    ),
                     None => c.text.clone(),
                 };
                 let said = !r.reach.is_empty();
@@ -702,17 +706,30 @@ impl Shop {
         Ok(out)
     }
 
-    /// The line a campaign message adds about the recipient's voucher.
-    fn voucher_line(&self, v: &Voucher) -> String {
+    /// The line a campaign message adds about the recipient's voucher, in
+    /// their language.
+    fn voucher_line(&self, v: &Voucher, lang: Option<&str>) -> String {
         let code = self.voucher_code(v);
         match v.expires_at {
-            Some(exp) => format!(
-                "Your voucher: {} — code {code}, valid until {}.",
-                v.description,
-                exp.with_timezone(&self.settings().timezone)
-                    .format("%Y-%m-%d")
+            Some(exp) => crate::texts::t(
+                lang,
+                "voucher.line",
+                &[
+                    ("description", &v.description),
+                    ("code", &code),
+                    (
+                        "date",
+                        &exp.with_timezone(&self.settings().timezone)
+                            .format("%Y-%m-%d")
+                            .to_string(),
+                    ),
+                ],
             ),
-            None => format!("Your voucher: {} — code {code}.", v.description),
+            None => crate::texts::t(
+                lang,
+                "voucher.line_open",
+                &[("description", &v.description), ("code", &code)],
+            ),
         }
     }
 

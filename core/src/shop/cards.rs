@@ -66,9 +66,10 @@ impl Shop {
     ) -> CoreResult<Card> {
         let t = self.template_arc(template_id)?;
         if t.archived {
-            return Err(CoreError::Invalid(format!(
-                "template {template_id} is archived"
-            )));
+            return Err(CoreError::BadValue {
+                key: "not_offered",
+                value: t.name.clone(),
+            });
         }
         if let Some(s) = &source
             && (s.is_empty()

@@ -161,7 +161,10 @@ impl Shop {
             fields.push(match change {
                 ProfileChange::Name(v) => {
                     if v.trim().is_empty() {
-                        return Err(CoreError::Invalid("a name must not be empty".into()));
+                        return Err(CoreError::BadValue {
+                            key: "name_empty",
+                            value: String::new(),
+                        });
                     }
                     f.name = v;
                     "name"

@@ -37,10 +37,10 @@ impl Shop {
     ) -> CoreResult<Joined> {
         let template = self.template(template_id)?;
         if template.archived {
-            return Err(CoreError::Invalid(format!(
-                "the card \"{}\" is no longer offered",
-                template.name
-            )));
+            return Err(CoreError::BadValue {
+                key: "not_offered",
+                value: template.name,
+            });
         }
         let actor = Actor::channel("bot");
         // One join at a time per shop: two quick /start taps issue one card.
@@ -107,18 +107,19 @@ impl Shop {
         match self.customer_by_telegram(user.id)? {
             Some(c) if c.id == card.customer_id => {}
             Some(_) => {
-                return Err(CoreError::Invalid(
-                    "this Telegram account has its own cards here; ask at the counter to merge them"
-                        .into(),
-                ));
+                return Err(CoreError::BadValue {
+                    key: "telegram_has_cards",
+                    value: String::new(),
+                });
             }
             None => {
                 let _customers = self.customers_lock.lock().await;
                 let mut c = self.customer(card.customer_id)?;
                 if c.telegram_id.is_some_and(|id| id != user.id) {
-                    return Err(CoreError::Invalid(
-                        "this card is opened in another Telegram account".into(),
-                    ));
+                    return Err(CoreError::BadValue {
+                        key: "card_in_other_telegram",
+                        value: String::new(),
+                    });
                 }
                 c.telegram_id = Some(user.id);
                 if c.language.is_none() {

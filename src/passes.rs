@@ -177,15 +177,17 @@ pub fn status_line(app: &App) -> String {
         Err(e) => return format!("Apple Wallet passes: OFF — {e:#}"),
     };
     match certs.check(&w.pass_type_id, &w.team_id) {
+        // The expiry is said once: a warning about it only adds the advice.
         Ok(r) if r.ok() => format!(
             "Apple Wallet passes: on — certificate for {} expires {} ({} days left){}",
             w.pass_type_id,
             r.not_after,
             r.days_left,
-            r.warnings
-                .first()
-                .map(|x| format!("; warning: {x}"))
-                .unwrap_or_default()
+            if r.warnings.is_empty() {
+                String::new()
+            } else {
+                " — renew it in the Apple developer account".to_string()
+            }
         ),
         Ok(r) => format!("Apple Wallet passes: OFF — {}", r.problems.join("; ")),
         Err(e) => format!("Apple Wallet passes: OFF — {e}"),

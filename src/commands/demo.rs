@@ -394,8 +394,9 @@ impl History<'_> {
             .vouchers_of_card(card)?
             .into_iter()
             .find(|v| v.state(now) == VoucherState::Active);
+        // Most vouchers are used, some on a later visit, some never.
         if let Some(v) = active
-            && self.rng.random_range(0..10) < 6
+            && self.rng.random_range(0..10) < 3
         {
             self.shop.redeem_voucher(v.id, &staff).await?;
             self.counts.redeemed += 1;

@@ -44,6 +44,7 @@ pub fn journal(app: &App, a: JournalArgs) -> Result<()> {
         after: a.after,
         newest_first: a.after.is_none(),
         limit: a.limit.clamp(1, 100_000),
+        customer: None,
     })?;
     app.emit(&events, || {
         let mut s = format!(

@@ -310,6 +310,8 @@ pub enum Outcome {
         /// The scanned code, for autopilot's log.
         code: Option<String>,
     },
+    /// A staff member was added (their name), with the accounts now.
+    StaffAdded(String, Vec<Staff>),
     /// A card found by search.
     Found(Box<CardView>),
     /// A shown card as it is now (nothing to announce).
@@ -645,7 +647,13 @@ impl App {
                     self.key_common(key);
                     return self.after_switch();
                 }
+                let tab = self.admin.tab;
                 let effects = self.admin.key(key);
+                // A message belongs to the tab it was said on (a POS key's
+                // secret must not follow the admin around).
+                if self.admin.tab != tab {
+                    self.alert = None;
+                }
                 if let Some(why) = self.admin.error.take() {
                     self.alert = Some(Alert::Refused(why));
                 }
@@ -668,6 +676,7 @@ impl App {
                 let body = crate::view::body_area(screen);
                 match crate::view::admin_hit(&self.admin, body, x, y) {
                     Some(crate::view::Hit::Tab(i)) => {
+                        self.alert = None;
                         self.admin.key(Key::Char((b'1' + i as u8) as char))
                     }
                     Some(crate::view::Hit::Row(i)) => {
@@ -1052,6 +1061,10 @@ impl App {
             }
             Outcome::Details(view) => self.admin.cards.details = Some(view),
             Outcome::Staff(rows) => self.admin.staff.loaded(rows),
+            Outcome::StaffAdded(name, rows) => {
+                self.alert = Some(Alert::Info(format!("{name} can sign in now.")));
+                self.admin.staff.loaded(rows);
+            }
             Outcome::Templates(rows) => {
                 self.templates = rows
                     .iter()

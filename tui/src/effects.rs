@@ -262,8 +262,8 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         )),
         Effect::AddStaff { name, pin, admin } => {
             let role = if admin { Role::Admin } else { Role::Staff };
-            shop.add_staff(&name, role, &pin, actor).await?;
-            Ok(Outcome::Staff(shop.staff()?))
+            let added = shop.add_staff(&name, role, &pin, actor).await?;
+            Ok(Outcome::StaffAdded(added.name, shop.staff()?))
         }
         Effect::AddSshKey { staff, key } => {
             shop.add_staff_ssh_key(&staff.to_string(), &key, actor)
@@ -461,11 +461,12 @@ fn journal_query(
     newest_first: bool,
 ) -> JournalQuery {
     JournalQuery {
-        card: None,
+        card: filter.card,
         kind: filter.kind,
         template: filter.template,
         who: filter.who,
         day: filter.day,
+        customer: filter.customer,
         after,
         newest_first,
         limit: crate::admin::journal::PAGE,

@@ -24,6 +24,8 @@ pub struct JournalQuery {
     pub who: Option<String>,
     /// Only events of this shop-local day.
     pub day: Option<chrono::NaiveDate>,
+    /// Only events of customers whose name contains this (any case).
+    pub customer: Option<String>,
 }
 
 impl Shop {
@@ -76,8 +78,20 @@ impl Shop {
         let limit = if q.limit == 0 { 100 } else { q.limit };
         let tz = self.settings().timezone;
         let who = q.who.as_deref().map(str::to_lowercase);
+        let customer = q.customer.as_deref().map(str::to_lowercase);
+        // Whether a customer's name matches, read once per customer.
+        let named = std::cell::RefCell::new(std::collections::HashMap::<u64, bool>::new());
+        let of_customer = |e: &Event| match (&customer, e.customer_id) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(name), Some(id)) => *named.borrow_mut().entry(id).or_insert_with(|| {
+                self.customer(id)
+                    .is_ok_and(|c| c.name.to_lowercase().contains(name.as_str()))
+            }),
+        };
         let matches = |e: &Event| {
-            q.kind.as_deref().is_none_or(|k| e.kind.name() == k)
+            of_customer(e)
+                && q.kind.as_deref().is_none_or(|k| e.kind.name() == k)
                 && q.template.is_none_or(|t| e.template_id == Some(t))
                 && who
                     .as_deref()

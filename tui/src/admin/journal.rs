@@ -47,14 +47,30 @@ pub struct Filter {
     pub who: Option<String>,
     /// Shop-local day.
     pub day: Option<chrono::NaiveDate>,
+    /// A customer's name (a part of it).
+    pub customer: Option<String>,
+    /// One card (by id or its scanned code).
+    pub card: Option<u64>,
 }
 
 impl Filter {
     /// Parses `who:NAME tpl:ID day:YYYY-MM-DD type:TYPE` (any order, any
-    /// subset; a bare word is a name). Empty text clears the filter.
+    /// subset); the other words find a customer: a card id, a scanned card
+    /// code, or (a part of) their name. Empty text clears the filter.
     pub fn parse(text: &str) -> Result<Filter, String> {
         let mut f = Filter::default();
+        let mut name: Vec<&str> = Vec::new();
         for word in text.split_whitespace() {
+            if word.chars().all(|c| c.is_ascii_digit()) {
+                // A card code is `1` · the card id (9 digits) · …
+                let id = if word.len() == 19 && word.starts_with('1') {
+                    word[1..10].parse().ok()
+                } else {
+                    word.parse().ok()
+                };
+                f.card = Some(id.ok_or_else(|| format!("{word} is not a card id or code"))?);
+                continue;
+            }
             match word.split_once(':') {
                 Some(("who", v)) => f.who = Some(v.to_string()),
                 Some(("tpl" | "template", v)) => {
@@ -78,8 +94,11 @@ impl Filter {
                 Some((k, _)) => {
                     return Err(format!("unknown filter {k}: (who:, tpl:, day:, type:)"));
                 }
-                None => f.who = Some(word.to_string()),
+                None => name.push(word),
             }
+        }
+        if !name.is_empty() {
+            f.customer = Some(name.join(" "));
         }
         Ok(f)
     }
@@ -95,6 +114,12 @@ impl Filter {
         }
         if let Some(t) = self.template {
             parts.push(format!("tpl:{t}"));
+        }
+        if let Some(c) = self.card {
+            parts.push(c.to_string());
+        }
+        if let Some(c) = &self.customer {
+            parts.push(c.clone());
         }
         if let Some(d) = self.day {
             parts.push(format!("day:{d}"));
@@ -248,7 +273,7 @@ impl Journal {
             }
             Key::Char('/') => {
                 *prompt = Some(Prompt::Text {
-                    title: "Filter: who:NAME tpl:ID day:YYYY-MM-DD type:TYPE (empty clears)".into(),
+                    title: "Filter: a customer (name, card id or code) who:STAFF tpl:ID day:YYYY-MM-DD type:TYPE (empty clears)".into(),
                     text: Some(self.filter().describe())
                         .filter(|d| !d.is_empty())
                         .map(|d| d + " ")

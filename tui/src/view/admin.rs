@@ -2,6 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::columns::{Col, Fit};
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::{
     Block, Borders, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
@@ -167,7 +169,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Clear, area);
         let [view, link] =
             Layout::vertical([Constraint::Min(8), Constraint::Length(3)]).areas(area);
-        super::card::draw(card, frame, view);
+        super::card::draw(card, app.tz, frame, view);
         frame.render_widget(
             Paragraph::new(card.url.clone()).block(
                 Block::default()
@@ -183,52 +185,48 @@ fn journal(app: &App, frame: &mut Frame, area: Rect) {
     let j = &app.admin.journal;
     // At 80 columns the essentials; wider terminals get every column.
     let wide = area.width >= 100;
-    let rows = j.rows.iter().map(|r| {
-        let local = r.at.with_timezone(&app.tz);
-        let mut cells = vec![
-            r.id.to_string(),
-            r.kind.clone(),
-            local
-                .format(if wide { "%d.%m %H:%M" } else { "%H:%M" })
-                .to_string(),
-            r.customer.clone(),
-            r.stamps.clone(),
-        ];
-        if wide {
-            cells.extend([r.reward.clone(), r.template.clone(), r.code.clone()]);
-        }
-        cells.push(r.who.clone());
-        Row::new(cells)
-    });
-    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
-        (
-            vec![
-                "ID", "Type", "Time", "Customer", "Stamps", "Reward", "Tpl", "Code", "Who",
-            ],
-            vec![
-                Constraint::Length(6),
-                Constraint::Length(16),
-                Constraint::Length(11),
-                Constraint::Length(16),
-                Constraint::Length(6),
-                Constraint::Length(14),
-                Constraint::Length(3),
-                Constraint::Length(10),
-                Constraint::Min(8),
-            ],
-        )
+    let cells: Vec<Vec<String>> = j
+        .rows
+        .iter()
+        .map(|r| {
+            let local = r.at.with_timezone(&app.tz);
+            let mut cells = vec![
+                r.id.to_string(),
+                r.kind.clone(),
+                local
+                    .format(if wide { "%d.%m %H:%M" } else { "%H:%M" })
+                    .to_string(),
+                r.customer.clone(),
+                r.stamps.clone(),
+            ];
+            if wide {
+                cells.extend([r.reward.clone(), r.template.clone(), r.code.clone()]);
+            }
+            cells.push(r.who.clone());
+            cells
+        })
+        .collect();
+    let columns: &[Col] = if wide {
+        &[
+            Col("ID", Fit::Keep),
+            Col("Type", Fit::Keep),
+            Col("Time", Fit::Keep),
+            Col("Customer", Fit::Flex),
+            Col("Stamps", Fit::Keep),
+            Col("Reward", Fit::Flex),
+            Col("Tpl", Fit::Flex),
+            Col("Code", Fit::Keep),
+            Col("Who", Fit::Flex),
+        ]
     } else {
-        (
-            vec!["ID", "Type", "Time", "Customer", "Stamps", "Who"],
-            vec![
-                Constraint::Length(5),
-                Constraint::Length(16),
-                Constraint::Length(5),
-                Constraint::Length(13),
-                Constraint::Length(6),
-                Constraint::Min(4),
-            ],
-        )
+        &[
+            Col("ID", Fit::Keep),
+            Col("Type", Fit::Flex),
+            Col("Time", Fit::Keep),
+            Col("Customer", Fit::Flex),
+            Col("Stamps", Fit::Keep),
+            Col("Who", Fit::Flex),
+        ]
     };
     let title = format!(
         " Journal{}{} ",
@@ -241,9 +239,8 @@ fn journal(app: &App, frame: &mut Frame, area: Rect) {
     selectable_table(
         frame,
         area,
-        rows,
-        widths,
-        header,
+        cells,
+        columns,
         title,
         (!j.rows.is_empty()).then_some(j.selected),
     );
@@ -265,45 +262,52 @@ fn cards(app: &App, frame: &mut Frame, area: Rect) {
     );
     let [table, details] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
-    let rows = c.rows.iter().map(|r| {
-        Row::new(vec![
-            r.id.to_string(),
-            r.customer.clone(),
-            r.progress.clone(),
-            r.platforms.clone(),
-        ])
-    });
+    let cells = c
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.customer.clone(),
+                r.progress.clone(),
+                r.platforms.clone(),
+            ]
+        })
+        .collect();
     selectable_table(
         frame,
         table,
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Min(12),
-            Constraint::Length(7),
-            Constraint::Length(8),
+        cells,
+        &[
+            Col("ID", Fit::Keep),
+            Col("Customer", Fit::Flex),
+            Col("Stamps", Fit::Keep),
+            Col("On", Fit::Flex),
         ],
-        vec!["ID", "Customer", "Stamps", "On"],
         " Cards ",
         (!c.rows.is_empty()).then_some(c.selected),
     );
     match &c.details {
-        Some(card) => super::card::draw(card, frame, details),
+        Some(card) => super::card::draw(card, app.tz, frame, details),
         None => frame.render_widget(Block::default().borders(Borders::ALL), details),
     }
 }
 
 fn staff(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.admin.staff;
-    let rows = t.rows.iter().map(|s| {
-        Row::new(vec![
-            s.id.to_string(),
-            s.name.clone(),
-            format!("{:?}", s.role).to_lowercase(),
-            if s.enabled { "enabled" } else { "disabled" }.to_string(),
-            s.ssh_keys.len().to_string(),
-        ])
-    });
+    let cells = t
+        .rows
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                s.name.clone(),
+                format!("{:?}", s.role).to_lowercase(),
+                if s.enabled { "enabled" } else { "disabled" }.to_string(),
+                s.ssh_keys.len().to_string(),
+            ]
+        })
+        .collect();
     let title = match t.confirm {
         Some((id, true)) => format!(" Enable staff {id}? y/n "),
         Some((id, false)) => format!(" Disable staff {id} (ends their sessions)? y/n "),
@@ -312,15 +316,14 @@ fn staff(app: &App, frame: &mut Frame, area: Rect) {
     selectable_table(
         frame,
         area,
-        rows,
-        [
-            Constraint::Length(4),
-            Constraint::Min(12),
-            Constraint::Length(6),
-            Constraint::Length(9),
-            Constraint::Length(8),
+        cells,
+        &[
+            Col("ID", Fit::Keep),
+            Col("Name", Fit::Flex),
+            Col("Role", Fit::Keep),
+            Col("State", Fit::Keep),
+            Col("SSH keys", Fit::Keep),
         ],
-        vec!["ID", "Name", "Role", "State", "SSH keys"],
         title,
         (!t.rows.is_empty()).then_some(t.selected),
     );
@@ -381,25 +384,28 @@ fn templates(app: &App, frame: &mut Frame, area: Rect) {
     }
     let [list, preview] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let rows = t.rows.iter().map(|x| {
-        Row::new(vec![
-            x.id.to_string(),
-            x.name.clone(),
-            format!("v{}", x.version),
-            x.stamps_required.to_string(),
-        ])
-    });
+    let cells = t
+        .rows
+        .iter()
+        .map(|x| {
+            vec![
+                x.id.to_string(),
+                x.name.clone(),
+                format!("v{}", x.version),
+                x.stamps_required.to_string(),
+            ]
+        })
+        .collect();
     selectable_table(
         frame,
         list,
-        rows,
-        [
-            Constraint::Length(4),
-            Constraint::Min(10),
-            Constraint::Length(4),
-            Constraint::Length(6),
+        cells,
+        &[
+            Col("ID", Fit::Keep),
+            Col("Name", Fit::Flex),
+            Col("Ver", Fit::Keep),
+            Col("Stamps", Fit::Keep),
         ],
-        vec!["ID", "Name", "Ver", "Stamps"],
         " Templates — n: new  e: edit ",
         (!t.rows.is_empty()).then_some(t.selected),
     );
@@ -485,7 +491,6 @@ fn analytics(app: &App, frame: &mut Frame, area: Rect) {
     let staff = a
         .per_actor
         .iter()
-        .take(4)
         .map(|(who, n)| format!("{who} {n}"))
         .collect::<Vec<_>>()
         .join(" · ");
@@ -576,20 +581,21 @@ fn codes(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 /// A table whose selected row is highlighted, with a bold header and a
-/// titled border.
+/// titled border; its columns as wide as their content (`columns::fit`).
 pub(super) fn selectable_table<'a>(
     frame: &mut Frame,
     area: Rect,
-    rows: impl IntoIterator<Item = Row<'a>>,
-    widths: impl IntoIterator<Item = Constraint>,
-    header: Vec<&'a str>,
+    cells: Vec<Vec<String>>,
+    columns: &[Col],
     title: impl Into<ratatui::text::Line<'a>>,
     selected: Option<usize>,
 ) {
+    let widths = super::columns::fit(columns, &cells, area.width.saturating_sub(2));
+    let header: Vec<&str> = columns.iter().map(|c| c.0).collect();
     let mut state = TableState::default();
     state.select(selected);
     frame.render_stateful_widget(
-        Table::new(rows, widths)
+        Table::new(cells.into_iter().map(Row::new), widths)
             .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD)))
             .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
             .block(Block::default().borders(Borders::ALL).title(title)),

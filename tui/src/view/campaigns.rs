@@ -1,11 +1,12 @@
 //! The campaigns tab on screen: the list, one campaign's deliveries, and
 //! the new-campaign form beside its audience and a preview per channel.
 
+use super::columns::{Col, Fit};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use stampcard_core::markup;
 
 use crate::admin::campaign_form::{CampaignForm, FIELDS, Field, SEGMENT_HELP};
@@ -69,41 +70,43 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             ),
             head,
         );
-        let rows = deliveries.iter().map(|d| {
-            Row::new(vec![
-                d.card.to_string(),
-                d.customer.clone(),
-                tag(&d.channel),
-                d.status.clone(),
-                d.at.with_timezone(&app.tz)
-                    .format("%d.%m %H:%M")
-                    .to_string(),
-            ])
-        });
+        let cells = deliveries
+            .iter()
+            .map(|d| {
+                vec![
+                    d.card.to_string(),
+                    d.customer.clone(),
+                    tag(&d.channel),
+                    d.status.clone(),
+                    d.at.with_timezone(&app.tz)
+                        .format("%d.%m %H:%M")
+                        .to_string(),
+                ]
+            })
+            .collect();
         super::admin::selectable_table(
             frame,
             table,
-            rows,
-            [
-                Constraint::Length(8),
-                Constraint::Length(18),
-                Constraint::Length(9),
-                Constraint::Min(16),
-                Constraint::Length(11),
+            cells,
+            &[
+                Col("Card", Fit::Keep),
+                Col("Customer", Fit::Flex),
+                Col("Channel", Fit::Keep),
+                Col("Delivery", Fit::Flex),
+                Col("At", Fit::Keep),
             ],
-            vec!["Card", "Customer", "Channel", "Delivery", "At"],
             format!(" {} message(s) ", deliveries.len()),
             (!deliveries.is_empty()).then_some(tab.open_selected),
         );
         return;
     }
-    let cells: Vec<[String; 5]> = tab
+    let cells: Vec<Vec<String>> = tab
         .rows
         .iter()
         .map(|s| {
             let c = &s.campaign;
             let channels: Vec<String> = c.channels.iter().map(|ch| tag(ch)).collect();
-            [
+            vec![
                 c.id.to_string(),
                 c.name.clone(),
                 channels.join(" "),
@@ -112,23 +115,6 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             ]
         })
         .collect();
-    // Channels and counts as wide as they are; the name takes what is left.
-    let width = |i: usize, min: usize| {
-        cells
-            .iter()
-            .map(|r| Line::raw(r[i].as_str()).width())
-            .max()
-            .unwrap_or(0)
-            .max(min) as u16
-    };
-    let widths = [
-        Constraint::Length(width(0, 2)),
-        Constraint::Min(10),
-        Constraint::Length(width(2, 8)),
-        Constraint::Length(9),
-        Constraint::Length(width(4, 8)),
-    ];
-    let rows = cells.into_iter().map(Row::new);
     let title = if tab.rows.is_empty() {
         " Campaigns — none yet. n: new "
     } else {
@@ -137,9 +123,14 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     super::admin::selectable_table(
         frame,
         area,
-        rows,
-        widths,
-        vec!["ID", "Name", "Channels", "State", "Delivery"],
+        cells,
+        &[
+            Col("ID", Fit::Keep),
+            Col("Name", Fit::Flex),
+            Col("Channels", Fit::Keep),
+            Col("State", Fit::Keep),
+            Col("Delivery", Fit::Keep),
+        ],
         title,
         (!tab.rows.is_empty()).then_some(tab.selected),
     );

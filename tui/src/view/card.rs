@@ -3,11 +3,12 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
-pub fn draw(card: &CardView, frame: &mut Frame, area: Rect) {
+/// Draws `card` with times in the shop's time zone `tz`.
+pub fn draw(card: &CardView, tz: chrono_tz::Tz, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" Card {} — {} ", card.card_id, card.title));
@@ -56,7 +57,9 @@ pub fn draw(card: &CardView, frame: &mut Frame, area: Rect) {
         .iter()
         .filter(|v| v.state == VoucherState::Active)
     {
-        lines.push(format!("Voucher: {}  {}", v.description, v.code));
+        // The code on a line of its own: it is never cut.
+        lines.push(format!("Voucher: {}", v.description));
+        lines.push(format!("  {}", v.code));
     }
     if let Some(news) = &card.news {
         let plain = stampcard_core::markup::to_plain(&news.text);
@@ -65,8 +68,28 @@ pub fn draw(card: &CardView, frame: &mut Frame, area: Rect) {
             plain.lines().next().unwrap_or_default()
         ));
     }
+    let day =
+        |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&tz).format("%Y-%m-%d").to_string();
+    lines.push(format!(
+        "Since {} · last stamp {}",
+        day(card.created_at),
+        card.last_stamp_at.map_or_else(|| "never".to_string(), day)
+    ));
+    let on: Vec<String> = card.platforms.iter().map(|p| format!("{p:?}")).collect();
+    lines.push(format!(
+        "Template v{} · on {}",
+        card.template_version,
+        if on.is_empty() {
+            "—".to_string()
+        } else {
+            on.join(", ")
+        }
+    ));
     if card.flagged {
         lines.push("⚠ flagged by the anti-fraud rules".into());
     }
-    frame.render_widget(Paragraph::new(lines.join("\n")), details);
+    frame.render_widget(
+        Paragraph::new(lines.join("\n")).wrap(Wrap { trim: false }),
+        details,
+    );
 }

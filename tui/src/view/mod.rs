@@ -4,6 +4,7 @@ mod admin;
 mod autopilot;
 mod campaigns;
 mod card;
+mod columns;
 mod kiosk;
 mod lock;
 mod scanner;
@@ -62,9 +63,11 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         Mode::Kiosk => "Kiosk",
         Mode::AdminPin | Mode::Admin => "Admin",
     };
+    // The kiosk faces customers: no staff member's name on it.
     let who = app
         .signed_in
         .as_ref()
+        .filter(|_| app.mode != Mode::Kiosk)
         .map(|s| format!("{} ({:?})", s.staff.name, s.staff.role).to_lowercase())
         .unwrap_or_default();
     let line = Line::from(vec![

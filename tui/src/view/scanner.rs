@@ -34,7 +34,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     }
     match &app.card {
         Some(c) if app.show_qr => qr(c, frame, card),
-        Some(c) => super::card::draw(c, frame, card),
+        Some(c) => super::card::draw(c, app.tz, frame, card),
         None => frame.render_widget(
             Paragraph::new("No card yet.").block(Block::default().borders(Borders::ALL)),
             card,
@@ -63,7 +63,21 @@ fn qr(card: &stampcard_core::views::CardView, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let qr_area = Rect::new(area.x + (area.width - width) / 2, area.y, width, height);
+    // As wide as the QR code or its title, whichever is wider (the code
+    // centred in it), so the title is never cut.
+    let title_width = ratatui::text::Line::raw(title.as_str()).width() as u16 + 2;
+    let box_width = width.max(title_width).min(area.width);
+    let pad = usize::from((box_width - width) / 2);
+    let lines: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{}{l}{}", " ".repeat(pad), " ".repeat(pad)))
+        .collect();
+    let qr_area = Rect::new(
+        area.x + (area.width - box_width) / 2,
+        area.y,
+        box_width,
+        height,
+    );
     frame.render_widget(
         Paragraph::new(lines.join("\n"))
             .style(Style::default().fg(Color::Black).bg(Color::White))

@@ -808,3 +808,47 @@ async fn every_screen_fits_at_80x24_and_200x60() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_campaign_form_previews_markup_and_refuses_a_wallet_campaign_without_push() {
+    let (mut c, _) = console().await;
+    c.term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("4n").await;
+    // Segment → Channels → PUSH (left empty) → Message.
+    c.key(Key::Down).await;
+    c.key(Key::Down).await;
+    c.key(Key::Down).await;
+    c.typed("**Pumpkin** pie is back").await;
+    let screen = c.screen();
+    let buf = c.term.backend().buffer().clone();
+    // The Telegram preview shows the bold word in bold, without asterisks.
+    let row = screen
+        .lines()
+        .enumerate()
+        .skip_while(|(_, l)| !l.contains("Telegram"))
+        .find(|(_, l)| l.contains("Pumpkin pie is back"))
+        .map(|(y, _)| y)
+        .unwrap_or_else(|| panic!("a Telegram preview line:\n{screen}"));
+    let line: String = screen.lines().nth(row).unwrap_or_default().to_string();
+    let x = line
+        .chars()
+        .collect::<Vec<_>>()
+        .windows(7)
+        .position(|w| w.iter().collect::<String>() == "Pumpkin")
+        .expect("Pumpkin on the line");
+    let cell = &buf[(x as u16, row as u16)];
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::BOLD),
+        "**Pumpkin** is bold in the preview:\n{screen}"
+    );
+    assert!(!line.contains("**"), "{line}");
+    // Sending with the wallet channel and no PUSH text is refused at once.
+    c.key(Key::Ctrl('s')).await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("the wallet channel needs a PUSH text") && !screen.contains("Send it now"),
+        "{screen}"
+    );
+}

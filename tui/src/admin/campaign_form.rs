@@ -201,6 +201,14 @@ impl CampaignForm {
                 self.push_limit
             ));
         }
+        if self.channels().iter().any(|c| c == "wallet")
+            && self.value(Field::Push).trim().is_empty()
+        {
+            return Err(
+                "the wallet channel needs a PUSH text (the lock-screen line): write one, or drop wallet from the channels"
+                    .into(),
+            );
+        }
         let text = self.value(Field::Text).trim().to_string();
         if text.is_empty() {
             return Err("write the message (Telegram, email and the web card show it)".into());

@@ -222,8 +222,9 @@ pub enum Effect {
     Merge {
         /// The customer that goes away.
         from: u64,
-        /// The customer that stays.
-        into: u64,
+        /// The customer that stays, as typed: their id, one of their card
+        /// ids, or (a part of) their name or phone.
+        into: String,
     },
     /// Issue a card to a walk-in customer.
     NewCard {

@@ -146,6 +146,40 @@ fn describe(effect: &Effect) -> String {
     }
 }
 
+/// The customer a merge goes into, from what the admin typed: a customer
+/// id, a card id, or a name or phone that finds exactly one other customer.
+fn merge_target(shop: &Shop, from: u64, typed: &str) -> CoreResult<u64> {
+    if let Ok(n) = typed.parse::<u64>() {
+        if shop
+            .customer(n)
+            .is_ok_and(|c| !c.forgotten && c.merged_into.is_none())
+        {
+            return Ok(n);
+        }
+        if let Ok(card) = shop.card(n) {
+            return Ok(card.customer_id);
+        }
+    }
+    let found: Vec<_> = shop
+        .search_customers(typed, 6)?
+        .into_iter()
+        .filter(|c| c.id != from)
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(CoreError::Invalid(format!(
+            "no other customer matches '{typed}'"
+        ))),
+        many => Err(CoreError::Invalid(format!(
+            "several customers match '{typed}': {} — type one's id",
+            many.iter()
+                .map(|c| format!("{} (#{})", c.name, c.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
 fn changed(
     shop: &Shop,
     o: CardOutcome,
@@ -271,6 +305,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             Ok(Outcome::Staff(shop.staff()?))
         }
         Effect::Merge { from, into } => {
+            let into = merge_target(shop, from, &into)?;
             shop.merge_customers(into, from, actor).await?;
             Ok(Outcome::CardChanged {
                 label: format!("Customer {from} merged into customer {into}; their cards moved."),

@@ -556,7 +556,7 @@ async fn customers_are_merged_from_the_cards_tab() {
     c.key(Key::Down).await; // Bram's card
     c.typed("Mabc\n").await;
     assert!(
-        c.screen().contains("'abc' is not a customer id"),
+        c.screen().contains("no other customer matches 'abc'"),
         "{}",
         c.screen()
     );
@@ -851,4 +851,32 @@ async fn the_campaign_form_previews_markup_and_refuses_a_wallet_campaign_without
         screen.contains("the wallet channel needs a PUSH text") && !screen.contains("Send it now"),
         "{screen}"
     );
+}
+
+#[tokio::test]
+async fn a_customer_is_merged_into_another_found_by_name() {
+    let (mut c, _) = console().await;
+    c.typed("1357\n").await;
+    c.key(Key::F(5)).await;
+    c.typed("2").await;
+    c.key(Key::Down).await;
+    c.typed("M").await;
+    assert!(
+        c.screen().contains("into which customer?"),
+        "{}",
+        c.screen()
+    );
+    // Nobody else is called "Zed": refused, nothing changes.
+    c.typed("Zed\n").await;
+    assert!(
+        c.screen().contains("no other customer matches 'Zed'"),
+        "{}",
+        c.screen()
+    );
+    c.typed("M").await;
+    c.typed("noor\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("merged into customer 1"), "{screen}");
+    let moved = c.shop.card(100002).expect("card");
+    assert_eq!(moved.customer_id, 1);
 }

@@ -121,7 +121,7 @@ impl Cards {
                 if let Some(r) = self.rows.get(self.selected) {
                     *prompt = Some(Prompt::Text {
                         title: format!(
-                            "Merge {} (customer {}) into which customer id?",
+                            "Merge {} (customer {}) into which customer? Their id, a card id, name or phone",
                             r.customer, r.customer_id
                         ),
                         text: String::new(),

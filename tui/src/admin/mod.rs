@@ -166,9 +166,12 @@ impl TextAction {
                     }
                 }
             }
-            TextAction::MergeInto(from) => match text.trim().trim_start_matches('#').parse() {
-                Ok(into) => Effect::Merge { from, into },
-                Err(_) => Effect::Refuse(format!("'{text}' is not a customer id")),
+            TextAction::MergeInto(from) => match text.trim().trim_start_matches('#') {
+                "" => Effect::Refuse("type a customer id, a card id, a name or a phone".into()),
+                into => Effect::Merge {
+                    from,
+                    into: into.to_string(),
+                },
             },
         }
     }

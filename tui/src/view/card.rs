@@ -22,8 +22,8 @@ pub fn draw(card: &CardView, tz: chrono_tz::Tz, frame: &mut Frame, area: Rect) {
     .areas(inner);
     frame.render_widget(
         Paragraph::new(format!(
-            "{}   {}\n{}",
-            card.customer_name, card.stamps_line, card.business_name
+            "{} (#{})   {}\n{}",
+            card.customer_name, card.customer_id, card.stamps_line, card.business_name
         )),
         who,
     );

@@ -437,3 +437,51 @@ fn a_join_from_a_printed_poster_keeps_its_source() {
     assert_eq!(issued[0]["source"], "table-7", "{issued}");
     server.stop();
 }
+
+#[test]
+fn the_web_card_shows_a_vouchers_code_as_the_barcode_a_till_scans() {
+    let shop = Shop::demo();
+    let definition = crate::fixture("templates/redeem-code-128.toml");
+    let template = shop.json(&[
+        "template",
+        "create",
+        "--file",
+        definition.to_str().expect("path"),
+    ])["id"]
+        .to_string();
+    let (card, code) = shop.new_card(template.parse().expect("id"), "Till Test");
+    shop.run(&["stamp", &code, "--count", "2"]).ok();
+    // And a demo coffee card's QR voucher (the voucher's own code).
+    let coffee = shop.card_code(100001);
+    shop.run(&["stamp", &coffee, "--count", "5"]).ok();
+    let server = shop.serve(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (id, expected) in [
+        (card, "CODE-128:FREECOFFEE".to_string()),
+        (
+            100001,
+            format!(
+                "QR-Code:{}",
+                shop.json(&["card", "show", "100001"])["vouchers"][0]["code"]
+                    .as_str()
+                    .expect("a voucher")
+            ),
+        ),
+    ] {
+        let view = shop.json(&["card", "show", &id.to_string()]);
+        let url = view["url"].as_str().expect("url");
+        let (status, page) = server.get(&url[url.find("/c/").expect("path")..]);
+        assert_eq!(status, 200);
+        let svg = page
+            .split("<div class=\"barcode\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</div>").next())
+            .unwrap_or_else(|| panic!("a voucher barcode on card {id}: {page}"));
+        let file = dir.path().join(format!("voucher-{id}.svg"));
+        std::fs::write(&file, svg).expect("write");
+        // A barcode reader that is not ours reads what the till needs.
+        let read = stampcard_e2e::printed::zbar(&stampcard_e2e::printed::render_svg(&file, 600));
+        assert_eq!(read, vec![expected], "card {id}");
+    }
+    server.stop();
+}

@@ -15,9 +15,14 @@ pub fn svg_qr_contents(path: &Path, width: u32) -> Vec<String> {
     if let Err(e) = roxmltree::Document::parse(&text) {
         panic!("{} is not well-formed XML: {e}", path.display());
     }
-    let rsvg = crate::tools::require("rsvg-convert");
+    let png = render_svg(path, width);
+    png_qr_contents(&png)
+}
+
+/// Renders an SVG to PNG with librsvg at `width` pixels.
+pub fn render_svg(path: &Path, width: u32) -> std::path::PathBuf {
     let png = path.with_extension("rendered.png");
-    let out = Command::new(&rsvg)
+    let out = Command::new(crate::tools::require("rsvg-convert"))
         .arg("-w")
         .arg(width.to_string())
         .arg("-b")
@@ -33,7 +38,23 @@ pub fn svg_qr_contents(path: &Path, width: u32) -> Vec<String> {
         path.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    png_qr_contents(&png)
+    png
+}
+
+/// What ZBar, a barcode reader that is not ours, reads in a picture: one
+/// `SYMBOLOGY:data` line per symbol (`CODE-128:…`, `QR-Code:…`), sorted.
+pub fn zbar(png: &Path) -> Vec<String> {
+    let out = Command::new(crate::tools::require("zbarimg"))
+        .args(["--quiet"])
+        .arg(png)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run zbarimg: {e}"));
+    let mut found: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    found.sort();
+    found
 }
 
 /// The contents of every QR code in a PNG picture, sorted.

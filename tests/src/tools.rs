@@ -15,6 +15,7 @@ fn how_to_get(name: &str) -> &'static str {
         "openssl" => "Debian's openssl",
         "chromedriver" => "Debian's chromium-driver",
         "chromium" => "Debian's chromium",
+        "zbarimg" => "Debian's zbar-tools",
         "schemathesis" => "schemathesis from PyPI (tests/run puts it in a virtualenv)",
         _ => "its package",
     }

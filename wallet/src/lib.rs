@@ -2,6 +2,7 @@
 //! `.pkpass` building and signing, the PassKit web service and APNs pushes.
 //! The binary mounts [`router`] on its HTTP listener.
 
+mod barcode;
 pub mod certs;
 mod error;
 pub mod google;

@@ -256,7 +256,7 @@ fn wallet_buttons(
 }
 
 /// The card code as an inline SVG QR image, to scan at the counter.
-fn qr_svg(code: &str, label: &str) -> String {
+pub(crate) fn qr_svg(code: &str, label: &str) -> String {
     match qrcode::QrCode::new(code.as_bytes()) {
         Ok(qr) => qr
             .render::<qrcode::render::svg::Color<'_>>()
@@ -305,8 +305,18 @@ pub fn render(texts: &Texts, v: &CardView) -> String {
         .iter()
         .filter(|x| x.state == VoucherState::Active)
     {
+        // What the till scans: the POS's own code when the reward has
+        // one, else the voucher's, in the template's barcode format.
+        let scanned = voucher.fixed_code.as_deref().unwrap_or(&voucher.code);
+        let picture = crate::barcode::voucher_svg(
+            scanned,
+            voucher.format,
+            &texts.f("card.voucher_barcode", &[("code", scanned)]),
+        )
+        .map(|svg| format!("<div class=\"barcode\">{svg}</div>"))
+        .unwrap_or_default();
         body += &format!(
-            "<div class=\"voucher\"><strong>{}</strong><br><span class=\"code\">{}</span>{}{}</div>",
+            "<div class=\"voucher\"><strong>{}</strong>{picture}<br><span class=\"code\">{}</span>{}{}</div>",
             escape(&voucher.description),
             escape(&voucher.code),
             voucher

@@ -508,6 +508,18 @@ fn an_expiring_certificate_is_warned_about() {
     write_wallet_config(&shop, TEAM_ID);
     let r = shop.run(&["wallet", "check"]).ok();
     assert!(r.stdout.contains("expires in"), "{}", r.stdout);
+    // The console's Settings say the expiry once, with what to do.
+    let tmux = crate::console::admin_console(&shop, "STAMPCARD_LOG=warn");
+    tmux.keys(&["8"]);
+    let screen = tmux.wait_for("Apple Wallet passes: on");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("Apple Wallet passes"))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(screen.matches("expire").count(), 1, "{screen}");
+    assert!(screen.contains("renew"), "{line}");
+    tmux.quit();
 }
 
 #[test]

@@ -880,3 +880,69 @@ async fn a_customer_is_merged_into_another_found_by_name() {
     let moved = c.shop.card(100002).expect("card");
     assert_eq!(moved.customer_id, 1);
 }
+
+#[tokio::test]
+async fn the_status_line_and_the_numbers_stay_true() {
+    let (mut c, codes) = console().await;
+    c.term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    c.typed("1357\n").await;
+    // Five people stamp: Analytics names every one of them.
+    let admin = Actor::Cli {
+        user: "test".into(),
+    };
+    for (name, pin) in [("Ada", "1111"), ("Ben", "2222"), ("Cyd", "3333")] {
+        c.shop
+            .add_staff(name, Role::Staff, pin, &admin)
+            .await
+            .expect("staff");
+    }
+    for pin in ["2468", "1111", "2222", "3333", "1357"] {
+        let staff = c.shop.sign_in(pin).expect("sign in").expect("staff");
+        c.shop
+            .stamp_code(
+                &codes[1],
+                1,
+                None,
+                &stampcard_core::Shop::staff_actor(&staff),
+            )
+            .await
+            .expect("stamp");
+    }
+    c.key(Key::F(5)).await;
+    c.typed("6").await;
+    let screen = c.screen();
+    for who in ["Ines", "Ada", "Ben", "Cyd", "Olu"] {
+        assert!(screen.contains(who), "{who} in Analytics:\n{screen}");
+    }
+    // A POS key's secret is shown once, on its tab only.
+    c.typed("5p").await;
+    c.typed("till 9\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("till 9"), "{screen}");
+    let secret_line = screen
+        .lines()
+        .find(|l| l.contains("secret"))
+        .unwrap_or_else(|| panic!("the secret is shown: {screen}"))
+        .to_string();
+    c.typed("7").await;
+    let screen = c.screen();
+    assert!(
+        !screen.contains("secret"),
+        "{secret_line} followed to Staff:\n{screen}"
+    );
+    // Adding staff says so.
+    c.typed("a").await;
+    c.typed("Dee 4444\n").await;
+    assert!(
+        c.screen().contains("Dee can sign in now."),
+        "{}",
+        c.screen()
+    );
+    // The journal finds a customer by a part of their name.
+    c.typed("3/bram\n").await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("Bram Visser") && !screen.contains("Noor Haddad"),
+        "{screen}"
+    );
+}

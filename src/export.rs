@@ -39,6 +39,30 @@ pub fn family(table: Table) -> Family {
     }
 }
 
+/// A free-text cell a spreadsheet must not take for a formula: text that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+/// leading `'` (shown as text, not run). Only free-text columns pass through
+/// here; phone numbers (`+49…`) and numbers stay as they are.
+fn neutralised(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// The free-text columns of each table (names, emails, descriptions, the
+/// reward and who acted): what strangers can type on the join page or staff
+/// into a form.
+pub fn text_columns(table: Table) -> &'static [usize] {
+    match table {
+        Table::Journal => &[6, 9],
+        Table::Cards => &[],
+        Table::Customers => &[1, 3],
+        Table::Vouchers => &[2],
+    }
+}
+
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -182,7 +206,12 @@ pub fn write_table(
                 "{}",
                 fields
                     .iter()
-                    .map(|f| csv_field(f))
+                    .enumerate()
+                    .map(|(i, f)| if text_columns(table).contains(&i) {
+                        csv_field(&neutralised(f))
+                    } else {
+                        csv_field(f)
+                    })
                     .collect::<Vec<_>>()
                     .join(",")
             ),

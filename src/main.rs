@@ -58,6 +58,13 @@ fn tune_allocator() {
 
 fn main() -> std::process::ExitCode {
     tune_allocator();
+    // Everything this process creates — the store, backups, exports, logs —
+    // is its owner's alone (0700 folders, 0600 files), whoever made the
+    // data folder and whatever the shell's umask.
+    // SAFETY: umask only sets this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -14,7 +14,7 @@ use super::auth::Caller;
 use super::campaigns::{CampaignState, NewCampaignVoucher};
 use super::doc::Errors;
 use super::error::ApiError;
-use super::input::{Body, path_id};
+use super::input::{Body, Object, path_id};
 
 /// A new automation.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,7 +57,7 @@ pub async fn create(
     Caller(actor): Caller,
     body: Body<NewAutomation>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let Json(req) = body?;
+    let Object(req) = body?;
     let kind = AutomationKind::parse(&req.when)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e))?;
     let a = s
@@ -104,7 +104,7 @@ pub async fn switch(
     body: Body<AutomationSwitch>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = path_id("an automation id", &id)?;
-    let Json(req) = body?;
+    let Object(req) = body?;
     let a = s
         .shop
         .set_automation_enabled(id, req.enabled, &actor)

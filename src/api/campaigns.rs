@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::doc::Errors;
 use super::error::ApiError;
-use super::input::{Body, path_id};
+use super::input::{Body, Object, path_id};
 
 /// The routes campaigns are delivered on (set by the binary).
 #[derive(Clone)]
@@ -94,7 +94,7 @@ pub async fn create(
     Caller(actor): Caller,
     body: Body<NewCampaign>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let Json(req) = body?;
+    let Object(req) = body?;
     let segment = Segment::parse(req.segment.as_deref().unwrap_or("all"))
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e))?;
     let c = s

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::doc::Errors;
 use super::error::ApiError;
-use super::input::{Body, bad_query, check_limit, hundred, path_id};
+use super::input::{Body, Object, bad_query, check_limit, hundred, path_id};
 use super::schemas::{Found, Issued, Outcome};
 
 /// The card templates, newest version of each.
@@ -79,7 +79,7 @@ pub async fn issue_voucher(
 ) -> Result<(StatusCode, Json<Issued>), ApiError> {
     caller.admin()?;
     let id = path_id("a card id", &id)?;
-    let Json(req) = body?;
+    let Object(req) = body?;
     let o = shop
         .issue_coupon(id, &req.description, req.valid_days, &caller.0)
         .await?;
@@ -122,7 +122,7 @@ pub async fn stamp(
     headers: HeaderMap,
     body: Body<StampRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body?;
+    let Object(req) = body?;
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -170,7 +170,7 @@ pub async fn claim_receipt(
     body: Body<CodeRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
     let id = path_id("a card id", &id)?;
-    let Json(req) = body?;
+    let Object(req) = body?;
     let o = shop.claim_receipt(&req.code, id, &actor).await?;
     Ok(Json(Outcome::of(&shop, &o)?))
 }
@@ -184,7 +184,7 @@ pub async fn redeem(
     Caller(actor): Caller,
     body: Body<CodeRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    let Json(req) = body?;
+    let Object(req) = body?;
     let o = shop.redeem_code(&req.code, &actor).await?;
     Ok(Json(Outcome::of(&shop, &o)?))
 }
@@ -254,7 +254,7 @@ pub async fn issue_card(
     Caller(actor): Caller,
     body: Body<NewCard>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let Json(req) = body?;
+    let Object(req) = body?;
     let holder = match (req.customer, req.customer_id) {
         (Some(fields), None) => IssueCard::New(fields.into()),
         (None, Some(id)) => IssueCard::Customer(id),

@@ -2,12 +2,41 @@
 //! error shape, path ids, and the list limits.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// A JSON body, or why it could not be read (turned into an [`ApiError`]).
-pub type Body<T> = Result<Json<T>, JsonRejection>;
+/// A JSON body, or why it could not be read (an [`ApiError`]).
+pub type Body<T> = Result<Object<T>, ApiError>;
+
+/// A request body that is a JSON object. Anything else — an array above all,
+/// which serde would take as a struct's fields by position — is refused.
+pub struct Object<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Object<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<serde_json::Value>::from_request(req, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                "the body must be a JSON object",
+            ));
+        }
+        serde_json::from_value(value).map(Object).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+        })
+    }
+}
 
 /// A numeric id from the path, `what` naming it in the error.
 pub fn path_id(what: &str, id: &str) -> Result<u64, ApiError> {

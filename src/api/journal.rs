@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::doc::Errors;
 use super::error::ApiError;
-use super::input::{Body, bad_query, check_limit, hundred, path_id};
+use super::input::{Body, Object, bad_query, check_limit, hundred, path_id};
 use super::schemas::{EventPage, Outcome};
 
 /// A page of the feed.
@@ -76,7 +76,7 @@ pub async fn reverse(
     body: Body<ReversalRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
     let id = path_id("an event id", &id)?;
-    let Json(req) = body?;
+    let Object(req) = body?;
     let o = shop.reverse(id, &req.reason, &actor).await?;
     Ok(Json(Outcome::of(&shop, &o)?))
 }

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::doc::Errors;
 use super::error::ApiError;
-use super::input::{Body, bad_query, check_limit, path_id};
+use super::input::{Body, Object, bad_query, check_limit, path_id};
 
 /// A subscription.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -66,7 +66,7 @@ pub async fn create(
     Caller(actor): Caller,
     body: Body<NewWebhook>,
 ) -> Result<(StatusCode, Json<WebhookBody>), ApiError> {
-    let Json(req) = body?;
+    let Object(req) = body?;
     let h = shop.create_webhook(&req.url, &req.events, &actor).await?;
     Ok((StatusCode::CREATED, Json(WebhookBody::of(h, true))))
 }

@@ -248,12 +248,23 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
     Ok(())
 }
 
-/// Creates a folder only its owner can enter.
+/// Creates a folder only its owner can enter; an existing one (made by
+/// someone else's `mkdir`) is made private too.
 pub fn create_private_dir(path: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(path)
-        .with_context(|| format!("cannot create {}", path.display()))
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", path.display()))
+}
+
+/// Whether other users of the machine can read into the data folder: what
+/// `serve` warns about at start.
+pub fn readable_by_others(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
 }

@@ -30,6 +30,13 @@ async fn run(app: &App) -> Result<()> {
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
     let services = Services::start(app, true).await?;
+    if let Some(mode) = crate::commands::backup::readable_by_others(&app.data) {
+        tracing::warn!(
+            "{} is readable by other users of this machine (mode {mode:o}): \
+             it holds customers' data and secrets; run chmod 700 on it",
+            app.data.display()
+        );
+    }
     eprintln!(
         "stampcard serve: ready — shop \"{}\", {} template(s), http {}, ssh {}, data {}",
         app.config.shop.name,

@@ -10,6 +10,7 @@ mod console;
 mod crash;
 mod email;
 mod first_use;
+mod input;
 mod language;
 mod metrics;
 mod openapi;
@@ -167,6 +168,8 @@ pub struct Server {
     pub http: String,
     /// `host:port` of its SSH console.
     pub ssh: String,
+    /// What it printed on stderr up to its ready line.
+    pub startup: Vec<String>,
     lines: mpsc::Receiver<String>,
 }
 
@@ -190,6 +193,7 @@ impl Shop {
             child,
             http: String::new(),
             ssh: String::new(),
+            startup: Vec::new(),
             lines,
         };
         std::thread::spawn(move || {
@@ -209,6 +213,7 @@ impl Shop {
                 !line.contains('\x1b'),
                 "no colour codes when stderr is not a terminal: {line:?}"
             );
+            server.startup.push(line.clone());
             if let Some(rest) = line.split("http http://").nth(1) {
                 assert!(line.contains("ready"), "{line}");
                 server.http = rest
@@ -262,6 +267,11 @@ impl Server {
     /// The next line it prints on stderr.
     pub fn next_line(&self) -> Option<String> {
         self.lines.recv_timeout(Duration::from_secs(30)).ok()
+    }
+
+    /// The next line it prints on stderr within `wait`, if any.
+    pub fn next_line_within(&self, wait: Duration) -> Option<String> {
+        self.lines.recv_timeout(wait).ok()
     }
 
     /// GET a path: status code and body.

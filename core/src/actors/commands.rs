@@ -580,7 +580,8 @@ fn adjust(ctx: &Ctx<'_>, delta: i64, reason: String) -> CoreResult<(Mutation, Ca
         return Err(CoreError::Invalid("an adjustment needs a reason".into()));
     }
     let limit = i64::from(rules::MAX_STAMPS_PER_REQUEST);
-    if delta == 0 || delta.abs() > limit {
+    // `unsigned_abs`: i64::MIN has no positive counterpart to overflow into.
+    if delta == 0 || delta.unsigned_abs() > limit.unsigned_abs() {
         return Err(CoreError::Invalid(format!(
             "an adjustment must change between 1 and {limit} stamps, not {delta}"
         )));

@@ -131,6 +131,28 @@ pub fn validate_template(t: &Template) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Characters that reorder or hide text (bidirectional embeddings,
+/// overrides and isolates): a name with them shows as something else.
+fn reorders_text(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no space.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// Whether a person's name can be shown as it is: no control characters
+/// (tabs and newlines included), nothing that reorders text, and something
+/// visible besides spaces. Right-to-left scripts themselves are welcome.
+pub fn displayable_name(name: &str) -> bool {
+    !name.chars().any(|c| c.is_control() || reorders_text(c))
+        && name.chars().any(|c| !c.is_whitespace() && !invisible(c))
+}
+
 /// Checks and normalizes customer fields.
 /// `today` is the shop-local date: a birthday must lie between 1900 and it.
 pub fn validate_customer(f: &mut CustomerFields, today: NaiveDate) -> Result<(), CoreError> {
@@ -142,7 +164,7 @@ pub fn validate_customer(f: &mut CustomerFields, today: NaiveDate) -> Result<(),
     if f.name.chars().count() > 100 {
         return Err(bad("name_long", "100"));
     }
-    if f.name.chars().any(char::is_control) {
+    if !f.name.is_empty() && !displayable_name(&f.name) {
         return Err(bad("name_control", ""));
     }
     if let Some(phone) = &f.phone {
@@ -183,4 +205,27 @@ pub fn validate_customer(f: &mut CustomerFields, today: NaiveDate) -> Result<(),
         return Err(bad("language", lang));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::displayable_name;
+
+    #[test]
+    fn names_show_as_they_are_or_are_refused() {
+        for ok in ["Mira Jansen", "Ольга", "مريم", "שרה כהן", "李雷"] {
+            assert!(displayable_name(ok), "{ok}");
+        }
+        for bad in [
+            "Mira\tJansen",
+            "Mira\nJansen",
+            "evil\u{202E}gpj.exe",
+            "x\u{2066}y",
+            "\u{200B}\u{200B}",
+            "\u{200D} \u{FEFF}",
+            "   ",
+        ] {
+            assert!(!displayable_name(bad), "{bad:?}");
+        }
+    }
 }

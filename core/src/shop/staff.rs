@@ -32,7 +32,7 @@ impl Shop {
             ));
         }
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        if name.is_empty() || name.chars().count() > 64 || !crate::rules::displayable_name(name) {
             return Err(CoreError::Invalid(
                 "a staff name has 1 to 64 printable characters".into(),
             ));

@@ -326,6 +326,10 @@ pub struct HttpSection {
     /// Most new cards from the web join and claim pages per client address
     /// and hour (0 = no limit).
     pub joins_per_hour: u32,
+    /// A listener of its own for `/metrics`, answered without a key; a
+    /// loopback address only ("" = none: `/metrics` on the main listener
+    /// needs an admin API key).
+    pub metrics_listen: String,
 }
 
 impl Default for HttpSection {
@@ -334,6 +338,7 @@ impl Default for HttpSection {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
             joins_per_hour: 20,
+            metrics_listen: String::new(),
         }
     }
 }
@@ -584,6 +589,20 @@ fn validate(c: &Config) -> Result<()> {
             c.http.listen
         )
     })?;
+    if !c.http.metrics_listen.is_empty() {
+        let loopback = c
+            .http
+            .metrics_listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback());
+        if !loopback {
+            return Err(anyhow!(
+                "key `http.metrics_listen`: '{}' must be a loopback address with a port \
+                 (e.g. 127.0.0.1:9090); from elsewhere, ask the main listener with an admin API key",
+                c.http.metrics_listen
+            ));
+        }
+    }
     c.ssh.listen.parse::<std::net::SocketAddr>().map_err(|_| {
         anyhow!(
             "key `ssh.listen`: '{}' is not an address with a port (e.g. 127.0.0.1:2222)",

@@ -25,6 +25,7 @@ pub fn router(
     let state = MetricsState {
         shop: shop.clone(),
         metrics: metrics.clone(),
+        open: false,
     };
     Router::new()
         .route("/healthz", get(health))
@@ -36,6 +37,19 @@ pub fn router(
             metrics,
             crate::metrics::track,
         ))
+}
+
+/// The metrics listener's routes: `/metrics` alone, answered without a key
+/// (it listens on loopback only).
+pub fn metrics_router(shop: Shop, metrics: Arc<Metrics>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(crate::metrics::handler).with_state(MetricsState {
+            shop,
+            metrics,
+            open: true,
+        }),
+    )
 }
 
 async fn health(State(shop): State<Shop>) -> Json<serde_json::Value> {

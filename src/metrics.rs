@@ -205,6 +205,8 @@ pub struct MetricsState {
     pub shop: Shop,
     /// The metrics.
     pub metrics: Arc<Metrics>,
+    /// Answered without a key: the loopback-only metrics listener.
+    pub open: bool,
 }
 
 /// `GET /metrics`.
@@ -213,11 +215,14 @@ pub async fn handler(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
+    // A request from loopback may still come from anywhere through the
+    // shop's reverse proxy: only the metrics listener answers without a key.
     let admin_key = crate::api::bearer(&s.shop, &headers).is_ok_and(|actor| actor.is_admin());
-    if !peer.ip().is_loopback() && !admin_key {
+    if !(s.open && peer.ip().is_loopback()) && !admin_key {
         return (
             StatusCode::FORBIDDEN,
-            "metrics are for this machine, or for requests with an admin API key\n",
+            "metrics need an admin API key here; a Prometheus on this machine can use the \
+             loopback listener of [http] metrics_listen\n",
         )
             .into_response();
     }

@@ -38,11 +38,15 @@ async fn run(app: &App) -> Result<()> {
         );
     }
     eprintln!(
-        "stampcard serve: ready — shop \"{}\", {} template(s), http {}, ssh {}, data {}",
+        "stampcard serve: ready — shop \"{}\", {} template(s), http {}, ssh {}, {}data {}",
         app.config.shop.name,
         app.shop.templates().len(),
         services.http_url(),
         services.ssh_addr(),
+        services
+            .metrics
+            .map(|a| format!("metrics http://{a}/metrics, "))
+            .unwrap_or_default(),
         app.data.display()
     );
     if app.config.smtp.enabled() {
@@ -73,6 +77,8 @@ pub struct Services {
     pub http: std::result::Result<std::net::SocketAddr, String>,
     /// The SSH console's address, or why there is none.
     pub ssh: std::result::Result<std::net::SocketAddr, String>,
+    /// The metrics listener's address, when `[http] metrics_listen` asks for one.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl Services {
@@ -102,10 +108,27 @@ impl Services {
             Some(b) => stampcard_bot::username(b).await,
             None => None,
         };
+        let metrics = crate::metrics::Metrics::new();
+        let metrics_addr = match app.config.http.metrics_listen.as_str() {
+            "" => None,
+            listen => {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| {
+                        format!("cannot listen for metrics on {listen} (key `http.metrics_listen`)")
+                    })?;
+                let addr = listener.local_addr()?;
+                tasks.spawn(crate::http::serve(
+                    listener,
+                    crate::http::metrics_router(app.shop.clone(), metrics.clone()),
+                    stop.clone(),
+                ));
+                Some(addr)
+            }
+        };
         let http = match crate::http::bind(&app.config.http.listen).await {
             Ok(listener) => {
                 let addr = listener.local_addr()?;
-                let metrics = crate::metrics::Metrics::new();
                 tasks.spawn(crate::metrics::follow(
                     app.shop.clone(),
                     metrics.clone(),
@@ -154,6 +177,7 @@ impl Services {
             tasks,
             http,
             ssh,
+            metrics: metrics_addr,
         })
     }
 

@@ -31,7 +31,18 @@ fn metrics_count_stamps_requests_deliveries_and_resident_cards() {
         "stamp_added",
     ])
     .ok();
-    let server = shop.serve(&[]);
+    let server = shop.serve(&[("STAMPCARD_HTTP__METRICS_LISTEN", "127.0.0.1:0")]);
+    let metrics_at = server
+        .startup
+        .iter()
+        .find_map(|l| l.split("metrics http://").nth(1))
+        .and_then(|rest| rest.split('/').next())
+        .expect("serve names its metrics listener")
+        .to_string();
+    let metrics = || {
+        let r = crate::http_request(&metrics_at, "GET", "/metrics", &[], None);
+        (r.status, r.body)
+    };
     let code = shop.card_code(100001);
     let auth = format!("Bearer {token}");
     let stamped = server.request(
@@ -51,7 +62,7 @@ fn metrics_count_stamps_requests_deliveries_and_resident_cards() {
     let text = wait::until(
         Duration::from_secs(30),
         || {
-            let (status, text) = server.get("/metrics");
+            let (status, text) = metrics();
             assert_eq!(status, 200, "{text}");
             (sample(&text, "stampcard_stamps_total") == Some(3.0)
                 && sample(
@@ -60,7 +71,7 @@ fn metrics_count_stamps_requests_deliveries_and_resident_cards() {
                 ) == Some(2.0))
             .then_some(text)
         },
-        || format!("metrics: {}", server.get("/metrics").1),
+        || format!("metrics: {}", metrics().1),
     );
     assert_eq!(
         sample(&text, r#"stampcard_events_total{type="stamp_added"}"#),
@@ -95,4 +106,35 @@ fn metrics_count_stamps_requests_deliveries_and_resident_cards() {
     assert!(text.trim_end().ends_with("# EOF"), "{text}");
     assert_eq!(receiver.received().len(), 2);
     server.stop();
+}
+
+#[test]
+fn metrics_through_the_main_listener_need_an_admin_key_even_from_loopback() {
+    let shop = Shop::demo();
+    let staff = shop.api_key("pos", "staff");
+    let admin = shop.api_key("prometheus", "admin");
+    let server = shop.serve(&[]);
+    // A request the reverse proxy passed on arrives from loopback too.
+    for headers in [vec![], vec![("X-Forwarded-For", "203.0.113.9")]] {
+        let r = server.request("GET", "/metrics", &headers, None);
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert!(!r.body.contains("stampcard_"), "{}", r.body);
+    }
+    let staff_key = format!("Bearer {staff}");
+    let r = server.request("GET", "/metrics", &[("Authorization", &staff_key)], None);
+    assert_eq!(r.status, 403);
+    let admin_key = format!("Bearer {admin}");
+    let r = server.request("GET", "/metrics", &[("Authorization", &admin_key)], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("stampcard_stamps_total"), "{}", r.body);
+    server.stop();
+    // The key-less listener is for this machine only.
+    let refused = shop
+        .command(&["card", "list"])
+        .env("STAMPCARD_HTTP__METRICS_LISTEN", "0.0.0.0:9090")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("loopback"), "{err}");
 }

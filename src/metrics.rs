@@ -218,7 +218,8 @@ pub async fn handler(
     // A request from loopback may still come from anywhere through the
     // shop's reverse proxy: only the metrics listener answers without a key.
     let admin_key = crate::api::bearer(&s.shop, &headers).is_ok_and(|actor| actor.is_admin());
-    if !(s.open && peer.ip().is_loopback()) && !admin_key {
+    let local_listener = s.open && peer.ip().is_loopback();
+    if !(admin_key || local_listener) {
         return (
             StatusCode::FORBIDDEN,
             "metrics need an admin API key here; a Prometheus on this machine can use the \

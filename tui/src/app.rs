@@ -335,6 +335,13 @@ pub enum Outcome {
     },
     /// The staff member whose PIN leaves the kiosk, if any.
     KioskLeft(Option<Staff>),
+    /// A wrong PIN at any prompt, or PINs locked on this machine.
+    PinRefused {
+        /// Until when every PIN prompt is locked, if it is.
+        locked_until: Option<DateTime<Utc>>,
+        /// Wrong PINs left before a lock-out.
+        left: u32,
+    },
     /// The admin whose PIN opens the admin screens, if any.
     AdminSignedIn(Option<Staff>),
     /// Campaigns with their counts, templates to make one for, and the
@@ -488,6 +495,10 @@ pub struct App {
     /// The shop has no enabled staff member: no PIN can open it, and the
     /// lock screen says how to create the first admin.
     pub no_staff: bool,
+    /// Wrong PINs typed in this session (each makes the next wait longer).
+    pub pin_failures: u32,
+    /// No PIN is sent before this (this session's own growing delay).
+    pub pin_wait_until: Option<DateTime<Utc>>,
 }
 
 /// What the lock screen of a shop without staff says.
@@ -536,6 +547,8 @@ impl App {
             tz: chrono_tz::Tz::UTC,
             public_url: String::new(),
             no_staff: false,
+            pin_failures: 0,
+            pin_wait_until: None,
         }
     }
 
@@ -712,12 +725,48 @@ impl App {
                 self.pin.pop();
             }
             Key::Esc | Key::F(2) => self.switch(Mode::Scanner),
-            Key::Enter if !self.pin.is_empty() => {
-                return vec![Effect::AdminSignIn(std::mem::take(&mut self.pin))];
-            }
+            Key::Enter if !self.pin.is_empty() => return self.submit_pin(Effect::AdminSignIn),
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Sends the typed PIN, unless this session must still wait after its
+    /// last wrong one.
+    fn submit_pin(&mut self, effect: fn(String) -> Effect) -> Vec<Effect> {
+        let pin = std::mem::take(&mut self.pin);
+        if let Some(until) = self.pin_wait_until.filter(|t| *t > self.now) {
+            let secs = (until - self.now).num_seconds().max(1);
+            self.alert = Some(Alert::Refused(format!(
+                "Wait {secs} s before the next PIN."
+            )));
+            return Vec::new();
+        }
+        vec![effect(pin)]
+    }
+
+    /// A wrong PIN, or PINs locked on this machine: this session waits
+    /// longer after each (1, 2, 4 … 60 s), and says why.
+    fn pin_refused(&mut self, locked_until: Option<DateTime<Utc>>, left: u32) {
+        self.pin_failures += 1;
+        let wait = 1i64 << self.pin_failures.saturating_sub(1).min(6);
+        self.pin_wait_until = Some(self.now + chrono::Duration::seconds(wait.min(60)));
+        let text = match locked_until {
+            Some(until) => format!(
+                "Too many wrong PINs on this machine: PINs are locked until {}.",
+                until.with_timezone(&self.tz).format("%H:%M:%S")
+            ),
+            None if self.no_staff && self.mode == Mode::Locked => NO_STAFF_HELP.to_string(),
+            None if self.mode == Mode::AdminPin => "That is not an admin PIN.".to_string(),
+            None if left <= 2 => {
+                format!("Wrong PIN. {left} more wrong PIN(s) lock every PIN prompt for a while.")
+            }
+            None => "Wrong PIN.".to_string(),
+        };
+        self.alert = Some(Alert::Refused(text));
+        if self.mode == Mode::Kiosk {
+            self.kiosk_show(KioskView::Leaving);
+        }
     }
 
     fn kiosk_show(&mut self, view: KioskView) {
@@ -737,9 +786,7 @@ impl App {
                 self.pin.pop();
             }
             (KioskView::Leaving, Key::Esc) => self.kiosk_show(KioskView::Idle),
-            (KioskView::Leaving, Key::Enter) => {
-                return vec![Effect::LeaveKiosk(std::mem::take(&mut self.pin))];
-            }
+            (KioskView::Leaving, Key::Enter) => return self.submit_pin(Effect::LeaveKiosk),
             (KioskView::Leaving, _) => {}
             (KioskView::Confirm { code, .. }, Key::Enter) => {
                 let code = code.clone();
@@ -771,9 +818,7 @@ impl App {
                 self.pin.pop();
             }
             Key::Esc => self.pin.clear(),
-            Key::Enter if !self.pin.is_empty() => {
-                return vec![Effect::SignIn(std::mem::take(&mut self.pin))];
-            }
+            Key::Enter if !self.pin.is_empty() => return self.submit_pin(Effect::SignIn),
             _ => {}
         }
         Vec::new()
@@ -1000,6 +1045,7 @@ impl App {
                 self.signed_in = Some(SignedIn { staff, actor });
                 self.mode = Mode::Scanner;
                 self.no_staff = false;
+                self.pin_failures = 0;
             }
             Outcome::SignedIn(None) if self.no_staff => {
                 self.alert = Some(Alert::Refused(NO_STAFF_HELP.into()));
@@ -1040,6 +1086,7 @@ impl App {
                 self.card = Some(*view);
             }
             Outcome::AdminSignedIn(Some(staff)) => {
+                self.pin_failures = 0;
                 let actor = stampcard_core::Shop::staff_actor(&staff);
                 self.signed_in = Some(SignedIn { staff, actor });
                 self.switch(Mode::Admin);
@@ -1177,12 +1224,30 @@ impl App {
             Outcome::Voucher { code, description } => {
                 self.kiosk_show(KioskView::Confirm { code, description });
             }
+            // A session bound to an SSH key stays its key's staff member:
+            // only that member's own PIN leaves its kiosk.
+            Outcome::KioskLeft(Some(staff))
+                if self.fixed
+                    && self
+                        .signed_in
+                        .as_ref()
+                        .is_some_and(|s| s.staff.id != staff.id) =>
+            {
+                self.kiosk_show(KioskView::Leaving);
+                self.alert = Some(Alert::Refused(
+                    "Only the PIN of this session's own staff member leaves its kiosk.".into(),
+                ));
+            }
             Outcome::KioskLeft(Some(staff)) => {
-                let actor = stampcard_core::Shop::staff_actor(&staff);
-                self.signed_in = Some(SignedIn { staff, actor });
+                self.pin_failures = 0;
+                if !self.fixed {
+                    let actor = stampcard_core::Shop::staff_actor(&staff);
+                    self.signed_in = Some(SignedIn { staff, actor });
+                }
                 self.kiosk_show(KioskView::Idle);
                 self.switch(Mode::Scanner);
             }
+            Outcome::PinRefused { locked_until, left } => self.pin_refused(locked_until, left),
             Outcome::KioskLeft(None) => {
                 self.kiosk_show(KioskView::Leaving);
                 self.alert = Some(Alert::Refused("Wrong PIN.".into()));

@@ -4,7 +4,7 @@ use stampcard_core::Shop;
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::model::Actor;
 use stampcard_core::model::Role;
-use stampcard_core::shop::{JournalQuery, Lookup};
+use stampcard_core::shop::{JournalQuery, Lookup, PinCheck};
 use stampcard_core::store::Scan;
 use stampcard_core::{CoreError, CoreResult};
 
@@ -146,6 +146,24 @@ fn describe(effect: &Effect) -> String {
     }
 }
 
+/// A PIN that did not open its prompt, as the console shows it.
+fn pin_refused(check: PinCheck) -> Outcome {
+    match check {
+        PinCheck::Locked { until } => Outcome::PinRefused {
+            locked_until: Some(until),
+            left: 0,
+        },
+        PinCheck::Wrong { left } => Outcome::PinRefused {
+            locked_until: None,
+            left,
+        },
+        PinCheck::Staff(_) => Outcome::PinRefused {
+            locked_until: None,
+            left: 0,
+        },
+    }
+}
+
 /// The customer a merge goes into, from what the admin typed: a customer
 /// id, a card id, or a name or phone that finds exactly one other customer.
 fn merge_target(shop: &Shop, from: u64, typed: &str) -> CoreResult<u64> {
@@ -198,7 +216,10 @@ fn changed(
 
 async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> {
     match effect {
-        Effect::SignIn(pin) => Ok(Outcome::SignedIn(shop.sign_in(&pin)?)),
+        Effect::SignIn(pin) => Ok(match shop.check_pin(&pin, "lock screen", actor).await? {
+            PinCheck::Staff(s) => Outcome::SignedIn(Some(s)),
+            refused => pin_refused(refused),
+        }),
         Effect::StampCode { code, count } => {
             let o = shop.stamp_code(&code, count, None, actor).await?;
             changed(shop, o, stamped(count), Some(code))
@@ -245,10 +266,18 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 "receipt codes are claimed in the bot or on the web page".into(),
             )),
         },
-        Effect::LeaveKiosk(pin) => Ok(Outcome::KioskLeft(shop.sign_in(&pin)?)),
-        Effect::AdminSignIn(pin) => Ok(Outcome::AdminSignedIn(
-            shop.sign_in(&pin)?.filter(|s| s.role == Role::Admin),
-        )),
+        Effect::LeaveKiosk(pin) => Ok(match shop.check_pin(&pin, "kiosk", actor).await? {
+            PinCheck::Staff(s) => Outcome::KioskLeft(Some(s)),
+            refused => pin_refused(refused),
+        }),
+        Effect::AdminSignIn(pin) => {
+            Ok(match shop.check_pin(&pin, "admin screens", actor).await? {
+                PinCheck::Staff(s) => {
+                    Outcome::AdminSignedIn(Some(s).filter(|s| s.role == Role::Admin))
+                }
+                refused => pin_refused(refused),
+            })
+        }
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
         Effect::Refuse(why) => Err(CoreError::Invalid(why)),
         Effect::LoadSettings => Ok(Outcome::Backup(None, None)),

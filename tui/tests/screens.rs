@@ -162,6 +162,7 @@ async fn the_console_opens_locked_and_signs_staff_in_by_pin() {
     assert!(c.screen().contains("The console is locked."));
     c.typed("1111\n").await;
     assert!(c.screen().contains("Wrong PIN."));
+    c.tick(1);
     c.typed("2468").await;
     assert!(c.screen().contains("PIN: ••••"), "the PIN is masked");
     c.typed("\n").await;
@@ -263,6 +264,7 @@ async fn the_kiosk_shows_cards_confirms_redeems_and_needs_a_pin_to_leave() {
     assert!(c.screen().contains("Staff PIN to leave the kiosk"));
     c.typed("9999\n").await;
     assert!(c.screen().contains("Wrong PIN."));
+    c.tick(1);
     c.typed("2468\n").await;
     assert!(
         c.screen().contains("Scanner │ ines (staff)"),
@@ -944,5 +946,94 @@ async fn the_status_line_and_the_numbers_stay_true() {
     assert!(
         screen.contains("Bram Visser") && !screen.contains("Noor Haddad"),
         "{screen}"
+    );
+}
+
+#[tokio::test]
+async fn pins_cannot_be_guessed_at_any_prompt() {
+    let (mut c, _) = console().await;
+    // A wrong PIN makes this session wait before the next one.
+    c.typed("0001\n").await;
+    assert!(c.screen().contains("Wrong PIN."), "{}", c.screen());
+    c.typed("0002\n").await;
+    assert!(
+        c.screen().contains("Wait 1 s before the next PIN."),
+        "{}",
+        c.screen()
+    );
+    // Five wrong PINs on this machine lock every prompt, even for a right PIN.
+    for (i, pin) in ["0002", "0003", "0004", "0005"].iter().enumerate() {
+        c.tick(1 << i);
+        c.typed(&format!("{pin}\n")).await;
+    }
+    let screen = c.screen();
+    assert!(screen.contains("PINs are locked until"), "{screen}");
+    c.tick(20);
+    c.typed("1357\n").await;
+    assert!(
+        c.screen().contains("PINs are locked until"),
+        "{}",
+        c.screen()
+    );
+    assert!(c.app.signed_in.is_none());
+    // The lock-out is kept in the store: another console (or a restart)
+    // finds it.
+    let other = App::for_shop(&c.shop);
+    assert!(other.signed_in.is_none());
+    assert!(c.shop.pins_locked_until().expect("read").is_some());
+    // Every failure is journaled, never the PIN.
+    let failed = c
+        .shop
+        .journal(&stampcard_core::shop::JournalQuery {
+            kind: Some("sign_in_failed".into()),
+            limit: 100,
+            newest_first: true,
+            ..Default::default()
+        })
+        .expect("journal");
+    assert_eq!(failed.len(), 5, "{failed:?}");
+    assert!(!format!("{failed:?}").contains("0003"));
+    // When the lock-out ends, the right PIN signs in and the count starts over.
+    c.tick(60);
+    c.typed("1357\n").await;
+    assert!(c.screen().contains("olu (admin)"), "{}", c.screen());
+    assert!(c.shop.pins_locked_until().expect("read").is_none());
+}
+
+#[tokio::test]
+async fn an_ssh_session_never_gains_more_than_its_keys_role() {
+    let (mut c, _) = console().await;
+    let ines = c
+        .shop
+        .staff()
+        .expect("staff")
+        .into_iter()
+        .find(|s| s.name == "Ines")
+        .expect("Ines");
+    c.app.signed_in_as(ines);
+    // Her kiosk does not open for the admin's PIN …
+    c.key(Key::F(4)).await;
+    c.key(Key::F(2)).await;
+    c.typed("1357\n").await;
+    let screen = c.screen();
+    assert!(screen.contains("own staff member"), "{screen}");
+    assert_eq!(
+        c.app.signed_in.as_ref().map(|s| s.staff.name.as_str()),
+        Some("Ines")
+    );
+    // … only for hers, and she is still herself afterwards.
+    c.tick(2);
+    c.typed("2468\n").await;
+    assert!(
+        c.screen().contains("Scanner │ ines (staff)"),
+        "{}",
+        c.screen()
+    );
+    // The admin screens need an admin's key, not a PIN.
+    c.key(Key::F(5)).await;
+    assert!(
+        c.screen().contains("need an admin's SSH key"),
+        "{}",
+        c.screen()
     );
 }

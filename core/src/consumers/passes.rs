@@ -35,6 +35,7 @@ pub(crate) fn changes_pass(kind: &EventKind) -> bool {
             | EventKind::CampaignSent { .. }
             | EventKind::CampaignDelivered { .. }
             | EventKind::StaffChanged { .. }
+            | EventKind::SignInFailed { .. }
             | EventKind::TemplateSaved { .. }
     )
 }

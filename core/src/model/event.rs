@@ -188,6 +188,15 @@ pub enum EventKind {
         /// What changed.
         change: String,
     },
+    /// A wrong PIN at a prompt (the PIN itself is never kept).
+    SignInFailed {
+        /// Which prompt: the lock screen, the kiosk, the admin screens.
+        prompt: String,
+        /// Failures in a row on this machine, this one included.
+        failures: u32,
+        /// Whether this failure started a lock-out.
+        locked: bool,
+    },
 }
 
 impl EventKind {
@@ -215,6 +224,7 @@ impl EventKind {
             EventKind::ConsentChanged { .. } => "consent_changed",
             EventKind::TemplateSaved { .. } => "template_saved",
             EventKind::StaffChanged { .. } => "staff_changed",
+            EventKind::SignInFailed { .. } => "sign_in_failed",
             EventKind::CampaignSent { .. } => "campaign_sent",
             EventKind::CampaignDelivered { .. } => "campaign_delivered",
             EventKind::PassSaved { .. } => "pass_saved",
@@ -246,6 +256,7 @@ impl EventKind {
         "consent_changed",
         "template_saved",
         "staff_changed",
+        "sign_in_failed",
         "campaign_sent",
         "campaign_delivered",
         "pass_saved",

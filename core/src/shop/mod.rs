@@ -15,6 +15,7 @@ mod join;
 mod journal;
 mod passes;
 mod personal;
+mod pin_guard;
 mod receipts;
 mod reminders;
 mod staff;
@@ -31,6 +32,7 @@ pub use join::{Joined, TelegramUser};
 pub use journal::JournalQuery;
 pub use passes::PassVersion;
 pub use personal::Personal;
+pub use pin_guard::{FIRST_LOCK_SECS, FREE_FAILURES, MAX_LOCK_SECS, PinCheck};
 pub use templates::TemplateDraft;
 pub use webhooks::WEBHOOK_CHANNEL;
 

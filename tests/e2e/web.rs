@@ -485,3 +485,94 @@ fn the_web_card_shows_a_vouchers_code_as_the_barcode_a_till_scans() {
     }
     server.stop();
 }
+
+#[test]
+fn receipt_codes_cannot_be_guessed_through_the_claim_page() {
+    let shop = Shop::demo();
+    let key = shop.json(&["pos-key", "create", "--name", "till 7"]);
+    let (id, secret) = (
+        key["id"].as_u64().expect("key id"),
+        key["key"].as_str().expect("key secret").to_string(),
+    );
+    let derive = |receipt: &str| {
+        shop.run(&[
+            "codes",
+            "derive",
+            "--key-id",
+            &id.to_string(),
+            "--key",
+            &secret,
+            "--date",
+            &chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            "--till",
+            "1",
+            "--receipt",
+            receipt,
+            "--template",
+            "1",
+            "--stamps",
+            "1",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
+    };
+    let genuine = derive("1");
+    // The same code with another MAC: forged (its check digit made right).
+    let forge = |n: u32| {
+        let body = format!("{}{:08}", &genuine[..25], n);
+        let check = stampcard_core::codes::damm(&body);
+        format!("{body}{check}")
+    };
+    let server = shop.serve(&[]);
+    // Guessers from many addresses (through the local reverse proxy) spend
+    // the POS key's budget of forged codes; then its codes are refused.
+    for n in 0..50u32 {
+        let from = format!("198.51.100.{}", n % 250);
+        let r = server.request(
+            "GET",
+            &format!("/r/{}", forge(n)),
+            &[("X-Forwarded-For", &from)],
+            None,
+        );
+        assert_eq!(r.status, 404, "forged code {n}");
+    }
+    let r = server.request(
+        "GET",
+        &format!("/r/{genuine}"),
+        &[("X-Forwarded-For", "192.0.2.1")],
+        None,
+    );
+    assert_eq!(
+        r.status, 404,
+        "the key's codes wait out the hour: {}",
+        r.status
+    );
+    let guessing = shop.json(&["journal", "--type", "receipt_guessing"]);
+    assert_eq!(guessing.as_array().map(Vec::len), Some(1), "{guessing}");
+    // Another key's codes, and other addresses, are not affected; one
+    // address gets 60 lookups an hour.
+    let other = shop
+        .run(&["codes", "generate", "--template", "1", "--count", "1"])
+        .ok()
+        .stdout;
+    let other = other.trim();
+    for n in 0..60 {
+        let r = server.request(
+            "GET",
+            &format!("/r/{other}"),
+            &[("X-Forwarded-For", "203.0.113.7")],
+            None,
+        );
+        assert_eq!(r.status, 200, "lookup {n}");
+    }
+    let r = server.request(
+        "GET",
+        &format!("/r/{other}"),
+        &[("X-Forwarded-For", "203.0.113.7")],
+        None,
+    );
+    assert_eq!(r.status, 429);
+    server.stop();
+}

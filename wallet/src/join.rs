@@ -337,6 +337,35 @@ fn too_many(web: &Web, texts: &Texts, peer: SocketAddr, headers: &HeaderMap) -> 
     Some(page)
 }
 
+/// A receipt code's template through the claim page's limits: too many
+/// lookups from one address get 429, a forged code the invalid-code page.
+async fn guarded_template(
+    web: &Web,
+    texts: &Texts,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    code: &str,
+) -> Result<u64, Response> {
+    let client = crate::join_limit::client(peer, headers);
+    match web.receipts.template(&web.shop, client, code).await {
+        Ok(t) => Ok(t),
+        Err(crate::receipt_guard::Refused::Invalid) => Err(invalid_code(texts)),
+        Err(crate::receipt_guard::Refused::Busy) => {
+            let mut page = message_page(
+                texts,
+                StatusCode::TOO_MANY_REQUESTS,
+                "join.busy.title",
+                "claim.busy.text",
+            );
+            page.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static("3600"),
+            );
+            Err(page)
+        }
+    }
+}
+
 /// The page of a receipt code that is not valid.
 fn invalid_code(texts: &Texts) -> Response {
     message_page(
@@ -384,13 +413,15 @@ fn refused(texts: &Texts, e: &CoreError) -> Response {
 /// `GET /r/<code>`: what the receipt gives, and how to claim it.
 pub async fn claim_page(
     State(web): State<Web>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let shop = &web.shop;
     let texts = Texts::for_browser(&headers);
-    let Ok(template_id) = shop.receipt_template(&code) else {
-        return invalid_code(&texts);
+    let template_id = match guarded_template(&web, &texts, peer, &headers, &code).await {
+        Ok(t) => t,
+        Err(page) => return page,
     };
     let action = format!("/r/{code}");
     let (texts, intro, form) = match remembered(shop, &headers, template_id) {
@@ -436,8 +467,9 @@ pub async fn claim_submit(
 ) -> Response {
     let shop = &web.shop;
     let texts = Texts::for_browser(&headers);
-    let Ok(template_id) = shop.receipt_template(&code) else {
-        return invalid_code(&texts);
+    let template_id = match guarded_template(&web, &texts, peer, &headers, &code).await {
+        Ok(t) => t,
+        Err(page) => return page,
     };
     let remembered = remembered(shop, &headers, template_id);
     if remembered.is_none()

@@ -11,6 +11,7 @@ mod join;
 pub mod join_limit;
 pub mod pass;
 pub mod push;
+pub mod receipt_guard;
 pub mod service;
 pub mod sign;
 pub mod texts;

@@ -39,6 +39,7 @@ pub fn router(shop: Shop, pages: crate::Pages) -> Router {
             passes: pages.wallet.is_some(),
             google: pages.google,
             joins: Arc::new(crate::join_limit::JoinLimit::new(pages.joins_per_hour)),
+            receipts: Arc::default(),
             telegram_bot: pages.telegram_bot,
             assets_dir: Arc::new(pages.assets_dir),
             logos: Arc::default(),
@@ -56,6 +57,8 @@ pub struct Web {
     pub google: Option<Arc<GoogleWallet>>,
     /// New cards per client address.
     pub joins: Arc<crate::join_limit::JoinLimit>,
+    /// Receipt lookups per address and forged codes per POS key.
+    pub receipts: Arc<crate::receipt_guard::ReceiptGuard>,
     /// The Telegram bot's @name, for "Open in Telegram".
     pub telegram_bot: Option<String>,
     /// The data folder, where template logos live.

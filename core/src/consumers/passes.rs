@@ -36,6 +36,7 @@ pub(crate) fn changes_pass(kind: &EventKind) -> bool {
             | EventKind::CampaignDelivered { .. }
             | EventKind::StaffChanged { .. }
             | EventKind::SignInFailed { .. }
+            | EventKind::ReceiptGuessing { .. }
             | EventKind::TemplateSaved { .. }
     )
 }

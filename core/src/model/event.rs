@@ -188,6 +188,14 @@ pub enum EventKind {
         /// What changed.
         change: String,
     },
+    /// Forged receipt codes of one POS key kept arriving: its codes are
+    /// refused on the web for the rest of the hour.
+    ReceiptGuessing {
+        /// The POS key the forged codes named.
+        pos_key: u16,
+        /// Forged codes within the hour.
+        failures: u32,
+    },
     /// A wrong PIN at a prompt (the PIN itself is never kept).
     SignInFailed {
         /// Which prompt: the lock screen, the kiosk, the admin screens.
@@ -225,6 +233,7 @@ impl EventKind {
             EventKind::TemplateSaved { .. } => "template_saved",
             EventKind::StaffChanged { .. } => "staff_changed",
             EventKind::SignInFailed { .. } => "sign_in_failed",
+            EventKind::ReceiptGuessing { .. } => "receipt_guessing",
             EventKind::CampaignSent { .. } => "campaign_sent",
             EventKind::CampaignDelivered { .. } => "campaign_delivered",
             EventKind::PassSaved { .. } => "pass_saved",
@@ -257,6 +266,7 @@ impl EventKind {
         "template_saved",
         "staff_changed",
         "sign_in_failed",
+        "receipt_guessing",
         "campaign_sent",
         "campaign_delivered",
         "pass_saved",

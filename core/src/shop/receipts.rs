@@ -243,3 +243,24 @@ impl Shop {
         Ok(key)
     }
 }
+
+impl Shop {
+    /// Journals that forged receipt codes of POS key `pos_key` keep
+    /// arriving (`receipt_guessing`).
+    pub async fn note_receipt_guessing(&self, pos_key: u16, failures: u32) -> CoreResult<()> {
+        let mut m = Mutation::new();
+        m.event(crate::model::NewEvent {
+            at: self.clock().now(),
+            kind: crate::model::EventKind::ReceiptGuessing { pos_key, failures },
+            card_id: None,
+            customer_id: None,
+            template_id: None,
+            code: None,
+            progress: None,
+            reward: None,
+            actor: Actor::channel("web"),
+        });
+        self.store().commit(m).await?;
+        Ok(())
+    }
+}

@@ -498,6 +498,9 @@ pub enum CodesCmd {
         /// Stamps (1–99).
         #[arg(long, default_value_t = 1)]
         stamps: u8,
+        /// The long form: a 16-digit MAC (42 digits in all).
+        #[arg(long)]
+        long: bool,
     },
 }
 
@@ -516,6 +519,15 @@ pub enum PosKeyCmd {
     Revoke {
         /// Key id.
         id: u16,
+    },
+    /// Require the long form (16-digit MAC) of a key's codes from a day on;
+    /// short codes printed before stay valid.
+    LongOnly {
+        /// Key id.
+        id: u16,
+        /// The first day short codes are refused (YYYY-MM-DD; default today).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
     },
 }
 

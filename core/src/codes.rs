@@ -23,6 +23,10 @@ pub const RECEIPT_RANDOM_DIGITS: usize = 14;
 pub const RECEIPT_CODE_LEN: usize = 1 + RECEIPT_RANDOM_DIGITS + 1;
 /// Length of a POS-derived receipt code.
 pub const POS_CODE_LEN: usize = 1 + 3 + 6 + 3 + 6 + 4 + 2 + MAC_DIGITS + 1;
+/// MAC digits of the long form of a POS code.
+pub const POS_LONG_MAC_DIGITS: usize = 16;
+/// Digits of a POS code's long form (a 16-digit MAC).
+pub const POS_LONG_CODE_LEN: usize = POS_CODE_LEN - MAC_DIGITS + POS_LONG_MAC_DIGITS;
 
 /// What a code stands for; its first digit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -196,11 +200,23 @@ pub struct PosReceipt {
 }
 
 impl PosReceipt {
-    /// The message the POS MACs; see README for test vectors.
-    pub fn mac_message(&self) -> String {
+    /// Whether this is the long form (a 16-digit MAC).
+    pub fn is_long(&self) -> bool {
+        self.mac.len() == POS_LONG_MAC_DIGITS
+    }
+
+    /// The message the POS MACs (`stampcard-pos-v1` for the short form,
+    /// `stampcard-pos-v2` for the long one); see README for test vectors.
+    pub fn mac_message(&self, long: bool) -> String {
         format!(
-            "stampcard-pos-v1|{}|{:06}|{}|{}|{}|{}",
-            self.key_id, self.date, self.till, self.receipt, self.template, self.stamps
+            "stampcard-pos-v{}|{}|{:06}|{}|{}|{}|{}",
+            if long { 2 } else { 1 },
+            self.key_id,
+            self.date,
+            self.till,
+            self.receipt,
+            self.template,
+            self.stamps
         )
     }
 
@@ -214,7 +230,13 @@ impl PosReceipt {
 
     /// Whether the MAC matches under the POS key.
     pub fn verify(&self, key: &[u8]) -> bool {
-        let expected = mac_digits(key, self.mac_message().as_bytes(), MAC_DIGITS);
+        let long = self.is_long();
+        let digits = if long {
+            POS_LONG_MAC_DIGITS
+        } else {
+            MAC_DIGITS
+        };
+        let expected = mac_digits(key, self.mac_message(long).as_bytes(), digits);
         constant_time_eq(expected.as_bytes(), self.mac.as_bytes())
     }
 }
@@ -229,6 +251,51 @@ pub fn pos_code(
     template: u32,
     stamps: u8,
 ) -> String {
+    pos_code_of(
+        key,
+        key_id,
+        date_yymmdd,
+        till,
+        receipt,
+        template,
+        stamps,
+        false,
+    )
+}
+
+/// Derives the long form of a POS receipt code (a 16-digit MAC).
+pub fn pos_code_long(
+    key: &[u8],
+    key_id: u16,
+    date_yymmdd: u32,
+    till: u16,
+    receipt: u32,
+    template: u32,
+    stamps: u8,
+) -> String {
+    pos_code_of(
+        key,
+        key_id,
+        date_yymmdd,
+        till,
+        receipt,
+        template,
+        stamps,
+        true,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pos_code_of(
+    key: &[u8],
+    key_id: u16,
+    date_yymmdd: u32,
+    till: u16,
+    receipt: u32,
+    template: u32,
+    stamps: u8,
+    long: bool,
+) -> String {
     let mut r = PosReceipt {
         key_id,
         date: date_yymmdd,
@@ -238,7 +305,12 @@ pub fn pos_code(
         stamps,
         mac: String::new(),
     };
-    r.mac = mac_digits(key, r.mac_message().as_bytes(), MAC_DIGITS);
+    let digits = if long {
+        POS_LONG_MAC_DIGITS
+    } else {
+        MAC_DIGITS
+    };
+    r.mac = mac_digits(key, r.mac_message(long).as_bytes(), digits);
     with_check(format!(
         "4{key_id:03}{date_yymmdd:06}{till:03}{receipt:06}{template:04}{stamps:02}{}",
         r.mac
@@ -272,6 +344,7 @@ pub fn parse(input: &str) -> Result<ParsedCode, CodeError> {
     let expected = match kind {
         CodeKind::Card | CodeKind::Voucher => SIGNED_CODE_LEN,
         CodeKind::Receipt => RECEIPT_CODE_LEN,
+        CodeKind::PosReceipt if code.len() == POS_LONG_CODE_LEN => POS_LONG_CODE_LEN,
         CodeKind::PosReceipt => POS_CODE_LEN,
     };
     if code.len() != expected {
@@ -370,6 +443,16 @@ mod tests {
         );
         assert!(r.verify(key));
         assert!(!r.verify(b"other key"));
+        // The long form: 16 MAC digits under its own message.
+        let long = pos_code_long(key, 7, 261122, 2, 4711, 1, 2);
+        assert_eq!(long.len(), POS_LONG_CODE_LEN);
+        let ParsedCode::Pos(l) = parse(&long).unwrap() else {
+            panic!("not pos")
+        };
+        assert!(l.is_long() && l.verify(key) && !l.verify(b"other key"));
+        assert_eq!(l.claim_key(), r.claim_key(), "one receipt, claimable once");
+        // Its MAC is no extension of the short one.
+        assert!(!l.mac.ends_with(&r.mac) && !l.mac.starts_with(&r.mac));
     }
 
     /// The test vectors documented in the README (checked there against a

@@ -80,6 +80,7 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
             receipt,
             template,
             stamps,
+            long,
         } => {
             let key = hex::decode(key.trim())
                 .map_err(|_| anyhow!("--key must be the hex key shown by `pos-key create`"))?;
@@ -97,9 +98,12 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
                 ));
             }
             let yymmdd = (date.year() as u32 % 100) * 10000 + date.month() * 100 + date.day();
-            let code = stampcard_core::codes::pos_code(
-                &key, key_id, yymmdd, till, receipt, template, stamps,
-            );
+            let derive = if long {
+                stampcard_core::codes::pos_code_long
+            } else {
+                stampcard_core::codes::pos_code
+            };
+            let code = derive(&key, key_id, yymmdd, till, receipt, template, stamps);
             app.emit(&serde_json::json!({"code": code}), || code.clone())
         }
     }
@@ -135,6 +139,22 @@ pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
                 }
                 s
             })
+        }
+        PosKeyCmd::LongOnly { id, from } => {
+            let from = from.unwrap_or_else(|| app.shop.today());
+            let k = app
+                .shop
+                .require_long_pos_codes(id, from, &app.actor())
+                .await?;
+            app.emit(
+                &serde_json::json!({"id": k.id, "short_until": k.short_until}),
+                || {
+                    format!(
+                        "POS key {} \"{}\": short codes dated from {from} on are refused; the long form is taken.",
+                        k.id, k.name
+                    )
+                },
+            )
         }
         PosKeyCmd::Revoke { id } => {
             let k = app.shop.revoke_pos_key(id, &app.actor()).await?;

@@ -671,3 +671,63 @@ fn api_keys_are_shown_once_listed_without_tokens_and_revoked() {
     let unknown = shop.run(&["api-key", "revoke", "stc_999"]);
     assert!(unknown.stderr.contains("not found"), "{}", unknown.stderr);
 }
+
+#[test]
+fn pos_keys_move_to_long_codes_without_breaking_printed_ones() {
+    let shop = Shop::demo();
+    let key = shop.json(&["pos-key", "create", "--name", "till 3"]);
+    let (id, secret) = (
+        key["id"].to_string(),
+        key["key"].as_str().expect("key").to_string(),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let derive = |receipt: &str, day: chrono::NaiveDate, long: bool| {
+        let day = day.format("%Y-%m-%d").to_string();
+        let mut args = vec![
+            "codes",
+            "derive",
+            "--key-id",
+            &id,
+            "--key",
+            &secret,
+            "--date",
+            &day,
+            "--till",
+            "1",
+            "--receipt",
+            receipt,
+            "--template",
+            "1",
+            "--stamps",
+            "1",
+        ];
+        if long {
+            args.push("--long");
+        }
+        shop.run(&args).ok().stdout.trim().to_string()
+    };
+    let yesterday = today.pred_opt().expect("yesterday");
+    let (printed, short_today, long_today) = (
+        derive("1", yesterday, false),
+        derive("2", today, false),
+        derive("3", today, true),
+    );
+    assert_eq!((printed.len(), long_today.len()), (34, 42));
+    shop.run(&["pos-key", "long-only", &id]).ok();
+    let claim = |code: &str| shop.run(&["codes", "claim", code, "--card", "100001"]);
+    // Printed before the change: still claimable. From today on: long only.
+    assert_eq!(claim(&printed).code, 0, "a code printed before stays valid");
+    let refused = claim(&short_today);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("long codes"), "{}", refused.stderr);
+    assert_eq!(claim(&long_today).code, 0);
+    // A long code with one MAC digit changed is forged, not a typo: its
+    // check digit is made right again.
+    let mut body: Vec<u8> = long_today.as_bytes()[..41].to_vec();
+    body[30] = if body[30] == b'9' { b'0' } else { body[30] + 1 };
+    let body = String::from_utf8(body).expect("digits");
+    let forged = format!("{body}{}", stampcard_core::codes::damm(&body));
+    let r = claim(&forged);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not issued by this shop"), "{}", r.stderr);
+}

@@ -50,7 +50,7 @@ impl Default for ReceiptGuard {
 /// The POS key a derived receipt code names (`4` · key id (3) · …).
 fn pos_key(code: &str) -> Option<u16> {
     let code = code.trim();
-    (code.len() == 34 && code.starts_with('4'))
+    ((code.len() == 34 || code.len() == 42) && code.starts_with('4'))
         .then(|| code.get(1..4)?.parse().ok())
         .flatten()
 }

@@ -47,4 +47,9 @@ pub struct PosKey {
     pub created_at: DateTime<Utc>,
     /// Revoked keys' codes are refused.
     pub revoked: bool,
+    /// Short codes (8-digit MAC) dated after this are refused: the POS
+    /// prints the long form (16 digits) since; codes printed before stay
+    /// valid. `None`: the short form is still taken.
+    #[serde(default)]
+    pub short_until: Option<chrono::NaiveDate>,
 }

@@ -121,6 +121,15 @@ impl Shop {
                 .ok_or_else(|| {
                     CoreError::ReceiptInvalid("the receipt date in this code is not a date".into())
                 })?;
+                if !p.is_long()
+                    && let Some(until) = key.short_until
+                    && date > until
+                {
+                    return Err(CoreError::ReceiptInvalid(format!(
+                        "the POS key '{}' prints long codes since {until}: this short one is refused",
+                        key.name
+                    )));
+                }
                 let today = crate::clock::local_day(self.clock().now(), self.settings().timezone);
                 let age = (today - date).num_days();
                 if age < -1 {
@@ -205,6 +214,7 @@ impl Shop {
             secret_hex: hex::encode(rand::random::<[u8; 32]>()),
             created_at: self.clock().now(),
             revoked: false,
+            short_until: None,
         };
         let mut m = Mutation::new();
         m.put(Key::PosKey(id), Record::PosKey(key.clone()));
@@ -237,6 +247,31 @@ impl Shop {
             _ => return Err(CoreError::not_found("POS key", id)),
         };
         key.revoked = true;
+        let mut m = Mutation::new();
+        m.put(Key::PosKey(u64::from(id)), Record::PosKey(key.clone()));
+        self.store().commit(m).await?;
+        Ok(key)
+    }
+
+    /// From `from` on, a POS key's codes must be the long form: short
+    /// codes dated after the day before are refused, those printed before
+    /// stay valid.
+    pub async fn require_long_pos_codes(
+        &self,
+        id: u16,
+        from: NaiveDate,
+        actor: &Actor,
+    ) -> CoreResult<PosKey> {
+        if !actor.is_admin() {
+            return Err(CoreError::Forbidden(
+                "POS keys are managed by admins".into(),
+            ));
+        }
+        let mut key = match self.store().get(&Key::PosKey(u64::from(id)))? {
+            Some(Record::PosKey(k)) => k,
+            _ => return Err(CoreError::not_found("POS key", id)),
+        };
+        key.short_until = from.pred_opt();
         let mut m = Mutation::new();
         m.put(Key::PosKey(u64::from(id)), Record::PosKey(key.clone()));
         self.store().commit(m).await?;

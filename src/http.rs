@@ -2,7 +2,6 @@
 //! contribute (the API, the wallet's web pages) beside its own `/healthz`
 //! and `/metrics`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -14,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::metrics::{Metrics, MetricsState};
+use stampcard_core::listen::{Gate, HEADER_TIMEOUT};
 
 /// Every route of the shop, with request latencies recorded in `metrics`.
 pub fn router(
@@ -69,16 +69,67 @@ pub async fn bind(listen: &str) -> Result<TcpListener> {
         .with_context(|| format!("cannot listen for HTTP on {listen} (key `http.listen`)"))
 }
 
-/// Serves HTTP until `stop` turns true.
-pub async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
-    let shutdown = async move {
-        let _ = stop.changed().await;
-    };
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(e) = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
+/// Serves HTTP/1.1 until `stop` turns true: connections admitted by
+/// `gate` (it stops accepting while full and backs off when accept fails),
+/// each closed when its next request head does not arrive within
+/// [`HEADER_TIMEOUT`] (idle keep-alive and slowloris alike); on stop,
+/// requests in flight finish (10 s at most).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+    gate: Arc<Gate>,
+) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut failures = 0u32;
+    loop {
+        let Some(slot) = gate.slot(&mut stop).await else {
+            break;
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => {
+                    failures = 0;
+                    accepted
+                }
+                Err(e) => {
+                    drop(slot);
+                    gate.failed(&e, &mut failures).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        // Over its address's share: closed at once.
+        let Some(admitted) = gate.admit(slot, peer) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                let mut router = router.clone();
+                async move { tower::Service::call(&mut router, request).await }
+            },
+        );
+        let connection =
+            graceful.watch(builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(admitted);
+        });
+    }
+    if tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown())
         .await
+        .is_err()
     {
-        tracing::error!("HTTP server: {e}");
+        tracing::warn!("HTTP: requests still running after 10 s at stop were cut off");
     }
 }

@@ -9,6 +9,7 @@ pub mod crash_point;
 pub mod error;
 pub mod i18n;
 pub mod links;
+pub mod listen;
 pub mod markup;
 pub mod model;
 pub mod outbox;

@@ -33,18 +33,36 @@ pub fn bind(data: &Path) -> Result<UnixListener> {
 
 /// Serves admin connections until `stop` turns true, then removes the socket.
 pub async fn serve(base: App, listener: UnixListener, mut stop: watch::Receiver<bool>) {
+    // Only this machine's owner reaches the socket; the gate still keeps a
+    // failing accept (out of descriptors) from spinning and flooding the log.
+    let gate = stampcard_core::listen::Gate::new(
+        "admin socket",
+        stampcard_core::listen::Limits {
+            total: 256,
+            per_address: 256,
+        },
+    );
+    let mut failures = 0u32;
     loop {
+        let Some(slot) = gate.slot(&mut stop).await else {
+            break;
+        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    failures = 0;
                     let app = base.clone();
                     tokio::spawn(async move {
+                        let _slot = slot;
                         if let Err(e) = handle(app, stream).await {
                             tracing::warn!("admin connection: {e:#}");
                         }
                     });
                 }
-                Err(e) => tracing::warn!("admin socket accept: {e}"),
+                Err(e) => {
+                    drop(slot);
+                    gate.failed(&e, &mut failures).await;
+                }
             },
             _ = stop.changed() => break,
         }

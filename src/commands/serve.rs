@@ -87,6 +87,12 @@ impl Services {
     pub async fn start(app: &App, strict: bool) -> Result<Self> {
         let (stop_tx, stop) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
+        // As many open files as the system allows, shared so that no
+        // listener can starve the store, the admin socket or the outgoing
+        // connections of descriptors.
+        let open_files = stampcard_core::listen::raise_open_files_limit();
+        let (http_limits, ssh_limits) = stampcard_core::listen::shares(open_files);
+        let http_gate = std::sync::Arc::new(stampcard_core::listen::Gate::new("HTTP", http_limits));
         let wallet = crate::passes::for_serve(app);
         let google = crate::passes::google_for_serve(app);
         // The bot offers the wallets the web card offers.
@@ -122,6 +128,13 @@ impl Services {
                     listener,
                     crate::http::metrics_router(app.shop.clone(), metrics.clone()),
                     stop.clone(),
+                    std::sync::Arc::new(stampcard_core::listen::Gate::new(
+                        "metrics",
+                        stampcard_core::listen::Limits {
+                            total: 16,
+                            per_address: 16,
+                        },
+                    )),
                 ));
                 Some(addr)
             }
@@ -149,13 +162,14 @@ impl Services {
                         },
                     ),
                     stop.clone(),
+                    http_gate,
                 ));
                 Ok(addr)
             }
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        let ssh = match start_ssh(app, &mut tasks, &stop).await {
+        let ssh = match start_ssh(app, &mut tasks, &stop, ssh_limits).await {
             Ok(addr) => Ok(addr),
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
@@ -332,6 +346,7 @@ async fn start_ssh(
     app: &App,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
+    limits: stampcard_core::listen::Limits,
 ) -> Result<std::net::SocketAddr> {
     let key = stampcard_tui::ssh::host_key(&app.data.join("ssh_host_key"))?;
     let listener = tokio::net::TcpListener::bind(&app.config.ssh.listen)
@@ -346,9 +361,7 @@ async fn start_ssh(
     let (shop, stop) = (app.shop.clone(), stop.clone());
     let host = crate::console_host::AppHost::shared(app);
     tasks.spawn(async move {
-        if let Err(e) = stampcard_tui::ssh::serve(shop, listener, key, Some(host), stop).await {
-            tracing::error!("the SSH console stopped: {e}");
-        }
+        stampcard_tui::ssh::serve(shop, listener, key, Some(host), stop, limits).await;
     });
     Ok(addr)
 }

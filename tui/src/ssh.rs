@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{PrivateKey, PublicKey};
-use russh::server::{Auth, ChannelOpenHandle, Config, Handler, Msg, Server, Session};
+use russh::server::{Auth, ChannelOpenHandle, Config, Handler, Msg, Session};
 use russh::{Channel, ChannelId, Pty};
 use stampcard_core::Shop;
 use stampcard_core::model::Staff;
@@ -77,14 +77,21 @@ pub fn staff_for_key(shop: &Shop, key: &PublicKey) -> Option<Staff> {
     })
 }
 
-/// Serves SSH console sessions until `stop` turns true.
+/// How long a connection may take to authenticate with its key.
+pub const AUTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves SSH console sessions until `stop` turns true: connections
+/// admitted by a gate within `limits` (no accepting while full, backing
+/// off when accept fails — the console never stops for good), each
+/// disconnected when it has not authenticated within [`AUTH_TIMEOUT`].
 pub async fn serve(
     shop: Shop,
     listener: TcpListener,
     host_key: PrivateKey,
     host: Option<Arc<dyn crate::host::Host>>,
     mut stop: watch::Receiver<bool>,
-) -> Result<(), SshError> {
+    limits: stampcard_core::listen::Limits,
+) {
     let config = Arc::new(Config {
         keys: vec![host_key],
         methods: russh::MethodSet::from(&[russh::MethodKind::PublicKey][..]),
@@ -94,31 +101,94 @@ pub async fn serve(
         nodelay: true,
         ..Default::default()
     });
-    let mut server = Console { shop, host };
-    let running = server.run_on_socket(config, &listener);
-    let handle = running.handle();
-    tokio::select! {
-        r = running => r?,
-        _ = stop.changed() => handle.shutdown("the server is stopping".into()),
-    }
-    Ok(())
-}
-
-struct Console {
-    shop: Shop,
-    host: Option<Arc<dyn crate::host::Host>>,
-}
-
-impl Server for Console {
-    type Handler = Connection;
-    fn new_client(&mut self, _: Option<std::net::SocketAddr>) -> Connection {
-        Connection {
-            shop: self.shop.clone(),
-            host: self.host.clone(),
+    let gate = stampcard_core::listen::Gate::new("SSH", limits);
+    let mut failures = 0u32;
+    loop {
+        let Some(slot) = gate.slot(&mut stop).await else {
+            break;
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => {
+                    failures = 0;
+                    accepted
+                }
+                Err(e) => {
+                    drop(slot);
+                    gate.failed(&e, &mut failures).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let Some(admitted) = gate.admit(slot, peer) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (authenticated, authed) = tokio::sync::oneshot::channel();
+        let handler = Connection {
+            shop: shop.clone(),
+            host: host.clone(),
             staff: None,
             channel: None,
             size: (80, 24),
             to_console: None,
+            authenticated: Some(authenticated),
+        };
+        let (config, stop) = (config.clone(), stop.clone());
+        tokio::spawn(async move {
+            let _admitted = admitted;
+            session(config, stream, handler, authed, stop).await;
+        });
+    }
+}
+
+/// One connection from its first byte to its end.
+async fn session(
+    config: Arc<Config>,
+    stream: tokio::net::TcpStream,
+    handler: Connection,
+    mut authed: tokio::sync::oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let Ok(Ok(running)) = tokio::time::timeout(
+        AUTH_TIMEOUT,
+        russh::server::run_stream(config, stream, handler),
+    )
+    .await
+    else {
+        return;
+    };
+    let handle = running.handle();
+    let deadline = tokio::time::sleep(AUTH_TIMEOUT);
+    tokio::pin!(running, deadline);
+    let mut signed_in = false;
+    let bye = |why: &str| {
+        let handle = handle.clone();
+        let why = why.to_string();
+        async move {
+            let _ = handle
+                .disconnect(russh::Disconnect::ByApplication, why, "en".into())
+                .await;
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = &mut running => return,
+            r = &mut authed, if !signed_in => {
+                if r.is_err() {
+                    return;
+                }
+                signed_in = true;
+            }
+            _ = &mut deadline, if !signed_in => {
+                bye("authentication took too long").await;
+                return;
+            }
+            _ = stop.changed() => {
+                bye("the server is stopping").await;
+                return;
+            }
         }
     }
 }
@@ -131,6 +201,8 @@ struct Connection {
     channel: Option<ChannelId>,
     size: (u16, u16),
     to_console: Option<WriteHalf<DuplexStream>>,
+    /// Told once the key is accepted (the connection may then stay).
+    authenticated: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Handler for Connection {
@@ -154,6 +226,9 @@ impl Handler for Connection {
     ) -> Result<Auth, Self::Error> {
         self.staff = staff_for_key(&self.shop, key.public_key);
         Ok(if self.staff.is_some() {
+            if let Some(told) = self.authenticated.take() {
+                let _ = told.send(());
+            }
             Auth::Accept
         } else {
             Auth::reject()

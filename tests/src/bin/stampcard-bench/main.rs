@@ -820,6 +820,7 @@ async fn ssh_sessions(dir: &Path, n: usize) -> Result<()> {
         host,
         None,
         stop,
+        stampcard_core::listen::shares(stampcard_core::listen::raise_open_files_limit()).1,
     ));
     let (rate, secs) = (200u64, 10u64);
     let idle = steady_stamps(&shop, first, cards, rate, secs).await;

@@ -57,6 +57,8 @@ fn raise_own_limit() {
 }
 
 /// `serve` with soft and hard open-files limits of 1,024, its log in a file.
+// The child is handed to the caller, which stops it and waits for it.
+#[allow(clippy::zombie_processes)]
 fn serve(data: &Path, log: &Path) -> (Child, String, String) {
     let file = std::fs::File::create(log).expect("log file");
     let mut cmd = Command::new(binary());
@@ -84,7 +86,7 @@ fn serve(data: &Path, log: &Path) -> (Child, String, String) {
             }
         });
     }
-    let child = cmd.spawn().expect("spawn serve");
+    let mut child = cmd.spawn().expect("spawn serve");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -102,7 +104,11 @@ fn serve(data: &Path, log: &Path) -> (Child, String, String) {
             };
             return (child, field("http"), field("ssh"));
         }
-        assert!(Instant::now() < deadline, "serve did not start: {text}");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve did not start: {text}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }

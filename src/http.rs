@@ -85,29 +85,11 @@ pub async fn serve(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut failures = 0u32;
-    loop {
-        let Some(slot) = gate.slot(&mut stop).await else {
-            break;
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => {
-                    failures = 0;
-                    accepted
-                }
-                Err(e) => {
-                    drop(slot);
-                    gate.failed(&e, &mut failures).await;
-                    continue;
-                }
-            },
-            _ = stop.changed() => break,
-        };
-        // Over its address's share: closed at once.
-        let Some(admitted) = gate.admit(slot, peer) else {
-            continue;
-        };
+    let accept = || async {
+        let (stream, peer) = listener.accept().await?;
+        Ok(((stream, peer), Some(peer)))
+    };
+    while let Some(((stream, peer), admitted)) = gate.next(&mut stop, accept).await {
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let service = hyper::service::service_fn(

@@ -136,14 +136,13 @@ impl Gate {
 
     /// Admits a connection from `peer` with its slot, or refuses it when
     /// its address holds its share already.
-    pub fn admit(&self, slot: OwnedSemaphorePermit, peer: SocketAddr) -> Option<Admitted> {
-        let ip = peer.ip();
-        if ip.is_loopback() {
+    pub fn admit(&self, slot: OwnedSemaphorePermit, peer: Option<SocketAddr>) -> Option<Admitted> {
+        let Some(ip) = peer.map(|p| p.ip()).filter(|ip| !ip.is_loopback()) else {
             return Some(Admitted {
                 _slot: slot,
                 address: None,
             });
-        }
+        };
         let mut m = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
         let n = m.entry(ip).or_insert(0);
         if *n >= self.per_address {
@@ -154,6 +153,43 @@ impl Gate {
             _slot: slot,
             address: Some((ip, self.by_address.clone())),
         })
+    }
+
+    /// The next admitted connection: waits for a free slot (not accepting
+    /// meanwhile), accepts with `accept` (which also tells the peer's
+    /// address, `None` for a local socket), backs off after failures and
+    /// closes connections over their address's share. `None` once `stop`
+    /// turned true.
+    pub async fn next<T, F, Fut>(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        mut accept: F,
+    ) -> Option<(T, Admitted)>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = std::io::Result<(T, Option<SocketAddr>)>>,
+    {
+        let mut failures = 0u32;
+        loop {
+            let slot = self.slot(stop).await?;
+            let accepted = tokio::select! {
+                accepted = accept() => accepted,
+                _ = stop.changed() => return None,
+            };
+            match accepted {
+                Ok((connection, peer)) => {
+                    failures = 0;
+                    // Over its address's share: dropped, so closed at once.
+                    if let Some(admitted) = self.admit(slot, peer) {
+                        return Some((connection, admitted));
+                    }
+                }
+                Err(e) => {
+                    drop(slot);
+                    self.failed(&e, &mut failures).await;
+                }
+            }
+        }
     }
 
     /// After a failed accept: logs it (once per interval, with how many
@@ -200,18 +236,18 @@ mod tests {
         );
         let slot = || gate.slots.clone().try_acquire_owned().expect("a slot");
         let far: SocketAddr = "203.0.113.9:4000".parse().expect("addr");
-        let a = gate.admit(slot(), far);
-        let b = gate.admit(slot(), far);
+        let a = gate.admit(slot(), Some(far));
+        let b = gate.admit(slot(), Some(far));
         assert!(a.is_some() && b.is_some());
         assert!(
-            gate.admit(slot(), far).is_none(),
+            gate.admit(slot(), Some(far)).is_none(),
             "a third from one address"
         );
         let local: SocketAddr = "127.0.0.1:4000".parse().expect("addr");
-        let locals: Vec<_> = (0..5).map(|_| gate.admit(slot(), local)).collect();
+        let locals: Vec<_> = (0..5).map(|_| gate.admit(slot(), Some(local))).collect();
         assert!(locals.iter().all(Option::is_some));
         drop(a);
-        let c = gate.admit(slot(), far);
+        let c = gate.admit(slot(), Some(far));
         assert!(c.is_some(), "a place came free");
         // Held: b, c and the five from this machine.
         assert_eq!(gate.slots.available_permits(), 10 - 7);

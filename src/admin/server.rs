@@ -42,30 +42,18 @@ pub async fn serve(base: App, listener: UnixListener, mut stop: watch::Receiver<
             per_address: 256,
         },
     );
-    let mut failures = 0u32;
-    loop {
-        let Some(slot) = gate.slot(&mut stop).await else {
-            break;
-        };
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    failures = 0;
-                    let app = base.clone();
-                    tokio::spawn(async move {
-                        let _slot = slot;
-                        if let Err(e) = handle(app, stream).await {
-                            tracing::warn!("admin connection: {e:#}");
-                        }
-                    });
-                }
-                Err(e) => {
-                    drop(slot);
-                    gate.failed(&e, &mut failures).await;
-                }
-            },
-            _ = stop.changed() => break,
-        }
+    let accept = || async {
+        let (stream, _) = listener.accept().await?;
+        Ok((stream, None))
+    };
+    while let Some((stream, admitted)) = gate.next(&mut stop, accept).await {
+        let app = base.clone();
+        tokio::spawn(async move {
+            let _admitted = admitted;
+            if let Err(e) = handle(app, stream).await {
+                tracing::warn!("admin connection: {e:#}");
+            }
+        });
     }
     let _ = std::fs::remove_file(socket_path(&base.data));
 }

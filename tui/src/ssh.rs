@@ -102,28 +102,11 @@ pub async fn serve(
         ..Default::default()
     });
     let gate = stampcard_core::listen::Gate::new("SSH", limits);
-    let mut failures = 0u32;
-    loop {
-        let Some(slot) = gate.slot(&mut stop).await else {
-            break;
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => {
-                    failures = 0;
-                    accepted
-                }
-                Err(e) => {
-                    drop(slot);
-                    gate.failed(&e, &mut failures).await;
-                    continue;
-                }
-            },
-            _ = stop.changed() => break,
-        };
-        let Some(admitted) = gate.admit(slot, peer) else {
-            continue;
-        };
+    let accept = || async {
+        let (stream, peer) = listener.accept().await?;
+        Ok((stream, Some(peer)))
+    };
+    while let Some((stream, admitted)) = gate.next(&mut stop, accept).await {
         let _ = stream.set_nodelay(true);
         let (authenticated, authed) = tokio::sync::oneshot::channel();
         let handler = Connection {

@@ -336,6 +336,21 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
+    /// An event of the shop as a whole (no card, customer or template).
+    pub fn of_shop(at: DateTime<Utc>, kind: EventKind, actor: Actor) -> Self {
+        Self {
+            at,
+            kind,
+            card_id: None,
+            customer_id: None,
+            template_id: None,
+            code: None,
+            progress: None,
+            reward: None,
+            actor,
+        }
+    }
+
     /// The stored event with its id.
     pub fn with_id(self, id: u64) -> Event {
         Event {

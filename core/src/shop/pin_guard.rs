@@ -102,21 +102,15 @@ impl Shop {
             key(),
             Record::Meta(serde_json::to_value(&g).unwrap_or_default()),
         );
-        m.event(NewEvent {
-            at: now,
-            kind: EventKind::SignInFailed {
+        m.event(NewEvent::of_shop(
+            now,
+            EventKind::SignInFailed {
                 prompt: prompt.to_string(),
                 failures,
                 locked,
             },
-            card_id: None,
-            customer_id: None,
-            template_id: None,
-            code: None,
-            progress: None,
-            reward: None,
-            actor: actor.clone(),
-        });
+            actor.clone(),
+        ));
         self.store().commit(m).await?;
         Ok(match g.locked_until.filter(|_| locked) {
             Some(until) => PinCheck::Locked { until },

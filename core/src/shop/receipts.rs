@@ -284,17 +284,11 @@ impl Shop {
     /// arriving (`receipt_guessing`).
     pub async fn note_receipt_guessing(&self, pos_key: u16, failures: u32) -> CoreResult<()> {
         let mut m = Mutation::new();
-        m.event(crate::model::NewEvent {
-            at: self.clock().now(),
-            kind: crate::model::EventKind::ReceiptGuessing { pos_key, failures },
-            card_id: None,
-            customer_id: None,
-            template_id: None,
-            code: None,
-            progress: None,
-            reward: None,
-            actor: Actor::channel("web"),
-        });
+        m.event(crate::model::NewEvent::of_shop(
+            self.clock().now(),
+            crate::model::EventKind::ReceiptGuessing { pos_key, failures },
+            Actor::channel("web"),
+        ));
         self.store().commit(m).await?;
         Ok(())
     }

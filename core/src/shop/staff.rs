@@ -68,20 +68,14 @@ impl Shop {
     async fn save_staff(&self, s: &Staff, change: &str, actor: &Actor) -> CoreResult<()> {
         let mut m = Mutation::new();
         m.put(Key::Staff(s.id), Record::Staff(s.clone()));
-        m.event(NewEvent {
-            at: self.clock().now(),
-            kind: EventKind::StaffChanged {
+        m.event(NewEvent::of_shop(
+            self.clock().now(),
+            EventKind::StaffChanged {
                 staff_id: s.id,
                 change: change.to_string(),
             },
-            card_id: None,
-            customer_id: None,
-            template_id: None,
-            code: None,
-            progress: None,
-            reward: None,
-            actor: actor.clone(),
-        });
+            actor.clone(),
+        ));
         self.store().commit(m).await?;
         self.staff_changes.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())

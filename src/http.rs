@@ -15,12 +15,14 @@ use tokio::sync::watch;
 use crate::metrics::{Metrics, MetricsState};
 use stampcard_core::listen::{Gate, HEADER_TIMEOUT};
 
-/// Every route of the shop, with request latencies recorded in `metrics`.
+/// Every route of the shop, with request latencies recorded in `metrics`;
+/// `/healthz` also reports the listeners behind `gates`.
 pub fn router(
     shop: Shop,
     metrics: Arc<Metrics>,
     routes: Vec<Arc<dyn stampcard_core::consumers::Route>>,
     pages: stampcard_wallet::Pages,
+    gates: Vec<Arc<Gate>>,
 ) -> Router {
     let state = MetricsState {
         shop: shop.clone(),
@@ -29,7 +31,7 @@ pub fn router(
     };
     Router::new()
         .route("/healthz", get(health))
-        .with_state(shop.clone())
+        .with_state((shop.clone(), Arc::new(gates)))
         .route("/metrics", get(crate::metrics::handler).with_state(state))
         .merge(crate::api::router(shop.clone(), routes))
         .merge(stampcard_wallet::router(shop, pages))
@@ -52,14 +54,37 @@ pub fn metrics_router(shop: Shop, metrics: Arc<Metrics>) -> Router {
     )
 }
 
-async fn health(State(shop): State<Shop>) -> Json<serde_json::Value> {
+/// `GET /healthz`: 200 and `ok`, or 503 and `degraded` while a listener
+/// cannot accept (its last error named), so a monitor notices.
+async fn health(
+    State((shop, gates)): State<(Shop, Arc<Vec<Arc<Gate>>>)>,
+) -> (axum::http::StatusCode, Json<serde_json::Value>) {
     let resident = shop.directory_stats().await.map(|s| s.resident).ok();
-    Json(serde_json::json!({
-        "status": "ok",
-        "shop": shop.settings().name,
-        "last_event": shop.store().last_event_id(),
-        "resident_cards": resident,
-    }))
+    let listeners: serde_json::Map<String, serde_json::Value> = gates
+        .iter()
+        .map(|g| {
+            let state = g
+                .trouble()
+                .map_or_else(|| "ok".to_string(), |e| format!("failing: {e}"));
+            (g.name.to_string(), state.into())
+        })
+        .collect();
+    let degraded = listeners.values().any(|v| v != "ok");
+    let status = if degraded {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        axum::http::StatusCode::OK
+    };
+    (
+        status,
+        Json(serde_json::json!({
+            "status": if degraded { "degraded" } else { "ok" },
+            "shop": shop.settings().name,
+            "last_event": shop.store().last_event_id(),
+            "resident_cards": resident,
+            "listeners": listeners,
+        })),
+    )
 }
 
 /// Binds the listener (`[http] listen`).

@@ -83,11 +83,13 @@ type ByAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
 /// The admission of connections to one listener.
 pub struct Gate {
-    name: &'static str,
+    /// The listener's name, in log lines and in `/healthz`.
+    pub name: &'static str,
     slots: Arc<Semaphore>,
     per_address: usize,
     by_address: ByAddress,
     errors: Mutex<Option<(Instant, u64)>>,
+    last_error: Mutex<Option<String>>,
 }
 
 /// A connection's place at the gate, given back when dropped.
@@ -119,6 +121,7 @@ impl Gate {
             per_address: limits.per_address,
             by_address: Arc::default(),
             errors: Mutex::new(None),
+            last_error: Mutex::new(None),
         }
     }
 
@@ -192,9 +195,25 @@ impl Gate {
         }
     }
 
+    /// Why this listener cannot accept now: the last accept error, when
+    /// accepts failed within the last 10 s.
+    pub fn trouble(&self) -> Option<String> {
+        let e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        let failing = e.is_some_and(|(since, _)| since.elapsed() < LOG_EVERY);
+        drop(e);
+        if !failing {
+            return None;
+        }
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// After a failed accept: logs it (once per interval, with how many
     /// there were) and waits a little longer each time in a row.
     pub async fn failed(&self, error: &std::io::Error, in_a_row: &mut u32) {
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
         {
             let mut e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
@@ -249,6 +268,7 @@ mod tests {
         drop(a);
         let c = gate.admit(slot(), Some(far));
         assert!(c.is_some(), "a place came free");
+        assert_eq!(gate.trouble(), None);
         // Held: b, c and the five from this machine.
         assert_eq!(gate.slots.available_permits(), 10 - 7);
     }
@@ -258,5 +278,22 @@ mod tests {
         let (http, ssh) = shares(1024);
         assert!(http.total + ssh.total + RESERVED_FDS as usize <= 1024);
         assert!(http.total >= 500 && ssh.total >= 16);
+    }
+
+    #[tokio::test]
+    async fn a_failing_listener_says_why_until_it_recovers() {
+        let gate = Gate::new(
+            "test",
+            Limits {
+                total: 1,
+                per_address: 1,
+            },
+        );
+        let mut n = 0;
+        gate.failed(&std::io::Error::from_raw_os_error(24), &mut n)
+            .await;
+        let why = gate.trouble().unwrap_or_default();
+        assert!(why.contains("Too many open files"), "{why}");
+        assert_eq!(n, 1);
     }
 }

@@ -32,16 +32,12 @@ pub fn bind(data: &Path) -> Result<UnixListener> {
 }
 
 /// Serves admin connections until `stop` turns true, then removes the socket.
-pub async fn serve(base: App, listener: UnixListener, mut stop: watch::Receiver<bool>) {
-    // Only this machine's owner reaches the socket; the gate still keeps a
-    // failing accept (out of descriptors) from spinning and flooding the log.
-    let gate = stampcard_core::listen::Gate::new(
-        "admin socket",
-        stampcard_core::listen::Limits {
-            total: 256,
-            per_address: 256,
-        },
-    );
+pub async fn serve(
+    base: App,
+    listener: UnixListener,
+    mut stop: watch::Receiver<bool>,
+    gate: std::sync::Arc<stampcard_core::listen::Gate>,
+) {
     let accept = || async {
         let (stream, _) = listener.accept().await?;
         Ok((stream, None))

@@ -92,7 +92,18 @@ impl Services {
         // connections of descriptors.
         let open_files = stampcard_core::listen::raise_open_files_limit();
         let (http_limits, ssh_limits) = stampcard_core::listen::shares(open_files);
-        let http_gate = std::sync::Arc::new(stampcard_core::listen::Gate::new("HTTP", http_limits));
+        use stampcard_core::listen::{Gate, Limits};
+        let http_gate = std::sync::Arc::new(Gate::new("HTTP", http_limits));
+        let ssh_gate = std::sync::Arc::new(Gate::new("SSH", ssh_limits));
+        // Only this machine's owner reaches the admin socket; its gate still
+        // keeps a failing accept from spinning and flooding the log.
+        let admin_gate = std::sync::Arc::new(Gate::new(
+            "admin socket",
+            Limits {
+                total: 256,
+                per_address: 256,
+            },
+        ));
         let wallet = crate::passes::for_serve(app);
         let google = crate::passes::google_for_serve(app);
         // The bot offers the wallets the web card offers.
@@ -105,6 +116,7 @@ impl Services {
             app.clone(),
             socket,
             stop.clone(),
+            admin_gate.clone(),
         ));
         // One Telegram client (one connection pool) and one send limiter for
         // the outbox channel and the bot's replies; its @name for the web
@@ -160,6 +172,7 @@ impl Services {
                             telegram_bot: bot_name,
                             assets_dir: app.data.clone(),
                         },
+                        vec![http_gate.clone(), ssh_gate.clone(), admin_gate],
                     ),
                     stop.clone(),
                     http_gate,
@@ -169,7 +182,7 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        let ssh = match start_ssh(app, &mut tasks, &stop, ssh_limits).await {
+        let ssh = match start_ssh(app, &mut tasks, &stop, ssh_gate).await {
             Ok(addr) => Ok(addr),
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
@@ -346,7 +359,7 @@ async fn start_ssh(
     app: &App,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
-    limits: stampcard_core::listen::Limits,
+    gate: std::sync::Arc<stampcard_core::listen::Gate>,
 ) -> Result<std::net::SocketAddr> {
     let key = stampcard_tui::ssh::host_key(&app.data.join("ssh_host_key"))?;
     let listener = tokio::net::TcpListener::bind(&app.config.ssh.listen)
@@ -361,7 +374,7 @@ async fn start_ssh(
     let (shop, stop) = (app.shop.clone(), stop.clone());
     let host = crate::console_host::AppHost::shared(app);
     tasks.spawn(async move {
-        stampcard_tui::ssh::serve(shop, listener, key, Some(host), stop, limits).await;
+        stampcard_tui::ssh::serve(shop, listener, key, Some(host), stop, gate).await;
     });
     Ok(addr)
 }

@@ -127,6 +127,10 @@ fn http_answers_health_and_the_web_card() {
     let health: serde_json::Value = serde_json::from_str(&body).expect("health JSON");
     assert_eq!(health["status"], "ok");
     assert_eq!(health["shop"], "Ember & Oak Coffee");
+    // Each listener says whether it accepts.
+    for listener in ["HTTP", "SSH", "admin socket"] {
+        assert_eq!(health["listeners"][listener], "ok", "{health}");
+    }
 
     let card = shop.json(&["card", "show", "100001"]);
     let url = card["url"].as_str().expect("url");

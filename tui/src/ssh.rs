@@ -90,7 +90,7 @@ pub async fn serve(
     host_key: PrivateKey,
     host: Option<Arc<dyn crate::host::Host>>,
     mut stop: watch::Receiver<bool>,
-    limits: stampcard_core::listen::Limits,
+    gate: Arc<stampcard_core::listen::Gate>,
 ) {
     let config = Arc::new(Config {
         keys: vec![host_key],
@@ -101,7 +101,6 @@ pub async fn serve(
         nodelay: true,
         ..Default::default()
     });
-    let gate = stampcard_core::listen::Gate::new("SSH", limits);
     let accept = || async {
         let (stream, peer) = listener.accept().await?;
         Ok((stream, Some(peer)))

@@ -820,7 +820,10 @@ async fn ssh_sessions(dir: &Path, n: usize) -> Result<()> {
         host,
         None,
         stop,
-        stampcard_core::listen::shares(stampcard_core::listen::raise_open_files_limit()).1,
+        std::sync::Arc::new(stampcard_core::listen::Gate::new(
+            "SSH",
+            stampcard_core::listen::shares(stampcard_core::listen::raise_open_files_limit()).1,
+        )),
     ));
     let (rate, secs) = (200u64, 10u64);
     let idle = steady_stamps(&shop, first, cards, rate, secs).await;

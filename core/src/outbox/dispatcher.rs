@@ -201,20 +201,25 @@ async fn load_new(
     queue: &mut Queue,
     starting: bool,
 ) -> CoreResult<()> {
-    for entry in shop.pending_after(queue.seen)? {
-        queue.seen = queue.seen.max(entry.id);
-        if entry.message.channel != channel.name() || queue.entries.contains_key(&entry.id) {
-            continue;
-        }
-        if starting && entry.state == DeliveryState::Sending {
-            if let Some(e) = recover(shop, channel, entry).await? {
-                queue.push(e);
+    loop {
+        let (page, last) = shop.pending_after(queue.seen, super::PENDING_PAGE)?;
+        let Some(last) = last else {
+            return Ok(());
+        };
+        queue.seen = queue.seen.max(last);
+        for entry in page {
+            if entry.message.channel != channel.name() || queue.entries.contains_key(&entry.id) {
+                continue;
             }
-        } else if entry.state.unfinished() {
-            queue.push(entry);
+            if starting && entry.state == DeliveryState::Sending {
+                if let Some(e) = recover(shop, channel, entry).await? {
+                    queue.push(e);
+                }
+            } else if entry.state.unfinished() {
+                queue.push(entry);
+            }
         }
     }
-    Ok(())
 }
 
 /// Marks an entry the channel accepted: sent (✅), or confirmed (✅✅)

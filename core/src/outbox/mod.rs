@@ -29,6 +29,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::shop::Shop;
 use crate::store::{Family, Key, Mutation, Record, Scan};
 
+/// Pending entries read from the store at a time.
+pub(crate) const PENDING_PAGE: usize = 500;
+
 impl Shop {
     /// Adds a message to a mutation: it is queued when the mutation commits.
     /// Returns the entry's id.
@@ -123,27 +126,41 @@ impl Shop {
     /// Unfinished entries per channel (the queue depth).
     pub fn outbox_depth(&self) -> CoreResult<std::collections::BTreeMap<String, u64>> {
         let mut depth = std::collections::BTreeMap::new();
-        for e in self.pending_after(0)? {
-            *depth.entry(e.message.channel).or_insert(0) += 1;
+        let mut after = 0;
+        loop {
+            let (entries, last) = self.pending_after(after, PENDING_PAGE)?;
+            for e in entries {
+                *depth.entry(e.message.channel).or_insert(0) += 1;
+            }
+            match last {
+                Some(last) => after = last,
+                None => return Ok(depth),
+            }
         }
-        Ok(depth)
     }
 
-    /// Unfinished entries with ids after `after`, in id order.
-    pub(crate) fn pending_after(&self, after: u64) -> CoreResult<Vec<OutboxEntry>> {
+    /// Up to `limit` unfinished entries with ids after `after`, in id
+    /// order, and the last id looked at (`None`: nothing after `after`).
+    pub(crate) fn pending_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> CoreResult<(Vec<OutboxEntry>, Option<u64>)> {
         let scan = Scan {
             after: Some(after),
             reverse: false,
-            limit: usize::MAX,
+            limit,
         };
         let mut out = Vec::new();
+        let mut last = None;
         for (key, _) in self.store().scan(Family::OutboxPending, scan)? {
-            if let Key::OutboxPending(id) = key
-                && let Ok(e) = self.outbox_entry(id)
-            {
-                out.push(e);
+            if let Key::OutboxPending(id) = key {
+                last = Some(id);
+                if let Ok(e) = self.outbox_entry(id) {
+                    out.push(e);
+                }
             }
         }
-        Ok(out)
+        Ok((out, last))
     }
 }

@@ -15,6 +15,7 @@ mod language;
 mod metrics;
 mod openapi;
 mod outbox;
+mod privacy;
 mod readme;
 mod serve;
 mod ssh;

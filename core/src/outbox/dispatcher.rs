@@ -179,6 +179,19 @@ pub async fn run_dispatcher(
             last_send: &mut last_send,
             last_to: &mut last_to,
         };
+        // Finished meanwhile outside this dispatcher (its customer was
+        // forgotten): not sent.
+        if shop
+            .outbox_entry(entry.id)
+            .is_ok_and(|stored| !stored.state.unfinished())
+        {
+            if let Some(o) = &mut queue.order {
+                for waiting in o.finished(order_key(&entry), entry.id) {
+                    queue.push(waiting);
+                }
+            }
+            continue;
+        }
         let (id, key) = (entry.id, order_key(&entry));
         match deliver(&shop, &*channel, entry, &mut pace).await? {
             Some(retry) => queue.push(retry),

@@ -345,6 +345,31 @@ impl Shop {
         let mut m = Mutation::new();
         if let Some(tg) = c.telegram_id {
             m.deletes.push(Key::CustomerByTelegram(tg));
+            m.deletes
+                .push(Key::Meta(format!("conversation/telegram/{tg}")));
+        }
+        // Messages to them keep no address or text; unsent ones are never sent.
+        let mut messages = Vec::new();
+        self.store().for_each(Family::Outbox, &mut |_, r| {
+            if let Record::Outbox(e) = r
+                && e.message.customer_id == Some(id)
+            {
+                messages.push(e);
+            }
+            true
+        })?;
+        for mut e in messages {
+            e.message.recipient = "(forgotten)".into();
+            e.message.subject = None;
+            e.message.text = String::new();
+            e.message.data = serde_json::Value::Null;
+            e.receipt = None;
+            if e.state.unfinished() {
+                e.state = crate::outbox::DeliveryState::Failed;
+                e.last_error = Some("the customer was forgotten".into());
+                m.deletes.push(Key::OutboxPending(e.id));
+            }
+            m.put(Key::Outbox(e.id), Record::Outbox(e));
         }
         let anon = Customer {
             id,

@@ -178,6 +178,13 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
             "this backup has data format {store_format}; this binary reads up to {FORMAT_VERSION}: upgrade stampcard first"
         );
     }
+    // Customers forgotten in the folder being replaced stay forgotten, also
+    // when the backup is older than the forget.
+    let forgotten = if data.exists() && force {
+        forgotten_customers(&store_dir(data))
+    } else {
+        Vec::new()
+    };
     if data.exists() {
         if !force {
             bail!(
@@ -224,6 +231,10 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
         }
     }
     config::load(data).context("the restored config does not load")?;
+    let reapplied = reapply_forgets(data, &forgotten).await?;
+    if reapplied > 0 {
+        eprintln!("Forgot again {reapplied} customer(s) forgotten after this backup was taken");
+    }
     let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let value = serde_json::json!({
         "data": data,
@@ -246,6 +257,52 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
         );
     }
     Ok(())
+}
+
+/// The customers forgotten in a store (none when it cannot be read: an
+/// older format, or damaged).
+fn forgotten_customers(store: &Path) -> Vec<u64> {
+    let Ok(s) = SledStore::open(store, SledOptions::default()) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    let _ = stampcard_core::store::Store::for_each(
+        &s,
+        stampcard_core::store::Family::Customers,
+        &mut |_, r| {
+            if let stampcard_core::store::Record::Customer(c) = r
+                && c.forgotten
+            {
+                ids.push(c.id);
+            }
+            true
+        },
+    );
+    s.close();
+    ids
+}
+
+/// Forgets again, in a restored folder, the customers forgotten in the
+/// folder it replaced; returns how many were still known there.
+async fn reapply_forgets(data: &Path, ids: &[u64]) -> Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let app = App::open(data, false).await?;
+    let system = stampcard_core::model::Actor::channel("system");
+    let mut n = 0;
+    let mut result = Ok(());
+    for id in ids {
+        if app.shop.customer(*id).is_ok_and(|c| !c.forgotten) {
+            if let Err(e) = app.shop.forget_customer(*id, &system).await {
+                result = Err(e);
+                break;
+            }
+            n += 1;
+        }
+    }
+    app.close().await;
+    result.map(|()| n).map_err(Into::into)
 }
 
 /// Creates a folder only its owner can enter; an existing one (made by

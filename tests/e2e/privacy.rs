@@ -65,3 +65,36 @@ fn a_forgotten_customer_is_in_no_backup_export_or_message() {
     }
     server.stop();
 }
+
+#[test]
+fn restoring_an_older_backup_keeps_later_forgets() {
+    let shop = Shop::demo();
+    let before = shop.path("before.backup");
+    shop.run(&["backup", before.to_str().expect("path")]).ok();
+    // Mira asks to be forgotten after that backup.
+    shop.run(&["customer", "forget", "1", "--yes"]).ok();
+    // The owner restores the older backup over the folder: she stays forgotten.
+    let restored = shop
+        .run(&["restore", before.to_str().expect("path"), "--force"])
+        .ok();
+    assert!(
+        restored.stderr.contains("Forgot again 1 customer"),
+        "{}",
+        restored.stderr
+    );
+    let mira = shop.json(&["customer", "show", "1"]);
+    assert!(!mira.to_string().contains("Mira"), "{mira}");
+    let after = shop.path("after.backup");
+    shop.run(&["backup", after.to_str().expect("path")]).ok();
+    let bytes = std::fs::read(&after).expect("backup");
+    let text = String::from_utf8_lossy(&bytes);
+    for trace in ["Mira Jansen", "mira@example.org", "5550101"] {
+        assert!(
+            !text.contains(trace),
+            "{trace} in a backup after the restore"
+        );
+    }
+    // The other customers came back as they were.
+    let tomasz = shop.json(&["customer", "show", "2"]);
+    assert!(tomasz.to_string().contains("Tomasz"), "{tomasz}");
+}

@@ -30,6 +30,15 @@ pub struct App {
     pub user: String,
 }
 
+/// Rewrites the closed store of `data` from its live records, so what was
+/// forgotten is in none of its files.
+pub fn rewrite_store(data: &Path, options: stampcard_core::store::SledOptions) -> Result<()> {
+    let n = stampcard_core::store::SledStore::rewrite(&store_dir(data), options)
+        .with_context(|| format!("cannot rewrite the store in {}", data.display()))?;
+    tracing::info!("store rewritten ({n} records): forgotten values are in none of its files");
+    Ok(())
+}
+
 /// The store folder inside a data folder.
 pub fn store_dir(data: &Path) -> PathBuf {
     data.join("store")
@@ -51,6 +60,11 @@ impl App {
         let config = config::load(data)?;
         let settings = config.shop_settings()?;
         let dir = store_dir(data);
+        // A forget since the last rewrite: the store's files still hold the
+        // old values; rewrite them before anything opens the store.
+        if stampcard_core::store::SledStore::rewrite_requested(&dir) {
+            rewrite_store(data, config.sled_options())?;
+        }
         let open = || Shop::open(&dir, settings.clone(), clock.clone(), config.sled_options());
         let shop = match open().await {
             Err(CoreError::Store(StoreError::Outdated { found, current })) => {

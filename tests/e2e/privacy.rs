@@ -98,3 +98,65 @@ fn restoring_an_older_backup_keeps_later_forgets() {
     let tomasz = shop.json(&["customer", "show", "2"]);
     assert!(tomasz.to_string().contains("Tomasz"), "{tomasz}");
 }
+
+/// The files under `dir` that hold `needle`. Scheduled backups taken
+/// before a forget are left out: they age out with `backup.keep` (the
+/// README states the bound).
+fn found_in_files(dir: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n == "backups") {
+                    continue;
+                }
+                dirs.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path)
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            {
+                hits.push(path);
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn forgotten_values_leave_every_file_of_the_data_folder() {
+    let shop = Shop::demo();
+    let traces = ["Mira Jansen", "mira@example.org", "5550101"];
+    for t in traces {
+        assert!(
+            !found_in_files(&shop.data(), t).is_empty(),
+            "{t} is in the store first"
+        );
+    }
+    // Forgotten at the counter's CLI (no server): the store is rewritten by
+    // the next command that opens the folder (here a plain look at a card).
+    shop.run(&["customer", "forget", "1", "--yes"]).ok();
+    shop.run(&["card", "show", "100003"]).ok();
+    for t in traces {
+        assert_eq!(
+            found_in_files(&shop.data(), t),
+            Vec::<std::path::PathBuf>::new(),
+            "{t}"
+        );
+    }
+    // Forgotten through a running server: rewritten when the folder is next
+    // opened (the next start of serve, or a command while none runs).
+    let server = shop.serve(&[]);
+    shop.run(&["customer", "forget", "2", "--yes"]).ok();
+    server.stop();
+    shop.run(&["card", "show", "100003"]).ok();
+    for t in ["Tomasz", "tomasz@example.org"] {
+        assert_eq!(
+            found_in_files(&shop.data(), t),
+            Vec::<std::path::PathBuf>::new(),
+            "{t}"
+        );
+    }
+    // Everything else is still there.
+    assert_eq!(shop.stamps(100003), 9 % 8);
+}

@@ -379,6 +379,11 @@ impl Shop {
             ..Customer::default()
         };
         m.put(Key::Customer(id), Record::Customer(anon.clone()));
+        // The store's files still hold the old values until it is rewritten.
+        m.put(
+            Key::Meta(crate::store::REWRITE_PENDING.into()),
+            Record::Meta(serde_json::Value::Bool(true)),
+        );
         m.event(customer_event(
             &anon,
             EventKind::CustomerForgotten,

@@ -18,7 +18,7 @@ pub use group_commit::take_group;
 pub use keys::{Family, Key};
 pub use mutation::{Committed, Derived, Guard, Mutation};
 pub use records::{IdempotencyRecord, Record};
-pub use sled_store::{SledOptions, SledStore};
+pub use sled_store::{REWRITE_PENDING, SledOptions, SledStore};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -110,15 +110,88 @@ pub struct SledStore {
     committer: Mutex<Option<std::thread::JoinHandle<()>>>,
     sequences: Mutex<HashMap<u8, u64>>,
     last_event: watch::Receiver<u64>,
+    /// The store's folder (for the rewrite request beside the data).
+    dir: std::path::PathBuf,
 }
 
 fn io(e: sled::Error) -> StoreError {
     StoreError::Io(e.to_string())
 }
 
+/// The meta key that asks for a rewrite of the store (set by a forget).
+pub const REWRITE_PENDING: &str = "rewrite_pending";
+/// The file in the store's folder that says a rewrite is due, so the next
+/// process to open the folder rewrites it before anything holds it open.
+const REWRITE_MARKER: &str = "rewrite-pending";
+
+/// The folders a rewrite uses beside the store: the fresh copy, and the old
+/// store while they are swapped.
+fn rewrite_dirs(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    (
+        dir.with_extension("rewrite"),
+        dir.with_extension("replaced"),
+    )
+}
+
+/// Finishes or undoes a rewrite a crash interrupted: a store whose swap
+/// half happened is completed, an unfinished fresh copy is dropped.
+fn settle_rewrite(dir: &Path) -> Result<(), StoreError> {
+    let (fresh, replaced) = rewrite_dirs(dir);
+    let fs = |e: std::io::Error| StoreError::Io(format!("settling a store rewrite: {e}"));
+    if !dir.exists() && replaced.exists() {
+        if fresh.exists() {
+            std::fs::rename(&fresh, dir).map_err(fs)?;
+        } else {
+            std::fs::rename(&replaced, dir).map_err(fs)?;
+        }
+    }
+    if dir.exists() {
+        for leftover in [&fresh, &replaced] {
+            if leftover.exists() {
+                std::fs::remove_dir_all(leftover).map_err(fs)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl SledStore {
+    /// Rewrites the store in `dir` from its live records into a fresh folder
+    /// and swaps the two, so values overwritten or deleted (a forgotten
+    /// customer's) are in no file any more; clears the rewrite request.
+    /// Nothing may hold the store open meanwhile. Returns the records kept.
+    pub fn rewrite(dir: &Path, options: SledOptions) -> Result<u64, StoreError> {
+        settle_rewrite(dir)?;
+        // The handle just closed may hold sled's lock for a moment yet.
+        wait_until_released(dir)?;
+        let (fresh, replaced) = rewrite_dirs(dir);
+        let n = {
+            let old = Self::open(dir, options)?;
+            let new = Self::open(&fresh, options)?;
+            let n = new.load_snapshot(old.db.iter().map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            }))?;
+            new.db
+                .remove(encode_key(&Key::Meta(REWRITE_PENDING.into())))
+                .map_err(io)?;
+            new.db.flush().map_err(io)?;
+            old.close();
+            new.close();
+            n
+        };
+        wait_until_released(dir)?;
+        wait_until_released(&fresh)?;
+        let fs = |e: std::io::Error| StoreError::Io(format!("swapping the rewritten store: {e}"));
+        std::fs::rename(dir, &replaced).map_err(fs)?;
+        std::fs::rename(&fresh, dir).map_err(fs)?;
+        std::fs::remove_dir_all(&replaced).map_err(fs)?;
+        Ok(n)
+    }
+
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, options: SledOptions) -> Result<Self, StoreError> {
+        settle_rewrite(dir)?;
         remove_unfinished_snapshots(dir)?;
         let db = sled::Config::new()
             .path(dir)
@@ -151,7 +224,14 @@ impl SledStore {
             committer: Mutex::new(Some(handle)),
             sequences: Mutex::new(HashMap::new()),
             last_event: watch_rx,
+            dir: dir.to_path_buf(),
         })
+    }
+
+    /// Whether a rewrite of the store in `dir` was asked for (by a forget)
+    /// and has not run yet: read before the store is opened.
+    pub fn rewrite_requested(dir: &Path) -> bool {
+        dir.join(REWRITE_MARKER).exists()
     }
 
     /// Brings an older data folder up to this binary's format (take a backup
@@ -594,6 +674,11 @@ impl Store for SledStore {
     }
 
     fn commit(&self, mutation: Mutation) -> CommitFuture {
+        let marker = mutation
+            .puts
+            .iter()
+            .any(|(k, _)| matches!(k, Key::Meta(m) if m == REWRITE_PENDING))
+            .then(|| self.dir.join(REWRITE_MARKER));
         let mutation = encode_mutation(mutation);
         let (tx, rx) = oneshot::channel();
         let sent = self
@@ -609,7 +694,12 @@ impl Store for SledStore {
             if !sent {
                 return Err(StoreError::Closed);
             }
-            rx.await.unwrap_or(Err(StoreError::Closed))
+            let committed = rx.await.unwrap_or(Err(StoreError::Closed))?;
+            if let Some(path) = marker {
+                std::fs::write(&path, b"")
+                    .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+            }
+            Ok(committed)
         })
     }
 
@@ -946,5 +1036,27 @@ mod tests {
         // and the store opens.
         wait_until_released(dir.path()).expect("released");
         SledStore::open(dir.path(), SledOptions::default()).expect("reopen");
+    }
+
+    #[test]
+    fn a_rewrite_interrupted_between_its_two_renames_is_finished_at_open() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("store");
+        {
+            let s = SledStore::open(&dir, SledOptions::default()).expect("open");
+            s.db.insert(b"k", b"v".to_vec()).expect("insert");
+            s.db.flush().expect("flush");
+            s.close();
+        }
+        wait_until_released(&dir).expect("released");
+        SledStore::rewrite(&dir, SledOptions::default()).expect("rewrite");
+        // A crash after the store went aside but before the fresh copy took
+        // its place: the next open puts the fresh copy in place.
+        let (fresh, replaced) = rewrite_dirs(&dir);
+        std::fs::rename(&dir, &fresh).expect("as if the copy were unfinished");
+        std::fs::create_dir(&replaced).expect("the old one aside");
+        let s = SledStore::open(&dir, SledOptions::default()).expect("open settles");
+        assert_eq!(s.db.get(b"k").expect("get").as_deref(), Some(&b"v"[..]));
+        assert!(!fresh.exists() && !replaced.exists());
     }
 }

@@ -288,7 +288,20 @@ async fn reapply_forgets(data: &Path, ids: &[u64]) -> Result<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
-    let app = App::open(data, false).await?;
+    // The restore's own handle on the store was just dropped; sled may hold
+    // its folder lock a moment longer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let app = loop {
+        match App::open(data, false).await {
+            Ok(app) => break app,
+            Err(e)
+                if std::time::Instant::now() < deadline && format!("{e:#}").contains("in use") =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let system = stampcard_core::model::Actor::channel("system");
     let mut n = 0;
     let mut result = Ok(());

@@ -2,6 +2,23 @@
 
 use crate::Shop;
 
+/// Opens a store folder with sled directly. sled 0.34 keeps its folder lock
+/// for a moment after the last handle is dropped (see the store's
+/// `wait_until_released`), so a folder just closed by this test is retried
+/// for up to 10 s.
+fn open_sled(store: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::open(store) {
+            Ok(db) => return db,
+            Err(e) if std::time::Instant::now() < deadline && e.to_string().contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("cannot open {}: {e}", store.display()),
+        }
+    }
+}
+
 #[test]
 fn restored_shop_keeps_printed_codes_valid() {
     let shop = Shop::demo();
@@ -40,7 +57,7 @@ fn damaged_backups_are_refused() {
 fn a_data_folder_from_a_newer_format_is_refused() {
     let shop = Shop::demo();
     {
-        let db = sled::open(shop.data().join("store")).unwrap();
+        let db = open_sled(&shop.data().join("store"));
         db.insert(b"Mformat_version", b"99".to_vec()).unwrap();
         db.flush().unwrap();
     }
@@ -80,7 +97,7 @@ fn as_format_2(records: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 /// Rewrites a format-3 store as format 2 had it.
 fn downgrade_to_format_2(store: &std::path::Path) {
-    let db = sled::open(store).expect("store");
+    let db = open_sled(store);
     let linked: Vec<(Vec<u8>, Vec<u8>)> = [b'C', b'E']
         .iter()
         .flat_map(|p| db.scan_prefix([*p]))
@@ -232,7 +249,7 @@ fn a_format_2_folder_is_upgraded_and_keeps_every_cards_history() {
 /// touch key per customer (`t`, unix ms × 1,000,000 + campaign).
 fn downgrade_to_format_1(store: &std::path::Path) {
     downgrade_to_format_2(store);
-    let db = sled::open(store).expect("store");
+    let db = open_sled(store);
     let id = |k: &[u8], at: usize| u64::from_be_bytes(k[at..at + 8].try_into().expect("id"));
     let key = |p: u8, a: u64, b: u64| {
         let mut k = vec![p];

@@ -16,11 +16,18 @@ use crate::store::{Key, Mutation, Record};
 
 /// Longest idle wait; the dispatcher rechecks its queue at least this often.
 const IDLE: Duration = Duration::from_secs(60);
+/// Entry ids are taken before their commit, so two writers can commit out
+/// of id order: each load looks this far back behind the ids it has seen,
+/// and once per [`IDLE`] it looks again from the start (a campaign batch
+/// that took thousands of ids while another writer waited).
+const SLACK: u64 = 64;
 
 struct Queue {
     order_by_time: BTreeSet<(DateTime<Utc>, u64)>,
     entries: HashMap<u64, OutboxEntry>,
     seen: u64,
+    /// When the pending entries were last read from the start.
+    rescanned: Instant,
     /// Entries held back by the per-recipient limit, until an instant
     /// (real time: rate limits are about the channel's servers, not the shop clock).
     held: Vec<(Instant, OutboxEntry)>,
@@ -79,6 +86,17 @@ impl Ordering {
 }
 
 impl Queue {
+    /// Whether entry `id` is in memory already (queued, held back, or
+    /// parked behind an earlier one).
+    fn knows(&self, id: u64) -> bool {
+        self.entries.contains_key(&id)
+            || self.held.iter().any(|(_, e)| e.id == id)
+            || self
+                .order
+                .as_ref()
+                .is_some_and(|o| o.parked.values().flatten().any(|e| e.id == id))
+    }
+
     fn push(&mut self, e: OutboxEntry) {
         if let Some(o) = &mut self.order {
             o.track(&e);
@@ -127,6 +145,7 @@ pub async fn run_dispatcher(
         order_by_time: BTreeSet::new(),
         entries: HashMap::new(),
         seen: 0,
+        rescanned: Instant::now(),
         held: Vec::new(),
         order: channel.in_order_per_card().then(Ordering::default),
     };
@@ -206,22 +225,30 @@ pub async fn run_dispatcher(
     }
 }
 
-/// Loads unfinished entries of this channel queued since the last load; at
-/// start, settles entries a crash caught mid-send.
+/// Loads unfinished entries of this channel queued since the last load
+/// ([`SLACK`] ids behind the last one seen, or from the start once per
+/// [`IDLE`]); at start, settles entries a crash caught mid-send.
 async fn load_new(
     shop: &Shop,
     channel: &dyn Channel,
     queue: &mut Queue,
     starting: bool,
 ) -> CoreResult<()> {
+    let mut after = if starting || queue.rescanned.elapsed() >= IDLE {
+        queue.rescanned = Instant::now();
+        0
+    } else {
+        queue.seen.saturating_sub(SLACK)
+    };
     loop {
-        let (page, last) = shop.pending_after(queue.seen, super::PENDING_PAGE)?;
+        let (page, last) = shop.pending_after(after, super::PENDING_PAGE)?;
         let Some(last) = last else {
             return Ok(());
         };
+        after = last;
         queue.seen = queue.seen.max(last);
         for entry in page {
-            if entry.message.channel != channel.name() || queue.entries.contains_key(&entry.id) {
+            if entry.message.channel != channel.name() || queue.knows(entry.id) {
                 continue;
             }
             if starting && entry.state == DeliveryState::Sending {

@@ -341,3 +341,25 @@ async fn an_in_order_channel_holds_a_cards_later_messages_while_an_earlier_one_r
     );
     let _ = r.stop.send(true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_committed_after_a_later_one_is_still_delivered() {
+    let r = rig(Vec::new(), RateLimits::default()).await;
+    // Two writers take ids in one order and commit in the other (as the
+    // pass updater and the notifier can on one stamp).
+    let mut first = stampcard_core::store::Mutation::new();
+    let early = r.shop.enqueue(&mut first, message("early@example.org"));
+    let mut second = stampcard_core::store::Mutation::new();
+    let late = r.shop.enqueue(&mut second, message("late@example.org"));
+    assert!(early < late);
+    r.shop.store().commit(second).await.expect("commit");
+    r.shop.wake_outbox();
+    wait_for(&r.shop, late, |e| e.state == DeliveryState::Confirmed).await;
+    // The dispatcher has read past `early` already; it commits only now.
+    r.shop.store().commit(first).await.expect("commit");
+    r.shop.wake_outbox();
+    wait_for(&r.shop, early, |e| e.state == DeliveryState::Confirmed).await;
+    let sends = r.channel.sends.lock().unwrap().len();
+    assert_eq!(sends, 2, "each once");
+    let _ = r.stop.send(true);
+}

@@ -241,52 +241,10 @@ impl PosReceipt {
     }
 }
 
-/// Derives a POS receipt code; what a POS does offline with its key.
-pub fn pos_code(
-    key: &[u8],
-    key_id: u16,
-    date_yymmdd: u32,
-    till: u16,
-    receipt: u32,
-    template: u32,
-    stamps: u8,
-) -> String {
-    pos_code_of(
-        key,
-        key_id,
-        date_yymmdd,
-        till,
-        receipt,
-        template,
-        stamps,
-        false,
-    )
-}
-
-/// Derives the long form of a POS receipt code (a 16-digit MAC).
-pub fn pos_code_long(
-    key: &[u8],
-    key_id: u16,
-    date_yymmdd: u32,
-    till: u16,
-    receipt: u32,
-    template: u32,
-    stamps: u8,
-) -> String {
-    pos_code_of(
-        key,
-        key_id,
-        date_yymmdd,
-        till,
-        receipt,
-        template,
-        stamps,
-        true,
-    )
-}
-
+/// Derives a POS receipt code, what a POS does offline with its key: the
+/// long form (a 16-digit MAC) with `long`, else the short one (8 digits).
 #[allow(clippy::too_many_arguments)]
-fn pos_code_of(
+pub fn pos_code(
     key: &[u8],
     key_id: u16,
     date_yymmdd: u32,
@@ -432,7 +390,7 @@ mod tests {
     #[test]
     fn pos_codes_round_trip() {
         let key = b"pos-key-0001";
-        let code = pos_code(key, 7, 261122, 2, 4711, 1, 2);
+        let code = pos_code(key, 7, 261122, 2, 4711, 1, 2, false);
         assert_eq!(code.len(), POS_CODE_LEN);
         let ParsedCode::Pos(r) = parse(&code).unwrap() else {
             panic!("not pos")
@@ -444,7 +402,7 @@ mod tests {
         assert!(r.verify(key));
         assert!(!r.verify(b"other key"));
         // The long form: 16 MAC digits under its own message.
-        let long = pos_code_long(key, 7, 261122, 2, 4711, 1, 2);
+        let long = pos_code(key, 7, 261122, 2, 4711, 1, 2, true);
         assert_eq!(long.len(), POS_LONG_CODE_LEN);
         let ParsedCode::Pos(l) = parse(&long).unwrap() else {
             panic!("not pos")
@@ -462,13 +420,13 @@ mod tests {
         let key1 = hex::decode("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
             .unwrap();
         assert_eq!(
-            pos_code(&key1, 7, 261122, 2, 4711, 1, 2),
+            pos_code(&key1, 7, 261122, 2, 4711, 1, 2, false),
             "4007261122002004711000102292852820"
         );
         let key2 = hex::decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
             .unwrap();
         assert_eq!(
-            pos_code(&key2, 1, 260504, 0, 1, 183, 1),
+            pos_code(&key2, 1, 260504, 0, 1, 183, 1, false),
             "4001260504000000001018301398550241"
         );
     }

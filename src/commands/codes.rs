@@ -98,12 +98,9 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
                 ));
             }
             let yymmdd = (date.year() as u32 % 100) * 10000 + date.month() * 100 + date.day();
-            let derive = if long {
-                stampcard_core::codes::pos_code_long
-            } else {
-                stampcard_core::codes::pos_code
-            };
-            let code = derive(&key, key_id, yymmdd, till, receipt, template, stamps);
+            let code = stampcard_core::codes::pos_code(
+                &key, key_id, yymmdd, till, receipt, template, stamps, long,
+            );
             app.emit(&serde_json::json!({"code": code}), || code.clone())
         }
     }

@@ -32,7 +32,7 @@ pub struct App {
 
 /// Rewrites the closed store of `data` from its live records, so what was
 /// forgotten is in none of its files.
-pub fn rewrite_store(data: &Path, options: stampcard_core::store::SledOptions) -> Result<()> {
+fn rewrite_store(data: &Path, options: stampcard_core::store::SledOptions) -> Result<()> {
     let n = stampcard_core::store::SledStore::rewrite(&store_dir(data), options)
         .with_context(|| format!("cannot rewrite the store in {}", data.display()))?;
     tracing::info!("store rewritten ({n} records): forgotten values are in none of its files");

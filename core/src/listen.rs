@@ -81,6 +81,15 @@ pub fn shares(open_files: u64) -> (Limits, Limits) {
 /// Connections held per client address.
 type ByAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
+/// Failed accepts: the log interval under way and its count, the last
+/// error and when it came.
+struct Failures {
+    window: Instant,
+    in_window: u64,
+    last: String,
+    at: Instant,
+}
+
 /// The admission of connections to one listener.
 pub struct Gate {
     /// The listener's name, in log lines and in `/healthz`.
@@ -88,8 +97,7 @@ pub struct Gate {
     slots: Arc<Semaphore>,
     per_address: usize,
     by_address: ByAddress,
-    errors: Mutex<Option<(Instant, u64)>>,
-    last_error: Mutex<Option<String>>,
+    failures: Mutex<Option<Failures>>,
 }
 
 /// A connection's place at the gate, given back when dropped.
@@ -120,14 +128,13 @@ impl Gate {
             slots: Arc::new(Semaphore::new(limits.total)),
             per_address: limits.per_address,
             by_address: Arc::default(),
-            errors: Mutex::new(None),
-            last_error: Mutex::new(None),
+            failures: Mutex::new(None),
         }
     }
 
     /// Waits for a free slot (not accepting meanwhile); `None` when `stop`
     /// turned true.
-    pub async fn slot(&self, stop: &mut watch::Receiver<bool>) -> Option<OwnedSemaphorePermit> {
+    async fn slot(&self, stop: &mut watch::Receiver<bool>) -> Option<OwnedSemaphorePermit> {
         if *stop.borrow() {
             return None;
         }
@@ -139,7 +146,7 @@ impl Gate {
 
     /// Admits a connection from `peer` with its slot, or refuses it when
     /// its address holds its share already.
-    pub fn admit(&self, slot: OwnedSemaphorePermit, peer: Option<SocketAddr>) -> Option<Admitted> {
+    fn admit(&self, slot: OwnedSemaphorePermit, peer: Option<SocketAddr>) -> Option<Admitted> {
         let Some(ip) = peer.map(|p| p.ip()).filter(|ip| !ip.is_loopback()) else {
             return Some(Admitted {
                 _slot: slot,
@@ -198,29 +205,26 @@ impl Gate {
     /// Why this listener cannot accept now: the last accept error, when
     /// accepts failed within the last 10 s.
     pub fn trouble(&self) -> Option<String> {
-        let e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
-        let failing = e.is_some_and(|(since, _)| since.elapsed() < LOG_EVERY);
-        drop(e);
-        if !failing {
-            return None;
-        }
-        self.last_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        f.as_ref()
+            .filter(|f| f.at.elapsed() < LOG_EVERY)
+            .map(|f| f.last.clone())
     }
 
     /// After a failed accept: logs it (once per interval, with how many
     /// there were) and waits a little longer each time in a row.
-    pub async fn failed(&self, error: &std::io::Error, in_a_row: &mut u32) {
-        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
+    async fn failed(&self, error: &std::io::Error, in_a_row: &mut u32) {
         {
-            let mut e = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+            let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            match e.as_mut() {
-                Some((since, n)) if now.duration_since(*since) < LOG_EVERY => *n += 1,
+            match f.as_mut() {
+                Some(f) if now.duration_since(f.window) < LOG_EVERY => {
+                    f.in_window += 1;
+                    f.last = error.to_string();
+                    f.at = now;
+                }
                 _ => {
-                    let before = e.map(|(_, n)| n).unwrap_or(0);
+                    let before = f.as_ref().map_or(0, |f| f.in_window);
                     tracing::warn!(
                         "{} listener: accept failed: {error}{}; backing off",
                         self.name,
@@ -230,7 +234,12 @@ impl Gate {
                             String::new()
                         }
                     );
-                    *e = Some((now, 1));
+                    *f = Some(Failures {
+                        window: now,
+                        in_window: 1,
+                        last: error.to_string(),
+                        at: now,
+                    });
                 }
             }
         }

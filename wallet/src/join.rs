@@ -324,17 +324,23 @@ fn too_many(web: &Web, texts: &Texts, peer: SocketAddr, headers: &HeaderMap) -> 
     if web.joins.allow(client, web.shop.clock().now()) {
         return None;
     }
+    Some(busy(texts, "join.busy.text"))
+}
+
+/// 429 with the reason (`text`) and a Retry-After of the hour the limits
+/// count in.
+fn busy(texts: &Texts, text: &str) -> Response {
     let mut page = message_page(
         texts,
         StatusCode::TOO_MANY_REQUESTS,
         "join.busy.title",
-        "join.busy.text",
+        text,
     );
     page.headers_mut().insert(
         header::RETRY_AFTER,
         header::HeaderValue::from_static("3600"),
     );
-    Some(page)
+    page
 }
 
 /// A receipt code's template through the claim page's limits: too many
@@ -350,19 +356,7 @@ async fn guarded_template(
     match web.receipts.template(&web.shop, client, code).await {
         Ok(t) => Ok(t),
         Err(crate::receipt_guard::Refused::Invalid) => Err(invalid_code(texts)),
-        Err(crate::receipt_guard::Refused::Busy) => {
-            let mut page = message_page(
-                texts,
-                StatusCode::TOO_MANY_REQUESTS,
-                "join.busy.title",
-                "claim.busy.text",
-            );
-            page.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from_static("3600"),
-            );
-            Err(page)
-        }
+        Err(crate::receipt_guard::Refused::Busy) => Err(busy(texts, "claim.busy.text")),
     }
 }
 

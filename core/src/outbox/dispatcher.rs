@@ -86,15 +86,17 @@ impl Ordering {
 }
 
 impl Queue {
-    /// Whether entry `id` is in memory already (queued, held back, or
-    /// parked behind an earlier one).
-    fn knows(&self, id: u64) -> bool {
-        self.entries.contains_key(&id)
-            || self.held.iter().any(|(_, e)| e.id == id)
-            || self
-                .order
-                .as_ref()
-                .is_some_and(|o| o.parked.values().flatten().any(|e| e.id == id))
+    /// Whether entry `e` is in memory already: queued, held back, or (on an
+    /// in-order channel) tracked as unfinished for its pair, which covers
+    /// the entries parked behind an earlier one without walking them.
+    fn knows(&self, e: &OutboxEntry) -> bool {
+        self.entries.contains_key(&e.id)
+            || self.held.iter().any(|(_, h)| h.id == e.id)
+            || self.order.as_ref().is_some_and(|o| {
+                order_key(e)
+                    .and_then(|k| o.unfinished.get(&k))
+                    .is_some_and(|ids| ids.contains(&e.id))
+            })
     }
 
     fn push(&mut self, e: OutboxEntry) {
@@ -248,7 +250,7 @@ async fn load_new(
         after = last;
         queue.seen = queue.seen.max(last);
         for entry in page {
-            if entry.message.channel != channel.name() || queue.knows(entry.id) {
+            if entry.message.channel != channel.name() || queue.knows(&entry) {
                 continue;
             }
             if starting && entry.state == DeliveryState::Sending {

@@ -55,7 +55,8 @@ pub fn metrics_router(shop: Shop, metrics: Arc<Metrics>) -> Router {
 }
 
 /// `GET /healthz`: 200 and `ok`, or 503 and `degraded` while a listener
-/// cannot accept (its last error named), so a monitor notices.
+/// cannot accept or the store cannot write (the last error named), so a
+/// monitor notices.
 async fn health(
     State((shop, gates)): State<(Shop, Arc<Vec<Arc<Gate>>>)>,
 ) -> (axum::http::StatusCode, Json<serde_json::Value>) {
@@ -69,7 +70,8 @@ async fn health(
             (g.name.to_string(), state.into())
         })
         .collect();
-    let degraded = listeners.values().any(|v| v != "ok");
+    let store = shop.store().write_trouble();
+    let degraded = store.is_some() || listeners.values().any(|v| v != "ok");
     let status = if degraded {
         axum::http::StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -83,6 +85,7 @@ async fn health(
             "last_event": shop.store().last_event_id(),
             "resident_cards": resident,
             "listeners": listeners,
+            "store": store.map_or_else(|| "ok".to_string(), |e| format!("cannot write: {e}")),
         })),
     )
 }

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod settings;
 pub mod shop;
 pub mod store;
+pub mod supervise;
 pub mod texts;
 pub mod views;
 

@@ -12,6 +12,7 @@ use stampcard_core::consumers::{
     Consumer, Notifier, PassUpdater, Route, WalletRoute, Webhooks, run_consumer, start_cursor,
 };
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
+use stampcard_core::supervise::supervise;
 
 use crate::app::App;
 
@@ -328,10 +329,11 @@ async fn start_messaging(
     for channel in channels(app, bot, wallet.as_deref())? {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
-            let name = channel.name().to_string();
-            if let Err(e) = run_dispatcher(shop, channel, stop).await {
-                tracing::error!("the {name} dispatcher stopped: {e}");
-            }
+            let name = format!("{} dispatcher", channel.name());
+            supervise(&name, stop.clone(), || {
+                run_dispatcher(shop.clone(), channel.clone(), stop.clone())
+            })
+            .await;
         });
     }
     let mut consumers: Vec<Arc<dyn Consumer>> = vec![Arc::new(Webhooks)];
@@ -345,10 +347,11 @@ async fn start_messaging(
         start_cursor(&app.shop, consumer.name()).await?;
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
-            let name = consumer.name().to_string();
-            if let Err(e) = run_consumer(shop, consumer, stop).await {
-                tracing::error!("the {name} consumer stopped: {e}");
-            }
+            let name = format!("{} consumer", consumer.name());
+            supervise(&name, stop.clone(), || {
+                run_consumer(shop.clone(), consumer.clone(), stop.clone())
+            })
+            .await;
         });
     }
     Ok(())

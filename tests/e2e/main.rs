@@ -10,6 +10,7 @@ mod console;
 mod crash;
 mod email;
 mod first_use;
+mod full_disk;
 mod input;
 mod language;
 mod metrics;
@@ -80,6 +81,17 @@ impl Shop {
     /// A fresh demo shop in UTC.
     pub fn demo() -> Shop {
         let shop = Shop::empty();
+        shop.run(&["init", "--demo", "--timezone", "UTC", "--history-days", "0"])
+            .ok();
+        shop
+    }
+
+    /// A fresh demo shop in UTC, its folder under `parent` (a small file
+    /// system, say).
+    pub fn demo_in(parent: &Path) -> Shop {
+        let shop = Shop {
+            dir: tempfile::tempdir_in(parent).expect("tempdir"),
+        };
         shop.run(&["init", "--demo", "--timezone", "UTC", "--history-days", "0"])
             .ok();
         shop

@@ -21,7 +21,16 @@ pub async fn perform_hosted(
     effect: Effect,
 ) -> Outcome {
     match (&effect, host) {
-        (Effect::LoadSettings, Some(h)) => Outcome::Settings(h.last_backup(), h.channels_status()),
+        (Effect::LoadSettings, Some(h)) => {
+            let store = match shop.store().write_trouble() {
+                None => "Store: writing normally".to_string(),
+                Some(e) => format!(
+                    "Store: CANNOT WRITE ({e}). Nothing new is saved until this is fixed \
+                     (free disk space); writing resumes by itself."
+                ),
+            };
+            Outcome::Settings(h.last_backup(), format!("{store}\n{}", h.channels_status()))
+        }
         (Effect::ExportTable { table, json }, Some(h)) => {
             match h.export_table(table.clone(), *json).await {
                 Ok((path, rows)) => Outcome::Done(format!("Exported {rows} rows to {path}")),

@@ -133,4 +133,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Number of records in a family (scans; for stats).
     fn count(&self, family: Family) -> Result<u64, StoreError>;
+
+    /// Why the store cannot write right now (a full disk), while it cannot;
+    /// writes resume by themselves once the cause is gone.
+    fn write_trouble(&self) -> Option<String> {
+        None
+    }
 }

@@ -6,14 +6,16 @@
 //! answered. Concurrent writers therefore share one fsync.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
 use super::card_chains::{self, Chains, LINK_LEN};
+use super::group_commit::Taken;
 use super::{
     CommitFuture, Committed, FORMAT_VERSION, Family, Guard, IdempotencyRecord, Key, Mutation,
     Record, Scan, Store, StoreError,
@@ -29,6 +31,12 @@ pub struct SledOptions {
     pub max_batch: usize,
     /// sled page cache size in bytes.
     pub cache_bytes: u64,
+    /// How long after a forget the store is rewritten in place, so the
+    /// forgotten values leave its files (several forgets share a rewrite).
+    pub rewrite_after: Duration,
+    /// Space held back in the store's folder (a file of this size) so that
+    /// the store can be reopened after the disk filled up.
+    pub reserve_bytes: u64,
 }
 
 impl Default for SledOptions {
@@ -37,6 +45,8 @@ impl Default for SledOptions {
             max_batch_wait: Duration::ZERO,
             max_batch: 4096,
             cache_bytes: 64 * 1024 * 1024,
+            rewrite_after: REWRITE_AFTER,
+            reserve_bytes: RESERVE_BYTES,
         }
     }
 }
@@ -103,15 +113,77 @@ enum Job {
     Snapshot(Sink, oneshot::Sender<Result<u64, StoreError>>),
 }
 
+/// The default of [`SledOptions::rewrite_after`].
+pub const REWRITE_AFTER: Duration = Duration::from_secs(10);
+/// How often the committer tries to reopen a store whose writes failed.
+const HEAL_EVERY: Duration = Duration::from_secs(2);
+/// The default of [`SledOptions::reserve_bytes`].
+pub const RESERVE_BYTES: u64 = 8 * 1024 * 1024;
+/// How long a read waits while the committer swaps the database.
+const SWAP_PATIENCE: Duration = Duration::from_secs(10);
+/// The file in the store's folder that holds space back for reopening the
+/// store after the disk filled up (sled writes while opening).
+const RESERVE_FILE: &str = "reserve";
+/// Free space, besides the reserve, needed before writes are tried again.
+const HEADROOM: u64 = 8 * 1024 * 1024;
+
+/// The open database, shared by the readers and the committer. The
+/// committer replaces it when it reopens the store after failed writes
+/// (sled keeps an I/O error until it is opened afresh, and its memory holds
+/// the failed write, which must not be read) and when it rewrites the store
+/// after a forget; readers holding the old one finish on it.
+struct Shared {
+    /// None while the committer reopens the store, or after it could not.
+    db: RwLock<Option<Arc<sled::Db>>>,
+    /// True while the committer is reopening (readers wait for it).
+    swapping: AtomicBool,
+    /// Why writes fail, while they do.
+    trouble: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// The open database, waiting while the committer reopens it.
+    fn db(&self) -> Result<Arc<sled::Db>, StoreError> {
+        let deadline = Instant::now() + SWAP_PATIENCE;
+        loop {
+            if let Some(db) = self.db.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                return Ok(db.clone());
+            }
+            if !self.swapping.load(Ordering::Acquire) || Instant::now() >= deadline {
+                let why = self
+                    .trouble()
+                    .unwrap_or_else(|| "it is being reopened".into());
+                return Err(StoreError::Io(format!("the store cannot be read: {why}")));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn set_db(&self, db: Option<Arc<sled::Db>>) {
+        *self.db.write().unwrap_or_else(|e| e.into_inner()) = db;
+    }
+
+    fn set_trouble(&self, trouble: Option<String>) {
+        *self.trouble.lock().unwrap_or_else(|e| e.into_inner()) = trouble;
+    }
+
+    fn trouble(&self) -> Option<String> {
+        self.trouble
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
 /// The sled-backed store.
 pub struct SledStore {
-    db: sled::Db,
+    shared: Arc<Shared>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     committer: Mutex<Option<std::thread::JoinHandle<()>>>,
     sequences: Mutex<HashMap<u8, u64>>,
     last_event: watch::Receiver<u64>,
     /// The store's folder (for the rewrite request beside the data).
-    dir: std::path::PathBuf,
+    dir: PathBuf,
 }
 
 fn io(e: sled::Error) -> StoreError {
@@ -168,14 +240,16 @@ impl SledStore {
         let n = {
             let old = Self::open(dir, options)?;
             let new = Self::open(&fresh, options)?;
-            let n = new.load_snapshot(old.db.iter().map(|r| {
+            let n = new.load_snapshot(old.shared.db()?.iter().map(|r| {
                 r.map(|(k, v)| (k.to_vec(), v.to_vec()))
                     .map_err(|e| std::io::Error::other(e.to_string()))
             }))?;
-            new.db
+            let new_db = new.shared.db()?;
+            new_db
                 .remove(encode_key(&Key::Meta(REWRITE_PENDING.into())))
                 .map_err(io)?;
-            new.db.flush().map_err(io)?;
+            new_db.flush().map_err(io)?;
+            drop(new_db);
             old.close();
             new.close();
             n
@@ -192,34 +266,36 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, options: SledOptions) -> Result<Self, StoreError> {
         settle_rewrite(dir)?;
-        remove_unfinished_snapshots(dir)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(options.cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(|e| match e {
-                // sled 0.34.7 rewraps a failed file lock as ErrorKind::Other
-                // with this text (config.rs, `try_lock`); it is the only signal.
-                sled::Error::Io(ref ioe)
-                    if ioe.kind() == std::io::ErrorKind::WouldBlock
-                        || ioe.to_string().contains("could not acquire lock") =>
-                {
-                    StoreError::Locked(ioe.to_string())
-                }
-                other => io(other),
-            })?;
+        let db = Arc::new(open_db(dir, &options)?);
         check_format(&db)?;
+        keep_reserve(dir, options.reserve_bytes);
         let last_event = last_id(&db, b'E')?.unwrap_or(0);
         let (watch_tx, watch_rx) = watch::channel(last_event);
         let (tx, rx) = mpsc::channel();
-        let committer_db = db.clone();
+        let shared = Arc::new(Shared {
+            db: RwLock::new(Some(db.clone())),
+            swapping: AtomicBool::new(false),
+            trouble: Mutex::new(None),
+        });
+        let committer = Committer {
+            shared: shared.clone(),
+            dir: dir.to_path_buf(),
+            options,
+            db: Some(db),
+            chains: Chains::default(),
+            watch_tx,
+            last_event,
+            rewrite_due: Self::rewrite_requested(dir)
+                .then(|| Instant::now() + options.rewrite_after),
+            heal_at: None,
+            checks: 0,
+        };
         let handle = std::thread::Builder::new()
             .name("stampcard-commit".into())
-            .spawn(move || committer(committer_db, rx, watch_tx, last_event, options))
+            .spawn(move || committer.run(rx))
             .map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(Self {
-            db,
+            shared,
             jobs: Mutex::new(Some(tx)),
             committer: Mutex::new(Some(handle)),
             sequences: Mutex::new(HashMap::new()),
@@ -269,7 +345,9 @@ impl SledStore {
         if let Some(handle) = self.committer.lock().ok().and_then(|mut h| h.take()) {
             let _ = handle.join();
         }
-        let _ = self.db.flush();
+        if let Ok(db) = self.shared.db() {
+            let _ = db.flush();
+        }
     }
 
     /// Loads a snapshot written by [`Store::snapshot`] into this (empty) store.
@@ -277,22 +355,50 @@ impl SledStore {
         &self,
         records: impl Iterator<Item = std::io::Result<(Vec<u8>, Vec<u8>)>>,
     ) -> Result<u64, StoreError> {
-        let mut n = 0;
-        let mut batch = sled::Batch::default();
-        for r in records {
-            let (k, v) = r.map_err(|e| StoreError::Io(e.to_string()))?;
-            batch.insert(k, v);
-            n += 1;
-            if n % 10_000 == 0 {
-                self.db
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(io)?;
-            }
-        }
-        self.db.apply_batch(batch).map_err(io)?;
-        self.db.flush().map_err(io)?;
-        Ok(n)
+        load_records(&*self.shared.db()?, records)
     }
+}
+
+/// Writes records into a database in batches and flushes; returns how many.
+fn load_records(
+    db: &sled::Db,
+    records: impl Iterator<Item = std::io::Result<(Vec<u8>, Vec<u8>)>>,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    let mut batch = sled::Batch::default();
+    for r in records {
+        let (k, v) = r.map_err(|e| StoreError::Io(e.to_string()))?;
+        batch.insert(k, v);
+        n += 1;
+        if n % 10_000 == 0 {
+            db.apply_batch(std::mem::take(&mut batch)).map_err(io)?;
+        }
+    }
+    db.apply_batch(batch).map_err(io)?;
+    db.flush().map_err(io)?;
+    Ok(n)
+}
+
+/// Opens the sled database in `dir`: after a crash's unfinished snapshot
+/// files are removed; a folder another process holds is `Locked`.
+fn open_db(dir: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
+    remove_unfinished_snapshots(dir)?;
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(options.cache_bytes)
+        .flush_every_ms(Some(1000))
+        .open()
+        .map_err(|e| match e {
+            // sled 0.34.7 rewraps a failed file lock as ErrorKind::Other
+            // with this text (config.rs, `try_lock`); it is the only signal.
+            sled::Error::Io(ref ioe)
+                if ioe.kind() == std::io::ErrorKind::WouldBlock
+                    || ioe.to_string().contains("could not acquire lock") =>
+            {
+                StoreError::Locked(ioe.to_string())
+            }
+            other => io(other),
+        })
 }
 
 impl Drop for SledStore {
@@ -349,6 +455,67 @@ fn wait_until_released_within(dir: &Path, patience: Duration) -> Result<(), Stor
     }
 }
 
+/// Bytes free for unprivileged writers on the file system of `dir`
+/// (None when it cannot be asked).
+fn free_bytes(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+        // SAFETY: statvfs fills the zeroed struct it is given; the path is
+        // a valid NUL-terminated string for the duration of the call.
+        let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+            return None;
+        }
+        // The fields' widths differ between platforms.
+        #[allow(clippy::useless_conversion)]
+        let free = u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize));
+        Some(free)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// [`make_reserve`], logging instead of failing: a store on a full disk
+/// still opens (and reads); writes then fail, and heal once there is room.
+fn keep_reserve(dir: &Path, bytes: u64) {
+    if let Err(e) = make_reserve(dir, bytes) {
+        tracing::warn!(
+            error = %e,
+            "no room for the store's {} MB reserve: after the disk fills up, reads may fail too",
+            bytes / (1024 * 1024)
+        );
+    }
+}
+
+/// Makes sure the reserve file of `dir` holds `bytes` (written, not
+/// sparse, so the space is really taken); a partial one is removed.
+fn make_reserve(dir: &Path, bytes: u64) -> std::io::Result<()> {
+    let path = dir.join(RESERVE_FILE);
+    if bytes == 0 || std::fs::metadata(&path).is_ok_and(|m| m.len() >= bytes) {
+        return Ok(());
+    }
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&path)?;
+        let block = vec![0_u8; 64 * 1024];
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(block.len() as u64) as usize;
+            file.write_all(&block[..n])?;
+            left -= n as u64;
+        }
+        file.sync_all()
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&path);
+    })
+}
+
 /// Removes `snap.*.generating` files a crash left behind.
 ///
 /// sled 0.34.7 writes a snapshot to `snap.<lsn>.generating`, fsyncs it and
@@ -402,22 +569,93 @@ fn last_id(db: &sled::Db, prefix: u8) -> Result<Option<u64>, StoreError> {
     }
 }
 
-fn committer(
-    db: sled::Db,
-    rx: mpsc::Receiver<Job>,
-    watch_tx: watch::Sender<u64>,
-    mut last_event: u64,
+/// The one writer: commits groups, and owns the database's life. After a
+/// write fails it reopens the store every [`HEAL_EVERY`] until a check write
+/// succeeds (sled keeps an I/O error, such as a full disk, until opened
+/// afresh); after a forget it rewrites the store in place.
+struct Committer {
+    shared: Arc<Shared>,
+    dir: PathBuf,
     options: SledOptions,
-) {
-    let mut chains = Chains::default();
-    while let Some(jobs) = super::take_group(&rx, options.max_batch, options.max_batch_wait) {
-        let mut group = Group::new(last_event);
+    /// None after a reopen failed.
+    db: Option<Arc<sled::Db>>,
+    chains: Chains,
+    watch_tx: watch::Sender<u64>,
+    last_event: u64,
+    /// When the rewrite a forget asked for is due.
+    rewrite_due: Option<Instant>,
+    /// While writes fail: when to reopen and check next.
+    heal_at: Option<Instant>,
+    /// Check writes so far (the value each one writes).
+    checks: u64,
+}
+
+/// The meta key the committer writes to check that writes work again.
+const WRITE_CHECK: &str = "write_check";
+
+impl Committer {
+    fn run(mut self, rx: mpsc::Receiver<Job>) {
+        loop {
+            let by = [self.rewrite_due, self.heal_at].into_iter().flatten().min();
+            match super::group_commit::take_group_by(
+                &rx,
+                self.options.max_batch,
+                self.options.max_batch_wait,
+                by,
+            ) {
+                Taken::Closed => break,
+                Taken::Idle => {}
+                Taken::Group(jobs) => self.group(jobs),
+            }
+            self.housekeeping();
+        }
+        if let Some(db) = &self.db {
+            let _ = db.flush();
+        }
+    }
+
+    fn group(&mut self, jobs: Vec<Job>) {
+        let Some(db) = self.db.clone().filter(|_| self.heal_at.is_none()) else {
+            // Writes are known to fail: answer at once; the next check
+            // write says when they work again.
+            let why = self
+                .shared
+                .trouble()
+                .unwrap_or_else(|| "the store cannot write".into());
+            for job in jobs {
+                match job {
+                    Job::Commit(_, reply) => {
+                        let _ = reply.send(Err(StoreError::Io(why.clone())));
+                    }
+                    Job::Snapshot(mut sink, reply) => {
+                        let result = match &self.db {
+                            Some(db) => dump(db, &mut sink),
+                            None => Err(StoreError::Io(why.clone())),
+                        };
+                        drop(sink);
+                        let _ = reply.send(result);
+                    }
+                }
+            }
+            return;
+        };
+        let pending = encode_key(&Key::Meta(REWRITE_PENDING.into()));
+        let mut group = Group::new(self.last_event);
+        let mut failed = None;
         for job in jobs {
             match job {
-                Job::Commit(m, reply) => group.add(&db, &mut chains, m, reply),
+                Job::Commit(m, reply) => {
+                    if m.puts.iter().any(|(k, _)| k == &pending) {
+                        self.rewrite_due
+                            .get_or_insert_with(|| Instant::now() + self.options.rewrite_after);
+                    }
+                    group.add(&db, &mut self.chains, m, reply)
+                }
                 Job::Snapshot(mut sink, reply) => {
-                    last_event = group.finish(&db, &mut chains, &watch_tx);
-                    group = Group::new(last_event);
+                    let (last, error) = group.finish(&db, &mut self.chains, &self.watch_tx);
+                    self.last_event = last;
+                    failed = failed.or(error);
+                    group = Group::new(self.last_event);
                     let result = dump(&db, &mut sink);
                     // Release the sink before answering: the caller may need
                     // sole ownership of what it writes to.
@@ -426,9 +664,169 @@ fn committer(
                 }
             }
         }
-        last_event = group.finish(&db, &mut chains, &watch_tx);
+        let (last, error) = group.finish(&db, &mut self.chains, &self.watch_tx);
+        self.last_event = last;
+        if let Some(why) = failed.or(error) {
+            tracing::error!(
+                error = %why,
+                "the store cannot write; writing is tried again every {} s once the disk has room",
+                HEAL_EVERY.as_secs()
+            );
+            self.failed(why);
+        }
     }
-    let _ = db.flush();
+
+    /// After a write failed: writes are refused until a check write works;
+    /// the store is reopened at once, with the reserve's space, because
+    /// sled's memory now holds the failed write, which nobody may read.
+    fn failed(&mut self, why: String) {
+        self.shared.set_trouble(Some(why));
+        self.heal_at = Some(Instant::now() + HEAL_EVERY);
+        let _ = std::fs::remove_file(self.dir.join(RESERVE_FILE));
+        if let Err(e) = self.reopen() {
+            tracing::error!(error = %e, "the store cannot be reopened; reads fail until it can");
+        }
+    }
+
+    fn housekeeping(&mut self) {
+        let now = Instant::now();
+        if self.heal_at.is_some_and(|t| t <= now) {
+            self.heal();
+        }
+        if self.heal_at.is_none() && self.rewrite_due.is_some_and(|t| t <= now) {
+            self.rewrite_due = None;
+            match self.rewrite_in_place() {
+                Ok(n) => tracing::info!(records = n, "rewrote the store after a forget"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "rewriting the store after a forget failed; trying again in a minute");
+                    self.rewrite_due = Some(now + Duration::from_secs(60));
+                }
+            }
+        }
+    }
+
+    /// While writes fail: once the disk has room for the reserve and some
+    /// headroom, puts the reserve back and writes a check value; clears the
+    /// trouble when that worked.
+    fn heal(&mut self) {
+        self.heal_at = Some(Instant::now() + HEAL_EVERY);
+        if self.db.is_none()
+            && let Err(e) = self.reopen()
+        {
+            tracing::debug!(error = %e, "the store still cannot be reopened");
+            return;
+        }
+        let needed = self.options.reserve_bytes + HEADROOM;
+        if free_bytes(&self.dir).is_some_and(|free| free < needed) {
+            return;
+        }
+        if let Err(e) = make_reserve(&self.dir, self.options.reserve_bytes) {
+            tracing::debug!(error = %e, "no room for the store's reserve yet");
+            return;
+        }
+        match self.check_write() {
+            Ok(()) => {
+                tracing::info!("the store writes again");
+                self.shared.set_trouble(None);
+                self.heal_at = None;
+            }
+            Err(e) => self.failed(e.to_string()),
+        }
+    }
+
+    /// Drops the database and opens it afresh. Readers wait meanwhile; if
+    /// it cannot be opened, reads fail until it can.
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        self.shared.swapping.store(true, Ordering::Release);
+        self.shared.set_db(None);
+        self.db = None;
+        let opened = wait_until_released(&self.dir)
+            .and_then(|()| open_db(&self.dir, &self.options))
+            .and_then(|db| self.adopt(Arc::new(db)));
+        self.shared.swapping.store(false, Ordering::Release);
+        opened
+    }
+
+    /// Takes `db` as the open database: the cached card links and the last
+    /// event id are read from it again (a write that failed may or may not
+    /// have reached the disk).
+    fn adopt(&mut self, db: Arc<sled::Db>) -> Result<(), StoreError> {
+        let last = last_id(&db, b'E')?.unwrap_or(0);
+        self.chains = Chains::default();
+        if last != self.last_event {
+            self.last_event = last;
+            self.watch_tx.send_replace(last);
+        }
+        self.shared.set_db(Some(db.clone()));
+        self.db = Some(db);
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> Result<(), StoreError> {
+        let db = self.db.as_ref().ok_or(StoreError::Closed)?;
+        self.checks += 1;
+        db.insert(
+            encode_key(&Key::Meta(WRITE_CHECK.into())),
+            encode_json(&self.checks),
+        )
+        .map_err(io)?;
+        db.flush().map_err(io)?;
+        Ok(())
+    }
+
+    /// Copies the live records into a fresh folder and puts it in the
+    /// store's place, so values a forget replaced are in no file any more.
+    /// Nothing writes meanwhile (this is the writer); readers keep reading
+    /// the old database, which holds the same records, until the swap.
+    fn rewrite_in_place(&mut self) -> Result<u64, StoreError> {
+        let old = self.db.clone().ok_or(StoreError::Closed)?;
+        let (fresh, replaced) = rewrite_dirs(&self.dir);
+        let fs = |e: std::io::Error| StoreError::Io(format!("rewriting the store: {e}"));
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh).map_err(fs)?;
+        }
+        let n = {
+            let new = open_db(&fresh, &self.options)?;
+            let pending = encode_key(&Key::Meta(REWRITE_PENDING.into()));
+            let n = load_records(
+                &new,
+                old.iter()
+                    .filter(|r| r.as_ref().map_or(true, |(k, _)| k.as_ref() != pending))
+                    .map(|r| {
+                        r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                            .map_err(|e| std::io::Error::other(e.to_string()))
+                    }),
+            )?;
+            new.flush().map_err(io)?;
+            n
+        };
+        wait_until_released(&fresh)?;
+        // sled writes no file by path after opening (snapshots only at
+        // start), so the old handle may live on in readers after the swap;
+        // its folder's files are unlinked, and its lock is on the old inode.
+        std::fs::rename(&self.dir, &replaced).map_err(fs)?;
+        std::fs::rename(&fresh, &self.dir).map_err(fs)?;
+        let reopened = match open_db(&self.dir, &self.options) {
+            Ok(db) => Arc::new(db),
+            Err(e) => {
+                // Reopened by the healer once it can.
+                self.shared.set_db(None);
+                self.db = None;
+                self.shared.set_trouble(Some(e.to_string()));
+                self.heal_at = Some(Instant::now() + HEAL_EVERY);
+                return Err(e);
+            }
+        };
+        self.adopt(reopened)?;
+        drop(old);
+        std::fs::remove_dir_all(&replaced).map_err(fs)?;
+        let marker = self.dir.join(REWRITE_MARKER);
+        if marker.exists() {
+            std::fs::remove_file(&marker).map_err(fs)?;
+        }
+        keep_reserve(&self.dir, self.options.reserve_bytes);
+        Ok(n)
+    }
 }
 
 fn dump(db: &sled::Db, sink: &mut Sink) -> Result<u64, StoreError> {
@@ -557,11 +955,17 @@ impl Group {
         Ok(ids)
     }
 
-    /// Applies and flushes; answers everyone; returns the last event id.
-    fn finish(mut self, db: &sled::Db, chains: &mut Chains, watch_tx: &watch::Sender<u64>) -> u64 {
+    /// Applies and flushes; answers everyone; returns the last event id,
+    /// and why the write failed when it did.
+    fn finish(
+        mut self,
+        db: &sled::Db,
+        chains: &mut Chains,
+        watch_tx: &watch::Sender<u64>,
+    ) -> (u64, Option<String>) {
         if self.replies.is_empty() {
             chains.settle(false);
-            return self.start_event;
+            return (self.start_event, None);
         }
         let result = match self.failed.take() {
             Some(e) => Err(e),
@@ -581,9 +985,10 @@ impl Group {
                 if self.next_event != self.start_event {
                     watch_tx.send_replace(self.next_event);
                 }
-                self.next_event
+                (self.next_event, None)
             }
             Err(e) => {
+                let failed_write = matches!(e, StoreError::Io(_));
                 let msg = match e {
                     StoreError::Io(msg) => msg,
                     other => other.to_string(),
@@ -591,7 +996,7 @@ impl Group {
                 for (reply, _) in self.replies {
                     let _ = reply.send(Err(StoreError::Io(msg.clone())));
                 }
-                self.start_event
+                (self.start_event, failed_write.then_some(msg))
             }
         }
     }
@@ -600,7 +1005,7 @@ impl Group {
 impl Store for SledStore {
     fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         let k = encode_key(key);
-        match self.db.get(&k).map_err(io)? {
+        match self.shared.db()?.get(&k).map_err(io)? {
             Some(v) => decode_record(&k, &v).map(Some),
             None => Ok(None),
         }
@@ -621,16 +1026,17 @@ impl Store for SledStore {
         };
         let mut end = prefix.clone();
         increment(&mut end);
+        let db = self.shared.db()?;
         match (scan.after, scan.reverse) {
             (None, false) => {
-                for item in self.db.scan_prefix(&prefix) {
+                for item in db.scan_prefix(&prefix) {
                     if !push(item)? {
                         break;
                     }
                 }
             }
             (None, true) => {
-                for item in self.db.scan_prefix(&prefix).rev() {
+                for item in db.scan_prefix(&prefix).rev() {
                     if !push(item)? {
                         break;
                     }
@@ -640,7 +1046,7 @@ impl Store for SledStore {
                 let mut start = prefix.clone();
                 start.extend_from_slice(&after.to_be_bytes());
                 increment(&mut start);
-                for item in self.db.range(start..end) {
+                for item in db.range(start..end) {
                     if !push(item)? {
                         break;
                     }
@@ -649,7 +1055,7 @@ impl Store for SledStore {
             (Some(after), true) => {
                 let mut stop = prefix.clone();
                 stop.extend_from_slice(&after.to_be_bytes());
-                for item in self.db.range(prefix.clone()..stop).rev() {
+                for item in db.range(prefix.clone()..stop).rev() {
                     if !push(item)? {
                         break;
                     }
@@ -664,7 +1070,7 @@ impl Store for SledStore {
         family: Family,
         visit: &mut dyn FnMut(Key, Record) -> bool,
     ) -> Result<(), StoreError> {
-        for item in self.db.scan_prefix(family_prefix(family)) {
+        for item in self.shared.db()?.scan_prefix(family_prefix(family)) {
             let (k, v) = item.map_err(io)?;
             if !visit(decode_key(&k)?, decode_record(&k, &v)?) {
                 break;
@@ -721,14 +1127,16 @@ impl Store for SledStore {
         };
         let mut seqs = self.sequences.lock().unwrap_or_else(|e| e.into_inner());
         let entry = seqs.entry(prefix).or_insert_with(|| {
+            let Ok(db) = self.shared.db() else {
+                return first - 1;
+            };
             let stored = if prefix == b'B' {
-                self.db
-                    .get(encode_key(&Key::Meta("last_batch".into())))
+                db.get(encode_key(&Key::Meta("last_batch".into())))
                     .ok()
                     .flatten()
                     .and_then(|v| serde_json::from_slice::<u64>(&v).ok())
             } else {
-                last_id(&self.db, prefix).ok().flatten()
+                last_id(&db, prefix).ok().flatten()
             };
             stored.unwrap_or(first - 1)
         });
@@ -766,17 +1174,18 @@ impl Store for SledStore {
         visit: &mut dyn FnMut(Event) -> bool,
     ) -> Result<(), StoreError> {
         let key = card_chains::card_key(card);
-        let Some(stored) = self.db.get(&key).map_err(io)? else {
+        let db = self.shared.db()?;
+        let Some(stored) = db.get(&key).map_err(io)? else {
             return Ok(());
         };
         let (mut next, _) =
             card_chains::split(&stored).ok_or_else(|| corrupt(&key, "shorter than its link"))?;
         while next != 0 {
             let k = encode_key(&Key::Event(next));
-            let v =
-                self.db.get(&k).map_err(io)?.ok_or_else(|| {
-                    corrupt(&k, format!("event {next} of card {card} is missing"))
-                })?;
+            let v = db
+                .get(&k)
+                .map_err(io)?
+                .ok_or_else(|| corrupt(&k, format!("event {next} of card {card} is missing")))?;
             let (prev, body) =
                 card_chains::split(&v).ok_or_else(|| corrupt(&k, "shorter than its link"))?;
             if prev >= next {
@@ -790,9 +1199,13 @@ impl Store for SledStore {
         Ok(())
     }
 
+    fn write_trouble(&self) -> Option<String> {
+        self.shared.trouble()
+    }
+
     fn count(&self, family: Family) -> Result<u64, StoreError> {
         let mut n = 0;
-        for item in self.db.scan_prefix(family_prefix(family)) {
+        for item in self.shared.db()?.scan_prefix(family_prefix(family)) {
             item.map_err(io)?;
             n += 1;
         }
@@ -1044,8 +1457,9 @@ mod tests {
         let dir = root.path().join("store");
         {
             let s = SledStore::open(&dir, SledOptions::default()).expect("open");
-            s.db.insert(b"k", b"v".to_vec()).expect("insert");
-            s.db.flush().expect("flush");
+            let db = s.shared.db().expect("db");
+            db.insert(b"k", b"v".to_vec()).expect("insert");
+            db.flush().expect("flush");
             s.close();
         }
         wait_until_released(&dir).expect("released");
@@ -1056,7 +1470,15 @@ mod tests {
         std::fs::rename(&dir, &fresh).expect("as if the copy were unfinished");
         std::fs::create_dir(&replaced).expect("the old one aside");
         let s = SledStore::open(&dir, SledOptions::default()).expect("open settles");
-        assert_eq!(s.db.get(b"k").expect("get").as_deref(), Some(&b"v"[..]));
+        assert_eq!(
+            s.shared
+                .db()
+                .expect("db")
+                .get(b"k")
+                .expect("get")
+                .as_deref(),
+            Some(&b"v"[..])
+        );
         assert!(!fresh.exists() && !replaced.exists());
     }
 }

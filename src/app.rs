@@ -82,14 +82,16 @@ impl App {
             }
             other => anyhow!(other).context(format!("cannot open the store in {}", data.display())),
         })?;
-        Ok(Self {
+        let app = Self {
             data: data.to_path_buf(),
             config,
             shop,
             json,
             out: Out::Terminal,
             user: os_user(),
-        })
+        };
+        crate::scrub::install(&app);
+        Ok(app)
     }
 
     /// Closes the shop cleanly.

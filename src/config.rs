@@ -477,6 +477,9 @@ pub struct OutboxSection {
     pub retry_secs: f64,
     /// Attempts before a message fails for good.
     pub max_attempts: u32,
+    /// Most unfinished messages a channel holds in memory (a tenth of them
+    /// per recipient); the rest of a backlog waits on disk.
+    pub memory_window: usize,
 }
 
 impl Default for OutboxSection {
@@ -486,6 +489,7 @@ impl Default for OutboxSection {
             log_per_second: 1000.0,
             retry_secs: 2.0,
             max_attempts: 8,
+            memory_window: stampcard_core::outbox::MEMORY_WINDOW,
         }
     }
 }
@@ -627,6 +631,11 @@ fn validate(c: &Config) -> Result<()> {
     if !(1..=200).contains(&c.campaigns.push_limit) {
         return Err(anyhow!("key `campaigns.push_limit`: must be 1 to 200"));
     }
+    if !(10..=1_000_000).contains(&c.outbox.memory_window) {
+        return Err(anyhow!(
+            "key `outbox.memory_window`: must be 10 to 1000000 messages"
+        ));
+    }
     if c.outbox.max_attempts == 0 {
         return Err(anyhow!("key `outbox.max_attempts`: must be at least 1"));
     }
@@ -719,6 +728,8 @@ impl Config {
             per_second,
             max_attempts: self.outbox.max_attempts,
             backoff: std::time::Duration::from_secs_f64(self.outbox.retry_secs),
+            memory_window: self.outbox.memory_window,
+            recipient_share: (self.outbox.memory_window / 10).max(1),
             ..Default::default()
         }
     }

@@ -28,6 +28,7 @@ mod passes;
 mod prompt;
 mod reminders;
 mod schedule;
+mod scrub;
 mod upgrade;
 mod webhooks;
 

@@ -23,6 +23,8 @@ struct Scripted {
     sends: Mutex<Vec<(u64, String, Instant)>>,
     limits: RateLimits,
     ordered: bool,
+    /// A recipient whose server is down: every send to it is retried later.
+    dead: Option<String>,
 }
 
 impl Channel for Scripted {
@@ -40,6 +42,13 @@ impl Channel for Scripted {
             .lock()
             .unwrap()
             .push((e.id, e.message.recipient.clone(), Instant::now()));
+        if self.dead.as_deref() == Some(e.message.recipient.as_str()) {
+            let down = SendError::Retry {
+                reason: "connection refused".into(),
+                after: Some(Duration::from_secs(3600)),
+            };
+            return Box::pin(async move { Err(down) });
+        }
         let next = self
             .script
             .lock()
@@ -97,6 +106,7 @@ async fn rig_with(
         sends: Mutex::new(Vec::new()),
         limits,
         ordered,
+        dead: None,
     });
     let (stop, stop_rx) = watch::channel(false);
     tokio::spawn(run_dispatcher(shop.clone(), channel.clone(), stop_rx));
@@ -362,4 +372,109 @@ async fn an_entry_committed_after_a_later_one_is_still_delivered() {
     let sends = r.channel.sends.lock().unwrap().len();
     assert_eq!(sends, 2, "each once");
     let _ = r.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_others() {
+    let limits = RateLimits {
+        per_second: 0.0,
+        memory_window: 200,
+        recipient_share: 20,
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(
+        "2026-06-01T09:00:00Z".parse().expect("time"),
+    ));
+    let shop = Shop::open(
+        dir.path(),
+        ShopSettings::for_tests(),
+        clock.clone(),
+        SledOptions::default(),
+    )
+    .await
+    .expect("open");
+    // A backlog before the dispatcher starts (as after a restart): a dead
+    // recipient's 3 shares, then the window's worth twice over for others,
+    // a few cards each so the in-order rule has pairs to keep.
+    let dead = "https://down.example.org/hook";
+    let mut m = stampcard_core::store::Mutation::new();
+    for _ in 0..60 {
+        shop.enqueue(&mut m, message(dead));
+    }
+    let mut live = Vec::new();
+    for i in 0..400_u64 {
+        let mut msg = message(&format!("shop{}@example.org", i % 50));
+        msg.card_id = Some(i % 7);
+        live.push(shop.enqueue(&mut m, msg));
+    }
+    shop.store().commit(m).await.expect("commit");
+    let channel = Arc::new(Scripted {
+        script: Mutex::new(VecDeque::new()),
+        sends: Mutex::new(Vec::new()),
+        limits,
+        ordered: true,
+        dead: Some(dead.into()),
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    tokio::spawn(run_dispatcher(shop.clone(), channel.clone(), stop_rx));
+    // More arrive while it works.
+    let mut m = stampcard_core::store::Mutation::new();
+    for i in 0..100_u64 {
+        live.push(shop.enqueue(&mut m, message(&format!("late{i}@example.org"))));
+    }
+    shop.store().commit(m).await.expect("commit");
+    shop.wake_outbox();
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let confirmed = live
+            .iter()
+            .filter(|id| {
+                shop.outbox_entry(**id)
+                    .is_ok_and(|e| e.state == DeliveryState::Confirmed)
+            })
+            .count();
+        if confirmed == live.len() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{confirmed} of {} delivered; stats {:?}",
+            live.len(),
+            shop.outbox_stats().snapshot()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = shop.outbox_stats().snapshot()["scripted"];
+    assert!(
+        stats.peak_in_memory <= 200,
+        "at most the window in memory: {stats:?}"
+    );
+    assert!(stats.peak_in_memory >= 100, "the window is used: {stats:?}");
+    let sends = channel.sends.lock().unwrap().clone();
+    let to_dead = sends.iter().filter(|(_, to, _)| to == dead).count();
+    assert_eq!(to_dead, 20, "only the dead recipient's share was tried");
+    let mut ids: Vec<u64> = sends
+        .iter()
+        .filter(|(_, to, _)| to != dead)
+        .map(|(id, _, _)| *id)
+        .collect();
+    // In order per (recipient, card): entries of one pair were sent in id order.
+    let mut last_of_pair = std::collections::HashMap::new();
+    for (id, to, _) in sends.iter().filter(|(_, to, _)| to != dead) {
+        let card = shop.outbox_entry(*id).expect("entry").message.card_id;
+        if let Some(prev) = last_of_pair.insert((to.clone(), card), *id) {
+            assert!(prev < *id, "{to} card {card:?}: {prev} sent before {id}");
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), live.len(), "each live message once");
+    let pending = shop.outbox_depth().expect("depth")["scripted"];
+    assert_eq!(
+        pending, 60,
+        "the dead recipient's backlog waits in the store"
+    );
+    let _ = stop.send(true);
 }

@@ -181,3 +181,59 @@ fn forgotten_values_leave_every_file_of_the_data_folder() {
     // Everything else is still there, and the stamp given after the rewrite.
     assert_eq!(shop.stamps(100003), 10 % 8);
 }
+
+#[test]
+fn a_forget_erases_the_customer_from_exports_and_the_message_log() {
+    let shop = Shop::demo();
+    let exports = shop.data().join("exports");
+    std::fs::create_dir_all(&exports).expect("exports folder");
+    for (format, name) in [("csv", "customers.csv"), ("json", "customers.jsonl")] {
+        let out = exports.join(name);
+        shop.run(&[
+            "export",
+            "--format",
+            format,
+            "--table",
+            "customers",
+            "--output",
+            out.to_str().expect("path"),
+        ])
+        .ok();
+    }
+    // The message log as the log channel writes it, an earlier message in it.
+    let log = shop.data().join("messages.log");
+    std::fs::write(
+        &log,
+        "{\"entry\":1,\"to\":\"mira@example.org\",\"text\":\"Hello Mira Jansen\"}\n\
+         {\"entry\":2,\"to\":\"tomasz@example.org\",\"text\":\"Hello\"}\n",
+    )
+    .expect("log");
+    let traces = ["Mira Jansen", "mira@example.org", "5550101"];
+    for t in traces {
+        assert!(
+            found_in_files(&exports, t).len() >= 2,
+            "{t} is in the exports first"
+        );
+    }
+    let forgot = shop
+        .command(&["customer", "forget", "1", "--yes"])
+        .env("STAMPCARD_OUTBOX__LOG_FILE", "messages.log")
+        .output()
+        .expect("runs");
+    assert!(forgot.status.success(), "{forgot:?}");
+    shop.run(&["card", "show", "100003"]).ok();
+    for t in traces {
+        assert_eq!(
+            found_in_files(&shop.data(), t),
+            Vec::<std::path::PathBuf>::new(),
+            "{t}"
+        );
+    }
+    // The others are still in the exports and the log.
+    let csv = std::fs::read_to_string(exports.join("customers.csv")).expect("csv");
+    assert!(csv.contains("Tomasz"), "{csv}");
+    assert!(csv.contains("(forgotten)"), "{csv}");
+    let log = std::fs::read_to_string(&log).expect("log");
+    assert!(log.contains("tomasz@example.org"), "{log}");
+    assert_eq!(log.lines().count(), 2, "{log}");
+}

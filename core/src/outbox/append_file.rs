@@ -1,5 +1,6 @@
 //! An append-only file whose every line is synced before the call returns:
-//! the log channel's and the wallet push log's output.
+//! the log channel's and the wallet push log's output. A file renamed
+//! over it is followed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,9 +26,19 @@ impl AppendFile {
         &self.path
     }
 
-    /// Appends `line` and syncs it to disk.
+    /// Appends `line` and syncs it to disk. A file replaced meanwhile (a
+    /// forget rewrote it without the customer) is opened afresh.
     pub fn append(&self, line: &[u8]) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
         let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let replaced = match (&*guard, std::fs::metadata(&self.path)) {
+            (Some(open), Ok(now)) => open.metadata().map_or(true, |m| m.ino() != now.ino()),
+            (Some(_), Err(_)) => true,
+            (None, _) => false,
+        };
+        if replaced {
+            *guard = None;
+        }
         if guard.is_none() {
             use std::os::unix::fs::OpenOptionsExt;
             *guard = Some(

@@ -50,6 +50,11 @@ pub enum SendError {
     Permanent(String),
 }
 
+/// The default of [`RateLimits::memory_window`].
+pub const MEMORY_WINDOW: usize = 5_000;
+/// The default of [`RateLimits::recipient_share`].
+pub const RECIPIENT_SHARE: usize = 500;
+
 /// A channel's delivery limits and retry policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimits {
@@ -63,6 +68,12 @@ pub struct RateLimits {
     pub backoff: Duration,
     /// Longest retry delay.
     pub max_backoff: Duration,
+    /// Most unfinished entries the dispatcher holds in memory; the rest
+    /// wait in the store (a backlog costs disk, not memory).
+    pub memory_window: usize,
+    /// Most of them per recipient, so one dead recipient's backlog leaves
+    /// room for the others.
+    pub recipient_share: usize,
 }
 
 impl Default for RateLimits {
@@ -73,6 +84,8 @@ impl Default for RateLimits {
             max_attempts: 8,
             backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(3600),
+            memory_window: MEMORY_WINDOW,
+            recipient_share: RECIPIENT_SHARE,
         }
     }
 }

@@ -21,6 +21,67 @@ const IDLE: Duration = Duration::from_secs(60);
 /// and once per [`IDLE`] it looks again from the start (a campaign batch
 /// that took thousands of ids while another writer waited).
 const SLACK: u64 = 64;
+/// Which unfinished entries are in memory (queued, held back, parked or
+/// being sent), per recipient, and where the ones left in the store start:
+/// at most [`RateLimits::memory_window`] in all and
+/// [`RateLimits::recipient_share`] per recipient; the rest are read as room
+/// frees, in id order.
+struct Window {
+    size: usize,
+    share: usize,
+    /// In-memory entries per recipient.
+    counts: HashMap<String, usize>,
+    total: usize,
+    /// Per recipient that reached its share: its lowest entry left in the
+    /// store (all its later ones are left there too, keeping their order).
+    overflow: HashMap<String, u64>,
+    /// Set when a load stopped at a full window: entries after this id
+    /// were not looked at.
+    horizon: Option<u64>,
+}
+
+impl Window {
+    fn add(&mut self, recipient: &str) {
+        *self.counts.entry(recipient.to_string()).or_default() += 1;
+        self.total += 1;
+    }
+
+    fn remove(&mut self, recipient: &str) {
+        if let Some(n) = self.counts.get_mut(recipient) {
+            *n -= 1;
+            if *n == 0 {
+                self.counts.remove(recipient);
+            }
+            self.total -= 1;
+        }
+    }
+
+    /// Whether entries left in the store could be taken in now.
+    fn wants_refill(&self) -> bool {
+        (self.horizon.is_some() && self.total <= self.size / 2)
+            || self
+                .overflow
+                .keys()
+                .any(|r| self.counts.get(r).copied().unwrap_or(0) <= self.share / 2)
+    }
+
+    /// Where the next load must start to refill the window, if it has
+    /// room for what the store holds back; forgets the overflow marks of the
+    /// recipients it refills (the load sets them again where it stops).
+    fn refill_from(&mut self) -> Option<u64> {
+        let mut from = self.horizon.filter(|_| self.total <= self.size / 2);
+        let (counts, half) = (&self.counts, self.share / 2);
+        self.overflow.retain(|r, lowest| {
+            if counts.get(r).copied().unwrap_or(0) <= half {
+                from = Some(from.map_or(*lowest, |f| f.min(*lowest)));
+                false
+            } else {
+                true
+            }
+        });
+        from.map(|f| f.saturating_sub(1))
+    }
+}
 
 struct Queue {
     order_by_time: BTreeSet<(DateTime<Utc>, u64)>,
@@ -34,6 +95,7 @@ struct Queue {
     /// For channels delivering in order per card: the unfinished entries of
     /// each (recipient, card), and the entries waiting for an earlier one.
     order: Option<Ordering>,
+    window: Window,
 }
 
 /// In-order delivery per (recipient, card): only the oldest unfinished
@@ -99,6 +161,23 @@ impl Queue {
             })
     }
 
+    /// Takes an entry read from the store into memory.
+    fn load(&mut self, e: OutboxEntry) {
+        self.window.add(&e.message.recipient);
+        self.push(e);
+    }
+
+    /// Entry `id` (to `recipient`, of pair `key`) left memory: finished,
+    /// here or elsewhere.
+    fn finished(&mut self, recipient: &str, key: Option<(String, u64)>, id: u64) {
+        self.window.remove(recipient);
+        if let Some(o) = &mut self.order {
+            for waiting in o.finished(key, id) {
+                self.push(waiting);
+            }
+        }
+    }
+
     fn push(&mut self, e: OutboxEntry) {
         if let Some(o) = &mut self.order {
             o.track(&e);
@@ -150,6 +229,14 @@ pub async fn run_dispatcher(
         rescanned: Instant::now(),
         held: Vec::new(),
         order: channel.in_order_per_card().then(Ordering::default),
+        window: Window {
+            size: limits.memory_window.max(1),
+            share: limits.recipient_share.max(1),
+            counts: HashMap::new(),
+            total: 0,
+            overflow: HashMap::new(),
+            horizon: None,
+        },
     };
     load_new(&shop, &*channel, &mut queue, true).await?;
     let mut last_send: Option<Instant> = None;
@@ -160,8 +247,19 @@ pub async fn run_dispatcher(
         }
         if wake.has_changed().unwrap_or(false) {
             wake.borrow_and_update();
+            // With the window full, new entries wait in the store.
+            if queue.window.total < queue.window.size {
+                load_new(&shop, &*channel, &mut queue, false).await?;
+            }
+        }
+        if queue.window.wants_refill() {
             load_new(&shop, &*channel, &mut queue, false).await?;
         }
+        let in_memory = queue.window.total as u64;
+        shop.outbox_stats().record(channel.name(), |c| {
+            c.in_memory = in_memory;
+            c.peak_in_memory = c.peak_in_memory.max(in_memory);
+        });
         let held_wait = queue.release_held();
         let now = shop.clock().now();
         let Some(entry) = queue.pop_due(now) else {
@@ -206,61 +304,70 @@ pub async fn run_dispatcher(
             .outbox_entry(entry.id)
             .is_ok_and(|stored| !stored.state.unfinished())
         {
-            if let Some(o) = &mut queue.order {
-                for waiting in o.finished(order_key(&entry), entry.id) {
-                    queue.push(waiting);
-                }
-            }
+            queue.finished(&entry.message.recipient, order_key(&entry), entry.id);
             continue;
         }
-        let (id, key) = (entry.id, order_key(&entry));
+        let (id, key, to) = (entry.id, order_key(&entry), entry.message.recipient.clone());
         match deliver(&shop, &*channel, entry, &mut pace).await? {
             Some(retry) => queue.push(retry),
-            None => {
-                if let Some(o) = &mut queue.order {
-                    for waiting in o.finished(key, id) {
-                        queue.push(waiting);
-                    }
-                }
-            }
+            None => queue.finished(&to, key, id),
         }
     }
 }
 
 /// Loads unfinished entries of this channel queued since the last load
 /// ([`SLACK`] ids behind the last one seen, or from the start once per
-/// [`IDLE`]); at start, settles entries a crash caught mid-send.
+/// [`IDLE`]), or where the window has room again, as long as it has room;
+/// at start, settles entries a crash caught mid-send.
 async fn load_new(
     shop: &Shop,
     channel: &dyn Channel,
     queue: &mut Queue,
     starting: bool,
 ) -> CoreResult<()> {
+    let refill = queue.window.refill_from();
     let mut after = if starting || queue.rescanned.elapsed() >= IDLE {
         queue.rescanned = Instant::now();
+        queue.window.overflow.clear();
         0
     } else {
-        queue.seen.saturating_sub(SLACK)
+        let recent = queue.seen.saturating_sub(SLACK);
+        refill.map_or(recent, |r| r.min(recent))
     };
+    queue.window.horizon = None;
     loop {
         let (page, last) = shop.pending_after(after, super::PENDING_PAGE)?;
         let Some(last) = last else {
             return Ok(());
         };
-        after = last;
-        queue.seen = queue.seen.max(last);
         for entry in page {
             if entry.message.channel != channel.name() || queue.knows(&entry) {
                 continue;
             }
-            if starting && entry.state == DeliveryState::Sending {
+            let to = entry.message.recipient.as_str();
+            let window = &mut queue.window;
+            if window.overflow.get(to).is_some_and(|&o| o < entry.id) {
+                continue;
+            }
+            if window.counts.get(to).copied().unwrap_or(0) >= window.share {
+                window.overflow.insert(to.to_string(), entry.id);
+                continue;
+            }
+            if window.total >= window.size {
+                window.horizon = Some(entry.id);
+                queue.seen = queue.seen.max(entry.id.saturating_sub(1));
+                return Ok(());
+            }
+            if entry.state == DeliveryState::Sending {
                 if let Some(e) = recover(shop, channel, entry).await? {
-                    queue.push(e);
+                    queue.load(e);
                 }
             } else if entry.state.unfinished() {
-                queue.push(entry);
+                queue.load(entry);
             }
         }
+        after = last;
+        queue.seen = queue.seen.max(last);
     }
 }
 

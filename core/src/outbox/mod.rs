@@ -18,7 +18,10 @@ mod stats;
 mod summary;
 
 pub use append_file::AppendFile;
-pub use channel::{BoxFuture, Channel, RateLimits, Recovery, SendError, SendOutcome};
+pub use channel::{
+    BoxFuture, Channel, MEMORY_WINDOW, RECIPIENT_SHARE, RateLimits, Recovery, SendError,
+    SendOutcome,
+};
 pub use dispatcher::run_dispatcher;
 pub use entry::{DeliveryState, Message, OutboxEntry, Purpose};
 pub use log_channel::{LogChannel, LogRoute};

@@ -1,5 +1,6 @@
 //! Delivery counts per channel since the process started (for metrics):
-//! the dispatchers record each outcome.
+//! the dispatchers record each outcome, and how many messages they hold in
+//! memory.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -15,6 +16,10 @@ pub struct ChannelCounts {
     pub retried: u64,
     /// Messages given up on.
     pub failed: u64,
+    /// Unfinished messages the dispatcher holds in memory now.
+    pub in_memory: u64,
+    /// The most it held at once.
+    pub peak_in_memory: u64,
 }
 
 /// Counts per channel.

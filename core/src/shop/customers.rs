@@ -391,7 +391,23 @@ impl Shop {
             actor,
         ));
         self.store().commit(m).await?;
+        let hooks = self
+            .forget_hooks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for hook in hooks {
+            hook(&c);
+        }
         Ok(anon)
+    }
+
+    /// Adds a hook run after every forget (see [`super::ForgetHook`]).
+    pub fn on_forget(&self, hook: super::ForgetHook) {
+        self.forget_hooks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(hook);
     }
 
     /// Everything stored about a customer, for a GDPR export.

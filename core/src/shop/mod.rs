@@ -64,7 +64,13 @@ pub struct Shop {
     webhook_cache: Arc<std::sync::RwLock<Option<Arc<Vec<crate::model::Webhook>>>>>,
     outbox_stats: Arc<crate::outbox::OutboxStats>,
     campaign_lock: Arc<tokio::sync::Mutex<()>>,
+    forget_hooks: Arc<std::sync::RwLock<Vec<ForgetHook>>>,
 }
+
+/// Called after a customer was forgotten, with the record as it was, so
+/// whoever keeps files beside the store (exports, a message log) can erase
+/// the customer's values from them.
+pub type ForgetHook = Arc<dyn Fn(&crate::model::Customer) + Send + Sync>;
 
 impl Shop {
     /// Opens the shop whose store lives in `store_dir`.
@@ -112,6 +118,7 @@ impl Shop {
             webhook_cache: Arc::default(),
             outbox_stats: Arc::default(),
             campaign_lock: Arc::default(),
+            forget_hooks: Arc::default(),
         })
     }
 

@@ -37,6 +37,13 @@ fn cli(bin: &Path, data: &Path, args: &[&str]) -> Result<String> {
 /// A child process killed when dropped.
 pub(super) struct Kill(Child);
 
+impl Kill {
+    /// The process id.
+    pub(super) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
 impl Drop for Kill {
     fn drop(&mut self) {
         let _ = self.0.kill();

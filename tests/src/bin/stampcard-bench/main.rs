@@ -15,6 +15,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api;
+mod backlog;
 mod campaign;
 mod dispatch;
 mod passes;
@@ -56,6 +57,8 @@ struct Opts {
     rounds: usize,
     smtp: u64,
     dispatch: u64,
+    /// Pending webhook deliveries to measure memory under (0 = skip).
+    backlog: u64,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -80,6 +83,7 @@ fn opts() -> Result<Opts> {
         rounds: 3,
         smtp: 0,
         dispatch: 0,
+        backlog: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -107,6 +111,7 @@ fn opts() -> Result<Opts> {
             "--rounds" => o.rounds = value()? as usize,
             "--smtp" => o.smtp = value()?,
             "--dispatch" => o.dispatch = value()?,
+            "--backlog" => o.backlog = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -121,7 +126,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N] [--backlog N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit and the\n\
                      same records (the core's card record and journal event per stamp);\n\
@@ -137,7 +142,8 @@ fn opts() -> Result<Opts> {
                      --campaign N adds: planning a campaign to N recipients, against raw sled.\n\
                      --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048 and passkit-generator (Node; npm installs it into the bench directory).\n\
                      --smtp N adds: a campaign's N emails through serve into aiosmtpd, against a bare lettre loop.\n\
-                     --dispatch N adds: a campaign to N Telegram holders through serve into the fake Bot API: pacing and loss."
+                     --dispatch N adds: a campaign to N Telegram holders through serve into the fake Bot API: pacing and loss.\n\
+                     --backlog N adds: serve's memory with N webhook deliveries pending for dead receivers."
                 );
                 std::process::exit(0);
             }
@@ -1087,6 +1093,9 @@ async fn bench(o: Opts) -> Result<()> {
     }
     if o.dispatch > 0 {
         dispatch::dispatch_bench(&root.path().join("dispatch"), o.dispatch).await?;
+    }
+    if o.backlog > 0 {
+        backlog::backlog_bench(&root.path().join("backlog"), o.backlog).await?;
     }
     if o.smtp > 0 {
         smtp::smtp_bench(&root.path().join("smtp"), o.smtp).await?;

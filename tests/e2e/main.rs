@@ -1,6 +1,7 @@
 //! End-to-end tests of the `stampcard` binary, started the way users start it.
 
 mod api;
+mod architecture;
 mod backup;
 mod bot;
 mod browser;

@@ -85,11 +85,8 @@ async fn rig(script: Vec<Result<SendOutcome, SendError>>, limits: RateLimits) ->
     rig_with(script, limits, false).await
 }
 
-async fn rig_with(
-    script: Vec<Result<SendOutcome, SendError>>,
-    limits: RateLimits,
-    ordered: bool,
-) -> Rig {
+/// A shop in a temporary folder on a manual clock.
+async fn open_shop() -> (Shop, Arc<ManualClock>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let t0: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().expect("time");
     let clock = Arc::new(ManualClock::new(t0));
@@ -101,6 +98,15 @@ async fn rig_with(
     )
     .await
     .expect("open");
+    (shop, clock, dir)
+}
+
+async fn rig_with(
+    script: Vec<Result<SendOutcome, SendError>>,
+    limits: RateLimits,
+    ordered: bool,
+) -> Rig {
+    let (shop, clock, dir) = open_shop().await;
     let channel = Arc::new(Scripted {
         script: Mutex::new(script.into()),
         sends: Mutex::new(Vec::new()),
@@ -382,18 +388,7 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
         recipient_share: 20,
         ..Default::default()
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = Arc::new(ManualClock::new(
-        "2026-06-01T09:00:00Z".parse().expect("time"),
-    ));
-    let shop = Shop::open(
-        dir.path(),
-        ShopSettings::for_tests(),
-        clock.clone(),
-        SledOptions::default(),
-    )
-    .await
-    .expect("open");
+    let (shop, _clock, _dir) = open_shop().await;
     // A backlog before the dispatcher starts (as after a restart): a dead
     // recipient's 3 shares, then the window's worth twice over for others,
     // a few cards each so the in-order rule has pairs to keep.

@@ -36,8 +36,20 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn core_uses_no_network_ui_or_messenger_crate_and_front_ends_stand_apart() {
     let core = dependencies(&root().join("core/Cargo.toml"));
-    for banned in ["axum", "ratatui", "crossterm", "teloxide", "russh", "a2", "hyper", "reqwest"] {
-        assert!(!core.contains(&banned.to_string()), "core depends on {banned}");
+    for banned in [
+        "axum",
+        "ratatui",
+        "crossterm",
+        "teloxide",
+        "russh",
+        "a2",
+        "hyper",
+        "reqwest",
+    ] {
+        assert!(
+            !core.contains(&banned.to_string()),
+            "core depends on {banned}"
+        );
     }
     for (front, others) in [
         ("tui", ["stampcard-bot", "stampcard-wallet"]),
@@ -46,7 +58,10 @@ fn core_uses_no_network_ui_or_messenger_crate_and_front_ends_stand_apart() {
     ] {
         let deps = dependencies(&root().join(front).join("Cargo.toml"));
         for other in others {
-            assert!(!deps.contains(&other.to_string()), "{front} depends on {other}");
+            assert!(
+                !deps.contains(&other.to_string()),
+                "{front} depends on {other}"
+            );
         }
     }
 }
@@ -79,7 +94,10 @@ fn only_the_store_module_uses_sled_and_every_file_says_what_it_is() {
                 .starts_with("//!")
         })
         .collect();
-    assert!(undocumented.is_empty(), "no //! comment atop {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "no //! comment atop {undocumented:?}"
+    );
 }
 
 #[test]

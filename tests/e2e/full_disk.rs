@@ -175,24 +175,20 @@ fn a_full_disk_refuses_writes_cleanly_and_writing_resumes_when_space_returns() {
         ids.len(),
         made.len()
     );
+    let delivered = || -> Vec<u64> {
+        receiver
+            .received()
+            .iter()
+            .filter_map(|d| d.json()["event"]["card_id"].as_u64())
+            .collect()
+    };
     wait::until(
         Duration::from_secs(30),
         || {
-            let got: Vec<u64> = receiver
-                .received()
-                .iter()
-                .filter_map(|d| d.json()["event"]["card_id"].as_u64())
-                .collect();
+            let got = delivered();
             made.iter().all(|id| got.contains(id)).then_some(())
         },
-        || {
-            let got: Vec<u64> = receiver
-                .received()
-                .iter()
-                .filter_map(|d| d.json()["event"]["card_id"].as_u64())
-                .collect();
-            format!("delivered {got:?} for acknowledged {made:?}")
-        },
+        || format!("delivered {:?} for acknowledged {made:?}", delivered()),
     );
     server.stop();
     // And they are on disk.

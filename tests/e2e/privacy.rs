@@ -103,6 +103,17 @@ fn restoring_an_older_backup_keeps_later_forgets() {
     assert!(tomasz.to_string().contains("Tomasz"), "{tomasz}");
 }
 
+/// Fails naming the files under `dir` that hold any of `needles`.
+fn assert_in_no_file(dir: &std::path::Path, needles: &[&str]) {
+    for t in needles {
+        assert_eq!(
+            found_in_files(dir, t),
+            Vec::<std::path::PathBuf>::new(),
+            "{t}"
+        );
+    }
+}
+
 /// The files under `dir` that hold `needle`. Scheduled backups taken
 /// before a forget are left out: they age out with `backup.keep` (the
 /// README states the bound).
@@ -141,13 +152,7 @@ fn forgotten_values_leave_every_file_of_the_data_folder() {
     // the next command that opens the folder (here a plain look at a card).
     shop.run(&["customer", "forget", "1", "--yes"]).ok();
     shop.run(&["card", "show", "100003"]).ok();
-    for t in traces {
-        assert_eq!(
-            found_in_files(&shop.data(), t),
-            Vec::<std::path::PathBuf>::new(),
-            "{t}"
-        );
-    }
+    assert_in_no_file(&shop.data(), &traces);
     // Forgotten through a running server: the server rewrites its store in
     // place within seconds, and goes on serving from the new files.
     let server = shop.serve(&[]);
@@ -171,13 +176,7 @@ fn forgotten_values_leave_every_file_of_the_data_folder() {
     shop.run(&["stamp", &code]).ok();
     assert_eq!(server.get("/healthz").0, 200);
     server.stop();
-    for t in ["Tomasz", "tomasz@example.org"] {
-        assert_eq!(
-            found_in_files(&shop.data(), t),
-            Vec::<std::path::PathBuf>::new(),
-            "{t}"
-        );
-    }
+    assert_in_no_file(&shop.data(), &["Tomasz", "tomasz@example.org"]);
     // Everything else is still there, and the stamp given after the rewrite.
     assert_eq!(shop.stamps(100003), 10 % 8);
 }
@@ -222,13 +221,7 @@ fn a_forget_erases_the_customer_from_exports_and_the_message_log() {
         .expect("runs");
     assert!(forgot.status.success(), "{forgot:?}");
     shop.run(&["card", "show", "100003"]).ok();
-    for t in traces {
-        assert_eq!(
-            found_in_files(&shop.data(), t),
-            Vec::<std::path::PathBuf>::new(),
-            "{t}"
-        );
-    }
+    assert_in_no_file(&shop.data(), &traces);
     // The others are still in the exports and the log.
     let csv = std::fs::read_to_string(exports.join("customers.csv")).expect("csv");
     assert!(csv.contains("Tomasz"), "{csv}");

@@ -8,15 +8,13 @@
 //! (memory should not follow it).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use stampcard_core::clock::SystemClock;
 use stampcard_core::model::Actor;
 use stampcard_core::outbox::{Message, Purpose};
 use stampcard_core::settings::ShopSettings;
-use stampcard_core::store::{Mutation, SledOptions};
+use stampcard_core::store::Mutation;
 
 use super::api::{bench_shop, serve};
 
@@ -26,13 +24,7 @@ const WATCH: Duration = Duration::from_secs(30);
 /// Writes `n` pending deliveries to two dead receivers into the shop at
 /// `data` (the receivers are made on the first call).
 async fn write_backlog(data: &Path, n: u64) -> Result<()> {
-    let shop = stampcard_core::Shop::open(
-        &data.join("store"),
-        ShopSettings::for_tests(),
-        Arc::new(SystemClock),
-        SledOptions::default(),
-    )
-    .await?;
+    let shop = super::open_shop(&data.join("store"), ShopSettings::for_tests()).await?;
     let admin = Actor::Cli {
         user: "bench".into(),
     };

@@ -7,14 +7,11 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use stampcard_core::clock::SystemClock;
 use stampcard_core::model::Consent;
 use stampcard_core::settings::ShopSettings;
-use stampcard_core::store::SledOptions;
 use stampcard_e2e::fake_telegram::FakeTelegram;
 
 use super::api::{ApiClient, bench_shop, serve};
@@ -32,13 +29,7 @@ pub async fn dispatch_bench(dir: &Path, n: u64) -> Result<()> {
     let (data, token) = bench_shop(&bin, dir, "admin")?;
     // N holders who joined in Telegram, written before the server starts.
     {
-        let shop = stampcard_core::Shop::open(
-            &data.join("store"),
-            ShopSettings::for_tests(),
-            Arc::new(SystemClock),
-            SledOptions::default(),
-        )
-        .await?;
+        let shop = super::open_shop(&data.join("store"), ShopSettings::for_tests()).await?;
         let template = shop.template(1)?;
         let now = chrono::Utc::now();
         super::campaign::write_holders(&shop, &template, n, |c, i| {

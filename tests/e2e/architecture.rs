@@ -1,7 +1,8 @@
 //! ARCHITECTURE.md's rules, checked: `core` uses no network, UI or
 //! messenger crate; the front-ends do not depend on each other; nothing of
-//! the product outside `core/src/store/` uses sled; every Rust file starts
-//! with a `//!` comment; every file the codemap's concern table names exists.
+//! the product outside `core/src/store/` uses sled; the rules never read
+//! the wall clock; every Rust file starts with a `//!` comment; every file
+//! the codemap's concern table names exists.
 
 use std::path::{Path, PathBuf};
 
@@ -123,4 +124,30 @@ fn every_file_the_concern_table_names_exists() {
         }
     }
     assert!(named > 30, "the concern table names files ({named} found)");
+}
+
+#[test]
+fn the_rules_read_time_only_from_the_clock_they_are_given() {
+    let mut files = Vec::new();
+    rust_files(&root().join("core/src/rules"), &mut files);
+    assert!(
+        !files.is_empty(),
+        "the rules module is where ARCHITECTURE.md says"
+    );
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source");
+        for wall in [
+            "Utc::now",
+            "Local::now",
+            "SystemTime::now",
+            "Instant::now",
+            "thread::sleep",
+        ] {
+            assert!(
+                !text.contains(wall),
+                "{} reads the wall clock ({wall})",
+                file.display()
+            );
+        }
+    }
 }

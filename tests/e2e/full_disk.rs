@@ -1,7 +1,7 @@
 //! A full disk: writes fail cleanly (503, nothing acknowledged lost),
-//! `/healthz` says the store cannot write, and once space returns writes
-//! resume by themselves — no restart — and the webhook consumer delivers
-//! what was acknowledged. Runs on a small tmpfs, so it needs root (or
+//! `/healthz` and the console's Settings tab say the store cannot write,
+//! and once space returns writes resume by themselves — no restart — and
+//! the webhook consumer delivers what was acknowledged. Runs on a small tmpfs, so it needs root (or
 //! passwordless sudo); without it the test fails saying so.
 
 use std::io::Write;
@@ -145,6 +145,11 @@ fn a_full_disk_refuses_writes_cleanly_and_writing_resumes_when_space_returns() {
     assert_eq!(r.status, 503, "{}", r.body);
     let shown = shop.run(&["card", "show", &made[0].to_string()]);
     assert_eq!(shown.code, 0, "{}", shown.stderr);
+    // The owner signs in to the console and its Settings tab says so.
+    let tmux = crate::console::admin_console(&shop, "LANG=C.UTF-8");
+    tmux.keys(&["8"]);
+    tmux.wait_for("Store: CANNOT WRITE");
+    tmux.quit();
 
     // Space comes back: writes resume by themselves.
     std::fs::remove_file(&filler).expect("free the disk");

@@ -22,14 +22,16 @@ pub async fn perform_hosted(
 ) -> Outcome {
     match (&effect, host) {
         (Effect::LoadSettings, Some(h)) => {
-            let store = match shop.store().write_trouble() {
-                None => "Store: writing normally".to_string(),
+            // Said only while it matters: the tab has little room.
+            let channels = match shop.store().write_trouble() {
+                None => h.channels_status(),
                 Some(e) => format!(
-                    "Store: CANNOT WRITE ({e}). Nothing new is saved until this is fixed \
-                     (free disk space); writing resumes by itself."
+                    "Store: CANNOT WRITE ({e}). Nothing new is saved until there is room \
+                     on the disk; writing resumes by itself.\n{}",
+                    h.channels_status()
                 ),
             };
-            Outcome::Settings(h.last_backup(), format!("{store}\n{}", h.channels_status()))
+            Outcome::Settings(h.last_backup(), channels)
         }
         (Effect::ExportTable { table, json }, Some(h)) => {
             match h.export_table(table.clone(), *json).await {

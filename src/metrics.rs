@@ -134,8 +134,8 @@ impl Metrics {
 
     /// The text exposition, with the gauges read now.
     async fn render(&self, shop: &Shop) -> String {
-        let stats = shop.outbox_stats().snapshot();
-        if let Ok(mut depth) = shop.outbox_depth() {
+        let stats = shop.outbox().stats().snapshot();
+        if let Ok(mut depth) = shop.outbox().depth() {
             // Channels that delivered and have nothing waiting show 0.
             for channel in stats.keys() {
                 depth.entry(channel.clone()).or_insert(0);

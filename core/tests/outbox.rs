@@ -115,7 +115,11 @@ async fn rig_with(
         dead: None,
     });
     let (stop, stop_rx) = watch::channel(false);
-    tokio::spawn(run_dispatcher(shop.clone(), channel.clone(), stop_rx));
+    tokio::spawn(run_dispatcher(
+        shop.outbox().clone(),
+        channel.clone(),
+        stop_rx,
+    ));
     Rig {
         shop,
         clock,
@@ -129,7 +133,7 @@ async fn rig_with(
 async fn wait_for(shop: &Shop, id: u64, done: impl Fn(&OutboxEntry) -> bool) -> OutboxEntry {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let e = shop.outbox_entry(id).expect("entry");
+        let e = shop.outbox().entry(id).expect("entry");
         if done(&e) {
             return e;
         }
@@ -161,6 +165,7 @@ async fn retry_after_is_honoured_then_the_message_is_delivered_once() {
     let t0 = r.clock.now();
     let id = r
         .shop
+        .outbox()
         .send_messages(vec![message("a")])
         .await
         .expect("queue")[0];
@@ -177,7 +182,7 @@ async fn retry_after_is_honoured_then_the_message_is_delivered_once() {
     assert_eq!(e.last_error.as_deref(), Some("429 Too Many Requests"));
 
     r.clock.advance(chrono::Duration::seconds(30));
-    r.shop.wake_outbox();
+    r.shop.outbox().wake();
     let e = wait_for(&r.shop, id, |e| {
         e.attempts == 2 && e.state == DeliveryState::Queued
     })
@@ -189,7 +194,7 @@ async fn retry_after_is_honoured_then_the_message_is_delivered_once() {
     );
 
     r.clock.advance(chrono::Duration::seconds(19));
-    r.shop.wake_outbox();
+    r.shop.outbox().wake();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(
         r.channel.sends.lock().unwrap().len(),
@@ -197,7 +202,7 @@ async fn retry_after_is_honoured_then_the_message_is_delivered_once() {
         "not before its time"
     );
     r.clock.advance(chrono::Duration::seconds(1));
-    r.shop.wake_outbox();
+    r.shop.outbox().wake();
     let e = wait_for(&r.shop, id, |e| e.state == DeliveryState::Confirmed).await;
     assert_eq!(e.attempts, 3);
     assert_eq!(r.channel.sends.lock().unwrap().len(), 3);
@@ -230,6 +235,7 @@ async fn permanent_failures_and_exhausted_retries_fail_with_the_reason() {
     .await;
     let ids = r
         .shop
+        .outbox()
         .send_messages(vec![message("blocked"), message("flaky")])
         .await
         .expect("queue");
@@ -254,7 +260,8 @@ async fn permanent_failures_and_exhausted_retries_fail_with_the_reason() {
     );
     let failed = r
         .shop
-        .outbox_entries(Some(DeliveryState::Failed), 10)
+        .outbox()
+        .entries(Some(DeliveryState::Failed), 10)
         .expect("list");
     assert_eq!(failed.len(), 2);
     let _ = r.stop.send(true);
@@ -270,7 +277,12 @@ async fn rate_limits_space_the_sends() {
     let r = rig(Vec::new(), limits).await;
     let mut messages: Vec<Message> = (0..4).map(|_| message("same chat")).collect();
     messages.extend((0..6).map(|i| message(&format!("chat {i}"))));
-    let ids = r.shop.send_messages(messages).await.expect("queue");
+    let ids = r
+        .shop
+        .outbox()
+        .send_messages(messages)
+        .await
+        .expect("queue");
     for id in &ids {
         wait_for(&r.shop, *id, |e| e.state == DeliveryState::Confirmed).await;
     }
@@ -317,6 +329,7 @@ async fn an_in_order_channel_holds_a_cards_later_messages_while_an_earlier_one_r
     };
     let ids = r
         .shop
+        .outbox()
         .send_messages(vec![
             about("hook", 7),
             about("hook", 7),
@@ -331,7 +344,7 @@ async fn an_in_order_channel_holds_a_cards_later_messages_while_an_earlier_one_r
     wait_for(&r.shop, ids[3], |e| e.state == DeliveryState::Confirmed).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     for later in [ids[1], ids[4]] {
-        let e = r.shop.outbox_entry(later).expect("entry");
+        let e = r.shop.outbox().entry(later).expect("entry");
         assert_eq!(
             (e.state, e.attempts),
             (DeliveryState::Queued, 0),
@@ -339,7 +352,7 @@ async fn an_in_order_channel_holds_a_cards_later_messages_while_an_earlier_one_r
         );
     }
     r.clock.advance(chrono::Duration::seconds(60));
-    r.shop.wake_outbox();
+    r.shop.outbox().wake();
     wait_for(&r.shop, ids[4], |e| e.state == DeliveryState::Confirmed).await;
     let to_hook_card_7: Vec<u64> = r
         .channel
@@ -364,16 +377,22 @@ async fn an_entry_committed_after_a_later_one_is_still_delivered() {
     // Two writers take ids in one order and commit in the other (as the
     // pass updater and the notifier can on one stamp).
     let mut first = stampcard_core::store::Mutation::new();
-    let early = r.shop.enqueue(&mut first, message("early@example.org"));
+    let early = r
+        .shop
+        .outbox()
+        .enqueue(&mut first, message("early@example.org"));
     let mut second = stampcard_core::store::Mutation::new();
-    let late = r.shop.enqueue(&mut second, message("late@example.org"));
+    let late = r
+        .shop
+        .outbox()
+        .enqueue(&mut second, message("late@example.org"));
     assert!(early < late);
     r.shop.store().commit(second).await.expect("commit");
-    r.shop.wake_outbox();
+    r.shop.outbox().wake();
     wait_for(&r.shop, late, |e| e.state == DeliveryState::Confirmed).await;
     // The dispatcher has read past `early` already; it commits only now.
     r.shop.store().commit(first).await.expect("commit");
-    r.shop.wake_outbox();
+    r.shop.outbox().wake();
     wait_for(&r.shop, early, |e| e.state == DeliveryState::Confirmed).await;
     let sends = r.channel.sends.lock().unwrap().len();
     assert_eq!(sends, 2, "each once");
@@ -395,13 +414,13 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
     let dead = "https://down.example.org/hook";
     let mut m = stampcard_core::store::Mutation::new();
     for _ in 0..60 {
-        shop.enqueue(&mut m, message(dead));
+        shop.outbox().enqueue(&mut m, message(dead));
     }
     let mut live = Vec::new();
     for i in 0..400_u64 {
         let mut msg = message(&format!("shop{}@example.org", i % 50));
         msg.card_id = Some(i % 7);
-        live.push(shop.enqueue(&mut m, msg));
+        live.push(shop.outbox().enqueue(&mut m, msg));
     }
     shop.store().commit(m).await.expect("commit");
     let channel = Arc::new(Scripted {
@@ -412,21 +431,29 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
         dead: Some(dead.into()),
     });
     let (stop, stop_rx) = watch::channel(false);
-    tokio::spawn(run_dispatcher(shop.clone(), channel.clone(), stop_rx));
+    tokio::spawn(run_dispatcher(
+        shop.outbox().clone(),
+        channel.clone(),
+        stop_rx,
+    ));
     // More arrive while it works.
     let mut m = stampcard_core::store::Mutation::new();
     for i in 0..100_u64 {
-        live.push(shop.enqueue(&mut m, message(&format!("late{i}@example.org"))));
+        live.push(
+            shop.outbox()
+                .enqueue(&mut m, message(&format!("late{i}@example.org"))),
+        );
     }
     shop.store().commit(m).await.expect("commit");
-    shop.wake_outbox();
+    shop.outbox().wake();
 
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let confirmed = live
             .iter()
             .filter(|id| {
-                shop.outbox_entry(**id)
+                shop.outbox()
+                    .entry(**id)
                     .is_ok_and(|e| e.state == DeliveryState::Confirmed)
             })
             .count();
@@ -437,11 +464,11 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
             Instant::now() < deadline,
             "{confirmed} of {} delivered; stats {:?}",
             live.len(),
-            shop.outbox_stats().snapshot()
+            shop.outbox().stats().snapshot()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let stats = shop.outbox_stats().snapshot()["scripted"];
+    let stats = shop.outbox().stats().snapshot()["scripted"];
     assert!(
         stats.peak_in_memory <= 200,
         "at most the window in memory: {stats:?}"
@@ -458,7 +485,7 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
     // In order per (recipient, card): entries of one pair were sent in id order.
     let mut last_of_pair = std::collections::HashMap::new();
     for (id, to, _) in sends.iter().filter(|(_, to, _)| to != dead) {
-        let card = shop.outbox_entry(*id).expect("entry").message.card_id;
+        let card = shop.outbox().entry(*id).expect("entry").message.card_id;
         if let Some(prev) = last_of_pair.insert((to.clone(), card), *id) {
             assert!(prev < *id, "{to} card {card:?}: {prev} sent before {id}");
         }
@@ -466,7 +493,7 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), live.len(), "each live message once");
-    let pending = shop.outbox_depth().expect("depth")["scripted"];
+    let pending = shop.outbox().depth().expect("depth")["scripted"];
     assert_eq!(
         pending, 60,
         "the dead recipient's backlog waits in the store"

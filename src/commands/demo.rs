@@ -516,7 +516,7 @@ impl History<'_> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail = Arc::new(DemoMail(AppendFile::new(&self.mail)));
         let dispatcher = tokio::spawn(stampcard_core::outbox::run_dispatcher(
-            self.shop.clone(),
+            self.shop.outbox().clone(),
             mail,
             stopped,
         ));

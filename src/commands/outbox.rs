@@ -16,7 +16,7 @@ pub fn run(app: &App, cmd: OutboxCmd) -> Result<()> {
                 DeliveryStateArg::Confirmed => DeliveryState::Confirmed,
                 DeliveryStateArg::Failed => DeliveryState::Failed,
             });
-            let entries = app.shop.outbox_entries(state, limit)?;
+            let entries = app.shop.outbox().entries(state, limit)?;
             app.emit(&entries, || {
                 if entries.is_empty() {
                     return "No messages.".into();

@@ -331,7 +331,7 @@ async fn start_messaging(
         tasks.spawn(async move {
             let name = format!("{} dispatcher", channel.name());
             supervise(&name, stop.clone(), || {
-                run_dispatcher(shop.clone(), channel.clone(), stop.clone())
+                run_dispatcher(shop.outbox().clone(), channel.clone(), stop.clone())
             })
             .await;
         });

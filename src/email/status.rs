@@ -17,7 +17,7 @@ pub fn status_line(app: &App) -> String {
         smtp.from.trim(),
         smtp.per_second.unwrap_or(super::PER_SECOND)
     );
-    let s = match app.shop.channel_summary(super::EMAIL_CHANNEL) {
+    let s = match app.shop.outbox().channel_summary(super::EMAIL_CHANNEL) {
         Ok(s) => s,
         Err(e) => return format!("{server}\n  deliveries: cannot be read ({e})"),
     };

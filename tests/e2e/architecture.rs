@@ -1,7 +1,7 @@
 //! ARCHITECTURE.md's rules, checked: `core` uses no network, UI or
 //! messenger crate; the front-ends do not depend on each other; nothing of
 //! the product outside `core/src/store/` uses sled; the rules never read
-//! the wall clock; every Rust file starts with a `//!` comment; every file
+//! the wall clock; the outbox never names the shop; every Rust file starts with a `//!` comment; every file
 //! the codemap's concern table names exists.
 
 use std::path::{Path, PathBuf};
@@ -146,6 +146,26 @@ fn the_rules_read_time_only_from_the_clock_they_are_given() {
             assert!(
                 !text.contains(wall),
                 "{} reads the wall clock ({wall})",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_outbox_does_not_know_the_shop() {
+    let mut files = Vec::new();
+    rust_files(&root().join("core/src/outbox"), &mut files);
+    assert!(
+        files.len() > 3,
+        "the outbox module is where ARCHITECTURE.md says"
+    );
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source");
+        for name in ["crate::shop", "Shop"] {
+            assert!(
+                !text.contains(name),
+                "{} names {name}: the outbox takes its own handle, not the shop",
                 file.display()
             );
         }

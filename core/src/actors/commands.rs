@@ -255,11 +255,7 @@ pub(crate) async fn execute(
             EventKind::CardReissued { counter: c.counter }
         })?,
         CardCommand::Delete => {
-            if !ctx.actor.is_admin() {
-                return Err(CoreError::Forbidden(
-                    "deleting a card needs an admin".into(),
-                ));
-            }
+            ctx.actor.require_admin("deleting a card needs an admin")?;
             delete(&ctx)?
         }
         CardCommand::DeleteForForget => delete(&ctx)?,
@@ -571,11 +567,7 @@ fn claim(
 }
 
 fn adjust(ctx: &Ctx<'_>, delta: i64, reason: String) -> CoreResult<(Mutation, CardOutcome)> {
-    if !ctx.actor.is_admin() {
-        return Err(CoreError::Forbidden(
-            "adjusting stamps needs an admin".into(),
-        ));
-    }
+    ctx.actor.require_admin("adjusting stamps needs an admin")?;
     if reason.trim().is_empty() {
         return Err(CoreError::Invalid("an adjustment needs a reason".into()));
     }

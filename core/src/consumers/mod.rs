@@ -114,7 +114,7 @@ pub async fn run_consumer(
             shop.store().commit(m).await?;
             (stored, stored_at) = (cursor, std::time::Instant::now());
             if queued {
-                shop.wake_outbox();
+                shop.outbox().wake();
             }
         }
         if stopping {

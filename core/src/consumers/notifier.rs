@@ -137,7 +137,7 @@ impl Consumer for Notifier {
         };
         for route in &self.routes {
             if let Some(recipient) = route.recipient(&customer, &card, Purpose::Transactional) {
-                shop.enqueue(
+                shop.outbox().enqueue(
                     m,
                     Message {
                         channel: route.channel().to_string(),

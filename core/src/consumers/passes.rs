@@ -77,7 +77,8 @@ fn push_waiting(shop: &Shop, card_id: u64, m: &Mutation) -> CoreResult<bool> {
     {
         if let Key::PushOfCard(_, id) = key
             && shop
-                .outbox_entry(id)
+                .outbox()
+                .entry(id)
                 .is_ok_and(|e| e.state == DeliveryState::Queued && e.attempts == 0 && !is_news(&e))
         {
             return Ok(true);
@@ -168,7 +169,7 @@ fn push_to_devices(shop: &Shop, card_id: u64, event: &Event, m: &mut Mutation) -
             card_id: Some(card_id),
             source_event: Some(event.id),
         };
-        let id = shop.enqueue(m, message);
+        let id = shop.outbox().enqueue(m, message);
         m.put(Key::PushOfCard(card_id, id), Record::Index(id));
     }
     Ok(())

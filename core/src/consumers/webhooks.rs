@@ -22,7 +22,7 @@ impl Consumer for Webhooks {
     fn handle(&self, shop: &Shop, e: &Event, m: &mut Mutation) -> CoreResult<()> {
         let kind = e.kind.name();
         for hook in shop.active_webhooks()?.iter().filter(|h| h.wants(kind)) {
-            shop.enqueue(
+            shop.outbox().enqueue(
                 m,
                 Message {
                     channel: WEBHOOK_CHANNEL.to_string(),

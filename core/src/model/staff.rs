@@ -77,6 +77,16 @@ impl Actor {
         }
     }
 
+    /// The one admin check: `Forbidden` with `what` (which says what needs
+    /// an admin) unless this actor has admin rights.
+    pub fn require_admin(&self, what: &str) -> crate::error::CoreResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(crate::error::CoreError::Forbidden(what.into()))
+        }
+    }
+
     /// A channel actor.
     pub fn channel(name: &str) -> Self {
         Actor::Channel { name: name.into() }

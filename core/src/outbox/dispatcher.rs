@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::{Channel, DeliveryState, OutboxEntry, RateLimits, Recovery, SendError, SendOutcome};
+use super::{
+    Channel, DeliveryState, Outbox, OutboxEntry, RateLimits, Recovery, SendError, SendOutcome,
+};
 use crate::error::CoreResult;
 use crate::model::{Actor, EventKind, NewEvent};
-use crate::shop::Shop;
 use crate::store::{Key, Mutation, Record};
 
 /// Longest idle wait; the dispatcher rechecks its queue at least this often.
@@ -216,12 +217,12 @@ impl Queue {
 
 /// Runs a channel's dispatcher until `stop` turns true.
 pub async fn run_dispatcher(
-    shop: Shop,
+    outbox: Outbox,
     channel: Arc<dyn Channel>,
     mut stop: watch::Receiver<bool>,
 ) -> CoreResult<()> {
     let limits = channel.limits();
-    let mut wake = shop.outbox_signal().subscribe();
+    let mut wake = outbox.signal().subscribe();
     let mut queue = Queue {
         order_by_time: BTreeSet::new(),
         entries: HashMap::new(),
@@ -238,7 +239,7 @@ pub async fn run_dispatcher(
             horizon: None,
         },
     };
-    load_new(&shop, &*channel, &mut queue, true).await?;
+    load_new(&outbox, &*channel, &mut queue, true).await?;
     let mut last_send: Option<Instant> = None;
     let mut last_to: HashMap<String, Instant> = HashMap::new();
     loop {
@@ -249,19 +250,19 @@ pub async fn run_dispatcher(
             wake.borrow_and_update();
             // With the window full, new entries wait in the store.
             if queue.window.total < queue.window.size {
-                load_new(&shop, &*channel, &mut queue, false).await?;
+                load_new(&outbox, &*channel, &mut queue, false).await?;
             }
         }
         if queue.window.wants_refill() {
-            load_new(&shop, &*channel, &mut queue, false).await?;
+            load_new(&outbox, &*channel, &mut queue, false).await?;
         }
         let in_memory = queue.window.total as u64;
-        shop.outbox_stats().record(channel.name(), |c| {
+        outbox.stats().record(channel.name(), |c| {
             c.in_memory = in_memory;
             c.peak_in_memory = c.peak_in_memory.max(in_memory);
         });
         let held_wait = queue.release_held();
-        let now = shop.clock().now();
+        let now = outbox.clock().now();
         let Some(entry) = queue.pop_due(now) else {
             let wait = queue
                 .next_due()
@@ -274,7 +275,7 @@ pub async fn run_dispatcher(
                 _ = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => {}
             }
-            load_new(&shop, &*channel, &mut queue, false).await?;
+            load_new(&outbox, &*channel, &mut queue, false).await?;
             continue;
         };
         let entry = match &mut queue.order {
@@ -300,15 +301,15 @@ pub async fn run_dispatcher(
         };
         // Finished meanwhile outside this dispatcher (its customer was
         // forgotten): not sent.
-        if shop
-            .outbox_entry(entry.id)
+        if outbox
+            .entry(entry.id)
             .is_ok_and(|stored| !stored.state.unfinished())
         {
             queue.finished(&entry.message.recipient, order_key(&entry), entry.id);
             continue;
         }
         let (id, key, to) = (entry.id, order_key(&entry), entry.message.recipient.clone());
-        match deliver(&shop, &*channel, entry, &mut pace).await? {
+        match deliver(&outbox, &*channel, entry, &mut pace).await? {
             Some(retry) => queue.push(retry),
             None => queue.finished(&to, key, id),
         }
@@ -320,7 +321,7 @@ pub async fn run_dispatcher(
 /// [`IDLE`]), or where the window has room again, as long as it has room;
 /// at start, settles entries a crash caught mid-send.
 async fn load_new(
-    shop: &Shop,
+    outbox: &Outbox,
     channel: &dyn Channel,
     queue: &mut Queue,
     starting: bool,
@@ -336,7 +337,7 @@ async fn load_new(
     };
     queue.window.horizon = None;
     loop {
-        let (page, last) = shop.pending_after(after, super::PENDING_PAGE)?;
+        let (page, last) = outbox.pending_after(after, super::PENDING_PAGE)?;
         let Some(last) = last else {
             return Ok(());
         };
@@ -359,7 +360,7 @@ async fn load_new(
                 return Ok(());
             }
             if entry.state == DeliveryState::Sending {
-                if let Some(e) = recover(shop, channel, entry).await? {
+                if let Some(e) = recover(outbox, channel, entry).await? {
                     queue.load(e);
                 }
             } else if entry.state.unfinished() {
@@ -390,19 +391,19 @@ fn delivered(e: &mut OutboxEntry, outcome: SendOutcome, now: chrono::DateTime<ch
 
 /// An entry that was being sent when the server stopped.
 async fn recover(
-    shop: &Shop,
+    outbox: &Outbox,
     channel: &dyn Channel,
     mut e: OutboxEntry,
 ) -> CoreResult<Option<OutboxEntry>> {
     match channel.was_delivered(&e).await {
         Recovery::Delivered(outcome) => {
-            delivered(&mut e, outcome, shop.clock().now());
-            save(shop, &e).await?;
+            delivered(&mut e, outcome, outbox.clock().now());
+            save(outbox, &e).await?;
             Ok(None)
         }
         Recovery::NotSent => {
             e.state = DeliveryState::Queued;
-            save(shop, &e).await?;
+            save(outbox, &e).await?;
             Ok(Some(e))
         }
         Recovery::Unknown => {
@@ -411,7 +412,7 @@ async fn recover(
                 "interrupted while sending (the server stopped); not resent to avoid a duplicate"
                     .into(),
             );
-            save(shop, &e).await?;
+            save(outbox, &e).await?;
             Ok(None)
         }
     }
@@ -447,7 +448,7 @@ impl Pace<'_> {
 
 /// Sends one entry and records the outcome; returns it when it must be retried.
 async fn deliver(
-    shop: &Shop,
+    outbox: &Outbox,
     channel: &dyn Channel,
     mut e: OutboxEntry,
     pace: &mut Pace<'_>,
@@ -455,12 +456,12 @@ async fn deliver(
     let limits = pace.limits;
     e.state = DeliveryState::Sending;
     e.attempts += 1;
-    save(shop, &e).await?;
+    save(outbox, &e).await?;
     // Paced between the durable `sending` mark and the call, so the limits
     // hold at the channel itself whatever the commit took.
     pace.turn(&e.message.recipient).await;
     let result = channel.send(&e).await;
-    let now = shop.clock().now();
+    let now = outbox.clock().now();
     let retry = match result {
         Ok(outcome) => {
             delivered(&mut e, outcome, now);
@@ -485,7 +486,8 @@ async fn deliver(
             }
         }
     };
-    shop.outbox_stats()
+    outbox
+        .stats()
         .record(channel.name(), |c| match (retry, e.state) {
             (true, _) => c.retried += 1,
             (false, DeliveryState::Failed) => c.failed += 1,
@@ -498,36 +500,42 @@ async fn deliver(
             "outbox entry finished"
         );
     }
-    save(shop, &e).await?;
+    save(outbox, &e).await?;
     Ok(retry.then_some(e))
 }
 
 /// Stores an entry; a finished one leaves the pending index, and a
 /// delivered campaign message is journaled in the same write.
-async fn save(shop: &Shop, e: &OutboxEntry) -> CoreResult<()> {
+async fn save(outbox: &Outbox, e: &OutboxEntry) -> CoreResult<()> {
     let mut m = Mutation::new();
     m.put(Key::Outbox(e.id), Record::Outbox(e.clone()));
     if !e.state.unfinished() {
         m.deletes.push(Key::OutboxPending(e.id));
     }
-    if let Some(event) = campaign_delivered(shop, e) {
+    if let Some(event) = campaign_delivered(outbox, e) {
         m.event(event);
     }
-    shop.store().commit(m).await?;
+    outbox.store().commit(m).await?;
     Ok(())
 }
 
 /// The journal event of a campaign message the channel has just accepted
 /// (wallet news is journaled by the card itself, as `wallet_news`).
-fn campaign_delivered(shop: &Shop, e: &OutboxEntry) -> Option<NewEvent> {
+fn campaign_delivered(outbox: &Outbox, e: &OutboxEntry) -> Option<NewEvent> {
     let delivered = matches!(e.state, DeliveryState::Sent | DeliveryState::Confirmed);
     let campaign_id = e.message.data.get("campaign")?.as_u64()?;
     if !delivered || e.message.channel == crate::consumers::WALLET_CHANNEL {
         return None;
     }
-    let card = e.message.card_id.and_then(|id| shop.card(id).ok());
+    let card = e
+        .message
+        .card_id
+        .and_then(|id| match outbox.store().get(&Key::Card(id)) {
+            Ok(Some(Record::Card(c))) => Some(c),
+            _ => None,
+        });
     Some(NewEvent {
-        at: e.sent_at.unwrap_or_else(|| shop.clock().now()),
+        at: e.sent_at.unwrap_or_else(|| outbox.clock().now()),
         kind: EventKind::CampaignDelivered {
             campaign_id,
             channel: e.message.channel.clone(),

@@ -28,21 +28,66 @@ pub use log_channel::{LogChannel, LogRoute};
 pub use stats::{ChannelCounts, OutboxStats};
 pub use summary::ChannelSummary;
 
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
-use crate::shop::Shop;
-use crate::store::{Family, Key, Mutation, Record, Scan};
+use crate::store::{Family, Key, Mutation, Record, Scan, Store};
 
 /// Pending entries read from the store at a time.
 pub(crate) const PENDING_PAGE: usize = 500;
 
-impl Shop {
+/// The outbox of one shop: queues messages in mutations, wakes the
+/// dispatchers, and reads entries back. It owns the dispatchers' wake-up
+/// signal and the delivery counts; dispatchers and consumers take it, not
+/// the shop. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct Outbox {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    signal: Arc<watch::Sender<u64>>,
+    stats: Arc<OutboxStats>,
+}
+
+impl Outbox {
+    /// The outbox over a shop's store and clock.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            signal: Arc::new(watch::Sender::new(0)),
+            stats: Arc::default(),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The clock entries are timed on.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Changes whenever messages are queued; dispatchers wait on it.
+    pub fn signal(&self) -> &watch::Sender<u64> {
+        &self.signal
+    }
+
+    /// Delivery outcomes per channel since start.
+    pub fn stats(&self) -> &OutboxStats {
+        &self.stats
+    }
+
     /// Adds a message to a mutation: it is queued when the mutation commits.
     /// Returns the entry's id.
     pub fn enqueue(&self, m: &mut Mutation, message: Message) -> u64 {
         self.enqueue_at(m, message, self.clock().now())
     }
 
-    /// Like [`Shop::enqueue`], not sent before `at` (quiet hours).
+    /// Like [`Outbox::enqueue`], not sent before `at` (quiet hours).
     pub fn enqueue_at(
         &self,
         m: &mut Mutation,
@@ -65,17 +110,17 @@ impl Shop {
             .map(|msg| self.enqueue(&mut m, msg))
             .collect();
         self.store().commit(m).await?;
-        self.wake_outbox();
+        self.wake();
         Ok(ids)
     }
 
     /// Wakes the dispatchers after messages were queued.
-    pub fn wake_outbox(&self) {
-        self.outbox_signal().send_modify(|n| *n = n.wrapping_add(1));
+    pub fn wake(&self) {
+        self.signal.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// One outbox entry.
-    pub fn outbox_entry(&self, id: u64) -> CoreResult<OutboxEntry> {
+    pub fn entry(&self, id: u64) -> CoreResult<OutboxEntry> {
         match self.store().get(&Key::Outbox(id))? {
             Some(Record::Outbox(e)) => Ok(e),
             _ => Err(CoreError::not_found("outbox entry", id)),
@@ -83,7 +128,7 @@ impl Shop {
     }
 
     /// Outbox entries, newest first, optionally of one state.
-    pub fn outbox_entries(
+    pub fn entries(
         &self,
         state: Option<DeliveryState>,
         limit: usize,
@@ -114,7 +159,7 @@ impl Shop {
 
     /// Marks a sent entry confirmed (e.g. the device fetched the updated pass).
     pub async fn confirm_delivery(&self, id: u64) -> CoreResult<OutboxEntry> {
-        let mut entry = self.outbox_entry(id)?;
+        let mut entry = self.entry(id)?;
         if entry.state != DeliveryState::Sent {
             return Ok(entry);
         }
@@ -127,7 +172,7 @@ impl Shop {
     }
 
     /// Unfinished entries per channel (the queue depth).
-    pub fn outbox_depth(&self) -> CoreResult<std::collections::BTreeMap<String, u64>> {
+    pub fn depth(&self) -> CoreResult<std::collections::BTreeMap<String, u64>> {
         let mut depth = std::collections::BTreeMap::new();
         let mut after = 0;
         loop {
@@ -159,7 +204,7 @@ impl Shop {
         for (key, _) in self.store().scan(Family::OutboxPending, scan)? {
             if let Key::OutboxPending(id) = key {
                 last = Some(id);
-                if let Ok(e) = self.outbox_entry(id) {
+                if let Ok(e) = self.entry(id) {
                     out.push(e);
                 }
             }

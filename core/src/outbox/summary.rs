@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::DeliveryState;
 use crate::error::CoreResult;
-use crate::shop::Shop;
 use crate::store::{Family, Record};
 
 /// A channel's deliveries.
@@ -25,7 +24,7 @@ pub struct ChannelSummary {
     pub last_problem: Option<String>,
 }
 
-impl Shop {
+impl super::Outbox {
     /// The deliveries of one channel, in one pass over the outbox.
     pub fn channel_summary(&self, channel: &str) -> CoreResult<ChannelSummary> {
         let mut s = ChannelSummary::default();

@@ -27,11 +27,7 @@ impl Shop {
         role: Role,
         actor: &Actor,
     ) -> CoreResult<(ApiKey, String)> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "API keys are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("API keys are managed by admins")?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(CoreError::Invalid(
@@ -74,11 +70,7 @@ impl Shop {
     /// Revokes an API key (by id or `stc_<id>` prefix); requests with it are
     /// refused from now on.
     pub async fn revoke_api_key(&self, which: &str, actor: &Actor) -> CoreResult<ApiKey> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "API keys are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("API keys are managed by admins")?;
         let id: u64 = which
             .strip_prefix("stc_")
             .unwrap_or(which)

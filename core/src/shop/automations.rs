@@ -124,9 +124,7 @@ impl Shop {
         enabled: bool,
         actor: &Actor,
     ) -> CoreResult<Automation> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden("automations are set by admins".into()));
-        }
+        actor.require_admin("automations are set by admins")?;
         let mut a = self.automation(id)?;
         a.enabled = enabled;
         let mut m = Mutation::new();

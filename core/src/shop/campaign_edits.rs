@@ -14,11 +14,7 @@ impl Shop {
         name: &str,
         actor: &Actor,
     ) -> CoreResult<Campaign> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "campaigns are changed by admins".into(),
-            ));
-        }
+        actor.require_admin("campaigns are changed by admins")?;
         let name = name.trim();
         crate::rules::validate_text("the name", name, true, 100)?;
         if name.contains(['\n', '\t']) {
@@ -37,11 +33,7 @@ impl Shop {
     /// Deletes a draft or a scheduled campaign; one that has started
     /// sending stays (its messages are on their way or delivered).
     pub async fn delete_campaign(&self, id: u64, actor: &Actor) -> CoreResult<Campaign> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "campaigns are changed by admins".into(),
-            ));
-        }
+        actor.require_admin("campaigns are changed by admins")?;
         let _one_writer = self.campaign_lock.lock().await;
         let c = self.campaign(id)?;
         if !matches!(c.state, CampaignState::Draft | CampaignState::Scheduled) {

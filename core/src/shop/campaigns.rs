@@ -151,9 +151,7 @@ impl Shop {
         actor: &Actor,
         automation: Option<u64>,
     ) -> CoreResult<Campaign> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden("campaigns are made by admins".into()));
-        }
+        actor.require_admin("campaigns are made by admins")?;
         let t = self.template(d.template_id)?;
         let limit = self.settings().campaigns.push_limit;
         let push = d.push_text.trim().to_string();
@@ -451,9 +449,7 @@ impl Shop {
         routes: &[Arc<dyn Route>],
         actor: &Actor,
     ) -> CoreResult<Campaign> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden("campaigns are sent by admins".into()));
-        }
+        actor.require_admin("campaigns are sent by admins")?;
         let _one_planner = self.campaign_lock.lock().await;
         let mut c = self.campaign(id)?;
         if c.state == CampaignState::Sent {
@@ -578,7 +574,7 @@ impl Shop {
                 };
                 let said = !r.reach.is_empty();
                 for (channel, recipient) in r.reach {
-                    let entry = self.enqueue_at(
+                    let entry = self.outbox().enqueue_at(
                         &mut m,
                         Message {
                             channel: channel.clone(),
@@ -652,7 +648,7 @@ impl Shop {
             // this one goes to the store while the next one is planned.
             if let Some(previous) = inflight.take() {
                 previous.await?;
-                self.wake_outbox();
+                self.outbox().wake();
                 // A batch is durable; the next one is planned, its
                 // vouchers issued, its messages not yet stored.
                 crate::crash_point::reached("campaign-batch");
@@ -660,7 +656,7 @@ impl Shop {
             let commit = self.store().commit(m);
             if c.state == CampaignState::Sent {
                 commit.await?;
-                self.wake_outbox();
+                self.outbox().wake();
                 return Ok(c);
             }
             inflight = Some(commit);
@@ -755,7 +751,7 @@ impl Shop {
         let mut out = Vec::new();
         for b in self.campaign_batches(id)? {
             for entry in b.entries {
-                out.push(self.outbox_entry(entry)?);
+                out.push(self.outbox().entry(entry)?);
             }
         }
         Ok(out)

@@ -265,11 +265,7 @@ impl Shop {
         from: u64,
         actor: &Actor,
     ) -> CoreResult<Customer> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "merging customers needs an admin".into(),
-            ));
-        }
+        actor.require_admin("merging customers needs an admin")?;
         if into == from {
             return Err(CoreError::Invalid(
                 "cannot merge a customer into itself".into(),

@@ -58,11 +58,10 @@ pub struct Shop {
     directory: ActorRef<DirectoryMsg>,
     sled: Option<Arc<SledStore>>,
     customers_lock: Arc<tokio::sync::Mutex<()>>,
-    outbox: Arc<tokio::sync::watch::Sender<u64>>,
+    outbox: crate::outbox::Outbox,
     staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
     join_lock: Arc<tokio::sync::Mutex<()>>,
     webhook_cache: Arc<std::sync::RwLock<Option<Arc<Vec<crate::model::Webhook>>>>>,
-    outbox_stats: Arc<crate::outbox::OutboxStats>,
     campaign_lock: Arc<tokio::sync::Mutex<()>>,
     forget_hooks: Arc<std::sync::RwLock<Vec<ForgetHook>>>,
 }
@@ -107,16 +106,16 @@ impl Shop {
         let (directory, _) = Actor::spawn(None, Directory, deps.clone())
             .await
             .map_err(|e| CoreError::Unavailable(0, e.to_string()))?;
+        let outbox = crate::outbox::Outbox::new(deps.store.clone(), deps.clock.clone());
         Ok(Self {
             deps,
             directory,
             sled: None,
             customers_lock: Arc::new(tokio::sync::Mutex::new(())),
-            outbox: Arc::new(tokio::sync::watch::Sender::new(0)),
+            outbox,
             staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
             join_lock: Arc::new(tokio::sync::Mutex::new(())),
             webhook_cache: Arc::default(),
-            outbox_stats: Arc::default(),
             campaign_lock: Arc::default(),
             forget_hooks: Arc::default(),
         })
@@ -132,9 +131,9 @@ impl Shop {
         }
     }
 
-    /// Delivery outcomes per channel since start.
-    pub fn outbox_stats(&self) -> &crate::outbox::OutboxStats {
-        &self.outbox_stats
+    /// The outbox: queueing messages, waking the dispatchers, reading entries.
+    pub fn outbox(&self) -> &crate::outbox::Outbox {
+        &self.outbox
     }
 
     /// The store.
@@ -173,11 +172,6 @@ impl Shop {
             return Err(CoreError::not_found("card link", token));
         }
         Ok(card)
-    }
-
-    /// Changes whenever messages are queued; dispatchers wait on it.
-    pub fn outbox_signal(&self) -> &tokio::sync::watch::Sender<u64> {
-        &self.outbox
     }
 
     /// Changes whenever a staff account changes (live sessions re-check

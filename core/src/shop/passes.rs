@@ -238,7 +238,7 @@ impl Shop {
             let Key::PushOfCard(_, id) = key else {
                 continue;
             };
-            let Ok(mut entry) = self.outbox_entry(id) else {
+            let Ok(mut entry) = self.outbox().entry(id) else {
                 m.deletes.push(key);
                 continue;
             };

@@ -28,11 +28,7 @@ impl Shop {
         stamps: u32,
         actor: &Actor,
     ) -> CoreResult<Vec<String>> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "generating codes needs an admin".into(),
-            ));
-        }
+        actor.require_admin("generating codes needs an admin")?;
         self.template_arc(template_id)?;
         if count == 0 || count > MAX_BATCH {
             return Err(CoreError::Invalid(format!(
@@ -194,11 +190,7 @@ impl Shop {
 
     /// Creates a POS key; returns the key record, whose secret is shown once.
     pub async fn create_pos_key(&self, name: &str, actor: &Actor) -> CoreResult<PosKey> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "POS keys are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("POS keys are managed by admins")?;
         if name.trim().is_empty() || name.chars().count() > 64 {
             return Err(CoreError::Invalid(
                 "a POS key needs a name of 1 to 64 characters".into(),
@@ -237,11 +229,7 @@ impl Shop {
 
     /// Revokes a POS key: its codes are refused from now on.
     pub async fn revoke_pos_key(&self, id: u16, actor: &Actor) -> CoreResult<PosKey> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "POS keys are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("POS keys are managed by admins")?;
         let mut key = match self.store().get(&Key::PosKey(u64::from(id)))? {
             Some(Record::PosKey(k)) => k,
             _ => return Err(CoreError::not_found("POS key", id)),
@@ -262,11 +250,7 @@ impl Shop {
         from: NaiveDate,
         actor: &Actor,
     ) -> CoreResult<PosKey> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "POS keys are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("POS keys are managed by admins")?;
         let mut key = match self.store().get(&Key::PosKey(u64::from(id)))? {
             Some(Record::PosKey(k)) => k,
             _ => return Err(CoreError::not_found("POS key", id)),

@@ -26,11 +26,7 @@ impl Shop {
         pin: &str,
         actor: &Actor,
     ) -> CoreResult<Staff> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "staff accounts are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("staff accounts are managed by admins")?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || !crate::rules::displayable_name(name) {
             return Err(CoreError::Invalid(
@@ -109,11 +105,7 @@ impl Shop {
         enabled: bool,
         actor: &Actor,
     ) -> CoreResult<Staff> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "staff accounts are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("staff accounts are managed by admins")?;
         let mut s = self.find_staff(who)?;
         s.enabled = enabled;
         self.save_staff(&s, if enabled { "enabled" } else { "disabled" }, actor)
@@ -129,11 +121,7 @@ impl Shop {
         key: &str,
         actor: &Actor,
     ) -> CoreResult<Staff> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "staff accounts are managed by admins".into(),
-            ));
-        }
+        actor.require_admin("staff accounts are managed by admins")?;
         let key = key.trim();
         let mut parts = key.split_whitespace();
         let (kind, blob) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));

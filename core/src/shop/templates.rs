@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Shop;
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 use crate::model::{Actor, Branding, EventKind, FraudRules, NewEvent, Reward, Template};
 use crate::rules::validate_template;
 use crate::store::{Family, Key, Mutation, Record};
@@ -90,11 +90,7 @@ impl Shop {
         d: TemplateDraft,
         actor: &Actor,
     ) -> CoreResult<Template> {
-        if !actor.is_admin() {
-            return Err(CoreError::Forbidden(
-                "templates are edited by admins".into(),
-            ));
-        }
+        actor.require_admin("templates are edited by admins")?;
         let t = Template {
             id,
             version,

@@ -15,13 +15,7 @@ use crate::store::{Family, Key, Mutation, Record};
 pub const WEBHOOK_CHANNEL: &str = "webhook";
 
 fn admin_only(actor: &Actor) -> CoreResult<()> {
-    if actor.is_admin() {
-        Ok(())
-    } else {
-        Err(CoreError::Forbidden(
-            "webhooks are managed by admins".into(),
-        ))
-    }
+    actor.require_admin("webhooks are managed by admins")
 }
 
 /// Checks a webhook URL: http or https, a host, no spaces, at most 2,000 characters.
@@ -151,7 +145,7 @@ impl Shop {
     /// A webhook's deliveries, newest first: its delivery log.
     pub fn webhook_deliveries(&self, id: u64, limit: usize) -> CoreResult<Vec<OutboxEntry>> {
         let recipient = id.to_string();
-        self.newest_entries(limit, |e| {
+        self.outbox().newest_entries(limit, |e| {
             e.message.channel == WEBHOOK_CHANNEL && e.message.recipient == recipient
         })
     }

@@ -54,7 +54,7 @@ async fn write_backlog(data: &Path, n: u64) -> Result<()> {
             "effect": {"count": 1, "rewards": 0, "reason": "purchase"},
             "actor": {"kind": "staff", "name": "Ana", "via": "console"},
         });
-        shop.enqueue(
+        shop.outbox().enqueue(
             &mut m,
             Message {
                 channel: "webhook".into(),

@@ -188,4 +188,76 @@ mod chains {
         assert!(first.len() > 60, "{}", first.len());
         assert!(matches!(first[0].kind, EventKind::CardIssued { .. }));
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_naming_a_stale_card_version_is_refused_and_changes_nothing() {
+        use stampcard_core::store::{Key, StoreError};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let admin = Actor::Cli {
+            user: "test".into(),
+        };
+        let card = {
+            let shop = open(dir.path()).await;
+            let draft = TemplateDraft::new(
+                "Guarded card",
+                "Guard Shop",
+                5,
+                Reward::Voucher {
+                    description: "A coffee".into(),
+                    valid_days: 0,
+                },
+            );
+            let t = shop.create_template(draft, &admin).await.expect("template");
+            let fields = CustomerFields {
+                name: "Version Holder".into(),
+                ..Default::default()
+            };
+            let card = shop
+                .issue_card(t.id, IssueCard::New(fields), None, None, &admin)
+                .await
+                .expect("card")
+                .id;
+            let newest = |shop: &Shop| {
+                shop.card_history(card)
+                    .expect("history")
+                    .last()
+                    .map_or(0, |e| e.id)
+            };
+            let seen = newest(&shop);
+            // A write computed from the card as it is goes in.
+            let mut m = outside_event(card);
+            m.guard_card_at(card, seen);
+            let done = shop.store().commit(m).await.expect("current version");
+            assert_eq!(newest(&shop), done.event_ids[0]);
+            // The same version again is stale now: refused, nothing written.
+            let events = shop.card_history(card).expect("history").len();
+            let mut m = outside_event(card);
+            m.guard_card_at(card, seen);
+            let refused = shop.store().commit(m).await.expect_err("stale version");
+            assert!(
+                matches!(refused, StoreError::Conflict(Key::Card(id)) if id == card),
+                "{refused:?}"
+            );
+            assert_eq!(shop.card_history(card).expect("history").len(), events);
+            // A card that does not exist is no version.
+            let mut m = outside_event(card + 1000);
+            m.guard_card_at(card + 1000, 0);
+            assert!(matches!(
+                shop.store().commit(m).await,
+                Err(StoreError::Conflict(_))
+            ));
+            shop.shutdown().await;
+            card
+        };
+        // After a restart the version comes from the stored card.
+        let shop = open(dir.path()).await;
+        let history = shop.card_history(card).expect("history");
+        let newest = history.last().map_or(0, |e| e.id);
+        let mut m = outside_event(card);
+        m.guard_card_at(card, newest - 1);
+        assert!(shop.store().commit(m).await.is_err(), "stale after restart");
+        let mut m = outside_event(card);
+        m.guard_card_at(card, newest);
+        shop.store().commit(m).await.expect("current after restart");
+    }
 }

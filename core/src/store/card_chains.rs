@@ -15,7 +15,7 @@
 //! Only the committer writes links, so they agree with commit order however
 //! many writers (card actors, consumers, the shop) add events for a card.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::StoreError;
 
@@ -72,6 +72,8 @@ struct Pending {
 pub struct Chains {
     newest: HashMap<u64, u64>,
     group: HashMap<u64, Pending>,
+    /// Cards the current group deleted.
+    gone: HashSet<u64>,
 }
 
 impl Chains {
@@ -94,6 +96,24 @@ impl Chains {
         })
     }
 
+    /// The card's newest event id as the group leaves it so far (0: none);
+    /// `None` when the card does not exist (a card version guard).
+    pub fn newest(&mut self, db: &sled::Db, card: u64) -> Result<Option<u64>, StoreError> {
+        if self.gone.contains(&card) {
+            return Ok(None);
+        }
+        if let Some(p) = self.group.get(&card) {
+            return Ok(Some(p.newest));
+        }
+        if let Some(n) = self.newest.get(&card) {
+            return Ok(Some(*n));
+        }
+        match db.get(card_key(card)).map_err(io)? {
+            Some(stored) => Ok(Some(split(&stored).ok_or_else(|| short(card))?.0)),
+            None => Ok(None),
+        }
+    }
+
     /// A card record written in this group (its JSON body).
     pub fn put_card(&mut self, db: &sled::Db, card: u64, body: Vec<u8>) -> Result<(), StoreError> {
         let newest = match self.group.get(&card) {
@@ -106,6 +126,7 @@ impl Chains {
                 },
             },
         };
+        self.gone.remove(&card);
         self.group.insert(card, Pending { body, newest });
         Ok(())
     }
@@ -114,6 +135,7 @@ impl Chains {
     pub fn delete_card(&mut self, card: u64) {
         self.group.remove(&card);
         self.newest.remove(&card);
+        self.gone.insert(card);
     }
 
     /// Links event `id` of `card` into its chain; returns the card's event
@@ -135,6 +157,7 @@ impl Chains {
     /// After the group's write: remember its cards' newest events if it was
     /// durable; forget them otherwise.
     pub fn settle(&mut self, durable: bool) {
+        self.gone.clear();
         if durable {
             if self.newest.len() + self.group.len() > REMEMBERED {
                 self.newest.clear();

@@ -11,6 +11,17 @@ pub type Derived = Box<dyn FnOnce(&[u64]) -> (Key, Record) + Send>;
 pub enum Guard {
     /// The key must not exist (e.g. a receipt claim, an idempotency key).
     Absent(Key),
+    /// The card must be at this version: its newest journal event is
+    /// `newest_event` (0: it has none yet). A write computed from a card
+    /// names the version it read, and is refused (`Conflict`) when another
+    /// writer — another process, once several serve one shop — changed the
+    /// card since. A card that does not exist fails it.
+    CardAt {
+        /// The card.
+        card: u64,
+        /// The id of its newest event when the write was computed.
+        newest_event: u64,
+    },
 }
 
 /// One atomic, durable write.
@@ -49,6 +60,13 @@ impl Mutation {
     /// Adds a precondition that a key is absent.
     pub fn guard_absent(&mut self, key: Key) -> &mut Self {
         self.guards.push(Guard::Absent(key));
+        self
+    }
+
+    /// Adds a precondition that a card is still at a version (see
+    /// [`Guard::CardAt`]).
+    pub fn guard_card_at(&mut self, card: u64, newest_event: u64) -> &mut Self {
+        self.guards.push(Guard::CardAt { card, newest_event });
         self
     }
 

@@ -56,12 +56,20 @@ type Sink = super::SnapshotSink;
 /// A mutation encoded on the caller's thread, so the committer only splices
 /// event ids, checks guards and writes.
 struct Encoded {
-    guards: Vec<(Vec<u8>, Key)>,
+    guards: Vec<EncodedGuard>,
     puts: Vec<(Vec<u8>, Vec<u8>)>,
     deletes: Vec<Vec<u8>>,
     /// Card id (for the per-card index) and the event encoded with id 0.
     events: Vec<(Option<u64>, Vec<u8>)>,
     derived: Vec<super::Derived>,
+}
+
+/// A guard as the committer checks it.
+enum EncodedGuard {
+    /// The encoded key must be absent.
+    Absent(Vec<u8>, Key),
+    /// The card's newest event must be this one.
+    CardAt(u64, u64),
 }
 
 /// The JSON every event starts with before its id is spliced in.
@@ -72,7 +80,10 @@ fn encode_mutation(m: Mutation) -> Encoded {
         guards: m
             .guards
             .into_iter()
-            .map(|Guard::Absent(k)| (encode_key(&k), k))
+            .map(|g| match g {
+                Guard::Absent(k) => EncodedGuard::Absent(encode_key(&k), k),
+                Guard::CardAt { card, newest_event } => EncodedGuard::CardAt(card, newest_event),
+            })
             .collect(),
         puts: m
             .puts
@@ -876,11 +887,19 @@ impl Group {
         m: Encoded,
         reply: oneshot::Sender<Result<Committed, StoreError>>,
     ) {
-        for (encoded, key) in &m.guards {
-            match self.exists(db, encoded) {
-                Ok(false) => {}
-                Ok(true) => {
-                    let _ = reply.send(Err(StoreError::Conflict(key.clone())));
+        for guard in &m.guards {
+            let held = match guard {
+                EncodedGuard::Absent(encoded, key) => self
+                    .exists(db, encoded)
+                    .map(|exists| (!exists).then_some(()).ok_or_else(|| key.clone())),
+                EncodedGuard::CardAt(card, newest) => chains
+                    .newest(db, *card)
+                    .map(|now| (now == Some(*newest)).then_some(()).ok_or(Key::Card(*card))),
+            };
+            match held {
+                Ok(Ok(())) => {}
+                Ok(Err(key)) => {
+                    let _ = reply.send(Err(StoreError::Conflict(key)));
                     return;
                 }
                 Err(e) => {

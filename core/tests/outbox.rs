@@ -380,12 +380,14 @@ async fn an_entry_committed_after_a_later_one_is_still_delivered() {
     let early = r
         .shop
         .outbox()
-        .enqueue(&mut first, message("early@example.org"));
+        .enqueue(&mut first, message("early@example.org"))
+        .expect("queued");
     let mut second = stampcard_core::store::Mutation::new();
     let late = r
         .shop
         .outbox()
-        .enqueue(&mut second, message("late@example.org"));
+        .enqueue(&mut second, message("late@example.org"))
+        .expect("queued");
     assert!(early < late);
     r.shop.store().commit(second).await.expect("commit");
     r.shop.outbox().wake();
@@ -414,13 +416,15 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
     let dead = "https://down.example.org/hook";
     let mut m = stampcard_core::store::Mutation::new();
     for _ in 0..60 {
-        shop.outbox().enqueue(&mut m, message(dead));
+        shop.outbox()
+            .enqueue(&mut m, message(dead))
+            .expect("queued");
     }
     let mut live = Vec::new();
     for i in 0..400_u64 {
         let mut msg = message(&format!("shop{}@example.org", i % 50));
         msg.card_id = Some(i % 7);
-        live.push(shop.outbox().enqueue(&mut m, msg));
+        live.push(shop.outbox().enqueue(&mut m, msg).expect("queued"));
     }
     shop.store().commit(m).await.expect("commit");
     let channel = Arc::new(Scripted {
@@ -441,7 +445,8 @@ async fn a_backlog_waits_in_the_store_and_a_dead_recipient_leaves_room_for_the_o
     for i in 0..100_u64 {
         live.push(
             shop.outbox()
-                .enqueue(&mut m, message(&format!("late{i}@example.org"))),
+                .enqueue(&mut m, message(&format!("late{i}@example.org")))
+                .expect("queued"),
         );
     }
     shop.store().commit(m).await.expect("commit");

@@ -355,9 +355,10 @@ fn stamps_mutation(
     t: &Template,
     count: u32,
     main: impl FnOnce(StampEffect) -> EventKind,
-) -> (Mutation, CardOutcome) {
+) -> CoreResult<(Mutation, CardOutcome)> {
     let state = ctx.state;
     let tz = state.deps.settings.timezone;
+    let mut failed = None;
     let added = add_stamps(
         &state.card,
         t,
@@ -365,8 +366,11 @@ fn stamps_mutation(
         ctx.now,
         tz,
         true,
-        &mut alloc_vouchers(state),
+        &mut alloc_vouchers(state, &mut failed),
     );
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     let mut m = Mutation::new();
     m.put(Key::Card(added.card.id), Record::Card(added.card.clone()));
     put_vouchers(&mut m, &added.vouchers);
@@ -381,11 +385,23 @@ fn stamps_mutation(
     let mut outcome = CardOutcome::of(added.card);
     outcome.vouchers = added.vouchers;
     outcome.effect = Some(added.effect);
-    (m, outcome)
+    Ok((m, outcome))
 }
 
-fn alloc_vouchers(state: &CardState) -> impl FnMut() -> u64 + '_ {
-    || state.deps.store.next_id(crate::store::Family::Vouchers)
+/// Voucher ids for the rules, which take an allocator that cannot fail:
+/// the first failure is kept in `failed` (check it after the rules ran; the
+/// ids handed out meanwhile are 0 and never written).
+fn alloc_vouchers<'a>(
+    state: &'a CardState,
+    failed: &'a mut Option<crate::store::StoreError>,
+) -> impl FnMut() -> u64 + 'a {
+    move || match state.deps.store.next_id(crate::store::Family::Vouchers) {
+        Ok(id) => id,
+        Err(e) => {
+            failed.get_or_insert(e);
+            0
+        }
+    }
 }
 
 fn idempotent_replay(state: &CardState, idem: &IdemKey) -> CoreResult<Option<CardOutcome>> {
@@ -476,7 +492,7 @@ fn prepare_stamp(
     let (mut m, outcome) = stamps_mutation(&ctx, &t, count, |effect| EventKind::StampAdded {
         effect,
         idempotency_key: key,
-    });
+    })?;
     if let Some(idem) = idempotency {
         m.guard_absent(Key::Idempotency(idem.key.clone()));
         let template = outcome.clone();
@@ -549,7 +565,7 @@ fn claim(
     let (mut m, outcome) = stamps_mutation(ctx, &t, count, |effect| EventKind::ReceiptClaimed {
         claim_key: claimed,
         effect,
-    });
+    })?;
     m.guard_absent(Key::ReceiptClaim(claim_key.clone()));
     let (card_id, at) = (outcome.card.id, ctx.now);
     m.derive(move |ids| {
@@ -583,6 +599,7 @@ fn adjust(ctx: &Ctx<'_>, delta: i64, reason: String) -> CoreResult<(Mutation, Ca
     let mut m = Mutation::new();
     let mut outcome;
     let effect = if delta > 0 {
+        let mut failed = None;
         let added = add_stamps(
             &state.card,
             &t,
@@ -590,8 +607,11 @@ fn adjust(ctx: &Ctx<'_>, delta: i64, reason: String) -> CoreResult<(Mutation, Ca
             ctx.now,
             state.deps.settings.timezone,
             false,
-            &mut alloc_vouchers(state),
+            &mut alloc_vouchers(state, &mut failed),
         );
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
         put_vouchers(&mut m, &added.vouchers);
         outcome = CardOutcome::of(added.card);
         outcome.vouchers = added.vouchers;
@@ -736,7 +756,10 @@ fn spin(ctx: &Ctx<'_>) -> CoreResult<(Mutation, CardOutcome)> {
     c.spins_available -= 1;
     c.spins_played += 1;
     let v = crate::rules::new_voucher_pub(
-        ctx.state.deps.store.next_id(crate::store::Family::Vouchers),
+        ctx.state
+            .deps
+            .store
+            .next_id(crate::store::Family::Vouchers)?,
         c.id,
         &prize.name,
         VoucherOrigin::Lottery,
@@ -898,7 +921,10 @@ fn issue_voucher(
     let t = ctx.template()?;
     let c = ctx.state.card.clone();
     let v = crate::rules::new_voucher_pub(
-        ctx.state.deps.store.next_id(crate::store::Family::Vouchers),
+        ctx.state
+            .deps
+            .store
+            .next_id(crate::store::Family::Vouchers)?,
         c.id,
         &description,
         origin,

@@ -150,7 +150,7 @@ impl Consumer for Notifier {
                         card_id: Some(card_id),
                         source_event: Some(e.id),
                     },
-                );
+                )?;
             }
         }
         Ok(())

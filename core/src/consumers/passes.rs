@@ -169,7 +169,7 @@ fn push_to_devices(shop: &Shop, card_id: u64, event: &Event, m: &mut Mutation) -
             card_id: Some(card_id),
             source_event: Some(event.id),
         };
-        let id = shop.outbox().enqueue(m, message);
+        let id = shop.outbox().enqueue(m, message)?;
         m.put(Key::PushOfCard(card_id, id), Record::Index(id));
     }
     Ok(())

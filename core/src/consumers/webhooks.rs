@@ -35,7 +35,7 @@ impl Consumer for Webhooks {
                     card_id: e.card_id,
                     source_event: Some(e.id),
                 },
-            );
+            )?;
         }
         Ok(())
     }

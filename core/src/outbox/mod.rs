@@ -83,7 +83,7 @@ impl Outbox {
 
     /// Adds a message to a mutation: it is queued when the mutation commits.
     /// Returns the entry's id.
-    pub fn enqueue(&self, m: &mut Mutation, message: Message) -> u64 {
+    pub fn enqueue(&self, m: &mut Mutation, message: Message) -> CoreResult<u64> {
         self.enqueue_at(m, message, self.clock().now())
     }
 
@@ -93,13 +93,13 @@ impl Outbox {
         m: &mut Mutation,
         message: Message,
         at: chrono::DateTime<chrono::Utc>,
-    ) -> u64 {
-        let id = self.store().next_id(Family::Outbox);
+    ) -> CoreResult<u64> {
+        let id = self.store().next_id(Family::Outbox)?;
         let mut entry = message.into_entry(id, self.clock().now());
         entry.next_attempt_at = at.max(entry.created_at);
         m.put(Key::Outbox(id), Record::Outbox(entry));
         m.put(Key::OutboxPending(id), Record::Index(id));
-        id
+        Ok(id)
     }
 
     /// Queues messages on their own and wakes the dispatchers.
@@ -108,7 +108,7 @@ impl Outbox {
         let ids = messages
             .into_iter()
             .map(|msg| self.enqueue(&mut m, msg))
-            .collect();
+            .collect::<CoreResult<Vec<u64>>>()?;
         self.store().commit(m).await?;
         self.wake();
         Ok(ids)

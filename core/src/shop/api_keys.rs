@@ -34,7 +34,7 @@ impl Shop {
                 "an API key needs a name of 1 to 64 characters".into(),
             ));
         }
-        let id = self.store().next_id(Family::ApiKeys);
+        let id = self.store().next_id(Family::ApiKeys)?;
         let token = format!(
             "{}_{}",
             api_key_prefix(id),

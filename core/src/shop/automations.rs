@@ -78,7 +78,7 @@ impl Shop {
             None,
         )?;
         let a = Automation {
-            id: self.store().next_id(Family::Automations),
+            id: self.store().next_id(Family::Automations)?,
             name: checked.name,
             template_id: checked.template_id,
             kind: d.kind,

@@ -207,7 +207,7 @@ impl Shop {
             ),
         };
         let c = Campaign {
-            id: self.store().next_id(Family::Campaigns),
+            id: self.store().next_id(Family::Campaigns)?,
             name,
             template_id: t.id,
             segment: d.segment,
@@ -593,7 +593,7 @@ impl Shop {
                             source_event: None,
                         },
                         at,
-                    );
+                    )?;
                     record.entries.push(entry);
                     if channel == WALLET_CHANNEL {
                         // Confirmed (✅✅) when a device fetches the pass.

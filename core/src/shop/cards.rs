@@ -104,12 +104,12 @@ impl Shop {
                 };
                 let c = self.new_customer_mutation(&mut m, fields, given_at, actor)?;
                 let id = c.id;
-                let card = self.card_mutation(&mut m, &t, id, source, platform, now, actor);
+                let card = self.card_mutation(&mut m, &t, id, source, platform, now, actor)?;
                 self.store().commit(m).await?;
                 return Ok(card);
             }
         };
-        let card = self.card_mutation(&mut m, &t, customer_id, source, platform, now, actor);
+        let card = self.card_mutation(&mut m, &t, customer_id, source, platform, now, actor)?;
         self.store().commit(m).await?;
         Ok(card)
     }
@@ -124,8 +124,8 @@ impl Shop {
         platform: Option<Platform>,
         now: chrono::DateTime<chrono::Utc>,
         actor: &Actor,
-    ) -> Card {
-        let id = self.store().next_id(Family::Cards);
+    ) -> CoreResult<Card> {
+        let id = self.store().next_id(Family::Cards)?;
         let card = Card::new(id, t, customer_id, now, platform, source.clone());
         m.put(Key::Card(id), Record::Card(card.clone()));
         m.put(Key::CardOfCustomer(customer_id, id), Record::Index(id));
@@ -143,7 +143,7 @@ impl Shop {
             reward: Some(t.reward.summary()),
             actor: actor.clone(),
         });
-        card
+        Ok(card)
     }
 
     /// A card as stored.

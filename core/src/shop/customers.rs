@@ -32,7 +32,7 @@ impl Shop {
             })
         };
         let c = Customer {
-            id: self.store().next_id(Family::Customers),
+            id: self.store().next_id(Family::Customers)?,
             name: fields.name,
             phone: fields.phone,
             email: fields.email,

@@ -41,7 +41,7 @@ impl Shop {
                 crate::rules::MAX_STAMPS_PER_REQUEST
             )));
         }
-        let batch = self.store().next_id(Family::Batches);
+        let batch = self.store().next_id(Family::Batches)?;
         let now = self.clock().now();
         let mut m = Mutation::new();
         let mut out = Vec::with_capacity(count as usize);
@@ -196,7 +196,7 @@ impl Shop {
                 "a POS key needs a name of 1 to 64 characters".into(),
             ));
         }
-        let id = self.store().next_id(Family::PosKeys);
+        let id = self.store().next_id(Family::PosKeys)?;
         if id > 999 {
             return Err(CoreError::Invalid("at most 999 POS keys can exist".into()));
         }

@@ -49,7 +49,7 @@ impl Shop {
         }
         let salt = hex::encode(rand::random::<[u8; 16]>());
         let s = Staff {
-            id: self.store().next_id(Family::Staff),
+            id: self.store().next_id(Family::Staff)?,
             name: name.to_string(),
             role,
             pin_hash: pin_hash(&self.settings().secret, &salt, pin),

@@ -66,7 +66,7 @@ impl Shop {
         draft: TemplateDraft,
         actor: &Actor,
     ) -> CoreResult<Template> {
-        let id = self.store().next_id(Family::Templates);
+        let id = self.store().next_id(Family::Templates)?;
         self.save_template(id, 1, draft, actor).await
     }
 

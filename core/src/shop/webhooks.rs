@@ -69,7 +69,7 @@ impl Shop {
         let url = check_url(url)?;
         let events = check_events(events)?;
         let hook = Webhook {
-            id: self.store().next_id(Family::Webhooks),
+            id: self.store().next_id(Family::Webhooks)?,
             url,
             events,
             secret: hex::encode(rand::random::<[u8; 32]>()),

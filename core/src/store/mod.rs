@@ -112,7 +112,9 @@ pub trait Store: Send + Sync + 'static {
     fn commit(&self, mutation: Mutation) -> CommitFuture;
 
     /// Allocates the next id of a sequence (cards, customers, vouchers …).
-    fn next_id(&self, family: Family) -> u64;
+    /// Fails when the store cannot be read (or, for a networked store,
+    /// reached): an id is never made up.
+    fn next_id(&self, family: Family) -> Result<u64, StoreError>;
 
     /// The id of the newest committed journal event (0 when none).
     fn last_event_id(&self) -> u64;

@@ -1128,7 +1128,7 @@ impl Store for SledStore {
         })
     }
 
-    fn next_id(&self, family: Family) -> u64 {
+    fn next_id(&self, family: Family) -> Result<u64, StoreError> {
         let (prefix, first) = match family {
             Family::Cards => (b'C', 100_001),
             Family::Customers => (b'U', 1),
@@ -1145,22 +1145,28 @@ impl Store for SledStore {
             _ => (b'?', 1),
         };
         let mut seqs = self.sequences.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = seqs.entry(prefix).or_insert_with(|| {
-            let Ok(db) = self.shared.db() else {
-                return first - 1;
-            };
-            let stored = if prefix == b'B' {
-                db.get(encode_key(&Key::Meta("last_batch".into())))
-                    .ok()
-                    .flatten()
-                    .and_then(|v| serde_json::from_slice::<u64>(&v).ok())
-            } else {
-                last_id(&db, prefix).ok().flatten()
-            };
-            stored.unwrap_or(first - 1)
-        });
+        let entry = match seqs.entry(prefix) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let db = self.shared.db()?;
+                let stored = if prefix == b'B' {
+                    match db
+                        .get(encode_key(&Key::Meta("last_batch".into())))
+                        .map_err(io)?
+                    {
+                        Some(v) => Some(serde_json::from_slice::<u64>(&v).map_err(|e| {
+                            corrupt(&encode_key(&Key::Meta("last_batch".into())), e.to_string())
+                        })?),
+                        None => None,
+                    }
+                } else {
+                    last_id(&db, prefix)?
+                };
+                slot.insert(stored.unwrap_or(first - 1))
+            }
+        };
         *entry += 1;
-        *entry
+        Ok(*entry)
     }
 
     fn last_event_id(&self) -> u64 {

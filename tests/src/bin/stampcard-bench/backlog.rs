@@ -67,7 +67,7 @@ async fn write_backlog(data: &Path, n: u64) -> Result<()> {
                 card_id: Some(card),
                 source_event: Some(1_000 + i / 2),
             },
-        );
+        )?;
         if m.puts.len() >= 10_000 {
             shop.store().commit(std::mem::take(&mut m)).await?;
         }

@@ -26,8 +26,8 @@ pub(super) async fn write_holders(
     let now = chrono::Utc::now();
     let mut m = Mutation::new();
     for i in 0..n {
-        let customer = shop.store().next_id(Family::Customers);
-        let card = shop.store().next_id(Family::Cards);
+        let customer = shop.store().next_id(Family::Customers)?;
+        let card = shop.store().next_id(Family::Cards)?;
         let mut c = Customer {
             id: customer,
             name: format!("Guest {customer}"),

@@ -312,7 +312,7 @@ fn draft(stamps: u32) -> TemplateDraft {
 
 /// Writes `n` cards straight through the store in large batches.
 async fn populate(shop: &Shop, template: &Template, n: u64) -> Result<u64> {
-    let first = shop.store().next_id(Family::Cards);
+    let first = shop.store().next_id(Family::Cards)?;
     let mut written = 1u64;
     let mut m = Mutation::new();
     m.put(
@@ -328,7 +328,7 @@ async fn populate(shop: &Shop, template: &Template, n: u64) -> Result<u64> {
     );
     let mut last_report = Instant::now();
     while written < n {
-        let id = shop.store().next_id(Family::Cards);
+        let id = shop.store().next_id(Family::Cards)?;
         m.put(
             Key::Card(id),
             Record::Card(Card::new(id, template, 1, chrono::Utc::now(), None, None)),

@@ -14,7 +14,7 @@ const EVERY: Duration = Duration::from_secs(30);
 
 /// Runs until `stop` turns true.
 pub async fn run(app: App, mut stop: watch::Receiver<bool>) {
-    let routes = crate::commands::serve::routes(&app);
+    let routes = crate::services::routes(&app);
     let scheduler = Actor::channel("system");
     loop {
         match app.shop.due_campaigns() {

@@ -54,7 +54,7 @@ impl Host for AppHost {
     }
 
     fn routes(&self) -> Vec<Arc<dyn stampcard_core::consumers::Route>> {
-        crate::commands::serve::routes(&self.app)
+        crate::services::routes(&self.app)
     }
 
     fn save_export(&self, name: String, bytes: Vec<u8>) -> Result<String, String> {

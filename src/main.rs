@@ -29,6 +29,7 @@ mod prompt;
 mod reminders;
 mod schedule;
 mod scrub;
+mod services;
 mod upgrade;
 mod webhooks;
 

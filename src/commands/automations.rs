@@ -85,7 +85,7 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
             })
         }
         AutomationCmd::Run => {
-            let routes = super::serve::routes(app);
+            let routes = crate::services::routes(app);
             let runs = app.shop.run_automations(&routes, &app.actor()).await?;
             app.emit(&runs, || {
                 if runs.is_empty() {

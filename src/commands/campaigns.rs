@@ -50,7 +50,7 @@ fn summary(app: &App, c: &Campaign) -> String {
 }
 
 pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
-    let routes = super::serve::routes(app);
+    let routes = crate::services::routes(app);
     match cmd {
         CampaignCmd::Create {
             target,

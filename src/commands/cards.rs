@@ -267,7 +267,7 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
             })
         }
         CardCmd::Message { id, text } => {
-            let routes = crate::commands::serve::routes(app);
+            let routes = crate::services::routes(app);
             let sent = app
                 .shop
                 .message_card(id, &text, None, &routes, &actor)

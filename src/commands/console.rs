@@ -63,7 +63,7 @@ pub async fn console(data: &Path, demo: bool) -> Result<()> {
     }
     let app = App::open(data, false).await?;
     // No server runs: this console is the server (socket, HTTP, messages).
-    let services = crate::commands::serve::Services::start(&app, false).await?;
+    let services = crate::services::Services::start(&app, false).await?;
     let result = if tty {
         let _raw = stampcard_tui::local::RawMode::enable()?;
         let (cols, rows) = stampcard_tui::local::size();

@@ -1,0 +1,331 @@
+//! The wiring of a running shop, shared by `serve` and by `console` when no
+//! server runs: which delivery channels and routes the config turns on, the
+//! dispatchers and journal consumers (restarted after an error), the HTTP,
+//! SSH and metrics listeners with their connection gates, the admin socket
+//! and scheduled backups.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+
+use stampcard_core::consumers::{
+    Consumer, Notifier, PassUpdater, Route, WalletRoute, Webhooks, run_consumer, start_cursor,
+};
+use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
+use stampcard_core::supervise::supervise;
+
+use crate::app::App;
+
+/// The doors into a running shop: admin socket, HTTP, messaging, backups.
+/// `serve` runs them; so does `console` when no server runs.
+pub struct Services {
+    stop: watch::Sender<bool>,
+    tasks: tokio::task::JoinSet<()>,
+    /// The HTTP listener's address, or why there is none.
+    pub http: std::result::Result<std::net::SocketAddr, String>,
+    /// The SSH console's address, or why there is none.
+    pub ssh: std::result::Result<std::net::SocketAddr, String>,
+    /// The metrics listener's address, when `[http] metrics_listen` asks for one.
+    pub metrics: Option<std::net::SocketAddr>,
+}
+
+impl Services {
+    /// Starts every service. With `strict`, a busy HTTP port is an error;
+    /// otherwise the shop runs without HTTP and says why.
+    pub async fn start(app: &App, strict: bool) -> Result<Self> {
+        let (stop_tx, stop) = watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        // As many open files as the system allows, shared so that no
+        // listener can starve the store, the admin socket or the outgoing
+        // connections of descriptors.
+        let open_files = stampcard_core::listen::raise_open_files_limit();
+        let (http_limits, ssh_limits) = stampcard_core::listen::shares(open_files);
+        use stampcard_core::listen::{Gate, Limits};
+        let http_gate = std::sync::Arc::new(Gate::new("HTTP", http_limits));
+        let ssh_gate = std::sync::Arc::new(Gate::new("SSH", ssh_limits));
+        // Only this machine's owner reaches the admin socket; its gate still
+        // keeps a failing accept from spinning and flooding the log.
+        let admin_gate = std::sync::Arc::new(Gate::new(
+            "admin socket",
+            Limits {
+                total: 256,
+                per_address: 256,
+            },
+        ));
+        let wallet = crate::passes::for_serve(app);
+        let google = crate::passes::google_for_serve(app);
+        // The bot offers the wallets the web card offers.
+        let wallets = stampcard_bot::WalletLinks {
+            apple: wallet.is_some(),
+            google: google.is_some(),
+        };
+        let socket = crate::admin::server::bind(&app.data)?;
+        tasks.spawn(crate::admin::server::serve(
+            app.clone(),
+            socket,
+            stop.clone(),
+            admin_gate.clone(),
+        ));
+        // One Telegram client (one connection pool) and one send limiter for
+        // the outbox channel and the bot's replies; its @name for the web
+        // card's "Open in Telegram".
+        let bot = telegram(app);
+        let bot_name = match &bot {
+            Some(b) => stampcard_bot::username(b).await,
+            None => None,
+        };
+        let metrics = crate::metrics::Metrics::new();
+        let metrics_addr = match app.config.http.metrics_listen.as_str() {
+            "" => None,
+            listen => {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| {
+                        format!("cannot listen for metrics on {listen} (key `http.metrics_listen`)")
+                    })?;
+                let addr = listener.local_addr()?;
+                tasks.spawn(crate::http::serve(
+                    listener,
+                    crate::http::metrics_router(app.shop.clone(), metrics.clone()),
+                    stop.clone(),
+                    std::sync::Arc::new(stampcard_core::listen::Gate::new(
+                        "metrics",
+                        stampcard_core::listen::Limits {
+                            total: 16,
+                            per_address: 16,
+                        },
+                    )),
+                ));
+                Some(addr)
+            }
+        };
+        let http = match crate::http::bind(&app.config.http.listen).await {
+            Ok(listener) => {
+                let addr = listener.local_addr()?;
+                tasks.spawn(crate::metrics::follow(
+                    app.shop.clone(),
+                    metrics.clone(),
+                    stop.clone(),
+                ));
+                tasks.spawn(crate::http::serve(
+                    listener,
+                    crate::http::router(
+                        app.shop.clone(),
+                        metrics,
+                        routes(app),
+                        stampcard_wallet::Pages {
+                            wallet: wallet.clone(),
+                            google,
+                            joins_per_hour: app.config.http.joins_per_hour,
+                            telegram_bot: bot_name,
+                            assets_dir: app.data.clone(),
+                        },
+                        vec![http_gate.clone(), ssh_gate.clone(), admin_gate],
+                    ),
+                    stop.clone(),
+                    http_gate,
+                ));
+                Ok(addr)
+            }
+            Err(e) if !strict => Err(format!("{e:#}")),
+            Err(e) => return Err(e),
+        };
+        let ssh = match start_ssh(app, &mut tasks, &stop, ssh_gate).await {
+            Ok(addr) => Ok(addr),
+            Err(e) if !strict => Err(format!("{e:#}")),
+            Err(e) => return Err(e),
+        };
+        start_messaging(app, bot.clone(), wallet, &mut tasks, &stop).await?;
+        if let Some(bot) = bot {
+            tasks.spawn(stampcard_bot::run(
+                app.shop.clone(),
+                bot,
+                wallets,
+                stop.clone(),
+            ));
+        }
+        tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
+        tasks.spawn(crate::reminders::run(app.clone(), stop.clone()));
+        tasks.spawn(crate::campaigns::run(app.clone(), stop.clone()));
+        Ok(Self {
+            stop: stop_tx,
+            tasks,
+            http,
+            ssh,
+            metrics: metrics_addr,
+        })
+    }
+
+    /// The HTTP address as a URL, or why HTTP is off.
+    pub fn http_url(&self) -> String {
+        match &self.http {
+            Ok(addr) => format!("http://{addr}"),
+            Err(why) => format!("off ({why})"),
+        }
+    }
+
+    /// The SSH address, or why SSH is off.
+    pub fn ssh_addr(&self) -> String {
+        match &self.ssh {
+            Ok(addr) => addr.to_string(),
+            Err(why) => format!("off ({why})"),
+        }
+    }
+
+    /// Stops every service and waits for them.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// The Telegram bot client with its send limiter, when `[telegram] token`
+/// is set.
+fn telegram(app: &App) -> Option<stampcard_bot::Replies> {
+    let token = &app.config.telegram.token.0;
+    if token.is_empty() {
+        return None;
+    }
+    // The URL was checked, with this same function, when the config was
+    // loaded; so the bot is on exactly when a token is set (see `routes`).
+    let limits = if app.config.telegram.throttle {
+        stampcard_bot::Limits::default()
+    } else {
+        stampcard_bot::Limits::relaxed()
+    };
+    let bot = stampcard_bot::client(token, app.config.telegram.api_url.as_deref()).ok()?;
+    Some(stampcard_bot::Replies::new(bot, limits))
+}
+
+/// The delivery channels the config turns on (Telegram over `bot`, wallet
+/// pushes, email), and webhooks.
+fn channels(
+    app: &App,
+    bot: Option<stampcard_bot::Replies>,
+    wallet: Option<&stampcard_wallet::Wallet>,
+) -> Result<Vec<Arc<dyn Channel>>> {
+    let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(
+        crate::webhooks::WebhookChannel::new(app.shop.clone(), app.config.rate_limits(50.0))
+            .context("cannot start the webhook client")?,
+    )];
+    if let Some(wallet) = wallet {
+        channels.push(Arc::new(stampcard_wallet::push::WalletChannel::new(
+            app.shop.clone(),
+            crate::passes::sender(app, wallet)?,
+            &wallet.config().pass_type_id,
+            app.config.rate_limits(100.0),
+        )));
+    }
+    if let Some(bot) = bot {
+        let limits =
+            stampcard_bot::channel::TelegramChannel::default_limits(app.config.rate_limits(30.0));
+        channels.push(Arc::new(stampcard_bot::channel::TelegramChannel::new(
+            bot, limits,
+        )));
+    }
+    if app.config.smtp.enabled() {
+        let limits = app.config.rate_limits(
+            app.config
+                .smtp
+                .per_second
+                .unwrap_or(crate::email::PER_SECOND),
+        );
+        channels.push(Arc::new(
+            crate::email::EmailChannel::new(app.shop.clone(), &app.config.smtp, limits)
+                .context("cannot start the email channel")?,
+        ));
+    }
+    if !app.config.outbox.log_file.is_empty() {
+        let path = app.data.join(&app.config.outbox.log_file);
+        let limits = app.config.rate_limits(app.config.outbox.log_per_second);
+        channels.push(Arc::new(LogChannel::new(&path, limits)));
+    }
+    Ok(channels)
+}
+
+/// How those channels reach a customer.
+pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
+    let mut routes: Vec<Arc<dyn Route>> = Vec::new();
+    if !app.config.telegram.token.0.is_empty() {
+        routes.push(Arc::new(stampcard_bot::channel::TelegramRoute));
+    }
+    if app.config.wallet.enabled() {
+        routes.push(Arc::new(WalletRoute));
+    }
+    if app.config.smtp.enabled() {
+        routes.push(Arc::new(crate::email::EmailRoute {
+            card_news: app.config.smtp.card_news,
+        }));
+    }
+    if !app.config.outbox.log_file.is_empty() {
+        routes.push(Arc::new(LogRoute));
+    }
+    routes
+}
+
+/// Starts the delivery channels with their dispatchers, the notifier that
+/// turns card news into messages on them, and the webhook consumer.
+async fn start_messaging(
+    app: &App,
+    bot: Option<stampcard_bot::Replies>,
+    wallet: Option<Arc<stampcard_wallet::Wallet>>,
+    tasks: &mut tokio::task::JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+) -> Result<()> {
+    let routes = routes(app);
+    for channel in channels(app, bot, wallet.as_deref())? {
+        let (shop, stop) = (app.shop.clone(), stop.clone());
+        tasks.spawn(async move {
+            let name = format!("{} dispatcher", channel.name());
+            supervise(&name, stop.clone(), || {
+                run_dispatcher(shop.outbox().clone(), channel.clone(), stop.clone())
+            })
+            .await;
+        });
+    }
+    let mut consumers: Vec<Arc<dyn Consumer>> = vec![Arc::new(Webhooks)];
+    if !routes.is_empty() {
+        consumers.push(Arc::new(Notifier::new(routes)));
+    }
+    if wallet.is_some() {
+        consumers.push(Arc::new(PassUpdater));
+    }
+    for consumer in consumers {
+        start_cursor(&app.shop, consumer.name()).await?;
+        let (shop, stop) = (app.shop.clone(), stop.clone());
+        tasks.spawn(async move {
+            let name = format!("{} consumer", consumer.name());
+            supervise(&name, stop.clone(), || {
+                run_consumer(shop.clone(), consumer.clone(), stop.clone())
+            })
+            .await;
+        });
+    }
+    Ok(())
+}
+
+/// Starts the SSH console on `[ssh] listen` with the folder's host key.
+async fn start_ssh(
+    app: &App,
+    tasks: &mut tokio::task::JoinSet<()>,
+    stop: &watch::Receiver<bool>,
+    gate: std::sync::Arc<stampcard_core::listen::Gate>,
+) -> Result<std::net::SocketAddr> {
+    let key = stampcard_tui::ssh::host_key(&app.data.join("ssh_host_key"))?;
+    let listener = tokio::net::TcpListener::bind(&app.config.ssh.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for SSH on {} (key `ssh.listen`)",
+                app.config.ssh.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let (shop, stop) = (app.shop.clone(), stop.clone());
+    let host = crate::console_host::AppHost::shared(app);
+    tasks.spawn(async move {
+        stampcard_tui::ssh::serve(shop, listener, key, Some(host), stop, gate).await;
+    });
+    Ok(addr)
+}

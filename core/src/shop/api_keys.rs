@@ -56,15 +56,7 @@ impl Shop {
 
     /// Every API key, revoked ones included.
     pub fn api_keys(&self) -> CoreResult<Vec<ApiKey>> {
-        Ok(self
-            .store()
-            .scan(Family::ApiKeys, Default::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::ApiKey(k) => Some(k),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::ApiKeys, Default::default())?)
     }
 
     /// Revokes an API key (by id or `stc_<id>` prefix); requests with it are

@@ -106,15 +106,7 @@ impl Shop {
 
     /// Every automation, oldest first.
     pub fn automations(&self) -> CoreResult<Vec<Automation>> {
-        Ok(self
-            .store()
-            .scan(Family::Automations, Scan::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Automation(a) => Some(a),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::Automations, Scan::default())?)
     }
 
     /// Turns an automation on or off.

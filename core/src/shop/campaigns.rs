@@ -248,15 +248,7 @@ impl Shop {
             reverse: true,
             limit: usize::MAX,
         };
-        Ok(self
-            .store()
-            .scan(Family::Campaigns, scan)?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Campaign(c) => Some(c),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::Campaigns, scan)?)
     }
 
     /// Whether a card's holder is in the segment now.
@@ -432,13 +424,7 @@ impl Shop {
     fn campaign_batches(&self, id: u64) -> CoreResult<Vec<CampaignBatch>> {
         Ok(self
             .store()
-            .scan(Family::CampaignBatches(id), Default::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::CampaignBatch(b) => Some(b),
-                _ => None,
-            })
-            .collect())
+            .scan_as(Family::CampaignBatches(id), Default::default())?)
     }
 
     /// Starts sending a draft or scheduled campaign, or resumes one whose

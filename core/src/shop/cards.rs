@@ -156,15 +156,7 @@ impl Shop {
 
     /// A page of cards in id order, after `after`.
     pub fn cards(&self, scan: Scan) -> CoreResult<Vec<Card>> {
-        Ok(self
-            .store()
-            .scan(Family::Cards, scan)?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Card(c) => Some(c),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::Cards, scan)?)
     }
 
     /// The cards of a customer.

@@ -85,15 +85,7 @@ impl Shop {
 
     /// A page of customers in id order.
     pub fn customers(&self, scan: Scan) -> CoreResult<Vec<Customer>> {
-        Ok(self
-            .store()
-            .scan(Family::Customers, scan)?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Customer(c) => Some(c),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::Customers, scan)?)
     }
 
     /// Customers whose id, name, email or phone matches `query` (case-insensitive).

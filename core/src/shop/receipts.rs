@@ -216,15 +216,7 @@ impl Shop {
 
     /// Every POS key.
     pub fn pos_keys(&self) -> CoreResult<Vec<PosKey>> {
-        Ok(self
-            .store()
-            .scan(Family::PosKeys, Default::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::PosKey(k) => Some(k),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::PosKeys, Default::default())?)
     }
 
     /// Revokes a POS key: its codes are refused from now on.

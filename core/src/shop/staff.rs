@@ -79,15 +79,7 @@ impl Shop {
 
     /// Every staff account.
     pub fn staff(&self) -> CoreResult<Vec<Staff>> {
-        Ok(self
-            .store()
-            .scan(Family::Staff, Default::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Staff(s) => Some(s),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::Staff, Default::default())?)
     }
 
     /// Finds a staff account by id or name.

@@ -158,12 +158,6 @@ impl Shop {
     pub fn template_versions(&self, id: u64) -> CoreResult<Vec<Template>> {
         Ok(self
             .store()
-            .scan(Family::TemplateVersions(id), Default::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Template(t) => Some(t),
-                _ => None,
-            })
-            .collect())
+            .scan_as(Family::TemplateVersions(id), Default::default())?)
     }
 }

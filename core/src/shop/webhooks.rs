@@ -113,15 +113,7 @@ impl Shop {
 
     /// Every webhook, deleted ones included, by id.
     pub fn webhooks(&self) -> CoreResult<Vec<Webhook>> {
-        Ok(self
-            .store()
-            .scan(Family::Webhooks, Default::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Webhook(h) => Some(h),
-                _ => None,
-            })
-            .collect())
+        Ok(self.store().scan_as(Family::Webhooks, Default::default())?)
     }
 
     /// The webhooks that receive events (cached).

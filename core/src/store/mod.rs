@@ -17,7 +17,7 @@ mod sled_store;
 pub use group_commit::take_group;
 pub use keys::{Family, Key};
 pub use mutation::{Committed, Derived, Guard, Mutation};
-pub use records::{IdempotencyRecord, Record};
+pub use records::{IdempotencyRecord, Record, Typed};
 pub use sled_store::{REWRITE_PENDING, SledOptions, SledStore};
 
 use std::future::Future;

@@ -63,3 +63,56 @@ pub enum Record {
     /// A card's wallet pass.
     Pass(crate::model::PassRecord),
 }
+
+/// A record kind read by type: `store.scan_as::<Card>(Family::Cards, …)`
+/// instead of scanning records and matching each one.
+pub trait Typed: Sized {
+    /// The value, when the record is of this kind.
+    fn from_record(record: Record) -> Option<Self>;
+}
+
+macro_rules! typed {
+    ($($variant:ident => $ty:ty),* $(,)?) => {
+        $(impl Typed for $ty {
+            fn from_record(record: Record) -> Option<Self> {
+                match record {
+                    Record::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        })*
+    };
+}
+
+typed! {
+    Card => Card,
+    Customer => Customer,
+    Template => Template,
+    Voucher => Voucher,
+    Event => Event,
+    Staff => Staff,
+    PosKey => PosKey,
+    ApiKey => crate::model::ApiKey,
+    Webhook => crate::model::Webhook,
+    Campaign => crate::model::Campaign,
+    CampaignBatch => crate::model::CampaignBatch,
+    Automation => crate::model::Automation,
+    Outbox => OutboxEntry,
+    Pass => crate::model::PassRecord,
+}
+
+impl dyn super::Store {
+    /// The records of a family, by type; records of another kind (there
+    /// are none in a well-formed family) are skipped.
+    pub fn scan_as<T: Typed>(
+        &self,
+        family: super::Family,
+        scan: super::Scan,
+    ) -> Result<Vec<T>, super::StoreError> {
+        Ok(self
+            .scan(family, scan)?
+            .into_iter()
+            .filter_map(|(_, r)| T::from_record(r))
+            .collect())
+    }
+}

@@ -57,29 +57,42 @@ impl Window {
         }
     }
 
+    /// In-memory entries to `recipient`.
+    fn count(&self, recipient: &str) -> usize {
+        self.counts.get(recipient).copied().unwrap_or(0)
+    }
+
+    /// Whether the window emptied to half after a load stopped at it.
+    fn room_behind_horizon(&self) -> bool {
+        self.horizon.is_some() && self.total <= self.size / 2
+    }
+
+    /// Whether a recipient that reached its share is down to half of it.
+    fn low(&self, recipient: &str) -> bool {
+        self.count(recipient) <= self.share / 2
+    }
+
     /// Whether entries left in the store could be taken in now.
     fn wants_refill(&self) -> bool {
-        (self.horizon.is_some() && self.total <= self.size / 2)
-            || self
-                .overflow
-                .keys()
-                .any(|r| self.counts.get(r).copied().unwrap_or(0) <= self.share / 2)
+        self.room_behind_horizon() || self.overflow.keys().any(|r| self.low(r))
     }
 
     /// Where the next load must start to refill the window, if it has
     /// room for what the store holds back; forgets the overflow marks of the
     /// recipients it refills (the load sets them again where it stops).
     fn refill_from(&mut self) -> Option<u64> {
-        let mut from = self.horizon.filter(|_| self.total <= self.size / 2);
-        let (counts, half) = (&self.counts, self.share / 2);
-        self.overflow.retain(|r, lowest| {
-            if counts.get(r).copied().unwrap_or(0) <= half {
-                from = Some(from.map_or(*lowest, |f| f.min(*lowest)));
-                false
-            } else {
-                true
+        let mut from = self.horizon.filter(|_| self.room_behind_horizon());
+        let low: Vec<String> = self
+            .overflow
+            .keys()
+            .filter(|r| self.low(r))
+            .cloned()
+            .collect();
+        for r in low {
+            if let Some(lowest) = self.overflow.remove(&r) {
+                from = Some(from.map_or(lowest, |f| f.min(lowest)));
             }
-        });
+        }
         from.map(|f| f.saturating_sub(1))
     }
 }
@@ -242,6 +255,8 @@ pub async fn run_dispatcher(
     load_new(&outbox, &*channel, &mut queue, true).await?;
     let mut last_send: Option<Instant> = None;
     let mut last_to: HashMap<String, Instant> = HashMap::new();
+    // What the stats last said is in memory.
+    let mut reported = usize::MAX;
     loop {
         if *stop.borrow() {
             return Ok(());
@@ -256,11 +271,15 @@ pub async fn run_dispatcher(
         if queue.window.wants_refill() {
             load_new(&outbox, &*channel, &mut queue, false).await?;
         }
-        let in_memory = queue.window.total as u64;
-        outbox.stats().record(channel.name(), |c| {
-            c.in_memory = in_memory;
-            c.peak_in_memory = c.peak_in_memory.max(in_memory);
-        });
+        // Counted only when it moved (not on every delivery).
+        if queue.window.total != reported {
+            reported = queue.window.total;
+            let in_memory = reported as u64;
+            outbox.stats().record(channel.name(), |c| {
+                c.in_memory = in_memory;
+                c.peak_in_memory = c.peak_in_memory.max(in_memory);
+            });
+        }
         let held_wait = queue.release_held();
         let now = outbox.clock().now();
         let Some(entry) = queue.pop_due(now) else {
@@ -350,7 +369,7 @@ async fn load_new(
             if window.overflow.get(to).is_some_and(|&o| o < entry.id) {
                 continue;
             }
-            if window.counts.get(to).copied().unwrap_or(0) >= window.share {
+            if window.count(to) >= window.share {
                 window.overflow.insert(to.to_string(), entry.id);
                 continue;
             }

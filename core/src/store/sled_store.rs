@@ -155,11 +155,13 @@ struct Shared {
 impl Shared {
     /// The open database, waiting while the committer reopens it.
     fn db(&self) -> Result<Arc<sled::Db>, StoreError> {
-        let deadline = Instant::now() + SWAP_PATIENCE;
+        // The clock is read only when there is a wait (not on every read).
+        let mut deadline = None;
         loop {
             if let Some(db) = self.db.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
                 return Ok(db.clone());
             }
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + SWAP_PATIENCE);
             if !self.swapping.load(Ordering::Acquire) || Instant::now() >= deadline {
                 let why = self
                     .trouble()
@@ -248,23 +250,7 @@ impl SledStore {
         // The handle just closed may hold sled's lock for a moment yet.
         wait_until_released(dir)?;
         let (fresh, replaced) = rewrite_dirs(dir);
-        let n = {
-            let old = Self::open(dir, options)?;
-            let new = Self::open(&fresh, options)?;
-            let n = new.load_snapshot(old.shared.db()?.iter().map(|r| {
-                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-            }))?;
-            let new_db = new.shared.db()?;
-            new_db
-                .remove(encode_key(&Key::Meta(REWRITE_PENDING.into())))
-                .map_err(io)?;
-            new_db.flush().map_err(io)?;
-            drop(new_db);
-            old.close();
-            new.close();
-            n
-        };
+        let n = copy_live(&open_db(dir, &options)?, &fresh, &options)?;
         wait_until_released(dir)?;
         wait_until_released(&fresh)?;
         let fs = |e: std::io::Error| StoreError::Io(format!("swapping the rewritten store: {e}"));
@@ -388,6 +374,27 @@ fn load_records(
     db.apply_batch(batch).map_err(io)?;
     db.flush().map_err(io)?;
     Ok(n)
+}
+
+/// Copies the live records of `old`, all but the rewrite request, into a
+/// fresh database at `fresh` (replacing any leftover there), flushed and
+/// closed; returns how many. Both rewrites (at open, and in place) use it.
+fn copy_live(old: &sled::Db, fresh: &Path, options: &SledOptions) -> Result<u64, StoreError> {
+    if fresh.exists() {
+        std::fs::remove_dir_all(fresh)
+            .map_err(|e| StoreError::Io(format!("rewriting the store: {e}")))?;
+    }
+    let new = open_db(fresh, options)?;
+    let pending = encode_key(&Key::Meta(REWRITE_PENDING.into()));
+    load_records(
+        &new,
+        old.iter()
+            .filter(|r| r.as_ref().map_or(true, |(k, _)| k.as_ref() != pending))
+            .map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            }),
+    )
 }
 
 /// Opens the sled database in `dir`: after a crash's unfinished snapshot
@@ -793,24 +800,7 @@ impl Committer {
         let old = self.db.clone().ok_or(StoreError::Closed)?;
         let (fresh, replaced) = rewrite_dirs(&self.dir);
         let fs = |e: std::io::Error| StoreError::Io(format!("rewriting the store: {e}"));
-        if fresh.exists() {
-            std::fs::remove_dir_all(&fresh).map_err(fs)?;
-        }
-        let n = {
-            let new = open_db(&fresh, &self.options)?;
-            let pending = encode_key(&Key::Meta(REWRITE_PENDING.into()));
-            let n = load_records(
-                &new,
-                old.iter()
-                    .filter(|r| r.as_ref().map_or(true, |(k, _)| k.as_ref() != pending))
-                    .map(|r| {
-                        r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                            .map_err(|e| std::io::Error::other(e.to_string()))
-                    }),
-            )?;
-            new.flush().map_err(io)?;
-            n
-        };
+        let n = copy_live(&old, &fresh, &self.options)?;
         wait_until_released(&fresh)?;
         // sled writes no file by path after opening (snapshots only at
         // start), so the old handle may live on in readers after the swap;

@@ -17,10 +17,15 @@ pub async fn run(app: App, mut stop: watch::Receiver<bool>) {
     let routes = crate::services::routes(&app);
     let scheduler = Actor::channel("system");
     loop {
-        match app.shop.due_campaigns() {
+        match app.shop.campaigns().due_campaigns() {
             Ok(ids) => {
                 for id in ids {
-                    match app.shop.send_campaign(id, &routes, &scheduler).await {
+                    match app
+                        .shop
+                        .campaigns()
+                        .send_campaign(id, &routes, &scheduler)
+                        .await
+                    {
                         Ok(c) => tracing::info!(
                             campaign = c.id,
                             recipients = c.recipients,
@@ -32,7 +37,12 @@ pub async fn run(app: App, mut stop: watch::Receiver<bool>) {
             }
             Err(e) => tracing::error!("due campaigns: {e}"),
         }
-        match app.shop.run_automations_daily(&routes, &scheduler).await {
+        match app
+            .shop
+            .campaigns()
+            .run_automations_daily(&routes, &scheduler)
+            .await
+        {
             Ok(runs) => {
                 for c in runs {
                     tracing::info!(

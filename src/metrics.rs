@@ -178,6 +178,7 @@ pub async fn follow(shop: Shop, metrics: Arc<Metrics>, mut stop: watch::Receiver
     let mut after = shop.store().last_event_id();
     loop {
         let batch = shop
+            .journal()
             .journal(&JournalQuery {
                 after: Some(after),
                 limit: 1000,

@@ -216,7 +216,7 @@ pub fn report_text(r: &CertReport) -> String {
 /// the card's pass, sent now, with APNs' answer.
 pub async fn push_test(app: &App, card: u64) -> Result<()> {
     let wallet = need(app)?;
-    let pass = app.shop.pass(card)?;
+    let pass = app.shop.passes().pass(card)?;
     let devices = pass.map(|p| p.devices).unwrap_or_default();
     if devices.is_empty() {
         bail!("no device keeps the pass of card {card}: add it to a phone's Wallet first");

@@ -21,7 +21,7 @@ pub async fn run(app: App, mut stop: watch::Receiver<bool>) {
     }
     let within = chrono::Duration::days(i64::from(days));
     loop {
-        match app.shop.remind_expiring_vouchers(within).await {
+        match app.shop.campaigns().remind_expiring_vouchers(within).await {
             Ok(v) if !v.is_empty() => tracing::info!(count = v.len(), "voucher expiry reminders"),
             Ok(_) => {}
             Err(e) => tracing::error!("voucher expiry reminders: {e}"),

@@ -27,6 +27,7 @@ pub fn install(app: &App) {
             .then(|| app.data.join(&app.config.outbox.log_file)),
     };
     app.shop
+        .customers()
         .on_forget(Arc::new(move |c: &Customer| match files.scrub(c) {
             Ok(0) => {}
             Ok(n) => tracing::info!(files = n, "erased a forgotten customer from files"),

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use stampcard_core::consumers::{
-    Consumer, Notifier, PassUpdater, Route, WalletRoute, Webhooks, run_consumer, start_cursor,
+    Consumer, Notifier, PassUpdater, Route, WalletRoute, WebhookFeed, run_consumer, start_cursor,
 };
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
 use stampcard_core::supervise::supervise;
@@ -284,7 +284,8 @@ async fn start_messaging(
             .await;
         });
     }
-    let mut consumers: Vec<Arc<dyn Consumer>> = vec![Arc::new(Webhooks)];
+    let mut consumers: Vec<Arc<dyn Consumer>> =
+        vec![Arc::new(WebhookFeed::new(app.shop.webhooks().clone()))];
     if !routes.is_empty() {
         consumers.push(Arc::new(Notifier::new(routes)));
     }
@@ -292,12 +293,12 @@ async fn start_messaging(
         consumers.push(Arc::new(PassUpdater));
     }
     for consumer in consumers {
-        start_cursor(&app.shop, consumer.name()).await?;
+        start_cursor(app.shop.context(), consumer.name()).await?;
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = format!("{} consumer", consumer.name());
             supervise(&name, stop.clone(), || {
-                run_consumer(shop.clone(), consumer.clone(), stop.clone())
+                run_consumer(shop.context().clone(), consumer.clone(), stop.clone())
             })
             .await;
         });

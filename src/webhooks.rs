@@ -60,7 +60,7 @@ impl WebhookChannel {
             .recipient
             .parse()
             .ok()
-            .and_then(|id| self.shop.webhook(id).ok())
+            .and_then(|id| self.shop.webhooks().webhook(id).ok())
             .ok_or_else(|| SendError::Permanent("the webhook no longer exists".into()))?;
         let body = serde_json::to_vec(&serde_json::json!({
             "delivery_id": e.id,

@@ -74,7 +74,10 @@ fn user_of(u: &User) -> TelegramUser {
 
 /// The customer behind a Telegram user, read once per update.
 fn holder(shop: &Shop, user: &TelegramUser) -> Option<Customer> {
-    shop.customer_by_telegram(user.id).ok().flatten()
+    shop.customers()
+        .customer_by_telegram(user.id)
+        .ok()
+        .flatten()
 }
 
 /// The card a button names, if it is the holder's own and not deleted.
@@ -82,7 +85,7 @@ fn own_card(shop: &Shop, mine: Option<&Customer>, id: &str) -> Option<stampcard_
     let mine = mine?;
     id.parse::<u64>()
         .ok()
-        .and_then(|id| shop.card(id).ok())
+        .and_then(|id| shop.cards().card(id).ok())
         .filter(|c| c.customer_id == mine.id && !c.deleted)
 }
 
@@ -183,22 +186,27 @@ pub(crate) async fn start(
     let result = match StartPayload::parse(payload) {
         None => Err(texts::t(lang, "refused.link", &[])),
         Some(StartPayload::Join { template, source }) => shop
+            .customers()
             .join_telegram(template, user, source)
             .await
-            .and_then(|j| shop.card_view(j.card.id))
+            .and_then(|j| shop.cards().card_view(j.card.id))
             .map_err(|e| texts::reason(lang, &e)),
         Some(StartPayload::Card(token)) => shop
+            .customers()
             .join_telegram_with_card(&token, user)
             .await
-            .and_then(|j| shop.card_view(j.card.id))
+            .and_then(|j| shop.cards().card_view(j.card.id))
             .map_err(|e| texts::reason(lang, &e)),
         Some(StartPayload::Receipt(code)) => async {
-            let template = shop.receipt_template(&code)?;
+            let template = shop.customers().receipt_template(&code)?;
             let joined = shop
+                .customers()
                 .join_telegram(template, user, Some("receipt".into()))
                 .await?;
-            shop.claim_receipt(&code, joined.card.id, &actor).await?;
-            shop.card_view(joined.card.id)
+            shop.cards()
+                .claim_receipt(&code, joined.card.id, &actor)
+                .await?;
+            shop.cards().card_view(joined.card.id)
         }
         .await
         .map_err(|e| texts::reason(lang, &e)),
@@ -240,6 +248,7 @@ async fn on_message(
     let uid = user.id.to_string();
     // The field the bot asked this user for, if it is waiting on one.
     let waiting = shop
+        .customers()
         .conversation(CONVERSATIONS, &uid)
         .ok()
         .flatten()
@@ -252,7 +261,10 @@ async fn on_message(
         None => {
             return match (waiting, msg.text()) {
                 (Some(field), Some(answer)) => {
-                    let _ = shop.set_conversation(CONVERSATIONS, &uid, None).await;
+                    let _ = shop
+                        .customers()
+                        .set_conversation(CONVERSATIONS, &uid, None)
+                        .await;
                     profile(&bot, chat, &shop, customer, &user, field, answer.trim()).await
                 }
                 // A sticker, a photo … while a question is open.
@@ -278,7 +290,10 @@ async fn on_message(
     };
     // A command ends any open question.
     if waiting.is_some() {
-        let _ = shop.set_conversation(CONVERSATIONS, &uid, None).await;
+        let _ = shop
+            .customers()
+            .set_conversation(CONVERSATIONS, &uid, None)
+            .await;
     }
     match command {
         Command::Start if !rest.is_empty() => {
@@ -286,7 +301,7 @@ async fn on_message(
             start(&bot, chat, &shop, &user, lang, payload, wallets).await?;
         }
         Command::Start => {
-            let templates = shop.offered_templates();
+            let templates = shop.templates().offered_templates();
             let buttons: Vec<Vec<InlineKeyboardButton>> = templates
                 .iter()
                 .map(|(id, name)| {
@@ -312,12 +327,12 @@ async fn on_message(
         }
         Command::Cards => {
             let cards = customer
-                .and_then(|c| shop.cards_of_customer(c.id).ok())
+                .and_then(|c| shop.cards().cards_of_customer(c.id).ok())
                 .unwrap_or_default();
             let views: Vec<CardView> = cards
                 .iter()
                 .filter(|c| !c.deleted)
-                .filter_map(|c| shop.card_view(c.id).ok())
+                .filter_map(|c| shop.cards().card_view(c.id).ok())
                 .collect();
             if views.is_empty() {
                 bot.say(chat, texts::t(lang, "no_cards", &[])).await?;
@@ -332,6 +347,7 @@ async fn on_message(
             let granted = command == Command::News;
             let answer = match customer {
                 Some(c) => match shop
+                    .customers()
                     .set_consent(c.id, "telegram", granted, "bot", &Actor::channel("bot"))
                     .await
                 {
@@ -344,7 +360,7 @@ async fn on_message(
             bot.say(chat, answer).await?;
         }
         Command::Export => {
-            let data = customer.map(|c| shop.export_customer(c.id));
+            let data = customer.map(|c| shop.customers().export_customer(c.id));
             match data {
                 Some(Ok(data)) => {
                     let bytes = serde_json::to_vec_pretty(&data).unwrap_or_default();
@@ -367,6 +383,7 @@ async fn on_message(
                 return bot.say(chat, texts::t(lang, "no_cards", &[])).await;
             }
             let saved = shop
+                .customers()
                 .set_conversation(CONVERSATIONS, &uid, Some(c.name().into()))
                 .await;
             let key = format!("ask.{}", c.name());
@@ -413,12 +430,16 @@ async fn on_callback(
     let view = match data.split_once(':') {
         Some(("card", id)) => {
             // Only the holder's own cards, whatever the button says.
-            own_card(&shop, customer.as_ref(), id).and_then(|c| shop.card_view(c.id).ok())
+            own_card(&shop, customer.as_ref(), id).and_then(|c| shop.cards().card_view(c.id).ok())
         }
         Some(("forget", answer)) => {
             let text = match (answer, &customer) {
                 ("yes", Some(c)) => {
-                    match shop.forget_customer(c.id, &Actor::channel("bot")).await {
+                    match shop
+                        .customers()
+                        .forget_customer(c.id, &Actor::channel("bot"))
+                        .await
+                    {
                         Ok(_) => texts::t(lang, "forgotten", &[]),
                         Err(_) => texts::t(lang, "try_again", &[]),
                     }
@@ -430,8 +451,8 @@ async fn on_callback(
             return Ok(());
         }
         Some(("vouchers", id)) => {
-            let view =
-                own_card(&shop, customer.as_ref(), id).and_then(|c| shop.card_view(c.id).ok());
+            let view = own_card(&shop, customer.as_ref(), id)
+                .and_then(|c| shop.cards().card_view(c.id).ok());
             let Some(view) = view else {
                 bot.say(chat, stale(lang)).await?;
                 return Ok(());
@@ -497,6 +518,7 @@ async fn on_callback(
         Some(("consent", answer)) => {
             if let Some(c) = &customer {
                 let _ = shop
+                    .customers()
                     .set_consent(
                         c.id,
                         "email",
@@ -517,12 +539,12 @@ async fn on_callback(
             };
             // The card's actor draws once per available spin: a double press
             // finds no spin left and says so.
-            match shop.spin(card.id, &Actor::channel("bot")).await {
+            match shop.cards().spin(card.id, &Actor::channel("bot")).await {
                 Ok(o) => {
                     let prize = o.prize.unwrap_or_default();
                     bot.say(chat, texts::t(lang, "won", &[("prize", &prize)]))
                         .await?;
-                    shop.card_view(card.id).ok()
+                    shop.cards().card_view(card.id).ok()
                 }
                 Err(e) => {
                     let why = texts::reason(lang, &e);
@@ -534,10 +556,11 @@ async fn on_callback(
         }
         Some(("join", id)) => match id.parse::<u64>() {
             Ok(t) => shop
+                .customers()
                 .join_telegram(t, &user, Some("bot".into()))
                 .await
                 .ok()
-                .and_then(|j| shop.card_view(j.card.id).ok()),
+                .and_then(|j| shop.cards().card_view(j.card.id).ok()),
             Err(_) => None,
         },
         _ => None,
@@ -613,6 +636,7 @@ async fn profile(
     let asks_consent = command == Command::Email && !value.is_empty();
     let result = match change {
         Ok(change) => shop
+            .customers()
             .update_profile(customer.id, change, &Actor::channel("bot"))
             .await
             .map_err(|e| texts::reason(lang, &e)),

@@ -42,12 +42,13 @@ pub async fn answer(
 ) -> ResponseResult<()> {
     let owned = |card_id: u64| {
         mine.is_some_and(|c| {
-            shop.card(card_id)
+            shop.cards()
+                .card(card_id)
                 .is_ok_and(|card| card.customer_id == c.id && !card.deleted)
         })
     };
     let refused = |why: String| texts::t(lang, "refused", &[("reason", &why)]);
-    match shop.lookup(code) {
+    match shop.cards().lookup(code) {
         Ok(Lookup::Receipt { .. }) => {
             start(bot, chat, shop, user, lang, &format!("r{code}"), wallets).await
         }

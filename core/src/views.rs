@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::error::CoreResult;
 use crate::model::{CodeFormat, EventKind, Platform, Progress, Voucher, VoucherState};
-use crate::shop::Shop;
+use crate::shop::Cards;
 
 /// A voucher as shown to the customer and staff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,7 +102,7 @@ pub fn stamps_line(progress: Progress, icon: &str) -> String {
     format!("{}{}", icon.repeat(filled), "○".repeat(missing))
 }
 
-impl Shop {
+impl Cards {
     /// A voucher's view.
     pub fn voucher_view(&self, v: &Voucher) -> VoucherView {
         VoucherView {

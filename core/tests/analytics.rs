@@ -24,6 +24,7 @@ async fn days_count_stamps_cards_and_vouchers_in_the_shop_time_zone() {
         .expect("open");
     let admin = Actor::Cli { user: "t".into() };
     let t = shop
+        .templates()
         .create_template(
             TemplateDraft::new(
                 "Card",
@@ -39,11 +40,13 @@ async fn days_count_stamps_cards_and_vouchers_in_the_shop_time_zone() {
         .await
         .expect("template");
     let sam = shop
+        .access()
         .add_staff("Sam", Role::Staff, "1111", &admin)
         .await
         .expect("staff");
-    let staff = Shop::staff_actor(&sam);
+    let staff = stampcard_core::shop::Access::staff_actor(&sam);
     let card = shop
+        .cards()
         .issue_card(
             t.id,
             IssueCard::New(CustomerFields {
@@ -58,30 +61,36 @@ async fn days_count_stamps_cards_and_vouchers_in_the_shop_time_zone() {
         .expect("card");
     // May 4 (Berlin): 2 stamps by Sam, a goal, a voucher.
     let o = shop
+        .cards()
         .stamp_card(card.id, 2, None, &staff)
         .await
         .expect("stamp");
     let voucher = o.vouchers.first().expect("voucher").id;
     // May 6: one stamp by the CLI, the voucher redeemed, a second card.
     clock.advance(chrono::Duration::days(2));
-    shop.stamp_card(card.id, 1, None, &admin)
+    shop.cards()
+        .stamp_card(card.id, 1, None, &admin)
         .await
         .expect("stamp");
-    shop.redeem_voucher(voucher, &staff).await.expect("redeem");
-    shop.issue_card(
-        t.id,
-        IssueCard::New(CustomerFields {
-            name: "B".into(),
-            ..Default::default()
-        }),
-        None,
-        None,
-        &admin,
-    )
-    .await
-    .expect("card");
+    shop.cards()
+        .redeem_voucher(voucher, &staff)
+        .await
+        .expect("redeem");
+    shop.cards()
+        .issue_card(
+            t.id,
+            IssueCard::New(CustomerFields {
+                name: "B".into(),
+                ..Default::default()
+            }),
+            None,
+            None,
+            &admin,
+        )
+        .await
+        .expect("card");
 
-    let a = shop.analytics(7).expect("analytics");
+    let a = shop.journal().analytics(7).expect("analytics");
     assert_eq!(a.days.len(), 7);
     let day = |d: &str| {
         a.days
@@ -109,7 +118,7 @@ async fn days_count_stamps_cards_and_vouchers_in_the_shop_time_zone() {
     assert!((a.redemption_rate - 1.0).abs() < 1e-9);
     assert_eq!(a.per_actor.first(), Some(&("Sam".to_string(), 2)));
     // A one-day window sees only today.
-    let today = shop.analytics(1).expect("analytics");
+    let today = shop.journal().analytics(1).expect("analytics");
     assert_eq!(today.days.len(), 1);
     assert_eq!(today.days[0].stamps, 1);
 }

@@ -21,13 +21,14 @@ async fn keys_authenticate_until_revoked() {
     .expect("open");
     let admin = Actor::Cli { user: "t".into() };
     let (key, token) = shop
+        .access()
         .create_api_key("pos1", Role::Staff, &admin)
         .await
         .expect("create");
     assert!(token.starts_with(&format!("{}_", key.prefix())));
     assert_eq!(token.len(), key.prefix().len() + 1 + 64, "256 random bits");
     assert!(!key.token_sha256.contains(&token[key.prefix().len() + 1..]));
-    match shop.authenticate_api_key(&token).expect("valid") {
+    match shop.access().authenticate_api_key(&token).expect("valid") {
         Actor::ApiKey { prefix, name, role } => {
             assert_eq!(
                 (prefix, name, role),
@@ -37,9 +38,11 @@ async fn keys_authenticate_until_revoked() {
         other => panic!("{other:?}"),
     }
     // A staff key cannot make keys; nor can a staff member.
-    let as_key = shop.authenticate_api_key(&token).expect("valid");
+    let as_key = shop.access().authenticate_api_key(&token).expect("valid");
     assert!(matches!(
-        shop.create_api_key("x", Role::Admin, &as_key).await,
+        shop.access()
+            .create_api_key("x", Role::Admin, &as_key)
+            .await,
         Err(CoreError::Forbidden(_))
     ));
     // Forged, malformed and empty tokens are refused alike.
@@ -56,7 +59,7 @@ async fn keys_authenticate_until_revoked() {
     ] {
         assert!(
             matches!(
-                shop.authenticate_api_key(bad),
+                shop.access().authenticate_api_key(bad),
                 Err(CoreError::Unauthenticated(_))
             ),
             "{bad}"
@@ -65,24 +68,29 @@ async fn keys_authenticate_until_revoked() {
     // Bad names change nothing.
     for bad in ["", "   ", &"n".repeat(65)] {
         assert!(matches!(
-            shop.create_api_key(bad, Role::Staff, &admin).await,
+            shop.access().create_api_key(bad, Role::Staff, &admin).await,
             Err(CoreError::Invalid(_))
         ));
     }
-    assert_eq!(shop.api_keys().expect("list").len(), 1);
+    assert_eq!(shop.access().api_keys().expect("list").len(), 1);
     // Revocation takes effect at once.
     let revoked = shop
+        .access()
         .revoke_api_key(&key.prefix(), &admin)
         .await
         .expect("revoke");
     assert!(revoked.revoked_at.is_some());
     assert!(matches!(
-        shop.authenticate_api_key(&token),
+        shop.access().authenticate_api_key(&token),
         Err(CoreError::Unauthenticated(_))
     ));
-    assert!(shop.api_keys().expect("list")[0].revoked_at.is_some());
+    assert!(
+        shop.access().api_keys().expect("list")[0]
+            .revoked_at
+            .is_some()
+    );
     assert!(matches!(
-        shop.revoke_api_key("stc_42", &admin).await,
+        shop.access().revoke_api_key("stc_42", &admin).await,
         Err(CoreError::NotFound { .. })
     ));
 }

@@ -63,6 +63,7 @@ async fn rig() -> Rig {
         description: "Coffee".into(),
     };
     let template = shop
+        .templates()
         .create_template(TemplateDraft::new("Coffee", "Shop", 5, reward), &admin())
         .await
         .expect("template")
@@ -78,7 +79,10 @@ async fn rig() -> Rig {
     };
     // Dora joined 40 days ago and never came back.
     let owner = admin();
-    let issue = |holder| shop.issue_card(template, holder, None, None, &owner);
+    let issue = |holder| {
+        shop.cards()
+            .issue_card(template, holder, None, None, &owner)
+    };
     issue(person(
         "Dora",
         Some("dora@example.org"),
@@ -100,7 +104,8 @@ async fn rig() -> Rig {
         .await
         .expect("card");
     issue(person("Cem", None, None, "")).await.expect("card");
-    shop.stamp_card(ana.id, 4, None, &admin())
+    shop.cards()
+        .stamp_card(ana.id, 4, None, &admin())
         .await
         .expect("stamps");
     Rig {
@@ -115,11 +120,13 @@ async fn rig() -> Rig {
 /// The card of the customer with this name.
 fn card_of(r: &Rig, name: &str) -> Card {
     r.shop
+        .cards()
         .cards(Default::default())
         .expect("cards")
         .into_iter()
         .find(|card| {
             r.shop
+                .customers()
                 .customer(card.customer_id)
                 .is_ok_and(|cu| cu.name == name)
         })
@@ -128,8 +135,14 @@ fn card_of(r: &Rig, name: &str) -> Card {
 
 /// Creates a campaign and sends it (plans every message).
 async fn create_and_send(r: &Rig, d: CampaignDraft) -> stampcard_core::model::Campaign {
-    let c = r.shop.create_campaign(d, &admin()).await.expect("create");
+    let c = r
+        .shop
+        .campaigns()
+        .create_campaign(d, &admin())
+        .await
+        .expect("create");
     r.shop
+        .campaigns()
         .send_campaign(c.id, &r.routes, &admin())
         .await
         .expect("send")
@@ -152,7 +165,11 @@ fn draft(r: &Rig, segment: Segment) -> CampaignDraft {
 async fn segments_resolve_on_the_cards_and_the_audience_counts_consent() {
     let r = rig().await;
     let email = vec!["email".to_string()];
-    let audience = |seg| r.shop.campaign_audience(r.template, seg, &email, &r.routes);
+    let audience = |seg| {
+        r.shop
+            .campaigns()
+            .campaign_audience(r.template, seg, &email, &r.routes)
+    };
     let all = audience(Segment::All).expect("audience");
     assert_eq!(all.cards, 4);
     assert_eq!(
@@ -199,6 +216,7 @@ async fn sending_queues_one_message_per_reachable_recipient_under_the_frequency_
     let r = rig().await;
     let c = r
         .shop
+        .campaigns()
         .create_campaign(draft(&r, Segment::All), &admin())
         .await
         .expect("create");
@@ -210,22 +228,29 @@ async fn sending_queues_one_message_per_reachable_recipient_under_the_frequency_
     assert_eq!(c.state, CampaignState::Draft);
     let sent = r
         .shop
+        .campaigns()
         .send_campaign(c.id, &r.routes, &admin())
         .await
         .expect("send");
     assert_eq!((sent.recipients, sent.messages, sent.capped), (2, 2, 0));
-    let status = r.shop.campaign_status(c.id).expect("status");
+    let status = r.shop.campaigns().campaign_status(c.id).expect("status");
     assert_eq!(status.deliveries["email"]["queued"], 2);
     assert_eq!(
         status.deliveries["wallet"]["n/a"], 2,
         "no wallet channel yet"
     );
-    for e in r.shop.campaign_deliveries(c.id).expect("deliveries") {
+    for e in r
+        .shop
+        .campaigns()
+        .campaign_deliveries(c.id)
+        .expect("deliveries")
+    {
         assert_eq!(e.next_attempt_at, r.clock.now(), "outside quiet hours: now");
         assert_eq!(e.message.purpose, Purpose::Marketing);
     }
     assert!(
         r.shop
+            .campaigns()
             .send_campaign(c.id, &r.routes, &admin())
             .await
             .is_err(),
@@ -251,6 +276,7 @@ async fn sending_queues_one_message_per_reachable_recipient_under_the_frequency_
 
     let journal = r
         .shop
+        .journal()
         .journal(&JournalQuery {
             kind: Some("campaign_sent".into()),
             limit: 10,
@@ -266,14 +292,19 @@ async fn quiet_hours_hold_messages_until_they_end() {
     r.clock.set("2026-06-10T22:30:00Z".parse().expect("time"));
     let c = create_and_send(&r, draft(&r, Segment::All)).await;
     let morning: DateTime<Utc> = "2026-06-11T09:00:00Z".parse().expect("time");
-    for e in r.shop.campaign_deliveries(c.id).expect("deliveries") {
+    for e in r
+        .shop
+        .campaigns()
+        .campaign_deliveries(c.id)
+        .expect("deliveries")
+    {
         assert_eq!(e.next_attempt_at, morning, "quiet 21:00–09:00 shop time");
     }
     r.clock.set("2026-06-11T08:59:00Z".parse().expect("time"));
-    assert_eq!(r.shop.after_quiet_hours(r.clock.now()), morning);
+    assert_eq!(r.shop.campaigns().after_quiet_hours(r.clock.now()), morning);
     r.clock.set("2026-06-11T09:00:00Z".parse().expect("time"));
     assert_eq!(
-        r.shop.after_quiet_hours(r.clock.now()),
+        r.shop.campaigns().after_quiet_hours(r.clock.now()),
         morning,
         "09:00 is outside"
     );
@@ -288,6 +319,7 @@ async fn bad_campaigns_are_refused_and_nothing_is_stored() {
     };
     let e = r
         .shop
+        .campaigns()
         .create_campaign(too_long, &admin())
         .await
         .expect_err("too long");
@@ -296,12 +328,24 @@ async fn bad_campaigns_are_refused_and_nothing_is_stored() {
         channels: vec!["fax".into()],
         ..draft(&r, Segment::All)
     };
-    assert!(r.shop.create_campaign(fax, &admin()).await.is_err());
+    assert!(
+        r.shop
+            .campaigns()
+            .create_campaign(fax, &admin())
+            .await
+            .is_err()
+    );
     let nobody = CampaignDraft {
         template_id: 99,
         ..draft(&r, Segment::All)
     };
-    assert!(r.shop.create_campaign(nobody, &admin()).await.is_err());
+    assert!(
+        r.shop
+            .campaigns()
+            .create_campaign(nobody, &admin())
+            .await
+            .is_err()
+    );
     let staff = Actor::Staff {
         id: 2,
         name: "Jules".into(),
@@ -309,12 +353,13 @@ async fn bad_campaigns_are_refused_and_nothing_is_stored() {
     };
     assert!(
         r.shop
+            .campaigns()
             .create_campaign(draft(&r, Segment::All), &staff)
             .await
             .is_err()
     );
     assert!(
-        r.shop.campaigns().expect("list").is_empty(),
+        r.shop.campaigns().campaigns().expect("list").is_empty(),
         "nothing stored"
     );
 }
@@ -327,12 +372,18 @@ async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes()
         description: "Free cookie".into(),
         valid_days: 14,
     });
-    let c = r.shop.create_campaign(d, &admin()).await.expect("create");
+    let c = r
+        .shop
+        .campaigns()
+        .create_campaign(d, &admin())
+        .await
+        .expect("create");
     // A crash after a batch's vouchers and before its messages: Ana's
     // voucher exists already when planning runs (again).
     let ana = card_of(&r, "Ana");
     let early = r
         .shop
+        .cards()
         .command(
             ana.id,
             CardCommand::CampaignVoucher {
@@ -349,16 +400,23 @@ async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes()
     assert_eq!(early.len(), 1);
     let sent = r
         .shop
+        .campaigns()
         .send_campaign(c.id, &r.routes, &admin())
         .await
         .expect("send");
     assert_eq!(sent.recipients, 2);
 
     let mut codes = Vec::new();
-    for e in r.shop.campaign_deliveries(c.id).expect("deliveries") {
+    for e in r
+        .shop
+        .campaigns()
+        .campaign_deliveries(c.id)
+        .expect("deliveries")
+    {
         let card = e.message.card_id.expect("card");
         let vouchers: Vec<_> = r
             .shop
+            .cards()
             .vouchers_of_card(card)
             .expect("vouchers")
             .into_iter()
@@ -371,7 +429,7 @@ async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes()
         if card == ana.id {
             assert_eq!(v.id, early[0].id, "the voucher issued before the crash");
         }
-        let code = r.shop.voucher_code(v);
+        let code = r.shop.cards().voucher_code(v);
         assert!(e.message.text.contains(&code), "{}", e.message.text);
         assert!(e.message.text.starts_with("Fresh cake from 3 pm."));
         assert_eq!(e.message.data["voucher"], v.id);
@@ -382,6 +440,7 @@ async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes()
     assert_eq!(codes.len(), 2, "each their own code");
     let issued = r
         .shop
+        .journal()
         .journal(&JournalQuery {
             kind: Some("voucher_issued".into()),
             limit: 10,
@@ -391,22 +450,35 @@ async fn each_recipient_gets_their_own_voucher_once_even_when_planning_resumes()
     assert_eq!(issued.len(), 2, "journaled once each");
     // A campaign voucher is a voucher like any other: redeemed once.
     r.shop
+        .cards()
         .redeem_code(&codes[0], &admin())
         .await
         .expect("redeem");
-    assert!(r.shop.redeem_code(&codes[0], &admin()).await.is_err());
+    assert!(
+        r.shop
+            .cards()
+            .redeem_code(&codes[0], &admin())
+            .await
+            .is_err()
+    );
 
     // Bad vouchers are refused and nothing is stored.
-    let before = r.shop.campaigns().expect("list").len();
+    let before = r.shop.campaigns().campaigns().expect("list").len();
     for (description, days) in [("", 14), ("Free cookie", 5000)] {
         let mut d = draft(&r, Segment::All);
         d.voucher = Some(CampaignVoucher {
             description: description.into(),
             valid_days: days,
         });
-        assert!(r.shop.create_campaign(d, &admin()).await.is_err());
+        assert!(
+            r.shop
+                .campaigns()
+                .create_campaign(d, &admin())
+                .await
+                .is_err()
+        );
     }
-    assert_eq!(r.shop.campaigns().expect("list").len(), before);
+    assert_eq!(r.shop.campaigns().campaigns().expect("list").len(), before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,6 +509,7 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
         auto("almost-ready", "One more stamp!", None),
     ] {
         r.shop
+            .campaigns()
             .create_automation(d, &admin())
             .await
             .expect("automation");
@@ -445,9 +518,15 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
     assert!(AutomationKind::parse("win-back:0").is_err());
     let mut bad = auto("almost-ready", "x", None);
     bad.channels = vec!["fax".into()];
-    assert!(r.shop.create_automation(bad, &admin()).await.is_err());
+    assert!(
+        r.shop
+            .campaigns()
+            .create_automation(bad, &admin())
+            .await
+            .is_err()
+    );
     assert_eq!(
-        r.shop.automations().expect("list").len(),
+        r.shop.campaigns().automations().expect("list").len(),
         3,
         "the bad one is not stored"
     );
@@ -461,6 +540,7 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
     // reached and nobody is marked done.
     let runs = r
         .shop
+        .campaigns()
         .run_automations_daily(&r.routes, &system)
         .await
         .expect("run");
@@ -481,6 +561,7 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
     );
     assert!(
         r.shop
+            .campaigns()
             .run_automations_daily(&r.routes, &system)
             .await
             .expect("run")
@@ -493,6 +574,7 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
     r.clock.advance(Duration::days(8));
     let runs = r
         .shop
+        .campaigns()
         .run_automations_daily(&r.routes, &system)
         .await
         .expect("run");
@@ -504,7 +586,11 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
             ("One more stamp!".into(), 1, 0)
         ]
     );
-    let gift = r.shop.campaign_deliveries(runs[0].id).expect("deliveries");
+    let gift = r
+        .shop
+        .campaigns()
+        .campaign_deliveries(runs[0].id)
+        .expect("deliveries");
     assert_eq!(gift.len(), 1);
     assert_eq!(gift[0].message.recipient, "ana@example.org");
     assert!(
@@ -515,13 +601,18 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
         "{}",
         gift[0].message.text
     );
-    let win_back = r.shop.campaign_deliveries(runs[1].id).expect("deliveries");
+    let win_back = r
+        .shop
+        .campaigns()
+        .campaign_deliveries(runs[1].id)
+        .expect("deliveries");
     assert_eq!(win_back[0].message.recipient, "dora@example.org");
 
     // The next days: the same occasions are not repeated.
     r.clock.advance(Duration::days(8));
     assert!(
         r.shop
+            .campaigns()
             .run_automations_daily(&r.routes, &system)
             .await
             .expect("run")
@@ -532,40 +623,47 @@ async fn automations_reach_each_card_once_per_occasion_under_the_cap() {
     // nudge. Her birthday has passed, Dora is still away: nothing else.
     let ana = card_of(&r, "Ana");
     r.shop
+        .cards()
         .stamp_card(ana.id, 1, None, &admin())
         .await
         .expect("goal");
     r.clock.advance(Duration::days(1));
     r.shop
+        .cards()
         .stamp_card(ana.id, 4, None, &admin())
         .await
         .expect("stamps");
     r.clock.advance(Duration::days(1));
     let runs = r
         .shop
+        .campaigns()
         .run_automations_daily(&r.routes, &system)
         .await
         .expect("run");
     assert_eq!(reached(&runs), vec![("One more stamp!".into(), 1, 0)]);
 
     // Off means off.
-    let nudge = r.shop.automations().expect("list")[2].id;
+    let nudge = r.shop.campaigns().automations().expect("list")[2].id;
     r.shop
+        .campaigns()
         .set_automation_enabled(nudge, false, &admin())
         .await
         .expect("off");
     r.shop
+        .cards()
         .stamp_card(ana.id, 1, None, &admin())
         .await
         .expect("goal");
     r.clock.advance(Duration::days(1));
     r.shop
+        .cards()
         .stamp_card(ana.id, 4, None, &admin())
         .await
         .expect("stamps");
     r.clock.advance(Duration::days(8));
     assert!(
         r.shop
+            .campaigns()
             .run_automations_daily(&r.routes, &system)
             .await
             .expect("run")
@@ -582,6 +680,7 @@ async fn personal_messages_and_coupons_take_the_campaign_path_without_the_cap() 
     for n in 1..=3 {
         let sent = r
             .shop
+            .campaigns()
             .message_card(ana.id, &format!("Note {n}"), None, &r.routes, &admin())
             .await
             .expect("message");
@@ -594,7 +693,8 @@ async fn personal_messages_and_coupons_take_the_campaign_path_without_the_cap() 
     // A one-card campaign reaches that card only.
     let d = r
         .shop
-        .campaign_deliveries(r.shop.campaigns().expect("list")[0].id);
+        .campaigns()
+        .campaign_deliveries(r.shop.campaigns().campaigns().expect("list")[0].id);
     let d = d.expect("deliveries");
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].message.card_id, Some(ana.id));
@@ -607,26 +707,28 @@ async fn personal_messages_and_coupons_take_the_campaign_path_without_the_cap() 
     // Nobody reaches Cem: a message is not sent (nothing stored), a coupon
     // is issued all the same and shows on his card.
     let cem = card_of(&r, "Cem");
-    let before = r.shop.campaigns().expect("list").len();
+    let before = r.shop.campaigns().campaigns().expect("list").len();
     let sent = r
         .shop
+        .campaigns()
         .message_card(cem.id, "Hello", None, &r.routes, &admin())
         .await
         .expect("message");
     assert!(sent.campaign.is_none() && sent.channels.is_empty());
-    assert_eq!(r.shop.campaigns().expect("list").len(), before);
+    assert_eq!(r.shop.campaigns().campaigns().expect("list").len(), before);
     let voucher = CampaignVoucher {
         description: "Free cookie".into(),
         valid_days: 30,
     };
     let gift = r
         .shop
+        .campaigns()
         .message_card(cem.id, "A gift", Some(voucher), &r.routes, &admin())
         .await
         .expect("coupon");
     let c = gift.campaign.expect("campaign");
     assert_eq!((c.recipients, c.messages), (1, 0));
-    let view = r.shop.card_view(cem.id).expect("view");
+    let view = r.shop.cards().card_view(cem.id).expect("view");
     assert!(
         view.vouchers.iter().any(|v| v.description == "Free cookie"),
         "{view:?}"
@@ -637,26 +739,29 @@ async fn personal_messages_and_coupons_take_the_campaign_path_without_the_cap() 
         name: "jules".into(),
         role: stampcard_core::model::Role::Staff,
     };
-    let n = r.shop.campaigns().expect("list").len();
+    let n = r.shop.campaigns().campaigns().expect("list").len();
     assert!(
         r.shop
+            .campaigns()
             .message_card(ana.id, "  ", None, &r.routes, &admin())
             .await
             .is_err()
     );
     assert!(
         r.shop
+            .campaigns()
             .message_card(999_999, "Hi", None, &r.routes, &admin())
             .await
             .is_err()
     );
     assert!(
         r.shop
+            .campaigns()
             .message_card(ana.id, "Hi", None, &r.routes, &staff)
             .await
             .is_err()
     );
-    assert_eq!(r.shop.campaigns().expect("list").len(), n);
+    assert_eq!(r.shop.campaigns().campaigns().expect("list").len(), n);
     assert_eq!(
         Segment::parse("card:100001"),
         Ok(Segment::Card { id: 100_001 })

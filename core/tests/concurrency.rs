@@ -39,7 +39,8 @@ async fn template(shop: &Shop, stamps: u32) -> u64 {
             valid_days: 0,
         },
     );
-    shop.create_template(draft, &admin())
+    shop.templates()
+        .create_template(draft, &admin())
         .await
         .expect("template")
         .id
@@ -53,7 +54,8 @@ async fn cards(shop: &Shop, template: u64, n: usize) -> Vec<u64> {
             ..Default::default()
         };
         ids.push(
-            shop.issue_card(template, IssueCard::New(fields), None, None, &admin())
+            shop.cards()
+                .issue_card(template, IssueCard::New(fields), None, None, &admin())
                 .await
                 .expect("card")
                 .id,
@@ -68,6 +70,7 @@ async fn a_thousand_concurrent_claims_of_one_code_succeed_once() {
     let t = template(&shop, 8).await;
     let ids = cards(&shop, t, 50).await;
     let code = shop
+        .cards()
         .generate_receipts(t, 1, 2, &admin())
         .await
         .expect("codes")[0]
@@ -76,7 +79,8 @@ async fn a_thousand_concurrent_claims_of_one_code_succeed_once() {
     for i in 0..1000 {
         let (shop, code, card) = (shop.clone(), code.clone(), ids[i % ids.len()]);
         tasks.push(tokio::spawn(async move {
-            shop.claim_receipt(&code, card, &Actor::channel("receipt"))
+            shop.cards()
+                .claim_receipt(&code, card, &Actor::channel("receipt"))
                 .await
         }));
     }
@@ -91,10 +95,11 @@ async fn a_thousand_concurrent_claims_of_one_code_succeed_once() {
     assert_eq!(ok, 1);
     let total: u32 = ids
         .iter()
-        .map(|id| shop.card(*id).expect("card").stamps)
+        .map(|id| shop.cards().card(*id).expect("card").stamps)
         .sum();
     assert_eq!(total, 2, "exactly one card got the two stamps");
     let claims = shop
+        .journal()
         .journal(&JournalQuery {
             kind: Some("receipt_claimed".into()),
             ..Default::default()
@@ -109,15 +114,16 @@ async fn a_thousand_concurrent_redeems_of_one_voucher_succeed_once() {
     let t = template(&shop, 1).await;
     let card = cards(&shop, t, 1).await[0];
     let outcome = shop
+        .cards()
         .stamp_card(card, 1, None, &admin())
         .await
         .expect("stamp");
-    let code = shop.voucher_code(&outcome.vouchers[0]);
+    let code = shop.cards().voucher_code(&outcome.vouchers[0]);
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let (shop, code) = (shop.clone(), code.clone());
         tasks.push(tokio::spawn(async move {
-            shop.redeem_code(&code, &admin()).await
+            shop.cards().redeem_code(&code, &admin()).await
         }));
     }
     let mut ok = 0;
@@ -144,7 +150,8 @@ async fn passivation_under_a_tiny_cap_loses_no_message() {
         for (i, id) in ids.iter().enumerate() {
             let (shop, id) = (shop.clone(), *id);
             tasks.push(tokio::spawn(async move {
-                shop.stamp_card(id, 1 + ((round + i) % 3) as u32, None, &admin())
+                shop.cards()
+                    .stamp_card(id, 1 + ((round + i) % 3) as u32, None, &admin())
                     .await
             }));
         }
@@ -157,11 +164,12 @@ async fn passivation_under_a_tiny_cap_loses_no_message() {
     }
     for id in &ids {
         assert_eq!(
-            shop.card(*id).expect("card").stamps,
+            shop.cards().card(*id).expect("card").stamps,
             expected[id],
             "card {id}"
         );
         let stamps: u32 = shop
+            .journal()
             .card_history(*id)
             .expect("history")
             .iter()
@@ -181,6 +189,7 @@ async fn passivation_under_a_tiny_cap_loses_no_message() {
 async fn unknown_cards_are_reported_not_found() {
     let (shop, _dir) = shop(ShopSettings::for_tests()).await;
     let err = shop
+        .cards()
         .stamp_card(999_999, 1, None, &admin())
         .await
         .unwrap_err();

@@ -15,7 +15,8 @@ async fn template(shop: &Shop, name: &str) -> u64 {
         description: "Gift".into(),
     };
     let draft = TemplateDraft::new(name, "Shop", 5, reward);
-    shop.create_template(draft, &Actor::Cli { user: "t".into() })
+    shop.templates()
+        .create_template(draft, &Actor::Cli { user: "t".into() })
         .await
         .expect("template")
         .id
@@ -43,7 +44,8 @@ async fn a_telegram_user_gets_one_card_per_template() {
         .map(|_| {
             let (shop, user) = (shop.clone(), user.clone());
             tokio::spawn(async move {
-                shop.join_telegram(coffee, &user, Some("table".into()))
+                shop.customers()
+                    .join_telegram(coffee, &user, Some("table".into()))
                     .await
             })
         })
@@ -57,14 +59,22 @@ async fn a_telegram_user_gets_one_card_per_template() {
     assert!(cards[0].card.platforms.contains(&Platform::Telegram));
     assert_eq!(cards[0].card.source.as_deref(), Some("table"));
     let customer = shop
+        .customers()
         .customer_by_telegram(4242)
         .expect("lookup")
         .expect("customer");
     assert_eq!(customer.language.as_deref(), Some("ru"));
-    let other = shop.join_telegram(bakery, &user, None).await.expect("join");
+    let other = shop
+        .customers()
+        .join_telegram(bakery, &user, None)
+        .await
+        .expect("join");
     assert!(other.new && other.card.customer_id == customer.id);
     assert!(
-        shop.join_telegram(999, &user, None).await.is_err(),
+        shop.customers()
+            .join_telegram(999, &user, None)
+            .await
+            .is_err(),
         "unknown template"
     );
 }

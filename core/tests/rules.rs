@@ -91,6 +91,7 @@ async fn cooldown_refuses_until_it_has_passed() {
     // The refusal is journaled with its reason.
     let refused = w
         .shop
+        .journal()
         .journal(&stampcard_core::shop::JournalQuery {
             kind: Some("stamp_refused".into()),
             ..Default::default()
@@ -326,6 +327,7 @@ async fn expiring_vouchers_are_reminded_once() {
     // Each reminder is journaled against the card, by the scheduler.
     let reminders: Vec<_> = world
         .shop
+        .journal()
         .journal(&Default::default())
         .expect("journal")
         .into_iter()

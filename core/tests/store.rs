@@ -80,6 +80,7 @@ mod chains {
     /// events of that card in order, and the per-card journal query agrees.
     fn assert_chains_match_the_journal(shop: &Shop, cards: &[u64]) {
         let all = shop
+            .journal()
             .journal(&JournalQuery {
                 limit: 1_000_000,
                 ..Default::default()
@@ -95,9 +96,10 @@ mod chains {
             let ids = |events: Vec<stampcard_core::model::Event>| -> Vec<u64> {
                 events.iter().map(|e| e.id).collect()
             };
-            let history = ids(shop.card_history(*card).expect("history"));
+            let history = ids(shop.journal().card_history(*card).expect("history"));
             assert_eq!(Some(&history), by_card.get(card), "card {card}");
             let newest = ids(shop
+                .journal()
                 .journal(&JournalQuery {
                     card: Some(*card),
                     newest_first: true,
@@ -128,13 +130,18 @@ mod chains {
                     valid_days: 0,
                 },
             );
-            let t = shop.create_template(draft, &admin).await.expect("template");
+            let t = shop
+                .templates()
+                .create_template(draft, &admin)
+                .await
+                .expect("template");
             for i in 0..6 {
                 let fields = CustomerFields {
                     name: format!("Customer {i}"),
                     ..Default::default()
                 };
                 let card = shop
+                    .cards()
                     .issue_card(t.id, IssueCard::New(fields), None, None, &admin)
                     .await
                     .expect("card");
@@ -149,7 +156,8 @@ mod chains {
                 let a = admin.clone();
                 tasks.push(tokio::spawn(async move {
                     for _ in 0..40 {
-                        s.stamp_card(card, 1 + (n as u32 % 3), None, &a)
+                        s.cards()
+                            .stamp_card(card, 1 + (n as u32 % 3), None, &a)
                             .await
                             .expect("stamp");
                     }
@@ -169,13 +177,19 @@ mod chains {
                 t.await.expect("task");
             }
             assert_chains_match_the_journal(&shop, &cards);
-            assert!(shop.card_history(999_999).expect("none").is_empty());
+            assert!(
+                shop.journal()
+                    .card_history(999_999)
+                    .expect("none")
+                    .is_empty()
+            );
             shop.shutdown().await;
         }
         // Reopened, the committer knows no chain: it reads them back.
         let shop = open(dir.path()).await;
         for card in &cards {
-            shop.stamp_card(*card, 1, None, &admin)
+            shop.cards()
+                .stamp_card(*card, 1, None, &admin)
                 .await
                 .expect("stamp");
             shop.store()
@@ -184,7 +198,7 @@ mod chains {
                 .expect("event");
         }
         assert_chains_match_the_journal(&shop, &cards);
-        let first = shop.card_history(cards[0]).expect("history");
+        let first = shop.journal().card_history(cards[0]).expect("history");
         assert!(first.len() > 60, "{}", first.len());
         assert!(matches!(first[0].kind, EventKind::CardIssued { .. }));
     }
@@ -207,18 +221,24 @@ mod chains {
                     valid_days: 0,
                 },
             );
-            let t = shop.create_template(draft, &admin).await.expect("template");
+            let t = shop
+                .templates()
+                .create_template(draft, &admin)
+                .await
+                .expect("template");
             let fields = CustomerFields {
                 name: "Version Holder".into(),
                 ..Default::default()
             };
             let card = shop
+                .cards()
                 .issue_card(t.id, IssueCard::New(fields), None, None, &admin)
                 .await
                 .expect("card")
                 .id;
             let newest = |shop: &Shop| {
-                shop.card_history(card)
+                shop.journal()
+                    .card_history(card)
                     .expect("history")
                     .last()
                     .map_or(0, |e| e.id)
@@ -230,7 +250,7 @@ mod chains {
             let done = shop.store().commit(m).await.expect("current version");
             assert_eq!(newest(&shop), done.event_ids[0]);
             // The same version again is stale now: refused, nothing written.
-            let events = shop.card_history(card).expect("history").len();
+            let events = shop.journal().card_history(card).expect("history").len();
             let mut m = outside_event(card);
             m.guard_card_at(card, seen);
             let refused = shop.store().commit(m).await.expect_err("stale version");
@@ -238,7 +258,10 @@ mod chains {
                 matches!(refused, StoreError::Conflict(Key::Card(id)) if id == card),
                 "{refused:?}"
             );
-            assert_eq!(shop.card_history(card).expect("history").len(), events);
+            assert_eq!(
+                shop.journal().card_history(card).expect("history").len(),
+                events
+            );
             // A card that does not exist is no version.
             let mut m = outside_event(card + 1000);
             m.guard_card_at(card + 1000, 0);
@@ -251,7 +274,7 @@ mod chains {
         };
         // After a restart the version comes from the stored card.
         let shop = open(dir.path()).await;
-        let history = shop.card_history(card).expect("history");
+        let history = shop.journal().card_history(card).expect("history");
         let newest = history.last().map_or(0, |e| e.id);
         let mut m = outside_event(card);
         m.guard_card_at(card, newest - 1);

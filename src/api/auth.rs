@@ -52,5 +52,5 @@ pub fn bearer(shop: &Shop, headers: &axum::http::HeaderMap) -> Result<Actor, Api
             )
         })?;
     let token = header.strip_prefix("Bearer ").unwrap_or("").trim();
-    Ok(shop.authenticate_api_key(token)?)
+    Ok(shop.access().authenticate_api_key(token)?)
 }

@@ -62,6 +62,7 @@ pub async fn create(
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e))?;
     let a = s
         .shop
+        .campaigns()
         .create_automation(
             AutomationDraft {
                 name: req.name,
@@ -77,7 +78,7 @@ pub async fn create(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!(s.shop.automation_status(a)?)),
+        Json(serde_json::json!(s.shop.campaigns().automation_status(a)?)),
     ))
 }
 
@@ -89,7 +90,9 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.admin()?;
-    Ok(Json(serde_json::json!(s.shop.automation_statuses()?)))
+    Ok(Json(serde_json::json!(
+        s.shop.campaigns().automation_statuses()?
+    )))
 }
 
 /// Turns an automation on or off.
@@ -107,6 +110,7 @@ pub async fn switch(
     let Object(req) = body?;
     let a = s
         .shop
+        .campaigns()
         .set_automation_enabled(id, req.enabled, &actor)
         .await?;
     Ok(Json(serde_json::json!(a)))

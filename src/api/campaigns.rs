@@ -99,6 +99,7 @@ pub async fn create(
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", e))?;
     let c = s
         .shop
+        .campaigns()
         .create_campaign(
             CampaignDraft {
                 name: req.name,
@@ -113,9 +114,10 @@ pub async fn create(
             &actor,
         )
         .await?;
-    let audience = s
-        .shop
-        .campaign_audience(c.template_id, c.segment, &c.channels, &s.routes)?;
+    let audience =
+        s.shop
+            .campaigns()
+            .campaign_audience(c.template_id, c.segment, &c.channels, &s.routes)?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({"campaign": c, "audience": audience})),
@@ -132,7 +134,11 @@ pub async fn send(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = path_id("a campaign id", &id)?;
-    let c = s.shop.send_campaign(id, &s.routes, &actor).await?;
+    let c = s
+        .shop
+        .campaigns()
+        .send_campaign(id, &s.routes, &actor)
+        .await?;
     Ok(Json(serde_json::json!(c)))
 }
 
@@ -147,7 +153,9 @@ pub async fn status(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.admin()?;
     let id = path_id("a campaign id", &id)?;
-    Ok(Json(serde_json::json!(s.shop.campaign_status(id)?)))
+    Ok(Json(serde_json::json!(
+        s.shop.campaigns().campaign_status(id)?
+    )))
 }
 
 /// Every campaign, newest first.
@@ -158,5 +166,5 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.admin()?;
-    Ok(Json(serde_json::json!(s.shop.campaigns()?)))
+    Ok(Json(serde_json::json!(s.shop.campaigns().campaigns()?)))
 }

@@ -23,7 +23,7 @@ use super::schemas::{Found, Issued, Outcome};
 #[utoipa::path(get, path = "/api/v1/templates", tag = "cards",
     responses((status = 200, description = "The templates", body = Vec<serde_json::Value>), Errors))]
 pub async fn templates(State(shop): State<Shop>, _caller: Caller) -> Json<serde_json::Value> {
-    Json(serde_json::json!(shop.templates()))
+    Json(serde_json::json!(shop.templates().templates()))
 }
 
 /// A card by id, as its holder sees it.
@@ -36,7 +36,7 @@ pub async fn card(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(serde_json::json!(
-        shop.card_view(path_id("a card id", &id)?)?
+        shop.cards().card_view(path_id("a card id", &id)?)?
     )))
 }
 
@@ -50,7 +50,7 @@ pub async fn vouchers(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let view = shop.card_view(path_id("a card id", &id)?)?;
+    let view = shop.cards().card_view(path_id("a card id", &id)?)?;
     Ok(Json(serde_json::json!(view.vouchers)))
 }
 
@@ -81,6 +81,7 @@ pub async fn issue_voucher(
     let id = path_id("a card id", &id)?;
     let Object(req) = body?;
     let o = shop
+        .cards()
         .issue_coupon(id, &req.description, req.valid_days, &caller.0)
         .await?;
     Ok((
@@ -139,6 +140,7 @@ pub async fn stamp(
         }
     };
     let outcome = shop
+        .cards()
         .stamp_code(&req.code, req.count, key.as_deref(), &actor)
         .await?;
     let mut response = Json(Outcome::of(&shop, &outcome)?).into_response();
@@ -171,7 +173,7 @@ pub async fn claim_receipt(
 ) -> Result<Json<Outcome>, ApiError> {
     let id = path_id("a card id", &id)?;
     let Object(req) = body?;
-    let o = shop.claim_receipt(&req.code, id, &actor).await?;
+    let o = shop.cards().claim_receipt(&req.code, id, &actor).await?;
     Ok(Json(Outcome::of(&shop, &o)?))
 }
 
@@ -185,7 +187,7 @@ pub async fn redeem(
     body: Body<CodeRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
     let Object(req) = body?;
-    let o = shop.redeem_code(&req.code, &actor).await?;
+    let o = shop.cards().redeem_code(&req.code, &actor).await?;
     Ok(Json(Outcome::of(&shop, &o)?))
 }
 
@@ -267,11 +269,12 @@ pub async fn issue_card(
         }
     };
     let card = shop
+        .cards()
         .issue_card(req.template_id, holder, req.source, None, &actor)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!(shop.card_view(card.id)?)),
+        Json(serde_json::json!(shop.cards().card_view(card.id)?)),
     ))
 }
 
@@ -284,7 +287,7 @@ pub async fn lookup(
     _caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<Found>, ApiError> {
-    Ok(Json(match shop.lookup(&code)? {
+    Ok(Json(match shop.cards().lookup(&code)? {
         Lookup::Card(card) => Found {
             kind: "card".into(),
             card: Some(serde_json::json!(card)),
@@ -336,6 +339,6 @@ pub async fn customers(
     let Query(search) = query.map_err(bad_query)?;
     check_limit(search.limit)?;
     Ok(Json(serde_json::json!(
-        shop.search_customers(&search.q, search.limit)?
+        shop.customers().search_customers(&search.q, search.limit)?
     )))
 }

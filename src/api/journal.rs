@@ -43,7 +43,7 @@ pub async fn events(
     if i64::try_from(feed.after).is_err() {
         return Err(ApiError::bad_request("after is larger than any event id"));
     }
-    let events = shop.journal(&JournalQuery {
+    let events = shop.journal().journal(&JournalQuery {
         after: Some(feed.after),
         limit: feed.limit,
         ..Default::default()
@@ -77,6 +77,6 @@ pub async fn reverse(
 ) -> Result<Json<Outcome>, ApiError> {
     let id = path_id("an event id", &id)?;
     let Object(req) = body?;
-    let o = shop.reverse(id, &req.reason, &actor).await?;
+    let o = shop.cards().reverse(id, &req.reason, &actor).await?;
     Ok(Json(Outcome::of(&shop, &o)?))
 }

@@ -67,7 +67,10 @@ pub async fn create(
     body: Body<NewWebhook>,
 ) -> Result<(StatusCode, Json<WebhookBody>), ApiError> {
     let Object(req) = body?;
-    let h = shop.create_webhook(&req.url, &req.events, &actor).await?;
+    let h = shop
+        .webhooks()
+        .create_webhook(&req.url, &req.events, &actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(WebhookBody::of(h, true))))
 }
 
@@ -80,7 +83,8 @@ pub async fn list(
 ) -> Result<Json<Vec<WebhookBody>>, ApiError> {
     caller.admin()?;
     Ok(Json(
-        shop.webhooks()?
+        shop.webhooks()
+            .webhooks()?
             .into_iter()
             .map(|h| WebhookBody::of(h, false))
             .collect(),
@@ -97,7 +101,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Json<WebhookBody>, ApiError> {
     let id = path_id("a webhook id", &id)?;
-    let h = shop.delete_webhook(id, &actor).await?;
+    let h = shop.webhooks().delete_webhook(id, &actor).await?;
     Ok(Json(WebhookBody::of(h, false)))
 }
 
@@ -131,8 +135,8 @@ pub async fn deliveries(
     let id = path_id("a webhook id", &id)?;
     let Query(q) = query.map_err(bad_query)?;
     check_limit(q.limit)?;
-    let hook = shop.webhook(id)?;
+    let hook = shop.webhooks().webhook(id)?;
     Ok(Json(serde_json::json!(
-        shop.webhook_deliveries(hook.id, q.limit)?
+        shop.webhooks().webhook_deliveries(hook.id, q.limit)?
     )))
 }

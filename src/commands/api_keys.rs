@@ -18,6 +18,7 @@ pub async fn run(app: &App, cmd: ApiKeyCmd) -> Result<()> {
         ApiKeyCmd::Create { name, role } => {
             let (k, token) = app
                 .shop
+                .access()
                 .create_api_key(&name, role.into(), &app.actor())
                 .await?;
             let mut out = json(&k);
@@ -32,7 +33,7 @@ pub async fn run(app: &App, cmd: ApiKeyCmd) -> Result<()> {
             })
         }
         ApiKeyCmd::List => {
-            let keys = app.shop.api_keys()?;
+            let keys = app.shop.access().api_keys()?;
             let rows: Vec<_> = keys.iter().map(json).collect();
             app.emit(&rows, || {
                 let mut s = format!(
@@ -56,7 +57,7 @@ pub async fn run(app: &App, cmd: ApiKeyCmd) -> Result<()> {
             })
         }
         ApiKeyCmd::Revoke { key } => {
-            let k = app.shop.revoke_api_key(&key, &app.actor()).await?;
+            let k = app.shop.access().revoke_api_key(&key, &app.actor()).await?;
             app.emit(&json(&k), || {
                 format!("API key {} \"{}\" revoked.", k.prefix(), k.name)
             })

@@ -22,6 +22,7 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
             let kind = AutomationKind::parse(&when).map_err(|e| anyhow!(e))?;
             let a = app
                 .shop
+                .campaigns()
                 .create_automation(
                     AutomationDraft {
                         name,
@@ -38,7 +39,7 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
                     &app.actor(),
                 )
                 .await?;
-            let st = app.shop.automation_status(a)?;
+            let st = app.shop.campaigns().automation_status(a)?;
             app.emit(&st, || {
                 let a = &st.automation;
                 format!(
@@ -53,7 +54,7 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
             })
         }
         AutomationCmd::List => {
-            let list = app.shop.automation_statuses()?;
+            let list = app.shop.campaigns().automation_statuses()?;
             app.emit(&list, || {
                 if list.is_empty() {
                     return "No automations.".into();
@@ -78,6 +79,7 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
             let on = matches!(cmd, AutomationCmd::On { .. });
             let a = app
                 .shop
+                .campaigns()
                 .set_automation_enabled(id, on, &app.actor())
                 .await?;
             app.emit(&a, || {
@@ -86,7 +88,11 @@ pub async fn run(app: &App, cmd: AutomationCmd) -> Result<()> {
         }
         AutomationCmd::Run => {
             let routes = crate::services::routes(app);
-            let runs = app.shop.run_automations(&routes, &app.actor()).await?;
+            let runs = app
+                .shop
+                .campaigns()
+                .run_automations(&routes, &app.actor())
+                .await?;
             app.emit(&runs, || {
                 if runs.is_empty() {
                     return "No automation has cards due.".into();

@@ -306,8 +306,13 @@ async fn reapply_forgets(data: &Path, ids: &[u64]) -> Result<usize> {
     let mut n = 0;
     let mut result = Ok(());
     for id in ids {
-        if app.shop.customer(*id).is_ok_and(|c| !c.forgotten) {
-            if let Err(e) = app.shop.forget_customer(*id, &system).await {
+        if app
+            .shop
+            .customers()
+            .customer(*id)
+            .is_ok_and(|c| !c.forgotten)
+        {
+            if let Err(e) = app.shop.customers().forget_customer(*id, &system).await {
                 result = Err(e);
                 break;
             }

@@ -49,7 +49,7 @@ pub fn collect(app: &App) -> Vec<ShopFile> {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    for t in app.shop.templates() {
+    for t in app.shop.templates().templates() {
         if let Some(logo) = t.branding.logo_file() {
             let logo = logo.to_string();
             if !wanted.iter().any(|(k, v)| k == "logo" && *v == logo) {

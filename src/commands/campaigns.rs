@@ -67,6 +67,7 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
             };
             let c = app
                 .shop
+                .campaigns()
                 .create_campaign(
                     CampaignDraft {
                         name,
@@ -84,9 +85,12 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
                     &app.actor(),
                 )
                 .await?;
-            let audience =
-                app.shop
-                    .campaign_audience(c.template_id, c.segment, &c.channels, &routes)?;
+            let audience = app.shop.campaigns().campaign_audience(
+                c.template_id,
+                c.segment,
+                &c.channels,
+                &routes,
+            )?;
             let out = serde_json::json!({"campaign": c, "audience": audience});
             app.emit(&out, || {
                 format!(
@@ -108,7 +112,7 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
             })
         }
         CampaignCmd::Audience { target } => {
-            let a = app.shop.campaign_audience(
+            let a = app.shop.campaigns().campaign_audience(
                 target.template,
                 segment(&target)?,
                 &target.channels,
@@ -123,13 +127,17 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
             })
         }
         CampaignCmd::Send { id } => {
-            let c = app.shop.send_campaign(id, &routes, &app.actor()).await?;
+            let c = app
+                .shop
+                .campaigns()
+                .send_campaign(id, &routes, &app.actor())
+                .await?;
             app.emit(&c, || {
                 format!("Campaign {} sent: {}.", c.id, c.queued_summary())
             })
         }
         CampaignCmd::List => {
-            let list = app.shop.campaign_statuses()?;
+            let list = app.shop.campaigns().campaign_statuses()?;
             app.emit(&list, || {
                 if list.is_empty() {
                     return "No campaigns.".into();
@@ -149,11 +157,19 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
             })
         }
         CampaignCmd::Rename { id, name } => {
-            let c = app.shop.rename_campaign(id, &name, &app.actor()).await?;
+            let c = app
+                .shop
+                .campaigns()
+                .rename_campaign(id, &name, &app.actor())
+                .await?;
             app.emit(&c, || format!("Campaign {id} is now \"{}\".", c.name))
         }
         CampaignCmd::Delete { id } => {
-            let c = app.shop.delete_campaign(id, &app.actor()).await?;
+            let c = app
+                .shop
+                .campaigns()
+                .delete_campaign(id, &app.actor())
+                .await?;
             app.emit(&c, || {
                 format!(
                     "Campaign {id} \"{}\" ({}) deleted; nothing of it was sent.",
@@ -163,9 +179,9 @@ pub async fn run(app: &App, cmd: CampaignCmd) -> Result<()> {
             })
         }
         CampaignCmd::Show { id, recipients } => {
-            let st = app.shop.campaign_status(id)?;
+            let st = app.shop.campaigns().campaign_status(id)?;
             let entries = if recipients {
-                app.shop.campaign_deliveries(id)?
+                app.shop.campaigns().campaign_deliveries(id)?
             } else {
                 Vec::new()
             };

@@ -80,12 +80,12 @@ fn platform_name(p: Platform) -> &'static str {
 
 /// Prints the result of a card command: the card, what was reached, vouchers issued.
 fn outcome(app: &App, o: &CardOutcome, headline: &str) -> Result<()> {
-    let view = app.shop.card_view(o.card.id)?;
+    let view = app.shop.cards().card_view(o.card.id)?;
     let value = serde_json::json!({
         "card": view,
         "event_ids": o.event_ids,
         "effect": o.effect,
-        "vouchers": o.vouchers.iter().map(|v| app.shop.voucher_view(v)).collect::<Vec<_>>(),
+        "vouchers": o.vouchers.iter().map(|v| app.shop.cards().voucher_view(v)).collect::<Vec<_>>(),
         "prize": o.prize,
         "replayed": o.replayed,
     });
@@ -114,7 +114,7 @@ fn outcome(app: &App, o: &CardOutcome, headline: &str) -> Result<()> {
                 "Voucher {} \"{}\" code {}\n",
                 v.id,
                 v.description,
-                app.shop.voucher_code(v)
+                app.shop.cards().voucher_code(v)
             );
         }
         s
@@ -145,15 +145,16 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
             };
             let card = app
                 .shop
+                .cards()
                 .issue_card(template, holder, source, Some(Platform::Counter), &actor)
                 .await?;
-            let view = app.shop.card_view(card.id)?;
+            let view = app.shop.cards().card_view(card.id)?;
             app.emit(&view, || {
                 format!("Issued card {} with code {}", view.card_id, view.code)
             })
         }
         CardCmd::List { after, limit } => {
-            let cards = app.shop.cards(Scan {
+            let cards = app.shop.cards().cards(Scan {
                 after,
                 reverse: false,
                 limit: limit.clamp(1, 10_000),
@@ -163,11 +164,13 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
                 .map(|c| {
                     let name = app
                         .shop
+                        .customers()
                         .customer(c.customer_id)
                         .map(|u| u.name)
                         .unwrap_or_default();
                     let of = app
                         .shop
+                        .templates()
                         .template(c.template_id)
                         .map(|t| t.stamps_required)
                         .unwrap_or(0);
@@ -208,9 +211,9 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
                 let id: u64 = card
                     .parse()
                     .map_err(|_| anyhow!("'{card}' is not a card id"))?;
-                app.shop.card_view(id)?
+                app.shop.cards().card_view(id)?
             } else {
-                match app.shop.lookup(&card)? {
+                match app.shop.cards().lookup(&card)? {
                     Lookup::Card(v) => *v,
                     Lookup::Voucher(v, card_id) => {
                         return Err(anyhow!(
@@ -227,7 +230,7 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
         }
         CardCmd::Qr { id, output } => {
             let format = crate::commands::codes::printable_format(&output)?;
-            let view = app.shop.card_view(id)?;
+            let view = app.shop.cards().card_view(id)?;
             let bytes = match format {
                 crate::commands::codes::Printable::Svg => stampcard_tui::print::poster_svg(
                     &view.business_name,
@@ -248,8 +251,8 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
             )
         }
         CardCmd::Reissue { id } => {
-            let o = app.shop.reissue(id, &actor).await?;
-            let code = app.shop.card_code(&o.card);
+            let o = app.shop.cards().reissue(id, &actor).await?;
+            let code = app.shop.cards().card_code(&o.card);
             app.emit(
                 &serde_json::json!({"card_id": id, "code": code, "counter": o.card.counter}),
                 || format!("Card {id} has a new code: {code}\nThe old code no longer works."),
@@ -261,7 +264,7 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
                     "deleting card {id} cannot be undone: add --yes to confirm"
                 ));
             }
-            let o = app.shop.delete_card(id, &actor).await?;
+            let o = app.shop.cards().delete_card(id, &actor).await?;
             app.emit(&serde_json::json!({"card_id": id, "deleted": true, "vouchers_voided": o.vouchers.len()}), || {
                 format!("Deleted card {id}; {} active voucher(s) voided.", o.vouchers.len())
             })
@@ -270,6 +273,7 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
             let routes = crate::services::routes(app);
             let sent = app
                 .shop
+                .campaigns()
                 .message_card(id, &text, None, &routes, &actor)
                 .await?;
             let json = serde_json::json!({
@@ -293,6 +297,7 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
         } => {
             let o = app
                 .shop
+                .cards()
                 .issue_coupon(id, &description, valid_days, &actor)
                 .await?;
             outcome(app, &o, "Coupon issued")
@@ -301,31 +306,43 @@ pub async fn card(app: &App, cmd: CardCmd) -> Result<()> {
 }
 
 pub async fn stamp(app: &App, code: &str, count: u32, key: Option<&str>) -> Result<()> {
-    let o = app.shop.stamp_code(code, count, key, &app.actor()).await?;
+    let o = app
+        .shop
+        .cards()
+        .stamp_code(code, count, key, &app.actor())
+        .await?;
     outcome(app, &o, &format!("+{count}"))
 }
 
 pub async fn redeem(app: &App, code: &str) -> Result<()> {
-    let o = app.shop.redeem_code(code, &app.actor()).await?;
+    let o = app.shop.cards().redeem_code(code, &app.actor()).await?;
     outcome(app, &o, "Redeemed")
 }
 
 pub async fn hand_over(app: &App, card: u64) -> Result<()> {
-    let o = app.shop.hand_over(card, &app.actor()).await?;
+    let o = app.shop.cards().hand_over(card, &app.actor()).await?;
     outcome(app, &o, "Reward handed over")
 }
 
 pub async fn spin(app: &App, card: u64) -> Result<()> {
-    let o = app.shop.spin(card, &app.actor()).await?;
+    let o = app.shop.cards().spin(card, &app.actor()).await?;
     outcome(app, &o, "Spun")
 }
 
 pub async fn adjust(app: &App, card: u64, delta: i64, reason: &str) -> Result<()> {
-    let o = app.shop.adjust(card, delta, reason, &app.actor()).await?;
+    let o = app
+        .shop
+        .cards()
+        .adjust(card, delta, reason, &app.actor())
+        .await?;
     outcome(app, &o, &format!("Adjusted {delta:+}"))
 }
 
 pub async fn reverse(app: &App, event: u64, reason: &str) -> Result<()> {
-    let o = app.shop.reverse(event, reason, &app.actor()).await?;
+    let o = app
+        .shop
+        .cards()
+        .reverse(event, reason, &app.actor())
+        .await?;
     outcome(app, &o, &format!("Reversed event {event}"))
 }

@@ -18,6 +18,7 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
             let format = sheet.as_deref().map(printable_format).transpose()?;
             let codes = app
                 .shop
+                .cards()
                 .generate_receipts(template, count, stamps, &app.actor())
                 .await?;
             if let (Some(path), Some(format)) = (&sheet, format) {
@@ -56,8 +57,12 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
             }
         }
         CodesCmd::Claim { code, card } => {
-            let o = app.shop.claim_receipt(&code, card, &app.actor()).await?;
-            let view = app.shop.card_view(o.card.id)?;
+            let o = app
+                .shop
+                .cards()
+                .claim_receipt(&code, card, &app.actor())
+                .await?;
+            let view = app.shop.cards().card_view(o.card.id)?;
             app.emit(
                 &serde_json::json!({"card": view, "event_ids": o.event_ids}),
                 || {
@@ -109,7 +114,7 @@ pub async fn codes(app: &App, cmd: CodesCmd) -> Result<()> {
 pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
     match cmd {
         PosKeyCmd::Create { name } => {
-            let k = app.shop.create_pos_key(&name, &app.actor()).await?;
+            let k = app.shop.cards().create_pos_key(&name, &app.actor()).await?;
             app.emit(&serde_json::json!({"id": k.id, "name": k.name, "key": k.secret_hex}), || {
                 format!(
                     "POS key {} \"{}\" created. Configure the POS with:\n  key id: {}\n  key:    {}\nThis key is shown once here; keep it secret.",
@@ -118,7 +123,7 @@ pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
             })
         }
         PosKeyCmd::List => {
-            let keys = app.shop.pos_keys()?;
+            let keys = app.shop.cards().pos_keys()?;
             let rows: Vec<_> = keys
                 .iter()
                 .map(|k| serde_json::json!({"id": k.id, "name": k.name, "created_at": k.created_at, "revoked": k.revoked}))
@@ -141,6 +146,7 @@ pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
             let from = from.unwrap_or_else(|| app.shop.today());
             let k = app
                 .shop
+                .cards()
                 .require_long_pos_codes(id, from, &app.actor())
                 .await?;
             app.emit(
@@ -154,7 +160,7 @@ pub async fn pos_key(app: &App, cmd: PosKeyCmd) -> Result<()> {
             )
         }
         PosKeyCmd::Revoke { id } => {
-            let k = app.shop.revoke_pos_key(id, &app.actor()).await?;
+            let k = app.shop.cards().revoke_pos_key(id, &app.actor()).await?;
             app.emit(&serde_json::json!({"id": k.id, "revoked": true}), || {
                 format!("POS key {} \"{}\" revoked.", k.id, k.name)
             })
@@ -196,7 +202,7 @@ pub fn poster(
     output: &std::path::Path,
 ) -> Result<()> {
     let format = printable_format(output)?;
-    let t = app.shop.template(template)?;
+    let t = app.shop.templates().template(template)?;
     if let Some(s) = &source
         && (s.is_empty()
             || s.len() > 32

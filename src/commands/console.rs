@@ -157,11 +157,12 @@ pub async fn session(
 
 /// Handles one scanned code.
 async fn scan(app: &App, input: &str, actor: &Actor) -> stampcard_core::CoreResult<String> {
-    match app.shop.lookup(input)? {
+    match app.shop.cards().lookup(input)? {
         Lookup::Card(_) => {
-            let o = app.shop.stamp_code(input, 1, None, actor).await?;
+            let o = app.shop.cards().stamp_code(input, 1, None, actor).await?;
             let mut s = app
                 .shop
+                .cards()
                 .card_view(o.card.id)
                 .map(|v| {
                     format!(
@@ -176,7 +177,7 @@ async fn scan(app: &App, input: &str, actor: &Actor) -> stampcard_core::CoreResu
             Ok(s)
         }
         Lookup::Voucher(v, _) => {
-            app.shop.redeem_code(input, actor).await?;
+            app.shop.cards().redeem_code(input, actor).await?;
             Ok(format!("Redeemed voucher {}: {}", v.id, v.description))
         }
         Lookup::Receipt { .. } => {

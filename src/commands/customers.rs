@@ -22,6 +22,7 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
         CustomerCmd::List { search, limit } => {
             let list = app
                 .shop
+                .customers()
                 .search_customers(search.as_deref().unwrap_or(""), limit.clamp(1, 10_000))?;
             app.emit(&list, || {
                 let mut s = format!("{:<6} {:<24} {:<16} {}\n", "ID", "NAME", "PHONE", "EMAIL");
@@ -32,8 +33,8 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
             })
         }
         CustomerCmd::Show { id } => {
-            let c = app.shop.customer(id)?;
-            let cards = app.shop.cards_of_customer(id)?;
+            let c = app.shop.customers().customer(id)?;
+            let cards = app.shop.cards().cards_of_customer(id)?;
             let value = serde_json::json!({"customer": c, "cards": cards.iter().map(|c| c.id).collect::<Vec<_>>()});
             app.emit(&value, || {
                 let consent = |c: &Option<stampcard_core::model::Consent>| match c {
@@ -57,7 +58,11 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
             })
         }
         CustomerCmd::Merge { into, from } => {
-            let c = app.shop.merge_customers(into, from, &actor).await?;
+            let c = app
+                .shop
+                .customers()
+                .merge_customers(into, from, &actor)
+                .await?;
             app.emit(&c, || format!("Merged customer {from} into {into}."))
         }
         CustomerCmd::Edit {
@@ -90,7 +95,11 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
                     "nothing to change: give --name, --phone, --email, --birthday or --language"
                 ));
             }
-            let c = app.shop.update_profile_fields(id, changes, &actor).await?;
+            let c = app
+                .shop
+                .customers()
+                .update_profile_fields(id, changes, &actor)
+                .await?;
             app.emit(&c, || format!("Customer {id} ({}) updated.", c.name))
         }
         CustomerCmd::Consent {
@@ -102,6 +111,7 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
             let granted = state == "on";
             let c = app
                 .shop
+                .customers()
                 .set_consent(id, &channel, granted, &source, &actor)
                 .await?;
             app.emit(&c, || {
@@ -118,13 +128,13 @@ pub async fn run(app: &App, cmd: CustomerCmd) -> Result<()> {
                     "forgetting customer {id} erases their data and deletes their cards: add --yes to confirm"
                 ));
             }
-            let c = app.shop.forget_customer(id, &actor).await?;
+            let c = app.shop.customers().forget_customer(id, &actor).await?;
             app.emit(&c, || {
                 format!("Customer {id} forgotten: personal data erased, cards deleted.")
             })
         }
         CustomerCmd::Export { id, output } => {
-            let data = app.shop.export_customer(id)?;
+            let data = app.shop.customers().export_customer(id)?;
             let text = serde_json::to_string_pretty(&data)?;
             match output.filter(|p| !crate::output::is_stdout(p)) {
                 Some(path) => {

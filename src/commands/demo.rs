@@ -111,6 +111,7 @@ const NEWCOMERS: &[(&str, &str)] = &[
 /// The demo's templates: (coffee, lottery) ids.
 async fn templates(shop: &Shop, business: &str, system: &Actor) -> Result<(u64, u64)> {
     let coffee = shop
+        .templates()
         .create_template(
             TemplateDraft {
                 name: "Coffee card".into(),
@@ -131,6 +132,7 @@ async fn templates(shop: &Shop, business: &str, system: &Actor) -> Result<(u64, 
         )
         .await?;
     let lottery = shop
+        .templates()
         .create_template(
             TemplateDraft {
                 name: "Bakery lucky draw".into(),
@@ -188,8 +190,8 @@ pub async fn seed_demo(app: &App, clock: &ManualClock, history_days: u32) -> Res
     let (coffee, lottery) = templates(shop, &app.config.shop.name, &system).await?;
     let mut staff = Vec::new();
     for (name, role, pin) in DEMO_STAFF {
-        let s = shop.add_staff(name, *role, pin, &system).await?;
-        staff.push(Shop::staff_actor(&s));
+        let s = shop.access().add_staff(name, *role, pin, &system).await?;
+        staff.push(stampcard_core::shop::Access::staff_actor(&s));
     }
     let mut regulars = Vec::new();
     for (i, (name, phone, email, stamps, template)) in REGULARS.iter().enumerate() {
@@ -205,6 +207,7 @@ pub async fn seed_demo(app: &App, clock: &ManualClock, history_days: u32) -> Res
         };
         let template = [coffee, lottery][*template];
         let card = shop
+            .cards()
             .issue_card(
                 template,
                 IssueCard::New(fields),
@@ -214,7 +217,9 @@ pub async fn seed_demo(app: &App, clock: &ManualClock, history_days: u32) -> Res
             )
             .await?;
         if history_days == 0 && *stamps > 0 {
-            shop.stamp_card(card.id, *stamps, None, &staff[1]).await?;
+            shop.cards()
+                .stamp_card(card.id, *stamps, None, &staff[1])
+                .await?;
         }
         regulars.push(card.id);
     }
@@ -239,7 +244,7 @@ pub async fn seed_demo(app: &App, clock: &ManualClock, history_days: u32) -> Res
     clock.set(now);
     lines.push("Demo cards (type or scan a code in the console):".to_string());
     for id in regulars {
-        let view = shop.card_view(id)?;
+        let view = shop.cards().card_view(id)?;
         lines.push(format!(
             "  {}  {:<14} {:<18} {}",
             view.code, view.customer_name, view.title, view.progress
@@ -324,6 +329,7 @@ impl History<'_> {
                 self.clock.set(at(self.tz, day, 7, 45));
                 self.receipts = self
                     .shop
+                    .cards()
                     .generate_receipts(self.templates.0, 20, 1, &self.staff[0])
                     .await?;
             }
@@ -391,6 +397,7 @@ impl History<'_> {
         let now = self.clock.now();
         let active = self
             .shop
+            .cards()
             .vouchers_of_card(card)?
             .into_iter()
             .find(|v| v.state(now) == VoucherState::Active);
@@ -398,17 +405,23 @@ impl History<'_> {
         if let Some(v) = active
             && self.rng.random_range(0..10) < 3
         {
-            self.shop.redeem_voucher(v.id, &staff).await?;
+            self.shop.cards().redeem_voucher(v.id, &staff).await?;
             self.counts.redeemed += 1;
         }
-        if self.shop.card(card)?.spins_available > 0 {
-            self.shop.spin(card, &staff).await?;
+        if self.shop.cards().card(card)?.spins_available > 0 {
+            self.shop.cards().spin(card, &staff).await?;
             self.counts.spins += 1;
         }
         if !self.receipts.is_empty() && self.rng.random_range(0..10) == 0 {
             if let Some(code) = self.receipts.pop() {
                 let web = Actor::channel("web");
-                if self.shop.claim_receipt(&code, card, &web).await.is_ok() {
+                if self
+                    .shop
+                    .cards()
+                    .claim_receipt(&code, card, &web)
+                    .await
+                    .is_ok()
+                {
                     self.counts.claims += 1;
                 }
             }
@@ -419,14 +432,18 @@ impl History<'_> {
         } else {
             1
         };
-        self.shop.stamp_card(card, count, None, &staff).await?;
+        self.shop
+            .cards()
+            .stamp_card(card, count, None, &staff)
+            .await?;
         self.counts.stamps += u64::from(count);
         // Now and then the scanner reads a card twice; the owner reverses it.
         if self.rng.random_range(0..90) == 0 {
-            let double = self.shop.stamp_card(card, 1, None, &staff).await?;
+            let double = self.shop.cards().stamp_card(card, 1, None, &staff).await?;
             self.clock.set(now + Duration::minutes(3));
             if let Some(&event) = double.event_ids.first() {
                 self.shop
+                    .cards()
                     .reverse(event, "double scan", &self.staff[0])
                     .await?;
             }
@@ -472,6 +489,7 @@ impl History<'_> {
         };
         let card = self
             .shop
+            .cards()
             .issue_card(
                 template,
                 IssueCard::New(fields),
@@ -491,6 +509,7 @@ impl History<'_> {
         let owner = self.staff[0].clone();
         let c = self
             .shop
+            .campaigns()
             .create_campaign(
                 CampaignDraft {
                     name: Some("Pumpkin spice week".into()),
@@ -512,7 +531,10 @@ impl History<'_> {
             .await?;
         let route: Arc<dyn stampcard_core::consumers::Route> =
             Arc::new(crate::email::EmailRoute { card_news: false });
-        self.shop.send_campaign(c.id, &[route], &owner).await?;
+        self.shop
+            .campaigns()
+            .send_campaign(c.id, &[route], &owner)
+            .await?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mail = Arc::new(DemoMail(AppendFile::new(&self.mail)));
         let dispatcher = tokio::spawn(stampcard_core::outbox::run_dispatcher(
@@ -523,6 +545,7 @@ impl History<'_> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while self
             .shop
+            .campaigns()
             .campaign_deliveries(c.id)?
             .iter()
             .any(|e| e.state.unfinished())
@@ -547,6 +570,7 @@ impl History<'_> {
             (7 + Weekday::Fri.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
         let friday = today + Duration::days(i64::from(ahead.max(1)));
         self.shop
+            .campaigns()
             .create_campaign(
                 CampaignDraft {
                     name: Some("Friday doubles".into()),

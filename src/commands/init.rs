@@ -61,6 +61,7 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
         }
         (Some((name, pin)), false) => app
             .shop
+            .access()
             .add_staff(name, Role::Admin, pin, &app.actor())
             .await
             .map(|s| format!("{} can sign in with their PIN as admin.", s.name))

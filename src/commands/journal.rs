@@ -13,7 +13,7 @@ use crate::cli::{ExportArgs, JournalArgs};
 /// The user column: name, email, birthday of the event's customer.
 fn user(app: &App, e: &Event) -> String {
     e.customer_id
-        .and_then(|id| app.shop.customer(id).ok())
+        .and_then(|id| app.shop.customers().customer(id).ok())
         .map(|c| {
             let mut s = c.name;
             if let Some(m) = c.email {
@@ -29,13 +29,13 @@ fn user(app: &App, e: &Event) -> String {
 
 fn template_name(app: &App, e: &Event) -> String {
     e.template_id
-        .and_then(|id| app.shop.template(id).ok())
+        .and_then(|id| app.shop.templates().template(id).ok())
         .map(|t| format!("{} {}", t.id, t.name))
         .unwrap_or_default()
 }
 
 pub fn journal(app: &App, a: JournalArgs) -> Result<()> {
-    let events = app.shop.journal(&JournalQuery {
+    let events = app.shop.journal().journal(&JournalQuery {
         card: a.card,
         kind: a.kind,
         template: a.template,
@@ -110,7 +110,7 @@ pub fn export(app: &App, a: ExportArgs) -> Result<()> {
 
 /// `stampcard analytics`.
 pub fn analytics(app: &App, days: u32) -> Result<()> {
-    let a = app.shop.analytics(days)?;
+    let a = app.shop.journal().analytics(days)?;
     app.emit(&a, || {
         let mut s = format!(
             "{:<10}  {:>6}  {:>9}  {:>15}  {:>8}\n",

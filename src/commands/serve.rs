@@ -35,7 +35,7 @@ async fn run(app: &App) -> Result<()> {
     eprintln!(
         "stampcard serve: ready — shop \"{}\", {} template(s), http {}, ssh {}, {}data {}",
         app.config.shop.name,
-        app.shop.templates().len(),
+        app.shop.templates().templates().len(),
         services.http_url(),
         services.ssh_addr(),
         services

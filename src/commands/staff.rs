@@ -15,13 +15,17 @@ pub async fn run(app: &App, cmd: StaffCmd) -> Result<()> {
     match cmd {
         StaffCmd::Add { name, role, pin } => {
             let role: Role = role.into();
-            let s = app.shop.add_staff(&name, role, &pin, &actor).await?;
+            let s = app
+                .shop
+                .access()
+                .add_staff(&name, role, &pin, &actor)
+                .await?;
             app.emit(&public(&s), || {
                 format!("Added {} ({:?}) as staff member {}.", s.name, s.role, s.id)
             })
         }
         StaffCmd::List => {
-            let all = app.shop.staff()?;
+            let all = app.shop.access().staff()?;
             let rows: Vec<_> = all.iter().map(public).collect();
             app.emit(&rows, || {
                 let mut s = format!("{:<4} {:<20} {:<6} {}\n", "ID", "NAME", "ROLE", "STATE");
@@ -43,19 +47,31 @@ pub async fn run(app: &App, cmd: StaffCmd) -> Result<()> {
             } else {
                 key
             };
-            let s = app.shop.add_staff_ssh_key(&who, &line, &actor).await?;
+            let s = app
+                .shop
+                .access()
+                .add_staff_ssh_key(&who, &line, &actor)
+                .await?;
             app.emit(&public(&s), || {
                 format!("{} can now sign in over SSH with that key.", s.name)
             })
         }
         StaffCmd::Disable { who } => {
-            let s = app.shop.set_staff_enabled(&who, false, &actor).await?;
+            let s = app
+                .shop
+                .access()
+                .set_staff_enabled(&who, false, &actor)
+                .await?;
             app.emit(&public(&s), || {
                 format!("{} is disabled and can no longer sign in.", s.name)
             })
         }
         StaffCmd::Enable { who } => {
-            let s = app.shop.set_staff_enabled(&who, true, &actor).await?;
+            let s = app
+                .shop
+                .access()
+                .set_staff_enabled(&who, true, &actor)
+                .await?;
             app.emit(&public(&s), || format!("{} is enabled.", s.name))
         }
     }

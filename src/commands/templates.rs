@@ -11,7 +11,11 @@ pub async fn run(app: &App, cmd: TemplateCmd) -> Result<()> {
     match cmd {
         TemplateCmd::Create(args) => {
             let draft = draft_from(None, args)?;
-            let t = app.shop.create_template(draft, &app.actor()).await?;
+            let t = app
+                .shop
+                .templates()
+                .create_template(draft, &app.actor())
+                .await?;
             app.emit(&t, || {
                 format!(
                     "Created template {} \"{}\" (version {})",
@@ -20,9 +24,13 @@ pub async fn run(app: &App, cmd: TemplateCmd) -> Result<()> {
             })
         }
         TemplateCmd::Edit { id, args } => {
-            let current = app.shop.template(id)?;
+            let current = app.shop.templates().template(id)?;
             let draft = draft_from(Some(TemplateDraft::of(&current)), args)?;
-            let t = app.shop.edit_template(id, draft, &app.actor()).await?;
+            let t = app
+                .shop
+                .templates()
+                .edit_template(id, draft, &app.actor())
+                .await?;
             app.emit(&t, || {
                 format!(
                     "Template {} is now version {}. Issued cards follow it from their next stamp and keep their stamps.",
@@ -31,7 +39,7 @@ pub async fn run(app: &App, cmd: TemplateCmd) -> Result<()> {
             })
         }
         TemplateCmd::List => {
-            let all = app.shop.templates();
+            let all = app.shop.templates().templates();
             app.emit(&all, || {
                 let mut s = format!(
                     "{:<5} {:<4} {:<24} {:>6}  {}\n",
@@ -51,8 +59,8 @@ pub async fn run(app: &App, cmd: TemplateCmd) -> Result<()> {
             })
         }
         TemplateCmd::Show { id } => {
-            let t = app.shop.template(id)?;
-            let versions = app.shop.template_versions(id)?;
+            let t = app.shop.templates().template(id)?;
+            let versions = app.shop.templates().template_versions(id)?;
             let value = serde_json::json!({"template": t, "versions": versions.iter().map(|v| v.version).collect::<Vec<_>>()});
             app.emit(&value, || describe(&t, versions.len()))
         }

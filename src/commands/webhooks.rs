@@ -13,7 +13,11 @@ fn json(h: &Webhook) -> serde_json::Value {
 pub async fn run(app: &App, cmd: WebhookCmd) -> Result<()> {
     match cmd {
         WebhookCmd::Create { url, events: kinds } => {
-            let h = app.shop.create_webhook(&url, &kinds, &app.actor()).await?;
+            let h = app
+                .shop
+                .webhooks()
+                .create_webhook(&url, &kinds, &app.actor())
+                .await?;
             app.emit(&json(&h), || {
                 format!(
                     "Webhook {} created: {} receives {}.\nSigning secret (verify Stampcard-Signature with it): {}",
@@ -25,7 +29,7 @@ pub async fn run(app: &App, cmd: WebhookCmd) -> Result<()> {
             })
         }
         WebhookCmd::List => {
-            let hooks = app.shop.webhooks()?;
+            let hooks = app.shop.webhooks().webhooks()?;
             app.emit(&hooks, || {
                 if hooks.is_empty() {
                     return "No webhooks.".into();
@@ -50,14 +54,14 @@ pub async fn run(app: &App, cmd: WebhookCmd) -> Result<()> {
             })
         }
         WebhookCmd::Delete { id } => {
-            let h = app.shop.delete_webhook(id, &app.actor()).await?;
+            let h = app.shop.webhooks().delete_webhook(id, &app.actor()).await?;
             app.emit(&json(&h), || {
                 format!("Webhook {} ({}) deleted.", h.id, h.url)
             })
         }
         WebhookCmd::Deliveries { id, limit } => {
-            let h = app.shop.webhook(id)?;
-            let entries = app.shop.webhook_deliveries(h.id, limit)?;
+            let h = app.shop.webhooks().webhook(id)?;
+            let entries = app.shop.webhooks().webhook_deliveries(h.id, limit)?;
             app.emit(&entries, || {
                 if entries.is_empty() {
                     return format!("No deliveries to webhook {} yet.", h.id);

@@ -25,18 +25,18 @@ pub fn compose(
     let subject = m.subject.clone().unwrap_or_else(|| shop_name.clone());
     let card_url = m
         .card_id
-        .and_then(|id| shop.card(id).ok())
+        .and_then(|id| shop.cards().card(id).ok())
         .filter(|c| !c.deleted)
         .map(|c| shop.links().card_url(&c));
     // The frame of the email in the customer's language.
     let lang = m
         .customer_id
-        .and_then(|id| shop.customer(id).ok())
+        .and_then(|id| shop.customers().customer(id).ok())
         .and_then(|c| c.language);
     let say =
         |key: &str, args: &[(&str, &str)]| stampcard_core::texts::t(lang.as_deref(), key, args);
     let unsubscribe = match (m.purpose, m.customer_id) {
-        (Purpose::Marketing, Some(customer)) => Some(shop.unsubscribe_url(customer)),
+        (Purpose::Marketing, Some(customer)) => Some(shop.customers().unsubscribe_url(customer)),
         _ => None,
     };
 

@@ -511,8 +511,9 @@ impl App {
         let mut app = Self::new(&shop.settings().name, shop.clock().now());
         app.tz = shop.settings().timezone;
         app.public_url = shop.settings().public_url.clone();
-        app.templates = shop.offered_templates();
+        app.templates = shop.templates().offered_templates();
         app.no_staff = shop
+            .access()
             .staff()
             .is_ok_and(|staff| !staff.iter().any(|s| s.enabled));
         app
@@ -863,7 +864,7 @@ impl App {
 
     /// A console signed in for good as this staff member (SSH).
     pub fn signed_in_as(&mut self, staff: Staff) {
-        let actor = stampcard_core::Shop::staff_actor(&staff);
+        let actor = stampcard_core::shop::Access::staff_actor(&staff);
         self.signed_in = Some(SignedIn { staff, actor });
         self.mode = Mode::Scanner;
         self.fixed = true;
@@ -1040,7 +1041,7 @@ impl App {
     fn done(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::SignedIn(Some(staff)) => {
-                let actor = stampcard_core::Shop::staff_actor(&staff);
+                let actor = stampcard_core::shop::Access::staff_actor(&staff);
                 self.alert = Some(Alert::Info(format!("Signed in as {}.", staff.name)));
                 self.signed_in = Some(SignedIn { staff, actor });
                 self.mode = Mode::Scanner;
@@ -1087,7 +1088,7 @@ impl App {
             }
             Outcome::AdminSignedIn(Some(staff)) => {
                 self.pin_failures = 0;
-                let actor = stampcard_core::Shop::staff_actor(&staff);
+                let actor = stampcard_core::shop::Access::staff_actor(&staff);
                 self.signed_in = Some(SignedIn { staff, actor });
                 self.switch(Mode::Admin);
                 // Loading happens through the effects the caller runs next.
@@ -1241,7 +1242,7 @@ impl App {
             Outcome::KioskLeft(Some(staff)) => {
                 self.pin_failures = 0;
                 if !self.fixed {
-                    let actor = stampcard_core::Shop::staff_actor(&staff);
+                    let actor = stampcard_core::shop::Access::staff_actor(&staff);
                     self.signed_in = Some(SignedIn { staff, actor });
                 }
                 self.kiosk_show(KioskView::Idle);

@@ -16,8 +16,9 @@ const COUPON_DAYS: u32 = 30;
 
 /// The campaigns with their counts, the templates, the PUSH limit.
 pub fn list(shop: &Shop) -> CoreResult<Outcome> {
-    let rows = shop.campaign_statuses()?;
+    let rows = shop.campaigns().campaign_statuses()?;
     let templates = shop
+        .templates()
         .templates()
         .into_iter()
         .map(|t| (t.id, t.name))
@@ -31,15 +32,16 @@ pub fn list(shop: &Shop) -> CoreResult<Outcome> {
 
 /// One campaign and each of its messages.
 pub fn open(shop: &Shop, id: u64) -> CoreResult<Outcome> {
-    let status = shop.campaign_status(id)?;
+    let status = shop.campaigns().campaign_status(id)?;
     let deliveries = shop
+        .campaigns()
         .campaign_deliveries(id)?
         .into_iter()
         .map(|e| {
             let customer = e
                 .message
                 .customer_id
-                .and_then(|c| shop.customer(c).ok())
+                .and_then(|c| shop.customers().customer(c).ok())
                 .map(|c| c.name)
                 .unwrap_or_default();
             Delivery {
@@ -70,13 +72,14 @@ pub async fn perform(
             channels,
         } => {
             let counted = Segment::parse(&segment).and_then(|seg| {
-                shop.campaign_audience(template, seg, &channels, routes)
+                shop.campaigns()
+                    .campaign_audience(template, seg, &channels, routes)
                     .map_err(|e| e.to_string())
             });
             Outcome::Audience((template, segment, channels), counted)
         }
         Effect::SaveCampaign(draft) => {
-            let c = match shop.create_campaign(*draft, actor).await {
+            let c = match shop.campaigns().create_campaign(*draft, actor).await {
                 Ok(c) => c,
                 Err(e) => return refused("campaign".into(), e.to_string()),
             };
@@ -98,7 +101,11 @@ pub async fn perform(
         }
         Effect::SendCampaign(id) => send(shop, routes, actor, id).await,
         Effect::SendMessage { card, text } => {
-            match shop.message_card(card, &text, None, routes, actor).await {
+            match shop
+                .campaigns()
+                .message_card(card, &text, None, routes, actor)
+                .await
+            {
                 Ok(sent) => match sent.campaign {
                     None => refused(
                         format!("card {card}"),
@@ -120,6 +127,7 @@ pub async fn perform(
             };
             let text = format!("A gift from {}: {description}.", shop.settings().name);
             match shop
+                .campaigns()
                 .message_card(card, &text, Some(voucher), routes, actor)
                 .await
             {
@@ -144,7 +152,7 @@ pub async fn perform(
 }
 
 async fn send(shop: &Shop, routes: &[Arc<dyn Route>], actor: &Actor, id: u64) -> Outcome {
-    match shop.send_campaign(id, routes, actor).await {
+    match shop.campaigns().send_campaign(id, routes, actor).await {
         Ok(c) => Outcome::CampaignSaved(format!(
             "Campaign {} \"{}\" sent: {}.",
             c.id,

@@ -180,16 +180,18 @@ fn pin_refused(check: PinCheck) -> Outcome {
 fn merge_target(shop: &Shop, from: u64, typed: &str) -> CoreResult<u64> {
     if let Ok(n) = typed.parse::<u64>() {
         if shop
+            .customers()
             .customer(n)
             .is_ok_and(|c| !c.forgotten && c.merged_into.is_none())
         {
             return Ok(n);
         }
-        if let Ok(card) = shop.card(n) {
+        if let Ok(card) = shop.cards().card(n) {
             return Ok(card.customer_id);
         }
     }
     let found: Vec<_> = shop
+        .customers()
         .search_customers(typed, 6)?
         .into_iter()
         .filter(|c| c.id != from)
@@ -215,7 +217,7 @@ fn changed(
     label: String,
     code: Option<String>,
 ) -> CoreResult<Outcome> {
-    let view = shop.card_view(o.card.id)?;
+    let view = shop.cards().card_view(o.card.id)?;
     Ok(Outcome::Card {
         view: Box::new(view),
         event: o.event_ids.first().copied(),
@@ -227,20 +229,22 @@ fn changed(
 
 async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> {
     match effect {
-        Effect::SignIn(pin) => Ok(match shop.check_pin(&pin, "lock screen", actor).await? {
-            PinCheck::Staff(s) => Outcome::SignedIn(Some(s)),
-            refused => pin_refused(refused),
-        }),
+        Effect::SignIn(pin) => Ok(
+            match shop.access().check_pin(&pin, "lock screen", actor).await? {
+                PinCheck::Staff(s) => Outcome::SignedIn(Some(s)),
+                refused => pin_refused(refused),
+            },
+        ),
         Effect::StampCode { code, count } => {
-            let o = shop.stamp_code(&code, count, None, actor).await?;
+            let o = shop.cards().stamp_code(&code, count, None, actor).await?;
             changed(shop, o, stamped(count), Some(code))
         }
         Effect::StampCard { card, count } => {
-            let o = shop.stamp_card(card, count, None, actor).await?;
+            let o = shop.cards().stamp_card(card, count, None, actor).await?;
             changed(shop, o, stamped(count), None)
         }
         Effect::Redeem(code) => {
-            let o = shop.redeem_code(&code, actor).await?;
+            let o = shop.cards().redeem_code(&code, actor).await?;
             let what = o
                 .vouchers
                 .first()
@@ -249,19 +253,24 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             changed(shop, o, format!("Redeemed: {what}."), None)
         }
         Effect::HandOver(card) => {
-            let o = shop.hand_over(card, actor).await?;
+            let o = shop.cards().hand_over(card, actor).await?;
             changed(shop, o, "Reward handed over.".into(), None)
         }
         Effect::Spin(card) => {
-            let o = shop.spin(card, actor).await?;
+            let o = shop.cards().spin(card, actor).await?;
             let prize = o.prize.clone().unwrap_or_else(|| "a prize".into());
             changed(shop, o, format!("Lottery: {prize}!"), None)
         }
         Effect::Undo(event) => {
-            let o = shop.reverse(event, "undone at the counter", actor).await?;
-            Ok(Outcome::Undone(Box::new(shop.card_view(o.card.id)?)))
+            let o = shop
+                .cards()
+                .reverse(event, "undone at the counter", actor)
+                .await?;
+            Ok(Outcome::Undone(Box::new(
+                shop.cards().card_view(o.card.id)?,
+            )))
         }
-        Effect::Show(code) => match shop.lookup(&code)? {
+        Effect::Show(code) => match shop.cards().lookup(&code)? {
             Lookup::Card(view) => Ok(Outcome::Found(view)),
             Lookup::Voucher(v, _) => {
                 if v.state != stampcard_core::model::VoucherState::Active {
@@ -277,29 +286,36 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 "receipt codes are claimed in the bot or on the web page".into(),
             )),
         },
-        Effect::LeaveKiosk(pin) => Ok(match shop.check_pin(&pin, "kiosk", actor).await? {
-            PinCheck::Staff(s) => Outcome::KioskLeft(Some(s)),
-            refused => pin_refused(refused),
-        }),
-        Effect::AdminSignIn(pin) => {
-            Ok(match shop.check_pin(&pin, "admin screens", actor).await? {
+        Effect::LeaveKiosk(pin) => {
+            Ok(match shop.access().check_pin(&pin, "kiosk", actor).await? {
+                PinCheck::Staff(s) => Outcome::KioskLeft(Some(s)),
+                refused => pin_refused(refused),
+            })
+        }
+        Effect::AdminSignIn(pin) => Ok(
+            match shop
+                .access()
+                .check_pin(&pin, "admin screens", actor)
+                .await?
+            {
                 PinCheck::Staff(s) => {
                     Outcome::AdminSignedIn(Some(s).filter(|s| s.role == Role::Admin))
                 }
                 refused => pin_refused(refused),
-            })
-        }
+            },
+        ),
         Effect::None => Err(CoreError::Invalid("nothing to do".into())),
         Effect::Refuse(why) => Err(CoreError::Invalid(why)),
         Effect::LoadSettings => Ok(Outcome::Backup(None, None)),
         Effect::LoadWebhooks => {
             let mut hooks = Vec::new();
             for h in shop
+                .webhooks()
                 .webhooks()?
                 .into_iter()
                 .filter(|h| h.deleted_at.is_none())
             {
-                let log = shop.webhook_deliveries(h.id, WEBHOOK_LOG)?;
+                let log = shop.webhooks().webhook_deliveries(h.id, WEBHOOK_LOG)?;
                 hooks.push((h, log));
             }
             Ok(Outcome::Webhooks(hooks))
@@ -310,14 +326,14 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::LoadCampaigns => crate::campaign_effects::list(shop),
         Effect::OpenCampaign(id) => crate::campaign_effects::open(shop, id),
         Effect::RenameCampaign { id, name } => {
-            let c = shop.rename_campaign(id, &name, actor).await?;
+            let c = shop.campaigns().rename_campaign(id, &name, actor).await?;
             Ok(Outcome::CampaignSaved(format!(
                 "Campaign {id} is now \"{}\".",
                 c.name
             )))
         }
         Effect::DeleteCampaign(id) => {
-            let c = shop.delete_campaign(id, actor).await?;
+            let c = shop.campaigns().delete_campaign(id, actor).await?;
             Ok(Outcome::CampaignSaved(format!(
                 "Campaign {id} \"{}\" deleted; nothing of it was sent.",
                 c.name
@@ -336,33 +352,38 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         )),
         Effect::AddStaff { name, pin, admin } => {
             let role = if admin { Role::Admin } else { Role::Staff };
-            let added = shop.add_staff(&name, role, &pin, actor).await?;
-            Ok(Outcome::StaffAdded(added.name, shop.staff()?))
+            let added = shop.access().add_staff(&name, role, &pin, actor).await?;
+            Ok(Outcome::StaffAdded(added.name, shop.access().staff()?))
         }
         Effect::AddSshKey { staff, key } => {
-            shop.add_staff_ssh_key(&staff.to_string(), &key, actor)
+            shop.access()
+                .add_staff_ssh_key(&staff.to_string(), &key, actor)
                 .await?;
-            Ok(Outcome::Staff(shop.staff()?))
+            Ok(Outcome::Staff(shop.access().staff()?))
         }
         Effect::Merge { from, into } => {
             let into = merge_target(shop, from, &into)?;
-            shop.merge_customers(into, from, actor).await?;
+            shop.customers().merge_customers(into, from, actor).await?;
             Ok(Outcome::CardChanged {
                 label: format!("Customer {from} merged into customer {into}; their cards moved."),
             })
         }
         Effect::LoadJournal { before, filter } => Ok(Outcome::Journal(rows(
             shop,
-            shop.journal(&journal_query(filter, before, true))?,
+            shop.journal()
+                .journal(&journal_query(filter, before, true))?,
         ))),
         Effect::LoadJournalNewer { after, filter } => {
             let q = journal_query(filter, Some(after), false);
-            Ok(Outcome::JournalNewer(rows(shop, shop.journal(&q)?)))
+            Ok(Outcome::JournalNewer(rows(
+                shop,
+                shop.journal().journal(&q)?,
+            )))
         }
         Effect::LoadCards { after, query } => {
             let page = crate::admin::cards::PAGE;
             let cards = if query.is_empty() {
-                shop.cards(Scan {
+                shop.cards().cards(Scan {
                     after,
                     reverse: false,
                     limit: page,
@@ -370,12 +391,12 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             } else {
                 let mut found = Vec::new();
                 if let Ok(id) = query.parse::<u64>()
-                    && let Ok(card) = shop.card(id)
+                    && let Ok(card) = shop.cards().card(id)
                 {
                     found.push(card);
                 }
-                for c in shop.search_customers(&query, page)? {
-                    found.extend(shop.cards_of_customer(c.id)?);
+                for c in shop.customers().search_customers(&query, page)? {
+                    found.extend(shop.cards().cards_of_customer(c.id)?);
                 }
                 found.truncate(page);
                 found
@@ -386,6 +407,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 .filter(|c| !c.deleted)
                 .map(|c| {
                     let of = shop
+                        .templates()
                         .template(c.template_id)
                         .map(|t| t.stamps_required)
                         .unwrap_or(0);
@@ -405,47 +427,57 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 .collect();
             Ok(Outcome::Cards(rows))
         }
-        Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.card_view(card)?))),
-        Effect::LoadStaff => Ok(Outcome::Staff(shop.staff()?)),
-        Effect::LoadCodes => Ok(Outcome::Codes(shop.offered_templates(), shop.pos_keys()?)),
+        Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.cards().card_view(card)?))),
+        Effect::LoadStaff => Ok(Outcome::Staff(shop.access().staff()?)),
+        Effect::LoadCodes => Ok(Outcome::Codes(
+            shop.templates().offered_templates(),
+            shop.cards().pos_keys()?,
+        )),
         Effect::GenerateCodes { template, count } => Ok(Outcome::Batch(
-            shop.generate_receipts(template, count, 1, actor).await?,
+            shop.cards()
+                .generate_receipts(template, count, 1, actor)
+                .await?,
         )),
         Effect::CreatePosKey(name) => Ok(Outcome::PosKeyCreated(
-            shop.create_pos_key(&name, actor).await?,
+            shop.cards().create_pos_key(&name, actor).await?,
         )),
         Effect::SetStaffEnabled { id, enabled } => {
-            shop.set_staff_enabled(&id.to_string(), enabled, actor)
+            shop.access()
+                .set_staff_enabled(&id.to_string(), enabled, actor)
                 .await?;
-            Ok(Outcome::Staff(shop.staff()?))
+            Ok(Outcome::Staff(shop.access().staff()?))
         }
-        Effect::LoadTemplates => Ok(Outcome::Templates(shop.templates())),
+        Effect::LoadTemplates => Ok(Outcome::Templates(shop.templates().templates())),
         Effect::SaveTemplate { id, draft } => {
             let t = match id {
-                Some(id) => shop.edit_template(id, *draft, actor).await?,
-                None => shop.create_template(*draft, actor).await?,
+                Some(id) => shop.templates().edit_template(id, *draft, actor).await?,
+                None => shop.templates().create_template(*draft, actor).await?,
             };
             Ok(Outcome::TemplateSaved(Box::new(t)))
         }
-        Effect::RefreshCard(card) => Ok(Outcome::Refreshed(Box::new(shop.card_view(card)?))),
+        Effect::RefreshCard(card) => {
+            Ok(Outcome::Refreshed(Box::new(shop.cards().card_view(card)?)))
+        }
         Effect::CardHistory(card) => {
-            let mut events = shop.card_history(card)?;
+            let mut events = shop.journal().card_history(card)?;
             events.reverse();
             Ok(Outcome::History(card, rows(shop, events)))
         }
         Effect::Reissue(card) => {
-            shop.reissue(card, actor).await?;
+            shop.cards().reissue(card, actor).await?;
             Ok(Outcome::CardChanged {
                 label: format!("Card {card} reissued: the old code no longer works."),
             })
         }
         Effect::DeleteCard(card) => {
-            shop.delete_card(card, actor).await?;
+            shop.cards().delete_card(card, actor).await?;
             Ok(Outcome::CardChanged {
                 label: format!("Card {card} deleted."),
             })
         }
-        Effect::LoadAnalytics(days) => Ok(Outcome::Analytics(Box::new(shop.analytics(days)?))),
+        Effect::LoadAnalytics(days) => Ok(Outcome::Analytics(Box::new(
+            shop.journal().analytics(days)?,
+        ))),
         Effect::NewCard { template, name } => {
             let fields = stampcard_core::model::CustomerFields {
                 name: if name.is_empty() {
@@ -456,6 +488,7 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                 ..Default::default()
             };
             let card = shop
+                .cards()
                 .issue_card(
                     template,
                     stampcard_core::shop::IssueCard::New(fields),
@@ -464,21 +497,21 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
                     actor,
                 )
                 .await?;
-            Ok(Outcome::Issued(Box::new(shop.card_view(card.id)?)))
+            Ok(Outcome::Issued(Box::new(shop.cards().card_view(card.id)?)))
         }
-        Effect::ShowCard(card) => Ok(Outcome::Found(Box::new(shop.card_view(card)?))),
+        Effect::ShowCard(card) => Ok(Outcome::Found(Box::new(shop.cards().card_view(card)?))),
         Effect::Reverse { event, reason } => {
-            shop.reverse(event, &reason, actor).await?;
+            shop.cards().reverse(event, &reason, actor).await?;
             Ok(Outcome::Reversed(event))
         }
         Effect::Search(query) => {
-            let customers = shop.search_customers(&query, 1)?;
+            let customers = shop.customers().search_customers(&query, 1)?;
             let card = customers
                 .first()
-                .and_then(|c| shop.cards_of_customer(c.id).ok())
+                .and_then(|c| shop.cards().cards_of_customer(c.id).ok())
                 .and_then(|cards| cards.into_iter().find(|c| !c.deleted))
                 .ok_or_else(|| CoreError::not_found("customer with a card", &query))?;
-            Ok(Outcome::Found(Box::new(shop.card_view(card.id)?)))
+            Ok(Outcome::Found(Box::new(shop.cards().card_view(card.id)?)))
         }
     }
 }
@@ -500,7 +533,8 @@ impl Names {
         self.0
             .entry(id)
             .or_insert_with(|| {
-                shop.customer(id)
+                shop.customers()
+                    .customer(id)
                     .map(|c| c.name)
                     .unwrap_or_else(|_| format!("#{id}"))
             })

@@ -46,7 +46,8 @@ const JOURNAL_COALESCE: Duration = Duration::from_millis(250);
 
 /// Whether a staff account exists and is enabled.
 pub fn still_enabled(shop: &Shop, staff_id: u64) -> bool {
-    shop.staff()
+    shop.access()
+        .staff()
         .map(|all| all.iter().any(|s| s.id == staff_id && s.enabled))
         .unwrap_or(false)
 }
@@ -97,7 +98,7 @@ pub async fn run_as(
     }
     let (tx, mut results) = mpsc::unbounded_channel::<Msg>();
     let mut decoder = Decoder::default();
-    let mut staff_changes = shop.staff_changes();
+    let mut staff_changes = shop.access().staff_changes();
     let mut journal = shop.subscribe();
     let mut journal_due: Option<tokio::time::Instant> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));

@@ -69,7 +69,7 @@ pub fn host_key(path: &Path) -> Result<PrivateKey, SshError> {
 
 /// The staff member an offered key belongs to (enabled accounts only).
 pub fn staff_for_key(shop: &Shop, key: &PublicKey) -> Option<Staff> {
-    shop.staff().ok()?.into_iter().find(|s| {
+    shop.access().staff().ok()?.into_iter().find(|s| {
         s.enabled
             && s.ssh_keys.iter().any(|line| {
                 PublicKey::from_openssh(line).is_ok_and(|k| k.key_data() == key.key_data())

@@ -40,6 +40,7 @@ async fn console() -> (Console, Vec<String>) {
         user: "test".into(),
     };
     let t = shop
+        .templates()
         .create_template(
             TemplateDraft::new(
                 "Tea card",
@@ -54,10 +55,12 @@ async fn console() -> (Console, Vec<String>) {
         )
         .await
         .expect("template");
-    shop.add_staff("Ines", Role::Staff, "2468", &admin)
+    shop.access()
+        .add_staff("Ines", Role::Staff, "2468", &admin)
         .await
         .expect("staff");
-    shop.add_staff("Olu", Role::Admin, "1357", &admin)
+    shop.access()
+        .add_staff("Olu", Role::Admin, "1357", &admin)
         .await
         .expect("admin");
     let mut codes = Vec::new();
@@ -68,10 +71,11 @@ async fn console() -> (Console, Vec<String>) {
             ..Default::default()
         };
         let card = shop
+            .cards()
             .issue_card(t.id, IssueCard::New(fields), None, None, &admin)
             .await
             .expect("card");
-        codes.push(shop.card_code(&card));
+        codes.push(shop.cards().card_code(&card));
     }
     let app = App::for_shop(&shop);
     let term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
@@ -243,7 +247,7 @@ async fn the_kiosk_shows_cards_confirms_redeems_and_needs_a_pin_to_leave() {
     // Back to idle after a while; looking does not stamp.
     c.tick(8);
     assert!(c.screen().contains("S c a n   y o u r   c a r d"));
-    assert_eq!(c.shop.card(100_001).expect("card").stamps, 0);
+    assert_eq!(c.shop.cards().card(100_001).expect("card").stamps, 0);
     // A voucher needs the customer's confirm.
     c.typed(&format!("{voucher}\n")).await;
     assert!(
@@ -254,7 +258,7 @@ async fn the_kiosk_shows_cards_confirms_redeems_and_needs_a_pin_to_leave() {
     c.key(Key::Esc).await;
     c.typed(&format!("{voucher}\n")).await;
     c.key(Key::Enter).await;
-    let redeemed = c.shop.lookup(&voucher);
+    let redeemed = c.shop.cards().lookup(&voucher);
     assert!(
         matches!(redeemed, Ok(stampcard_core::shop::Lookup::Voucher(ref v, _)) if v.state != stampcard_core::model::VoucherState::Active),
         "{redeemed:?}"
@@ -291,6 +295,7 @@ async fn admin_screens_need_an_admin_pin_and_the_journal_updates_live() {
     // A stamp at another counter appears at once.
     let staff = Actor::channel("another counter");
     c.shop
+        .cards()
         .stamp_code(&codes[1], 1, None, &staff)
         .await
         .expect("stamp");
@@ -311,7 +316,7 @@ async fn admin_screens_need_an_admin_pin_and_the_journal_updates_live() {
         screen.contains("✓ Event") && screen.contains("reversed."),
         "{screen}"
     );
-    assert_eq!(c.shop.card(100_002).expect("card").stamps, 0);
+    assert_eq!(c.shop.cards().card(100_002).expect("card").stamps, 0);
     // The customer view of a row.
     c.key(Key::Down).await;
     c.key(Key::Enter).await;
@@ -356,9 +361,13 @@ async fn new_card_for_a_walk_in_shows_its_qr() {
         screen.contains('▀') || screen.contains('▄'),
         "a QR code: {screen}"
     );
-    let card = c.shop.card(100_003).expect("issued");
+    let card = c.shop.cards().card(100_003).expect("issued");
     assert_eq!(
-        c.shop.customer(card.customer_id).expect("customer").name,
+        c.shop
+            .customers()
+            .customer(card.customer_id)
+            .expect("customer")
+            .name,
         "Wu Mei"
     );
     // Any key closes the QR; the card stays, ready for its first stamp.
@@ -389,7 +398,7 @@ async fn staff_and_templates_tabs() {
     c.typed("y").await;
     assert!(c.screen().contains("disabled"), "{}", c.screen());
     assert!(
-        c.shop.sign_in("2468").expect("sign in").is_none(),
+        c.shop.access().sign_in("2468").expect("sign in").is_none(),
         "Ines can no longer sign in"
     );
 }
@@ -432,6 +441,7 @@ async fn card_actions_from_the_customers_tab() {
     );
     assert!(
         c.shop
+            .cards()
             .card_view(100_001)
             .expect("view")
             .vouchers
@@ -447,11 +457,11 @@ async fn card_actions_from_the_customers_tab() {
     c.typed("R").await;
     assert!(c.screen().contains("Reissue card 100001?"));
     c.typed("n").await;
-    assert_eq!(c.shop.card(100_001).expect("card").counter, 0);
+    assert_eq!(c.shop.cards().card(100_001).expect("card").counter, 0);
     c.typed("Ry").await;
-    assert_eq!(c.shop.card(100_001).expect("card").counter, 1);
+    assert_eq!(c.shop.cards().card(100_001).expect("card").counter, 1);
     c.typed("Xy").await;
-    assert!(c.shop.card(100_001).expect("card").deleted);
+    assert!(c.shop.cards().card(100_001).expect("card").deleted);
     let screen = c.screen();
     assert!(
         screen.contains("Card 100001 deleted.") && !screen.contains("Noor Haddad"),
@@ -479,11 +489,13 @@ async fn codes_tab_generates_receipt_codes_and_pos_keys() {
     assert_eq!(batch.len(), 3);
     // A generated code really adds a stamp, once.
     c.shop
+        .cards()
         .claim_receipt(&batch[0], 100_001, &Actor::channel("test"))
         .await
         .expect("claim");
     assert!(
         c.shop
+            .cards()
             .claim_receipt(&batch[0], 100_002, &Actor::channel("test"))
             .await
             .is_err()
@@ -562,14 +574,17 @@ async fn customers_are_merged_from_the_cards_tab() {
         "{}",
         c.screen()
     );
-    let noor = c.shop.card(100_001).expect("card").customer_id;
+    let noor = c.shop.cards().card(100_001).expect("card").customer_id;
     c.typed(&format!("M{noor}\n")).await;
     assert!(
         c.screen().contains("merged into customer"),
         "{}",
         c.screen()
     );
-    assert_eq!(c.shop.card(100_002).expect("card").customer_id, noor);
+    assert_eq!(
+        c.shop.cards().card(100_002).expect("card").customer_id,
+        noor
+    );
 }
 
 #[tokio::test]
@@ -582,6 +597,7 @@ async fn staff_are_added_from_the_console() {
     assert!(c.screen().contains("Mia Janssen"), "{}", c.screen());
     assert_eq!(
         c.shop
+            .access()
             .sign_in("4821")
             .expect("pin")
             .map(|s| s.name)
@@ -597,7 +613,7 @@ async fn staff_are_added_from_the_console() {
         "{}",
         c.screen()
     );
-    assert_eq!(c.shop.staff().expect("staff").len(), 3);
+    assert_eq!(c.shop.access().staff().expect("staff").len(), 3);
 }
 
 #[tokio::test]
@@ -673,6 +689,7 @@ async fn templates_are_created_and_edited_in_the_console() {
     let juice = c
         .shop
         .templates()
+        .templates()
         .into_iter()
         .find(|t| t.name == "Juice card")
         .expect("created");
@@ -691,7 +708,10 @@ async fn templates_are_created_and_edited_in_the_console() {
         screen.contains("saved as version 2; issued cards follow it"),
         "{screen}"
     );
-    assert_eq!(c.shop.template(1).expect("tea").stamps_required, 4);
+    assert_eq!(
+        c.shop.templates().template(1).expect("tea").stamps_required,
+        4
+    );
     // A definition the core refuses keeps the form open with the reason.
     c.typed("e").await;
     c.key(Key::Down).await;
@@ -704,7 +724,7 @@ async fn templates_are_created_and_edited_in_the_console() {
         screen.contains("✗") && screen.contains("Edit template 1"),
         "{screen}"
     );
-    assert_eq!(c.shop.template(1).expect("tea").version, 2);
+    assert_eq!(c.shop.templates().template(1).expect("tea").version, 2);
 }
 
 /// Every screen at the smallest supported terminal and a large one: codes
@@ -724,10 +744,11 @@ async fn every_screen_fits_at_80x24_and_200x60() {
         let scanner = c.screen();
         let voucher = c
             .shop
+            .cards()
             .vouchers_of_card(100001)
             .expect("vouchers")
             .first()
-            .map(|v| c.shop.voucher_code(v))
+            .map(|v| c.shop.cards().voucher_code(v))
             .expect("a voucher");
         assert!(
             scanner.contains(&voucher),
@@ -879,7 +900,7 @@ async fn a_customer_is_merged_into_another_found_by_name() {
     c.typed("noor\n").await;
     let screen = c.screen();
     assert!(screen.contains("merged into customer 1"), "{screen}");
-    let moved = c.shop.card(100002).expect("card");
+    let moved = c.shop.cards().card(100002).expect("card");
     assert_eq!(moved.customer_id, 1);
 }
 
@@ -894,18 +915,25 @@ async fn the_status_line_and_the_numbers_stay_true() {
     };
     for (name, pin) in [("Ada", "1111"), ("Ben", "2222"), ("Cyd", "3333")] {
         c.shop
+            .access()
             .add_staff(name, Role::Staff, pin, &admin)
             .await
             .expect("staff");
     }
     for pin in ["2468", "1111", "2222", "3333", "1357"] {
-        let staff = c.shop.sign_in(pin).expect("sign in").expect("staff");
+        let staff = c
+            .shop
+            .access()
+            .sign_in(pin)
+            .expect("sign in")
+            .expect("staff");
         c.shop
+            .cards()
             .stamp_code(
                 &codes[1],
                 1,
                 None,
-                &stampcard_core::Shop::staff_actor(&staff),
+                &stampcard_core::shop::Access::staff_actor(&staff),
             )
             .await
             .expect("stamp");
@@ -980,10 +1008,11 @@ async fn pins_cannot_be_guessed_at_any_prompt() {
     // finds it.
     let other = App::for_shop(&c.shop);
     assert!(other.signed_in.is_none());
-    assert!(c.shop.pins_locked_until().expect("read").is_some());
+    assert!(c.shop.access().pins_locked_until().expect("read").is_some());
     // Every failure is journaled, never the PIN.
     let failed = c
         .shop
+        .journal()
         .journal(&stampcard_core::shop::JournalQuery {
             kind: Some("sign_in_failed".into()),
             limit: 100,
@@ -997,7 +1026,7 @@ async fn pins_cannot_be_guessed_at_any_prompt() {
     c.tick(60);
     c.typed("1357\n").await;
     assert!(c.screen().contains("olu (admin)"), "{}", c.screen());
-    assert!(c.shop.pins_locked_until().expect("read").is_none());
+    assert!(c.shop.access().pins_locked_until().expect("read").is_none());
 }
 
 #[tokio::test]
@@ -1005,6 +1034,7 @@ async fn an_ssh_session_never_gains_more_than_its_keys_role() {
     let (mut c, _) = console().await;
     let ines = c
         .shop
+        .access()
         .staff()
         .expect("staff")
         .into_iter()

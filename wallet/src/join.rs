@@ -40,7 +40,7 @@ fn remembered(shop: &Shop, headers: &HeaderMap, template_id: u64) -> Option<Card
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .filter(|(k, _)| *k == name)
-        .filter_map(|(_, token)| shop.card_by_token(token).ok())
+        .filter_map(|(_, token)| shop.cards().card_by_token(token).ok())
         .find(|c| c.template_id == template_id)
 }
 
@@ -191,7 +191,7 @@ fn template_page(
     intro: &str,
     form: &str,
 ) -> Response {
-    let Ok(t) = shop.template(template_id) else {
+    let Ok(t) = shop.templates().template(template_id) else {
         return message_page(
             texts,
             StatusCode::NOT_FOUND,
@@ -237,7 +237,12 @@ pub async fn join_page(
         return to_card(&web.shop, &card, None);
     }
     let texts = Texts::for_browser(&headers);
-    if web.shop.template(template_id).is_ok_and(|t| t.archived) {
+    if web
+        .shop
+        .templates()
+        .template(template_id)
+        .is_ok_and(|t| t.archived)
+    {
         return message_page(
             &texts,
             StatusCode::GONE,
@@ -268,23 +273,22 @@ async fn join(
         .fields(texts, shop.today())
         .map_err(CoreError::Invalid)?;
     fields.language = browser_language(headers);
-    shop.issue_card(
-        template_id,
-        IssueCard::New(fields),
-        form.source(),
-        Some(Platform::Web),
-        &Actor::channel("web"),
-    )
-    .await
-    // A refused value, said in the browser's language.
-    .map_err(|e| match e {
-        CoreError::BadValue { key, value } => CoreError::Invalid(stampcard_core::texts::bad_value(
-            Some(texts.lang()),
-            key,
-            &value,
-        )),
-        other => other,
-    })
+    shop.cards()
+        .issue_card(
+            template_id,
+            IssueCard::New(fields),
+            form.source(),
+            Some(Platform::Web),
+            &Actor::channel("web"),
+        )
+        .await
+        // A refused value, said in the browser's language.
+        .map_err(|e| match e {
+            CoreError::BadValue { key, value } => CoreError::Invalid(
+                stampcard_core::texts::bad_value(Some(texts.lang()), key, &value),
+            ),
+            other => other,
+        })
 }
 
 /// `POST /j/<template>`: joins, or shows the form again with the reason.
@@ -445,6 +449,7 @@ pub async fn claim_page(
 /// browser's).
 fn customer_texts(shop: &Shop, card: &Card, headers: &HeaderMap) -> Texts {
     let language = shop
+        .customers()
         .customer(card.customer_id)
         .ok()
         .and_then(|c| c.language);
@@ -491,6 +496,7 @@ pub async fn claim_submit(
     };
     let texts = customer_texts(shop, &card, &headers);
     match shop
+        .cards()
         .claim_receipt(&code, card.id, &Actor::channel("web"))
         .await
     {

@@ -200,7 +200,12 @@ impl WalletChannel {
             return Err(SendError::Permanent("news without card or campaign".into()));
         };
         let text = m.data["push_text"].as_str().unwrap_or_default();
-        match self.shop.post_pass_news(card, campaign, text).await {
+        match self
+            .shop
+            .passes()
+            .post_pass_news(card, campaign, text)
+            .await
+        {
             Ok(()) => Ok(SendOutcome::Sent {
                 receipt: Some(format!("news on pass {card}")),
             }),
@@ -239,7 +244,7 @@ impl Channel for WalletChannel {
                 Err(PushError::Unregistered(reason)) => {
                     let device = entry.message.data["device"].as_str().unwrap_or_default();
                     if let Some(card) = entry.message.card_id
-                        && let Err(e) = self.shop.drop_pass_device(card, device).await
+                        && let Err(e) = self.shop.passes().drop_pass_device(card, device).await
                     {
                         tracing::warn!("cannot forget device of pass {card}: {e}");
                     }

@@ -82,13 +82,13 @@ impl ReceiptGuard {
         {
             return Err(Refused::Invalid);
         }
-        match shop.receipt_template(code) {
+        match shop.customers().receipt_template(code) {
             Ok(t) => Ok(t),
             Err(CoreError::Code(CodeError::Forged)) => {
                 if let Some(k) = key {
                     let n = self.forged_recently(k, now, true);
                     if n == FORGED_PER_KEY_PER_HOUR
-                        && let Err(e) = shop.note_receipt_guessing(k, n).await
+                        && let Err(e) = shop.cards().note_receipt_guessing(k, n).await
                     {
                         tracing::warn!("journaling receipt guessing of POS key {k}: {e}");
                     }

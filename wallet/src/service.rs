@@ -113,6 +113,7 @@ async fn register(
     };
     match ctx
         .shop
+        .passes()
         .register_pass_device(&serial, token, &device, &reg.push_token)
         .await
     {
@@ -133,6 +134,7 @@ async fn unregister(
     };
     match ctx
         .shop
+        .passes()
         .unregister_pass_device(&serial, token, &device)
         .await
     {
@@ -162,7 +164,7 @@ async fn updated(
             Err(_) => return (StatusCode::BAD_REQUEST, "bad passesUpdatedSince").into_response(),
         },
     };
-    match ctx.shop.passes_updated(&device, since) {
+    match ctx.shop.passes().passes_updated(&device, since) {
         Ok((serials, _)) if serials.is_empty() => status(StatusCode::NO_CONTENT),
         Ok((serials, last)) => Json(serde_json::json!({
             "serialNumbers": serials,
@@ -238,11 +240,11 @@ async fn latest_pass(
         Ok(t) => t,
         Err(code) => return status(code),
     };
-    let (card, pass) = match ctx.shop.authorized_pass(&serial, token) {
+    let (card, pass) = match ctx.shop.passes().authorized_pass(&serial, token) {
         Ok(found) => found,
         Err(e) => return status(core_status(&e)),
     };
-    let version = match ctx.shop.pass_version(card.id) {
+    let version = match ctx.shop.passes().pass_version(card.id) {
         Ok(v) => v,
         Err(e) => return status(core_status(&e)),
     };
@@ -259,7 +261,7 @@ async fn latest_pass(
         Err(e) => return build_error(e),
     };
     let head = method == Method::HEAD;
-    if !head && let Err(e) = ctx.shop.pass_fetched(card.id).await {
+    if !head && let Err(e) = ctx.shop.passes().pass_fetched(card.id).await {
         tracing::warn!("cannot confirm the pushes of pass {}: {e}", card.id);
     }
     let lm = last_modified(built.version.modified, ctx.shop.clock().now());
@@ -267,7 +269,7 @@ async fn latest_pass(
 }
 
 async fn download(State(ctx): State<Ctx>, Path(token): Path<String>) -> Response {
-    let Ok(card) = ctx.shop.card_by_token(&token) else {
+    let Ok(card) = ctx.shop.cards().card_by_token(&token) else {
         return (StatusCode::NOT_FOUND, "no such card").into_response();
     };
     match ctx.wallet.build(&ctx.shop, card.id).await {

@@ -24,6 +24,7 @@ fn invalid(texts: &Texts) -> Response {
 fn texts_of(web: &Web, token: &str, headers: &HeaderMap) -> Texts {
     let language = web
         .shop
+        .customers()
         .unsubscribe_customer(token)
         .ok()
         .and_then(|c| c.language);
@@ -36,7 +37,7 @@ pub async fn confirm_page(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let customer = web.shop.unsubscribe_customer(&token).ok();
+    let customer = web.shop.customers().unsubscribe_customer(&token).ok();
     let language = customer.as_ref().and_then(|c| c.language.as_deref());
     let texts = Texts::for_customer(language, &headers);
     let Some(customer) = customer else {
@@ -81,7 +82,7 @@ pub async fn unsubscribe(
     headers: HeaderMap,
 ) -> Response {
     let texts = texts_of(&web, &token, &headers);
-    match web.shop.unsubscribe_email(&token).await {
+    match web.shop.customers().unsubscribe_email(&token).await {
         Ok(_) => message_page_with(
             &texts,
             StatusCode::OK,

@@ -70,7 +70,7 @@ pub struct Web {
 /// `/t/<template>/logo.png`: the template's logo as the pages show it (the
 /// pass's logo at 2x: the shop's own, or a row of stamps).
 async fn logo(State(web): State<Web>, Path(template_id): Path<u64>) -> Response {
-    let Ok(t) = web.shop.template(template_id) else {
+    let Ok(t) = web.shop.templates().template(template_id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let drawn = web.logos.get(("logo", t.id, t.version, 0, 0, 2), || {
@@ -123,8 +123,9 @@ fn not_found(texts: &Texts) -> Response {
 
 /// The card a link token opens, or `None` (the page answers 404).
 fn view_of(shop: &Shop, token: &str) -> Option<CardView> {
-    let card = shop.card_by_token(token).ok()?;
-    shop.view_of(&card)
+    let card = shop.cards().card_by_token(token).ok()?;
+    shop.cards()
+        .view_of(&card)
         .map_err(|e| tracing::warn!("card view {}: {e}", card.id))
         .ok()
 }
@@ -151,7 +152,7 @@ async fn google_save(
     let (Some(google), Some(view)) = (&web.google, view_of(&web.shop, &token)) else {
         return not_found(&texts);
     };
-    let Ok(template) = web.shop.template(view.template_id) else {
+    let Ok(template) = web.shop.templates().template(view.template_id) else {
         return not_found(&texts);
     };
     match google_save_url(&web, google, &view, &template) {
@@ -190,7 +191,7 @@ async fn card_page(
         return not_found(&Texts::for_browser(&headers));
     };
     let texts = Texts::for_customer(view.language.as_deref(), &headers);
-    let Ok(template) = shop.template(view.template_id) else {
+    let Ok(template) = shop.templates().template(view.template_id) else {
         return not_found(&texts);
     };
     let branding = &template.branding;

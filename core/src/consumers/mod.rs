@@ -11,7 +11,7 @@ mod webhooks;
 pub use notifier::{Notifier, Route, news_text};
 pub use passes::{PassUpdater, WALLET_CHANNEL, WalletRoute, is_news};
 pub(crate) use passes::{changes_pass, template_style};
-pub use webhooks::Webhooks;
+pub use webhooks::WebhookFeed;
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::error::CoreResult;
 use crate::model::Event;
-use crate::shop::Shop;
+use crate::shop::Context;
 use crate::store::{Family, Key, Mutation, Record, Scan};
 
 /// Events handled per atomic write while catching up.
@@ -40,31 +40,21 @@ pub trait Consumer: Send + Sync + 'static {
 
     /// Adds the work an event causes to the mutation that also advances the
     /// cursor past it.
-    fn handle(&self, shop: &Shop, event: &Event, m: &mut Mutation) -> CoreResult<()>;
-}
-
-impl Shop {
-    /// The last event a consumer finished (0 when it never ran).
-    pub fn consumer_cursor(&self, name: &str) -> CoreResult<u64> {
-        Ok(match self.store().get(&Key::Cursor(name.to_string()))? {
-            Some(Record::Cursor(id)) => id,
-            _ => 0,
-        })
-    }
+    fn handle(&self, ctx: &Context, event: &Event, m: &mut Mutation) -> CoreResult<()>;
 }
 
 /// A consumer's cursor; a new consumer starts at the present: it does not
 /// replay history (a new notifier must not message customers about old
 /// stamps). Call before accepting requests, so no event slips past it.
-pub async fn start_cursor(shop: &Shop, name: &str) -> CoreResult<u64> {
+pub async fn start_cursor(ctx: &Context, name: &str) -> CoreResult<u64> {
     let key = Key::Cursor(name.to_string());
-    Ok(match shop.store().get(&key)? {
+    Ok(match ctx.store().get(&key)? {
         Some(Record::Cursor(id)) => id,
         _ => {
-            let start = shop.store().last_event_id();
+            let start = ctx.store().last_event_id();
             let mut m = Mutation::new();
             m.put(key, Record::Cursor(start));
-            shop.store().commit(m).await?;
+            ctx.store().commit(m).await?;
             start
         }
     })
@@ -73,13 +63,13 @@ pub async fn start_cursor(shop: &Shop, name: &str) -> CoreResult<u64> {
 /// Runs a consumer until `stop` turns true: catches up from its cursor, then
 /// follows new events as they are committed.
 pub async fn run_consumer(
-    shop: Shop,
+    ctx: Context,
     consumer: Arc<dyn Consumer>,
     mut stop: watch::Receiver<bool>,
 ) -> CoreResult<()> {
-    let mut events = shop.subscribe();
+    let mut events = ctx.store().watch_events();
     let key = Key::Cursor(consumer.name().to_string());
-    let mut cursor = start_cursor(&shop, consumer.name()).await?;
+    let mut cursor = start_cursor(&ctx, consumer.name()).await?;
     let mut stored = cursor;
     let mut stored_at = std::time::Instant::now();
     loop {
@@ -93,9 +83,9 @@ pub async fn run_consumer(
                 reverse: false,
                 limit: BATCH,
             };
-            for (_, record) in shop.store().scan(Family::Events, scan)? {
+            for (_, record) in ctx.store().scan(Family::Events, scan)? {
                 if let Record::Event(e) = record {
-                    consumer.handle(&shop, &e, &mut m)?;
+                    consumer.handle(&ctx, &e, &mut m)?;
                     cursor = e.id;
                     caught_up = false;
                 }
@@ -111,10 +101,10 @@ pub async fn run_consumer(
                 .puts
                 .iter()
                 .any(|(k, _)| matches!(k, Key::OutboxPending(_)));
-            shop.store().commit(m).await?;
+            ctx.store().commit(m).await?;
             (stored, stored_at) = (cursor, std::time::Instant::now());
             if queued {
-                shop.outbox().wake();
+                ctx.outbox().wake();
             }
         }
         if stopping {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::CoreResult;
 use crate::model::{Card, Customer, Event, EventKind};
 use crate::outbox::{Message, Purpose};
-use crate::shop::Shop;
+use crate::shop::Context;
 use crate::store::Mutation;
 
 use super::Consumer;
@@ -37,11 +37,11 @@ impl Notifier {
 /// The news an event brings its card's holder: the catalog keys
 /// (`news.<key>` in `core/locales/`) and their parameters, which every
 /// channel renders in the customer's language (`crate::texts::news`).
-pub fn news(shop: &Shop, e: &Event) -> Option<serde_json::Value> {
+pub fn news(ctx: &Context, e: &Event) -> Option<serde_json::Value> {
     e.card_id?;
     let title = e
         .template_id
-        .and_then(|t| shop.template(t).ok())
+        .and_then(|t| ctx.template(t).ok())
         .map(|t| t.name);
     let progress = e.progress.map(|p| p.to_string()).unwrap_or_default();
     let reward = e.reward.clone().unwrap_or_default();
@@ -66,7 +66,7 @@ pub fn news(shop: &Shop, e: &Event) -> Option<serde_json::Value> {
             keys
         }
         EventKind::VoucherIssued { voucher_id } => {
-            let v = shop.voucher(*voucher_id).ok()?;
+            let v = ctx.voucher(*voucher_id).ok()?;
             // A campaign's own message announces its vouchers.
             if matches!(v.origin, crate::model::VoucherOrigin::Campaign { .. }) {
                 return None;
@@ -75,10 +75,10 @@ pub fn news(shop: &Shop, e: &Event) -> Option<serde_json::Value> {
             vec!["voucher"]
         }
         EventKind::VoucherExpiring { voucher_id } => {
-            let v = shop.voucher(*voucher_id).ok()?;
+            let v = ctx.voucher(*voucher_id).ok()?;
             let date = v
                 .expires_at?
-                .with_timezone(&shop.settings().timezone)
+                .with_timezone(&ctx.settings().timezone)
                 .format("%Y-%m-%d")
                 .to_string();
             params["description"] = v.description.clone().into();
@@ -117,14 +117,14 @@ impl Consumer for Notifier {
         "notifier"
     }
 
-    fn handle(&self, shop: &Shop, e: &Event, m: &mut Mutation) -> CoreResult<()> {
-        let Some(mut data) = news(shop, e) else {
+    fn handle(&self, ctx: &Context, e: &Event, m: &mut Mutation) -> CoreResult<()> {
+        let Some(mut data) = news(ctx, e) else {
             return Ok(());
         };
         let (Some(card_id), Some(customer_id)) = (e.card_id, e.customer_id) else {
             return Ok(());
         };
-        let (Ok(card), Ok(customer)) = (shop.card(card_id), shop.customer(customer_id)) else {
+        let (Ok(card), Ok(customer)) = (ctx.card(card_id), ctx.customer(customer_id)) else {
             return Ok(()); // deleted or forgotten since
         };
         if card.deleted || customer.forgotten {
@@ -137,13 +137,13 @@ impl Consumer for Notifier {
         };
         for route in &self.routes {
             if let Some(recipient) = route.recipient(&customer, &card, Purpose::Transactional) {
-                shop.outbox().enqueue(
+                ctx.outbox().enqueue(
                     m,
                     Message {
                         channel: route.channel().to_string(),
                         recipient,
                         purpose: Purpose::Transactional,
-                        subject: Some(shop.settings().name.clone()),
+                        subject: Some(ctx.settings().name.clone()),
                         text: text.clone(),
                         data: data.clone(),
                         customer_id: Some(customer_id),

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::error::CoreResult;
 use crate::model::{Card, Customer, Event, EventKind, Platform};
 use crate::outbox::{DeliveryState, Message, Purpose};
-use crate::shop::Shop;
+use crate::shop::Context;
 use crate::store::{Family, Key, Mutation, Record, Scan};
 
 use super::{Consumer, Route};
@@ -64,19 +64,19 @@ pub fn is_news(entry: &crate::outbox::OutboxEntry) -> bool {
 /// Whether a push about the card is queued already (in this batch or
 /// earlier) and not yet sent: it will make the device fetch this change too.
 /// Campaign news waiting for its time is no push.
-fn push_waiting(shop: &Shop, card_id: u64, m: &Mutation) -> CoreResult<bool> {
+fn push_waiting(ctx: &Context, card_id: u64, m: &Mutation) -> CoreResult<bool> {
     if m.puts
         .iter()
         .any(|(k, _)| matches!(k, Key::PushOfCard(c, _) if *c == card_id))
     {
         return Ok(true);
     }
-    for (key, _) in shop
+    for (key, _) in ctx
         .store()
         .scan(Family::PushesOfCard(card_id), Scan::default())?
     {
         if let Key::PushOfCard(_, id) = key
-            && shop
+            && ctx
                 .outbox()
                 .entry(id)
                 .is_ok_and(|e| e.state == DeliveryState::Queued && e.attempts == 0 && !is_news(&e))
@@ -92,7 +92,7 @@ impl Consumer for PassUpdater {
         "wallet-passes"
     }
 
-    fn handle(&self, shop: &Shop, event: &Event, m: &mut Mutation) -> CoreResult<()> {
+    fn handle(&self, ctx: &Context, event: &Event, m: &mut Mutation) -> CoreResult<()> {
         // An edited template restyles every pass of its cards: the edit is
         // their new version, and each saved pass gets its push.
         if let (EventKind::TemplateSaved { .. }, Some(template)) = (&event.kind, event.template_id)
@@ -102,7 +102,7 @@ impl Consumer for PassUpdater {
                 Record::Meta(serde_json::json!({ "event": event.id, "at": event.at })),
             );
             let mut cards = Vec::new();
-            shop.store().for_each(Family::Cards, &mut |_, r| {
+            ctx.store().for_each(Family::Cards, &mut |_, r| {
                 if let Record::Card(c) = r
                     && c.template_id == template
                     && !c.deleted
@@ -112,7 +112,7 @@ impl Consumer for PassUpdater {
                 true
             })?;
             for card_id in cards {
-                push_to_devices(shop, card_id, event, m)?;
+                push_to_devices(ctx, card_id, event, m)?;
             }
             return Ok(());
         }
@@ -122,7 +122,7 @@ impl Consumer for PassUpdater {
         if !changes_pass(&event.kind) {
             return Ok(());
         }
-        push_to_devices(shop, card_id, event, m)
+        push_to_devices(ctx, card_id, event, m)
     }
 }
 
@@ -134,10 +134,10 @@ fn style_key(template: u64) -> String {
 /// A template's newest edit as its passes see it (the updater records it
 /// when it restyles them): the event id and when.
 pub(crate) fn template_style(
-    shop: &Shop,
+    ctx: &Context,
     template: u64,
 ) -> CoreResult<Option<(u64, DateTime<Utc>)>> {
-    let Some(Record::Meta(style)) = shop.store().get(&Key::Meta(style_key(template)))? else {
+    let Some(Record::Meta(style)) = ctx.store().get(&Key::Meta(style_key(template)))? else {
         return Ok(None);
     };
     let at = style["at"].as_str().and_then(|at| at.parse().ok());
@@ -146,16 +146,16 @@ pub(crate) fn template_style(
 
 /// Queues one push per device that saved the card's pass, unless a push is
 /// waiting already (it will make the device fetch this change too).
-fn push_to_devices(shop: &Shop, card_id: u64, event: &Event, m: &mut Mutation) -> CoreResult<()> {
-    let Some(pass) = shop.pass(card_id)? else {
+fn push_to_devices(ctx: &Context, card_id: u64, event: &Event, m: &mut Mutation) -> CoreResult<()> {
+    let Some(pass) = ctx.pass(card_id)? else {
         return Ok(());
     };
-    if pass.devices.is_empty() || push_waiting(shop, card_id, m)? {
+    if pass.devices.is_empty() || push_waiting(ctx, card_id, m)? {
         return Ok(());
     }
     let customer_id = match event.customer_id {
         Some(c) => Some(c),
-        None => shop.card(card_id).ok().map(|c| c.customer_id),
+        None => ctx.card(card_id).ok().map(|c| c.customer_id),
     };
     for device in &pass.devices {
         let message = Message {
@@ -169,7 +169,7 @@ fn push_to_devices(shop: &Shop, card_id: u64, event: &Event, m: &mut Mutation) -
             card_id: Some(card_id),
             source_event: Some(event.id),
         };
-        let id = shop.outbox().enqueue(m, message)?;
+        let id = ctx.outbox().enqueue(m, message)?;
         m.put(Key::PushOfCard(card_id, id), Record::Index(id));
     }
     Ok(())

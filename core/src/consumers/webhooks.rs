@@ -6,23 +6,30 @@
 use crate::error::CoreResult;
 use crate::model::Event;
 use crate::outbox::{Message, Purpose};
-use crate::shop::{Shop, WEBHOOK_CHANNEL};
+use crate::shop::{Context, WEBHOOK_CHANNEL, Webhooks};
 use crate::store::Mutation;
 
 use super::Consumer;
 
-/// Queues webhook deliveries.
-pub struct Webhooks;
+/// Queues webhook deliveries to the active subscriptions.
+pub struct WebhookFeed(Webhooks);
 
-impl Consumer for Webhooks {
+impl WebhookFeed {
+    /// The feed of a shop's webhook subscriptions.
+    pub fn new(webhooks: Webhooks) -> Self {
+        Self(webhooks)
+    }
+}
+
+impl Consumer for WebhookFeed {
     fn name(&self) -> &str {
         "webhooks"
     }
 
-    fn handle(&self, shop: &Shop, e: &Event, m: &mut Mutation) -> CoreResult<()> {
+    fn handle(&self, ctx: &Context, e: &Event, m: &mut Mutation) -> CoreResult<()> {
         let kind = e.kind.name();
-        for hook in shop.active_webhooks()?.iter().filter(|h| h.wants(kind)) {
-            shop.outbox().enqueue(
+        for hook in self.0.active_webhooks()?.iter().filter(|h| h.wants(kind)) {
+            ctx.outbox().enqueue(
                 m,
                 Message {
                     channel: WEBHOOK_CHANNEL.to_string(),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
-use super::Shop;
+use super::Journal;
 use crate::clock::local_day;
 use crate::error::CoreResult;
 use crate::model::{Actor, EventKind};
@@ -43,7 +43,7 @@ pub struct Analytics {
     pub per_actor: Vec<(String, u64)>,
 }
 
-impl Shop {
+impl Journal {
     /// The numbers of the last `days` shop-local days (today included).
     pub fn analytics(&self, days: u32) -> CoreResult<Analytics> {
         let tz = self.settings().timezone;

@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::Shop;
+use super::Access;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, ApiKey, Role, api_key_prefix};
 use crate::store::{Family, Key, Mutation, Record};
@@ -19,7 +19,7 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-impl Shop {
+impl Access {
     /// Creates an API key; returns it with its token, which is shown once.
     pub async fn create_api_key(
         &self,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Duration};
 
-use super::Shop;
+use super::Campaigns;
 use super::campaigns::{CampaignDraft, next_birthday};
 use crate::consumers::Route;
 use crate::error::{CoreError, CoreResult};
@@ -51,7 +51,7 @@ pub struct AutomationStatus {
 /// The shop-metadata key of the last day automations ran.
 const LAST_RUN: &str = "automations_last_day";
 
-impl Shop {
+impl Campaigns {
     /// Creates an automation (on).
     pub async fn create_automation(
         &self,

@@ -1,12 +1,12 @@
 //! Changing a campaign after it was created: its name (any time), and
 //! deleting a draft or a scheduled one (nothing of it was sent yet).
 
-use super::Shop;
+use super::Campaigns;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Campaign, CampaignState};
 use crate::store::{Key, Mutation, Record};
 
-impl Shop {
+impl Campaigns {
     /// Renames a campaign.
     pub async fn rename_campaign(
         &self,
@@ -21,7 +21,7 @@ impl Shop {
             return Err(CoreError::Invalid("the name is one line".into()));
         }
         // Not while its planning writes the record.
-        let _one_writer = self.campaign_lock.lock().await;
+        let _one_writer = self.lock.lock().await;
         let mut c = self.campaign(id)?;
         c.name = name.to_string();
         let mut m = Mutation::new();
@@ -34,7 +34,7 @@ impl Shop {
     /// sending stays (its messages are on their way or delivered).
     pub async fn delete_campaign(&self, id: u64, actor: &Actor) -> CoreResult<Campaign> {
         actor.require_admin("campaigns are changed by admins")?;
-        let _one_writer = self.campaign_lock.lock().await;
+        let _one_writer = self.lock.lock().await;
         let c = self.campaign(id)?;
         if !matches!(c.state, CampaignState::Draft | CampaignState::Scheduled) {
             return Err(CoreError::Invalid(format!(

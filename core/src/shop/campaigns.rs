@@ -7,13 +7,13 @@
 //! routes ask it), a per-customer frequency cap, and shop-local quiet hours
 //! (messages planned inside them wait until they end).
 
+use super::context::{Context, on_context};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::Serialize;
 
-use super::Shop;
 use crate::actors::CardCommand;
 use crate::consumers::{Route, WALLET_CHANNEL};
 use crate::error::{CoreError, CoreResult};
@@ -134,7 +134,26 @@ pub(crate) fn next_birthday(
     }
 }
 
-impl Shop {
+/// Campaigns, their automations, personal messages and voucher reminders.
+#[derive(Clone)]
+pub struct Campaigns {
+    ctx: Context,
+    /// One campaign planner or editor at a time.
+    pub(super) lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+on_context!(Campaigns);
+
+impl Campaigns {
+    pub(super) fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            lock: Arc::default(),
+        }
+    }
+}
+
+impl Campaigns {
     /// Creates a campaign (a draft, or scheduled).
     pub async fn create_campaign(&self, d: CampaignDraft, actor: &Actor) -> CoreResult<Campaign> {
         let c = self.new_campaign(d, actor, None)?;
@@ -235,10 +254,7 @@ impl Shop {
 
     /// One campaign.
     pub fn campaign(&self, id: u64) -> CoreResult<Campaign> {
-        match self.store().get(&Key::Campaign(id))? {
-            Some(Record::Campaign(c)) => Ok(c),
-            _ => Err(CoreError::not_found("campaign", id)),
-        }
+        self.ctx.campaign(id)
     }
 
     /// Every campaign, newest first.
@@ -436,7 +452,7 @@ impl Shop {
         actor: &Actor,
     ) -> CoreResult<Campaign> {
         actor.require_admin("campaigns are sent by admins")?;
-        let _one_planner = self.campaign_lock.lock().await;
+        let _one_planner = self.lock.lock().await;
         let mut c = self.campaign(id)?;
         if c.state == CampaignState::Sent {
             return Err(CoreError::Invalid(format!(

@@ -1,8 +1,10 @@
 //! Issuing cards, reading codes, and the commands a counter runs on cards.
 
+use super::context::{Context, on_context};
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
-use super::Shop;
 use crate::actors::{CardCommand, CardOutcome, IdemKey};
 use crate::codes::{self, CodeKind, ParsedCode};
 use crate::error::{CoreError, CoreResult};
@@ -39,20 +41,35 @@ pub enum Lookup {
     },
 }
 
-impl Shop {
+/// Cards: issuing them, reading their codes, the commands a counter runs
+/// on them, receipts and POS keys, and the views front-ends show.
+#[derive(Clone)]
+pub struct Cards {
+    ctx: Context,
+    /// The customers' write lock, taken to issue a card to a new customer.
+    customers_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+on_context!(Cards);
+
+impl Cards {
+    pub(super) fn new(ctx: Context, customers_lock: Arc<tokio::sync::Mutex<()>>) -> Self {
+        Self {
+            ctx,
+            customers_lock,
+        }
+    }
+}
+
+impl Cards {
     /// The printed code of a card.
     pub fn card_code(&self, card: &Card) -> String {
-        codes::signed_code(
-            &self.settings().secret,
-            CodeKind::Card,
-            card.id,
-            card.counter,
-        )
+        self.ctx.card_code(card)
     }
 
     /// The printed code of a voucher.
     pub fn voucher_code(&self, v: &Voucher) -> String {
-        codes::signed_code(&self.settings().secret, CodeKind::Voucher, v.id, v.counter)
+        self.ctx.voucher_code(v)
     }
 
     /// Issues a card of a template.
@@ -102,7 +119,8 @@ impl Shop {
                     Some(Platform::Telegram) => "telegram",
                     _ => "counter",
                 };
-                let c = self.new_customer_mutation(&mut m, fields, given_at, actor)?;
+                let c =
+                    super::customers::new_customer_mutation(self, &mut m, fields, given_at, actor)?;
                 let id = c.id;
                 let card = self.card_mutation(&mut m, &t, id, source, platform, now, actor)?;
                 self.store().commit(m).await?;
@@ -148,10 +166,7 @@ impl Shop {
 
     /// A card as stored.
     pub fn card(&self, id: u64) -> CoreResult<Card> {
-        match self.store().get(&Key::Card(id))? {
-            Some(Record::Card(c)) => Ok(c),
-            _ => Err(CoreError::not_found("card", id)),
-        }
+        self.ctx.card(id)
     }
 
     /// A page of cards in id order, after `after`.
@@ -161,38 +176,33 @@ impl Shop {
 
     /// The cards of a customer.
     pub fn cards_of_customer(&self, customer_id: u64) -> CoreResult<Vec<Card>> {
-        self.store()
-            .scan(Family::CardsOfCustomer(customer_id), Default::default())?
-            .into_iter()
-            .filter_map(|(_, r)| match r {
-                Record::Index(id) => Some(self.card(id)),
-                _ => None,
-            })
-            .collect()
+        self.ctx.cards_of_customer(customer_id)
     }
 
     /// The vouchers of a card, oldest first.
     pub fn vouchers_of_card(&self, card_id: u64) -> CoreResult<Vec<Voucher>> {
-        let mut out = Vec::new();
-        for (_, r) in self
-            .store()
-            .scan(Family::VouchersOfCard(card_id), Default::default())?
-        {
-            if let Record::Index(id) = r
-                && let Some(Record::Voucher(v)) = self.store().get(&Key::Voucher(id))?
-            {
-                out.push(v);
-            }
-        }
-        Ok(out)
+        self.ctx.vouchers_of_card(card_id)
     }
 
     /// A voucher.
     pub fn voucher(&self, id: u64) -> CoreResult<Voucher> {
-        match self.store().get(&Key::Voucher(id))? {
-            Some(Record::Voucher(v)) => Ok(v),
-            _ => Err(CoreError::not_found("voucher", id)),
-        }
+        self.ctx.voucher(id)
+    }
+
+    /// The card a link token names, when the token is its current one.
+    pub fn card_by_token(&self, token: &str) -> CoreResult<Card> {
+        self.ctx.card_by_token(token)
+    }
+
+    /// Sends a command to a card's actor and waits for its answer.
+    pub async fn command(
+        &self,
+        card_id: u64,
+        command: CardCommand,
+        actor: &Actor,
+        code: Option<(String, String)>,
+    ) -> CoreResult<CardOutcome> {
+        self.ctx.command(card_id, command, actor, code).await
     }
 
     /// Parses a card code without touching the store: the card id, and the

@@ -2,7 +2,7 @@
 //! for a name after `/name` …). Kept in the store and committed before the
 //! question is sent, so a restart loses nothing.
 
-use super::Shop;
+use super::Customers;
 use crate::error::CoreResult;
 use crate::store::{Key, Mutation, Record};
 
@@ -10,7 +10,7 @@ fn key(channel: &str, user: &str) -> Key {
     Key::Meta(format!("conversation/{channel}/{user}"))
 }
 
-impl Shop {
+impl Customers {
     /// The state `channel` saved for `user`, if any.
     pub fn conversation(&self, channel: &str, user: &str) -> CoreResult<Option<serde_json::Value>> {
         Ok(match self.store().get(&key(channel, user))? {

@@ -1,58 +1,96 @@
 //! Customers: create, edit, consent, search, merge, forget, export.
 
-use super::Shop;
+use std::sync::Arc;
+
+use super::Cards;
+use super::context::{Context, on_context};
 use crate::actors::CardCommand;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Consent, Customer, CustomerFields, Event, EventKind, NewEvent};
 use crate::rules::validate_customer;
 use crate::store::{Family, Key, Mutation, Record, Scan};
 
-impl Shop {
-    pub(super) fn new_customer_mutation(
-        &self,
-        m: &mut Mutation,
-        mut fields: CustomerFields,
-        source: &str,
-        actor: &Actor,
-    ) -> CoreResult<Customer> {
-        validate_customer(&mut fields, self.today())?;
-        if let Some(tg) = fields.telegram_id
-            && self.store().get(&Key::CustomerByTelegram(tg))?.is_some()
-        {
-            return Err(CoreError::Invalid(format!(
-                "a customer with Telegram id {tg} exists already"
-            )));
-        }
-        let now = self.clock().now();
-        let consent = |granted: Option<bool>| {
-            granted.map(|granted| Consent {
-                granted,
-                at: now,
-                source: source.to_string(),
-            })
-        };
-        let c = Customer {
-            id: self.store().next_id(Family::Customers)?,
-            name: fields.name,
-            phone: fields.phone,
-            email: fields.email,
-            birthday: fields.birthday,
-            language: fields.language,
-            telegram_id: fields.telegram_id,
-            consent_telegram: consent(fields.consent_telegram),
-            consent_email: consent(fields.consent_email),
-            created_at: Some(now),
-            merged_into: None,
-            forgotten: false,
-        };
-        m.put(Key::Customer(c.id), Record::Customer(c.clone()));
-        if let Some(tg) = c.telegram_id {
-            m.put(Key::CustomerByTelegram(tg), Record::Index(c.id));
-        }
-        m.event(customer_event(&c, EventKind::CustomerCreated, now, actor));
-        Ok(c)
-    }
+/// Called after a customer was forgotten, with the record as it was, so
+/// whoever keeps files beside the store (exports, a message log) can erase
+/// the customer's values from them.
+pub type ForgetHook = Arc<dyn Fn(&Customer) + Send + Sync>;
 
+/// Customers: profiles, joining through the bot, conversations, consent,
+/// unsubscribing, merging and forgetting.
+#[derive(Clone)]
+pub struct Customers {
+    ctx: Context,
+    /// One writer of customer records at a time (phone and e-mail stay unique).
+    pub(super) lock: Arc<tokio::sync::Mutex<()>>,
+    /// Joining issues cards.
+    pub(super) cards: Cards,
+    /// One join at a time (a Telegram user gets one customer).
+    pub(super) join_lock: Arc<tokio::sync::Mutex<()>>,
+    forget_hooks: Arc<std::sync::RwLock<Vec<ForgetHook>>>,
+}
+
+on_context!(Customers);
+
+impl Customers {
+    pub(super) fn new(ctx: Context, lock: Arc<tokio::sync::Mutex<()>>, cards: Cards) -> Self {
+        Self {
+            ctx,
+            lock,
+            cards,
+            join_lock: Arc::default(),
+            forget_hooks: Arc::default(),
+        }
+    }
+}
+
+/// Adds a new customer to a mutation, validated; the caller holds the
+/// customers' write lock.
+pub(super) fn new_customer_mutation(
+    ctx: &Context,
+    m: &mut Mutation,
+    mut fields: CustomerFields,
+    source: &str,
+    actor: &Actor,
+) -> CoreResult<Customer> {
+    validate_customer(&mut fields, ctx.today())?;
+    if let Some(tg) = fields.telegram_id
+        && ctx.store().get(&Key::CustomerByTelegram(tg))?.is_some()
+    {
+        return Err(CoreError::Invalid(format!(
+            "a customer with Telegram id {tg} exists already"
+        )));
+    }
+    let now = ctx.clock().now();
+    let consent = |granted: Option<bool>| {
+        granted.map(|granted| Consent {
+            granted,
+            at: now,
+            source: source.to_string(),
+        })
+    };
+    let c = Customer {
+        id: ctx.store().next_id(Family::Customers)?,
+        name: fields.name,
+        phone: fields.phone,
+        email: fields.email,
+        birthday: fields.birthday,
+        language: fields.language,
+        telegram_id: fields.telegram_id,
+        consent_telegram: consent(fields.consent_telegram),
+        consent_email: consent(fields.consent_email),
+        created_at: Some(now),
+        merged_into: None,
+        forgotten: false,
+    };
+    m.put(Key::Customer(c.id), Record::Customer(c.clone()));
+    if let Some(tg) = c.telegram_id {
+        m.put(Key::CustomerByTelegram(tg), Record::Index(c.id));
+    }
+    m.event(customer_event(&c, EventKind::CustomerCreated, now, actor));
+    Ok(c)
+}
+
+impl Customers {
     /// Creates a customer.
     pub async fn create_customer(
         &self,
@@ -60,19 +98,16 @@ impl Shop {
         source: &str,
         actor: &Actor,
     ) -> CoreResult<Customer> {
-        let _guard = self.customers_lock.lock().await;
+        let _guard = self.lock.lock().await;
         let mut m = Mutation::new();
-        let c = self.new_customer_mutation(&mut m, fields, source, actor)?;
+        let c = new_customer_mutation(self, &mut m, fields, source, actor)?;
         self.store().commit(m).await?;
         Ok(c)
     }
 
     /// A customer.
     pub fn customer(&self, id: u64) -> CoreResult<Customer> {
-        match self.store().get(&Key::Customer(id))? {
-            Some(Record::Customer(c)) => Ok(c),
-            _ => Err(CoreError::not_found("customer", id)),
-        }
+        self.ctx.customer(id)
     }
 
     /// The customer with a Telegram id.
@@ -135,7 +170,7 @@ impl Shop {
         if changes.is_empty() {
             return Err(CoreError::Invalid("nothing to change".into()));
         }
-        let _guard = self.customers_lock.lock().await;
+        let _guard = self.lock.lock().await;
         let mut c = self.customer(id)?;
         if c.forgotten {
             return Err(CoreError::not_found("customer", id));
@@ -211,7 +246,7 @@ impl Shop {
         source: &str,
         actor: &Actor,
     ) -> CoreResult<Customer> {
-        let _guard = self.customers_lock.lock().await;
+        let _guard = self.lock.lock().await;
         let mut c = self.customer(id)?;
         if c.forgotten {
             return Err(CoreError::Invalid(format!("customer {id} was forgotten")));
@@ -263,7 +298,7 @@ impl Shop {
                 "cannot merge a customer into itself".into(),
             ));
         }
-        let _guard = self.customers_lock.lock().await;
+        let _guard = self.lock.lock().await;
         let mut a = self.customer(into)?;
         let mut b = self.customer(from)?;
         for c in [&a, &b] {
@@ -322,7 +357,7 @@ impl Shop {
                 "forgetting a customer needs an admin".into(),
             ));
         }
-        let _guard = self.customers_lock.lock().await;
+        let _guard = self.lock.lock().await;
         let c = self.customer(id)?;
         for card in self.cards_of_customer(id)? {
             if !card.deleted {
@@ -405,7 +440,7 @@ impl Shop {
         let mut events: Vec<Event> = Vec::new();
         for card in self.cards_of_customer(id)? {
             let vouchers = self.vouchers_of_card(card.id)?;
-            events.extend(self.card_history(card.id)?);
+            events.extend(super::journal::card_history(self, card.id)?);
             cards.push(serde_json::json!({
                 "card": card,
                 "code": self.card_code(&card),

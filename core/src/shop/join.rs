@@ -1,7 +1,7 @@
 //! Joining from a messenger: a customer identified by their Telegram user
 //! gets a card of a template in one step, or sees the one they have.
 
-use super::{IssueCard, Shop};
+use super::{Customers, IssueCard};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Card, CustomerFields, EventKind, Platform};
 use crate::store::{Key, Mutation, Record};
@@ -26,7 +26,7 @@ pub struct Joined {
     pub new: bool,
 }
 
-impl Shop {
+impl Customers {
     /// The Telegram user's card of a template, issuing one (and creating the
     /// customer) if they have none; `source` records where they joined.
     pub async fn join_telegram(
@@ -55,6 +55,7 @@ impl Shop {
                 return Ok(Joined { card, new: false });
             }
             let card = self
+                .cards
                 .issue_card(
                     template_id,
                     IssueCard::Customer(customer.id),
@@ -77,6 +78,7 @@ impl Shop {
             ..Default::default()
         };
         let card = self
+            .cards
             .issue_card(
                 template_id,
                 IssueCard::New(fields),
@@ -113,7 +115,7 @@ impl Shop {
                 });
             }
             None => {
-                let _customers = self.customers_lock.lock().await;
+                let _customers = self.lock.lock().await;
                 let mut c = self.customer(card.customer_id)?;
                 if c.telegram_id.is_some_and(|id| id != user.id) {
                     return Err(CoreError::BadValue {
@@ -149,6 +151,7 @@ impl Shop {
             return Ok(card);
         }
         Ok(self
+            .cards
             .add_platform(card.id, Platform::Telegram, actor)
             .await?
             .card)
@@ -157,6 +160,6 @@ impl Shop {
     /// The template a receipt code adds stamps to (checks the code, not
     /// whether it was claimed).
     pub fn receipt_template(&self, code: &str) -> CoreResult<u64> {
-        Ok(self.resolve_receipt(code)?.template_id)
+        Ok(self.cards.resolve_receipt(code)?.template_id)
     }
 }

@@ -1,6 +1,6 @@
 //! Reading the journal.
 
-use super::Shop;
+use super::context::{Context, on_context};
 use crate::error::{CoreError, CoreResult};
 use crate::model::Event;
 use crate::store::{Family, Key, Record, Scan};
@@ -28,24 +28,37 @@ pub struct JournalQuery {
     pub customer: Option<String>,
 }
 
-impl Shop {
+/// The journal, card histories, consumer cursors and analytics.
+#[derive(Clone)]
+pub struct Journal {
+    ctx: Context,
+}
+
+on_context!(Journal);
+
+impl Journal {
+    pub(super) fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Journal {
+    /// The last event a journal consumer finished (0 when it never ran).
+    pub fn consumer_cursor(&self, name: &str) -> CoreResult<u64> {
+        Ok(match self.store().get(&Key::Cursor(name.to_string()))? {
+            Some(Record::Cursor(id)) => id,
+            _ => 0,
+        })
+    }
+
     /// One event.
     pub fn event(&self, id: u64) -> CoreResult<Event> {
-        match self.store().get(&Key::Event(id))? {
-            Some(Record::Event(e)) => Ok(e),
-            _ => Err(CoreError::not_found("event", id)),
-        }
+        self.ctx.event(id)
     }
 
     /// Every event of a card, oldest first.
     pub fn card_history(&self, card_id: u64) -> CoreResult<Vec<Event>> {
-        let mut events = Vec::new();
-        self.store().card_events(card_id, &mut |e| {
-            events.push(e);
-            true
-        })?;
-        events.reverse();
-        Ok(events)
+        card_history(self, card_id)
     }
 
     /// Visits a card's newest events, newest first (at most `limit`), each
@@ -55,14 +68,9 @@ impl Shop {
         &self,
         card_id: u64,
         limit: usize,
-        mut visit: impl FnMut(Event) -> bool,
+        visit: impl FnMut(Event) -> bool,
     ) -> CoreResult<()> {
-        let mut seen = 0;
-        self.store().card_events(card_id, &mut |e| {
-            seen += 1;
-            visit(e) && seen < limit
-        })?;
-        Ok(())
+        self.ctx.visit_newest_card_events(card_id, limit, visit)
     }
 
     /// Events matching a query.
@@ -147,4 +155,15 @@ impl Shop {
         }
         Ok(out)
     }
+}
+
+/// Every event of a card, oldest first.
+pub(super) fn card_history(ctx: &Context, card_id: u64) -> CoreResult<Vec<Event>> {
+    let mut events = Vec::new();
+    ctx.store().card_events(card_id, &mut |e| {
+        events.push(e);
+        true
+    })?;
+    events.reverse();
+    Ok(events)
 }

@@ -1,14 +1,20 @@
-//! [`Shop`]: one handle to a running shop, with its commands and queries.
+//! [`Shop`]: the front door of a running shop. It opens and shuts the shop
+//! and hands out its services — cards, customers, campaigns, access,
+//! webhooks, passes, journal, templates — each of which owns its own state
+//! and shares the [`Context`] (store, clock, settings, templates, card
+//! directory, outbox).
 //!
 //! Commands on a card go to that card's actor through the directory; lists,
 //! searches and the journal read the store directly and never activate actors.
 
+mod access;
 mod analytics;
 mod api_keys;
 mod automations;
 mod campaign_edits;
 mod campaigns;
 mod cards;
+mod context;
 mod conversations;
 mod customers;
 mod join;
@@ -23,53 +29,49 @@ mod templates;
 mod unsubscribe;
 mod webhooks;
 
+pub use access::Access;
 pub use analytics::{Analytics, DayStats};
 pub use automations::{AutomationDraft, AutomationStatus};
-pub use campaigns::{Audience, CAMPAIGN_CHANNELS, CampaignDraft, CampaignStatus};
-pub use cards::{IssueCard, Lookup};
-pub use customers::ProfileChange;
+pub use campaigns::{Audience, CAMPAIGN_CHANNELS, CampaignDraft, CampaignStatus, Campaigns};
+pub use cards::{Cards, IssueCard, Lookup};
+pub use context::Context;
+pub use customers::{Customers, ForgetHook, ProfileChange};
 pub use join::{Joined, TelegramUser};
-pub use journal::JournalQuery;
-pub use passes::PassVersion;
+pub use journal::{Journal, JournalQuery};
+pub use passes::{PassVersion, Passes};
 pub use personal::Personal;
 pub use pin_guard::{FIRST_LOCK_SECS, FREE_FAILURES, MAX_LOCK_SECS, PinCheck};
-pub use templates::TemplateDraft;
-pub use webhooks::WEBHOOK_CHANNEL;
+pub use templates::{TemplateDraft, Templates};
+pub use webhooks::{WEBHOOK_CHANNEL, Webhooks};
 
 use std::path::Path;
 use std::sync::Arc;
 
-use ractor::{Actor, ActorRef};
+use ractor::Actor;
 
-use crate::actors::{
-    CardCommand, CardMsg, CardOutcome, CardRequest, Deps, Directory, DirectoryMsg, DirectoryStats,
-    TemplateCache,
-};
+use crate::actors::{Deps, Directory, DirectoryMsg, DirectoryStats, TemplateCache};
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
-use crate::model::{Actor as Who, Template};
 use crate::settings::ShopSettings;
-use crate::store::{Family, Record, SledOptions, SledStore, Store};
+use crate::store::{Family, SledOptions, SledStore, Store};
 
-/// A running shop.
+/// A running shop. Cheap to clone.
 #[derive(Clone)]
-pub struct Shop {
-    deps: Arc<Deps>,
-    directory: ActorRef<DirectoryMsg>,
-    sled: Option<Arc<SledStore>>,
-    customers_lock: Arc<tokio::sync::Mutex<()>>,
-    outbox: crate::outbox::Outbox,
-    staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
-    join_lock: Arc<tokio::sync::Mutex<()>>,
-    webhook_cache: Arc<std::sync::RwLock<Option<Arc<Vec<crate::model::Webhook>>>>>,
-    campaign_lock: Arc<tokio::sync::Mutex<()>>,
-    forget_hooks: Arc<std::sync::RwLock<Vec<ForgetHook>>>,
-}
+pub struct Shop(Arc<Parts>);
 
-/// Called after a customer was forgotten, with the record as it was, so
-/// whoever keeps files beside the store (exports, a message log) can erase
-/// the customer's values from them.
-pub type ForgetHook = Arc<dyn Fn(&crate::model::Customer) + Send + Sync>;
+/// The context, the store's own handle, and one value per service.
+struct Parts {
+    ctx: Context,
+    sled: Option<Arc<SledStore>>,
+    cards: Cards,
+    customers: Customers,
+    campaigns: Campaigns,
+    access: Access,
+    webhooks: Webhooks,
+    passes: Passes,
+    journal: Journal,
+    templates: Templates,
+}
 
 impl Shop {
     /// Opens the shop whose store lives in `store_dir`.
@@ -80,9 +82,7 @@ impl Shop {
         options: SledOptions,
     ) -> CoreResult<Self> {
         let store = Arc::new(SledStore::open(store_dir, options)?);
-        let mut shop = Self::with_store(store.clone(), settings, clock).await?;
-        shop.sled = Some(store);
-        Ok(shop)
+        Self::start(store.clone(), Some(store), settings, clock).await
     }
 
     /// Starts a shop over any store.
@@ -91,11 +91,18 @@ impl Shop {
         settings: ShopSettings,
         clock: Arc<dyn Clock>,
     ) -> CoreResult<Self> {
+        Self::start(store, None, settings, clock).await
+    }
+
+    async fn start(
+        store: Arc<dyn Store>,
+        sled: Option<Arc<SledStore>>,
+        settings: ShopSettings,
+        clock: Arc<dyn Clock>,
+    ) -> CoreResult<Self> {
         let templates = TemplateCache::default();
-        for (_, r) in store.scan(Family::Templates, Default::default())? {
-            if let Record::Template(t) = r {
-                templates.put(t);
-            }
+        for t in store.scan_as(Family::Templates, Default::default())? {
+            templates.put(t);
         }
         let deps = Arc::new(Deps {
             store,
@@ -106,123 +113,122 @@ impl Shop {
         let (directory, _) = Actor::spawn(None, Directory, deps.clone())
             .await
             .map_err(|e| CoreError::Unavailable(0, e.to_string()))?;
-        let outbox = crate::outbox::Outbox::new(deps.store.clone(), deps.clock.clone());
-        Ok(Self {
-            deps,
-            directory,
-            sled: None,
-            customers_lock: Arc::new(tokio::sync::Mutex::new(())),
-            outbox,
-            staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
-            join_lock: Arc::new(tokio::sync::Mutex::new(())),
-            webhook_cache: Arc::default(),
-            campaign_lock: Arc::default(),
-            forget_hooks: Arc::default(),
-        })
+        let ctx = Context::new(deps, directory);
+        let customers_lock = Arc::default();
+        let cards = Cards::new(ctx.clone(), Arc::clone(&customers_lock));
+        Ok(Self(Arc::new(Parts {
+            customers: Customers::new(ctx.clone(), customers_lock, cards.clone()),
+            cards,
+            campaigns: Campaigns::new(ctx.clone()),
+            access: Access::new(ctx.clone()),
+            webhooks: Webhooks::new(ctx.clone()),
+            passes: Passes::new(ctx.clone()),
+            journal: Journal::new(ctx.clone()),
+            templates: Templates::new(ctx.clone()),
+            sled,
+            ctx,
+        })))
     }
 
     /// Stops the actors and closes the store; every acknowledged change is durable already.
     pub async fn shutdown(&self) {
         let grace = Some(std::time::Duration::from_secs(10));
-        self.directory.stop_children_and_wait(None, grace).await;
-        let _ = self.directory.stop_and_wait(None, grace).await;
-        if let Some(s) = &self.sled {
+        let directory = self.0.ctx.directory();
+        directory.stop_children_and_wait(None, grace).await;
+        let _ = directory.stop_and_wait(None, grace).await;
+        if let Some(s) = &self.0.sled {
             s.close();
         }
     }
 
+    /// Cards: issuing, codes, stamps, vouchers, receipts and card views.
+    pub fn cards(&self) -> &Cards {
+        &self.0.cards
+    }
+
+    /// Customers: profiles, joining, conversations, consent and forgetting.
+    pub fn customers(&self) -> &Customers {
+        &self.0.customers
+    }
+
+    /// Campaigns, automations, personal messages and voucher reminders.
+    pub fn campaigns(&self) -> &Campaigns {
+        &self.0.campaigns
+    }
+
+    /// Staff, sign-in, PIN lock-outs and API keys.
+    pub fn access(&self) -> &Access {
+        &self.0.access
+    }
+
+    /// Webhook subscriptions and their deliveries.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.0.webhooks
+    }
+
+    /// Wallet passes, their devices and versions.
+    pub fn passes(&self) -> &Passes {
+        &self.0.passes
+    }
+
+    /// The journal, card histories and analytics.
+    pub fn journal(&self) -> &Journal {
+        &self.0.journal
+    }
+
+    /// Card templates and their versions.
+    pub fn templates(&self) -> &Templates {
+        &self.0.templates
+    }
+
+    /// The context the shop's consumers and background tasks run on.
+    pub fn context(&self) -> &Context {
+        &self.0.ctx
+    }
+
     /// The outbox: queueing messages, waking the dispatchers, reading entries.
     pub fn outbox(&self) -> &crate::outbox::Outbox {
-        &self.outbox
+        self.0.ctx.outbox()
     }
 
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.deps.store
+        self.0.ctx.store()
     }
 
     /// The sled store, when the shop runs on sled.
     pub fn sled(&self) -> Option<&Arc<SledStore>> {
-        self.sled.as_ref()
+        self.0.sled.as_ref()
     }
 
     /// The shop settings.
     pub fn settings(&self) -> &ShopSettings {
-        &self.deps.settings
-    }
-
-    /// Today on the shop's clock, in the shop's time zone.
-    pub fn today(&self) -> chrono::NaiveDate {
-        crate::clock::local_day(self.clock().now(), self.deps.settings.timezone)
-    }
-
-    /// Customer links (card page, pass, join and claim pages).
-    pub fn links(&self) -> crate::links::Links {
-        crate::links::Links::new(&self.deps.settings.public_url)
-    }
-
-    /// The card a link token names, when the token is its current one.
-    pub fn card_by_token(&self, token: &str) -> CoreResult<crate::model::Card> {
-        let id = crate::links::Links::token_card_id(token)
-            .ok_or_else(|| CoreError::not_found("card link", token))?;
-        let card = self
-            .card(id)
-            .map_err(|_| CoreError::not_found("card link", token))?;
-        if card.deleted || !self.links().verify_card_token(&card, token) {
-            return Err(CoreError::not_found("card link", token));
-        }
-        Ok(card)
-    }
-
-    /// Changes whenever a staff account changes (live sessions re-check
-    /// that their staff member is still enabled).
-    pub fn staff_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.staff_changes.subscribe()
+        self.0.ctx.settings()
     }
 
     /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.deps.clock
+        self.0.ctx.clock()
+    }
+
+    /// Today on the shop's clock, in the shop's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.0.ctx.today()
+    }
+
+    /// Customer links (card page, pass, join and claim pages).
+    pub fn links(&self) -> crate::links::Links {
+        self.0.ctx.links()
     }
 
     /// Wakes whenever events are committed; holds the newest event id.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.deps.store.watch_events()
+        self.store().watch_events()
     }
 
     /// Card actors resident now and activation counters.
     pub async fn directory_stats(&self) -> CoreResult<DirectoryStats> {
-        ractor::call!(self.directory, DirectoryMsg::Stats)
+        ractor::call!(self.0.ctx.directory(), DirectoryMsg::Stats)
             .map_err(|e| CoreError::Unavailable(0, e.to_string()))
-    }
-
-    /// Sends a command to a card's actor and waits for its answer.
-    pub async fn command(
-        &self,
-        card_id: u64,
-        command: CardCommand,
-        actor: &Who,
-        code: Option<(String, String)>,
-    ) -> CoreResult<CardOutcome> {
-        let request = CardRequest {
-            command,
-            actor: actor.clone(),
-            code,
-        };
-        let reply = ractor::call!(self.directory, |port| DirectoryMsg::Route(
-            card_id,
-            CardMsg::Request(request, port)
-        ));
-        match reply {
-            Ok(result) => result,
-            Err(e) => Err(CoreError::Unavailable(card_id, e.to_string())),
-        }
-    }
-
-    pub(crate) fn template_arc(&self, id: u64) -> CoreResult<Arc<Template>> {
-        self.deps
-            .templates
-            .get(id)
-            .ok_or_else(|| CoreError::not_found("template", id))
     }
 }

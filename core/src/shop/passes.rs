@@ -2,9 +2,9 @@
 //! that keep it, the version a device last fetched, and confirming pushes
 //! once a device fetched the updated pass.
 
+use super::context::{Context, on_context};
 use chrono::{DateTime, Utc};
 
-use super::Shop;
 use crate::actors::{CardCommand, device_hash};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Card, EventKind, PassRecord, valid_device_id};
@@ -42,13 +42,24 @@ fn check_device(device: &str) -> CoreResult<()> {
 /// Events looked back over for a card's newest pass-changing one (when none
 /// of them changes the pass, the newest stands).
 const PASS_VERSION_LOOKBACK: usize = 32;
-impl Shop {
+/// Wallet passes: records, devices, versions.
+#[derive(Clone)]
+pub struct Passes {
+    ctx: Context,
+}
+
+on_context!(Passes);
+
+impl Passes {
+    pub(super) fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Passes {
     /// The pass record of a card, if a pass was ever built for it.
     pub fn pass(&self, card_id: u64) -> CoreResult<Option<PassRecord>> {
-        Ok(match self.store().get(&Key::Pass(card_id))? {
-            Some(Record::Pass(p)) => Some(p),
-            _ => None,
-        })
+        self.ctx.pass(card_id)
     }
 
     /// The pass record of a card, created (with its fixed random token) the

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::Shop;
+use super::Campaigns;
 use super::campaigns::CampaignDraft;
 use crate::consumers::{Route, WALLET_CHANNEL};
 use crate::error::{CoreError, CoreResult};
@@ -23,7 +23,7 @@ pub struct Personal {
     pub channels: Vec<String>,
 }
 
-impl Shop {
+impl Campaigns {
     /// Sends `text` to a card's holder on every channel that reaches them
     /// (a text within the PUSH limit also becomes the pass's news), with a
     /// coupon when `voucher` is set.

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Shop;
+use super::Access;
 use crate::error::CoreResult;
 use crate::model::{Actor, EventKind, NewEvent, Staff};
 use crate::store::{Key, Mutation, Record};
@@ -57,7 +57,7 @@ fn key() -> Key {
 /// One check at a time (the count is read, changed and written back).
 static CHECKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-impl Shop {
+impl Access {
     fn pin_guard(&self) -> CoreResult<Guard> {
         Ok(match self.store().get(&key())? {
             Some(Record::Meta(v)) => serde_json::from_value(v).unwrap_or_default(),

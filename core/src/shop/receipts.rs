@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::Shop;
+use super::Cards;
 use crate::actors::{CardCommand, CardOutcome};
 use crate::codes::{self, ParsedCode};
 use crate::error::{CoreError, CoreResult};
@@ -19,7 +19,7 @@ pub(super) struct ResolvedReceipt {
 /// Most codes generated in one batch.
 pub const MAX_BATCH: u32 = 100_000;
 
-impl Shop {
+impl Cards {
     /// Generates a batch of one-time receipt codes.
     pub async fn generate_receipts(
         &self,
@@ -255,7 +255,7 @@ impl Shop {
     }
 }
 
-impl Shop {
+impl Cards {
     /// Journals that forged receipt codes of POS key `pos_key` keep
     /// arriving (`receipt_guessing`).
     pub async fn note_receipt_guessing(&self, pos_key: u16, failures: u32) -> CoreResult<()> {

@@ -2,13 +2,13 @@
 //! expiry is reminded once, through its card's actor, as a journal event
 //! the notifier turns into a message.
 
-use super::Shop;
+use super::Campaigns;
 use crate::actors::CardCommand;
 use crate::error::CoreResult;
 use crate::model::Actor;
 use crate::store::{Family, Record};
 
-impl Shop {
+impl Campaigns {
     /// Reminds the holders of active vouchers that expire within `within`
     /// and were not reminded yet; returns the vouchers reminded.
     pub async fn remind_expiring_vouchers(&self, within: chrono::Duration) -> CoreResult<Vec<u64>> {

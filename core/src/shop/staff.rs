@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::Shop;
+use super::Access;
 use crate::codes::constant_time_eq;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, EventKind, NewEvent, Role, Staff};
@@ -16,7 +16,7 @@ fn pin_hash(secret: &[u8], salt: &str, pin: &str) -> String {
     hex::encode(h.finalize())
 }
 
-impl Shop {
+impl Access {
     /// Adds a staff account. PINs are 4 to 8 digits and unique among enabled staff,
     /// so a PIN alone signs a person in at the counter.
     pub async fn add_staff(
@@ -73,7 +73,7 @@ impl Shop {
             actor.clone(),
         ));
         self.store().commit(m).await?;
-        self.staff_changes.send_modify(|n| *n = n.wrapping_add(1));
+        self.staff_changed();
         Ok(())
     }
 

@@ -1,8 +1,8 @@
 //! Card templates: create, edit (a new version each time), list.
 
+use super::context::{Context, on_context};
 use serde::{Deserialize, Serialize};
 
-use super::Shop;
 use crate::error::CoreResult;
 use crate::model::{Actor, Branding, EventKind, FraudRules, NewEvent, Reward, Template};
 use crate::rules::validate_template;
@@ -59,7 +59,21 @@ impl TemplateDraft {
     }
 }
 
-impl Shop {
+/// Card templates and their versions.
+#[derive(Clone)]
+pub struct Templates {
+    ctx: Context,
+}
+
+on_context!(Templates);
+
+impl Templates {
+    pub(super) fn new(ctx: Context) -> Self {
+        Self { ctx }
+    }
+}
+
+impl Templates {
     /// Creates a template (version 1).
     pub async fn create_template(
         &self,
@@ -123,13 +137,13 @@ impl Shop {
             actor: actor.clone(),
         });
         self.store().commit(m).await?;
-        self.deps.templates.put(t.clone());
+        self.template_cache().put(t.clone());
         Ok(t)
     }
 
     /// The latest version of a template.
     pub fn template(&self, id: u64) -> CoreResult<Template> {
-        Ok((*self.template_arc(id)?).clone())
+        self.ctx.template(id)
     }
 
     /// The templates customers can join (not archived): id and name, by id.
@@ -146,8 +160,7 @@ impl Shop {
 
     /// Every template's latest version.
     pub fn templates(&self) -> Vec<Template> {
-        self.deps
-            .templates
+        self.template_cache()
             .all()
             .iter()
             .map(|t| (**t).clone())

@@ -3,7 +3,7 @@
 //! guessed for another. Following one withdraws that customer's email
 //! consent (marketing email stops; nothing else changes).
 
-use super::Shop;
+use super::Customers;
 use crate::codes::{constant_time_eq, mac_digits};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Customer};
@@ -11,7 +11,7 @@ use crate::model::{Actor, Customer};
 /// Decimal digits of an unsubscribe link's MAC.
 const UNSUBSCRIBE_MAC_DIGITS: usize = 16;
 
-impl Shop {
+impl Customers {
     fn unsubscribe_mac(&self, customer_id: u64) -> String {
         let message = format!("stampcard-unsubscribe-v1|{customer_id}");
         mac_digits(

@@ -3,9 +3,9 @@
 //! the outbox. The active list is cached in memory (it is read for every
 //! event) and refreshed whenever it changes.
 
+use super::context::{Context, on_context};
 use std::sync::Arc;
 
-use super::Shop;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, EventKind, Webhook};
 use crate::outbox::OutboxEntry;
@@ -56,7 +56,25 @@ fn check_events(events: &[String]) -> CoreResult<Vec<String>> {
     Ok(out)
 }
 
-impl Shop {
+/// Webhook subscriptions, with the active ones cached.
+#[derive(Clone)]
+pub struct Webhooks {
+    ctx: Context,
+    cache: Arc<std::sync::RwLock<Option<Arc<Vec<Webhook>>>>>,
+}
+
+on_context!(Webhooks);
+
+impl Webhooks {
+    pub(super) fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            cache: Arc::default(),
+        }
+    }
+}
+
+impl Webhooks {
     /// Subscribes `url` to event types (empty: all); returns the webhook
     /// with its signing secret.
     pub async fn create_webhook(
@@ -96,10 +114,7 @@ impl Shop {
         let mut m = Mutation::new();
         m.put(Key::Webhook(hook.id), Record::Webhook(hook.clone()));
         self.store().commit(m).await?;
-        *self
-            .webhook_cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }
 
@@ -118,7 +133,7 @@ impl Shop {
 
     /// The webhooks that receive events (cached).
     pub fn active_webhooks(&self) -> CoreResult<Arc<Vec<Webhook>>> {
-        if let Some(hooks) = &*self.webhook_cache.read().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(hooks) = &*self.cache.read().unwrap_or_else(|e| e.into_inner()) {
             return Ok(hooks.clone());
         }
         let hooks: Arc<Vec<Webhook>> = Arc::new(
@@ -127,10 +142,7 @@ impl Shop {
                 .filter(|h| h.deleted_at.is_none())
                 .collect(),
         );
-        *self
-            .webhook_cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(hooks.clone());
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Some(hooks.clone());
         Ok(hooks)
     }
 

@@ -124,18 +124,28 @@ impl World {
                 draft.rules.cooldown_secs =
                     opt("cooldown").and_then(|v| v.parse().ok()).unwrap_or(0);
                 draft.rules.daily_cap = opt("cap").and_then(|v| v.parse().ok()).unwrap_or(0);
-                self.shop.create_template(draft, &admin()).await.map(|t| {
-                    self.template = t.id;
-                    format!("v{}", t.version)
-                })
+                self.shop
+                    .templates()
+                    .create_template(draft, &admin())
+                    .await
+                    .map(|t| {
+                        self.template = t.id;
+                        format!("v{}", t.version)
+                    })
             }
             "edit" => {
-                let mut draft =
-                    TemplateDraft::of(&self.shop.template(self.template).expect("template"));
+                let mut draft = TemplateDraft::of(
+                    &self
+                        .shop
+                        .templates()
+                        .template(self.template)
+                        .expect("template"),
+                );
                 if let Some(s) = opt("stamps") {
                     draft.stamps_required = s.parse().unwrap_or(0);
                 }
                 self.shop
+                    .templates()
                     .edit_template(self.template, draft, &admin())
                     .await
                     .map(|t| format!("v{}", t.version))
@@ -146,6 +156,7 @@ impl World {
                     ..Default::default()
                 };
                 self.shop
+                    .cards()
                     .issue_card(self.template, IssueCard::New(fields), None, None, &admin())
                     .await
                     .map(|c| {
@@ -153,6 +164,7 @@ impl World {
                         "0/".to_string()
                             + &self
                                 .shop
+                                .templates()
                                 .template(self.template)
                                 .map(|t| t.stamps_required)
                                 .unwrap_or(0)
@@ -162,21 +174,24 @@ impl World {
             "stamp" => {
                 let code = self
                     .shop
-                    .card_code(&self.shop.card(self.card).expect("card"));
+                    .cards()
+                    .card_code(&self.shop.cards().card(self.card).expect("card"));
                 self.outcome(
                     self.shop
+                        .cards()
                         .stamp_code(&code, n(0) as u32, opt("key"), &who)
                         .await,
                 )
             }
             "stamp-old-code" => {
                 let code = self.old_code.clone().unwrap_or_default();
-                self.outcome(self.shop.stamp_code(&code, 1, None, &who).await)
+                self.outcome(self.shop.cards().stamp_code(&code, 1, None, &who).await)
             }
             "stamp-forged" | "stamp-typo" => {
                 let code = self
                     .shop
-                    .card_code(&self.shop.card(self.card).expect("card"));
+                    .cards()
+                    .card_code(&self.shop.cards().card(self.card).expect("card"));
                 let mut b = code.into_bytes();
                 // Change a MAC digit; a forgery recomputes the check digit, a typo does not.
                 let i = b.len() - 3;
@@ -187,18 +202,20 @@ impl World {
                     let check = stampcard_core::codes::damm(&code);
                     code.push(char::from(b'0' + check));
                 }
-                self.outcome(self.shop.stamp_code(&code, 1, None, &who).await)
+                self.outcome(self.shop.cards().stamp_code(&code, 1, None, &who).await)
             }
             "stamp-code" => {
                 let code = args.first().copied().unwrap_or("");
-                self.outcome(self.shop.stamp_code(code, 1, None, &who).await)
+                self.outcome(self.shop.cards().stamp_code(code, 1, None, &who).await)
             }
             "reissue" => {
                 self.old_code = Some(
                     self.shop
-                        .card_code(&self.shop.card(self.card).expect("card")),
+                        .cards()
+                        .card_code(&self.shop.cards().card(self.card).expect("card")),
                 );
                 self.shop
+                    .cards()
                     .reissue(self.card, &who)
                     .await
                     .map(|o| format!("counter={}", o.card.counter))
@@ -207,31 +224,40 @@ impl World {
                 let id = self.last_voucher.unwrap_or(0);
                 let code = self
                     .shop
-                    .voucher_code(&self.shop.voucher(id).expect("voucher"));
-                self.outcome(self.shop.redeem_code(&code, &who).await)
+                    .cards()
+                    .voucher_code(&self.shop.cards().voucher(id).expect("voucher"));
+                self.outcome(self.shop.cards().redeem_code(&code, &who).await)
             }
             "coupon" => self.outcome(
                 self.shop
+                    .cards()
                     .issue_coupon(self.card, "Cake", n(0) as u32, &who)
                     .await,
             ),
             "remind" => self
                 .shop
+                .campaigns()
                 .remind_expiring_vouchers(Duration::days(n(0)))
                 .await
                 .map(|ids| {
                     let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
                     format!("reminded [{}]", ids.join(","))
                 }),
-            "handover" => self.outcome(self.shop.hand_over(self.card, &who).await),
-            "spin" => self.outcome(self.shop.spin(self.card, &who).await),
-            "adjust" => self.outcome(self.shop.adjust(self.card, n(0), "test", &who).await),
+            "handover" => self.outcome(self.shop.cards().hand_over(self.card, &who).await),
+            "spin" => self.outcome(self.shop.cards().spin(self.card, &who).await),
+            "adjust" => self.outcome(
+                self.shop
+                    .cards()
+                    .adjust(self.card, n(0), "test", &who)
+                    .await,
+            ),
             "reverse" => {
                 let id = self.last_event.unwrap_or(0);
-                self.outcome(self.shop.reverse(id, "mistake", &who).await)
+                self.outcome(self.shop.cards().reverse(id, "mistake", &who).await)
             }
             "codes" => self
                 .shop
+                .cards()
                 .generate_receipts(
                     self.template,
                     n(0) as u32,
@@ -246,7 +272,12 @@ impl World {
                 }),
             "claim" => {
                 let code = self.codes.first().cloned().unwrap_or_default();
-                self.outcome(self.shop.claim_receipt(&code, self.card, &who).await)
+                self.outcome(
+                    self.shop
+                        .cards()
+                        .claim_receipt(&code, self.card, &who)
+                        .await,
+                )
             }
             "advance" => {
                 let spec = args.first().copied().unwrap_or("0s");
@@ -284,7 +315,7 @@ impl World {
         if let Some(v) = o.vouchers.last() {
             self.last_voucher = Some(v.id);
         }
-        let t = self.shop.template(o.card.template_id)?;
+        let t = self.shop.templates().template(o.card.template_id)?;
         let mut s = format!("{}/{}", o.card.stamps, t.stamps_required);
         if let Some(e) = &o.effect
             && e.goals_reached > 0
@@ -293,6 +324,7 @@ impl World {
         }
         let active = self
             .shop
+            .cards()
             .vouchers_of_card(o.card.id)?
             .iter()
             .filter(|v| v.state(self.clock_now()) == stampcard_core::model::VoucherState::Active)

@@ -90,9 +90,9 @@ impl Wallet {
     /// Builds and signs the current pass of a card (creating its pass
     /// record the first time).
     pub async fn build(&self, shop: &Shop, card_id: u64) -> Result<BuiltPass, WalletError> {
-        let pass = shop.ensure_pass(card_id).await?;
-        let card = shop.card(card_id)?;
-        let version = shop.pass_version(card_id)?;
+        let pass = shop.passes().ensure_pass(card_id).await?;
+        let card = shop.cards().card(card_id)?;
+        let version = shop.passes().pass_version(card_id)?;
         self.sign(shop, &card, &pass, version)
     }
 
@@ -105,8 +105,8 @@ impl Wallet {
         pass: &PassRecord,
         version: PassVersion,
     ) -> Result<BuiltPass, WalletError> {
-        let view = shop.view_of(card)?;
-        let template = shop.template(card.template_id)?;
+        let view = shop.cards().view_of(card)?;
+        let template = shop.templates().template(card.template_id)?;
         let branding = &template.branding;
         let serial = PassRecord::serial_of(card.id);
         let service = Self::web_service_url(shop);

@@ -28,10 +28,11 @@ async fn write_backlog(data: &Path, n: u64) -> Result<()> {
     let admin = Actor::Cli {
         user: "bench".into(),
     };
-    let mut hooks: Vec<u64> = shop.webhooks()?.iter().map(|h| h.id).collect();
+    let mut hooks: Vec<u64> = shop.webhooks().webhooks()?.iter().map(|h| h.id).collect();
     if hooks.is_empty() {
         for path in ["a", "b"] {
             let hook = shop
+                .webhooks()
                 .create_webhook(&format!("http://127.0.0.1:9/{path}"), &[], &admin)
                 .await?;
             hooks.push(hook.id);

@@ -55,10 +55,14 @@ pub async fn campaign_bench(dir: &Path, n: u64) -> Result<()> {
     let admin = Actor::Cli {
         user: "bench".into(),
     };
-    let template = shop.create_template(super::draft(10), &admin).await?;
+    let template = shop
+        .templates()
+        .create_template(super::draft(10), &admin)
+        .await?;
     write_holders(&shop, &template, n, |_, _| {}).await?;
     let routes: Vec<Arc<dyn Route>> = vec![Arc::new(LogRoute)];
     let c = shop
+        .campaigns()
         .create_campaign(
             CampaignDraft {
                 name: None,
@@ -74,7 +78,10 @@ pub async fn campaign_bench(dir: &Path, n: u64) -> Result<()> {
         )
         .await?;
     let start = Instant::now();
-    let sent = shop.send_campaign(c.id, &routes, &admin).await?;
+    let sent = shop
+        .campaigns()
+        .send_campaign(c.id, &routes, &admin)
+        .await?;
     let plan = start.elapsed().as_secs_f64();
     anyhow::ensure!(sent.messages == n, "planned {} of {n}", sent.messages);
     shop.shutdown().await;

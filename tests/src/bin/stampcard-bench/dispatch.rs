@@ -30,7 +30,7 @@ pub async fn dispatch_bench(dir: &Path, n: u64) -> Result<()> {
     // N holders who joined in Telegram, written before the server starts.
     {
         let shop = super::open_shop(&data.join("store"), ShopSettings::for_tests()).await?;
-        let template = shop.template(1)?;
+        let template = shop.templates().template(1)?;
         let now = chrono::Utc::now();
         super::campaign::write_holders(&shop, &template, n, |c, i| {
             c.telegram_id = Some(FIRST_CHAT + i as i64);

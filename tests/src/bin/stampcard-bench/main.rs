@@ -391,6 +391,7 @@ async fn actor_core(dir: &Path, o: &Opts) -> Result<(Result1, Written)> {
     };
     let shop = Shop::open(dir, settings, Arc::new(SystemClock), options).await?;
     let t = shop
+        .templates()
         .create_template(draft(100), &Actor::channel("system"))
         .await?;
     let first = populate(&shop, &t, o.cards).await?;
@@ -405,7 +406,7 @@ async fn actor_core(dir: &Path, o: &Opts) -> Result<(Result1, Written)> {
         move |card| {
             let (s, actor) = (s.clone(), actor.clone());
             async move {
-                if let Err(e) = s.stamp_card(card, 1, None, &actor).await {
+                if let Err(e) = s.cards().stamp_card(card, 1, None, &actor).await {
                     eprintln!("stamp failed: {e}");
                 }
             }
@@ -414,10 +415,12 @@ async fn actor_core(dir: &Path, o: &Opts) -> Result<(Result1, Written)> {
     .await;
     // A stamped card and its stamp's event, as the store keeps them (one
     // more stamp, after the timing).
-    shop.stamp_card(first, 1, None, &Actor::channel("bench"))
+    shop.cards()
+        .stamp_card(first, 1, None, &Actor::channel("bench"))
         .await?;
-    let card = shop.card(first)?;
+    let card = shop.cards().card(first)?;
     let event = shop
+        .journal()
         .journal(&stampcard_core::shop::JournalQuery {
             card: Some(first),
             newest_first: true,
@@ -569,6 +572,7 @@ async fn million(root: &Path, o: &Opts) -> Result<()> {
     settings.max_resident_actors = 10_000;
     let shop = open_shop(&store, settings).await?;
     let t = shop
+        .templates()
         .create_template(draft(100), &Actor::channel("system"))
         .await?;
     let started = Instant::now();
@@ -682,13 +686,14 @@ fn export_memory(bin: &Path, data: &Path, root: &Path) -> Result<()> {
 async fn bot_load(dir: &Path, rate: u64) -> Result<()> {
     use stampcard_e2e::fake_telegram::FakeTelegram;
     let shop = open_shop(dir, ShopSettings::for_tests()).await?;
-    shop.create_template(
-        draft(8),
-        &Actor::Cli {
-            user: "bench".into(),
-        },
-    )
-    .await?;
+    shop.templates()
+        .create_template(
+            draft(8),
+            &Actor::Cli {
+                user: "bench".into(),
+            },
+        )
+        .await?;
     let fake = Arc::new(FakeTelegram::start());
     if std::env::var("BENCH_DEBUG").is_err() {
         fake.quiet();
@@ -787,7 +792,7 @@ async fn steady_stamps(shop: &Shop, first: u64, cards: u64, per_sec: u64, secs: 
         let (s, a) = (shop.clone(), actor.clone());
         let card = first + rand::rng().random_range(0..cards);
         tokio::spawn(async move {
-            let _ = s.stamp_card(card, 1, None, &a).await;
+            let _ = s.cards().stamp_card(card, 1, None, &a).await;
         });
     }
     cpu_secs() - start
@@ -802,11 +807,12 @@ async fn ssh_sessions(dir: &Path, n: usize) -> Result<()> {
     let admin = Actor::Cli {
         user: "bench".into(),
     };
-    let t = shop.create_template(draft(10), &admin).await?;
+    let t = shop.templates().create_template(draft(10), &admin).await?;
     let cards = 1000;
     let first = populate(&shop, &t, cards).await?;
     let client_key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&rand::random())));
     let staff = shop
+        .access()
         .add_staff(
             "Bench Admin",
             stampcard_core::model::Role::Admin,
@@ -814,7 +820,8 @@ async fn ssh_sessions(dir: &Path, n: usize) -> Result<()> {
             &admin,
         )
         .await?;
-    shop.add_staff_ssh_key(&staff.name, &client_key.public_key().to_openssh()?, &admin)
+    shop.access()
+        .add_staff_ssh_key(&staff.name, &client_key.public_key().to_openssh()?, &admin)
         .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -919,7 +926,7 @@ async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
         move |card| {
             let (s, actor) = (s.clone(), a2.clone());
             async move {
-                let _ = s.stamp_card(card, 1, None, &actor).await;
+                let _ = s.cards().stamp_card(card, 1, None, &actor).await;
             }
         },
     )
@@ -937,7 +944,8 @@ async fn million_stamp(store: &Path, o: &Opts) -> Result<()> {
     for _ in 0..20_000 {
         let card = first + rand::rng().random_range(0..n);
         let t = Instant::now();
-        shop.command(card, stampcard_core::actors::CardCommand::Get, &actor, None)
+        shop.cards()
+            .command(card, stampcard_core::actors::CardCommand::Get, &actor, None)
             .await?;
         h.record(t.elapsed().as_micros().max(1) as u64)?;
     }
@@ -965,6 +973,7 @@ async fn console_frames(shop: &Shop) -> Result<()> {
     use stampcard_tui::keys::Key;
 
     let admin = shop
+        .access()
         .add_staff(
             "Bench Admin",
             stampcard_core::model::Role::Admin,

@@ -42,8 +42,12 @@ pub async fn passes_bench(dir: &Path, n: u64) -> Result<()> {
     let admin = Actor::Cli {
         user: "bench".into(),
     };
-    let template = shop.create_template(super::draft(10), &admin).await?;
+    let template = shop
+        .templates()
+        .create_template(super::draft(10), &admin)
+        .await?;
     let card = shop
+        .cards()
         .issue_card(
             template.id,
             IssueCard::New(CustomerFields {

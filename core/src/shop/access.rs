@@ -1,0 +1,38 @@
+//! [`Access`]: who may do what — staff accounts and their sign-in (in
+//! `staff.rs`), PIN lock-outs (`pin_guard.rs`) and REST API keys
+//! (`api_keys.rs`) — and the signal live sessions watch to re-check their
+//! staff member.
+
+use std::sync::Arc;
+
+use super::context::{Context, on_context};
+
+/// Staff, sign-in, PIN lock-outs and API keys.
+#[derive(Clone)]
+pub struct Access {
+    ctx: Context,
+    /// Bumped whenever a staff account changes.
+    staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+on_context!(Access);
+
+impl Access {
+    pub(super) fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+
+    /// Changes whenever a staff account changes (live sessions re-check
+    /// that their staff member is still enabled).
+    pub fn staff_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.staff_changes.subscribe()
+    }
+
+    /// Tells live sessions that a staff account changed.
+    pub(super) fn staff_changed(&self) {
+        self.staff_changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}

@@ -1,7 +1,9 @@
 //! ARCHITECTURE.md's rules, checked: `core` uses no network, UI or
 //! messenger crate; the front-ends do not depend on each other; nothing of
 //! the product outside `core/src/store/` uses sled; the rules never read
-//! the wall clock; the outbox never names the shop; every Rust file starts with a `//!` comment; every file
+//! the wall clock; the outbox and the consumers never name the shop;
+//! `impl Shop` is one block in one file, with at most 25 public functions
+//! and no lock or signal of its own; every Rust file starts with a `//!` comment; every file
 //! the codemap's concern table names exists.
 
 use std::path::{Path, PathBuf};
@@ -152,22 +154,79 @@ fn the_rules_read_time_only_from_the_clock_they_are_given() {
     }
 }
 
+/// Whether `text` has `word` standing alone (not inside a longer name).
+fn names(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(ident)
+            && !text[at + word.len()..].chars().next().is_some_and(ident)
+    })
+}
+
 #[test]
-fn the_outbox_does_not_know_the_shop() {
-    let mut files = Vec::new();
-    rust_files(&root().join("core/src/outbox"), &mut files);
-    assert!(
-        files.len() > 3,
-        "the outbox module is where ARCHITECTURE.md says"
-    );
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("source");
-        for name in ["crate::shop", "Shop"] {
+fn the_outbox_and_the_consumers_do_not_know_the_shop() {
+    for dir in ["core/src/outbox", "core/src/consumers"] {
+        let mut files = Vec::new();
+        rust_files(&root().join(dir), &mut files);
+        assert!(files.len() > 2, "{dir} is where ARCHITECTURE.md says");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("source");
             assert!(
-                !text.contains(name),
-                "{} names {name}: the outbox takes its own handle, not the shop",
+                !names(&text, "Shop"),
+                "{} names Shop: outbox and consumers take the context and the outbox, not the shop",
                 file.display()
             );
         }
+    }
+}
+
+/// Most public functions the shop's front door may have.
+const SHOP_MAX_PUBLIC_FNS: usize = 25;
+
+#[test]
+fn the_shop_is_one_small_front_door() {
+    let mut files = Vec::new();
+    rust_files(&root().join("core/src"), &mut files);
+    let with_impl: Vec<_> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).expect("source");
+            text.lines().any(|l| {
+                let l = l.trim_start();
+                let head = l.split('{').next().unwrap_or_default();
+                l.starts_with("impl") && names(head, "Shop")
+            })
+        })
+        .collect();
+    assert_eq!(
+        with_impl.len(),
+        1,
+        "impl Shop must be in one file, found in {with_impl:?}: a service owns the rest"
+    );
+    let text = std::fs::read_to_string(with_impl[0]).expect("source");
+    let block = text
+        .split("\nimpl Shop {")
+        .nth(1)
+        .expect("one impl Shop block");
+    let block = &block[..block.find("\n}").unwrap_or(block.len())];
+    let public = block
+        .lines()
+        .filter(|l| l.starts_with("    pub fn ") || l.starts_with("    pub async fn "))
+        .count();
+    assert!(
+        public <= SHOP_MAX_PUBLIC_FNS,
+        "Shop has {public} public functions (at most {SHOP_MAX_PUBLIC_FNS}): put the new one on a service"
+    );
+    assert_eq!(
+        text.matches("\nimpl Shop {").count(),
+        1,
+        "one impl Shop block"
+    );
+    for state in ["Mutex", "RwLock", "watch::Sender", "AtomicU"] {
+        assert!(
+            !text.contains(state),
+            "{} holds a {state}: the shop keeps no state of its own, a service does",
+            with_impl[0].display()
+        );
     }
 }

@@ -44,7 +44,7 @@ pub fn join(link: u64, body: &[u8]) -> Vec<u8> {
 
 /// The key of a card record.
 pub fn card_key(card: u64) -> Vec<u8> {
-    super::sled_store::encode_key(&super::Key::Card(card))
+    super::sled_layout::encode_key(&super::Key::Card(card))
 }
 
 /// The card of a card-record key, if it is one (the inverse of

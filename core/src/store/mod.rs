@@ -12,6 +12,7 @@ mod keys;
 pub mod migrate;
 mod mutation;
 mod records;
+mod sled_layout;
 mod sled_store;
 
 pub use group_commit::take_group;

@@ -16,9 +16,12 @@ use tokio::sync::{oneshot, watch};
 
 use super::card_chains::{self, Chains, LINK_LEN};
 use super::group_commit::Taken;
+use super::sled_layout::{
+    corrupt, decode_key, decode_record, encode_key, encode_record, family_prefix, sequence,
+};
 use super::{
-    CommitFuture, Committed, FORMAT_VERSION, Family, Guard, IdempotencyRecord, Key, Mutation,
-    Record, Scan, Store, StoreError,
+    CommitFuture, Committed, FORMAT_VERSION, Family, Guard, Key, Mutation, Record, Scan, Store,
+    StoreError,
 };
 use crate::model::Event;
 
@@ -94,7 +97,7 @@ fn encode_mutation(m: Mutation) -> Encoded {
         events: m
             .events
             .into_iter()
-            .map(|e| (e.card_id, encode_json(&e.with_id(0))))
+            .map(|e| (e.card_id, encode_record(&Record::Event(e.with_id(0)))))
             .collect(),
         derived: m.derived,
     }
@@ -785,7 +788,7 @@ impl Committer {
         self.checks += 1;
         db.insert(
             encode_key(&Key::Meta(WRITE_CHECK.into())),
-            encode_json(&self.checks),
+            serde_json::to_vec(&self.checks).unwrap_or_default(),
         )
         .map_err(io)?;
         db.flush().map_err(io)?;
@@ -1119,21 +1122,7 @@ impl Store for SledStore {
     }
 
     fn next_id(&self, family: Family) -> Result<u64, StoreError> {
-        let (prefix, first) = match family {
-            Family::Cards => (b'C', 100_001),
-            Family::Customers => (b'U', 1),
-            Family::Templates => (b'T', 1),
-            Family::Vouchers => (b'W', 1),
-            Family::Staff => (b'S', 1),
-            Family::PosKeys => (b'P', 1),
-            Family::ApiKeys => (b'A', 1),
-            Family::Webhooks => (b'H', 1),
-            Family::Campaigns => (b'G', 1),
-            Family::Automations => (b'N', 1),
-            Family::Batches => (b'B', 1),
-            Family::Outbox => (b'O', 1),
-            _ => (b'?', 1),
-        };
+        let (prefix, first) = sequence(family).unwrap_or((b'?', 1));
         let mut seqs = self.sequences.lock().unwrap_or_else(|e| e.into_inner());
         let entry = match seqs.entry(prefix) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -1235,213 +1224,6 @@ fn increment(bytes: &mut Vec<u8>) {
             return;
         }
     }
-}
-
-fn with_u64(prefix: u8, a: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(9);
-    k.push(prefix);
-    k.extend_from_slice(&a.to_be_bytes());
-    k
-}
-
-fn with_2u64(prefix: u8, a: u64, b: u64) -> Vec<u8> {
-    let mut k = with_u64(prefix, a);
-    k.extend_from_slice(&b.to_be_bytes());
-    k
-}
-
-fn with_str(prefix: u8, s: &str) -> Vec<u8> {
-    let mut k = vec![prefix];
-    k.extend_from_slice(s.as_bytes());
-    k
-}
-
-/// Encodes a key; ids are big-endian so byte order is id order.
-pub(crate) fn encode_key(key: &Key) -> Vec<u8> {
-    match key {
-        Key::Card(id) => with_u64(b'C', *id),
-        Key::Customer(id) => with_u64(b'U', *id),
-        Key::Template(id) => with_u64(b'T', *id),
-        Key::TemplateVersion(id, v) => with_2u64(b'V', *id, u64::from(*v)),
-        Key::Voucher(id) => with_u64(b'W', *id),
-        Key::Event(id) => with_u64(b'E', *id),
-        Key::Staff(id) => with_u64(b'S', *id),
-        Key::Receipt(code) => with_str(b'R', code),
-        Key::ReceiptClaim(k) => with_str(b'X', k),
-        Key::PosKey(id) => with_u64(b'P', *id),
-        Key::ApiKey(id) => with_u64(b'A', *id),
-        Key::Webhook(id) => with_u64(b'H', *id),
-        Key::Campaign(id) => with_u64(b'G', *id),
-        Key::CampaignBatch(c, n) => with_2u64(b'Q', *c, *n),
-        Key::Idempotency(k) => with_str(b'I', k),
-        Key::Meta(k) => with_str(b'M', k),
-        Key::CardOfCustomer(c, card) => with_2u64(b'c', *c, *card),
-        Key::VoucherOfCard(card, v) => with_2u64(b'w', *card, *v),
-        Key::CustomerByTelegram(t) => with_u64(b'g', (*t as u64) ^ (1 << 63)),
-        Key::ReversalOf(ev) => with_u64(b'r', *ev),
-        Key::Outbox(id) => with_u64(b'O', *id),
-        Key::OutboxPending(id) => with_u64(b'o', *id),
-        Key::Cursor(name) => with_str(b'K', name),
-        Key::Pass(card) => with_u64(b'Y', *card),
-        Key::PassOfDevice(device, card) => with_2u64(b'y', *device, *card),
-        Key::PushOfCard(card, entry) => with_2u64(b'z', *card, *entry),
-        Key::Automation(id) => with_u64(b'N', *id),
-        Key::AutomationDone(a, card) => with_2u64(b'n', *a, *card),
-    }
-}
-
-fn family_prefix(family: Family) -> Vec<u8> {
-    match family {
-        Family::Cards => vec![b'C'],
-        Family::Customers => vec![b'U'],
-        Family::Templates => vec![b'T'],
-        Family::TemplateVersions(id) => with_u64(b'V', id),
-        Family::Vouchers => vec![b'W'],
-        Family::Events => vec![b'E'],
-        Family::Staff => vec![b'S'],
-        Family::Receipts => vec![b'R'],
-        Family::PosKeys => vec![b'P'],
-        Family::ApiKeys => vec![b'A'],
-        Family::Webhooks => vec![b'H'],
-        Family::Campaigns => vec![b'G'],
-        Family::CampaignBatches(c) => with_u64(b'Q', c),
-        Family::CardsOfCustomer(c) => with_u64(b'c', c),
-        Family::VouchersOfCard(c) => with_u64(b'w', c),
-        Family::Batches => vec![b'B'],
-        Family::Outbox => vec![b'O'],
-        Family::OutboxPending => vec![b'o'],
-        Family::PassesOfDevice(device) => with_u64(b'y', device),
-        Family::PushesOfCard(card) => with_u64(b'z', card),
-        Family::Automations => vec![b'N'],
-    }
-}
-
-fn corrupt(k: &[u8], reason: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        key: String::from_utf8_lossy(k).into_owned(),
-        reason: reason.to_string(),
-    }
-}
-
-fn u64_at(k: &[u8], at: usize) -> Result<u64, StoreError> {
-    let slice = k.get(at..at + 8).ok_or_else(|| corrupt(k, "short key"))?;
-    let mut b = [0u8; 8];
-    b.copy_from_slice(slice);
-    Ok(u64::from_be_bytes(b))
-}
-
-fn str_at(k: &[u8]) -> Result<String, StoreError> {
-    String::from_utf8(k[1..].to_vec()).map_err(|e| corrupt(k, e))
-}
-
-fn decode_key(k: &[u8]) -> Result<Key, StoreError> {
-    let Some(&prefix) = k.first() else {
-        return Err(corrupt(k, "empty key"));
-    };
-    Ok(match prefix {
-        b'C' => Key::Card(u64_at(k, 1)?),
-        b'U' => Key::Customer(u64_at(k, 1)?),
-        b'T' => Key::Template(u64_at(k, 1)?),
-        b'V' => Key::TemplateVersion(u64_at(k, 1)?, u64_at(k, 9)? as u32),
-        b'W' => Key::Voucher(u64_at(k, 1)?),
-        b'E' => Key::Event(u64_at(k, 1)?),
-        b'S' => Key::Staff(u64_at(k, 1)?),
-        b'R' => Key::Receipt(str_at(k)?),
-        b'X' => Key::ReceiptClaim(str_at(k)?),
-        b'P' => Key::PosKey(u64_at(k, 1)?),
-        b'A' => Key::ApiKey(u64_at(k, 1)?),
-        b'H' => Key::Webhook(u64_at(k, 1)?),
-        b'G' => Key::Campaign(u64_at(k, 1)?),
-        b'Q' => Key::CampaignBatch(u64_at(k, 1)?, u64_at(k, 9)?),
-        b'I' => Key::Idempotency(str_at(k)?),
-        b'M' => Key::Meta(str_at(k)?),
-        b'c' => Key::CardOfCustomer(u64_at(k, 1)?, u64_at(k, 9)?),
-        b'w' => Key::VoucherOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
-        b'g' => Key::CustomerByTelegram((u64_at(k, 1)? ^ (1 << 63)) as i64),
-        b'r' => Key::ReversalOf(u64_at(k, 1)?),
-        b'O' => Key::Outbox(u64_at(k, 1)?),
-        b'o' => Key::OutboxPending(u64_at(k, 1)?),
-        b'K' => Key::Cursor(str_at(k)?),
-        b'Y' => Key::Pass(u64_at(k, 1)?),
-        b'y' => Key::PassOfDevice(u64_at(k, 1)?, u64_at(k, 9)?),
-        b'z' => Key::PushOfCard(u64_at(k, 1)?, u64_at(k, 9)?),
-        b'N' => Key::Automation(u64_at(k, 1)?),
-        b'n' => Key::AutomationDone(u64_at(k, 1)?, u64_at(k, 9)?),
-        _ => return Err(corrupt(k, "unknown key prefix")),
-    })
-}
-
-fn encode_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Our records contain no maps with non-string keys, so this cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
-}
-
-fn encode_record(r: &Record) -> Vec<u8> {
-    match r {
-        Record::Card(x) => encode_json(x),
-        Record::Customer(x) => encode_json(x),
-        Record::Template(x) => encode_json(x),
-        Record::Voucher(x) => encode_json(x),
-        Record::Event(x) => encode_json(x),
-        Record::Staff(x) => encode_json(x),
-        Record::Receipt(x) => encode_json(x),
-        Record::Claim(x) => encode_json(x),
-        Record::PosKey(x) => encode_json(x),
-        Record::ApiKey(x) => encode_json(x),
-        Record::Webhook(x) => encode_json(x),
-        Record::Campaign(x) => encode_json(x),
-        Record::CampaignBatch(x) => encode_json(x),
-        Record::Automation(x) => encode_json(x),
-        Record::Idempotency(x) => encode_json(x),
-        Record::Meta(x) => encode_json(x),
-        Record::Index(id) => id.to_be_bytes().to_vec(),
-        Record::Outbox(x) => encode_json(x),
-        Record::Cursor(x) => encode_json(x),
-        Record::Pass(x) => encode_json(x),
-    }
-}
-
-/// The body of a card record or an event, behind its link.
-fn linked<'a>(k: &[u8], v: &'a [u8]) -> Result<&'a [u8], StoreError> {
-    card_chains::split(v)
-        .map(|(_, body)| body)
-        .ok_or_else(|| corrupt(k, "shorter than its link"))
-}
-
-fn decode_record(k: &[u8], v: &[u8]) -> Result<Record, StoreError> {
-    fn j<T: serde::de::DeserializeOwned>(k: &[u8], v: &[u8]) -> Result<T, StoreError> {
-        serde_json::from_slice(v).map_err(|e| corrupt(k, e))
-    }
-    Ok(match k.first().copied().unwrap_or(0) {
-        b'C' => Record::Card(j(k, linked(k, v)?)?),
-        b'U' => Record::Customer(j(k, v)?),
-        b'T' | b'V' => Record::Template(j(k, v)?),
-        b'W' => Record::Voucher(j(k, v)?),
-        b'E' => Record::Event(j::<Event>(k, linked(k, v)?)?),
-        b'S' => Record::Staff(j(k, v)?),
-        b'R' => Record::Receipt(j(k, v)?),
-        b'X' => Record::Claim(j(k, v)?),
-        b'P' => Record::PosKey(j(k, v)?),
-        b'A' => Record::ApiKey(j(k, v)?),
-        b'H' => Record::Webhook(j(k, v)?),
-        b'G' => Record::Campaign(j(k, v)?),
-        b'Q' => Record::CampaignBatch(j(k, v)?),
-        b'N' => Record::Automation(j(k, v)?),
-        b'I' => Record::Idempotency(j::<IdempotencyRecord>(k, v)?),
-        b'M' => Record::Meta(j(k, v)?),
-        b'O' => Record::Outbox(j(k, v)?),
-        b'K' => Record::Cursor(j(k, v)?),
-        b'Y' => Record::Pass(j(k, v)?),
-        b'c' | b'w' | b'g' | b'r' | b'o' | b'n' => {
-            let mut b = [0u8; 8];
-            if v.len() == 8 {
-                b.copy_from_slice(v);
-            }
-            Record::Index(u64::from_be_bytes(b))
-        }
-        b'y' | b'z' => Record::Index(u64_at(k, 9)?),
-        _ => return Err(corrupt(k, "unknown key prefix")),
-    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod group_commit;
 mod keys;
 pub mod migrate;
 mod mutation;
+mod read_pool;
 mod records;
 mod sled_layout;
 mod sled_store;
@@ -18,6 +19,7 @@ mod sled_store;
 pub use group_commit::take_group;
 pub use keys::{Family, Key};
 pub use mutation::{Committed, Derived, Guard, Mutation};
+pub use read_pool::ReadPool;
 pub use records::{IdempotencyRecord, Record, Typed};
 pub use sled_store::{REWRITE_PENDING, SledOptions, SledStore};
 

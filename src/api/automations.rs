@@ -49,7 +49,7 @@ pub struct AutomationSwitch {
 }
 
 /// Creates an automation (on); the answer holds it and the cards due now.
-#[utoipa::path(post, path = "/api/v1/automations", tag = "campaigns",
+#[utoipa::path(post, path = "/api/v1/automations", operation_id = "create_automation", tag = "campaigns",
     request_body = NewAutomation,
     responses((status = 201, description = "Created", body = serde_json::Value), Errors))]
 pub async fn create(
@@ -83,7 +83,7 @@ pub async fn create(
 }
 
 /// Every automation with the cards due now.
-#[utoipa::path(get, path = "/api/v1/automations", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/automations", operation_id = "list_automations", tag = "campaigns",
     responses((status = 200, description = "Automations", body = Vec<serde_json::Value>), Errors))]
 pub async fn list(
     State(s): State<CampaignState>,
@@ -96,7 +96,7 @@ pub async fn list(
 }
 
 /// Turns an automation on or off.
-#[utoipa::path(patch, path = "/api/v1/automations/{id}", tag = "campaigns",
+#[utoipa::path(patch, path = "/api/v1/automations/{id}", operation_id = "switch_automation", tag = "campaigns",
     params(("id" = u64, Path, description = "Automation id")),
     request_body = AutomationSwitch,
     responses((status = 200, description = "Changed", body = serde_json::Value), Errors))]

@@ -86,7 +86,7 @@ fn default_voucher_days() -> u32 {
 }
 
 /// Creates a campaign; the answer holds it and its audience per channel.
-#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns",
+#[utoipa::path(post, path = "/api/v1/campaigns", operation_id = "create_campaign", tag = "campaigns",
     request_body = NewCampaign,
     responses((status = 201, description = "Created, with its audience", body = serde_json::Value), Errors))]
 pub async fn create(
@@ -125,7 +125,7 @@ pub async fn create(
 }
 
 /// Sends a campaign now: every message is queued when this answers.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/send", tag = "campaigns",
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/send", operation_id = "send_campaign", tag = "campaigns",
     params(("id" = u64, Path, description = "Campaign id")),
     responses((status = 200, description = "Queued", body = serde_json::Value), Errors))]
 pub async fn send(
@@ -143,7 +143,7 @@ pub async fn send(
 }
 
 /// A campaign with its deliveries per channel and state.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", operation_id = "get_campaign", tag = "campaigns",
     params(("id" = u64, Path, description = "Campaign id")),
     responses((status = 200, description = "Status", body = serde_json::Value), Errors))]
 pub async fn status(
@@ -159,7 +159,7 @@ pub async fn status(
 }
 
 /// Every campaign, newest first.
-#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns",
+#[utoipa::path(get, path = "/api/v1/campaigns", operation_id = "list_campaigns", tag = "campaigns",
     responses((status = 200, description = "Campaigns", body = Vec<serde_json::Value>), Errors))]
 pub async fn list(
     State(s): State<CampaignState>,

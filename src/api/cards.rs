@@ -20,14 +20,14 @@ use super::input::{Body, Object, bad_query, check_limit, hundred, path_id};
 use super::schemas::{Found, Issued, Outcome};
 
 /// The card templates, newest version of each.
-#[utoipa::path(get, path = "/api/v1/templates", tag = "cards",
+#[utoipa::path(get, path = "/api/v1/templates", operation_id = "list_templates", tag = "cards",
     responses((status = 200, description = "The templates", body = Vec<serde_json::Value>), Errors))]
 pub async fn templates(State(shop): State<Shop>, _caller: Caller) -> Json<serde_json::Value> {
     Json(serde_json::json!(shop.templates().templates()))
 }
 
 /// A card by id, as its holder sees it.
-#[utoipa::path(get, path = "/api/v1/cards/{id}", tag = "cards",
+#[utoipa::path(get, path = "/api/v1/cards/{id}", operation_id = "get_card", tag = "cards",
     params(("id" = u64, Path, description = "Card id")),
     responses((status = 200, description = "The card", body = serde_json::Value), Errors))]
 pub async fn card(
@@ -41,7 +41,7 @@ pub async fn card(
 }
 
 /// A card's vouchers, active first, newest first.
-#[utoipa::path(get, path = "/api/v1/cards/{id}/vouchers", tag = "cards",
+#[utoipa::path(get, path = "/api/v1/cards/{id}/vouchers", operation_id = "list_card_vouchers", tag = "cards",
     params(("id" = u64, Path, description = "Card id")),
     responses((status = 200, description = "The vouchers with their codes and states",
         body = Vec<serde_json::Value>), Errors))]
@@ -67,7 +67,7 @@ pub struct VoucherRequest {
 }
 
 /// Issues a voucher to a card (admin keys).
-#[utoipa::path(post, path = "/api/v1/cards/{id}/vouchers", tag = "cards",
+#[utoipa::path(post, path = "/api/v1/cards/{id}/vouchers", operation_id = "issue_voucher", tag = "cards",
     params(("id" = u64, Path, description = "Card id")),
     request_body = VoucherRequest,
     responses((status = 201, description = "Issued", body = Issued), Errors))]
@@ -112,7 +112,7 @@ fn one() -> u32 {
 /// Adds stamps by card code. With an `Idempotency-Key` (scoped per API key,
 /// kept at least 24 h) a retry returns the first response and changes
 /// nothing; the same key with a different body is refused (422).
-#[utoipa::path(post, path = "/api/v1/stamps", tag = "cards",
+#[utoipa::path(post, path = "/api/v1/stamps", operation_id = "add_stamps", tag = "cards",
     params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible characters")),
     request_body = StampRequest,
     responses((status = 200, description = "Stamped (or the first answer, replayed)", body = Outcome,
@@ -161,7 +161,7 @@ pub struct CodeRequest {
 }
 
 /// Claims a receipt code onto a card, once.
-#[utoipa::path(post, path = "/api/v1/cards/{id}/receipts", tag = "cards",
+#[utoipa::path(post, path = "/api/v1/cards/{id}/receipts", operation_id = "claim_receipt", tag = "cards",
     params(("id" = u64, Path, description = "Card id")),
     request_body = CodeRequest,
     responses((status = 200, description = "Claimed", body = Outcome), Errors))]
@@ -178,7 +178,7 @@ pub async fn claim_receipt(
 }
 
 /// Redeems a voucher by its code, once.
-#[utoipa::path(post, path = "/api/v1/redemptions", tag = "cards",
+#[utoipa::path(post, path = "/api/v1/redemptions", operation_id = "redeem", tag = "cards",
     request_body = CodeRequest,
     responses((status = 200, description = "Redeemed", body = Outcome), Errors))]
 pub async fn redeem(
@@ -248,7 +248,7 @@ pub struct NewCard {
 }
 
 /// Issues a card.
-#[utoipa::path(post, path = "/api/v1/cards", tag = "cards",
+#[utoipa::path(post, path = "/api/v1/cards", operation_id = "issue_card", tag = "cards",
     request_body = NewCard,
     responses((status = 201, description = "The new card", body = serde_json::Value), Errors))]
 pub async fn issue_card(
@@ -279,7 +279,7 @@ pub async fn issue_card(
 }
 
 /// What a scanned code is: a card, a voucher or a receipt code.
-#[utoipa::path(get, path = "/api/v1/lookup/{code}", tag = "cards",
+#[utoipa::path(get, path = "/api/v1/lookup/{code}", operation_id = "lookup_code", tag = "cards",
     params(("code" = String, Path, description = "The code, as scanned")),
     responses((status = 200, description = "What the code is", body = Found), Errors))]
 pub async fn lookup(
@@ -328,7 +328,7 @@ pub struct Search {
 }
 
 /// Searches customers by name, card id, email or phone.
-#[utoipa::path(get, path = "/api/v1/customers", tag = "cards",
+#[utoipa::path(get, path = "/api/v1/customers", operation_id = "search_customers", tag = "cards",
     params(Search),
     responses((status = 200, description = "Matching customers", body = Vec<serde_json::Value>), Errors))]
 pub async fn customers(

@@ -29,7 +29,7 @@ pub struct Feed {
 }
 
 /// The journal in commit order: poll with `after` = the last `next_after`.
-#[utoipa::path(get, path = "/api/v1/events", tag = "journal",
+#[utoipa::path(get, path = "/api/v1/events", operation_id = "list_events", tag = "journal",
     params(Feed),
     responses((status = 200, description = "Events after `after`", body = EventPage), Errors))]
 pub async fn events(
@@ -65,7 +65,7 @@ pub struct ReversalRequest {
 
 /// Reverses a stamp, redemption or receipt claim: a new event pointing at
 /// the original (staff keys within the shop's window, admin keys any time).
-#[utoipa::path(post, path = "/api/v1/events/{id}/reversal", tag = "journal",
+#[utoipa::path(post, path = "/api/v1/events/{id}/reversal", operation_id = "reverse_event", tag = "journal",
     params(("id" = u64, Path, description = "The event to reverse")),
     request_body = ReversalRequest,
     responses((status = 200, description = "Reversed", body = Outcome), Errors))]

@@ -58,7 +58,7 @@ impl WebhookBody {
 }
 
 /// Subscribes a URL to event types; the answer holds the signing secret.
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "create_webhook", tag = "webhooks",
     request_body = NewWebhook,
     responses((status = 201, description = "Subscribed", body = WebhookBody), Errors))]
 pub async fn create(
@@ -75,7 +75,7 @@ pub async fn create(
 }
 
 /// Every webhook (admin keys), deleted ones included.
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks", operation_id = "list_webhooks", tag = "webhooks",
     responses((status = 200, description = "The webhooks", body = Vec<WebhookBody>), Errors))]
 pub async fn list(
     State(shop): State<Shop>,
@@ -92,7 +92,7 @@ pub async fn list(
 }
 
 /// Deletes a webhook: nothing more is queued for it.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", operation_id = "delete_webhook", tag = "webhooks",
     params(("id" = u64, Path, description = "Webhook id")),
     responses((status = 200, description = "Deleted", body = WebhookBody), Errors))]
 pub async fn delete(
@@ -121,7 +121,7 @@ fn twenty() -> usize {
 }
 
 /// A webhook's delivery log, newest first.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", operation_id = "list_webhook_deliveries", tag = "webhooks",
     params(("id" = u64, Path, description = "Webhook id"), LogQuery),
     responses((status = 200, description = "Deliveries with their state, attempts and last error",
         body = Vec<serde_json::Value>), Errors))]

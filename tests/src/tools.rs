@@ -16,7 +16,9 @@ fn how_to_get(name: &str) -> &'static str {
         "chromedriver" => "Debian's chromium-driver",
         "chromium" => "Debian's chromium",
         "zbarimg" => "Debian's zbar-tools",
-        "schemathesis" => "schemathesis from PyPI (tests/run puts it in a virtualenv)",
+        "schemathesis" | "openapi-spec-validator" | "openapi-python-client" => {
+            "the PyPI package of that name (tests/run puts it in a virtualenv)"
+        }
         _ => "its package",
     }
 }

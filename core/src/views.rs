@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::error::CoreResult;
 use crate::model::{CodeFormat, EventKind, Platform, Progress, Voucher, VoucherState};
 use crate::shop::Cards;
+use crate::shop::news_cache::{Heard, Seen};
 
 /// A voucher as shown to the customer and staff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -118,26 +119,100 @@ impl Cards {
     }
 
     /// The newest campaign message that reached a card: a delivered
-    /// message or wallet news among its recent events.
+    /// message or wallet news among its last `NEWS_LOOKBACK` events. Reads
+    /// only the events written since the card was last viewed.
     pub fn card_news(&self, card_id: u64) -> CoreResult<Option<CardNews>> {
-        let mut news = None;
+        let known = self.news.get(card_id);
+        let (seen, fresh) = self.news_since(card_id, known)?;
+        let news = match (fresh, seen.news) {
+            (Some(news), _) => Some(news),
+            (None, Some(h)) if h.after < NEWS_LOOKBACK => match self.campaign(h.campaign_id) {
+                Ok(c) => Some(CardNews {
+                    campaign_id: h.campaign_id,
+                    text: c.text,
+                    at: h.at,
+                }),
+                // The campaign is gone since: look through the card's
+                // events again, as if it were never seen.
+                Err(_) => {
+                    let (seen, fresh) = self.news_since(card_id, None)?;
+                    self.news.put(card_id, seen);
+                    return Ok(fresh);
+                }
+            },
+            _ => None,
+        };
+        self.news.put(card_id, seen);
+        Ok(news)
+    }
+
+    /// Reads a card's events newer than `known` (all of its last
+    /// `NEWS_LOOKBACK` when nothing is known): what they say about news,
+    /// and the news itself when one of them carries it.
+    fn news_since(
+        &self,
+        card_id: u64,
+        known: Option<Seen>,
+    ) -> CoreResult<(Seen, Option<CardNews>)> {
+        let mut newest = None;
+        let mut newer = 0;
+        let mut reached = false;
+        let mut fresh = None;
         self.visit_newest_card_events(card_id, NEWS_LOOKBACK, |e| {
+            if known.is_some_and(|k| e.id <= k.newest) {
+                reached = true;
+                return false;
+            }
+            newest.get_or_insert(e.id);
             let campaign_id = match e.kind {
                 EventKind::CampaignDelivered { campaign_id, .. }
-                | EventKind::WalletNews { campaign_id } => campaign_id,
-                _ => return true,
+                | EventKind::WalletNews { campaign_id } => Some(campaign_id),
+                _ => None,
             };
-            let Ok(c) = self.campaign(campaign_id) else {
-                return true;
-            };
-            news = Some(CardNews {
-                campaign_id,
-                text: c.text,
-                at: e.at,
-            });
-            false
+            match campaign_id.map(|id| (id, self.campaign(id))) {
+                Some((campaign_id, Ok(c))) => {
+                    fresh = Some((
+                        Heard {
+                            event: e.id,
+                            campaign_id,
+                            at: e.at,
+                            after: newer,
+                        },
+                        CardNews {
+                            campaign_id,
+                            text: c.text,
+                            at: e.at,
+                        },
+                    ));
+                    false
+                }
+                _ => {
+                    newer += 1;
+                    true
+                }
+            }
         })?;
-        Ok(news)
+        let known = known.filter(|_| reached || newest.is_none());
+        let newest = newest.or(known.map(|k| k.newest)).unwrap_or(0);
+        Ok(match fresh {
+            Some((heard, news)) => (
+                Seen {
+                    newest,
+                    news: Some(heard),
+                },
+                Some(news),
+            ),
+            None => (
+                Seen {
+                    newest,
+                    news: known.and_then(|k| k.news).map(|h| Heard {
+                        after: h.after + newer,
+                        ..h
+                    }),
+                },
+                None,
+            ),
+        })
     }
 
     /// The card as its customer sees it.

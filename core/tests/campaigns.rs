@@ -10,13 +10,13 @@ use stampcard_core::actors::CardCommand;
 use stampcard_core::clock::{Clock, ManualClock};
 use stampcard_core::consumers::Route;
 use stampcard_core::model::{
-    Actor, CampaignState, CampaignVoucher, Card, Customer, CustomerFields, Reward, Segment,
-    VoucherOrigin,
+    Actor, CampaignState, CampaignVoucher, Card, Customer, CustomerFields, EventKind, NewEvent,
+    Reward, Segment, VoucherOrigin,
 };
 use stampcard_core::outbox::Purpose;
 use stampcard_core::settings::ShopSettings;
 use stampcard_core::shop::{CampaignDraft, IssueCard, JournalQuery, TemplateDraft};
-use stampcard_core::store::SledOptions;
+use stampcard_core::store::{Mutation, SledOptions};
 
 /// Email with consent for marketing, like the email channel.
 struct Mail;
@@ -767,4 +767,101 @@ async fn personal_messages_and_coupons_take_the_campaign_path_without_the_cap() 
         Ok(Segment::Card { id: 100_001 })
     );
     assert!(Segment::parse("card:x").is_err());
+}
+
+/// The news a card's view should show, by the definition: the newest
+/// campaign message among the card's last 30 events whose campaign exists.
+fn expected_news(r: &Rig, card: u64) -> Option<u64> {
+    let history = r.shop.journal().card_history(card).expect("history");
+    history.iter().rev().take(30).find_map(|e| match e.kind {
+        EventKind::CampaignDelivered { campaign_id, .. }
+        | EventKind::WalletNews { campaign_id } => {
+            r.shop.campaigns().campaign(campaign_id).ok().map(|c| c.id)
+        }
+        _ => None,
+    })
+}
+
+/// Journals a campaign's wallet news on a card, as the wallet channel does.
+async fn wallet_news(r: &Rig, card: &Card, campaign_id: u64) {
+    let mut m = Mutation::new();
+    m.event(NewEvent {
+        at: r.clock.now(),
+        kind: EventKind::WalletNews { campaign_id },
+        card_id: Some(card.id),
+        customer_id: Some(card.customer_id),
+        template_id: Some(card.template_id),
+        code: None,
+        progress: None,
+        reward: None,
+        actor: admin(),
+    });
+    r.shop.store().commit(m).await.expect("news journaled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_shows_its_newest_news_while_it_is_among_its_last_thirty_events() {
+    let r = rig().await;
+    let ana = card_of(&r, "Ana");
+    let cards = r.shop.cards();
+    let shown = |_: &Rig| {
+        cards
+            .card_view(ana.id)
+            .expect("view")
+            .news
+            .map(|n| n.campaign_id)
+    };
+    assert_eq!(shown(&r), None);
+    let a = r
+        .shop
+        .campaigns()
+        .create_campaign(draft(&r, Segment::All), &admin())
+        .await
+        .expect("create");
+    wallet_news(&r, &ana, a.id).await;
+    let view = cards.card_view(ana.id).expect("view");
+    assert_eq!(
+        view.news.as_ref().map(|n| n.text.as_str()),
+        Some(a.text.as_str())
+    );
+    // Viewed after every stamp, every third, or not for a while: always as
+    // the definition says, until the news falls out of the last 30 events.
+    let mut b = None;
+    for i in 1..=45 {
+        cards
+            .stamp_card(ana.id, 1, None, &admin())
+            .await
+            .expect("stamp");
+        if i == 12 {
+            let c = r
+                .shop
+                .campaigns()
+                .create_campaign(draft(&r, Segment::All), &admin())
+                .await
+                .expect("create");
+            wallet_news(&r, &ana, c.id).await;
+            b = Some(c.id);
+        }
+        if i < 20 || i % 3 == 0 || i > 40 {
+            assert_eq!(shown(&r), expected_news(&r, ana.id), "after stamp {i}");
+        }
+    }
+    assert_eq!(
+        shown(&r),
+        None,
+        "both news are older than the last 30 events"
+    );
+    // A newer message whose campaign is deleted is passed over for the one before.
+    let b = b.expect("second campaign");
+    for id in [a.id, b] {
+        wallet_news(&r, &ana, id).await;
+    }
+    assert_eq!(shown(&r), Some(b));
+    r.shop
+        .campaigns()
+        .delete_campaign(b, &admin())
+        .await
+        .expect("delete");
+    assert_eq!(shown(&r), Some(a.id));
+    assert_eq!(shown(&r), expected_news(&r, ana.id));
 }

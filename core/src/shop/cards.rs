@@ -1,6 +1,5 @@
 //! Issuing cards, reading codes, and the commands a counter runs on cards.
 
-use super::context::{Context, on_context};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -11,6 +10,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Card, CustomerFields, EventKind, NewEvent, Platform, Progress, Voucher};
 use crate::store::{Family, Key, Mutation, Record, Scan};
 use crate::views::{CardView, VoucherView};
+
+use super::context::{Context, on_context};
+use super::news_cache::NewsCache;
 
 /// Who a new card is for.
 #[derive(Debug, Clone)]
@@ -48,6 +50,8 @@ pub struct Cards {
     ctx: Context,
     /// The customers' write lock, taken to issue a card to a new customer.
     customers_lock: Arc<tokio::sync::Mutex<()>>,
+    /// What viewed cards' newest events said about campaign news.
+    pub(crate) news: Arc<NewsCache>,
 }
 
 on_context!(Cards);
@@ -57,6 +61,7 @@ impl Cards {
         Self {
             ctx,
             customers_lock,
+            news: Arc::default(),
         }
     }
 }

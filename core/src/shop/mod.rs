@@ -19,6 +19,7 @@ mod conversations;
 mod customers;
 mod join;
 mod journal;
+pub(crate) mod news_cache;
 mod passes;
 mod personal;
 mod pin_guard;

@@ -1,9 +1,10 @@
 //! [`Access`]: who may do what — staff accounts and their sign-in (in
 //! `staff.rs`), PIN lock-outs (`pin_guard.rs`) and REST API keys
-//! (`api_keys.rs`) — and the signal live sessions watch to re-check their
-//! staff member.
+//! (`api_keys.rs`, with the keys checked so far kept in memory) — and the
+//! signal live sessions watch to re-check their staff member.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use super::context::{Context, on_context};
 
@@ -13,6 +14,9 @@ pub struct Access {
     ctx: Context,
     /// Bumped whenever a staff account changes.
     staff_changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// API keys as last read or written, by id: a request's key check reads
+    /// no store; a revoke here updates it before it answers.
+    pub(super) api_keys: Arc<RwLock<HashMap<u64, crate::model::ApiKey>>>,
 }
 
 on_context!(Access);
@@ -22,6 +26,7 @@ impl Access {
         Self {
             ctx,
             staff_changes: Arc::new(tokio::sync::watch::Sender::new(0)),
+            api_keys: Arc::default(),
         }
     }
 

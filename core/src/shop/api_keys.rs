@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::Access;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, ApiKey, Role, api_key_prefix};
-use crate::store::{Family, Key, Mutation, Record};
+use crate::store::{Family, Key, Mutation, Record, Typed};
 
 fn sha256_hex(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -78,7 +78,45 @@ impl Access {
             m.put(Key::ApiKey(id), Record::ApiKey(key.clone()));
             self.store().commit(m).await?;
         }
+        self.remember_api_key(&key);
         Ok(key)
+    }
+
+    /// Puts a key as just written (it replaces what was read before).
+    fn remember_api_key(&self, key: &ApiKey) {
+        self.api_keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.id, key.clone());
+    }
+
+    /// An API key, from memory once it was read.
+    fn api_key(&self, id: u64) -> CoreResult<Option<ApiKey>> {
+        let known = self
+            .api_keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        if known.is_some() {
+            return Ok(known);
+        }
+        let Some(key) = self
+            .store()
+            .get(&Key::ApiKey(id))?
+            .and_then(ApiKey::from_record)
+        else {
+            return Ok(None);
+        };
+        // A revoke that finished meanwhile has put the newer record: keep it.
+        Ok(Some(
+            self.api_keys
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(id)
+                .or_insert(key)
+                .clone(),
+        ))
     }
 
     /// The actor a bearer token stands for; unknown, malformed and revoked
@@ -90,10 +128,7 @@ impl Access {
             .and_then(|rest| rest.split_once('_'))
             .and_then(|(id, _)| id.parse::<u64>().ok())
             .ok_or_else(refused)?;
-        let key = match self.store().get(&Key::ApiKey(id))? {
-            Some(Record::ApiKey(k)) => k,
-            _ => return Err(refused()),
-        };
+        let key = self.api_key(id)?.ok_or_else(refused)?;
         if key.revoked_at.is_some() || !same(&sha256_hex(token), &key.token_sha256) {
             return Err(refused());
         }

@@ -192,7 +192,7 @@ pub(super) fn serve(bin: &Path, data: &Path, env: &[(&str, &str)]) -> Result<(Ki
 }
 
 /// Runs the API benchmark.
-pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<()> {
+pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<f64> {
     let bin = super::stampcard_binary()
         .context("the stampcard binary is missing: cargo build --release --workspace")?;
     let (data, token) = bench_shop(&bin, dir, "staff")?;
@@ -239,7 +239,8 @@ pub async fn api_bench(dir: &Path, requests: u64, connections: usize) -> Result<
     let stamps = http_load::run(addr, connections, requests, stamp).await?;
     let base = http_load::run(trivial_addr, connections, requests, trivial_req).await?;
     let healthz = http_load::run(addr, connections, requests, health).await?;
-    report(&stamps, &base, &healthz)
+    report(&stamps, &base, &healthz)?;
+    Ok(stamps.per_sec)
 }
 
 /// Issues `n` cards through the API; returns their codes from the answers.

@@ -3,8 +3,10 @@
 //! and, with `--million`, memory, activation latency and `serve` start-up with
 //! 1,000,000 issued cards.
 //!
-//! With `--api-requests N`: stamp requests over loopback HTTP against the
-//! real `stampcard serve`, with a trivial axum endpoint as the baseline.
+//! Every round also sends stamp requests over loopback HTTP to the real
+//! `stampcard serve` (`--api-requests N`, 20,000 unless 0 or
+//! `--core-only`), with a trivial axum endpoint as the baseline, and
+//! prints the API's stamps/s against the core's in the same round.
 //!
 //! Run: `cargo build --release --workspace && target/release/stampcard-bench`
 
@@ -76,7 +78,7 @@ fn opts() -> Result<Opts> {
         million: false,
         ssh_sessions: 0,
         bot_updates: 0,
-        api_requests: 0,
+        api_requests: 20_000,
         connections: 32,
         campaign: 0,
         passes: 0,
@@ -137,8 +139,9 @@ fn opts() -> Result<Opts> {
                      activation latency, console frame times, and `stampcard serve` readiness.\n\
                      --ssh-sessions N adds: CPU per SSH console session on the live journal.\n\
                      --bot-updates R adds: Telegram bot reply latency at R updates/s.\n\
-                     --api-requests N adds: POST /api/v1/stamps over loopback keep-alive HTTP\n\
-                     against `stampcard serve`, and a trivial axum endpoint as the baseline.\n\
+                     --api-requests N (default 20,000; 0 turns it off): each round also sends N\n\
+                     POST /api/v1/stamps over loopback keep-alive HTTP to `stampcard serve`, with a\n\
+                     trivial axum endpoint as the baseline, and prints api stamps / actor core.\n\
                      --campaign N adds: planning a campaign to N recipients, against raw sled.\n\
                      --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048 and passkit-generator (Node; npm installs it into the bench directory).\n\
                      --smtp N adds: a campaign's N emails through serve into aiosmtpd, against a bare lettre loop.\n\
@@ -176,13 +179,14 @@ struct Result1 {
 }
 
 /// One round of durable stamps: the actor core, raw sled and SQLite, each
-/// in a fresh folder under `dir`; the core's ratios to the two baselines.
-async fn stamp_round(dir: &Path, o: &Opts) -> Result<(f64, f64)> {
+/// in a fresh folder under `dir`; the core's stamps/s and its ratios to
+/// the two baselines.
+async fn stamp_round(dir: &Path, o: &Opts) -> Result<(f64, f64, f64)> {
     std::fs::create_dir_all(dir)?;
     let (core, written) = actor_core(&dir.join("core"), o).await?;
     report(&core);
     if o.core_only {
-        return Ok((f64::NAN, f64::NAN));
+        return Ok((core.per_sec, f64::NAN, f64::NAN));
     }
     let db = sled::Config::new()
         .path(dir.join("raw"))
@@ -231,7 +235,7 @@ async fn stamp_round(dir: &Path, o: &Opts) -> Result<(f64, f64)> {
         "ratios: actor core / raw sled = {:.2}   actor core / SQLite = {:.2}",
         ratios.0, ratios.1
     );
-    Ok(ratios)
+    Ok((core.per_sec, ratios.0, ratios.1))
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -1079,15 +1083,35 @@ async fn bench(o: Opts) -> Result<()> {
     // The three run in turn, round after round, so that a slow spell of
     // this shared machine's disk falls on all of them; the ratios are the
     // medians over the rounds.
+    // The API's stamps join every round (unless --core-only or
+    // --api-requests 0), so a stamp bench always shows them beside the core.
+    let api_in_rounds = !o.core_only && o.api_requests > 0;
+    let api_binary = api_in_rounds && stampcard_binary().is_some();
+    if api_in_rounds && !api_binary {
+        println!(
+            "api: skipped, the stampcard binary is not beside the bench (cargo build --release --workspace)"
+        );
+    }
     let mut to_raw = Vec::new();
     let mut to_sqlite = Vec::new();
+    let mut api_to_core = Vec::new();
     for round in 1..=o.rounds.max(1) {
         if o.rounds > 1 {
             println!("round {round}:");
         }
-        let (raw, sqlite) = stamp_round(&root.path().join(format!("round-{round}")), &o).await?;
+        let dir = root.path().join(format!("round-{round}"));
+        let (core, raw, sqlite) = stamp_round(&dir, &o).await?;
         to_raw.push(raw);
         to_sqlite.push(sqlite);
+        if api_binary {
+            let api = api::api_bench(&dir.join("api"), o.api_requests, o.connections).await?;
+            let ratio = api / core;
+            println!(
+                "ratio: api stamps ({} connections) / actor core ({} callers) = {ratio:.2}",
+                o.connections, o.callers
+            );
+            api_to_core.push(ratio);
+        }
     }
     if o.rounds > 1 && !o.core_only {
         println!(
@@ -1096,6 +1120,13 @@ async fn bench(o: Opts) -> Result<()> {
             median(&mut to_raw),
             median(&mut to_sqlite)
         );
+        if !api_to_core.is_empty() {
+            println!(
+                "median ratio over {} rounds: api stamps / actor core = {:.2}",
+                o.rounds,
+                median(&mut api_to_core)
+            );
+        }
     }
     if o.campaign > 0 {
         campaign::campaign_bench(&root.path().join("campaign"), o.campaign).await?;
@@ -1111,9 +1142,6 @@ async fn bench(o: Opts) -> Result<()> {
     }
     if o.passes > 0 {
         passes::passes_bench(&root.path().join("passes"), o.passes).await?;
-    }
-    if o.api_requests > 0 {
-        api::api_bench(&root.path().join("api"), o.api_requests, o.connections).await?;
     }
     if o.bot_updates > 0 {
         bot_load(&root.path().join("bot"), o.bot_updates).await?;

@@ -799,6 +799,18 @@ async fn wallet_news(r: &Rig, card: &Card, campaign_id: u64) {
     r.shop.store().commit(m).await.expect("news journaled");
 }
 
+/// A new campaign whose wallet news reached the card.
+async fn news_campaign(r: &Rig, card: &Card) -> stampcard_core::model::Campaign {
+    let c = r
+        .shop
+        .campaigns()
+        .create_campaign(draft(r, Segment::All), &admin())
+        .await
+        .expect("create");
+    wallet_news(r, card, c.id).await;
+    c
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_shows_its_newest_news_while_it_is_among_its_last_thirty_events() {
     let r = rig().await;
@@ -812,13 +824,7 @@ async fn a_card_shows_its_newest_news_while_it_is_among_its_last_thirty_events()
             .map(|n| n.campaign_id)
     };
     assert_eq!(shown(&r), None);
-    let a = r
-        .shop
-        .campaigns()
-        .create_campaign(draft(&r, Segment::All), &admin())
-        .await
-        .expect("create");
-    wallet_news(&r, &ana, a.id).await;
+    let a = news_campaign(&r, &ana).await;
     let view = cards.card_view(ana.id).expect("view");
     assert_eq!(
         view.news.as_ref().map(|n| n.text.as_str()),
@@ -833,14 +839,7 @@ async fn a_card_shows_its_newest_news_while_it_is_among_its_last_thirty_events()
             .await
             .expect("stamp");
         if i == 12 {
-            let c = r
-                .shop
-                .campaigns()
-                .create_campaign(draft(&r, Segment::All), &admin())
-                .await
-                .expect("create");
-            wallet_news(&r, &ana, c.id).await;
-            b = Some(c.id);
+            b = Some(news_campaign(&r, &ana).await.id);
         }
         if i < 20 || i % 3 == 0 || i > 40 {
             assert_eq!(shown(&r), expected_news(&r, ana.id), "after stamp {i}");

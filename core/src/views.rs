@@ -222,6 +222,20 @@ impl Cards {
 
     /// The view of a card already at hand (e.g. the card a command returned).
     pub fn view_of(&self, card: &crate::model::Card) -> CoreResult<CardView> {
+        self.view_with(card, None)
+    }
+
+    /// The view of the card a command returned, with the vouchers its actor
+    /// knows (read from the store when it knows none).
+    pub fn view_of_outcome(&self, outcome: &crate::actors::CardOutcome) -> CoreResult<CardView> {
+        self.view_with(&outcome.card, outcome.card_vouchers.0.as_deref())
+    }
+
+    fn view_with(
+        &self,
+        card: &crate::model::Card,
+        known: Option<&[Voucher]>,
+    ) -> CoreResult<CardView> {
         let card_id = card.id;
         let t = self.template_arc(card.template_id)?;
         let customer = self.customer(card.customer_id)?;
@@ -229,11 +243,16 @@ impl Cards {
             stamps: card.stamps,
             of: t.stamps_required,
         };
-        let mut vouchers: Vec<VoucherView> = self
-            .vouchers_of_card(card_id)?
-            .iter()
-            .map(|v| self.voucher_view(v))
-            .collect();
+        let read;
+        let card_vouchers = match known {
+            Some(known) => known,
+            None => {
+                read = self.vouchers_of_card(card_id)?;
+                &read[..]
+            }
+        };
+        let mut vouchers: Vec<VoucherView> =
+            card_vouchers.iter().map(|v| self.voucher_view(v)).collect();
         vouchers.sort_by_key(|v| (v.state != VoucherState::Active, std::cmp::Reverse(v.id)));
         Ok(CardView {
             card_id,

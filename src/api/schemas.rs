@@ -29,7 +29,7 @@ impl Outcome {
     /// The body for a core outcome.
     pub fn of(shop: &Shop, o: &CardOutcome) -> Result<Self, ApiError> {
         Ok(Outcome {
-            card: serde_json::json!(shop.cards().view_of(&o.card)?),
+            card: serde_json::json!(shop.cards().view_of_outcome(o)?),
             event_ids: o.event_ids.clone(),
             effect: serde_json::json!(o.effect),
             vouchers: o.vouchers.iter().map(|v| serde_json::json!(v)).collect(),

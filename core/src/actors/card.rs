@@ -34,6 +34,9 @@ pub struct CardActor;
 pub struct CardState {
     pub(crate) card: Card,
     pub(crate) deps: Arc<Deps>,
+    /// Every voucher of the card, once a command needed them (all voucher
+    /// writes go through this actor, so the list stays current).
+    pub(crate) vouchers: Option<Vec<crate::model::Voucher>>,
 }
 
 impl Actor for CardActor {
@@ -47,7 +50,11 @@ impl Actor for CardActor {
         (card_id, deps): (u64, Arc<Deps>),
     ) -> Result<Self::State, ActorProcessingErr> {
         match deps.store.get(&Key::Card(card_id))? {
-            Some(Record::Card(card)) => Ok(CardState { card, deps }),
+            Some(Record::Card(card)) => Ok(CardState {
+                card,
+                deps,
+                vouchers: None,
+            }),
             _ => Err(Box::new(CoreError::not_found("card", card_id))),
         }
     }

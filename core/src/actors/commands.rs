@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::Deps;
 use super::card::CardState;
 use crate::codes::{CodeKind, verify_signed};
 use crate::error::{CoreError, CoreResult, Refusal};
@@ -12,7 +13,7 @@ use crate::model::{
     Template, Voucher, VoucherOrigin, VoucherState,
 };
 use crate::rules::{self, add_stamps, check_fraud, plan_reversal};
-use crate::store::{IdempotencyRecord, Key, Mutation, Record, StoreError};
+use crate::store::{Family, IdempotencyRecord, Key, Mutation, Record, StoreError};
 
 /// An idempotency key with the hash of the request it came with.
 #[derive(Debug, Clone)]
@@ -152,6 +153,21 @@ pub struct CardOutcome {
     /// True when this is the stored answer to a repeated idempotent request.
     #[serde(default)]
     pub replayed: bool,
+    /// Every voucher of the card afterwards, as the actor knows them (not
+    /// part of a stored answer: a replay has none, and a view reads them).
+    #[serde(skip)]
+    pub card_vouchers: KnownVouchers,
+}
+
+/// A card's vouchers as its actor knows them. Not part of what an outcome
+/// is: two outcomes are equal whatever they carry here.
+#[derive(Debug, Clone, Default)]
+pub struct KnownVouchers(pub Option<Vec<Voucher>>);
+
+impl PartialEq for KnownVouchers {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl CardOutcome {
@@ -163,6 +179,7 @@ impl CardOutcome {
             effect: None,
             prize: None,
             replayed: false,
+            card_vouchers: KnownVouchers::default(),
         }
     }
 }
@@ -310,10 +327,53 @@ async fn commit(
     mutation: Mutation,
     mut outcome: CardOutcome,
 ) -> CoreResult<CardOutcome> {
+    let written: Vec<Voucher> = mutation
+        .puts
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Record::Voucher(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    // A record made at commit time (a redeemed voucher names its event)
+    // is not at hand here: the list is read again after such a write.
+    if !mutation.derived.is_empty() {
+        state.vouchers = None;
+    }
     let committed = state.deps.store.commit(mutation).await?;
     outcome.event_ids = committed.event_ids;
     state.card = outcome.card.clone();
+    match &mut state.vouchers {
+        Some(known) => {
+            for v in written {
+                match known.iter_mut().find(|k| k.id == v.id) {
+                    Some(k) => *k = v,
+                    None => known.push(v),
+                }
+            }
+        }
+        // Read once, after the first write, so the list includes it; the
+        // write is done whatever this read does (a view reads them itself).
+        None => state.vouchers = vouchers_of(&state.deps, state.card.id).ok(),
+    }
+    outcome.card_vouchers = KnownVouchers(state.vouchers.clone());
     Ok(outcome)
+}
+
+/// The vouchers of a card as stored, oldest first.
+fn vouchers_of(deps: &Deps, card_id: u64) -> CoreResult<Vec<Voucher>> {
+    let mut out = Vec::new();
+    for (_, r) in deps
+        .store
+        .scan(Family::VouchersOfCard(card_id), Default::default())?
+    {
+        if let Record::Index(id) = r
+            && let Some(Record::Voucher(v)) = deps.store.get(&Key::Voucher(id))?
+        {
+            out.push(v);
+        }
+    }
+    Ok(out)
 }
 
 fn put_vouchers(m: &mut Mutation, vouchers: &[Voucher]) {

@@ -4,15 +4,17 @@
 //! current-thread runtime — the case where blocking inside the runtime
 //! would panic. The shop's commands and queries work unchanged.
 
+mod coffee;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use stampcard_core::Shop;
 use stampcard_core::clock::ManualClock;
-use stampcard_core::model::{Actor, CustomerFields, Event, Reward};
+use stampcard_core::model::Event;
 use stampcard_core::settings::ShopSettings;
-use stampcard_core::shop::{IssueCard, JournalQuery, TemplateDraft};
+use stampcard_core::shop::JournalQuery;
 use stampcard_core::store::{
     CommitFuture, Family, Key, Mutation, ReadPool, Record, Scan, SledOptions, SledStore,
     SnapshotFuture, SnapshotSink, Store, StoreError,
@@ -135,37 +137,8 @@ async fn a_shop_runs_on_a_store_whose_reads_go_through_its_own_pool() {
     let shop = Shop::with_store(remote, ShopSettings::for_tests(), clock)
         .await
         .expect("shop on the remote store");
-    let admin = Actor::Cli { user: "t".into() };
-    let t = shop
-        .templates()
-        .create_template(
-            TemplateDraft::new(
-                "Coffee",
-                "Shop",
-                3,
-                Reward::Voucher {
-                    description: "A free coffee".into(),
-                    valid_days: 0,
-                },
-            ),
-            &admin,
-        )
-        .await
-        .expect("template");
-    let card = shop
-        .cards()
-        .issue_card(
-            t.id,
-            IssueCard::New(CustomerFields {
-                name: "Ana".into(),
-                ..Default::default()
-            }),
-            None,
-            None,
-            &admin,
-        )
-        .await
-        .expect("card");
+    let admin = coffee::admin();
+    let card = coffee::ana_card(&shop, 3, 0).await;
     let code = shop.cards().card_code(&card);
     for _ in 0..3 {
         shop.cards()

@@ -3,14 +3,16 @@
 //! command that writes vouchers — and a replayed idempotent answer, which
 //! carries no vouchers, reads them.
 
+mod coffee;
+
 use std::sync::Arc;
 
 use stampcard_core::Shop;
 use stampcard_core::actors::CardOutcome;
 use stampcard_core::clock::ManualClock;
-use stampcard_core::model::{Actor, CustomerFields, Reward};
+
 use stampcard_core::settings::ShopSettings;
-use stampcard_core::shop::{IssueCard, TemplateDraft};
+
 use stampcard_core::store::SledOptions;
 
 fn same_as_stored(shop: &Shop, outcome: &CardOutcome, what: &str) {
@@ -36,37 +38,8 @@ async fn a_view_from_the_actor_matches_the_store_after_every_voucher_change() {
     )
     .await
     .expect("open");
-    let admin = Actor::Cli { user: "t".into() };
-    let t = shop
-        .templates()
-        .create_template(
-            TemplateDraft::new(
-                "Coffee",
-                "Shop",
-                2,
-                Reward::Voucher {
-                    description: "A free coffee".into(),
-                    valid_days: 3,
-                },
-            ),
-            &admin,
-        )
-        .await
-        .expect("template");
-    let card = shop
-        .cards()
-        .issue_card(
-            t.id,
-            IssueCard::New(CustomerFields {
-                name: "Ana".into(),
-                ..Default::default()
-            }),
-            None,
-            None,
-            &admin,
-        )
-        .await
-        .expect("card");
+    let admin = coffee::admin();
+    let card = coffee::ana_card(&shop, 2, 3).await;
     let cards = shop.cards();
     let mut outcome = cards
         .stamp_card(card.id, 1, None, &admin)

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Deps;
 use super::card::CardState;
 use crate::codes::{CodeKind, verify_signed};
 use crate::error::{CoreError, CoreResult, Refusal};
@@ -13,7 +12,7 @@ use crate::model::{
     Template, Voucher, VoucherOrigin, VoucherState,
 };
 use crate::rules::{self, add_stamps, check_fraud, plan_reversal};
-use crate::store::{Family, IdempotencyRecord, Key, Mutation, Record, StoreError};
+use crate::store::{IdempotencyRecord, Key, Mutation, Record, StoreError};
 
 /// An idempotency key with the hash of the request it came with.
 #[derive(Debug, Clone)]
@@ -354,26 +353,10 @@ async fn commit(
         }
         // Read once, after the first write, so the list includes it; the
         // write is done whatever this read does (a view reads them itself).
-        None => state.vouchers = vouchers_of(&state.deps, state.card.id).ok(),
+        None => state.vouchers = state.deps.store.vouchers_of_card(state.card.id).ok(),
     }
     outcome.card_vouchers = KnownVouchers(state.vouchers.clone());
     Ok(outcome)
-}
-
-/// The vouchers of a card as stored, oldest first.
-fn vouchers_of(deps: &Deps, card_id: u64) -> CoreResult<Vec<Voucher>> {
-    let mut out = Vec::new();
-    for (_, r) in deps
-        .store
-        .scan(Family::VouchersOfCard(card_id), Default::default())?
-    {
-        if let Record::Index(id) = r
-            && let Some(Record::Voucher(v)) = deps.store.get(&Key::Voucher(id))?
-        {
-            out.push(v);
-        }
-    }
-    Ok(out)
 }
 
 fn put_vouchers(m: &mut Mutation, vouchers: &[Voucher]) {

@@ -156,7 +156,7 @@ impl Context {
 
     /// The vouchers of a card, oldest first.
     pub(crate) fn vouchers_of_card(&self, card_id: u64) -> CoreResult<Vec<Voucher>> {
-        self.indexed(Family::VouchersOfCard(card_id), |id| self.voucher(id))
+        Ok(self.store().vouchers_of_card(card_id)?)
     }
 
     /// The records an index family points at, in its order.

@@ -115,4 +115,18 @@ impl dyn super::Store {
             .filter_map(|(_, r)| T::from_record(r))
             .collect())
     }
+
+    /// The vouchers of a card, oldest first; an index entry whose voucher
+    /// is missing is skipped.
+    pub(crate) fn vouchers_of_card(&self, card_id: u64) -> Result<Vec<Voucher>, super::StoreError> {
+        let mut out = Vec::new();
+        for (_, r) in self.scan(super::Family::VouchersOfCard(card_id), Default::default())? {
+            if let Record::Index(id) = r
+                && let Some(Record::Voucher(v)) = self.get(&super::Key::Voucher(id))?
+            {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
 }

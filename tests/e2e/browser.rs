@@ -40,38 +40,7 @@ impl Browser {
         let chromium = std::env::var("STAMPCARD_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
         let chromedriver =
             std::env::var("STAMPCARD_CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
-        // Its own process group, with the Chromium it starts: a failed test
-        // ends them all (killing the driver alone leaves Chromium running).
-        let mut driver = Command::new(&chromedriver)
-            .arg("--port=0")
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {chromedriver} ({e}): the browser test needs Debian's \
-                     chromium and chromium-driver (.ci/run installs them)"
-                )
-            });
-        let stdout = driver.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            // "ChromeDriver was started successfully on port 38247."
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(port) = line
-                    .split("successfully on port ")
-                    .nth(1)
-                    .map(|p| p.trim_end_matches('.').trim().to_string())
-                {
-                    let _ = tx.send(port);
-                }
-            }
-        });
-        let port = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("chromedriver printed its port");
+        let (driver, port) = start_driver(&chromedriver);
         let profile = tempfile::tempdir().expect("profile folder");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
@@ -179,6 +148,89 @@ impl Browser {
         let b64 = v.as_str().expect("a base64 screenshot");
         openssl::base64::decode_block(b64).expect("base64 PNG")
     }
+}
+
+/// How many times the driver is started before the test gives up.
+/// Given port 0, chromedriver takes a free IPv4 port and then binds the
+/// same number on `::1`; when another process of this parallel suite holds
+/// that IPv6 port, the driver exits at once ("Address already in use").
+/// That is the driver's start-up, not what the test checks, so a fresh
+/// driver (a fresh port) is tried; anything else still fails the test.
+const DRIVER_ATTEMPTS: usize = 5;
+
+/// Starts chromedriver on port 0 and returns it with the port it printed;
+/// panics with everything it said when no attempt starts.
+fn start_driver(chromedriver: &str) -> (Child, String) {
+    let mut said = Vec::new();
+    for attempt in 1..=DRIVER_ATTEMPTS {
+        // Its own process group, with the Chromium it starts: a failed test
+        // ends them all (killing the driver alone leaves Chromium running).
+        let mut driver = Command::new(chromedriver)
+            .arg("--port=0")
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {chromedriver} ({e}): the browser test needs Debian's \
+                     chromium and chromium-driver (.ci/run installs them)"
+                )
+            });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let readers = [
+            driver
+                .stdout
+                .take()
+                .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
+            driver
+                .stderr
+                .take()
+                .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>),
+        ];
+        for reader in readers.into_iter().flatten() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(reader).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        drop(tx);
+        // "ChromeDriver was started successfully on port 38247."
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(port) = line
+                        .split("successfully on port ")
+                        .nth(1)
+                        .map(|p| p.trim_end_matches('.').trim().to_string())
+                    {
+                        return (driver, port);
+                    }
+                    said.push(format!("attempt {attempt}: {line}"));
+                }
+                // Both pipes closed: the driver ended without a port.
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = driver.kill();
+                    panic!(
+                        "chromedriver printed no port within 30 s; it said:\n{}",
+                        said.join("\n")
+                    );
+                }
+            }
+        }
+        let status = driver.wait().map(|s| s.to_string()).unwrap_or_default();
+        said.push(format!("attempt {attempt}: the driver ended ({status})"));
+    }
+    panic!(
+        "chromedriver did not start in {DRIVER_ATTEMPTS} attempts; it said:\n{}",
+        said.join("\n")
+    );
 }
 
 impl Drop for Browser {

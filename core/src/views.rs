@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::CoreResult;
-use crate::model::{CodeFormat, EventKind, Platform, Progress, Voucher, VoucherState};
+use crate::model::{CodeFormat, Platform, Progress, Voucher, VoucherState};
 use crate::shop::Cards;
 use crate::shop::news_cache::{Heard, Seen};
 
@@ -122,8 +122,14 @@ impl Cards {
     /// message or wallet news among its last `NEWS_LOOKBACK` events. Reads
     /// only the events written since the card was last viewed.
     pub fn card_news(&self, card_id: u64) -> CoreResult<Option<CardNews>> {
+        self.news_with(card_id, &[])
+    }
+
+    /// [`Cards::card_news`], where `quiet` are events known to carry no
+    /// news (the ones a command just wrote): they are not read.
+    fn news_with(&self, card_id: u64, quiet: &[u64]) -> CoreResult<Option<CardNews>> {
         let known = self.news.get(card_id);
-        let (seen, fresh) = self.news_since(card_id, known)?;
+        let (seen, fresh) = self.news_since(card_id, known, quiet)?;
         let news = match (fresh, seen.news) {
             (Some(news), _) => Some(news),
             (None, Some(h)) if h.after < NEWS_LOOKBACK => match self.campaign(h.campaign_id) {
@@ -135,7 +141,7 @@ impl Cards {
                 // The campaign is gone since: look through the card's
                 // events again, as if it were never seen.
                 Err(_) => {
-                    let (seen, fresh) = self.news_since(card_id, None)?;
+                    let (seen, fresh) = self.news_since(card_id, None, &[])?;
                     self.news.put(card_id, seen);
                     return Ok(fresh);
                 }
@@ -146,31 +152,29 @@ impl Cards {
         Ok(news)
     }
 
-    /// Reads a card's events newer than `known` (all of its last
-    /// `NEWS_LOOKBACK` when nothing is known): what they say about news,
-    /// and the news itself when one of them carries it.
+    /// Looks at a card's events newer than `known` (all of its last
+    /// `NEWS_LOOKBACK` when nothing is known), newest first, reading each
+    /// one not in `quiet`: what they say about news, and the news itself
+    /// when one of them carries it.
     fn news_since(
         &self,
         card_id: u64,
         known: Option<Seen>,
+        quiet: &[u64],
     ) -> CoreResult<(Seen, Option<CardNews>)> {
-        let mut newest = None;
+        let after = known.map_or(0, |k| k.newest);
+        let ids = self.store().card_event_ids(card_id, after, NEWS_LOOKBACK)?;
+        // Fewer than the look-back: the walk met what was known (or the
+        // chain's start), so what was known still holds below these.
+        let reached = ids.len() < NEWS_LOOKBACK;
         let mut newer = 0;
-        let mut reached = false;
         let mut fresh = None;
-        self.visit_newest_card_events(card_id, NEWS_LOOKBACK, |e| {
-            if known.is_some_and(|k| e.id <= k.newest) {
-                reached = true;
-                return false;
-            }
-            newest.get_or_insert(e.id);
-            let campaign_id = match e.kind {
-                EventKind::CampaignDelivered { campaign_id, .. }
-                | EventKind::WalletNews { campaign_id } => Some(campaign_id),
-                _ => None,
-            };
-            match campaign_id.map(|id| (id, self.campaign(id))) {
-                Some((campaign_id, Ok(c))) => {
+        for &id in &ids {
+            if !quiet.contains(&id) {
+                let e = self.event(id)?;
+                if let Some((campaign_id, Ok(c))) =
+                    e.kind.news_of().map(|id| (id, self.campaign(id)))
+                {
                     fresh = Some((
                         Heard {
                             event: e.id,
@@ -184,16 +188,13 @@ impl Cards {
                             at: e.at,
                         },
                     ));
-                    false
-                }
-                _ => {
-                    newer += 1;
-                    true
+                    break;
                 }
             }
-        })?;
-        let known = known.filter(|_| reached || newest.is_none());
-        let newest = newest.or(known.map(|k| k.newest)).unwrap_or(0);
+            newer += 1;
+        }
+        let known = known.filter(|_| reached);
+        let newest = ids.first().copied().unwrap_or(after);
         Ok(match fresh {
             Some((heard, news)) => (
                 Seen {
@@ -222,19 +223,25 @@ impl Cards {
 
     /// The view of a card already at hand (e.g. the card a command returned).
     pub fn view_of(&self, card: &crate::model::Card) -> CoreResult<CardView> {
-        self.view_with(card, None)
+        self.view_with(card, None, &[])
     }
 
     /// The view of the card a command returned, with the vouchers its actor
     /// knows (read from the store when it knows none).
     pub fn view_of_outcome(&self, outcome: &crate::actors::CardOutcome) -> CoreResult<CardView> {
-        self.view_with(&outcome.card, outcome.card_vouchers.0.as_deref())
+        let quiet = match outcome.known.events_without_news {
+            true => &outcome.event_ids[..],
+            false => &[],
+        };
+        self.view_with(&outcome.card, outcome.known.vouchers.as_deref(), quiet)
     }
 
+    /// The view, with the vouchers and the news-free events at hand.
     fn view_with(
         &self,
         card: &crate::model::Card,
         known: Option<&[Voucher]>,
+        quiet: &[u64],
     ) -> CoreResult<CardView> {
         let card_id = card.id;
         let t = self.template_arc(card.template_id)?;
@@ -277,7 +284,7 @@ impl Cards {
             deleted: card.deleted,
             flagged: card.flagged,
             terms: t.terms.clone(),
-            news: self.card_news(card_id)?,
+            news: self.news_with(card_id, quiet)?,
         })
     }
 }

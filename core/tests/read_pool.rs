@@ -95,6 +95,10 @@ impl Store for Remote {
         self.inner.snapshot(sink)
     }
 
+    fn card_event_ids(&self, card: u64, after: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        self.read(move |s| s.card_event_ids(card, after, limit))
+    }
+
     fn card_events(
         &self,
         card: u64,

@@ -47,7 +47,7 @@ async fn a_view_from_the_actor_matches_the_store_after_every_voucher_change() {
         .expect("stamp");
     same_as_stored(&shop, &outcome, "the first stamp");
     assert!(
-        outcome.card_vouchers.0.is_some(),
+        outcome.known.vouchers.is_some(),
         "the actor knows the vouchers"
     );
     for i in 0..5 {
@@ -94,7 +94,7 @@ async fn a_view_from_the_actor_matches_the_store_after_every_voucher_change() {
         .stamp_card(card.id, 1, Some("key-1"), &admin)
         .await
         .expect("replay");
-    assert!(replay.replayed && replay.card_vouchers.0.is_none());
+    assert!(replay.replayed && replay.known.vouchers.is_none());
     assert_eq!(first.event_ids, replay.event_ids);
     same_as_stored(&shop, &replay, "a replay");
     shop.shutdown().await;

@@ -152,18 +152,25 @@ pub struct CardOutcome {
     /// True when this is the stored answer to a repeated idempotent request.
     #[serde(default)]
     pub replayed: bool,
-    /// Every voucher of the card afterwards, as the actor knows them (not
-    /// part of a stored answer: a replay has none, and a view reads them).
+    /// What the actor knows beside the answer, so that a view of the card
+    /// need not read it again (not part of a stored answer: a replay knows
+    /// nothing, and a view reads what it needs).
     #[serde(skip)]
-    pub card_vouchers: KnownVouchers,
+    pub known: ActorKnows,
 }
 
-/// A card's vouchers as its actor knows them. Not part of what an outcome
+/// What a card's actor knew when it answered. Not part of what an outcome
 /// is: two outcomes are equal whatever they carry here.
 #[derive(Debug, Clone, Default)]
-pub struct KnownVouchers(pub Option<Vec<Voucher>>);
+pub struct ActorKnows {
+    /// Every voucher of the card afterwards.
+    pub vouchers: Option<Vec<Voucher>>,
+    /// The outcome's events carry no campaign news (a view of the card need
+    /// not read them to find its news).
+    pub events_without_news: bool,
+}
 
-impl PartialEq for KnownVouchers {
+impl PartialEq for ActorKnows {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -178,7 +185,7 @@ impl CardOutcome {
             effect: None,
             prize: None,
             replayed: false,
-            card_vouchers: KnownVouchers::default(),
+            known: ActorKnows::default(),
         }
     }
 }
@@ -339,6 +346,7 @@ async fn commit(
     if !mutation.derived.is_empty() {
         state.vouchers = None;
     }
+    let events_without_news = !mutation.events.iter().any(|e| e.kind.is_news());
     let committed = state.deps.store.commit(mutation).await?;
     outcome.event_ids = committed.event_ids;
     state.card = outcome.card.clone();
@@ -355,7 +363,10 @@ async fn commit(
         // write is done whatever this read does (a view reads them itself).
         None => state.vouchers = state.deps.store.vouchers_of_card(state.card.id).ok(),
     }
-    outcome.card_vouchers = KnownVouchers(state.vouchers.clone());
+    outcome.known = ActorKnows {
+        vouchers: state.vouchers.clone(),
+        events_without_news,
+    };
     Ok(outcome)
 }
 

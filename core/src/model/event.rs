@@ -208,6 +208,21 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The campaign whose message this event brought to a card (a delivery
+    /// on a channel or wallet news): what a card's page shows as its news.
+    pub fn news_of(&self) -> Option<u64> {
+        match self {
+            EventKind::CampaignDelivered { campaign_id, .. }
+            | EventKind::WalletNews { campaign_id } => Some(*campaign_id),
+            _ => None,
+        }
+    }
+
+    /// Whether this event brings a card news ([`EventKind::news_of`]).
+    pub fn is_news(&self) -> bool {
+        self.news_of().is_some()
+    }
+
     /// The type name used in filters and exports.
     pub fn name(&self) -> &'static str {
         match self {

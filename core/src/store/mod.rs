@@ -136,6 +136,10 @@ pub trait Store: Send + Sync + 'static {
         visit: &mut dyn FnMut(crate::model::Event) -> bool,
     ) -> Result<(), StoreError>;
 
+    /// The ids of a card's journal events newer than `after`, newest first,
+    /// at most `limit` of them: the chain's links only, no event decoded.
+    fn card_event_ids(&self, card: u64, after: u64, limit: usize) -> Result<Vec<u64>, StoreError>;
+
     /// Number of records in a family (scans; for stats).
     fn count(&self, family: Family) -> Result<u64, StoreError>;
 

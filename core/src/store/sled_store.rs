@@ -1014,6 +1014,42 @@ impl Group {
     }
 }
 
+impl SledStore {
+    /// Walks a card's journal chain from its card record, newest first:
+    /// `visit` gets each event's key, id and JSON body, and returns whether
+    /// to go on.
+    fn walk_chain(
+        &self,
+        card: u64,
+        visit: &mut dyn FnMut(&[u8], u64, &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let key = card_chains::card_key(card);
+        let db = self.shared.db()?;
+        let Some(stored) = db.get(&key).map_err(io)? else {
+            return Ok(());
+        };
+        let (mut next, _) =
+            card_chains::split(&stored).ok_or_else(|| corrupt(&key, "shorter than its link"))?;
+        while next != 0 {
+            let k = encode_key(&Key::Event(next));
+            let v = db
+                .get(&k)
+                .map_err(io)?
+                .ok_or_else(|| corrupt(&k, format!("event {next} of card {card} is missing")))?;
+            let (prev, body) =
+                card_chains::split(&v).ok_or_else(|| corrupt(&k, "shorter than its link"))?;
+            if prev >= next {
+                return Err(corrupt(&k, "the card's chain does not go back in time"));
+            }
+            if !visit(&k, next, body)? {
+                break;
+            }
+            next = prev;
+        }
+        Ok(())
+    }
+}
+
 impl Store for SledStore {
     fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         let k = encode_key(key);
@@ -1177,30 +1213,25 @@ impl Store for SledStore {
         card: u64,
         visit: &mut dyn FnMut(Event) -> bool,
     ) -> Result<(), StoreError> {
-        let key = card_chains::card_key(card);
-        let db = self.shared.db()?;
-        let Some(stored) = db.get(&key).map_err(io)? else {
-            return Ok(());
-        };
-        let (mut next, _) =
-            card_chains::split(&stored).ok_or_else(|| corrupt(&key, "shorter than its link"))?;
-        while next != 0 {
-            let k = encode_key(&Key::Event(next));
-            let v = db
-                .get(&k)
-                .map_err(io)?
-                .ok_or_else(|| corrupt(&k, format!("event {next} of card {card} is missing")))?;
-            let (prev, body) =
-                card_chains::split(&v).ok_or_else(|| corrupt(&k, "shorter than its link"))?;
-            if prev >= next {
-                return Err(corrupt(&k, "the card's chain does not go back in time"));
-            }
-            if !visit(serde_json::from_slice(body).map_err(|e| corrupt(&k, e))?) {
-                break;
-            }
-            next = prev;
+        self.walk_chain(card, &mut |key, _, body| {
+            Ok(visit(
+                serde_json::from_slice(body).map_err(|e| corrupt(key, e))?,
+            ))
+        })
+    }
+
+    fn card_event_ids(&self, card: u64, after: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let mut ids = Vec::new();
+        if limit > 0 {
+            self.walk_chain(card, &mut |_, id, _| {
+                if id <= after {
+                    return Ok(false);
+                }
+                ids.push(id);
+                Ok(ids.len() < limit)
+            })?;
         }
-        Ok(())
+        Ok(ids)
     }
 
     fn write_trouble(&self) -> Option<String> {

@@ -12,6 +12,7 @@ mod keys;
 pub mod migrate;
 mod mutation;
 mod read_pool;
+mod recent_events;
 mod records;
 mod sled_layout;
 mod sled_store;

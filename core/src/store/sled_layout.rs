@@ -222,18 +222,24 @@ layout! {
 
 /// Encodes a record's value (cards and events get their link in front from
 /// the committer).
+/// Our records contain no maps with non-string keys, so JSON cannot fail.
+fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The value of an event record (before its link).
+pub(super) fn encode_event(e: &Event) -> Vec<u8> {
+    json(e)
+}
+
 pub(super) fn encode_record(r: &Record) -> Vec<u8> {
-    // Our records contain no maps with non-string keys, so JSON cannot fail.
-    fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-        serde_json::to_vec(value).unwrap_or_default()
-    }
     match r {
         Record::Index(id) => id.to_be_bytes().to_vec(),
         Record::Card(x) => json(x),
         Record::Customer(x) => json(x),
         Record::Template(x) => json(x),
         Record::Voucher(x) => json(x),
-        Record::Event(x) => json(x),
+        Record::Event(x) => encode_event(x),
         Record::Staff(x) => json(x),
         Record::Receipt(x) => json(x),
         Record::Claim(x) => json(x),

@@ -16,8 +16,10 @@ use tokio::sync::{oneshot, watch};
 
 use super::card_chains::{self, Chains, LINK_LEN};
 use super::group_commit::Taken;
+use super::recent_events::{RECENT_EVENTS, RecentEvents};
 use super::sled_layout::{
-    corrupt, decode_key, decode_record, encode_key, encode_record, family_prefix, sequence,
+    corrupt, decode_key, decode_record, encode_event, encode_key, encode_record, family_prefix,
+    sequence,
 };
 use super::{
     CommitFuture, Committed, FORMAT_VERSION, Family, Guard, Key, Mutation, Record, Scan, Store,
@@ -62,8 +64,9 @@ struct Encoded {
     guards: Vec<EncodedGuard>,
     puts: Vec<(Vec<u8>, Vec<u8>)>,
     deletes: Vec<Vec<u8>>,
-    /// Card id (for the per-card index) and the event encoded with id 0.
-    events: Vec<(Option<u64>, Vec<u8>)>,
+    /// Card id (for the per-card chain), the event encoded with id 0, and
+    /// the event itself (for the window of recent events).
+    events: Vec<(Option<u64>, Vec<u8>, Event)>,
     derived: Vec<super::Derived>,
 }
 
@@ -97,7 +100,10 @@ fn encode_mutation(m: Mutation) -> Encoded {
         events: m
             .events
             .into_iter()
-            .map(|e| (e.card_id, encode_record(&Record::Event(e.with_id(0)))))
+            .map(|e| {
+                let event = e.with_id(0);
+                (event.card_id, encode_event(&event), event)
+            })
             .collect(),
         derived: m.derived,
     }
@@ -153,6 +159,8 @@ struct Shared {
     swapping: AtomicBool,
     /// Why writes fail, while they do.
     trouble: Mutex<Option<String>>,
+    /// The newest committed events, decoded.
+    recent: RecentEvents,
 }
 
 impl Shared {
@@ -276,6 +284,7 @@ impl SledStore {
             db: RwLock::new(Some(db.clone())),
             swapping: AtomicBool::new(false),
             trouble: Mutex::new(None),
+            recent: RecentEvents::new(RECENT_EVENTS),
         });
         let committer = Committer {
             shared: shared.clone(),
@@ -673,7 +682,8 @@ impl Committer {
                     group.add(&db, &mut self.chains, m, reply)
                 }
                 Job::Snapshot(mut sink, reply) => {
-                    let (last, error) = group.finish(&db, &mut self.chains, &self.watch_tx);
+                    let (last, error) =
+                        group.finish(&db, &mut self.chains, &self.watch_tx, &self.shared.recent);
                     self.last_event = last;
                     failed = failed.or(error);
                     group = Group::new(self.last_event);
@@ -685,7 +695,8 @@ impl Committer {
                 }
             }
         }
-        let (last, error) = group.finish(&db, &mut self.chains, &self.watch_tx);
+        let (last, error) =
+            group.finish(&db, &mut self.chains, &self.watch_tx, &self.shared.recent);
         self.last_event = last;
         if let Some(why) = failed.or(error) {
             tracing::error!(
@@ -852,6 +863,8 @@ struct Group {
     next_event: u64,
     /// Set when linking a card's chain failed: the whole group fails.
     failed: Option<StoreError>,
+    /// The group's events with their ids, for the window of recent events.
+    events: Vec<Event>,
 }
 
 impl Group {
@@ -863,6 +876,7 @@ impl Group {
             start_event: last_event,
             next_event: last_event,
             failed: None,
+            events: Vec::new(),
         }
     }
 
@@ -928,10 +942,12 @@ impl Group {
             }
         }
         let mut ids = Vec::with_capacity(m.events.len());
-        for (card, event) in m.events {
+        for (card, event, mut decoded) in m.events {
             self.next_event += 1;
             let id = self.next_event;
             ids.push(id);
+            decoded.id = id;
+            self.events.push(decoded);
             let prev = match card {
                 Some(card) => chains.link(db, card, id)?,
                 None => 0,
@@ -974,6 +990,7 @@ impl Group {
         db: &sled::Db,
         chains: &mut Chains,
         watch_tx: &watch::Sender<u64>,
+        recent: &RecentEvents,
     ) -> (u64, Option<String>) {
         if self.replies.is_empty() {
             chains.settle(false);
@@ -991,6 +1008,9 @@ impl Group {
         chains.settle(result.is_ok());
         match result {
             Ok(()) => {
+                // Held before anyone hears of them: a follower woken by the
+                // watch or by an answer finds them there.
+                recent.committed(self.events);
                 for (reply, committed) in self.replies {
                     let _ = reply.send(Ok(committed));
                 }
@@ -1060,6 +1080,14 @@ impl Store for SledStore {
     }
 
     fn scan(&self, family: Family, scan: Scan) -> Result<Vec<(Key, Record)>, StoreError> {
+        if let (Family::Events, Some(after), false) = (family, scan.after, scan.reverse)
+            && let Some(events) = self.shared.recent.after(after, scan.limit)
+        {
+            return Ok(events
+                .into_iter()
+                .map(|e| (Key::Event(e.id), Record::Event(e)))
+                .collect());
+        }
         let prefix = family_prefix(family);
         let limit = if scan.limit == 0 {
             usize::MAX

@@ -1034,6 +1034,10 @@ impl Group {
     }
 }
 
+/// A visitor of a card's chain: an event's key, id and JSON body in; whether
+/// to go on out.
+type ChainVisit<'a> = dyn FnMut(&[u8], u64, &[u8]) -> Result<bool, StoreError> + 'a;
+
 impl SledStore {
     /// Walks a card's journal chain from its card record, newest first:
     /// `visit` gets each event's key, id and JSON body, and returns whether
@@ -1041,7 +1045,7 @@ impl SledStore {
     fn walk_chain(
         &self,
         card: u64,
-        visit: &mut dyn FnMut(&[u8], u64, &[u8]) -> Result<bool, StoreError>,
+        visit: &mut ChainVisit<'_>,
     ) -> Result<(), StoreError> {
         let key = card_chains::card_key(card);
         let db = self.shared.db()?;

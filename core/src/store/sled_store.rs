@@ -1042,11 +1042,7 @@ impl SledStore {
     /// Walks a card's journal chain from its card record, newest first:
     /// `visit` gets each event's key, id and JSON body, and returns whether
     /// to go on.
-    fn walk_chain(
-        &self,
-        card: u64,
-        visit: &mut ChainVisit<'_>,
-    ) -> Result<(), StoreError> {
+    fn walk_chain(&self, card: u64, visit: &mut ChainVisit<'_>) -> Result<(), StoreError> {
         let key = card_chains::card_key(card);
         let db = self.shared.db()?;
         let Some(stored) = db.get(&key).map_err(io)? else {

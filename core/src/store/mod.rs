@@ -13,6 +13,7 @@ pub mod migrate;
 mod mutation;
 mod read_pool;
 mod recent_events;
+mod record_cache;
 mod records;
 mod sled_layout;
 mod sled_store;

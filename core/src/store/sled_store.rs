@@ -17,6 +17,7 @@ use tokio::sync::{oneshot, watch};
 use super::card_chains::{self, Chains, LINK_LEN};
 use super::group_commit::Taken;
 use super::recent_events::{RECENT_EVENTS, RecentEvents};
+use super::record_cache::{CACHED_RECORDS, RecordCache, cacheable};
 use super::sled_layout::{
     corrupt, decode_key, decode_record, encode_event, encode_key, encode_record, family_prefix,
     sequence,
@@ -161,6 +162,8 @@ struct Shared {
     trouble: Mutex<Option<String>>,
     /// The newest committed events, decoded.
     recent: RecentEvents,
+    /// Decoded customer records.
+    records: RecordCache,
 }
 
 impl Shared {
@@ -185,6 +188,7 @@ impl Shared {
 
     fn set_db(&self, db: Option<Arc<sled::Db>>) {
         *self.db.write().unwrap_or_else(|e| e.into_inner()) = db;
+        self.records.clear();
     }
 
     fn set_trouble(&self, trouble: Option<String>) {
@@ -285,6 +289,7 @@ impl SledStore {
             swapping: AtomicBool::new(false),
             trouble: Mutex::new(None),
             recent: RecentEvents::new(RECENT_EVENTS),
+            records: RecordCache::new(CACHED_RECORDS),
         });
         let committer = Committer {
             shared: shared.clone(),
@@ -683,7 +688,7 @@ impl Committer {
                 }
                 Job::Snapshot(mut sink, reply) => {
                     let (last, error) =
-                        group.finish(&db, &mut self.chains, &self.watch_tx, &self.shared.recent);
+                        group.finish(&db, &mut self.chains, &self.watch_tx, &self.shared);
                     self.last_event = last;
                     failed = failed.or(error);
                     group = Group::new(self.last_event);
@@ -695,8 +700,7 @@ impl Committer {
                 }
             }
         }
-        let (last, error) =
-            group.finish(&db, &mut self.chains, &self.watch_tx, &self.shared.recent);
+        let (last, error) = group.finish(&db, &mut self.chains, &self.watch_tx, &self.shared);
         self.last_event = last;
         if let Some(why) = failed.or(error) {
             tracing::error!(
@@ -865,6 +869,8 @@ struct Group {
     failed: Option<StoreError>,
     /// The group's events with their ids, for the window of recent events.
     events: Vec<Event>,
+    /// Cached keys the group writes or deletes.
+    cached: Vec<Vec<u8>>,
 }
 
 impl Group {
@@ -877,6 +883,7 @@ impl Group {
             next_event: last_event,
             failed: None,
             events: Vec::new(),
+            cached: Vec::new(),
         }
     }
 
@@ -966,6 +973,9 @@ impl Group {
             }
         }
         for (k, v) in puts {
+            if cacheable(&k) {
+                self.cached.push(k.clone());
+            }
             if guardable(&k) {
                 self.overlay.insert(k.clone(), true);
             }
@@ -974,6 +984,9 @@ impl Group {
         for k in m.deletes {
             if let Some(card) = card_chains::card_of_key(&k) {
                 chains.delete_card(card);
+            }
+            if cacheable(&k) {
+                self.cached.push(k.clone());
             }
             if guardable(&k) {
                 self.overlay.insert(k.clone(), false);
@@ -990,7 +1003,7 @@ impl Group {
         db: &sled::Db,
         chains: &mut Chains,
         watch_tx: &watch::Sender<u64>,
-        recent: &RecentEvents,
+        shared: &Shared,
     ) -> (u64, Option<String>) {
         if self.replies.is_empty() {
             chains.settle(false);
@@ -1006,11 +1019,18 @@ impl Group {
             }
         };
         chains.settle(result.is_ok());
+        // Before anyone hears back, applied or not (a failed apply may have
+        // written part of the batch).
+        if !self.cached.is_empty() {
+            shared
+                .records
+                .written(self.cached.iter().map(Vec::as_slice));
+        }
         match result {
             Ok(()) => {
                 // Held before anyone hears of them: a follower woken by the
                 // watch or by an answer finds them there.
-                recent.committed(self.events);
+                shared.recent.committed(self.events);
                 for (reply, committed) in self.replies {
                     let _ = reply.send(Ok(committed));
                 }
@@ -1073,10 +1093,21 @@ impl SledStore {
 impl Store for SledStore {
     fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         let k = encode_key(key);
-        match self.shared.db()?.get(&k).map_err(io)? {
-            Some(v) => decode_record(&k, &v).map(Some),
-            None => Ok(None),
+        let generation = match cacheable(&k) {
+            true => match self.shared.records.get(&k) {
+                Ok(record) => return Ok(Some(record)),
+                Err(generation) => Some(generation),
+            },
+            false => None,
+        };
+        let Some(v) = self.shared.db()?.get(&k).map_err(io)? else {
+            return Ok(None);
+        };
+        let record = decode_record(&k, &v)?;
+        if let Some(generation) = generation {
+            self.shared.records.keep(generation, &k, &record);
         }
+        Ok(Some(record))
     }
 
     fn scan(&self, family: Family, scan: Scan) -> Result<Vec<(Key, Record)>, StoreError> {

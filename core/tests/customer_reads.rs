@@ -9,30 +9,12 @@ mod coffee;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use stampcard_core::Shop;
-use stampcard_core::clock::ManualClock;
-use stampcard_core::settings::ShopSettings;
 use stampcard_core::shop::ProfileChange;
-use stampcard_core::store::SledOptions;
-
-async fn open(dir: &std::path::Path) -> Shop {
-    let clock = Arc::new(ManualClock::new(
-        "2026-05-04T10:00:00Z".parse().expect("time"),
-    ));
-    Shop::open(
-        dir,
-        ShopSettings::for_tests(),
-        clock,
-        SledOptions::default(),
-    )
-    .await
-    .expect("open")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_change_to_a_customer_is_read_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let shop = open(dir.path()).await;
+    let shop = coffee::open(dir.path(), "2026-05-04T10:00:00Z").await;
     let admin = coffee::admin();
     let card = coffee::ana_card(&shop, 5, 0).await;
     let id = card.customer_id;
@@ -114,6 +96,6 @@ async fn every_change_to_a_customer_is_read_at_once() {
     drop(shop);
 
     // And it is what the store holds: the same after a restart.
-    let shop = open(dir.path()).await;
+    let shop = coffee::open(dir.path(), "2026-05-04T10:00:00Z").await;
     assert_eq!(shop.customers().customer(id).expect("read"), gone);
 }

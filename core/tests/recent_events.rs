@@ -5,28 +5,10 @@
 
 mod coffee;
 
-use std::sync::Arc;
-
 use stampcard_core::Shop;
-use stampcard_core::clock::ManualClock;
-use stampcard_core::model::{CustomerFields, Event};
-use stampcard_core::settings::ShopSettings;
-use stampcard_core::shop::{IssueCard, JournalQuery};
-use stampcard_core::store::{Key, Record, SledOptions};
-
-async fn open(dir: &std::path::Path) -> Shop {
-    let clock = Arc::new(ManualClock::new(
-        "2026-05-04T10:00:00.123456789Z".parse().expect("time"),
-    ));
-    Shop::open(
-        dir,
-        ShopSettings::for_tests(),
-        clock,
-        SledOptions::default(),
-    )
-    .await
-    .expect("open")
-}
+use stampcard_core::model::Event;
+use stampcard_core::shop::JournalQuery;
+use stampcard_core::store::{Key, Record};
 
 fn journal(shop: &Shop, after: u64) -> Vec<Event> {
     shop.journal()
@@ -42,7 +24,7 @@ fn journal(shop: &Shop, after: u64) -> Vec<Event> {
 async fn recent_events_read_as_the_store_has_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let served = {
-        let shop = open(dir.path()).await;
+        let shop = coffee::open(dir.path(), "2026-05-04T10:00:00.123456789Z").await;
         let admin = coffee::admin();
         let card = coffee::ana_card(&shop, 2, 3).await;
         let cards = shop.cards();
@@ -56,19 +38,7 @@ async fn recent_events_read_as_the_store_has_them() {
             .code
             .clone();
         cards.redeem_code(&voucher, &admin).await.expect("redeem");
-        let bob = cards
-            .issue_card(
-                card.template_id,
-                IssueCard::New(CustomerFields {
-                    name: "Bob «Б» 🙂".into(),
-                    ..Default::default()
-                }),
-                None,
-                None,
-                &admin,
-            )
-            .await
-            .expect("card");
+        let bob = coffee::card_for(&shop, card.template_id, "Bob «Б» 🙂").await;
         cards
             .stamp_code(
                 &cards.card_view(bob.id).expect("view").code,
@@ -100,6 +70,6 @@ async fn recent_events_read_as_the_store_has_them() {
         served
     };
     // After a restart the window is empty: the same journal, from the store.
-    let shop = open(dir.path()).await;
+    let shop = coffee::open(dir.path(), "2026-05-04T10:00:00.123456789Z").await;
     assert_eq!(journal(&shop, 0), served);
 }

@@ -191,6 +191,12 @@ pub struct GoogleWalletSection {
     /// The service account's JSON key file, relative to the data folder.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub service_account_key: String,
+    /// Google Wallet's REST API (walletobjects v1); Google's when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub api_url: String,
+    /// The OAuth 2.0 token endpoint; Google's when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub token_url: String,
 }
 
 /// `[wallet]`: Apple Wallet passes. All of the identifiers and files, or

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use stampcard_wallet::certs::{CertReport, PassCertificates};
 use stampcard_wallet::google::GoogleWallet;
+use stampcard_wallet::google_api::GoogleApi;
 use stampcard_wallet::push::{ApnsSender, PushLog, PushSender};
 use stampcard_wallet::{Wallet, WalletConfig};
 
@@ -82,9 +83,10 @@ pub fn for_serve(app: &App) -> Option<Arc<Wallet>> {
     }
 }
 
-/// Google Wallet links, when `[google_wallet]` is set; off with one clear
-/// line when its key does not load.
-pub fn google_for_serve(app: &App) -> Option<Arc<GoogleWallet>> {
+/// Google Wallet (save links, and objects through Google's API), when
+/// `[google_wallet]` is set; off with one clear line when its key does not
+/// load.
+pub fn google_for_serve(app: &App) -> Option<Arc<GoogleApi>> {
     let g = &app.config.google_wallet;
     if g.issuer_id.trim().is_empty() {
         return None;
@@ -92,9 +94,13 @@ pub fn google_for_serve(app: &App) -> Option<Arc<GoogleWallet>> {
     let path = app.data.join(&g.service_account_key);
     let loaded = std::fs::read(&path)
         .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))
-        .and_then(|bytes| GoogleWallet::new(g.issuer_id.trim(), &bytes).map_err(|e| anyhow!(e)));
+        .and_then(|bytes| GoogleWallet::new(g.issuer_id.trim(), &bytes).map_err(|e| anyhow!(e)))
+        .and_then(|w| {
+            GoogleApi::new(Arc::new(w), Some(&g.api_url), Some(&g.token_url))
+                .map_err(|e| anyhow!(e))
+        });
     match loaded {
-        Ok(w) => Some(Arc::new(w)),
+        Ok(api) => Some(Arc::new(api)),
         Err(e) => {
             eprintln!("stampcard serve: Google Wallet links are OFF: {e:#}");
             None

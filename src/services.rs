@@ -55,6 +55,7 @@ impl Services {
         ));
         let wallet = crate::passes::for_serve(app);
         let google = crate::passes::google_for_serve(app);
+        let google_api = google.clone();
         // The bot offers the wallets the web card offers.
         let wallets = stampcard_bot::WalletLinks {
             apple: wallet.is_some(),
@@ -136,7 +137,7 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        start_messaging(app, bot.clone(), wallet, &mut tasks, &stop).await?;
+        start_messaging(app, bot.clone(), wallet, google_api, &mut tasks, &stop).await?;
         if let Some(bot) = bot {
             tasks.spawn(stampcard_bot::run(
                 app.shop.clone(),
@@ -270,11 +271,23 @@ async fn start_messaging(
     app: &App,
     bot: Option<stampcard_bot::Replies>,
     wallet: Option<Arc<stampcard_wallet::Wallet>>,
+    google: Option<Arc<stampcard_wallet::google_api::GoogleApi>>,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
 ) -> Result<()> {
     let routes = routes(app);
-    for channel in channels(app, bot, wallet.as_deref())? {
+    let mut channels = channels(app, bot, wallet.as_deref())?;
+    if let Some(api) = &google {
+        channels.push(Arc::new(
+            stampcard_wallet::google_channel::GoogleChannel::new(
+                app.shop.clone(),
+                api.clone(),
+                app.shop.links().base(),
+                app.config.rate_limits(20.0),
+            ),
+        ));
+    }
+    for channel in channels {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = format!("{} dispatcher", channel.name());
@@ -289,7 +302,7 @@ async fn start_messaging(
     if !routes.is_empty() {
         consumers.push(Arc::new(Notifier::new(routes)));
     }
-    if wallet.is_some() {
+    if wallet.is_some() || google.is_some() {
         consumers.push(Arc::new(PassUpdater));
     }
     for consumer in consumers {

@@ -628,7 +628,7 @@ fn a_card_joined_on_the_web_opens_in_telegram_from_its_page() {
 fn a_card_in_telegram_offers_the_shops_wallets() {
     let shop = Shop::demo();
     crate::wallet::configure(&shop, stampcard_e2e::test_pki::TEAM_ID);
-    crate::wallet::configure_google(&shop);
+    let (_, _google) = crate::wallet::configure_google(&shop);
     let fake = FakeTelegram::start();
     let server = serve_with_bot(&shop, &fake, false);
 

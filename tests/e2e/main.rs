@@ -12,6 +12,7 @@ mod crash;
 mod email;
 mod first_use;
 mod full_disk;
+mod google_wallet;
 mod input;
 mod language;
 mod metrics;
@@ -366,6 +367,7 @@ pub fn http_request(
     HttpResponse {
         status,
         head: head.to_lowercase(),
+        raw_head: head,
         body: String::from_utf8_lossy(&bytes).into_owned(),
         bytes,
     }
@@ -378,6 +380,8 @@ pub struct HttpResponse {
     pub status: u16,
     /// Status line and headers, lower-cased.
     pub head: String,
+    /// Status line and headers as sent.
+    pub raw_head: String,
     /// The body (lossy UTF-8).
     pub body: String,
     /// The body as sent.
@@ -388,6 +392,14 @@ impl HttpResponse {
     /// Status and body.
     pub fn into_parts(self) -> (u16, String) {
         (self.status, self.body)
+    }
+
+    /// A header's value as sent (its name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.raw_head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
     }
 
     /// The body as JSON (panics with the body when it is not).

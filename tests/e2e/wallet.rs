@@ -543,7 +543,7 @@ fn the_apns_request_has_the_pass_type_as_topic_and_an_empty_payload() {
 }
 
 /// Base64url (no padding) decoded.
-fn unbase64url(text: &str) -> Vec<u8> {
+pub fn unbase64url(text: &str) -> Vec<u8> {
     let mut s = text.replace('-', "+").replace('_', "/");
     while !s.len().is_multiple_of(4) {
         s.push('=');
@@ -551,95 +551,42 @@ fn unbase64url(text: &str) -> Vec<u8> {
     openssl::base64::decode_block(&s).expect("base64url")
 }
 
-/// Turns on Google Wallet with a service-account key made for the test;
-/// the key, to check signatures with.
-pub fn configure_google(shop: &Shop) -> openssl::pkey::PKey<openssl::pkey::Private> {
+/// The service account the Google tests use (test-only).
+pub const GOOGLE_ACCOUNT: &str = "stamps@test-only.iam.gserviceaccount.com";
+/// The issuer id the Google tests use.
+pub const GOOGLE_ISSUER: &str = "3388000000022222222";
+
+/// Turns on Google Wallet with a service-account key made for the test,
+/// its API and token endpoint a fake on 127.0.0.1 that trusts the key;
+/// the key (to check signatures with) and the fake.
+pub fn configure_google(
+    shop: &Shop,
+) -> (
+    openssl::pkey::PKey<openssl::pkey::Private>,
+    stampcard_e2e::fake_google::FakeGoogle,
+) {
     let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).expect("rsa"))
         .expect("key");
     let pem = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
+    let public = openssl::pkey::PKey::public_key_from_pem(&key.public_key_to_pem().expect("pem"))
+        .expect("public key");
+    let fake = stampcard_e2e::fake_google::FakeGoogle::start(GOOGLE_ACCOUNT, public);
     let account = serde_json::json!({
         "type": "service_account",
-        "client_email": "stamps@test-only.iam.gserviceaccount.com",
+        "client_email": GOOGLE_ACCOUNT,
         "private_key": pem,
     });
     std::fs::write(shop.data().join("google-sa.json"), account.to_string()).expect("write");
     set_section(
         shop,
         "google_wallet",
-        "issuer_id = \"3388000000022222222\"\nservice_account_key = \"google-sa.json\"\n",
+        &format!(
+            "issuer_id = \"{GOOGLE_ISSUER}\"\nservice_account_key = \"google-sa.json\"\napi_url = \"{}\"\ntoken_url = \"{}\"\n",
+            fake.api_url(),
+            fake.token_url()
+        ),
     );
-    key
-}
-
-#[test]
-fn the_google_wallet_link_carries_a_signed_loyalty_object() {
-    let shop = Shop::demo();
-    let key = configure_google(&shop);
-    let server = shop.serve(&[]);
-    let view = shop.json(&["card", "show", "100001"]);
-    let url = view["url"].as_str().expect("url");
-    let (status, page) = server.get(&url[url.find("/c/").expect("path")..]);
-    assert_eq!(status, 200);
-    assert!(page.contains("Save to Google Wallet"), "{page}");
-    assert!(
-        !page.contains("Add to Apple Wallet"),
-        "no passes configured"
-    );
-    let jwt = page
-        .split("https://pay.google.com/gp/v/save/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("save link");
-    let parts: Vec<&str> = jwt.split('.').collect();
-    assert_eq!(parts.len(), 3, "{jwt}");
-    let header: serde_json::Value =
-        serde_json::from_slice(&unbase64url(parts[0])).expect("header JSON");
-    assert_eq!(header["alg"], "RS256");
-    let mut verifier =
-        openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key).expect("v");
-    verifier
-        .update(format!("{}.{}", parts[0], parts[1]).as_bytes())
-        .expect("update");
-    assert!(
-        verifier.verify(&unbase64url(parts[2])).expect("verify"),
-        "the JWT signature does not verify with the service-account key"
-    );
-    let claims: serde_json::Value =
-        serde_json::from_slice(&unbase64url(parts[1])).expect("claims JSON");
-    assert_eq!(claims["iss"], "stamps@test-only.iam.gserviceaccount.com");
-    assert_eq!(claims["aud"], "google");
-    assert_eq!(claims["typ"], "savetowallet");
-    let object = &claims["payload"]["loyaltyObjects"][0];
-    assert_eq!(object["id"], "3388000000022222222.stampcard-card-100001");
-    assert_eq!(
-        object["classId"],
-        claims["payload"]["loyaltyClasses"][0]["id"]
-    );
-    assert_eq!(object["barcode"]["value"], view["code"]);
-    assert_eq!(
-        object["loyaltyPoints"]["balance"]["string"],
-        format!("{}/8", view["progress"]["stamps"])
-    );
-    assert_eq!(object["accountName"], view["customer_name"]);
-
-    // `<card>/google` forwards to the same save page (the bot links there).
-    let card_path = &url[url.find("/c/").expect("path")..];
-    let forward = server.request("GET", &format!("{card_path}/google"), &[], None);
-    assert_eq!(forward.status, 303);
-    assert!(
-        forward
-            .head
-            .contains("location: https://pay.google.com/gp/v/save/"),
-        "{}",
-        forward.head
-    );
-    assert_eq!(
-        server
-            .get(&format!("/c/100001-{}/google", "0".repeat(32)))
-            .0,
-        404
-    );
-    server.stop();
+    (key, fake)
 }
 
 fn field<'a>(pass: &'a serde_json::Value, group: &str, key: &str) -> &'a serde_json::Value {
@@ -826,7 +773,7 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
 fn a_restore_on_a_new_machine_keeps_both_wallets_and_the_logos() {
     let shop = Shop::demo();
     let pki = configure(&shop, TEAM_ID);
-    configure_google(&shop);
+    let (_, _google) = configure_google(&shop);
     // One certificate lives outside the data folder, named by an absolute path.
     let outside = tempfile::tempdir().expect("tempdir");
     let wwdr = outside.path().join("AppleWWDRCAG4.pem");

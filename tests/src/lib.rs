@@ -1,5 +1,6 @@
 //! Shared helpers for end-to-end tests and benchmarks.
 
+pub mod fake_google;
 pub mod fake_telegram;
 pub mod group_commit;
 pub mod http_load;

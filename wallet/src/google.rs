@@ -6,7 +6,7 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use stampcard_core::model::Template;
+use stampcard_core::model::{Template, VoucherState};
 use stampcard_core::views::CardView;
 
 use crate::WalletError;
@@ -60,42 +60,126 @@ impl GoogleWallet {
         })
     }
 
-    /// The claims of the save link of a card.
-    pub fn claims(&self, view: &CardView, template: &Template, origin: &str) -> Value {
-        let class_id = format!("{}.stampcard-template-{}", self.issuer_id, template.id);
+    /// The issuer id.
+    pub fn issuer_id(&self) -> &str {
+        &self.issuer_id
+    }
+
+    /// The service account's email (the JWTs' issuer).
+    pub fn client_email(&self) -> &str {
+        &self.client_email
+    }
+
+    /// The loyalty class id of a template.
+    pub fn class_id(&self, template: u64) -> String {
+        format!("{}.stampcard-template-{template}", self.issuer_id)
+    }
+
+    /// The loyalty object id of a card.
+    pub fn object_id(&self, card: u64) -> String {
+        format!("{}.stampcard-card-{card}", self.issuer_id)
+    }
+
+    /// A template's loyalty class; its logo is the web pages' logo of the
+    /// template under `origin` (the shop's public URL).
+    pub fn class(&self, template: &Template, origin: &str) -> Value {
         let [r, g, b] = crate::pass::images::color(&template.branding.background);
+        json!({
+            "id": self.class_id(template.id),
+            "issuerName": template.business_name,
+            "programName": template.name,
+            "reviewStatus": "UNDER_REVIEW",
+            "hexBackgroundColor": format!("#{r:02x}{g:02x}{b:02x}"),
+            "programLogo": {
+                "sourceUri": { "uri": format!("{}/t/{}/logo.png", origin.trim_end_matches('/'), template.id) },
+            },
+        })
+    }
+
+    /// A card's loyalty object as its holder should see it now: progress,
+    /// active vouchers with their codes, rewards waiting. A deleted card
+    /// (also a forgotten customer's) is INACTIVE with no personal fields.
+    pub fn object(&self, view: &CardView) -> Value {
         let texts = crate::texts::Texts::of(view.language.as_deref());
+        let id = self.object_id(view.card_id);
+        let class_id = self.class_id(view.template_id);
+        if view.deleted {
+            return json!({
+                "id": id,
+                "classId": class_id,
+                "state": "INACTIVE",
+                "accountId": view.card_id.to_string(),
+                "accountName": "",
+                "textModulesData": [],
+                "linksModuleData": { "uris": [] },
+            });
+        }
+        let mut modules: Vec<Value> = view
+            .vouchers
+            .iter()
+            .filter(|v| v.state == VoucherState::Active)
+            .map(|v| {
+                json!({
+                    "id": format!("voucher-{}", v.id),
+                    "header": texts.t("pass.voucher"),
+                    "body": crate::pass::json::voucher_text(&texts, v),
+                })
+            })
+            .collect();
+        if view.rewards_pending > 0 {
+            modules.push(json!({
+                "id": "rewards",
+                "header": texts.t("pass.ready"),
+                "body": texts.f("pass.rewards_ready", &[("count", &view.rewards_pending.to_string())]),
+            }));
+        }
+        json!({
+            "id": id,
+            "classId": class_id,
+            "state": "ACTIVE",
+            "accountId": view.card_id.to_string(),
+            "accountName": view.customer_name,
+            "barcode": { "type": "QR_CODE", "value": view.code, "alternateText": view.code },
+            "loyaltyPoints": {
+                "label": texts.t("pass.stamps"),
+                "balance": { "string": format!("{}/{}", view.progress.stamps, view.progress.of) },
+            },
+            "textModulesData": modules,
+            "linksModuleData": { "uris": [{ "uri": view.url, "description": texts.t("pass.web") }] },
+        })
+    }
+
+    /// The claims of a card's save link carrying its class and object
+    /// whole (when no API is at hand: a snapshot, never updated).
+    pub fn claims(&self, view: &CardView, template: &Template, origin: &str) -> Value {
+        self.save_claims(
+            json!([self.class(template, origin)]),
+            json!([self.object(view)]),
+            origin,
+        )
+    }
+
+    /// The claims of a save link naming an object already inserted through
+    /// the API (Google then shows the object as the API keeps it).
+    pub fn claims_by_id(&self, card: u64, template: u64, origin: &str) -> Value {
+        self.save_claims(
+            json!([]),
+            json!([{ "id": self.object_id(card), "classId": self.class_id(template) }]),
+            origin,
+        )
+    }
+
+    fn save_claims(&self, classes: Value, objects: Value, origin: &str) -> Value {
         json!({
             "iss": self.client_email,
             "aud": "google",
             "typ": "savetowallet",
             "origins": [origin],
-            "payload": {
-                "loyaltyClasses": [{
-                    "id": class_id,
-                    "issuerName": view.business_name,
-                    "programName": view.title,
-                    "reviewStatus": "UNDER_REVIEW",
-                    "hexBackgroundColor": format!("#{r:02x}{g:02x}{b:02x}"),
-                }],
-                "loyaltyObjects": [{
-                    "id": format!("{}.stampcard-card-{}", self.issuer_id, view.card_id),
-                    "classId": class_id,
-                    "state": if view.deleted { "INACTIVE" } else { "ACTIVE" },
-                    "accountId": view.card_id.to_string(),
-                    "accountName": view.customer_name,
-                    "barcode": { "type": "QR_CODE", "value": view.code, "alternateText": view.code },
-                    "loyaltyPoints": {
-                        "label": texts.t("pass.stamps"),
-                        "balance": { "string": format!("{}/{}", view.progress.stamps, view.progress.of) },
-                    },
-                    "linksModuleData": { "uris": [{ "uri": view.url, "description": texts.t("pass.web") }] },
-                }],
-            },
+            "payload": { "loyaltyClasses": classes, "loyaltyObjects": objects },
         })
     }
 
-    /// The signed JWT of a card.
+    /// A signed JWT (RS256) of these claims.
     pub fn jwt(&self, claims: &Value) -> Result<String, WalletError> {
         let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
         let body = base64url(claims.to_string().as_bytes());
@@ -104,19 +188,6 @@ impl GoogleWallet {
         signer.update(input.as_bytes())?;
         let signature = signer.sign_to_vec()?;
         Ok(format!("{input}.{}", base64url(&signature)))
-    }
-
-    /// The "Save to Google Wallet" link of a card.
-    pub fn save_url(
-        &self,
-        view: &CardView,
-        template: &Template,
-        origin: &str,
-    ) -> Result<String, WalletError> {
-        Ok(format!(
-            "{SAVE_URL}{}",
-            self.jwt(&self.claims(view, template, origin))?
-        ))
     }
 }
 

@@ -6,6 +6,8 @@ mod barcode;
 pub mod certs;
 mod error;
 pub mod google;
+pub mod google_api;
+pub mod google_channel;
 pub mod html;
 mod join;
 pub mod join_limit;
@@ -31,8 +33,8 @@ use stampcard_core::Shop;
 pub struct Pages {
     /// Apple Wallet passes, when `[wallet]` loaded.
     pub wallet: Option<Arc<Wallet>>,
-    /// Google Wallet links, when `[google_wallet]` loaded.
-    pub google: Option<Arc<google::GoogleWallet>>,
+    /// Google Wallet (save links and its API), when `[google_wallet]` loaded.
+    pub google: Option<Arc<google_api::GoogleApi>>,
     /// New cards per client address and hour from the join page.
     pub joins_per_hour: u32,
     /// The Telegram bot's @name, for "Open in Telegram".

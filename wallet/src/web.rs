@@ -11,7 +11,8 @@ use stampcard_core::Shop;
 use stampcard_core::model::VoucherState;
 use stampcard_core::views::CardView;
 
-use crate::google::GoogleWallet;
+use crate::google::SAVE_URL;
+use crate::google_api::GoogleApi;
 use crate::html::{escape, message_page, page};
 use crate::texts::Texts;
 use crate::{join, unsubscribe};
@@ -53,8 +54,8 @@ pub struct Web {
     pub shop: Shop,
     /// Whether Apple Wallet passes are offered.
     pub passes: bool,
-    /// Google Wallet, when configured.
-    pub google: Option<Arc<GoogleWallet>>,
+    /// Google Wallet (its API), when configured.
+    pub google: Option<Arc<GoogleApi>>,
     /// New cards per client address.
     pub joins: Arc<crate::join_limit::JoinLimit>,
     /// Receipt lookups per address and forged codes per POS key.
@@ -142,20 +143,23 @@ async fn card_json(
 }
 
 /// `/c/<token>/google`: forwards to Google Wallet's save page of the card
-/// (the bot's "Save to Google Wallet" opens this: it cannot sign the link).
+/// (the card page's and the bot's "Save to Google Wallet" open this). The
+/// first time, the card's object (and its template's class) is inserted
+/// through Google's API, so the link only names it and every later change
+/// of the card patches it.
 async fn google_save(
     State(web): State<Web>,
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let texts = Texts::for_browser(&headers);
-    let (Some(google), Some(view)) = (&web.google, view_of(&web.shop, &token)) else {
+    let (Some(api), Some(view)) = (&web.google, view_of(&web.shop, &token)) else {
         return not_found(&texts);
     };
     let Ok(template) = web.shop.templates().template(view.template_id) else {
         return not_found(&texts);
     };
-    match google_save_url(&web, google, &view, &template) {
+    match google_save_url(&web, api, &view, &template).await {
         Some(url) => axum::response::Redirect::to(&url).into_response(),
         None => message_page(
             &texts,
@@ -166,16 +170,68 @@ async fn google_save(
     }
 }
 
-/// A card's signed Google Wallet save link (`None`, logged, when it cannot
-/// be signed).
-fn google_save_url(
+/// Makes sure the card's object exists at Google (and its class), and
+/// records it: from then on the pass updater patches it.
+async fn ensure_google_object(
     web: &Web,
-    google: &GoogleWallet,
+    api: &GoogleApi,
+    v: &CardView,
+    template: &Template,
+) -> Result<(), String> {
+    let passes = web.shop.passes();
+    if passes
+        .has_google_object(v.card_id)
+        .map_err(|e| e.to_string())?
+    {
+        return Ok(());
+    }
+    let google = api.wallet();
+    if !passes
+        .has_google_class(template.id)
+        .map_err(|e| e.to_string())?
+    {
+        let class = google.class(template, web.shop.links().base());
+        api.put_class(&class).await.map_err(|e| e.to_string())?;
+        passes
+            .google_inserted(v.card_id, Some(template.id))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    api.insert_object(&google.object(v))
+        .await
+        .map_err(|e| e.to_string())?;
+    passes
+        .google_inserted(v.card_id, None)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A card's signed Google Wallet save link, naming the object inserted
+/// through the API; when Google cannot be reached, the link carries the
+/// object whole (a snapshot), logged. `None`, logged, when it cannot be
+/// signed.
+async fn google_save_url(
+    web: &Web,
+    api: &GoogleApi,
     v: &CardView,
     template: &Template,
 ) -> Option<String> {
+    let google = api.wallet();
+    let links = web.shop.links();
+    let origin = links.base();
+    let claims = match ensure_google_object(web, api, v, template).await {
+        Ok(()) => google.claims_by_id(v.card_id, template.id, origin),
+        Err(e) => {
+            tracing::warn!(
+                "Google Wallet object of card {} not inserted ({e}): its save link carries a snapshot",
+                v.card_id
+            );
+            google.claims(v, template, origin)
+        }
+    };
     google
-        .save_url(v, template, web.shop.links().base())
+        .jwt(&claims)
+        .map(|jwt| format!("{SAVE_URL}{jwt}"))
         .map_err(|e| tracing::warn!("Google Wallet link of card {}: {e}", v.card_id))
         .ok()
 }
@@ -202,7 +258,7 @@ async fn card_page(
         &branding.foreground,
         &(notice_html(&notice(&texts, note.note.as_deref()))
             + &render(&texts, &view)
-            + &wallet_buttons(&web, &texts, &view, &template, &token)),
+            + &wallet_buttons(&web, &texts, &view, &token)),
     ))
     .into_response()
 }
@@ -218,13 +274,7 @@ fn notice_html(text: &str) -> String {
 /// The "Add to Apple Wallet" and "Save to Google Wallet" buttons, for the
 /// wallets the shop offers, and "Open in Telegram" when it has a bot (its
 /// deep link carries the card's link token: the bot opens this card).
-fn wallet_buttons(
-    web: &Web,
-    texts: &Texts,
-    v: &CardView,
-    template: &Template,
-    token: &str,
-) -> String {
+fn wallet_buttons(web: &Web, texts: &Texts, v: &CardView, token: &str) -> String {
     let mut buttons = String::new();
     if let Some(bot) = &web.telegram_bot {
         buttons += &format!(
@@ -241,14 +291,10 @@ fn wallet_buttons(
             escape(&texts.t("card.button.apple"))
         );
     }
-    if let Some(url) = web
-        .google
-        .as_deref()
-        .and_then(|google| google_save_url(web, google, v, template))
-    {
+    if web.google.is_some() {
         buttons += &format!(
-            "<a class=\"button\" href=\"{}\">{}</a>",
-            escape(&url),
+            "<a class=\"button\" href=\"{}/google\">{}</a>",
+            escape(&v.url),
             escape(&texts.t("card.button.google"))
         );
     }

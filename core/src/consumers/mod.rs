@@ -9,7 +9,10 @@ mod passes;
 mod webhooks;
 
 pub use notifier::{Notifier, Route, news_text};
-pub use passes::{PassUpdater, WALLET_CHANNEL, WalletRoute, is_news};
+pub use passes::{
+    GOOGLE_CHANNEL, PassUpdater, WALLET_CHANNEL, WalletRoute, google_class_key, google_object_key,
+    is_news,
+};
 pub(crate) use passes::{changes_pass, template_style};
 pub use webhooks::WebhookFeed;
 

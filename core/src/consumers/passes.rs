@@ -21,6 +21,22 @@ use super::{Consumer, Route};
 /// The outbox channel of wallet pushes.
 pub const WALLET_CHANNEL: &str = "wallet";
 
+/// The outbox channel of Google Wallet updates (object patches, class
+/// patches).
+pub const GOOGLE_CHANNEL: &str = "google-wallet";
+
+/// The metadata key marking that a card's Google Wallet object was
+/// inserted through Google's API (from then on it is patched).
+pub fn google_object_key(card: u64) -> String {
+    format!("google_object:{card}")
+}
+
+/// The metadata key marking that a template's Google Wallet class was
+/// inserted (from then on every template edit patches it).
+pub fn google_class_key(template: u64) -> String {
+    format!("google_class:{template}")
+}
+
 /// Queues wallet pushes for changed cards.
 pub struct PassUpdater;
 
@@ -61,25 +77,31 @@ pub fn is_news(entry: &crate::outbox::OutboxEntry) -> bool {
     entry.message.data.get("campaign").is_some()
 }
 
-/// Whether a push about the card is queued already (in this batch or
-/// earlier) and not yet sent: it will make the device fetch this change too.
-/// Campaign news waiting for its time is no push.
-fn push_waiting(ctx: &Context, card_id: u64, m: &Mutation) -> CoreResult<bool> {
-    if m.puts
-        .iter()
-        .any(|(k, _)| matches!(k, Key::PushOfCard(c, _) if *c == card_id))
-    {
-        return Ok(true);
+/// Whether an update of the card on `channel` is queued already (in this
+/// batch or earlier) and not yet sent: it will carry this change too (a
+/// device fetches the newest pass, a patch sends the newest object).
+/// Campaign news waiting for its time is no update.
+fn update_waiting(ctx: &Context, channel: &str, card_id: u64, m: &Mutation) -> CoreResult<bool> {
+    let waiting = |e: &crate::outbox::OutboxEntry| {
+        e.message.channel == channel
+            && e.state == DeliveryState::Queued
+            && e.attempts == 0
+            && !is_news(e)
+    };
+    for (k, r) in &m.puts {
+        if let (Key::Outbox(_), Record::Outbox(e)) = (k, r)
+            && e.message.card_id == Some(card_id)
+            && waiting(e)
+        {
+            return Ok(true);
+        }
     }
     for (key, _) in ctx
         .store()
         .scan(Family::PushesOfCard(card_id), Scan::default())?
     {
         if let Key::PushOfCard(_, id) = key
-            && ctx
-                .outbox()
-                .entry(id)
-                .is_ok_and(|e| e.state == DeliveryState::Queued && e.attempts == 0 && !is_news(&e))
+            && ctx.outbox().entry(id).is_ok_and(|e| waiting(&e))
         {
             return Ok(true);
         }
@@ -111,8 +133,19 @@ impl Consumer for PassUpdater {
                 }
                 true
             })?;
+            for card_id in &cards {
+                push_to_devices(ctx, *card_id, event, m)?;
+            }
+            if ctx
+                .store()
+                .get(&Key::Meta(google_class_key(template)))?
+                .is_some()
+            {
+                let message = google_message(serde_json::json!({ "template": template }), event);
+                ctx.outbox().enqueue(m, message)?;
+            }
             for card_id in cards {
-                push_to_devices(ctx, card_id, event, m)?;
+                patch_google_object(ctx, card_id, event, m)?;
             }
             return Ok(());
         }
@@ -122,7 +155,8 @@ impl Consumer for PassUpdater {
         if !changes_pass(&event.kind) {
             return Ok(());
         }
-        push_to_devices(ctx, card_id, event, m)
+        push_to_devices(ctx, card_id, event, m)?;
+        patch_google_object(ctx, card_id, event, m)
     }
 }
 
@@ -150,7 +184,7 @@ fn push_to_devices(ctx: &Context, card_id: u64, event: &Event, m: &mut Mutation)
     let Some(pass) = ctx.pass(card_id)? else {
         return Ok(());
     };
-    if pass.devices.is_empty() || push_waiting(ctx, card_id, m)? {
+    if pass.devices.is_empty() || update_waiting(ctx, WALLET_CHANNEL, card_id, m)? {
         return Ok(());
     }
     let customer_id = match event.customer_id {
@@ -172,5 +206,50 @@ fn push_to_devices(ctx: &Context, card_id: u64, event: &Event, m: &mut Mutation)
         let id = ctx.outbox().enqueue(m, message)?;
         m.put(Key::PushOfCard(card_id, id), Record::Index(id));
     }
+    Ok(())
+}
+
+/// A Google Wallet update: a class (`{"template": id}`) or a card's object
+/// (`{"card": id}`); the channel sends what it names as it is when sent.
+fn google_message(data: serde_json::Value, event: &Event) -> Message {
+    let card_id = data["card"].as_u64();
+    Message {
+        channel: GOOGLE_CHANNEL.into(),
+        recipient: match card_id {
+            Some(card) => card.to_string(),
+            None => format!("template {}", data["template"]),
+        },
+        purpose: Purpose::Transactional,
+        subject: None,
+        text: match card_id {
+            Some(card) => format!("object of card {card} changed"),
+            None => format!("class of template {} changed", data["template"]),
+        },
+        data,
+        customer_id: event.customer_id,
+        card_id,
+        source_event: Some(event.id),
+    }
+}
+
+/// Queues a patch of the card's Google Wallet object, when it has one and
+/// no patch is waiting already (that one will send the newest object).
+fn patch_google_object(
+    ctx: &Context,
+    card_id: u64,
+    event: &Event,
+    m: &mut Mutation,
+) -> CoreResult<()> {
+    if ctx
+        .store()
+        .get(&Key::Meta(google_object_key(card_id)))?
+        .is_none()
+        || update_waiting(ctx, GOOGLE_CHANNEL, card_id, m)?
+    {
+        return Ok(());
+    }
+    let message = google_message(serde_json::json!({ "card": card_id }), event);
+    let id = ctx.outbox().enqueue(m, message)?;
+    m.put(Key::PushOfCard(card_id, id), Record::Index(id));
     Ok(())
 }

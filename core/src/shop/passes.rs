@@ -6,6 +6,7 @@ use super::context::{Context, on_context};
 use chrono::{DateTime, Utc};
 
 use crate::actors::{CardCommand, device_hash};
+use crate::consumers::{google_class_key, google_object_key};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Card, EventKind, PassRecord, valid_device_id};
 use crate::outbox::DeliveryState;
@@ -82,6 +83,42 @@ impl Passes {
             Err(StoreError::Conflict(_)) => self
                 .pass(card_id)?
                 .ok_or_else(|| CoreError::not_found("pass of card", card_id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether the card's Google Wallet object was inserted through
+    /// Google's API (it is then patched on every change of the card).
+    pub fn has_google_object(&self, card_id: u64) -> CoreResult<bool> {
+        Ok(self
+            .store()
+            .get(&Key::Meta(google_object_key(card_id)))?
+            .is_some())
+    }
+
+    /// Whether the template's Google Wallet class was inserted.
+    pub fn has_google_class(&self, template_id: u64) -> CoreResult<bool> {
+        Ok(self
+            .store()
+            .get(&Key::Meta(google_class_key(template_id)))?
+            .is_some())
+    }
+
+    /// Records that the card's Google Wallet object (or, with `template`,
+    /// its template's class) now exists at Google; once is enough.
+    pub async fn google_inserted(&self, card_id: u64, template: Option<u64>) -> CoreResult<()> {
+        let key = match template {
+            Some(t) => google_class_key(t),
+            None => google_object_key(card_id),
+        };
+        let mut m = Mutation::new();
+        m.guard_absent(Key::Meta(key.clone()));
+        m.put(
+            Key::Meta(key),
+            Record::Meta(serde_json::json!({ "at": self.clock().now() })),
+        );
+        match self.store().commit(m).await {
+            Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

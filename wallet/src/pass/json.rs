@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use stampcard_core::model::{Branding, VoucherState};
-use stampcard_core::views::CardView;
+use stampcard_core::views::{CardView, VoucherView};
 
 use super::images::color;
 use crate::texts::Texts;
@@ -54,6 +54,23 @@ fn unless_quiet(quiet: bool, message: &str) -> Option<&str> {
     (!quiet).then_some(message)
 }
 
+/// An active voucher as a wallet shows it: what it is, its code (and the
+/// till's code), until when.
+pub fn voucher_text(texts: &Texts, v: &VoucherView) -> String {
+    let mut text = texts.f(
+        "pass.voucher.code",
+        &[("description", &v.description), ("code", &v.code)],
+    );
+    if let Some(fixed) = &v.fixed_code {
+        text += &texts.f("pass.voucher.pos_code", &[("code", fixed)]);
+    }
+    if let Some(exp) = v.expires_at {
+        let date = exp.format("%Y-%m-%d").to_string();
+        text += &texts.f("pass.voucher.valid_until", &[("date", &date)]);
+    }
+    text
+}
+
 /// The pass.json of a card, in its holder's language.
 pub fn pass_json(
     id: &PassIdentity<'_>,
@@ -80,21 +97,10 @@ pub fn pass_json(
         back.push(field("news", &t("pass.news"), n.text, Some("%@")));
     }
     for v in &active {
-        let mut text = texts.f(
-            "pass.voucher.code",
-            &[("description", &v.description), ("code", &v.code)],
-        );
-        if let Some(fixed) = &v.fixed_code {
-            text += &texts.f("pass.voucher.pos_code", &[("code", fixed)]);
-        }
-        if let Some(exp) = v.expires_at {
-            let date = exp.format("%Y-%m-%d").to_string();
-            text += &texts.f("pass.voucher.valid_until", &[("date", &date)]);
-        }
         back.push(field(
             &format!("voucher-{}", v.id),
             &t("pass.voucher"),
-            text,
+            voucher_text(&texts, v),
             None,
         ));
     }

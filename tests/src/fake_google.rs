@@ -1,0 +1,458 @@
+//! A fake of Google Wallet's REST API and OAuth token endpoint on
+//! 127.0.0.1, for tests (test-only: nothing here talks to Google).
+//!
+//! - `POST /token` takes the JWT-bearer grant and checks its assertion as
+//!   Google does: RS256 signature against the service account's public
+//!   key, issuer the account's email, the `wallet_object.issuer` scope,
+//!   audience this endpoint, not expired. It hands out a bearer token.
+//! - `/walletobjects/v1/loyaltyClass` and `/loyaltyObject` (insert, get,
+//!   patch; `addMessage` on objects) keep classes and objects in memory and
+//!   refuse calls without a token it handed out (401).
+//! - Messages are recorded with their notify flag; past 3 notifying
+//!   messages per object (Google's daily budget) a notifying message is
+//!   refused with a quota error.
+//! - `fail_next` makes the next API calls answer 429, 500, 400 … with a
+//!   body in Google's error format.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use openssl::pkey::{PKey, Public};
+use serde_json::{Value, json};
+
+/// The scope the token endpoint expects.
+pub const SCOPE: &str = "https://www.googleapis.com/auth/wallet_object.issuer";
+/// Notifying messages Google allows per object and day.
+pub const NOTIFY_BUDGET: usize = 3;
+
+/// A message added to an object.
+#[derive(Debug, Clone)]
+pub struct AddedMessage {
+    /// The object.
+    pub object: String,
+    /// The message as posted (`id`, `header`, `body`, `messageType`).
+    pub message: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    classes: HashMap<String, Value>,
+    objects: HashMap<String, Value>,
+    messages: Vec<AddedMessage>,
+    tokens: Vec<String>,
+    token_requests: usize,
+    refused_assertions: Vec<String>,
+    object_patches: HashMap<String, usize>,
+    class_writes: HashMap<String, usize>,
+    fail_next: VecDeque<u16>,
+    calls: usize,
+}
+
+struct Fake {
+    email: String,
+    key: PKey<Public>,
+    token_url: String,
+    inner: Mutex<Inner>,
+}
+
+/// The running fake (it runs until the test process ends).
+pub struct FakeGoogle {
+    /// Its address.
+    pub addr: SocketAddr,
+    fake: Arc<Fake>,
+}
+
+fn error(status: StatusCode, text: &str) -> Response {
+    let code = match status.as_u16() {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        404 => "NOT_FOUND",
+        409 => "ALREADY_EXISTS",
+        429 => "RESOURCE_EXHAUSTED",
+        _ => "INTERNAL",
+    };
+    let body = json!({ "error": { "code": status.as_u16(), "message": text, "status": code } });
+    (status, body.to_string()).into_response()
+}
+
+fn unbase64url(text: &str) -> Option<Vec<u8>> {
+    let mut s = text.replace('-', "+").replace('_', "/");
+    while !s.len().is_multiple_of(4) {
+        s.push('=');
+    }
+    openssl::base64::decode_block(&s).ok()
+}
+
+/// Why an assertion is refused, if it is.
+fn check_assertion(fake: &Fake, jwt: &str) -> Result<(), String> {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return Err("not a JWT".into());
+    };
+    let header: Value = unbase64url(header)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or("bad header")?;
+    if header["alg"] != "RS256" {
+        return Err(format!("alg {} is not RS256", header["alg"]));
+    }
+    let signature = unbase64url(signature).ok_or("bad signature encoding")?;
+    let mut verifier =
+        openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &fake.key)
+            .map_err(|e| e.to_string())?;
+    verifier
+        .update(format!("{}.{}", parts[0], parts[1]).as_bytes())
+        .map_err(|e| e.to_string())?;
+    if !verifier.verify(&signature).unwrap_or(false) {
+        return Err("the signature does not verify".into());
+    }
+    let claims: Value = unbase64url(claims)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or("bad claims")?;
+    if claims["iss"] != fake.email.as_str() {
+        return Err(format!("issuer {} is not the account", claims["iss"]));
+    }
+    if claims["scope"] != SCOPE {
+        return Err(format!("scope {} is not the issuer scope", claims["scope"]));
+    }
+    if claims["aud"] != fake.token_url.as_str() {
+        return Err(format!("audience {} is not the token URL", claims["aud"]));
+    }
+    let now = chrono::Utc::now().timestamp();
+    if claims["exp"].as_i64().is_none_or(|exp| exp < now) {
+        return Err("expired".into());
+    }
+    Ok(())
+}
+
+async fn token(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
+    let body = String::from_utf8_lossy(&body).to_string();
+    let mut grant = None;
+    let mut assertion = None;
+    for pair in body.split('&') {
+        match pair.split_once('=') {
+            Some(("grant_type", v)) => grant = Some(v.replace("%3A", ":")),
+            Some(("assertion", v)) => assertion = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    let mut inner = fake.inner.lock().expect("lock");
+    inner.token_requests += 1;
+    if grant.as_deref() != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
+        return (
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"unsupported_grant_type"}"#,
+        )
+            .into_response();
+    }
+    if let Err(why) = check_assertion(&fake, assertion.as_deref().unwrap_or_default()) {
+        inner.refused_assertions.push(why.clone());
+        let body = json!({ "error": "invalid_grant", "error_description": why });
+        return (StatusCode::BAD_REQUEST, body.to_string()).into_response();
+    }
+    let token = format!("ya29.test-only-{}", inner.tokens.len() + 1);
+    inner.tokens.push(token.clone());
+    let body = json!({ "access_token": token, "expires_in": 3599, "token_type": "Bearer" });
+    (StatusCode::OK, body.to_string()).into_response()
+}
+
+/// The common start of an API call: the bearer token, then a planned
+/// failure, if any.
+fn admit(fake: &Fake, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    let mut inner = fake.inner.lock().expect("lock");
+    inner.calls += 1;
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|t| inner.tokens.iter().any(|k| k == t)) {
+        return Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            "Request had invalid authentication credentials.",
+        )));
+    }
+    if let Some(status) = inner.fail_next.pop_front() {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return Err(Box::new(error(status, "planned failure of the fake")));
+    }
+    Ok(())
+}
+
+fn json_body(body: &Bytes) -> Result<Value, Box<Response>> {
+    serde_json::from_slice(body).map_err(|_| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "Invalid JSON payload received.",
+        ))
+    })
+}
+
+/// Top-level fields of `patch` replace those of `target`.
+fn merge(target: &mut Value, patch: &Value) {
+    if let (Some(t), Some(p)) = (target.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            t.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+async fn insert_class(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = admit(&fake, &headers) {
+        return *r;
+    }
+    let class = match json_body(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let Some(id) = class["id"].as_str().map(str::to_string) else {
+        return error(StatusCode::BAD_REQUEST, "Missing resource id.");
+    };
+    let mut inner = fake.inner.lock().expect("lock");
+    if inner.classes.contains_key(&id) {
+        return error(
+            StatusCode::CONFLICT,
+            &format!("Resource already exists: {id}"),
+        );
+    }
+    *inner.class_writes.entry(id.clone()).or_default() += 1;
+    inner.classes.insert(id, class.clone());
+    (StatusCode::OK, class.to_string()).into_response()
+}
+
+async fn patch_class(
+    State(fake): State<Arc<Fake>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admit(&fake, &headers) {
+        return *r;
+    }
+    let patch = match json_body(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let mut inner = fake.inner.lock().expect("lock");
+    let Some(class) = inner.classes.get_mut(&id) else {
+        return error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}"));
+    };
+    merge(class, &patch);
+    let out = class.to_string();
+    *inner.class_writes.entry(id).or_default() += 1;
+    (StatusCode::OK, out).into_response()
+}
+
+async fn insert_object(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = admit(&fake, &headers) {
+        return *r;
+    }
+    let object = match json_body(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let (Some(id), Some(class)) = (object["id"].as_str(), object["classId"].as_str()) else {
+        return error(StatusCode::BAD_REQUEST, "Missing resource id or class id.");
+    };
+    let mut inner = fake.inner.lock().expect("lock");
+    if !inner.classes.contains_key(class) {
+        return error(StatusCode::NOT_FOUND, &format!("Class not found: {class}"));
+    }
+    if inner.objects.contains_key(id) {
+        return error(
+            StatusCode::CONFLICT,
+            &format!("Resource already exists: {id}"),
+        );
+    }
+    inner.objects.insert(id.to_string(), object.clone());
+    (StatusCode::OK, object.to_string()).into_response()
+}
+
+async fn object(
+    State(fake): State<Arc<Fake>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(&fake, &headers) {
+        return *r;
+    }
+    let inner = fake.inner.lock().expect("lock");
+    match inner.objects.get(&id) {
+        Some(o) => (StatusCode::OK, o.to_string()).into_response(),
+        None => error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}")),
+    }
+}
+
+async fn patch_object(
+    State(fake): State<Arc<Fake>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admit(&fake, &headers) {
+        return *r;
+    }
+    let patch = match json_body(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let mut inner = fake.inner.lock().expect("lock");
+    let Some(object) = inner.objects.get_mut(&id) else {
+        return error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}"));
+    };
+    merge(object, &patch);
+    let out = object.to_string();
+    *inner.object_patches.entry(id).or_default() += 1;
+    (StatusCode::OK, out).into_response()
+}
+
+async fn add_message(
+    State(fake): State<Arc<Fake>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = admit(&fake, &headers) {
+        return *r;
+    }
+    let body = match json_body(&body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let message = body["message"].clone();
+    let mut inner = fake.inner.lock().expect("lock");
+    if !inner.objects.contains_key(&id) {
+        return error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}"));
+    }
+    let notifying =
+        |m: &AddedMessage| m.object == id && m.message["messageType"] == "TEXT_AND_NOTIFY";
+    if message["messageType"] == "TEXT_AND_NOTIFY"
+        && inner.messages.iter().filter(|m| notifying(m)).count() >= NOTIFY_BUDGET
+    {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Notification quota exceeded for this object: at most 3 notifications in 24 hours.",
+        );
+    }
+    inner.messages.push(AddedMessage {
+        object: id.clone(),
+        message: message.clone(),
+    });
+    let object = inner.objects.get_mut(&id).expect("checked");
+    if let Some(list) = object
+        .as_object_mut()
+        .map(|o| o.entry("messages").or_insert_with(|| json!([])))
+        .and_then(Value::as_array_mut)
+    {
+        list.push(message);
+    }
+    (StatusCode::OK, json!({ "resource": object }).to_string()).into_response()
+}
+
+impl FakeGoogle {
+    /// Starts a fake that trusts `key` (the service account's public key)
+    /// for the account `email`.
+    pub fn start(email: &str, key: PKey<Public>) -> FakeGoogle {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake Google");
+        let addr = listener.local_addr().expect("address");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let fake = Arc::new(Fake {
+            email: email.to_string(),
+            key,
+            token_url: format!("http://{addr}/token"),
+            inner: Mutex::default(),
+        });
+        let app = Router::new()
+            .route("/token", post(token))
+            .route("/walletobjects/v1/loyaltyClass", post(insert_class))
+            .route(
+                "/walletobjects/v1/loyaltyClass/{id}",
+                axum::routing::patch(patch_class),
+            )
+            .route("/walletobjects/v1/loyaltyObject", post(insert_object))
+            .route(
+                "/walletobjects/v1/loyaltyObject/{id}",
+                get(object).patch(patch_object),
+            )
+            .route(
+                "/walletobjects/v1/loyaltyObject/{id}/addMessage",
+                post(add_message),
+            )
+            .with_state(fake.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = axum::serve(listener, app).await;
+            });
+        });
+        FakeGoogle { addr, fake }
+    }
+
+    /// `[google_wallet] api_url` for it.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/walletobjects/v1", self.addr)
+    }
+
+    /// `[google_wallet] token_url` for it.
+    pub fn token_url(&self) -> String {
+        self.fake.token_url.clone()
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.fake.inner.lock().expect("lock")
+    }
+
+    /// An object as kept.
+    pub fn object(&self, id: &str) -> Option<Value> {
+        self.inner().objects.get(id).cloned()
+    }
+
+    /// A class as kept.
+    pub fn class(&self, id: &str) -> Option<Value> {
+        self.inner().classes.get(id).cloned()
+    }
+
+    /// How often an object was patched.
+    pub fn object_patches(&self, id: &str) -> usize {
+        self.inner().object_patches.get(id).copied().unwrap_or(0)
+    }
+
+    /// How often a class was inserted or patched.
+    pub fn class_writes(&self, id: &str) -> usize {
+        self.inner().class_writes.get(id).copied().unwrap_or(0)
+    }
+
+    /// The messages added, in order.
+    pub fn messages(&self) -> Vec<AddedMessage> {
+        self.inner().messages.clone()
+    }
+
+    /// Token requests answered (granted or not).
+    pub fn token_requests(&self) -> usize {
+        self.inner().token_requests
+    }
+
+    /// Why assertions were refused.
+    pub fn refused_assertions(&self) -> Vec<String> {
+        self.inner().refused_assertions.clone()
+    }
+
+    /// API calls made (with or without a valid token).
+    pub fn calls(&self) -> usize {
+        self.inner().calls
+    }
+
+    /// The next API calls answer these statuses, one each, in order.
+    pub fn fail_next(&self, statuses: &[u16]) {
+        self.inner().fail_next.extend(statuses.iter().copied());
+    }
+}

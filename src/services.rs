@@ -254,6 +254,9 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     if app.config.wallet.enabled() {
         routes.push(Arc::new(WalletRoute));
     }
+    if !app.config.google_wallet.issuer_id.trim().is_empty() {
+        routes.push(Arc::new(stampcard_core::consumers::GoogleRoute));
+    }
     if app.config.smtp.enabled() {
         routes.push(Arc::new(crate::email::EmailRoute {
             card_news: app.config.smtp.card_news,

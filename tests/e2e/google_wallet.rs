@@ -200,3 +200,146 @@ fn a_google_wallet_card_follows_every_change() {
     assert!(google.object(&object_id(100002)).is_none());
     server.stop();
 }
+
+#[test]
+fn campaign_news_reaches_google_cards_within_googles_notification_budget() {
+    let shop = Shop::demo();
+    let (_, google) = configure_google(&shop);
+    let server = shop.serve(&[
+        ("STAMPCARD_CAMPAIGNS__FREQUENCY_CAP", "10"),
+        ("STAMPCARD_OUTBOX__RETRY_SECS", "0.2"),
+    ]);
+    let url = shop.json(&["card", "show", "100001"])["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let card_path = &url[url.find("/c/").expect("path")..];
+    let forward = server.request("GET", &format!("{card_path}/google"), &[], None);
+    assert_eq!(forward.status, 303);
+
+    let campaign = |push: &str| -> String {
+        let created = shop.json(&[
+            "campaign",
+            "create",
+            "--template",
+            "1",
+            "--channels",
+            "wallet",
+            "--push",
+            push,
+            "--text",
+            "Fresh pie every morning.",
+        ]);
+        // `wallet` picks both wallets; each is counted on its own.
+        let per_channel = &created["audience"]["per_channel"];
+        assert_eq!(
+            per_channel["google-wallet"], 1,
+            "only the saved card: {created}"
+        );
+        assert_eq!(per_channel["wallet"], 0, "no Apple passes here: {created}");
+        let id = created["campaign"]["id"].as_u64().expect("id").to_string();
+        shop.json(&["campaign", "send", &id]);
+        id
+    };
+    let messages_arrived = |n: usize| {
+        wait::until(
+            PATIENCE,
+            || {
+                let m = google.messages();
+                (m.len() >= n).then_some(m)
+            },
+            || format!("{} messages, {n} expected", google.messages().len()),
+        )
+    };
+
+    // The first three notify; Google refuses a fourth notification on the
+    // same object within a day, so it arrives as text only and says so.
+    let mut ids = Vec::new();
+    for (i, push) in [
+        "Pie is back!",
+        "Cherry pie today",
+        "Last slices",
+        "Pie week ends",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ids.push(campaign(push));
+        let messages = messages_arrived(i + 1);
+        let last = &messages[i];
+        assert_eq!(last.object, object_id(100001));
+        assert_eq!(last.message["body"], *push);
+        assert_eq!(
+            last.message["id"],
+            format!("campaign-{}-card-100001", ids[i]).as_str()
+        );
+        let kind = if i < 3 { "TEXT_AND_NOTIFY" } else { "TEXT" };
+        assert_eq!(last.message["messageType"], kind, "message {i}");
+    }
+    assert_eq!(
+        google.messages().len(),
+        4,
+        "each campaign added one message"
+    );
+    let shown = |id: &str| {
+        shop.json(&["campaign", "show", id, "--recipients"])
+            .to_string()
+    };
+    let quiet = wait::until(
+        PATIENCE,
+        || Some(shown(&ids[3])).filter(|s| s.contains("no notification: Google's limit")),
+        || shown(&ids[3]),
+    );
+    assert!(quiet.contains("sent"), "{quiet}");
+    assert!(
+        !shown(&ids[0]).contains("Google's limit"),
+        "{}",
+        shown(&ids[0])
+    );
+    server.stop();
+}
+
+#[test]
+fn a_message_added_just_before_a_crash_is_not_added_again() {
+    let shop = Shop::demo();
+    let (_, google) = configure_google(&shop);
+    let server = shop.serve(&[("STAMPCARD_CRASH_AT", "outbox-sent:1")]);
+    let url = shop.json(&["card", "show", "100001"])["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let card_path = &url[url.find("/c/").expect("path")..];
+    let forward = server.request("GET", &format!("{card_path}/google"), &[], None);
+    assert_eq!(forward.status, 303);
+    let created = shop.json(&[
+        "campaign",
+        "create",
+        "--template",
+        "1",
+        "--channels",
+        "wallet",
+        "--push",
+        "Pie is back!",
+        "--text",
+        "Fresh pie.",
+    ]);
+    let id = created["campaign"]["id"].as_u64().expect("id").to_string();
+    shop.json(&["campaign", "send", &id]);
+    // Google took the message; the server died before writing that down.
+    server.wait_killed();
+    assert_eq!(google.messages().len(), 1);
+
+    // Started again, it finds the message on the object by its id.
+    let server = shop.serve(&[]);
+    let shown = || {
+        shop.json(&["campaign", "show", &id, "--recipients"])
+            .to_string()
+    };
+    wait::until(
+        PATIENCE,
+        || Some(shown()).filter(|s| s.contains(&format!("campaign-{id}-card-100001"))),
+        shown,
+    );
+    assert_eq!(google.messages().len(), 1, "the message was added twice");
+    server.stop();
+}

@@ -329,6 +329,8 @@ async fn add_message(
     if !inner.objects.contains_key(&id) {
         return error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}"));
     }
+    // A second message with the same id is kept too: only the sender's
+    // own check (was_delivered) keeps it from being added twice.
     let notifying =
         |m: &AddedMessage| m.object == id && m.message["messageType"] == "TEXT_AND_NOTIFY";
     if message["messageType"] == "TEXT_AND_NOTIFY"

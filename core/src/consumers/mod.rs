@@ -10,8 +10,8 @@ mod webhooks;
 
 pub use notifier::{Notifier, Route, news_text};
 pub use passes::{
-    GOOGLE_CHANNEL, PassUpdater, WALLET_CHANNEL, WalletRoute, google_class_key, google_object_key,
-    is_news,
+    GOOGLE_CHANNEL, GoogleRoute, PassUpdater, WALLET_CHANNEL, WalletRoute, google_class_key,
+    google_object_key, is_news,
 };
 pub(crate) use passes::{changes_pass, template_style};
 pub use webhooks::WebhookFeed;

@@ -17,6 +17,12 @@ pub trait Route: Send + Sync + 'static {
     /// The channel's name.
     fn channel(&self) -> &str;
 
+    /// The channel name a campaign picks this route by (`wallet` picks
+    /// both Apple's and Google's).
+    fn picked_by(&self) -> &str {
+        self.channel()
+    }
+
     /// The recipient for this customer and card, if the channel reaches
     /// them for this purpose (marketing needs the channel's consent).
     fn recipient(&self, customer: &Customer, card: &Card, purpose: Purpose) -> Option<String>;

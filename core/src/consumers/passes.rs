@@ -72,6 +72,26 @@ impl Route for WalletRoute {
     }
 }
 
+/// Reaches the cards held in Google Wallet with campaign news (recipient:
+/// the card id): a message on the card's object. A campaign picks it with
+/// the `wallet` channel, as it picks Apple's.
+pub struct GoogleRoute;
+
+impl Route for GoogleRoute {
+    fn channel(&self) -> &str {
+        GOOGLE_CHANNEL
+    }
+
+    fn picked_by(&self) -> &str {
+        WALLET_CHANNEL
+    }
+
+    fn recipient(&self, _customer: &Customer, card: &Card, purpose: Purpose) -> Option<String> {
+        (purpose == Purpose::Marketing && card.platforms.contains(&Platform::GoogleWallet))
+            .then(|| card.id.to_string())
+    }
+}
+
 /// Whether an outbox entry posts campaign news (rather than pushing).
 pub fn is_news(entry: &crate::outbox::OutboxEntry) -> bool {
     entry.message.data.get("campaign").is_some()

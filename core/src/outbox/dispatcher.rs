@@ -480,6 +480,8 @@ async fn deliver(
     // hold at the channel itself whatever the commit took.
     pace.turn(&e.message.recipient).await;
     let result = channel.send(&e).await;
+    // Sent, not yet recorded: a crash here leaves the entry `sending`.
+    crate::crash_point::reached("outbox-sent");
     let now = outbox.clock().now();
     let retry = match result {
         Ok(outcome) => {

@@ -370,6 +370,13 @@ impl Campaigns {
         for c in channels {
             a.per_channel.insert(c.clone(), 0);
         }
+        // A route picked by a campaign channel under another name (Google
+        // Wallet under `wallet`) is counted under its own.
+        for r in routes {
+            if channels.iter().any(|c| c == r.picked_by()) {
+                a.per_channel.entry(r.channel().to_string()).or_insert(0);
+            }
+        }
         self.walk_segment(&t, segment, &mut |card, cu| {
             a.cards += 1;
             for r in routes {
@@ -527,7 +534,7 @@ impl Campaigns {
                     };
                     let reach: Vec<(String, String)> = routes
                         .iter()
-                        .filter(|r| c.channels.iter().any(|ch| ch == r.channel()))
+                        .filter(|r| c.channels.iter().any(|ch| ch == r.picked_by()))
                         .filter_map(|r| {
                             r.recipient(cu, card, Purpose::Marketing)
                                 .map(|to| (r.channel().to_string(), to))

@@ -379,6 +379,39 @@ fn a_signed_pass_is_saved_updated_by_push_and_confirmed_when_fetched() {
     assert_eq!(failed[0]["state"], "failed", "{failed:?}");
     assert_eq!(pushes(&shop).len(), 2, "no push to unregistered devices");
 
+    // BadDeviceToken can mean the certificate does not fit (a sandbox
+    // token under a production certificate): shown, and nothing pruned.
+    let bad = "bad0token0from0a0sandbox0build";
+    let body = format!("{{\"pushToken\":\"{bad}\"}}");
+    let reg4 = registration("fourth0device", "100001");
+    let r = server.request("POST", &reg4, &[("Authorization", &a)], Some(&body));
+    assert_eq!(r.status, 201);
+    shop.run(&["stamp", &code]).ok();
+    let refused = wait::until(
+        Duration::from_secs(20),
+        || {
+            wallet_entries(&shop)
+                .into_iter()
+                .find(|e| e["recipient"] == bad && e["state"] == "failed")
+        },
+        || {
+            format!(
+                "no failed push to the bad token: {:?}",
+                wallet_entries(&shop)
+            )
+        },
+    );
+    let why = refused["last_error"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("BadDeviceToken") && why.contains("registration is kept"),
+        "{refused}"
+    );
+    let removed = shop.json(&["journal", "--type", "pass_removed"]);
+    assert_eq!(removed.as_array().map(Vec::len), Some(3), "{removed}");
+    let fourth = format!("/passkit/v1/devices/fourth0device/registrations/{PASS_TYPE_ID}");
+    let r = server.request("GET", &fourth, &[], None);
+    assert_eq!(r.status, 200, "the registration is still there: {}", r.body);
+
     // A forgotten customer's pass is voided: the device still gets it, void.
     let customer = view["customer_id"].as_u64().expect("customer id");
     shop.run(&["customer", "forget", &customer.to_string(), "--yes"])

@@ -20,8 +20,12 @@ use crate::certs::PassCertificates;
 /// Why a push did not go through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushError {
-    /// The token is gone (410 Unregistered, BadDeviceToken): forget it.
+    /// The token is gone (410 Unregistered): forget it.
     Unregistered(String),
+    /// APNs refused the token or the certificate in a way that can mean the
+    /// whole setup is wrong (BadDeviceToken, DeviceTokenNotForTopic, a
+    /// certificate error): shown to the owner, nothing pruned.
+    Setup(String),
     /// Try again later.
     Retry(String),
 }
@@ -86,15 +90,25 @@ impl ApnsSender {
     }
 }
 
-/// Whether APNs says a token is gone for good.
+/// Whether APNs says a token is gone for good: 410 Unregistered only.
 fn token_gone(code: u16, reason: Option<&a2::ErrorReason>) -> bool {
-    code == 410
+    code == 410 || matches!(reason, Some(a2::ErrorReason::Unregistered))
+}
+
+/// Whether APNs refused in a way that can mean the setup is wrong rather
+/// than the device: a token that is not one (a production certificate
+/// against sandbox tokens), another topic, a certificate problem.
+fn setup_problem(code: u16, reason: Option<&a2::ErrorReason>) -> bool {
+    code == 403
         || matches!(
             reason,
             Some(
                 a2::ErrorReason::BadDeviceToken
-                    | a2::ErrorReason::Unregistered
                     | a2::ErrorReason::DeviceTokenNotForTopic
+                    | a2::ErrorReason::BadCertificate
+                    | a2::ErrorReason::BadCertificateEnvironment
+                    | a2::ErrorReason::TopicDisallowed
+                    | a2::ErrorReason::BadTopic
             )
         )
 }
@@ -117,6 +131,8 @@ impl PushSender for ApnsSender {
                     );
                     if token_gone(r.code, reason) {
                         Err(PushError::Unregistered(text))
+                    } else if setup_problem(r.code, reason) {
+                        Err(PushError::Setup(text))
                     } else {
                         Err(PushError::Retry(text))
                     }
@@ -130,7 +146,9 @@ impl PushSender for ApnsSender {
 /// Writes each push as a JSON line (`{"topic":…,"token":…,"payload":{}}`)
 /// instead of sending it: `[wallet] push_log`, for trying a shop without
 /// Apple, and for tests. Tokens starting with `gone` answer Unregistered,
-/// as APNs does for a removed app.
+/// as APNs does for a removed app; tokens starting with `bad` answer
+/// BadDeviceToken, as APNs does for a sandbox token under a production
+/// certificate.
 pub struct PushLog {
     file: AppendFile,
 }
@@ -153,6 +171,9 @@ impl PushSender for PushLog {
         Box::pin(async move {
             if token.starts_with("gone") {
                 return Err(PushError::Unregistered("APNs 410: Unregistered".into()));
+            }
+            if token.starts_with("bad") {
+                return Err(PushError::Setup("APNs 400: BadDeviceToken".into()));
             }
             let payload = PassUpdatePayload::new(topic, token);
             let body =
@@ -241,6 +262,10 @@ impl Channel for WalletChannel {
                     reason,
                     after: None,
                 }),
+                Err(PushError::Setup(reason)) => Err(SendError::Permanent(format!(
+                    "{reason}: the pass certificate may not fit this pass type or APNs \
+                     environment; the registration is kept"
+                ))),
                 Err(PushError::Unregistered(reason)) => {
                     let device = entry.message.data["device"].as_str().unwrap_or_default();
                     if let Some(card) = entry.message.card_id

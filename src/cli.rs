@@ -182,7 +182,9 @@ pub enum Command {
 /// `wallet` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum WalletCmd {
-    /// Check the pass certificate chain, its identifiers and its expiry.
+    /// Check both wallets: Apple's certificate chain, identifiers and
+    /// expiry; Google's key, token and issuer; public_url; cards held per
+    /// wallet, the last update, and failing passes with the reason.
     Check,
     /// Send one real push to every device that keeps a card's pass.
     PushTest {

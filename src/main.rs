@@ -31,6 +31,7 @@ mod schedule;
 mod scrub;
 mod services;
 mod upgrade;
+mod wallet_doctor;
 mod webhooks;
 
 use clap::Parser;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use stampcard_wallet::certs::{CertReport, PassCertificates};
+use stampcard_wallet::certs::PassCertificates;
 use stampcard_wallet::google::GoogleWallet;
 use stampcard_wallet::google_api::GoogleApi;
 use stampcard_wallet::push::{ApnsSender, PushLog, PushSender};
@@ -14,7 +14,7 @@ use stampcard_wallet::{Wallet, WalletConfig};
 use crate::app::App;
 
 /// The certificates of `[wallet]`, or `None` when passes are not configured.
-fn certificates(app: &App) -> Result<Option<PassCertificates>> {
+pub(crate) fn certificates(app: &App) -> Result<Option<PassCertificates>> {
     let w = &app.config.wallet;
     if !w.enabled() {
         return Ok(None);
@@ -157,23 +157,6 @@ pub async fn write_pass(app: &App, card: u64, output: &Path) -> Result<()> {
     )
 }
 
-/// `stampcard wallet check`.
-pub fn check(app: &App) -> Result<()> {
-    let certs = certificates(app)?.ok_or_else(|| not_configured(app))?;
-    let w = &app.config.wallet;
-    let report = certs
-        .check(&w.pass_type_id, &w.team_id)
-        .map_err(|e| anyhow!(e))?;
-    app.emit(&report, || report_text(&report))?;
-    if !report.ok() {
-        bail!(
-            "the pass certificates do not work: {}",
-            report.problems.join("; ")
-        );
-    }
-    Ok(())
-}
-
 /// Apple Wallet in one line, for the console's settings tab.
 pub fn status_line(app: &App) -> String {
     let w = &app.config.wallet;
@@ -198,24 +181,6 @@ pub fn status_line(app: &App) -> String {
         Ok(r) => format!("Apple Wallet passes: OFF — {}", r.problems.join("; ")),
         Err(e) => format!("Apple Wallet passes: OFF — {e}"),
     }
-}
-
-/// The check for people.
-pub fn report_text(r: &CertReport) -> String {
-    let mut s = format!(
-        "Pass certificate: {}\nIssued by:        {}\nExpires:          {} ({} days left)\n",
-        r.subject, r.issuer, r.not_after, r.days_left
-    );
-    for p in &r.problems {
-        s += &format!("PROBLEM: {p}\n");
-    }
-    for w in &r.warnings {
-        s += &format!("warning: {w}\n");
-    }
-    if r.ok() {
-        s += "OK: passes can be signed and pushed.\n";
-    }
-    s
 }
 
 /// `stampcard wallet push-test <card>`: one push to every device that keeps

@@ -100,7 +100,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         } => codes::poster(app, template, source, &output),
         Command::Analytics { days } => journal::analytics(app, days),
         Command::Pass { card, output } => crate::passes::write_pass(app, card, &output).await,
-        Command::Wallet(WalletCmd::Check) => crate::passes::check(app),
+        Command::Wallet(WalletCmd::Check) => crate::wallet_doctor::check(app).await,
         Command::Wallet(WalletCmd::PushTest { card }) => crate::passes::push_test(app, card).await,
         Command::Backup { file } => backup::backup(app, &file).await,
         Command::Init(_) | Command::Console { .. } | Command::Restore { .. } | Command::Serve => {

@@ -11,7 +11,9 @@ use stampcard_e2e::fake_google::FakeGoogle;
 use stampcard_e2e::wait;
 
 use crate::Shop;
-use crate::wallet::{GOOGLE_ACCOUNT, GOOGLE_ISSUER, configure_google, unbase64url};
+use crate::wallet::{
+    GOOGLE_ACCOUNT, GOOGLE_ISSUER, configure_google, unbase64url, write_google_key,
+};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -169,6 +171,26 @@ fn a_google_wallet_card_follows_every_change() {
         reason.contains("400") && reason.contains("INVALID_ARGUMENT"),
         "{failed}"
     );
+
+    // The wallet doctor says what works and what failed, and fails.
+    let check = shop.run(&["wallet", "check"]);
+    assert_ne!(check.code, 0, "{}", check.stdout);
+    for said in [
+        "Google Wallet: PROBLEMS",
+        "an access token was fetched",
+        &format!("issuer {GOOGLE_ISSUER} answers (1 loyalty classes)"),
+        "cards held: 1",
+        "failing: card 100001",
+        "INVALID_ARGUMENT",
+        "not HTTPS",
+        "Apple Wallet: not configured",
+    ] {
+        assert!(
+            check.stdout.contains(said),
+            "no '{said}' in:\n{}",
+            check.stdout
+        );
+    }
 
     // A template edit patches the class.
     shop.run(&["template", "edit", "1", "--business", "Corner Bakery"])
@@ -342,4 +364,39 @@ fn a_message_added_just_before_a_crash_is_not_added_again() {
     );
     assert_eq!(google.messages().len(), 1, "the message was added twice");
     server.stop();
+}
+
+#[test]
+fn the_wallet_doctor_tells_a_healthy_google_setup_from_a_broken_one() {
+    let shop = Shop::demo();
+    let r = shop.run(&["wallet", "check"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("no wallet is configured"), "{}", r.stderr);
+
+    let (_, google) = configure_google(&shop);
+    let ok = shop.run(&["wallet", "check"]).ok();
+    assert!(ok.stdout.contains("Google Wallet: OK"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("last update reached: never"),
+        "{}",
+        ok.stdout
+    );
+    let json = shop.json(&["wallet", "check"]);
+    assert_eq!(json["google"]["configured"], true, "{json}");
+    assert_eq!(json["public_url_https"], false, "{json}");
+    assert!(google.refused_assertions().is_empty());
+
+    // Another key than the one Google knows: refused at the token, said so.
+    write_google_key(&shop);
+    let bad = shop.run(&["wallet", "check"]);
+    assert_ne!(bad.code, 0, "{}", bad.stdout);
+    assert!(
+        bad.stdout.contains("no access token") && bad.stdout.contains("invalid_grant"),
+        "{}",
+        bad.stdout
+    );
+    assert_eq!(
+        google.refused_assertions(),
+        vec!["the signature does not verify".to_string()]
+    );
 }

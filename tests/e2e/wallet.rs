@@ -584,6 +584,21 @@ pub fn unbase64url(text: &str) -> Vec<u8> {
     openssl::base64::decode_block(&s).expect("base64url")
 }
 
+/// Writes a new service-account key file (test-only) into the shop's
+/// folder, where `[google_wallet]` looks for it; the key.
+pub fn write_google_key(shop: &Shop) -> openssl::pkey::PKey<openssl::pkey::Private> {
+    let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).expect("rsa"))
+        .expect("key");
+    let pem = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
+    let account = serde_json::json!({
+        "type": "service_account",
+        "client_email": GOOGLE_ACCOUNT,
+        "private_key": pem,
+    });
+    std::fs::write(shop.data().join("google-sa.json"), account.to_string()).expect("write");
+    key
+}
+
 /// The service account the Google tests use (test-only).
 pub const GOOGLE_ACCOUNT: &str = "stamps@test-only.iam.gserviceaccount.com";
 /// The issuer id the Google tests use.
@@ -598,18 +613,10 @@ pub fn configure_google(
     openssl::pkey::PKey<openssl::pkey::Private>,
     stampcard_e2e::fake_google::FakeGoogle,
 ) {
-    let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).expect("rsa"))
-        .expect("key");
-    let pem = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
+    let key = write_google_key(shop);
     let public = openssl::pkey::PKey::public_key_from_pem(&key.public_key_to_pem().expect("pem"))
         .expect("public key");
-    let fake = stampcard_e2e::fake_google::FakeGoogle::start(GOOGLE_ACCOUNT, public);
-    let account = serde_json::json!({
-        "type": "service_account",
-        "client_email": GOOGLE_ACCOUNT,
-        "private_key": pem,
-    });
-    std::fs::write(shop.data().join("google-sa.json"), account.to_string()).expect("write");
+    let fake = stampcard_e2e::fake_google::FakeGoogle::start(GOOGLE_ACCOUNT, GOOGLE_ISSUER, public);
     set_section(
         shop,
         "google_wallet",

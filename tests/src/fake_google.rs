@@ -57,6 +57,7 @@ struct Inner {
 
 struct Fake {
     email: String,
+    issuer: String,
     key: PKey<Public>,
     token_url: String,
     inner: Mutex<Inner>,
@@ -225,6 +226,32 @@ async fn insert_class(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: B
     (StatusCode::OK, class.to_string()).into_response()
 }
 
+async fn list_classes(
+    State(fake): State<Arc<Fake>>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(&fake, &headers) {
+        return *r;
+    }
+    let Some(issuer) = query.get("issuerId") else {
+        return error(StatusCode::BAD_REQUEST, "issuerId is required.");
+    };
+    if issuer != &fake.issuer {
+        return error(
+            StatusCode::FORBIDDEN,
+            &format!("The caller does not have permission for issuer {issuer}"),
+        );
+    }
+    let inner = fake.inner.lock().expect("lock");
+    let resources: Vec<Value> = inner.classes.values().cloned().collect();
+    (
+        StatusCode::OK,
+        json!({ "resources": resources }).to_string(),
+    )
+        .into_response()
+}
+
 async fn patch_class(
     State(fake): State<Arc<Fake>>,
     Path(id): Path<String>,
@@ -358,20 +385,24 @@ async fn add_message(
 
 impl FakeGoogle {
     /// Starts a fake that trusts `key` (the service account's public key)
-    /// for the account `email`.
-    pub fn start(email: &str, key: PKey<Public>) -> FakeGoogle {
+    /// for the account `email`, a user of the issuer `issuer`.
+    pub fn start(email: &str, issuer: &str, key: PKey<Public>) -> FakeGoogle {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake Google");
         let addr = listener.local_addr().expect("address");
         listener.set_nonblocking(true).expect("nonblocking");
         let fake = Arc::new(Fake {
             email: email.to_string(),
+            issuer: issuer.to_string(),
             key,
             token_url: format!("http://{addr}/token"),
             inner: Mutex::default(),
         });
         let app = Router::new()
             .route("/token", post(token))
-            .route("/walletobjects/v1/loyaltyClass", post(insert_class))
+            .route(
+                "/walletobjects/v1/loyaltyClass",
+                post(insert_class).get(list_classes),
+            )
             .route(
                 "/walletobjects/v1/loyaltyClass/{id}",
                 axum::routing::patch(patch_class),

@@ -259,6 +259,19 @@ impl GoogleApi {
         }
     }
 
+    /// How many loyalty classes the issuer has: proves the token works for
+    /// this issuer (the service account is one of its users).
+    pub async fn issuer_classes(&self) -> Result<usize, GoogleApiError> {
+        let answer = self
+            .call(
+                reqwest::Method::GET,
+                &format!("loyaltyClass?issuerId={}", self.wallet.issuer_id()),
+                None,
+            )
+            .await?;
+        Ok(answer["resources"].as_array().map_or(0, Vec::len))
+    }
+
     /// An object as Google keeps it.
     pub async fn get_object(&self, id: &str) -> Result<Value, GoogleApiError> {
         self.call(reqwest::Method::GET, &format!("loyaltyObject/{id}"), None)

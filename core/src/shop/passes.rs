@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::actors::{CardCommand, device_hash};
 use crate::consumers::{google_class_key, google_object_key};
 use crate::error::{CoreError, CoreResult};
-use crate::model::{Actor, Card, EventKind, PassRecord, valid_device_id};
+use crate::model::{Actor, Card, EventKind, PassRecord, Platform, valid_device_id};
 use crate::outbox::DeliveryState;
 use crate::store::{Family, Key, Mutation, Record, Scan, StoreError};
 
@@ -85,6 +85,21 @@ impl Passes {
                 .ok_or_else(|| CoreError::not_found("pass of card", card_id)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Cards (not deleted) held in Apple Wallet and in Google Wallet.
+    pub fn cards_per_wallet(&self) -> CoreResult<(u64, u64)> {
+        let (mut apple, mut google) = (0, 0);
+        self.store().for_each(Family::Cards, &mut |_, r| {
+            if let Record::Card(c) = r
+                && !c.deleted
+            {
+                apple += u64::from(c.platforms.contains(&Platform::AppleWallet));
+                google += u64::from(c.platforms.contains(&Platform::GoogleWallet));
+            }
+            true
+        })?;
+        Ok((apple, google))
     }
 
     /// Whether the card's Google Wallet object was inserted through

@@ -47,8 +47,9 @@ impl Host for AppHost {
 
     fn channels_status(&self) -> String {
         format!(
-            "{}\n{}",
+            "{}\n{}\n{}",
             crate::passes::status_line(&self.app),
+            crate::passes::google_status_line(&self.app),
             crate::email::status_line(&self.app)
         )
     }

@@ -83,28 +83,55 @@ pub fn for_serve(app: &App) -> Option<Arc<Wallet>> {
     }
 }
 
+/// Google Wallet's API client, when `[google_wallet]` is set; why not,
+/// when its key does not load.
+pub fn google_api(app: &App) -> Result<Option<Arc<GoogleApi>>> {
+    let g = &app.config.google_wallet;
+    if g.issuer_id.trim().is_empty() {
+        return Ok(None);
+    }
+    let path = app.data.join(&g.service_account_key);
+    let bytes = std::fs::read(&path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+    let wallet = GoogleWallet::new(g.issuer_id.trim(), &bytes).map_err(|e| anyhow!(e))?;
+    let api = GoogleApi::new(Arc::new(wallet), Some(&g.api_url), Some(&g.token_url))
+        .map_err(|e| anyhow!(e))?;
+    Ok(Some(Arc::new(api)))
+}
+
 /// Google Wallet (save links, and objects through Google's API), when
 /// `[google_wallet]` is set; off with one clear line when its key does not
 /// load.
 pub fn google_for_serve(app: &App) -> Option<Arc<GoogleApi>> {
-    let g = &app.config.google_wallet;
-    if g.issuer_id.trim().is_empty() {
-        return None;
-    }
-    let path = app.data.join(&g.service_account_key);
-    let loaded = std::fs::read(&path)
-        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))
-        .and_then(|bytes| GoogleWallet::new(g.issuer_id.trim(), &bytes).map_err(|e| anyhow!(e)))
-        .and_then(|w| {
-            GoogleApi::new(Arc::new(w), Some(&g.api_url), Some(&g.token_url))
-                .map_err(|e| anyhow!(e))
-        });
-    match loaded {
-        Ok(api) => Some(Arc::new(api)),
-        Err(e) => {
-            eprintln!("stampcard serve: Google Wallet links are OFF: {e:#}");
-            None
-        }
+    google_api(app).unwrap_or_else(|e| {
+        eprintln!("stampcard serve: Google Wallet links are OFF: {e:#}");
+        None
+    })
+}
+
+/// Google Wallet in one line, for the console's settings tab (no network:
+/// `stampcard wallet check` asks Google).
+pub fn google_status_line(app: &App) -> String {
+    let api = match google_api(app) {
+        Ok(None) => return "Google Wallet: off (set [google_wallet] to offer it)".into(),
+        Ok(Some(api)) => api,
+        Err(e) => return format!("Google Wallet: OFF — {e:#}"),
+    };
+    let failing: Vec<_> = app
+        .shop
+        .outbox()
+        .entries(Some(stampcard_core::outbox::DeliveryState::Failed), 1000)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.message.channel == stampcard_core::consumers::GOOGLE_CHANNEL)
+        .collect();
+    let issuer = api.wallet().issuer_id().to_string();
+    match failing.first() {
+        None => format!("Google Wallet: on — issuer {issuer}, no failing updates"),
+        Some(newest) => format!(
+            "Google Wallet: on — issuer {issuer}, {} failing update(s), newest: {} (run `stampcard wallet check`)",
+            failing.len(),
+            newest.last_error.as_deref().unwrap_or("?")
+        ),
     }
 }
 
@@ -184,26 +211,62 @@ pub fn status_line(app: &App) -> String {
 }
 
 /// `stampcard wallet push-test <card>`: one push to every device that keeps
-/// the card's pass, sent now, with APNs' answer.
+/// the card's Apple pass, and the card's Google Wallet object written now
+/// (inserted when it is not there yet; never notifying), with each
+/// wallet's answer.
 pub async fn push_test(app: &App, card: u64) -> Result<()> {
-    let wallet = need(app)?;
-    let pass = app.shop.passes().pass(card)?;
-    let devices = pass.map(|p| p.devices).unwrap_or_default();
-    if devices.is_empty() {
-        bail!("no device keeps the pass of card {card}: add it to a phone's Wallet first");
+    let wallet = load(app)?;
+    let google = google_for_serve(app);
+    if wallet.is_none() && google.is_none() {
+        bail!(
+            "no wallet is configured: set {WALLET_KEYS}, or [google_wallet] issuer_id and service_account_key, in {}",
+            app.data.join(crate::config::FILE_NAME).display()
+        );
     }
-    let sender = sender(app, &wallet)?;
-    let topic = &wallet.config().pass_type_id;
     let mut results = Vec::new();
-    for d in &devices {
-        let outcome = match sender.push(topic, &d.push_token).await {
-            Ok(id) => format!(
-                "accepted{}",
-                id.map(|i| format!(" (apns-id {i})")).unwrap_or_default()
-            ),
-            Err(e) => format!("refused: {e:?}"),
+    if let Some(wallet) = &wallet {
+        let pass = app.shop.passes().pass(card)?;
+        let devices = pass.map(|p| p.devices).unwrap_or_default();
+        if devices.is_empty() && google.is_none() {
+            bail!("no device keeps the pass of card {card}: add it to a phone's Wallet first");
+        }
+        let sender = sender(app, wallet)?;
+        let topic = &wallet.config().pass_type_id;
+        for d in &devices {
+            let outcome = match sender.push(topic, &d.push_token).await {
+                Ok(id) => format!(
+                    "accepted{}",
+                    id.map(|i| format!(" (apns-id {i})")).unwrap_or_default()
+                ),
+                Err(e) => format!("refused: {e:?}"),
+            };
+            results.push(serde_json::json!({ "device": d.device, "outcome": outcome }));
+        }
+    }
+    if let Some(api) = &google {
+        let view = app.shop.cards().card_view(card)?;
+        let template = app.shop.templates().template(view.template_id)?;
+        let class = api.wallet().class(&template, app.shop.links().base());
+        let object = api.wallet().object(&view);
+        let written = match api.put_class(&class).await {
+            Ok(()) => api.insert_object(&object).await,
+            Err(e) => Err(e),
         };
-        results.push(serde_json::json!({ "device": d.device, "outcome": outcome }));
+        let outcome = match written {
+            Ok(()) => {
+                app.shop
+                    .passes()
+                    .google_inserted(card, Some(template.id))
+                    .await?;
+                app.shop.passes().google_inserted(card, None).await?;
+                "accepted (object written, no notification)".to_string()
+            }
+            Err(e) => format!("refused: {e}"),
+        };
+        results.push(serde_json::json!({
+            "device": format!("Google Wallet object {}", api.wallet().object_id(card)),
+            "outcome": outcome,
+        }));
     }
     let all_ok = results.iter().all(|r| {
         r["outcome"]

@@ -113,10 +113,13 @@ async fn google(app: &App) -> WalletHealth {
         return h;
     }
     h.configured = true;
-    let Some(api) = crate::passes::google_for_serve(app) else {
-        h.problems
-            .push("the service-account key does not load (see the line above)".to_string());
-        return h;
+    let api = match crate::passes::google_api(app) {
+        Ok(Some(api)) => api,
+        Ok(None) => return h,
+        Err(e) => {
+            h.problems.push(format!("{e:#}"));
+            return h;
+        }
     };
     h.ok.push(format!(
         "service-account key of {} loads",

@@ -386,6 +386,30 @@ fn the_wallet_doctor_tells_a_healthy_google_setup_from_a_broken_one() {
     assert_eq!(json["public_url_https"], false, "{json}");
     assert!(google.refused_assertions().is_empty());
 
+    // The console's Settings say it in one line.
+    let tmux = crate::console::admin_console(&shop, "STAMPCARD_LOG=warn");
+    tmux.keys(&["8"]);
+    tmux.wait_for(&format!(
+        "Google Wallet: on — issuer {GOOGLE_ISSUER}, no failing updates"
+    ));
+    drop(tmux);
+
+    // push-test writes the card's object now (inserting it), quietly, and
+    // does not count the card as saved.
+    let test = shop.run(&["wallet", "push-test", "100001"]).ok();
+    assert!(
+        test.stdout
+            .contains(&format!("Google Wallet object {}", object_id(100001)))
+            && test.stdout.contains("accepted"),
+        "{}",
+        test.stdout
+    );
+    let object = google.object(&object_id(100001)).expect("written");
+    assert_eq!(object["state"], "ACTIVE");
+    assert!(google.messages().is_empty(), "a test write never notifies");
+    let json = shop.json(&["wallet", "check"]);
+    assert_eq!(json["google"]["cards"], 0, "{json}");
+
     // Another key than the one Google knows: refused at the token, said so.
     write_google_key(&shop);
     let bad = shop.run(&["wallet", "check"]);

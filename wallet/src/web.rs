@@ -179,31 +179,23 @@ async fn ensure_google_object(
     template: &Template,
 ) -> Result<(), String> {
     let passes = web.shop.passes();
-    if passes
-        .has_google_object(v.card_id)
-        .map_err(|e| e.to_string())?
-    {
-        return Ok(());
-    }
-    let google = api.wallet();
-    if !passes
-        .has_google_class(template.id)
-        .map_err(|e| e.to_string())?
-    {
-        let class = google.class(template, web.shop.links().base());
-        api.put_class(&class).await.map_err(|e| e.to_string())?;
-        passes
-            .google_inserted(v.card_id, Some(template.id))
+    let err = |e: stampcard_core::CoreError| e.to_string();
+    if !passes.has_google_object(v.card_id).map_err(err)? {
+        let google = api.wallet();
+        if !passes.has_google_class(template.id).map_err(err)? {
+            let class = google.class(template, web.shop.links().base());
+            api.put_class(&class).await.map_err(|e| e.to_string())?;
+            passes
+                .google_inserted(v.card_id, Some(template.id))
+                .await
+                .map_err(err)?;
+        }
+        api.insert_object(&google.object(v))
             .await
             .map_err(|e| e.to_string())?;
+        passes.google_inserted(v.card_id, None).await.map_err(err)?;
     }
-    api.insert_object(&google.object(v))
-        .await
-        .map_err(|e| e.to_string())?;
-    passes
-        .google_inserted(v.card_id, None)
-        .await
-        .map_err(|e| e.to_string())
+    passes.google_saved(v.card_id).await.map_err(err)
 }
 
 /// A card's signed Google Wallet save link, naming the object inserted

@@ -133,21 +133,23 @@ impl Passes {
             Record::Meta(serde_json::json!({ "at": self.clock().now() })),
         );
         match self.store().commit(m).await {
-            Ok(_) | Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
+            Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e.into()),
         }
-        // Held in Google Wallet as far as the shop can tell (Google's save
-        // and delete callbacks refine it): campaigns reach it there.
-        if template.is_none() {
-            self.command(
-                card_id,
-                CardCommand::AddPlatform(crate::model::Platform::GoogleWallet),
-                &wallet_actor(),
-                None,
-            )
-            .await?;
-        }
-        Ok(())
+    }
+
+    /// Marks the card as held in Google Wallet, as far as the shop can tell
+    /// (its save link was opened; Google's save and delete callbacks refine
+    /// it): campaigns reach it there.
+    pub async fn google_saved(&self, card_id: u64) -> CoreResult<()> {
+        self.command(
+            card_id,
+            CardCommand::AddPlatform(Platform::GoogleWallet),
+            &wallet_actor(),
+            None,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// The card and pass a PassKit request names, when its token is the

@@ -197,6 +197,9 @@ pub struct GoogleWalletSection {
     /// The OAuth 2.0 token endpoint; Google's when empty.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub token_url: String,
+    /// The keys Google signs save/delete callbacks with; Google's when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub callback_keys_url: String,
 }
 
 /// `[wallet]`: Apple Wallet passes. All of the identifiers and files, or

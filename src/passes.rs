@@ -93,8 +93,13 @@ pub fn google_api(app: &App) -> Result<Option<Arc<GoogleApi>>> {
     let path = app.data.join(&g.service_account_key);
     let bytes = std::fs::read(&path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
     let wallet = GoogleWallet::new(g.issuer_id.trim(), &bytes).map_err(|e| anyhow!(e))?;
-    let api = GoogleApi::new(Arc::new(wallet), Some(&g.api_url), Some(&g.token_url))
-        .map_err(|e| anyhow!(e))?;
+    let api = GoogleApi::new(
+        Arc::new(wallet),
+        Some(&g.api_url),
+        Some(&g.token_url),
+        Some(&g.callback_keys_url),
+    )
+    .map_err(|e| anyhow!(e))?;
     Ok(Some(Arc::new(api)))
 }
 

@@ -424,3 +424,103 @@ fn the_wallet_doctor_tells_a_healthy_google_setup_from_a_broken_one() {
         vec!["the signature does not verify".to_string()]
     );
 }
+
+#[test]
+fn googles_save_and_delete_callbacks_are_verified_and_counted_once() {
+    let shop = Shop::demo();
+    let (_, google) = configure_google(&shop);
+    let server = shop.serve(&[]);
+    let object = object_id(100003);
+    let later = chrono::Utc::now().timestamp_millis() + 60_000;
+    let post = |body: &str| {
+        server.request(
+            "POST",
+            "/google/callback",
+            &[("Content-Type", "application/json")],
+            Some(body),
+        )
+    };
+    let journal = |kind: &str| {
+        shop.json(&["journal", "--type", kind])
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let platforms = || shop.json(&["card", "show", "100003"])["platforms"].to_string();
+    assert!(!platforms().contains("google"), "{}", platforms());
+
+    // Forged (a key Google never published), for another issuer, expired,
+    // or not JSON at all: refused, and nothing changes.
+    for (body, why) in [
+        (
+            google.forged_callback(GOOGLE_ISSUER, &object, "save", "n-forged"),
+            "not signed by Google",
+        ),
+        (
+            google.callback("1234567890", &object, "save", "n-other", later),
+            "for this issuer",
+        ),
+        (
+            google.callback(GOOGLE_ISSUER, &object, "save", "n-old", 1_000),
+            "expired",
+        ),
+        ("{\"signature\":1}".to_string(), "not a Google callback"),
+    ] {
+        let r = post(&body);
+        assert_eq!(r.status, 400, "{why}: {}", r.body);
+        assert!(r.body.contains(why), "{why}: {}", r.body);
+    }
+    assert_eq!(journal("pass_saved"), 0);
+    assert!(!platforms().contains("google"), "{}", platforms());
+
+    // A save: the card is held in Google Wallet, journaled once.
+    let save = google.callback(GOOGLE_ISSUER, &object, "save", "n-1", later);
+    assert_eq!(post(&save).status, 200);
+    assert!(platforms().contains("google_wallet"), "{}", platforms());
+    assert_eq!(journal("pass_saved"), 1);
+    // Google repeats it: nothing more.
+    assert_eq!(post(&save).status, 200);
+    assert_eq!(journal("pass_saved"), 1);
+
+    // A delete, then the old save replayed: it stays removed.
+    let del = google.callback(GOOGLE_ISSUER, &object, "del", "n-2", later);
+    assert_eq!(post(&del).status, 200);
+    assert!(!platforms().contains("google"), "{}", platforms());
+    assert_eq!(journal("pass_removed"), 1);
+    assert_eq!(post(&save).status, 200);
+    assert!(
+        !platforms().contains("google"),
+        "the replayed save changed it"
+    );
+    assert_eq!(journal("pass_saved"), 1);
+
+    // Another shop's object, or a card that does not exist.
+    let foreign = google.callback(GOOGLE_ISSUER, "999.other-object", "save", "n-3", later);
+    assert_eq!(post(&foreign).status, 400);
+    let missing = google.callback(GOOGLE_ISSUER, &object_id(999_999), "save", "n-4", later);
+    assert_eq!(post(&missing).status, 404);
+
+    // The class tells Google where to call.
+    let forward = server.request(
+        "GET",
+        &format!("{}/google", {
+            let url = shop.json(&["card", "show", "100003"])["url"]
+                .as_str()
+                .expect("url")
+                .to_string();
+            url[url.find("/c/").expect("path")..].to_string()
+        }),
+        &[],
+        None,
+    );
+    assert_eq!(forward.status, 303);
+    let class = google
+        .class(&format!("{GOOGLE_ISSUER}.stampcard-template-1"))
+        .expect("class");
+    assert!(
+        class["callbackOptions"]["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/google/callback")),
+        "{class}"
+    );
+    server.stop();
+}

@@ -621,9 +621,10 @@ pub fn configure_google(
         shop,
         "google_wallet",
         &format!(
-            "issuer_id = \"{GOOGLE_ISSUER}\"\nservice_account_key = \"google-sa.json\"\napi_url = \"{}\"\ntoken_url = \"{}\"\n",
+            "issuer_id = \"{GOOGLE_ISSUER}\"\nservice_account_key = \"google-sa.json\"\napi_url = \"{}\"\ntoken_url = \"{}\"\ncallback_keys_url = \"{}\"\n",
             fake.api_url(),
-            fake.token_url()
+            fake.token_url(),
+            fake.keys_url()
         ),
     );
     (key, fake)

@@ -13,6 +13,10 @@
 //!   refused with a quota error.
 //! - `fail_next` makes the next API calls answer 429, 500, 400 … with a
 //!   body in Google's error format.
+//! - `GET /keys` publishes a test root key (EC P-256) as Google publishes
+//!   its callback keys; `callback` signs save and delete callbacks with it
+//!   (`ECv2SigningOnly`, through an intermediate key), `forged_callback`
+//!   with a key nobody published.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -24,7 +28,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use openssl::pkey::{PKey, Public};
+use openssl::pkey::{PKey, Private, Public};
 use serde_json::{Value, json};
 
 /// The scope the token endpoint expects.
@@ -56,6 +60,7 @@ struct Inner {
 }
 
 struct Fake {
+    root: PKey<Private>,
     email: String,
     issuer: String,
     key: PKey<Public>,
@@ -130,6 +135,78 @@ fn check_assertion(fake: &Fake, jwt: &str) -> Result<(), String> {
         return Err("expired".into());
     }
     Ok(())
+}
+
+/// A new EC P-256 key (test-only).
+fn ec_key() -> PKey<Private> {
+    let group =
+        openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).expect("P-256");
+    PKey::from_ec_key(openssl::ec::EcKey::generate(&group).expect("EC key")).expect("key")
+}
+
+fn spki_base64(key: &PKey<Private>) -> String {
+    openssl::base64::encode_block(&key.public_key_to_der().expect("SPKI"))
+}
+
+fn ecdsa(key: &PKey<Private>, data: &[u8]) -> String {
+    let mut signer =
+        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), key).expect("signer");
+    signer.update(data).expect("update");
+    openssl::base64::encode_block(&signer.sign_to_vec().expect("sign"))
+}
+
+/// The parts, each after its length (4 bytes, little-endian), as Google
+/// signs them.
+fn length_value(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// A callback body signed through an intermediate key by `root`.
+fn signed_callback(root: &PKey<Private>, recipient: &str, message: &Value) -> String {
+    let intermediate = ec_key();
+    let expires = chrono::Utc::now().timestamp_millis() + 3_600_000;
+    let signed_key =
+        json!({ "keyValue": spki_base64(&intermediate), "keyExpiration": expires.to_string() })
+            .to_string();
+    let key_signature = ecdsa(
+        root,
+        &length_value(&[
+            b"GooglePayPasses",
+            b"ECv2SigningOnly",
+            signed_key.as_bytes(),
+        ]),
+    );
+    let signed_message = message.to_string();
+    let signature = ecdsa(
+        &intermediate,
+        &length_value(&[
+            b"GooglePayPasses",
+            recipient.as_bytes(),
+            b"ECv2SigningOnly",
+            signed_message.as_bytes(),
+        ]),
+    );
+    json!({
+        "signature": signature,
+        "intermediateSigningKey": { "signedKey": signed_key, "signatures": [key_signature] },
+        "protocolVersion": "ECv2SigningOnly",
+        "signedMessage": signed_message,
+    })
+    .to_string()
+}
+
+async fn keys(State(fake): State<Arc<Fake>>) -> Response {
+    let body = json!({ "keys": [{
+        "keyValue": spki_base64(&fake.root),
+        "protocolVersion": "ECv2SigningOnly",
+        "keyExpiration": (chrono::Utc::now().timestamp_millis() + 86_400_000).to_string(),
+    }]});
+    (StatusCode::OK, body.to_string()).into_response()
 }
 
 async fn token(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
@@ -391,6 +468,7 @@ impl FakeGoogle {
         let addr = listener.local_addr().expect("address");
         listener.set_nonblocking(true).expect("nonblocking");
         let fake = Arc::new(Fake {
+            root: ec_key(),
             email: email.to_string(),
             issuer: issuer.to_string(),
             key,
@@ -399,6 +477,7 @@ impl FakeGoogle {
         });
         let app = Router::new()
             .route("/token", post(token))
+            .route("/keys", get(keys))
             .route(
                 "/walletobjects/v1/loyaltyClass",
                 post(insert_class).get(list_classes),
@@ -433,6 +512,49 @@ impl FakeGoogle {
     /// `[google_wallet] api_url` for it.
     pub fn api_url(&self) -> String {
         format!("http://{}/walletobjects/v1", self.addr)
+    }
+
+    /// `[google_wallet] callback_keys_url` for it.
+    pub fn keys_url(&self) -> String {
+        format!("http://{}/keys", self.addr)
+    }
+
+    /// A save (`"save"`) or delete (`"del"`) callback for `object`, signed
+    /// by the published root key for `recipient` (the issuer id), expiring
+    /// at `exp_ms`.
+    pub fn callback(
+        &self,
+        recipient: &str,
+        object: &str,
+        event: &str,
+        nonce: &str,
+        exp_ms: i64,
+    ) -> String {
+        let message = json!({
+            "classId": object.rsplit_once('.').map(|(i, _)| format!("{i}.class")).unwrap_or_default(),
+            "objectId": object,
+            "expTimeMillis": exp_ms,
+            "eventType": event,
+            "nonce": nonce,
+        });
+        signed_callback(&self.fake.root, recipient, &message)
+    }
+
+    /// The same callback, signed by a root key nobody published.
+    pub fn forged_callback(
+        &self,
+        recipient: &str,
+        object: &str,
+        event: &str,
+        nonce: &str,
+    ) -> String {
+        let message = json!({
+            "objectId": object,
+            "expTimeMillis": chrono::Utc::now().timestamp_millis() + 60_000,
+            "eventType": event,
+            "nonce": nonce,
+        });
+        signed_callback(&ec_key(), recipient, &message)
     }
 
     /// `[google_wallet] token_url` for it.

@@ -90,6 +90,7 @@ impl GoogleWallet {
             "programName": template.name,
             "reviewStatus": "UNDER_REVIEW",
             "hexBackgroundColor": format!("#{r:02x}{g:02x}{b:02x}"),
+            "callbackOptions": { "url": format!("{}/google/callback", origin.trim_end_matches('/')) },
             "programLogo": {
                 "sourceUri": { "uri": format!("{}/t/{}/logo.png", origin.trim_end_matches('/'), template.id) },
             },

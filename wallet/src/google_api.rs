@@ -53,6 +53,7 @@ pub struct GoogleApi {
     api_url: String,
     token_url: String,
     token: tokio::sync::Mutex<Option<(String, Instant)>>,
+    callback_keys: crate::google_callback::RootKeys,
 }
 
 /// Google's reason in an error body (`error.message`, `error.status`), or
@@ -79,11 +80,13 @@ fn is_notify_quota(body: &str) -> bool {
 }
 
 impl GoogleApi {
-    /// A client for `wallet`'s issuer at these URLs (`None`: Google's).
+    /// A client for `wallet`'s issuer at these URLs (`None`: Google's):
+    /// the API, the token endpoint, the callbacks' signing keys.
     pub fn new(
         wallet: Arc<GoogleWallet>,
         api_url: Option<&str>,
         token_url: Option<&str>,
+        callback_keys_url: Option<&str>,
     ) -> Result<Self, GoogleApiError> {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
@@ -102,7 +105,13 @@ impl GoogleApi {
             api_url: url(api_url, API_URL),
             token_url: url(token_url, TOKEN_URL),
             token: tokio::sync::Mutex::new(None),
+            callback_keys: crate::google_callback::RootKeys::new(callback_keys_url),
         })
+    }
+
+    /// Google's keys that sign save and delete callbacks.
+    pub fn callback_keys(&self) -> &crate::google_callback::RootKeys {
+        &self.callback_keys
     }
 
     /// The issuer's ids and object builders.

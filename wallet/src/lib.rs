@@ -7,6 +7,7 @@ pub mod certs;
 mod error;
 pub mod google;
 pub mod google_api;
+pub mod google_callback;
 pub mod google_channel;
 pub mod html;
 mod join;

@@ -25,6 +25,7 @@ pub fn router(shop: Shop, pages: crate::Pages) -> Router {
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
         .route("/c/{token}/google", get(google_save))
+        .route("/google/callback", axum::routing::post(google_callback))
         .route("/t/{template}/logo.png", get(logo))
         .route(
             "/j/{template}",
@@ -167,6 +168,57 @@ async fn google_save(
             "page.error.retry.title",
             "page.error.retry.text",
         ),
+    }
+}
+
+/// `POST /google/callback`: Google's save or delete of one of this shop's
+/// objects, verified (see [`crate::google_callback`]); a forged, expired or
+/// foreign callback is refused with 400 and changes nothing, a repeated
+/// nonce is answered 200 and changes nothing.
+async fn google_callback(State(web): State<Web>, body: axum::body::Bytes) -> Response {
+    let Some(api) = &web.google else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let roots = match api.callback_keys().get().await {
+        Ok(keys) => keys,
+        Err(e) => {
+            tracing::warn!("a Google callback waits: {e}");
+            return (StatusCode::SERVICE_UNAVAILABLE, e).into_response();
+        }
+    };
+    let issuer = api.wallet().issuer_id();
+    let now = web.shop.clock().now().timestamp_millis();
+    let callback = match crate::google_callback::verify(&body, issuer, &roots, now) {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::warn!("refused a Google callback: {why}");
+            return (StatusCode::BAD_REQUEST, why).into_response();
+        }
+    };
+    let card = callback
+        .object_id
+        .strip_prefix(&format!("{issuer}.stampcard-card-"))
+        .and_then(|c| c.parse::<u64>().ok());
+    let Some(card) = card else {
+        return (StatusCode::BAD_REQUEST, "not one of this shop's objects").into_response();
+    };
+    match web
+        .shop
+        .passes()
+        .google_callback(card, callback.saved, &callback.nonce)
+        .await
+    {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e @ stampcard_core::CoreError::NotFound { .. }) => {
+            (StatusCode::NOT_FOUND, e.to_string()).into_response()
+        }
+        Err(e @ stampcard_core::CoreError::Invalid(_)) => {
+            (StatusCode::BAD_REQUEST, e.to_string()).into_response()
+        }
+        Err(e) => {
+            tracing::warn!("a Google callback for card {card} failed: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+        }
     }
 }
 

@@ -107,6 +107,15 @@ pub enum CardCommand {
     },
     /// Record a platform the card is held on.
     AddPlatform(Platform),
+    /// A wallet said the card was saved in it (`true`) or removed from it:
+    /// the platform is set or cleared, journaled as pass saved or removed
+    /// (nothing when it already is so).
+    WalletHeld {
+        /// Which wallet.
+        platform: Platform,
+        /// Saved or removed.
+        saved: bool,
+    },
     /// Register (with its push token) or unregister (`None`) a device that
     /// keeps the card's wallet pass.
     PassDevice {
@@ -310,6 +319,25 @@ pub(crate) async fn execute(
             }
             let mut m = Mutation::new();
             m.put(Key::Card(c.id), Record::Card(c.clone()));
+            (m, CardOutcome::of(c))
+        }
+        CardCommand::WalletHeld { platform, saved } => {
+            let mut c = state.card.clone();
+            let changed = match saved {
+                true => c.platforms.insert(platform),
+                false => c.platforms.remove(&platform),
+            };
+            if !changed {
+                return Ok(CardOutcome::of(c));
+            }
+            let t = ctx.template()?;
+            let kind = match saved {
+                true => EventKind::PassSaved { platform },
+                false => EventKind::PassRemoved { platform },
+            };
+            let mut m = Mutation::new();
+            m.put(Key::Card(c.id), Record::Card(c.clone()));
+            m.event(ctx.event(&c, &t, kind));
             (m, CardOutcome::of(c))
         }
         CardCommand::PassDevice { device, push_token } => {

@@ -138,6 +138,45 @@ impl Passes {
         }
     }
 
+    /// Google's save or delete callback for a card, verified by the caller:
+    /// the card's Google platform is set or cleared and journaled. A nonce
+    /// seen before changes nothing (`false`); Google may send one twice.
+    pub async fn google_callback(
+        &self,
+        card_id: u64,
+        saved: bool,
+        nonce: &str,
+    ) -> CoreResult<bool> {
+        if nonce.is_empty() || nonce.len() > 200 {
+            return Err(CoreError::Invalid(
+                "a callback nonce is 1 to 200 characters".into(),
+            ));
+        }
+        let key = Key::Meta(format!("google_nonce:{nonce}"));
+        if self.store().get(&key)?.is_some() {
+            return Ok(false);
+        }
+        let command = CardCommand::WalletHeld {
+            platform: Platform::GoogleWallet,
+            saved,
+        };
+        self.command(card_id, command, &wallet_actor(), None)
+            .await?;
+        // Kept after the change: a crash between the two lets a resent
+        // callback set the same state again, which changes nothing.
+        let mut m = Mutation::new();
+        m.guard_absent(key.clone());
+        m.put(
+            key,
+            Record::Meta(serde_json::json!({ "at": self.clock().now() })),
+        );
+        match self.store().commit(m).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Marks the card as held in Google Wallet, as far as the shop can tell
     /// (its save link was opened; Google's save and delete callbacks refine
     /// it): campaigns reach it there.

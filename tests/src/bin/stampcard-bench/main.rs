@@ -20,6 +20,7 @@ mod api;
 mod backlog;
 mod campaign;
 mod dispatch;
+mod google;
 mod passes;
 mod smtp;
 
@@ -61,6 +62,7 @@ struct Opts {
     dispatch: u64,
     /// Pending webhook deliveries to measure memory under (0 = skip).
     backlog: u64,
+    google: u64,
     wait_us: u64,
     /// Internal: stamp an already populated million-card folder (a fresh process).
     million_stamp: Option<PathBuf>,
@@ -86,6 +88,7 @@ fn opts() -> Result<Opts> {
         smtp: 0,
         dispatch: 0,
         backlog: 0,
+        google: 0,
         wait_us: 0,
         million_stamp: None,
         first_card: 100_001,
@@ -114,6 +117,7 @@ fn opts() -> Result<Opts> {
             "--smtp" => o.smtp = value()?,
             "--dispatch" => o.dispatch = value()?,
             "--backlog" => o.backlog = value()?,
+            "--google" => o.google = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -128,7 +132,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N] [--backlog N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N] [--backlog N] [--google N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit and the\n\
                      same records (the core's card record and journal event per stamp);\n\
@@ -146,7 +150,9 @@ fn opts() -> Result<Opts> {
                      --passes N adds: signed .pkpass files per second (re-issue and cold), against openssl speed rsa2048 and passkit-generator (Node; npm installs it into the bench directory).\n\
                      --smtp N adds: a campaign's N emails through serve into aiosmtpd, against a bare lettre loop.\n\
                      --dispatch N adds: a campaign to N Telegram holders through serve into the fake Bot API: pacing and loss.\n\
-                     --backlog N adds: serve's memory with N webhook deliveries pending for dead receivers."
+                     --backlog N adds: serve's memory with N webhook deliveries pending for dead receivers.\n\
+                     --google N adds: Google Wallet object patches/s through the API client vs bare reqwest,\n\
+                     and a wallet campaign to N Google holders planned, against raw sled."
                 );
                 std::process::exit(0);
             }
@@ -1130,6 +1136,9 @@ async fn bench(o: Opts) -> Result<()> {
     }
     if o.campaign > 0 {
         campaign::campaign_bench(&root.path().join("campaign"), o.campaign).await?;
+    }
+    if o.google > 0 {
+        google::google_bench(root.path(), o.google).await?;
     }
     if o.dispatch > 0 {
         dispatch::dispatch_bench(&root.path().join("dispatch"), o.dispatch).await?;

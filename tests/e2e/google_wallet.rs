@@ -12,7 +12,7 @@ use stampcard_e2e::wait;
 
 use crate::Shop;
 use crate::wallet::{
-    GOOGLE_ACCOUNT, GOOGLE_ISSUER, configure_google, unbase64url, write_google_key,
+    GOOGLE_ACCOUNT, GOOGLE_ISSUER, configure_google, unbase64url, wallet_campaign, write_google_key,
 };
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -37,6 +37,19 @@ fn wait_for_balance(google: &FakeGoogle, card: u64, want: &str) -> Value {
             )
         },
     )
+}
+
+/// Opens a card's "Save to Google Wallet" link as a phone does; Google's
+/// save page it forwards to.
+fn open_save_link(shop: &Shop, server: &crate::Server, card: u64) -> String {
+    let url = shop.json(&["card", "show", &card.to_string()])["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    let path = format!("{}/google", &url[url.find("/c/").expect("path")..]);
+    let forward = server.request("GET", &path, &[], None);
+    assert_eq!(forward.status, 303, "{}", forward.body);
+    forward.header("location").expect("a location").to_string()
 }
 
 fn google_entries(shop: &Shop) -> Vec<Value> {
@@ -70,9 +83,7 @@ fn a_google_wallet_card_follows_every_change() {
         "no passes configured"
     );
     assert!(google.object(&object_id(100001)).is_none());
-    let forward = server.request("GET", &format!("{card_path}/google"), &[], None);
-    assert_eq!(forward.status, 303);
-    let location = forward.header("location").expect("a location").to_string();
+    let location = open_save_link(&shop, &server, 100001);
     let jwt = location
         .strip_prefix("https://pay.google.com/gp/v/save/")
         .unwrap_or_else(|| panic!("not Google's save page: {location}"));
@@ -114,12 +125,7 @@ fn a_google_wallet_card_follows_every_change() {
         format!("{before}/8")
     );
     // Opening the link again inserts nothing new.
-    assert_eq!(
-        server
-            .request("GET", &format!("{card_path}/google"), &[], None)
-            .status,
-        303
-    );
+    open_save_link(&shop, &server, 100001);
     assert_eq!(google.object_patches(&object_id(100001)), 0);
     assert_eq!(google.class_writes(&class_id), 1);
     assert_eq!(google.token_requests(), 1, "the access token is kept");
@@ -231,27 +237,10 @@ fn campaign_news_reaches_google_cards_within_googles_notification_budget() {
         ("STAMPCARD_CAMPAIGNS__FREQUENCY_CAP", "10"),
         ("STAMPCARD_OUTBOX__RETRY_SECS", "0.2"),
     ]);
-    let url = shop.json(&["card", "show", "100001"])["url"]
-        .as_str()
-        .expect("url")
-        .to_string();
-    let card_path = &url[url.find("/c/").expect("path")..];
-    let forward = server.request("GET", &format!("{card_path}/google"), &[], None);
-    assert_eq!(forward.status, 303);
+    open_save_link(&shop, &server, 100001);
 
     let campaign = |push: &str| -> String {
-        let created = shop.json(&[
-            "campaign",
-            "create",
-            "--template",
-            "1",
-            "--channels",
-            "wallet",
-            "--push",
-            push,
-            "--text",
-            "Fresh pie every morning.",
-        ]);
+        let created = wallet_campaign(&shop, push, "Fresh pie every morning.");
         // `wallet` picks both wallets; each is counted on its own.
         let per_channel = &created["audience"]["per_channel"];
         assert_eq!(
@@ -326,25 +315,8 @@ fn a_message_added_just_before_a_crash_is_not_added_again() {
     let shop = Shop::demo();
     let (_, google) = configure_google(&shop);
     let server = shop.serve(&[("STAMPCARD_CRASH_AT", "outbox-sent:1")]);
-    let url = shop.json(&["card", "show", "100001"])["url"]
-        .as_str()
-        .expect("url")
-        .to_string();
-    let card_path = &url[url.find("/c/").expect("path")..];
-    let forward = server.request("GET", &format!("{card_path}/google"), &[], None);
-    assert_eq!(forward.status, 303);
-    let created = shop.json(&[
-        "campaign",
-        "create",
-        "--template",
-        "1",
-        "--channels",
-        "wallet",
-        "--push",
-        "Pie is back!",
-        "--text",
-        "Fresh pie.",
-    ]);
+    open_save_link(&shop, &server, 100001);
+    let created = wallet_campaign(&shop, "Pie is back!", "Fresh pie.");
     let id = created["campaign"]["id"].as_u64().expect("id").to_string();
     shop.json(&["campaign", "send", &id]);
     // Google took the message; the server died before writing that down.
@@ -500,19 +472,7 @@ fn googles_save_and_delete_callbacks_are_verified_and_counted_once() {
     assert_eq!(post(&missing).status, 404);
 
     // The class tells Google where to call.
-    let forward = server.request(
-        "GET",
-        &format!("{}/google", {
-            let url = shop.json(&["card", "show", "100003"])["url"]
-                .as_str()
-                .expect("url")
-                .to_string();
-            url[url.find("/c/").expect("path")..].to_string()
-        }),
-        &[],
-        None,
-    );
-    assert_eq!(forward.status, 303);
+    open_save_link(&shop, &server, 100003);
     let class = google
         .class(&format!("{GOOGLE_ISSUER}.stampcard-template-1"))
         .expect("class");

@@ -584,6 +584,23 @@ pub fn unbase64url(text: &str) -> Vec<u8> {
     openssl::base64::decode_block(&s).expect("base64url")
 }
 
+/// Creates a campaign to template 1's holders on the `wallet` channel
+/// (both wallets); what `campaign create` answered.
+pub fn wallet_campaign(shop: &Shop, push: &str, text: &str) -> serde_json::Value {
+    shop.json(&[
+        "campaign",
+        "create",
+        "--template",
+        "1",
+        "--channels",
+        "wallet",
+        "--push",
+        push,
+        "--text",
+        text,
+    ])
+}
+
 /// Writes a new service-account key file (test-only) into the shop's
 /// folder, where `[google_wallet]` looks for it; the key.
 pub fn write_google_key(shop: &Shop) -> openssl::pkey::PKey<openssl::pkey::Private> {
@@ -662,18 +679,7 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
     assert_eq!(r.status, 201, "{}", r.body);
 
     let campaign = |text: &str| -> serde_json::Value {
-        let created = shop.json(&[
-            "campaign",
-            "create",
-            "--template",
-            "1",
-            "--channels",
-            "wallet",
-            "--push",
-            "Pie is back!",
-            "--text",
-            text,
-        ]);
+        let created = wallet_campaign(&shop, "Pie is back!", text);
         assert_eq!(
             created["audience"]["per_channel"]["wallet"], 1,
             "only the saved card: {created}"

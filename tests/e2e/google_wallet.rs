@@ -226,6 +226,35 @@ fn a_google_wallet_card_follows_every_change() {
     // A card nobody saved to Google is never written there.
     shop.run(&["stamp", &shop.card_code(100_002)]).ok();
     assert!(google.object(&object_id(100002)).is_none());
+
+    // A customer who joins on the web page (in Russian) saves the new card
+    // the same way, and Google shows it in her language.
+    let joined = server.request(
+        "POST",
+        "/j/1",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept-Language", "ru-RU,ru;q=0.9"),
+        ],
+        Some("name=Zoe+Web"),
+    );
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    let location = joined.header("location").expect("the card").to_string();
+    let card_page = location.split('?').next().unwrap_or_default();
+    let saved = server.request("GET", &format!("{card_page}/google"), &[], None);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let card: u64 = card_page
+        .trim_start_matches("/c/")
+        .split('-')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("a card id in the link");
+    let object = google
+        .object(&object_id(card))
+        .expect("the new card's object");
+    assert_eq!(object["accountName"], "Zoe Web");
+    assert_eq!(object["loyaltyPoints"]["balance"]["string"], "0/8");
+    assert_eq!(object["loyaltyPoints"]["label"], "Штампы", "{object}");
     server.stop();
 }
 

@@ -46,12 +46,10 @@ impl Host for AppHost {
     }
 
     fn channels_status(&self) -> String {
-        format!(
-            "{}\n{}\n{}",
-            crate::passes::status_line(&self.app),
-            crate::passes::google_status_line(&self.app),
-            crate::email::status_line(&self.app)
-        )
+        let mut lines = vec![crate::passes::status_line(&self.app)];
+        lines.extend(crate::passes::google_status_line(&self.app));
+        lines.push(crate::email::status_line(&self.app));
+        lines.join("\n")
     }
 
     fn routes(&self) -> Vec<Arc<dyn stampcard_core::consumers::Route>> {

@@ -114,12 +114,13 @@ pub fn google_for_serve(app: &App) -> Option<Arc<GoogleApi>> {
 }
 
 /// Google Wallet in one line, for the console's settings tab (no network:
-/// `stampcard wallet check` asks Google).
-pub fn google_status_line(app: &App) -> String {
+/// `stampcard wallet check` asks Google); `None` when it is not set up (the
+/// tab's lines are few, the webhook log below them needs the room).
+pub fn google_status_line(app: &App) -> Option<String> {
     let api = match google_api(app) {
-        Ok(None) => return "Google Wallet: off (set [google_wallet] to offer it)".into(),
+        Ok(None) => return None,
         Ok(Some(api)) => api,
-        Err(e) => return format!("Google Wallet: OFF — {e:#}"),
+        Err(e) => return Some(format!("Google Wallet: OFF — {e:#}")),
     };
     let failing: Vec<_> = app
         .shop
@@ -130,14 +131,14 @@ pub fn google_status_line(app: &App) -> String {
         .filter(|e| e.message.channel == stampcard_core::consumers::GOOGLE_CHANNEL)
         .collect();
     let issuer = api.wallet().issuer_id().to_string();
-    match failing.first() {
+    Some(match failing.first() {
         None => format!("Google Wallet: on — issuer {issuer}, no failing updates"),
         Some(newest) => format!(
             "Google Wallet: on — issuer {issuer}, {} failing update(s), newest: {} (run `stampcard wallet check`)",
             failing.len(),
             newest.last_error.as_deref().unwrap_or("?")
         ),
-    }
+    })
 }
 
 /// How pushes leave: the push log when `[wallet] push_log` is set, else APNs.

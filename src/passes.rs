@@ -260,11 +260,8 @@ pub async fn push_test(app: &App, card: u64) -> Result<()> {
         };
         let outcome = match written {
             Ok(()) => {
-                app.shop
-                    .passes()
-                    .google_inserted(card, Some(template.id))
-                    .await?;
-                app.shop.passes().google_inserted(card, None).await?;
+                app.shop.passes().google_class_inserted(template.id).await?;
+                app.shop.passes().google_object_inserted(card).await?;
                 "accepted (object written, no notification)".to_string()
             }
             Err(e) => format!("refused: {e}"),

@@ -329,27 +329,45 @@ async fn list_classes(
         .into_response()
 }
 
+/// Which kept resources a patch applies to.
+#[derive(Clone, Copy)]
+enum Kept {
+    Classes,
+    Objects,
+}
+
+/// A PATCH of a kept class or object: its top-level fields replaced, the
+/// write counted.
+fn patch_kept(fake: &Fake, kept: Kept, id: String, headers: &HeaderMap, body: &Bytes) -> Response {
+    if let Err(r) = admit(fake, headers) {
+        return *r;
+    }
+    let patch = match json_body(body) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let mut inner = fake.inner.lock().expect("lock");
+    let inner = &mut *inner;
+    let (resources, writes) = match kept {
+        Kept::Classes => (&mut inner.classes, &mut inner.class_writes),
+        Kept::Objects => (&mut inner.objects, &mut inner.object_patches),
+    };
+    let Some(resource) = resources.get_mut(&id) else {
+        return error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}"));
+    };
+    merge(resource, &patch);
+    let out = resource.to_string();
+    *writes.entry(id).or_default() += 1;
+    (StatusCode::OK, out).into_response()
+}
+
 async fn patch_class(
     State(fake): State<Arc<Fake>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&fake, &headers) {
-        return *r;
-    }
-    let patch = match json_body(&body) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let mut inner = fake.inner.lock().expect("lock");
-    let Some(class) = inner.classes.get_mut(&id) else {
-        return error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}"));
-    };
-    merge(class, &patch);
-    let out = class.to_string();
-    *inner.class_writes.entry(id).or_default() += 1;
-    (StatusCode::OK, out).into_response()
+    patch_kept(&fake, Kept::Classes, id, &headers, &body)
 }
 
 async fn insert_object(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -398,21 +416,7 @@ async fn patch_object(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admit(&fake, &headers) {
-        return *r;
-    }
-    let patch = match json_body(&body) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let mut inner = fake.inner.lock().expect("lock");
-    let Some(object) = inner.objects.get_mut(&id) else {
-        return error(StatusCode::NOT_FOUND, &format!("Resource not found: {id}"));
-    };
-    merge(object, &patch);
-    let out = object.to_string();
-    *inner.object_patches.entry(id).or_default() += 1;
-    (StatusCode::OK, out).into_response()
+    patch_kept(&fake, Kept::Objects, id, &headers, &body)
 }
 
 async fn add_message(

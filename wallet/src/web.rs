@@ -238,14 +238,17 @@ async fn ensure_google_object(
             let class = google.class(template, web.shop.links().base());
             api.put_class(&class).await.map_err(|e| e.to_string())?;
             passes
-                .google_inserted(v.card_id, Some(template.id))
+                .google_class_inserted(template.id)
                 .await
                 .map_err(err)?;
         }
         api.insert_object(&google.object(v))
             .await
             .map_err(|e| e.to_string())?;
-        passes.google_inserted(v.card_id, None).await.map_err(err)?;
+        passes
+            .google_object_inserted(v.card_id)
+            .await
+            .map_err(err)?;
     }
     passes.google_saved(v.card_id).await.map_err(err)
 }

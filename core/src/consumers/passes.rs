@@ -153,18 +153,12 @@ impl Consumer for PassUpdater {
                 }
                 true
             })?;
-            for card_id in &cards {
-                push_to_devices(ctx, *card_id, event, m)?;
-            }
-            if ctx
-                .store()
-                .get(&Key::Meta(google_class_key(template)))?
-                .is_some()
-            {
+            if ctx.marked(google_class_key(template))? {
                 let message = google_message(serde_json::json!({ "template": template }), event);
                 ctx.outbox().enqueue(m, message)?;
             }
             for card_id in cards {
+                push_to_devices(ctx, card_id, event, m)?;
                 patch_google_object(ctx, card_id, event, m)?;
             }
             return Ok(());
@@ -260,11 +254,7 @@ fn patch_google_object(
     event: &Event,
     m: &mut Mutation,
 ) -> CoreResult<()> {
-    if ctx
-        .store()
-        .get(&Key::Meta(google_object_key(card_id)))?
-        .is_none()
-        || update_waiting(ctx, GOOGLE_CHANNEL, card_id, m)?
+    if !ctx.marked(google_object_key(card_id))? || update_waiting(ctx, GOOGLE_CHANNEL, card_id, m)?
     {
         return Ok(());
     }

@@ -18,7 +18,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Campaign, Card, Customer, Event, PassRecord, Template, Voucher};
 use crate::outbox::Outbox;
 use crate::settings::ShopSettings;
-use crate::store::{Family, Key, Record, Store, Typed};
+use crate::store::{Family, Key, Mutation, Record, Store, StoreError, Typed};
 
 /// The shared handles of one running shop. Cheap to clone.
 #[derive(Clone)]
@@ -139,6 +139,27 @@ impl Context {
     /// One event.
     pub(crate) fn event(&self, id: u64) -> CoreResult<Event> {
         self.read(Key::Event(id), "event", id)
+    }
+
+    /// Whether a metadata marker (e.g. `google_object:<card>`) was written.
+    pub(crate) fn marked(&self, key: String) -> CoreResult<bool> {
+        Ok(self.store().get(&Key::Meta(key))?.is_some())
+    }
+
+    /// Writes a metadata marker once, with the time: `true` when this call
+    /// wrote it, `false` when it was there already.
+    pub(crate) async fn mark_once(&self, key: String) -> CoreResult<bool> {
+        let mut m = Mutation::new();
+        m.guard_absent(Key::Meta(key.clone()));
+        m.put(
+            Key::Meta(key),
+            Record::Meta(serde_json::json!({ "at": self.clock().now() })),
+        );
+        match self.store().commit(m).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A card's pass record, once a pass was built.

@@ -105,37 +105,26 @@ impl Passes {
     /// Whether the card's Google Wallet object was inserted through
     /// Google's API (it is then patched on every change of the card).
     pub fn has_google_object(&self, card_id: u64) -> CoreResult<bool> {
-        Ok(self
-            .store()
-            .get(&Key::Meta(google_object_key(card_id)))?
-            .is_some())
+        self.marked(google_object_key(card_id))
     }
 
     /// Whether the template's Google Wallet class was inserted.
     pub fn has_google_class(&self, template_id: u64) -> CoreResult<bool> {
-        Ok(self
-            .store()
-            .get(&Key::Meta(google_class_key(template_id)))?
-            .is_some())
+        self.marked(google_class_key(template_id))
     }
 
-    /// Records that the card's Google Wallet object (or, with `template`,
-    /// its template's class) now exists at Google; once is enough.
-    pub async fn google_inserted(&self, card_id: u64, template: Option<u64>) -> CoreResult<()> {
-        let key = match template {
-            Some(t) => google_class_key(t),
-            None => google_object_key(card_id),
-        };
-        let mut m = Mutation::new();
-        m.guard_absent(Key::Meta(key.clone()));
-        m.put(
-            Key::Meta(key),
-            Record::Meta(serde_json::json!({ "at": self.clock().now() })),
-        );
-        match self.store().commit(m).await {
-            Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+    /// Records that the card's Google Wallet object now exists at Google
+    /// (from then on the pass updater patches it); once is enough.
+    pub async fn google_object_inserted(&self, card_id: u64) -> CoreResult<()> {
+        self.mark_once(google_object_key(card_id)).await.map(drop)
+    }
+
+    /// Records that the template's Google Wallet class now exists at
+    /// Google (from then on template edits patch it); once is enough.
+    pub async fn google_class_inserted(&self, template_id: u64) -> CoreResult<()> {
+        self.mark_once(google_class_key(template_id))
+            .await
+            .map(drop)
     }
 
     /// Google's save or delete callback for a card, verified by the caller:
@@ -152,8 +141,8 @@ impl Passes {
                 "a callback nonce is 1 to 200 characters".into(),
             ));
         }
-        let key = Key::Meta(format!("google_nonce:{nonce}"));
-        if self.store().get(&key)?.is_some() {
+        let key = format!("google_nonce:{nonce}");
+        if self.marked(key.clone())? {
             return Ok(false);
         }
         let command = CardCommand::WalletHeld {
@@ -164,17 +153,7 @@ impl Passes {
             .await?;
         // Kept after the change: a crash between the two lets a resent
         // callback set the same state again, which changes nothing.
-        let mut m = Mutation::new();
-        m.guard_absent(key.clone());
-        m.put(
-            key,
-            Record::Meta(serde_json::json!({ "at": self.clock().now() })),
-        );
-        match self.store().commit(m).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict(_)) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        self.mark_once(key).await
     }
 
     /// Marks the card as held in Google Wallet, as far as the shop can tell

@@ -39,6 +39,34 @@ fn rewrite_store(data: &Path, options: stampcard_core::store::SledOptions) -> Re
     Ok(())
 }
 
+/// Opens the shop in PostgreSQL; every error is one line without the
+/// password.
+async fn open_postgres(
+    url: &str,
+    settings: stampcard_core::settings::ShopSettings,
+    clock: Arc<dyn stampcard_core::clock::Clock>,
+) -> Result<Shop> {
+    use stampcard_core::store::{PgOptions, PgStore, redact_url};
+    let shown = redact_url(url);
+    let owned = url.to_string();
+    // Opening connects and may wait on the network: off the runtime's threads.
+    let store = tokio::task::spawn_blocking(move || PgStore::open(&owned, PgOptions::default()))
+        .await
+        .map_err(|e| anyhow!("opening the store: {e}"))?
+        .map_err(|e| match e {
+            StoreError::Locked(why) => anyhow!(
+                "the database {shown} is in use: {why} (is `stampcard serve` running?)"
+            ),
+            StoreError::TooNew { found, supported } => anyhow!(
+                "the database {shown} was written by a newer stampcard (schema {found}; this binary knows up to {supported}): upgrade stampcard"
+            ),
+            other => anyhow!("cannot open the store {shown}: {other}"),
+        })?;
+    Shop::with_store(Arc::new(store), settings, clock)
+        .await
+        .map_err(|e| anyhow!("cannot open the store {shown}: {e}"))
+}
+
 /// The store folder inside a data folder.
 pub fn store_dir(data: &Path) -> PathBuf {
     data.join("store")
@@ -59,6 +87,10 @@ impl App {
     ) -> Result<Self> {
         let config = config::load(data)?;
         let settings = config.shop_settings()?;
+        if let Some(url) = config.store.postgres() {
+            let shop = open_postgres(url, settings, clock).await?;
+            return Ok(Self::opened(data, config, shop, json));
+        }
         let dir = store_dir(data);
         // A forget since the last rewrite: the store's files still hold the
         // old values; rewrite them before anything opens the store.
@@ -82,6 +114,10 @@ impl App {
             }
             other => anyhow!(other).context(format!("cannot open the store in {}", data.display())),
         })?;
+        Ok(Self::opened(data, config, shop, json))
+    }
+
+    fn opened(data: &Path, config: Config, shop: Shop, json: bool) -> Self {
         let app = Self {
             data: data.to_path_buf(),
             config,
@@ -91,7 +127,7 @@ impl App {
             user: os_user(),
         };
         crate::scrub::install(&app);
-        Ok(app)
+        app
     }
 
     /// Closes the shop cleanly.

@@ -216,6 +216,11 @@ pub struct InitArgs {
     /// [default: 42; 0 for the demo cards alone].
     #[arg(long, requires = "demo", value_parser = clap::value_parser!(u32).range(0..=366))]
     pub history_days: Option<u32>,
+    /// Keep the shop in an empty PostgreSQL database instead of the data
+    /// folder: postgres://user:password@host:port/database (written to
+    /// `[store] url` in stampcard.toml, mode 0600).
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 /// `template` subcommands.

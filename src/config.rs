@@ -309,6 +309,10 @@ impl Default for ActorsSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSection {
+    /// Where the shop lives: empty for the sled store in the data folder,
+    /// or a PostgreSQL URL (`postgres://user:password@host:port/database`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url: String,
     /// Microseconds a commit waits for others to share its flush (0 = none).
     pub group_commit_wait_us: u64,
     /// Page cache in MiB.
@@ -318,9 +322,17 @@ pub struct StoreSection {
 impl Default for StoreSection {
     fn default() -> Self {
         Self {
+            url: String::new(),
             group_commit_wait_us: 0,
             cache_mb: 64,
         }
+    }
+}
+
+impl StoreSection {
+    /// The PostgreSQL URL, when the shop lives in PostgreSQL.
+    pub fn postgres(&self) -> Option<&str> {
+        Some(self.url.trim()).filter(|u| !u.is_empty())
     }
 }
 
@@ -591,6 +603,14 @@ fn validate(c: &Config) -> Result<()> {
     if secret.len() < 32 {
         return Err(anyhow!(
             "key `shop.secret`: must be at least 32 bytes (64 hex digits)"
+        ));
+    }
+    if let Some(url) = c.store.postgres()
+        && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        return Err(anyhow!(
+            "key `store.url`: '{}' is not a postgres:// URL (leave it out to keep the shop in the data folder)",
+            stampcard_core::store::redact_url(url)
         ));
     }
     if c.actors.max_resident == 0 {

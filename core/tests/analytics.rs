@@ -1,9 +1,9 @@
 //! Analytics per shop-local day, from the real journal, moving time through
 //! the clock seam.
+mod backend;
 
 use std::sync::Arc;
 
-use stampcard_core::Shop;
 use stampcard_core::clock::ManualClock;
 use stampcard_core::model::{Actor, CustomerFields, Reward, Role};
 use stampcard_core::settings::ShopSettings;
@@ -19,7 +19,7 @@ async fn days_count_stamps_cards_and_vouchers_in_the_shop_time_zone() {
     ));
     let mut settings = ShopSettings::for_tests();
     settings.timezone = chrono_tz::Europe::Berlin;
-    let shop = Shop::open(dir.path(), settings, clock.clone(), SledOptions::default())
+    let shop = crate::backend::open(dir.path(), settings, clock.clone(), SledOptions::default())
         .await
         .expect("open");
     let admin = Actor::Cli { user: "t".into() };

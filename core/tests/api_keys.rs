@@ -1,8 +1,8 @@
 //! API keys against the real store: the token is checked by its hash, a
 //! forged or malformed one is refused, revocation takes effect at once, and
 //! only admins manage keys.
+mod backend;
 
-use stampcard_core::Shop;
 use stampcard_core::error::CoreError;
 use stampcard_core::model::{Actor, Role};
 use stampcard_core::settings::ShopSettings;
@@ -11,7 +11,7 @@ use stampcard_core::store::SledOptions;
 #[tokio::test]
 async fn keys_authenticate_until_revoked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let shop = Shop::open(
+    let shop = crate::backend::open(
         dir.path(),
         ShopSettings::for_tests(),
         std::sync::Arc::new(stampcard_core::clock::SystemClock),

@@ -1,6 +1,7 @@
 //! Campaigns on the real store with the clock seam: segments resolved on
 //! crafted cards, the audience after consent, the frequency cap, quiet
 //! hours, n/a for channels that do not reach, and bad input refused.
+mod backend;
 
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ async fn rig() -> Rig {
         NaiveTime::from_hms_opt(21, 0, 0).expect("time"),
         NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
     ));
-    let shop = Shop::open(dir.path(), settings, clock.clone(), SledOptions::default())
+    let shop = crate::backend::open(dir.path(), settings, clock.clone(), SledOptions::default())
         .await
         .expect("open");
     let reward = Reward::Simple {

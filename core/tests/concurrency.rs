@@ -1,4 +1,5 @@
 //! Races and passivation against the real store and actors.
+mod backend;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,7 @@ fn admin() -> Actor {
 
 async fn shop(settings: ShopSettings) -> (Shop, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let shop = Shop::open(
+    let shop = crate::backend::open(
         dir.path(),
         settings,
         Arc::new(SystemClock),

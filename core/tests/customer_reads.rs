@@ -3,6 +3,7 @@
 //! customer — a profile edit, consent, forgetting — must be what the very
 //! next read and card view show, also while other threads read the same
 //! customer as fast as they can.
+mod backend;
 
 mod coffee;
 

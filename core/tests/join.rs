@@ -1,5 +1,6 @@
 //! Joining by Telegram: one customer per Telegram user, one card per
 //! template, even when the join button is tapped many times at once.
+mod backend;
 
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ async fn template(shop: &Shop, name: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_telegram_user_gets_one_card_per_template() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let shop = Shop::open(
+    let shop = crate::backend::open(
         dir.path(),
         ShopSettings::for_tests(),
         Arc::new(SystemClock),

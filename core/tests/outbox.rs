@@ -1,6 +1,7 @@
 //! The outbox dispatcher against the real store, with a scripted channel:
 //! retries honour `retry_after` and back off, permanent failures keep their
 //! reason, rate limits space the sends. Time moves through the clock seam.
+mod backend;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -90,7 +91,7 @@ async fn open_shop() -> (Shop, Arc<ManualClock>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let t0: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().expect("time");
     let clock = Arc::new(ManualClock::new(t0));
-    let shop = Shop::open(
+    let shop = crate::backend::open(
         dir.path(),
         ShopSettings::for_tests(),
         clock.clone(),

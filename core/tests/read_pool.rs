@@ -3,6 +3,7 @@
 //! threads, after a simulated network round trip, while the shop runs on a
 //! current-thread runtime — the case where blocking inside the runtime
 //! would panic. The shop's commands and queries work unchanged.
+mod backend;
 
 mod coffee;
 

@@ -2,6 +2,7 @@
 //! window of recent events) to every follower: what it gives must be, field
 //! for field, what the store gives for the same ids, for every kind a
 //! shop's day writes, and a follower behind the window still reads it all.
+mod backend;
 
 mod coffee;
 

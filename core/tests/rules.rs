@@ -1,5 +1,6 @@
 //! Rules, codes, time and idempotency at the core's boundary, through one
 //! data-driven helper (see `scenario/mod.rs`).
+mod backend;
 
 mod scenario;
 use scenario::check;

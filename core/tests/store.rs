@@ -1,4 +1,5 @@
 //! The sled store across restarts and crash leftovers.
+mod backend;
 
 use stampcard_core::store::{Key, Mutation, Record, SledOptions, SledStore, Store};
 
@@ -44,7 +45,7 @@ mod chains {
     use stampcard_core::store::{Mutation, SledOptions};
 
     async fn open(dir: &std::path::Path) -> Shop {
-        Shop::open(
+        crate::backend::open(
             dir,
             ShopSettings::for_tests(),
             Arc::new(SystemClock),

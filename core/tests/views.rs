@@ -2,6 +2,7 @@
 //! actor keeps) is the view read from the store, after every kind of
 //! command that writes vouchers — and a replayed idempotent answer, which
 //! carries no vouchers, reads them.
+mod backend;
 
 mod coffee;
 
@@ -30,7 +31,7 @@ async fn a_view_from_the_actor_matches_the_store_after_every_voucher_change() {
     let clock = Arc::new(ManualClock::new(
         "2026-05-04T10:00:00Z".parse().expect("time"),
     ));
-    let shop = Shop::open(
+    let shop = crate::backend::open(
         dir.path(),
         ShopSettings::for_tests(),
         clock.clone(),

@@ -37,7 +37,7 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
             "My Shop".into()
         }
     });
-    let config = Config {
+    let mut config = Config {
         shop: ShopSection {
             name,
             timezone,
@@ -45,12 +45,40 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
         },
         ..Default::default()
     };
+    if let Some(url) = args.store {
+        config.store.url = url;
+    }
     let fresh = !data.exists();
     create_private_dir(data)?;
     config::write_new(&cfg_path, &config)?;
+    // Nothing is left behind by an init that did not make a shop.
+    let undo = || {
+        if fresh {
+            let _ = std::fs::remove_dir_all(data);
+        } else {
+            let _ = std::fs::remove_file(&cfg_path);
+            let _ = std::fs::remove_dir_all(crate::app::store_dir(data));
+        }
+    };
     // The demo's history is made on a manual clock, back-dated from now.
     let clock = ManualClock::new(chrono::Utc::now());
-    let app = App::open_with_clock(data, json, Arc::new(clock.clone())).await?;
+    let app = match App::open_with_clock(data, json, Arc::new(clock.clone())).await {
+        Ok(app) => app,
+        Err(e) => {
+            undo();
+            return Err(e);
+        }
+    };
+    if app.config.store.postgres().is_some() && holds_a_shop(&app) {
+        app.close().await;
+        let _ = std::fs::remove_file(&cfg_path);
+        if fresh {
+            let _ = std::fs::remove_dir_all(data);
+        }
+        bail!(
+            "the database already holds a shop: point --store at an empty database, or keep this one with `[store] url` in a data folder's stampcard.toml"
+        );
+    }
     let summary = match (&first_admin, args.demo) {
         (_, true) => {
             let days = args.history_days.unwrap_or(demo::HISTORY_DAYS);
@@ -76,12 +104,7 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
         Err(e) => {
             // A shop half made is no shop: leave the folder as it was.
             app.close().await;
-            if fresh {
-                let _ = std::fs::remove_dir_all(data);
-            } else {
-                let _ = std::fs::remove_file(&cfg_path);
-                let _ = std::fs::remove_dir_all(crate::app::store_dir(data));
-            }
+            undo();
             return Err(e);
         }
     };
@@ -104,6 +127,20 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
     });
     app.close().await;
     result
+}
+
+/// Whether the shop's store already holds templates, staff or cards.
+fn holds_a_shop(app: &App) -> bool {
+    use stampcard_core::store::Family;
+    let store = app.shop.store();
+    [
+        Family::Templates,
+        Family::Staff,
+        Family::Cards,
+        Family::Customers,
+    ]
+    .into_iter()
+    .any(|f| store.count(f).map_or(true, |n| n > 0))
 }
 
 /// The command that creates a shop's first admin.

@@ -68,7 +68,19 @@ impl Actor for CardActor {
         match message {
             CardMsg::Request(request, port) => {
                 let result = execute(state, request).await;
+                // Whether the write happened is unknown (a networked store
+                // lost its connection during COMMIT): this actor's card may
+                // be stale, so the next command reads it afresh.
+                let unresolved = matches!(
+                    result,
+                    Err(crate::error::CoreError::Store(
+                        crate::store::StoreError::Unresolved(_)
+                    ))
+                );
                 let _ = port.send(result);
+                if unresolved {
+                    myself.stop(Some("the outcome of a write is unknown".into()));
+                }
             }
             CardMsg::Passivate => myself.stop(None),
         }

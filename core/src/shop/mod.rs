@@ -63,7 +63,6 @@ pub struct Shop(Arc<Parts>);
 /// The context, the store's own handle, and one value per service.
 struct Parts {
     ctx: Context,
-    sled: Option<Arc<SledStore>>,
     cards: Cards,
     customers: Customers,
     campaigns: Campaigns,
@@ -83,7 +82,7 @@ impl Shop {
         options: SledOptions,
     ) -> CoreResult<Self> {
         let store = Arc::new(SledStore::open(store_dir, options)?);
-        Self::start(store.clone(), Some(store), settings, clock).await
+        Self::start(store, settings, clock).await
     }
 
     /// Starts a shop over any store.
@@ -92,12 +91,11 @@ impl Shop {
         settings: ShopSettings,
         clock: Arc<dyn Clock>,
     ) -> CoreResult<Self> {
-        Self::start(store, None, settings, clock).await
+        Self::start(store, settings, clock).await
     }
 
     async fn start(
         store: Arc<dyn Store>,
-        sled: Option<Arc<SledStore>>,
         settings: ShopSettings,
         clock: Arc<dyn Clock>,
     ) -> CoreResult<Self> {
@@ -126,7 +124,6 @@ impl Shop {
             passes: Passes::new(ctx.clone()),
             journal: Journal::new(ctx.clone()),
             templates: Templates::new(ctx.clone()),
-            sled,
             ctx,
         })))
     }
@@ -137,9 +134,7 @@ impl Shop {
         let directory = self.0.ctx.directory();
         directory.stop_children_and_wait(None, grace).await;
         let _ = directory.stop_and_wait(None, grace).await;
-        if let Some(s) = &self.0.sled {
-            s.close();
-        }
+        self.0.ctx.store().close();
     }
 
     /// Cards: issuing, codes, stamps, vouchers, receipts and card views.
@@ -195,11 +190,6 @@ impl Shop {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         self.0.ctx.store()
-    }
-
-    /// The sled store, when the shop runs on sled.
-    pub fn sled(&self) -> Option<&Arc<SledStore>> {
-        self.0.sled.as_ref()
     }
 
     /// The shop settings.

@@ -11,6 +11,9 @@ mod group_commit;
 mod keys;
 pub mod migrate;
 mod mutation;
+mod pg_commit;
+mod pg_layout;
+mod pg_store;
 mod read_pool;
 mod recent_events;
 mod record_cache;
@@ -21,6 +24,7 @@ mod sled_store;
 pub use group_commit::take_group;
 pub use keys::{Family, Key};
 pub use mutation::{Committed, Derived, Guard, Mutation};
+pub use pg_store::{PgOptions, PgStore, redact_url};
 pub use read_pool::ReadPool;
 pub use records::{IdempotencyRecord, Record, Typed};
 pub use sled_store::{REWRITE_PENDING, SledOptions, SledStore};
@@ -72,6 +76,13 @@ pub enum StoreError {
         /// Version of this binary.
         current: u32,
     },
+    /// The connection to a networked store broke while a write was being
+    /// committed, and the store could not find out whether it was: the
+    /// caller's view of what it wrote may be stale (a card actor reloads).
+    #[error(
+        "the database connection broke during a write, and whether it was written is unknown: {0}"
+    )]
+    Unresolved(String),
     /// The data folder is in use by another process.
     #[error("the data folder is in use by another stampcard process ({0})")]
     Locked(String),
@@ -150,4 +161,8 @@ pub trait Store: Send + Sync + 'static {
     fn write_trouble(&self) -> Option<String> {
         None
     }
+
+    /// Finishes queued commits and lets go of the store's files or
+    /// connections; every acknowledged change is durable already.
+    fn close(&self) {}
 }

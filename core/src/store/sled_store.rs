@@ -1297,6 +1297,10 @@ impl Store for SledStore {
         self.shared.trouble()
     }
 
+    fn close(&self) {
+        SledStore::close(self);
+    }
+
     fn count(&self, family: Family) -> Result<u64, StoreError> {
         let mut n = 0;
         for item in self.shared.db()?.scan_prefix(family_prefix(family)) {

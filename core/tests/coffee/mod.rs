@@ -14,7 +14,7 @@ use stampcard_core::store::SledOptions;
 #[allow(dead_code)] // not every test opens its shop this way
 pub async fn open(dir: &std::path::Path, now: &str) -> Shop {
     let clock = Arc::new(ManualClock::new(now.parse().expect("time")));
-    Shop::open(
+    crate::backend::open(
         dir,
         ShopSettings::for_tests(),
         clock,

@@ -47,7 +47,7 @@ impl World {
         settings.timezone = tz.parse().expect("timezone");
         let start: DateTime<Utc> = start.parse().expect("start time");
         let clock = ManualClock::new(start);
-        let shop = Shop::open(
+        let shop = crate::backend::open(
             dir.path(),
             settings,
             Arc::new(clock.clone()),

@@ -54,12 +54,11 @@ async fn open_postgres(
         .await
         .map_err(|e| anyhow!("opening the store: {e}"))?
         .map_err(|e| match e {
-            StoreError::Locked(why) => anyhow!(
-                "the database {shown} is in use: {why} (is `stampcard serve` running?)"
-            ),
+            StoreError::Locked(why) => anyhow!("{why} (is `stampcard serve` running?)"),
             StoreError::TooNew { found, supported } => anyhow!(
                 "the database {shown} was written by a newer stampcard (schema {found}; this binary knows up to {supported}): upgrade stampcard"
             ),
+            StoreError::Io(why) => anyhow!("cannot open the store: {why}"),
             other => anyhow!("cannot open the store {shown}: {other}"),
         })?;
     Shop::with_store(Arc::new(store), settings, clock)

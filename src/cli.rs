@@ -169,6 +169,9 @@ pub enum Command {
         /// The backup file to write.
         file: PathBuf,
     },
+    /// Move the shop between its data folder and PostgreSQL.
+    #[command(subcommand)]
+    Store(StoreCmd),
     /// Restore a shop from a backup file into the data folder.
     Restore {
         /// The backup file.
@@ -176,6 +179,20 @@ pub enum Command {
         /// Replace an existing data folder (it is moved aside, not deleted).
         #[arg(long)]
         force: bool,
+    },
+}
+
+/// `store` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StoreCmd {
+    /// Copy the whole shop (history, outbox, cursors, pass registrations,
+    /// keys) from where it lives now into an empty PostgreSQL database or
+    /// a new data folder. Stop `serve` first. Printed card codes, pass and
+    /// link tokens keep working there.
+    Copy {
+        /// postgres://user:password@host:port/database, or a folder.
+        #[arg(long, value_name = "URL|FOLDER")]
+        to: String,
     },
 }
 
@@ -864,7 +881,11 @@ impl Command {
     pub fn forwardable(&self) -> bool {
         !matches!(
             self,
-            Self::Init(_) | Self::Console { .. } | Self::Serve | Self::Restore { .. }
+            Self::Init(_)
+                | Self::Console { .. }
+                | Self::Serve
+                | Self::Restore { .. }
+                | Self::Store(_)
         )
     }
 

@@ -219,13 +219,24 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
     if !parsed.host_key.is_empty() {
         crate::export::write_private(&data.join("ssh_host_key"), &parsed.host_key)?;
     }
-    let store = SledStore::open(&store_dir(data), SledOptions::default())?;
-    let n = store.load_snapshot(parsed.records.into_iter().map(Ok))?;
-    store.close();
-    drop(store);
-    // A backup of an older format: its records are brought up to this one.
     let found = u32::try_from(store_format).unwrap_or(FORMAT_VERSION);
-    if found < FORMAT_VERSION {
+    // The restored config may keep the shop in PostgreSQL: the records go
+    // there (an empty database), else into the folder.
+    let restored = config::load(data).context("the restored config does not load")?;
+    let n = if let Some(url) = restored.store.postgres() {
+        let loaded = restore_into_postgres(url, found, parsed.records);
+        if loaded.is_err() {
+            let _ = std::fs::remove_dir_all(data);
+        }
+        loaded?
+    } else {
+        let store = SledStore::open(&store_dir(data), SledOptions::default())?;
+        let n = store.load_snapshot(parsed.records.into_iter().map(Ok))?;
+        store.close();
+        n
+    };
+    // A backup of an older format: its records are brought up to this one.
+    if found < FORMAT_VERSION && restored.store.postgres().is_none() {
         for step in SledStore::upgrade_loaded(&store_dir(data), found.max(1))? {
             eprintln!("Upgraded the restored records: {step}");
         }
@@ -257,6 +268,30 @@ pub async fn restore(data: &Path, file: &Path, force: bool, json: bool) -> Resul
         );
     }
     Ok(())
+}
+
+/// Loads a backup's records into the empty PostgreSQL database of the
+/// restored config.
+fn restore_into_postgres(url: &str, found: u32, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<u64> {
+    use stampcard_core::store::{PgOptions, PgStore, redact_url};
+    if found < FORMAT_VERSION {
+        bail!(
+            "this backup has the older data format {found}: restore it into a folder without `[store] url` first (it is upgraded there), then `stampcard store copy --to {}`",
+            redact_url(url)
+        );
+    }
+    let store = PgStore::open(url, PgOptions::default())
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact_url(url)))?;
+    if !store.is_empty()? {
+        store.close();
+        bail!(
+            "the database {} is not empty: restore into a new, empty database",
+            redact_url(url)
+        );
+    }
+    let n = store.load_snapshot(records.into_iter().map(Ok))?;
+    store.close();
+    Ok(n)
 }
 
 /// The customers forgotten in a store (none when it cannot be read: an

@@ -15,6 +15,7 @@ mod journal;
 mod outbox;
 pub mod serve;
 mod staff;
+mod store_copy;
 mod templates;
 mod webhooks;
 
@@ -55,6 +56,15 @@ async fn run(cli: Cli) -> Result<()> {
             return backup::restore(&data, &file, force, json).await;
         }
         Command::Serve => return serve::serve(&data).await,
+        Command::Store(crate::cli::StoreCmd::Copy { to }) => {
+            if crate::admin::client::connect(&data).await?.is_some() {
+                bail!(
+                    "a server is running on {}: stop it first (a copy taken while the shop writes would miss what comes after)",
+                    data.display()
+                );
+            }
+            return store_copy::copy(&data, &to, json).await;
+        }
         _ => {}
     }
     let app = App::open(&data, json).await?;
@@ -103,7 +113,11 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Wallet(WalletCmd::Check) => crate::wallet_doctor::check(app).await,
         Command::Wallet(WalletCmd::PushTest { card }) => crate::passes::push_test(app, card).await,
         Command::Backup { file } => backup::backup(app, &file).await,
-        Command::Init(_) | Command::Console { .. } | Command::Restore { .. } | Command::Serve => {
+        Command::Init(_)
+        | Command::Console { .. }
+        | Command::Restore { .. }
+        | Command::Serve
+        | Command::Store(_) => {
             bail!("a server is already running on {}", app.data.display())
         }
     }

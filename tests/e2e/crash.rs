@@ -13,7 +13,7 @@ use crate::Shop;
 #[test]
 fn acknowledged_stamps_survive_sigkill() {
     let shop = Shop::empty();
-    shop.run(&["init", "--timezone", "UTC"]).ok();
+    shop.init(&["--timezone", "UTC"]);
     shop.run(&[
         "template",
         "create",

@@ -18,6 +18,7 @@ mod language;
 mod metrics;
 mod openapi;
 mod outbox;
+mod postgres;
 mod privacy;
 mod readme;
 mod serve;
@@ -83,9 +84,21 @@ impl Shop {
     /// A fresh demo shop in UTC.
     pub fn demo() -> Shop {
         let shop = Shop::empty();
-        shop.run(&["init", "--demo", "--timezone", "UTC", "--history-days", "0"])
-            .ok();
+        shop.init(&["--demo", "--timezone", "UTC", "--history-days", "0"]);
         shop
+    }
+
+    /// `init` with these arguments, on PostgreSQL (a new database) when
+    /// `STAMPCARD_TEST_STORE=postgres` selects it.
+    pub fn init(&self, args: &[&str]) -> Run {
+        let mut all = vec!["init"];
+        all.extend_from_slice(args);
+        let url;
+        if stampcard_e2e::postgres::selected() {
+            url = stampcard_e2e::postgres::shared().database();
+            all.extend(["--store", url.as_str()]);
+        }
+        self.run(&all).ok()
     }
 
     /// A fresh demo shop in UTC, its folder under `parent` (a small file
@@ -94,8 +107,7 @@ impl Shop {
         let shop = Shop {
             dir: tempfile::tempdir_in(parent).expect("tempdir"),
         };
-        shop.run(&["init", "--demo", "--timezone", "UTC", "--history-days", "0"])
-            .ok();
+        shop.init(&["--demo", "--timezone", "UTC", "--history-days", "0"]);
         shop
     }
 

@@ -6,6 +6,7 @@ pub mod group_commit;
 pub mod http_load;
 pub mod latin;
 pub mod pkpass;
+pub mod postgres;
 pub mod printed;
 pub mod smtp_server;
 pub mod ssh_client;

@@ -1,6 +1,6 @@
 //! ARCHITECTURE.md's rules, checked: `core` uses no network, UI or
 //! messenger crate; the front-ends do not depend on each other; nothing of
-//! the product outside `core/src/store/` uses sled; the rules never read
+//! the product outside `core/src/store/` uses sled or the PostgreSQL client; the rules never read
 //! the wall clock; the outbox and the consumers never name the shop;
 //! `impl Shop` is one block in one file, with at most 25 public functions
 //! and no lock or signal of its own; every Rust file starts with a `//!` comment; every file
@@ -70,7 +70,7 @@ fn core_uses_no_network_ui_or_messenger_crate_and_front_ends_stand_apart() {
 }
 
 #[test]
-fn only_the_store_module_uses_sled_and_every_file_says_what_it_is() {
+fn only_the_store_module_knows_a_backend_and_every_file_says_what_it_is() {
     let mut files = Vec::new();
     for dir in ["src", "core/src", "tui/src", "bot/src", "wallet/src"] {
         rust_files(&root().join(dir), &mut files);
@@ -79,11 +79,13 @@ fn only_the_store_module_uses_sled_and_every_file_says_what_it_is() {
     for file in &files {
         let text = std::fs::read_to_string(file).expect("source");
         if !file.starts_with(&store) {
-            assert!(
-                !text.contains("sled::"),
-                "{} uses sled outside the store module",
-                file.display()
-            );
+            for backend in ["sled::", "tokio_postgres", "deadpool_postgres"] {
+                assert!(
+                    !text.contains(backend),
+                    "{} uses {backend} outside the store module",
+                    file.display()
+                );
+            }
         }
     }
     let mut all = Vec::new();

@@ -443,7 +443,7 @@ impl Committer {
             .get(0);
         if !locked {
             return Err(StoreError::Locked(format!(
-                "another stampcard process is writing the database {}",
+                "the database {} is in use by another stampcard process",
                 describe(&self.config)
             )));
         }

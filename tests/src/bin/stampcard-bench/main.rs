@@ -22,6 +22,7 @@ mod campaign;
 mod dispatch;
 mod google;
 mod passes;
+mod postgres;
 mod smtp;
 
 use std::collections::HashMap;
@@ -40,6 +41,7 @@ use stampcard_core::shop::TemplateDraft;
 use stampcard_core::store::{Family, Key, Mutation, Record, SledOptions};
 use stampcard_e2e::group_commit::{self, Backend, StampRequest};
 
+#[derive(Clone)]
 struct Opts {
     cards: u64,
     callers: usize,
@@ -70,6 +72,8 @@ struct Opts {
     first_card: u64,
     /// Only the actor core's run (for profiling it).
     core_only: bool,
+    /// Durable stamps on PostgreSQL against pgbench (0 = skip).
+    postgres: u64,
 }
 
 fn opts() -> Result<Opts> {
@@ -93,6 +97,7 @@ fn opts() -> Result<Opts> {
         million_stamp: None,
         first_card: 100_001,
         core_only: false,
+        postgres: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -118,6 +123,7 @@ fn opts() -> Result<Opts> {
             "--dispatch" => o.dispatch = value()?,
             "--backlog" => o.backlog = value()?,
             "--google" => o.google = value()?,
+            "--postgres" => o.postgres = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -132,7 +138,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N] [--backlog N] [--google N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N] [--backlog N] [--google N] [--postgres N]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit and the\n\
                      same records (the core's card record and journal event per stamp);\n\
@@ -152,7 +158,10 @@ fn opts() -> Result<Opts> {
                      --dispatch N adds: a campaign to N Telegram holders through serve into the fake Bot API: pacing and loss.\n\
                      --backlog N adds: serve's memory with N webhook deliveries pending for dead receivers.\n\
                      --google N adds: Google Wallet object patches/s through the API client vs bare reqwest,\n\
-                     and a wallet campaign to N Google holders planned, against raw sled."
+                     and a wallet campaign to N Google holders planned, against raw sled.\n\
+                     --postgres N runs instead: N durable stamps by the core on PostgreSQL (a server the bench starts,\n\
+                     fsync and synchronous_commit on) against pgbench's same writes (tests/bench/pg_stamp.sql), one\n\
+                     transaction per stamp and one per batch of the core's size, and against the core on sled; in rounds."
                 );
                 std::process::exit(0);
             }
@@ -393,13 +402,26 @@ impl Written {
 }
 
 async fn actor_core(dir: &Path, o: &Opts) -> Result<(Result1, Written)> {
-    let mut settings = ShopSettings::for_tests();
-    settings.max_resident_actors = (o.cards as usize).max(1);
+    let settings = core_settings(o);
     let options = SledOptions {
         max_batch_wait: Duration::from_micros(o.wait_us),
         ..Default::default()
     };
     let shop = Shop::open(dir, settings, Arc::new(SystemClock), options).await?;
+    core_stamps(shop, "actor core (sled)", o).await
+}
+
+/// The settings the core's stamp runs use.
+fn core_settings(o: &Opts) -> ShopSettings {
+    let mut settings = ShopSettings::for_tests();
+    settings.max_resident_actors = (o.cards as usize).max(1);
+    settings
+}
+
+/// The core's durable stamps on an opened shop: a template, `o.cards`
+/// cards, `o.stamps` stamps by `o.callers` closed-loop callers; then one
+/// stamped card and its event as written (for the baselines).
+async fn core_stamps(shop: Shop, name: &'static str, o: &Opts) -> Result<(Result1, Written)> {
     let t = shop
         .templates()
         .create_template(draft(100), &Actor::channel("system"))
@@ -407,21 +429,14 @@ async fn actor_core(dir: &Path, o: &Opts) -> Result<(Result1, Written)> {
     let first = populate(&shop, &t, o.cards).await?;
     let actor = Actor::channel("bench");
     let s = shop.clone();
-    let r = drive(
-        "actor core (sled)",
-        o.callers,
-        o.stamps,
-        o.cards,
-        first,
-        move |card| {
-            let (s, actor) = (s.clone(), actor.clone());
-            async move {
-                if let Err(e) = s.cards().stamp_card(card, 1, None, &actor).await {
-                    eprintln!("stamp failed: {e}");
-                }
+    let r = drive(name, o.callers, o.stamps, o.cards, first, move |card| {
+        let (s, actor) = (s.clone(), actor.clone());
+        async move {
+            if let Err(e) = s.cards().stamp_card(card, 1, None, &actor).await {
+                eprintln!("stamp failed: {e}");
             }
-        },
-    )
+        }
+    })
     .await;
     // A stamped card and its stamp's event, as the store keeps them (one
     // more stamp, after the timing).
@@ -1053,6 +1068,9 @@ fn main() -> Result<()> {
 async fn bench(o: Opts) -> Result<()> {
     if let Some(store) = &o.million_stamp {
         return million_stamp(store, &o).await;
+    }
+    if o.postgres > 0 {
+        return postgres::postgres_bench(&o).await;
     }
     let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into());
     std::fs::create_dir_all(&base).with_context(|| format!("BENCH_DIR {base}"))?;

@@ -124,11 +124,6 @@ fn splice_event_id(encoded: &[u8], id: u64, prev: u64) -> Vec<u8> {
     out
 }
 
-/// Keys a guard can ask about: only these are tracked within a group.
-fn guardable(key: &[u8]) -> bool {
-    matches!(key.first(), Some(b'I' | b'X' | b'r' | b'R' | b'Y'))
-}
-
 enum Job {
     Commit(Encoded, oneshot::Sender<Result<Committed, StoreError>>),
     Snapshot(Sink, oneshot::Sender<Result<u64, StoreError>>),
@@ -976,9 +971,9 @@ impl Group {
             if cacheable(&k) {
                 self.cached.push(k.clone());
             }
-            if guardable(&k) {
-                self.overlay.insert(k.clone(), true);
-            }
+            // Any key may be guarded (a `mark_once` meta key too): a later
+            // mutation of the group sees what an earlier one wrote.
+            self.overlay.insert(k.clone(), true);
             self.batch.insert(k, v);
         }
         for k in m.deletes {
@@ -988,9 +983,7 @@ impl Group {
             if cacheable(&k) {
                 self.cached.push(k.clone());
             }
-            if guardable(&k) {
-                self.overlay.insert(k.clone(), false);
-            }
+            self.overlay.insert(k.clone(), false);
             self.batch.remove(k);
         }
         Ok(ids)
@@ -1031,11 +1024,13 @@ impl Group {
                 // Held before anyone hears of them: a follower woken by the
                 // watch or by an answer finds them there.
                 shared.recent.committed(self.events);
-                for (reply, committed) in self.replies {
-                    let _ = reply.send(Ok(committed));
-                }
+                // The newest id too: a caller that reads `last_event_id`
+                // after its answer sees its own events.
                 if self.next_event != self.start_event {
                     watch_tx.send_replace(self.next_event);
+                }
+                for (reply, committed) in self.replies {
+                    let _ = reply.send(Ok(committed));
                 }
                 (self.next_event, None)
             }

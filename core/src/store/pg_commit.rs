@@ -32,7 +32,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, Row, Statement};
 
 use super::pg_layout::{self, Col, KINDS, Kind, Param, RawJson, Stored, Value, key_params};
-use super::pg_store::{CHANNEL, EVENT_ID_LOCK, OWNER_LOCK, PgOptions, connect, describe, io};
+use super::pg_store::{CHANNEL, EVENT_ID_LOCK, PgOptions, connect_owner, io};
 use super::{Committed, Guard, Key, Mutation, Record, SnapshotSink, StoreError};
 
 /// Work for the committer.
@@ -124,21 +124,29 @@ impl Writes {
         for (sql, params) in &list {
             prepared.push((statements.get(client, sql).await?, params));
         }
-        let futures: Vec<RowsFuture<'_>> = prepared
-            .iter()
-            .map(|(stmt, params)| -> RowsFuture<'_> {
-                let refs: Vec<&(dyn ToSql + Sync)> = params
-                    .iter()
-                    .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-                    .collect();
-                Box::pin(async move { client.query(stmt, &refs).await })
-            })
-            .collect();
-        for r in futures_util::future::join_all(futures).await {
+        for r in futures_util::future::join_all(pipelined(client, &prepared)).await {
             r.map_err(io)?;
         }
         Ok(())
     }
+}
+
+/// Statements with their parameters, as futures sent in order on one
+/// connection (pipelined: one round trip for all of them).
+fn pipelined<'a, P>(client: &'a Client, prepared: &'a [(Statement, P)]) -> Vec<RowsFuture<'a>>
+where
+    P: std::ops::Deref<Target = Params> + Sync,
+{
+    prepared
+        .iter()
+        .map(|(stmt, params)| -> RowsFuture<'a> {
+            let refs: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            Box::pin(async move { client.query(stmt, &refs).await })
+        })
+        .collect()
 }
 
 fn pg_type(col: Col) -> &'static str {
@@ -435,18 +443,7 @@ impl Committer {
         }
         self.client = None;
         self.statements = Statements::default();
-        let client = connect(&self.config).await?;
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&OWNER_LOCK])
-            .await
-            .map_err(io)?
-            .get(0);
-        if !locked {
-            return Err(StoreError::Locked(format!(
-                "the database {} is in use by another stampcard process",
-                describe(&self.config)
-            )));
-        }
+        let client = connect_owner(&self.config).await?;
         let _ = client
             .batch_execute("DELETE FROM commit_batches WHERE at < now() - interval '1 day'")
             .await;
@@ -658,16 +655,11 @@ impl Committer {
         let newest_id = client.query_one(&max, &[]);
         let card_params: [&(dyn ToSql + Sync); 1] = [&card_list];
         let card_rows = client.query(&newest, &card_params);
-        let lookup_rows: Vec<RowsFuture<'_>> = lookups
+        let lookup_statements: Vec<(Statement, &Params)> = lookups
             .iter()
-            .map(|(_, stmt, params)| -> RowsFuture<'_> {
-                let refs: Vec<&(dyn ToSql + Sync)> = params
-                    .iter()
-                    .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-                    .collect();
-                Box::pin(async move { client.query(stmt, &refs).await })
-            })
+            .map(|(_, stmt, p)| (stmt.clone(), p))
             .collect();
+        let lookup_rows = pipelined(client, &lookup_statements);
         let (begun, locked, newest_id, card_rows, lookup_rows) = futures_util::join!(
             begin,
             locked,
@@ -773,16 +765,7 @@ impl Committer {
                 Err(e) => return Err((accepted, e, false)),
             }
         }
-        let write_rows: Vec<RowsFuture<'_>> = prepared
-            .iter()
-            .map(|(stmt, params)| -> RowsFuture<'_> {
-                let refs: Vec<&(dyn ToSql + Sync)> = params
-                    .iter()
-                    .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-                    .collect();
-                Box::pin(async move { client.query(stmt, &refs).await })
-            })
-            .collect();
+        let write_rows = pipelined(client, &prepared);
         let record_params: [&(dyn ToSql + Sync); 1] = [&batch_id];
         let notify_params: [&(dyn ToSql + Sync); 2] = [&CHANNEL, &payload];
         let (written, recorded, notified, committed) = futures_util::join!(

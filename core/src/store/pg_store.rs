@@ -32,7 +32,7 @@ use super::{
 use crate::model::Event;
 
 /// The session advisory lock a writing process holds on its database.
-pub(super) const OWNER_LOCK: i64 = 0x5354_414d_5043_4152; // "STAMPCAR"
+const OWNER_LOCK: i64 = 0x5354_414d_5043_4152; // "STAMPCAR"
 /// The transaction advisory lock under which a batch takes its event ids.
 pub(super) const EVENT_ID_LOCK: i64 = 0x5354_414d_5045_5654; // "STAMPEVT"
 /// The channel commits notify with the newest event id.
@@ -139,6 +139,24 @@ pub(super) async fn connect(config: &Config) -> Result<Client, StoreError> {
     Ok(client)
 }
 
+/// Connects the writer's client and takes the owner's advisory lock with
+/// it: refused (`Locked`) while another process holds it.
+pub(super) async fn connect_owner(config: &Config) -> Result<Client, StoreError> {
+    let client = connect(config).await?;
+    let locked: bool = client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&OWNER_LOCK])
+        .await
+        .map_err(io)?
+        .get(0);
+    if !locked {
+        return Err(StoreError::Locked(format!(
+            "the database {} is in use by another stampcard process",
+            describe(config)
+        )));
+    }
+    Ok(client)
+}
+
 /// `user@host:port/database`, without the password.
 pub(super) fn describe(config: &Config) -> String {
     let host = config
@@ -180,18 +198,7 @@ impl PgStore {
         let (client, last) = {
             let config = config.clone();
             runtime.run(async move {
-                let client = connect(&config).await?;
-                let locked: bool = client
-                    .query_one("SELECT pg_try_advisory_lock($1)", &[&OWNER_LOCK])
-                    .await
-                    .map_err(io)?
-                    .get(0);
-                if !locked {
-                    return Err(StoreError::Locked(format!(
-                        "the database {} is in use by another stampcard process",
-                        describe(&config)
-                    )));
-                }
+                let client = connect_owner(&config).await?;
                 prepare_schema(&client).await?;
                 let last = max_event_id(&client).await?;
                 Ok((client, last))

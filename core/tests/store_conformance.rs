@@ -551,3 +551,98 @@ async fn a_shop_copied_to_the_other_backend_reads_the_same(place: Place) {
     assert!(next_card > card.id);
     copied.shutdown().await;
 }
+
+/// PostgreSQL only: connections killed by the server (as a failover or a
+/// network cut does) while writers commit. A commit is never reported
+/// wrongly: an acknowledged write is there, a write reported as not made
+/// is not, and the store carries on once the connections are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_broken_connection_never_misreports_a_commit() {
+    let server = backend::postgres::shared();
+    let url = server.database();
+    let name = url.rsplit('/').next().expect("database").to_string();
+    let store: Arc<dyn Store> = Arc::new(PgStore::open(&url, PgOptions::default()).expect("open"));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killer = {
+        let (stop, name) = (stop.clone(), name.clone());
+        std::thread::spawn(move || {
+            let mut kills = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(40));
+                server.psql(
+                    "postgres",
+                    &format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                    ),
+                );
+                kills += 1;
+            }
+            kills
+        })
+    };
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            for i in 0..60 {
+                let key = Key::Meta(format!("w:{w}:{i}"));
+                let mut m = Mutation::new();
+                m.put(key.clone(), Record::Meta(serde_json::json!(i)));
+                m.event(event(None, "cut"));
+                outcomes.push((key, s.commit(m).await));
+            }
+            outcomes
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.extend(t.await.expect("task"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let kills = killer.join().expect("killer");
+    let read = |key: &Key| {
+        for _ in 0..100 {
+            if let Ok(r) = store.get(key) {
+                return r;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the store did not come back for reads");
+    };
+    let (mut acked, mut refused, mut unresolved) = (0, 0, 0);
+    for (key, outcome) in &outcomes {
+        match outcome {
+            Ok(_) => {
+                acked += 1;
+                assert!(read(key).is_some(), "acknowledged {key:?} is there");
+            }
+            Err(StoreError::Unresolved(_)) => unresolved += 1,
+            Err(e) => {
+                refused += 1;
+                assert!(
+                    read(key).is_none(),
+                    "{key:?} reported as not written ({e}) is absent"
+                );
+            }
+        }
+    }
+    println!("{kills} kills: {acked} acknowledged, {refused} refused, {unresolved} unknown");
+    assert!(acked > 0 && kills > 3);
+    // Every acknowledged write's event is in the journal once, ids unique.
+    let events = store.count(Family::Events).expect("count");
+    assert!(
+        events >= acked as u64 && events <= (acked + unresolved) as u64,
+        "{events} events for {acked} acknowledged and {unresolved} unknown writes"
+    );
+    let after = store
+        .commit({
+            let mut m = Mutation::new();
+            m.event(event(None, "after"));
+            m
+        })
+        .await
+        .expect("writes carry on");
+    assert_eq!(after.event_ids.len(), 1);
+    store.close();
+}

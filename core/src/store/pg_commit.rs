@@ -489,19 +489,19 @@ impl Committer {
             Outcome::Failed(e) => Err(e),
             Outcome::Unknown(why) => {
                 tracing::warn!(error = %why, "the connection broke during a commit; looking its batch up");
-                match self.reconnect_patiently().await {
-                    Ok(()) => match self.batch_written(&batch_id).await {
-                        Ok(true) => Ok(accepted
-                            .iter()
-                            .flat_map(|a| a.event_ids.last().copied())
-                            .max()
-                            .unwrap_or(0)),
-                        Ok(false) => Err(StoreError::Io(format!(
-                            "PostgreSQL lost the connection before the write was committed ({why}); nothing was written"
-                        ))),
-                        Err(e) => Err(StoreError::Unresolved(e.to_string())),
-                    },
-                    Err(e) => Err(StoreError::Unresolved(format!("{why}; then: {e}"))),
+                match self.look_up(&batch_id).await {
+                    Ok(true) => Ok(accepted
+                        .iter()
+                        .flat_map(|a| a.event_ids.last().copied())
+                        .max()
+                        .unwrap_or(0)),
+                    Ok(false) => Err(StoreError::Io(format!(
+                        "PostgreSQL lost the connection before the write was committed ({why}); nothing was written"
+                    ))),
+                    Err(e) => Err(StoreError::Unresolved(format!(
+                        "{why}; then: {}",
+                        message(&e)
+                    ))),
                 }
             }
         };
@@ -526,7 +526,7 @@ impl Committer {
                 for a in accepted {
                     let _ = a.reply.send(Err(match &e {
                         StoreError::Unresolved(m) => StoreError::Unresolved(m.clone()),
-                        other => StoreError::Io(other.to_string()),
+                        other => StoreError::Io(message(other)),
                     }));
                 }
             }
@@ -538,6 +538,23 @@ impl Committer {
             let _ = c
                 .batch_execute("DELETE FROM commit_batches WHERE at < now() - interval '1 day'")
                 .await;
+        }
+    }
+
+    /// Whether a batch was committed, reconnecting (and asking again when
+    /// the connection breaks once more) within the patience.
+    async fn look_up(&mut self, batch_id: &str) -> Result<bool, StoreError> {
+        let deadline = Instant::now() + self.options.reconnect_patience;
+        loop {
+            self.reconnect_patiently().await?;
+            match self.batch_written(batch_id).await {
+                Ok(found) => return Ok(found),
+                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(_) => {
+                    self.client = None;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
         }
     }
 
@@ -572,7 +589,7 @@ impl Committer {
                     let _ = c.batch_execute("ROLLBACK").await;
                 }
                 if closed && in_commit {
-                    (accepted, Outcome::Unknown(e.to_string()))
+                    (accepted, Outcome::Unknown(message(&e)))
                 } else {
                     (accepted, Outcome::Failed(e))
                 }
@@ -790,6 +807,15 @@ impl Committer {
                 Err((accepted, io(e), closed))
             }
         }
+    }
+}
+
+/// An error's text without the "store I/O error" of its kind (it is
+/// wrapped again by whoever reports it).
+fn message(e: &StoreError) -> String {
+    match e {
+        StoreError::Io(m) => m.clone(),
+        other => other.to_string(),
     }
 }
 

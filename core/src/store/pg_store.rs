@@ -50,6 +50,9 @@ pub struct PgOptions {
     /// How long the committer tries to reach the database again after a
     /// connection broke, before it answers its callers that it cannot.
     pub reconnect_patience: Duration,
+    /// How long opening waits for the owner's lock before it says the
+    /// database is in use.
+    pub lock_patience: Duration,
 }
 
 impl Default for PgOptions {
@@ -58,6 +61,7 @@ impl Default for PgOptions {
             read_connections: 8,
             max_batch: 1024,
             reconnect_patience: Duration::from_secs(30),
+            lock_patience: Duration::from_secs(2),
         }
     }
 }
@@ -198,7 +202,17 @@ impl PgStore {
         let (client, last) = {
             let config = config.clone();
             runtime.run(async move {
-                let client = connect_owner(&config).await?;
+                // A process killed a moment ago may still hold the lock
+                // until the server notices its connection is gone.
+                let deadline = std::time::Instant::now() + options.lock_patience;
+                let client = loop {
+                    match connect_owner(&config).await {
+                        Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                            tokio::time::sleep(Duration::from_millis(100)).await
+                        }
+                        other => break other?,
+                    }
+                };
                 prepare_schema(&client).await?;
                 let last = max_event_id(&client).await?;
                 Ok((client, last))

@@ -2,8 +2,13 @@
 //!
 //! A backup file is: a header line, a JSON description (with the files the
 //! shop needs beside its store: wallet certificates and keys, logos), the
-//! config, every store record (length-prefixed), and a SHA-256 of
-//! everything before it.
+//! config, the SSH host key, every store record (length-prefixed), and a
+//! SHA-256 of everything before it.
+//!
+//! Backups of version 2 hold each record in its logical form (the store's
+//! `logical` module: its key by name and its JSON), so a backup written by
+//! either store restores into either. Version 1 held the sled store's raw
+//! keys and values; such backups still restore.
 //! The snapshot is taken by the store's committer between two commits, so it
 //! is consistent even while the shop keeps stamping.
 
@@ -13,12 +18,14 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
-use stampcard_core::store::{FORMAT_VERSION, SledOptions, SledStore};
+use stampcard_core::store::{FORMAT_VERSION, SledOptions, SledStore, logical};
 
 use crate::app::{App, store_dir};
 use crate::config;
 
-const MAGIC: &[u8] = b"STAMPCARD-BACKUP 1\n";
+const MAGIC: &[u8] = b"STAMPCARD-BACKUP 2\n";
+/// The header of backups whose records are the sled store's raw pairs.
+const MAGIC_1: &[u8] = b"STAMPCARD-BACKUP 1\n";
 const END: u32 = u32::MAX;
 
 /// A writer that hashes what passes through it.
@@ -93,8 +100,8 @@ pub async fn write_backup(app: &App, file: &Path) -> Result<u64> {
             let w = guard
                 .as_mut()
                 .ok_or_else(|| std::io::Error::other("backup already finished"))?;
-            put_bytes(w, k)?;
-            put_bytes(w, v)
+            let line = logical::encode(k, v).map_err(std::io::Error::other)?;
+            put_bytes(w, &line)
         }))
         .await?;
     let mut w = shared
@@ -129,7 +136,14 @@ fn read_backup(file: &Path) -> Result<Parsed> {
     )
     .read_to_end(&mut all)?;
     let bad = || anyhow!("{} is not a complete stampcard backup", file.display());
-    if all.len() < MAGIC.len() + 32 || !all.starts_with(MAGIC) {
+    let logical_records = all.starts_with(MAGIC);
+    if all.len() < MAGIC.len() + 32 || !(logical_records || all.starts_with(MAGIC_1)) {
+        if all.starts_with(b"STAMPCARD-BACKUP ") {
+            bail!(
+                "{} was written by a newer stampcard: upgrade stampcard to restore it",
+                file.display()
+            );
+        }
         return Err(bad());
     }
     let (body, digest) = all.split_at(all.len() - 32);
@@ -158,9 +172,18 @@ fn read_backup(file: &Path) -> Result<Parsed> {
     let config = take(&mut pos)?.ok_or_else(bad)?;
     let host_key = take(&mut pos)?.ok_or_else(bad)?;
     let mut records = Vec::new();
-    while let Some(k) = take(&mut pos)? {
-        let v = take(&mut pos)?.ok_or_else(bad)?;
-        records.push((k, v));
+    if logical_records {
+        let mut lines = Vec::new();
+        while let Some(line) = take(&mut pos)? {
+            lines.push(line);
+        }
+        records = logical::decode_all(lines)
+            .with_context(|| format!("{} holds a record that cannot be read", file.display()))?;
+    } else {
+        while let Some(k) = take(&mut pos)? {
+            let v = take(&mut pos)?.ok_or_else(bad)?;
+            records.push((k, v));
+        }
     }
     Ok(Parsed {
         meta,

@@ -114,13 +114,16 @@ fn downgrade_to_format_2(store: &std::path::Path) {
     db.flush().expect("flush");
 }
 
-/// Rewrites a backup file of format 3 as format 2 wrote it (the file layout
-/// of `src/commands/backup.rs`: header, length-prefixed meta, config, host
-/// key and records, an end mark, the count, and a SHA-256 of the rest).
+/// Rewrites a backup file (version 2, logical records of data format 3) as
+/// format 2's binaries wrote it: a version-1 file (the layout of
+/// `src/commands/backup.rs`: header, length-prefixed meta, config, host key
+/// and the sled store's raw records, an end mark, the count, and a SHA-256
+/// of the rest) holding format 2's records.
 fn downgrade_backup_to_format_2(file: &std::path::Path) {
     use sha2::Digest;
     let all = std::fs::read(file).expect("backup");
-    let magic = b"STAMPCARD-BACKUP 1\n";
+    let (magic, magic_1) = (b"STAMPCARD-BACKUP 2\n", b"STAMPCARD-BACKUP 1\n");
+    assert!(all.starts_with(magic), "a backup of version 2");
     let mut pos = magic.len();
     let mut take = || -> Option<Vec<u8>> {
         let len = u32::from_be_bytes(all[pos..pos + 4].try_into().expect("len"));
@@ -137,18 +140,26 @@ fn downgrade_backup_to_format_2(file: &std::path::Path) {
     assert_eq!(meta["store_format"], 3);
     meta["store_format"] = 2.into();
     let (config, host_key) = (take().expect("config"), take().expect("host key"));
-    let mut records = Vec::new();
-    while let Some(k) = take() {
-        let v = take().expect("value");
-        let v = if k == b"Mformat_version" {
-            b"2".to_vec()
-        } else {
-            v
-        };
-        records.push((k, v));
+    let mut lines = Vec::new();
+    while let Some(line) = take() {
+        let record: serde_json::Value = serde_json::from_slice(&line).expect("logical record");
+        assert!(record["key"].is_object(), "a key by name: {record}");
+        lines.push(line);
     }
+    let records = stampcard_core::store::logical::decode_all(lines)
+        .expect("records")
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if k == b"Mformat_version" {
+                b"2".to_vec()
+            } else {
+                v
+            };
+            (k, v)
+        })
+        .collect();
     let records = as_format_2(records);
-    let mut out = magic.to_vec();
+    let mut out = magic_1.to_vec();
     let mut put = |b: &[u8]| {
         out.extend_from_slice(&(b.len() as u32).to_be_bytes());
         out.extend_from_slice(b);

@@ -131,7 +131,6 @@ fn assert_exactly_once(shop: &Shop, url: &str, cards: &[(u64, String)], acked: &
         );
         let journal: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
         let mut per_key: HashMap<String, usize> = HashMap::new();
-        let mut ids = Vec::new();
         for e in journal.as_array().expect("events") {
             let key = e["idempotency_key"].as_str().unwrap_or_default();
             // Scoped by the API: `…|api:<key prefix>:<our key>`.
@@ -141,7 +140,6 @@ fn assert_exactly_once(shop: &Shop, url: &str, cards: &[(u64, String)], acked: &
                 .unwrap_or_default()
                 .to_string();
             *per_key.entry(key).or_default() += 1;
-            ids.push(e["id"].as_u64().expect("id"));
         }
         for (card, key) in acked.iter().filter(|(c, _)| c == id) {
             assert_eq!(
@@ -274,6 +272,81 @@ fn a_shop_moves_to_postgres_serves_there_and_moves_back() {
     );
     assert_eq!(&after[1..], &before[..], "the history is the same");
     assert_eq!(after[0]["type"], "stamp_added");
+}
+
+#[test]
+fn a_backup_of_either_store_restores_into_the_other() {
+    let shop = sled_demo();
+    let journal = |s: &Shop, url: Option<&str>| journal_on(s, url, &["--limit", "100000"]);
+    let from_sled = shop.path("sled.backup");
+    shop.run(&["backup", &from_sled.to_string_lossy()]).ok();
+
+    // The folder's backup into PostgreSQL (the URL given at restore).
+    let url = postgres::shared().database();
+    let on_pg = Shop::empty();
+    let out = on_pg
+        .command(&["restore", &from_sled.to_string_lossy()])
+        .env("STAMPCARD_STORE__URL", &url)
+        .output()
+        .expect("restore");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(journal(&on_pg, Some(&url)), journal(&shop, None));
+    let code = shop.card_code(100001);
+    let stamped = on_pg
+        .command(&["--json", "stamp", &code])
+        .env("STAMPCARD_STORE__URL", &url)
+        .output()
+        .expect("stamp");
+    assert!(
+        stamped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stamped.stderr)
+    );
+
+    // PostgreSQL's backup back into a folder: the same journal, and each
+    // card's chain goes on from the stamp made on PostgreSQL.
+    let from_pg = shop.path("pg.backup");
+    let out = on_pg
+        .command(&["backup", &from_pg.to_string_lossy()])
+        .env("STAMPCARD_STORE__URL", &url)
+        .output()
+        .expect("backup");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let on_sled = Shop::empty();
+    on_sled.run(&["restore", &from_pg.to_string_lossy()]).ok();
+    let expected = journal(&on_pg, Some(&url));
+    assert_eq!(journal(&on_sled, None), expected);
+    let card = ["--card", "100001", "--limit", "1000"];
+    assert_eq!(
+        journal_on(&on_sled, None, &card),
+        journal_on(&on_pg, Some(&url), &card)
+    );
+    let again = on_sled.json(&["stamp", &code]);
+    let newest = on_sled.json(&["journal", "--card", "100001", "--limit", "1"]);
+    assert_eq!(newest[0]["id"], again["event_ids"][0], "{newest}");
+}
+
+/// `journal <args>` of a shop, kept in PostgreSQL at `url` if given.
+fn journal_on(shop: &Shop, url: Option<&str>, args: &[&str]) -> serde_json::Value {
+    let mut command = shop.command(&[&["--json", "journal"], args].concat());
+    if let Some(url) = url {
+        command.env("STAMPCARD_STORE__URL", url);
+    }
+    let out = command.output().expect("journal");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
 }
 
 #[test]

@@ -63,6 +63,24 @@ pub enum Key {
     AutomationDone(u64, u64),
 }
 
+impl Key {
+    /// Whether the record under this key is an index entry: it points at an
+    /// id ([`Record::Index`](super::Record::Index)) and has no body.
+    pub fn is_index(&self) -> bool {
+        matches!(
+            self,
+            Key::CardOfCustomer(..)
+                | Key::VoucherOfCard(..)
+                | Key::CustomerByTelegram(_)
+                | Key::ReversalOf(_)
+                | Key::OutboxPending(_)
+                | Key::PassOfDevice(..)
+                | Key::PushOfCard(..)
+                | Key::AutomationDone(..)
+        )
+    }
+}
+
 /// A family of records, for scans and id sequences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {

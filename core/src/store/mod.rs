@@ -9,6 +9,7 @@
 pub(crate) mod card_chains;
 mod group_commit;
 mod keys;
+pub mod logical;
 pub mod migrate;
 mod mutation;
 mod pg_commit;

@@ -88,6 +88,7 @@ both!(
     records_read_back_as_written_and_scans_page,
     an_absent_guard_refuses_exactly_once_and_writes_nothing,
     the_card_version_guard_refuses_stale_and_missing_cards,
+    the_cursor_guard_refuses_a_cursor_moved_by_another_writer,
     event_ids_follow_commit_order_under_concurrent_writers,
     ids_come_from_sequences_and_survive_a_reopen,
     a_second_writer_is_refused,
@@ -450,6 +451,44 @@ async fn ids_come_from_sequences_and_survive_a_reopen(place: Place) {
         .await
         .expect("commit");
     assert_eq!(next.event_ids, vec![last + 1]);
+    store.close();
+}
+
+async fn the_cursor_guard_refuses_a_cursor_moved_by_another_writer(place: Place) {
+    let store = place.open().expect("open");
+    let cursor = Key::Cursor("conformance".into());
+    let advance = |from: u64, to: u64| {
+        let mut m = Mutation::new();
+        m.guard_cursor_at("conformance", from);
+        m.put(cursor.clone(), Record::Cursor(to));
+        m.put(
+            Key::Meta(format!("work {from}-{to}")),
+            Record::Meta(1.into()),
+        );
+        m
+    };
+    // A cursor that does not exist is at no position.
+    assert!(matches!(
+        store.commit(advance(0, 5)).await,
+        Err(StoreError::Conflict(Key::Cursor(_)))
+    ));
+    let mut start = Mutation::new();
+    start.put(cursor.clone(), Record::Cursor(3));
+    store.commit(start).await.expect("start");
+    store.commit(advance(3, 7)).await.expect("from where it is");
+    // A second writer that still believes the cursor is at 3 writes nothing.
+    assert!(matches!(
+        store.commit(advance(3, 9)).await,
+        Err(StoreError::Conflict(Key::Cursor(name))) if name == "conformance"
+    ));
+    assert_eq!(store.get(&cursor).expect("get"), Some(Record::Cursor(7)));
+    assert_eq!(store.get(&Key::Meta("work 3-9".into())).expect("get"), None);
+    assert!(
+        store
+            .get(&Key::Meta("work 3-7".into()))
+            .expect("get")
+            .is_some()
+    );
     store.close();
 }
 

@@ -8,7 +8,7 @@ use super::Deps;
 use super::commands::{CardOutcome, CardRequest, execute};
 use crate::error::{CoreError, CoreResult};
 use crate::model::Card;
-use crate::store::{Key, Record};
+use crate::store::{Key, Record, StoreError};
 
 /// Messages to a card actor.
 pub enum CardMsg {
@@ -37,6 +37,39 @@ pub struct CardState {
     /// Every voucher of the card, once a command needed them (all voucher
     /// writes go through this actor, so the list stays current).
     pub(crate) vouchers: Option<Vec<crate::model::Voucher>>,
+    /// The card's version: the id of its newest journal event when this
+    /// actor read it (0: none). Every write names it (the store's card-version
+    /// guard), so a card changed elsewhere — by another node serving the same
+    /// database — is read again and the command run again on it.
+    pub(crate) version: u64,
+}
+
+/// How often a command is run again on a card read afresh after another
+/// writer changed the card first.
+const CONFLICT_RETRIES: usize = 8;
+
+impl CardState {
+    /// Reads the card and its version from the store.
+    fn load(card_id: u64, deps: Arc<Deps>) -> CoreResult<CardState> {
+        // The version first: a write landing between the two reads then
+        // fails the guard (and the command runs again), never passes it
+        // with a card older than its version.
+        let version = deps
+            .store
+            .card_event_ids(card_id, 0, 1)?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        match deps.store.get(&Key::Card(card_id))? {
+            Some(Record::Card(card)) => Ok(CardState {
+                card,
+                deps,
+                vouchers: None,
+                version,
+            }),
+            _ => Err(CoreError::not_found("card", card_id)),
+        }
+    }
 }
 
 impl Actor for CardActor {
@@ -49,14 +82,7 @@ impl Actor for CardActor {
         _myself: ActorRef<Self::Msg>,
         (card_id, deps): (u64, Arc<Deps>),
     ) -> Result<Self::State, ActorProcessingErr> {
-        match deps.store.get(&Key::Card(card_id))? {
-            Some(Record::Card(card)) => Ok(CardState {
-                card,
-                deps,
-                vouchers: None,
-            }),
-            _ => Err(Box::new(CoreError::not_found("card", card_id))),
-        }
+        Ok(CardState::load(card_id, deps)?)
     }
 
     async fn handle(
@@ -67,16 +93,26 @@ impl Actor for CardActor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             CardMsg::Request(request, port) => {
-                let result = execute(state, request).await;
+                let mut result = execute(state, request.clone()).await;
+                for _ in 0..CONFLICT_RETRIES {
+                    let card = state.card.id;
+                    if !matches!(&result, Err(CoreError::Store(StoreError::Conflict(Key::Card(c)))) if *c == card)
+                    {
+                        break;
+                    }
+                    match CardState::load(card, state.deps.clone()) {
+                        Ok(fresh) => *state = fresh,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                    result = execute(state, request.clone()).await;
+                }
                 // Whether the write happened is unknown (a networked store
                 // lost its connection during COMMIT): this actor's card may
                 // be stale, so the next command reads it afresh.
-                let unresolved = matches!(
-                    result,
-                    Err(crate::error::CoreError::Store(
-                        crate::store::StoreError::Unresolved(_)
-                    ))
-                );
+                let unresolved = matches!(result, Err(CoreError::Store(StoreError::Unresolved(_))));
                 let _ = port.send(result);
                 if unresolved {
                     myself.stop(Some("the outcome of a write is unknown".into()));

@@ -375,7 +375,25 @@ async fn commit(
         state.vouchers = None;
     }
     let events_without_news = !mutation.events.iter().any(|e| e.kind.is_news());
+    // The write holds only if the card is still at the version this actor
+    // read: another node (or another writer here) may have changed it since.
+    let mut mutation = mutation;
+    mutation.guard_card_at(state.card.id, state.version);
+    let of_card: Vec<bool> = mutation
+        .events
+        .iter()
+        .map(|e| e.card_id == Some(state.card.id))
+        .collect();
     let committed = state.deps.store.commit(mutation).await?;
+    if let Some(newest) = committed
+        .event_ids
+        .iter()
+        .zip(&of_card)
+        .filter_map(|(id, mine)| mine.then_some(*id))
+        .max()
+    {
+        state.version = newest;
+    }
     outcome.event_ids = committed.event_ids;
     state.card = outcome.card.clone();
     match &mut state.vouchers {

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use crate::error::CoreResult;
 use crate::model::Event;
 use crate::shop::Context;
-use crate::store::{Family, Key, Mutation, Record, Scan};
+use crate::store::{Family, Key, Mutation, Record, Scan, StoreError};
 
 /// Events handled per atomic write while catching up.
 const BATCH: usize = 256;
@@ -51,16 +51,22 @@ pub trait Consumer: Send + Sync + 'static {
 /// stamps). Call before accepting requests, so no event slips past it.
 pub async fn start_cursor(ctx: &Context, name: &str) -> CoreResult<u64> {
     let key = Key::Cursor(name.to_string());
-    Ok(match ctx.store().get(&key)? {
-        Some(Record::Cursor(id)) => id,
-        _ => {
-            let start = ctx.store().last_event_id();
-            let mut m = Mutation::new();
-            m.put(key, Record::Cursor(start));
-            ctx.store().commit(m).await?;
-            start
-        }
-    })
+    if let Some(Record::Cursor(id)) = ctx.store().get(&key)? {
+        return Ok(id);
+    }
+    let start = ctx.store().last_event_id();
+    let mut m = Mutation::new();
+    m.guard_absent(key.clone());
+    m.put(key.clone(), Record::Cursor(start));
+    match ctx.store().commit(m).await {
+        Ok(_) => Ok(start),
+        // Another node of the shop started it first: its start holds.
+        Err(StoreError::Conflict(_)) => match ctx.store().get(&key)? {
+            Some(Record::Cursor(id)) => Ok(id),
+            _ => Err(StoreError::Io(format!("the cursor of {name} vanished")).into()),
+        },
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Runs a consumer until `stop` turns true: catches up from its cursor, then
@@ -99,12 +105,26 @@ pub async fn run_consumer(
         let caused = !(m.puts.is_empty() && m.deletes.is_empty() && m.events.is_empty());
         let stale = stored != cursor && (stopping || stored_at.elapsed() >= IDLE_CURSOR_EVERY);
         if caused || stale {
+            // Only if no other node moved the cursor meanwhile (this one
+            // lost its duty): then nothing here is written, and the
+            // consumer stops.
+            m.guard_cursor_at(consumer.name(), stored);
             m.put(key.clone(), Record::Cursor(cursor));
             let queued = m
                 .puts
                 .iter()
                 .any(|(k, _)| matches!(k, Key::OutboxPending(_)));
-            ctx.store().commit(m).await?;
+            match ctx.store().commit(m).await {
+                Ok(_) => {}
+                Err(StoreError::Conflict(Key::Cursor(_))) => {
+                    return Err(StoreError::Io(format!(
+                        "the {} cursor was moved by another process of the shop; this one stops",
+                        consumer.name()
+                    ))
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
+            }
             (stored, stored_at) = (cursor, std::time::Instant::now());
             if queued {
                 ctx.outbox().wake();

@@ -22,6 +22,15 @@ pub enum Guard {
         /// The id of its newest event when the write was computed.
         newest_event: u64,
     },
+    /// A journal consumer's cursor must still be where this process last
+    /// stored it: a consumer that lost its duty to another node (which
+    /// moved the cursor on) cannot write what that node writes too.
+    CursorAt {
+        /// The consumer.
+        name: String,
+        /// Where its cursor was last stored.
+        at: u64,
+    },
 }
 
 /// One atomic, durable write.
@@ -67,6 +76,16 @@ impl Mutation {
     /// [`Guard::CardAt`]).
     pub fn guard_card_at(&mut self, card: u64, newest_event: u64) -> &mut Self {
         self.guards.push(Guard::CardAt { card, newest_event });
+        self
+    }
+
+    /// Adds a precondition that a consumer's cursor is still at `at` (see
+    /// [`Guard::CursorAt`]).
+    pub fn guard_cursor_at(&mut self, name: &str, at: u64) -> &mut Self {
+        self.guards.push(Guard::CursorAt {
+            name: name.to_string(),
+            at,
+        });
         self
     }
 

@@ -607,6 +607,7 @@ impl Committer {
         // What the guards ask about.
         let mut absent: HashMap<Kind, Vec<Key>> = HashMap::new();
         let mut cards: HashSet<u64> = HashSet::new();
+        let mut cursors: Vec<String> = Vec::new();
         for (m, _) in &mutations {
             for g in &m.guards {
                 match g {
@@ -614,6 +615,7 @@ impl Committer {
                     Guard::CardAt { card, .. } => {
                         cards.insert(*card);
                     }
+                    Guard::CursorAt { name, .. } => cursors.push(name.clone()),
                 }
             }
             if !m.guards.is_empty() {
@@ -640,6 +642,14 @@ impl Committer {
             .get(
                 client,
                 "SELECT c.id, coalesce((SELECT max(e.id) FROM events e WHERE e.card_id = c.id), 0) FROM cards c WHERE c.id = ANY($1::bigint[])",
+            )
+            .await
+            .map_err(fail)?;
+        let cursor_at = self
+            .statements
+            .get(
+                client,
+                "SELECT name, event_id FROM cursors WHERE name = ANY($1::text[])",
             )
             .await
             .map_err(fail)?;
@@ -672,16 +682,24 @@ impl Committer {
         let newest_id = client.query_one(&max, &[]);
         let card_params: [&(dyn ToSql + Sync); 1] = [&card_list];
         let card_rows = client.query(&newest, &card_params);
+        let cursor_params: [&(dyn ToSql + Sync); 1] = [&cursors];
+        let cursor_rows = async {
+            match cursors.is_empty() {
+                true => Ok(Vec::new()),
+                false => client.query(&cursor_at, &cursor_params).await,
+            }
+        };
         let lookup_statements: Vec<(Statement, &Params)> = lookups
             .iter()
             .map(|(_, stmt, p)| (stmt.clone(), p))
             .collect();
         let lookup_rows = pipelined(client, &lookup_statements);
-        let (begun, locked, newest_id, card_rows, lookup_rows) = futures_util::join!(
+        let (begun, locked, newest_id, card_rows, cursor_rows, lookup_rows) = futures_util::join!(
             begin,
             locked,
             newest_id,
             card_rows,
+            cursor_rows,
             futures_util::future::join_all(lookup_rows)
         );
         let io_fail = |e: tokio_postgres::Error| (Vec::new(), io(e), false);
@@ -694,6 +712,11 @@ impl Committer {
                 row.get::<_, i64>(0) as u64,
                 Some(row.get::<_, i64>(1) as u64),
             );
+        }
+        // Each guarded cursor's stored position, kept current over the batch.
+        let mut cursor_now: HashMap<String, u64> = HashMap::new();
+        for row in cursor_rows.map_err(io_fail)? {
+            cursor_now.insert(row.get(0), row.get::<_, i64>(1) as u64);
         }
         let mut exists: HashMap<Key, bool> = HashMap::new();
         for ((kind, _, _), rows) in lookups.iter().zip(lookup_rows) {
@@ -712,12 +735,20 @@ impl Committer {
                     let now = card_newest.get(card).copied().flatten();
                     (now != Some(*newest_event)).then_some(Key::Card(*card))
                 }
+                Guard::CursorAt { name, at } => {
+                    (cursor_now.get(name) != Some(at)).then(|| Key::Cursor(name.clone()))
+                }
             });
             if let Some(key) = refused {
                 let _ = reply.send(Err(StoreError::Conflict(key)));
                 continue;
             }
             for (k, r) in m.puts {
+                if let (Key::Cursor(name), Record::Cursor(at)) = (&k, &r)
+                    && let Some(now) = cursor_now.get_mut(name)
+                {
+                    *now = *at;
+                }
                 if let Key::Card(c) = k {
                     let entry = card_newest.entry(c).or_insert(None);
                     if entry.is_none() {

@@ -77,6 +77,8 @@ enum EncodedGuard {
     Absent(Vec<u8>, Key),
     /// The card's newest event must be this one.
     CardAt(u64, u64),
+    /// The consumer's stored cursor must be this one.
+    CursorAt(String, u64),
 }
 
 /// The JSON every event starts with before its id is spliced in.
@@ -90,6 +92,7 @@ fn encode_mutation(m: Mutation) -> Encoded {
             .map(|g| match g {
                 Guard::Absent(k) => EncodedGuard::Absent(encode_key(&k), k),
                 Guard::CardAt { card, newest_event } => EncodedGuard::CardAt(card, newest_event),
+                Guard::CursorAt { name, at } => EncodedGuard::CursorAt(name, at),
             })
             .collect(),
         puts: m
@@ -904,6 +907,18 @@ impl Group {
                 EncodedGuard::CardAt(card, newest) => chains
                     .newest(db, *card)
                     .map(|now| (now == Some(*newest)).then_some(()).ok_or(Key::Card(*card))),
+                // A consumer awaits each of its writes, so no write of its
+                // cursor is pending in this batch: the tree has its value.
+                EncodedGuard::CursorAt(name, at) => {
+                    let key = Key::Cursor(name.clone());
+                    match db.get(encode_key(&key)) {
+                        Ok(Some(v)) => Ok((serde_json::from_slice::<u64>(&v).ok() == Some(*at))
+                            .then_some(())
+                            .ok_or(key)),
+                        Ok(None) => Ok(Err(key)),
+                        Err(e) => Err(io(e)),
+                    }
+                }
             };
             match held {
                 Ok(Ok(())) => {}

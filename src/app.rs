@@ -43,6 +43,7 @@ fn rewrite_store(data: &Path, options: stampcard_core::store::SledOptions) -> Re
 /// password.
 async fn open_postgres(
     url: &str,
+    shared: bool,
     settings: stampcard_core::settings::ShopSettings,
     clock: Arc<dyn stampcard_core::clock::Clock>,
 ) -> Result<Shop> {
@@ -50,7 +51,11 @@ async fn open_postgres(
     let shown = redact_url(url);
     let owned = url.to_string();
     // Opening connects and may wait on the network: off the runtime's threads.
-    let store = tokio::task::spawn_blocking(move || PgStore::open(&owned, PgOptions::default()))
+    let options = PgOptions {
+        shared,
+        ..PgOptions::default()
+    };
+    let store = tokio::task::spawn_blocking(move || PgStore::open(&owned, options))
         .await
         .map_err(|e| anyhow!("opening the store: {e}"))?
         .map_err(|e| match e {
@@ -87,7 +92,7 @@ impl App {
         let config = config::load(data)?;
         let settings = config.shop_settings()?;
         if let Some(url) = config.store.postgres() {
-            let shop = open_postgres(url, settings, clock).await?;
+            let shop = open_postgres(url, config.store.shared, settings, clock).await?;
             return Ok(Self::opened(data, config, shop, json));
         }
         let dir = store_dir(data);

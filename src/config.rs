@@ -317,6 +317,10 @@ pub struct StoreSection {
     pub group_commit_wait_us: u64,
     /// Page cache in MiB.
     pub cache_mb: u64,
+    /// Several `serve` processes (nodes) share the PostgreSQL database of
+    /// `url`: set on every node.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 impl Default for StoreSection {
@@ -325,6 +329,7 @@ impl Default for StoreSection {
             url: String::new(),
             group_commit_wait_us: 0,
             cache_mb: 64,
+            shared: false,
         }
     }
 }
@@ -611,6 +616,11 @@ fn validate(c: &Config) -> Result<()> {
         return Err(anyhow!(
             "key `store.url`: '{}' is not a postgres:// URL (leave it out to keep the shop in the data folder)",
             stampcard_core::store::redact_url(url)
+        ));
+    }
+    if c.store.shared && c.store.postgres().is_none() {
+        return Err(anyhow!(
+            "key `store.shared`: several nodes share a PostgreSQL database; set `store.url` too (a data folder has one process)"
         ));
     }
     if c.actors.max_resident == 0 {

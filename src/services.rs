@@ -13,7 +13,7 @@ use stampcard_core::consumers::{
     Consumer, Notifier, PassUpdater, Route, WalletRoute, WebhookFeed, run_consumer, start_cursor,
 };
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
-use stampcard_core::supervise::supervise;
+use stampcard_core::supervise::supervise_duty;
 
 use crate::app::App;
 
@@ -138,17 +138,43 @@ impl Services {
             Err(e) => return Err(e),
         };
         start_messaging(app, bot.clone(), wallet, google_api, &mut tasks, &stop).await?;
+        // Telegram allows one poller per bot; the schedulers run once per
+        // shop: each is a duty, held by one node at a time.
         if let Some(bot) = bot {
-            tasks.spawn(stampcard_bot::run(
-                app.shop.clone(),
-                bot,
-                wallets,
-                stop.clone(),
-            ));
+            let (shop, stop) = (app.shop.clone(), stop.clone());
+            tasks.spawn(async move {
+                let store = shop.store().clone();
+                supervise_duty("Telegram bot", &*store, stop, |stop| {
+                    let (shop, bot) = (shop.clone(), bot.clone());
+                    async move {
+                        stampcard_bot::run(shop, bot, wallets, stop).await;
+                        Ok(())
+                    }
+                })
+                .await
+            });
         }
-        tasks.spawn(crate::schedule::run(app.clone(), stop.clone()));
-        tasks.spawn(crate::reminders::run(app.clone(), stop.clone()));
-        tasks.spawn(crate::campaigns::run(app.clone(), stop.clone()));
+        duty(
+            &mut tasks,
+            app,
+            &stop,
+            "backup schedule",
+            crate::schedule::run,
+        );
+        duty(
+            &mut tasks,
+            app,
+            &stop,
+            "voucher reminders",
+            crate::reminders::run,
+        );
+        duty(
+            &mut tasks,
+            app,
+            &stop,
+            "campaign scheduler",
+            crate::campaigns::run,
+        );
         Ok(Self {
             stop: stop_tx,
             tasks,
@@ -268,6 +294,30 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     routes
 }
 
+/// Spawns a scheduler of the shop as a duty (one node at a time).
+fn duty<Fut>(
+    tasks: &mut tokio::task::JoinSet<()>,
+    app: &App,
+    stop: &watch::Receiver<bool>,
+    name: &'static str,
+    run: fn(App, watch::Receiver<bool>) -> Fut,
+) where
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (app, stop) = (app.clone(), stop.clone());
+    tasks.spawn(async move {
+        let store = app.shop.store().clone();
+        supervise_duty(name, &*store, stop, |stop| {
+            let run = run(app.clone(), stop);
+            async move {
+                run.await;
+                Ok(())
+            }
+        })
+        .await
+    });
+}
+
 /// Starts the delivery channels with their dispatchers, the notifier that
 /// turns card news into messages on them, and the webhook consumer.
 async fn start_messaging(
@@ -290,12 +340,29 @@ async fn start_messaging(
             ),
         ));
     }
+    // Entries queued by another node of a shared database wake this one's
+    // dispatchers too.
+    if let Some(mut queued) = app.shop.store().watch_queued() {
+        let (shop, mut stop) = (app.shop.clone(), stop.clone());
+        tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    changed = queued.changed() => match changed {
+                        Ok(()) => shop.outbox().wake(),
+                        Err(_) => return,
+                    },
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        });
+    }
     for channel in channels {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = format!("{} dispatcher", channel.name());
-            supervise(&name, stop.clone(), || {
-                run_dispatcher(shop.outbox().clone(), channel.clone(), stop.clone())
+            let store = shop.store().clone();
+            supervise_duty(&name, &*store, stop, |stop| {
+                run_dispatcher(shop.outbox().clone(), channel.clone(), stop)
             })
             .await;
         });
@@ -313,8 +380,9 @@ async fn start_messaging(
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {
             let name = format!("{} consumer", consumer.name());
-            supervise(&name, stop.clone(), || {
-                run_consumer(shop.context().clone(), consumer.clone(), stop.clone())
+            let store = shop.store().clone();
+            supervise_duty(&name, &*store, stop, |stop| {
+                run_consumer(shop.context().clone(), consumer.clone(), stop)
             })
             .await;
         });

@@ -2,6 +2,11 @@
 //! an error (a store that cannot write while the disk is full) is started
 //! again after a growing pause, so it resumes from what the store holds once
 //! the cause is gone, instead of staying dead in a live process.
+//!
+//! A task that is one of the shop's duties ([`supervise_duty`]) runs only
+//! while this process holds the duty: on a database several nodes share,
+//! one node at a time; it stops when the duty is lost and waits to get it
+//! back.
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::error::CoreResult;
+use crate::store::Store;
 
 /// The first pause after a failure.
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
@@ -50,6 +56,54 @@ where
         }
         pause = (pause * 2).min(LONGEST_PAUSE);
         restarts += 1;
+    }
+}
+
+/// Runs `task` (supervised, as [`supervise`] does) while this process holds
+/// the duty `name` of the shop's store. The task gets a stop signal that
+/// turns true on `stop` and when the duty is lost; after a loss the duty is
+/// waited for again.
+pub async fn supervise_duty<F, Fut>(
+    name: &str,
+    store: &dyn Store,
+    mut stop: watch::Receiver<bool>,
+    mut task: F,
+) where
+    F: FnMut(watch::Receiver<bool>) -> Fut,
+    Fut: Future<Output = CoreResult<()>>,
+{
+    loop {
+        let duty = tokio::select! {
+            duty = store.hold_duty(name) => duty,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let duty = match duty {
+            Ok(duty) => duty,
+            Err(e) => {
+                tracing::error!("cannot take the duty {name}: {e}; trying again");
+                tokio::select! {
+                    _ = tokio::time::sleep(FIRST_PAUSE) => continue,
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        };
+        let (inner_tx, inner) = watch::channel(false);
+        let run = supervise(name, inner.clone(), || task(inner.clone()));
+        tokio::pin!(run);
+        let (finished, lost) = tokio::select! {
+            _ = &mut run => (true, false),
+            _ = duty.lost() => (false, true),
+            _ = stop.wait_for(|s| *s) => (false, false),
+        };
+        inner_tx.send_replace(true);
+        if !finished {
+            run.await;
+        }
+        drop(duty);
+        if *stop.borrow() || !lost {
+            return;
+        }
+        tracing::warn!("the {name} stopped: this process lost its duty; waiting to get it back");
     }
 }
 

@@ -37,7 +37,7 @@ impl Target {
 
 /// A store being loaded.
 enum Loading {
-    Postgres(PgStore),
+    Postgres(Box<PgStore>),
     Sled(SledStore),
 }
 
@@ -76,7 +76,7 @@ fn open_target(target: &Target, data: &Path) -> Result<Loading> {
                     redact_url(url)
                 );
             }
-            Ok(Loading::Postgres(store))
+            Ok(Loading::Postgres(Box::new(store)))
         }
         Target::Folder(folder) => {
             if folder == data {

@@ -16,6 +16,7 @@ mod google_wallet;
 mod input;
 mod language;
 mod metrics;
+mod nodes;
 mod openapi;
 mod outbox;
 mod postgres;

@@ -23,7 +23,7 @@ fn sled_demo() -> Shop {
 
 /// A shop on a new database of `server`, with one card of a 100-stamp
 /// template per name: (shop, url, [(card id, code)]).
-fn pg_shop(server: &PgServer, cards: usize) -> (Shop, String, Vec<(u64, String)>) {
+pub(crate) fn pg_shop(server: &PgServer, cards: usize) -> (Shop, String, Vec<(u64, String)>) {
     let shop = Shop::empty();
     let url = server.database();
     shop.run(&["init", "--timezone", "UTC", "--store", &url])
@@ -48,7 +48,12 @@ fn pg_shop(server: &PgServer, cards: usize) -> (Shop, String, Vec<(u64, String)>
 }
 
 /// One POST that may fail (the server may be dead): status and body.
-fn try_post(addr: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<(u16, String)> {
+pub(crate) fn try_post(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<(u16, String)> {
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     let mut head = format!(
@@ -108,7 +113,12 @@ fn stamp_until(
 
 /// Every acknowledged stamp is in its card's journal exactly once, no key
 /// twice, and each card's count agrees with its journal.
-fn assert_exactly_once(shop: &Shop, url: &str, cards: &[(u64, String)], acked: &[(u64, String)]) {
+pub(crate) fn assert_exactly_once(
+    shop: &Shop,
+    url: &str,
+    cards: &[(u64, String)],
+    acked: &[(u64, String)],
+) {
     for (id, _) in cards {
         let run = shop
             .command(&[

@@ -7,6 +7,7 @@
 //! their ids are assigned by the store in commit order.
 
 pub(crate) mod card_chains;
+mod duty;
 mod group_commit;
 mod keys;
 pub mod logical;
@@ -22,6 +23,7 @@ mod records;
 mod sled_layout;
 mod sled_store;
 
+pub use duty::{Duty, DutyFuture};
 pub use group_commit::take_group;
 pub use keys::{Family, Key};
 pub use mutation::{Committed, Derived, Guard, Mutation};
@@ -166,4 +168,19 @@ pub trait Store: Send + Sync + 'static {
     /// Finishes queued commits and lets go of the store's files or
     /// connections; every acknowledged change is durable already.
     fn close(&self) {}
+
+    /// Resolves once this process holds a duty of the shop (see
+    /// [`Duty`]): at once where this process is the shop's only writer;
+    /// on a database several nodes share, when no other node holds it.
+    fn hold_duty(&self, _name: &str) -> DutyFuture {
+        Box::pin(async { Ok(Duty::sole()) })
+    }
+
+    /// On a store several processes share: a receiver that changes when
+    /// any of them committed outbox entries, so the process that holds a
+    /// channel's dispatcher learns of entries another one queued. `None`
+    /// where this process is the only writer (its own queueing wakes it).
+    fn watch_queued(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }

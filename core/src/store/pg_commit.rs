@@ -32,7 +32,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, Row, Statement};
 
 use super::pg_layout::{self, Col, KINDS, Kind, Param, RawJson, Stored, Value, key_params};
-use super::pg_store::{CHANNEL, EVENT_ID_LOCK, PgOptions, connect_owner, io};
+use super::pg_store::{CHANNEL, EVENT_ID_LOCK, PgOptions, QUEUED, connect_owner, io};
 use super::{Committed, Guard, Key, Mutation, Record, SnapshotSink, StoreError};
 
 /// Work for the committer.
@@ -443,7 +443,7 @@ impl Committer {
         }
         self.client = None;
         self.statements = Statements::default();
-        let client = connect_owner(&self.config).await?;
+        let client = connect_owner(&self.config, self.options.shared).await?;
         let _ = client
             .batch_execute("DELETE FROM commit_batches WHERE at < now() - interval '1 day'")
             .await;
@@ -728,6 +728,7 @@ impl Committer {
         // The guards, in order, over what the group wrote so far.
         let mut writes = Writes::default();
         let mut accepted = Vec::with_capacity(mutations.len());
+        let mut queued = false;
         for (m, reply) in mutations {
             let refused = m.guards.iter().find_map(|g| match g {
                 Guard::Absent(k) => exists.get(k).copied().unwrap_or(false).then(|| k.clone()),
@@ -744,6 +745,7 @@ impl Committer {
                 continue;
             }
             for (k, r) in m.puts {
+                queued |= matches!(k, Key::OutboxPending(_));
                 if let (Key::Cursor(name), Record::Cursor(at)) = (&k, &r)
                     && let Some(now) = cursor_now.get_mut(name)
                 {
@@ -804,7 +806,11 @@ impl Committer {
             Ok(s) => s,
             Err(e) => return Err((accepted, e, false)),
         };
-        let payload = next_event.to_string();
+        // Other nodes' dispatchers learn of entries queued here.
+        let payload = match queued {
+            true => format!("{next_event} {QUEUED}"),
+            false => next_event.to_string(),
+        };
         let list = writes.statements();
         let mut prepared = Vec::with_capacity(list.len());
         for (sql, params) in &list {

@@ -20,6 +20,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_postgres::{Client, Config, NoTls};
 
+use super::duty::{DUTY_CHECK, Duty, DutyFuture, duty_key};
 use super::pg_commit::{Committer, Job};
 use super::pg_layout::{
     self, KINDS, Kind, Param, RawJson, SCHEMA_VERSION, Table, key_from_row, key_params,
@@ -35,8 +36,11 @@ use crate::model::Event;
 const OWNER_LOCK: i64 = 0x5354_414d_5043_4152; // "STAMPCAR"
 /// The transaction advisory lock under which a batch takes its event ids.
 pub(super) const EVENT_ID_LOCK: i64 = 0x5354_414d_5045_5654; // "STAMPEVT"
-/// The channel commits notify with the newest event id.
+/// The channel commits notify with the newest event id (followed by
+/// [`QUEUED`] when the batch queued outbox entries).
 pub(super) const CHANNEL: &str = "stampcard_events";
+/// The word a notification adds when its batch queued outbox entries.
+pub(super) const QUEUED: &str = "queued";
 /// Rows read per round trip when a scan visits a whole family.
 const PAGE: i64 = 2_000;
 
@@ -53,6 +57,11 @@ pub struct PgOptions {
     /// How long opening waits for the owner's lock before it says the
     /// database is in use.
     pub lock_patience: Duration,
+    /// Several processes (nodes) serve this database together: each holds
+    /// the owner's lock shared, and duties are handed out one node at a
+    /// time ([`Store::hold_duty`]). A process that is not shared still
+    /// owns the database alone, and is refused while nodes run.
+    pub shared: bool,
 }
 
 impl Default for PgOptions {
@@ -62,6 +71,7 @@ impl Default for PgOptions {
             max_batch: 1024,
             reconnect_patience: Duration::from_secs(30),
             lock_patience: Duration::from_secs(2),
+            shared: false,
         }
     }
 }
@@ -144,21 +154,85 @@ pub(super) async fn connect(config: &Config) -> Result<Client, StoreError> {
 }
 
 /// Connects the writer's client and takes the owner's advisory lock with
-/// it: refused (`Locked`) while another process holds it.
-pub(super) async fn connect_owner(config: &Config) -> Result<Client, StoreError> {
+/// it (shared by the nodes of a shared database): refused (`Locked`) while
+/// another process holds it in the other way.
+pub(super) async fn connect_owner(config: &Config, shared: bool) -> Result<Client, StoreError> {
     let client = connect(config).await?;
+    let sql = match shared {
+        true => "SELECT pg_try_advisory_lock_shared($1)",
+        false => "SELECT pg_try_advisory_lock($1)",
+    };
     let locked: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&OWNER_LOCK])
+        .query_one(sql, &[&OWNER_LOCK])
         .await
         .map_err(io)?
         .get(0);
     if !locked {
-        return Err(StoreError::Locked(format!(
-            "the database {} is in use by another stampcard process",
-            describe(config)
-        )));
+        return Err(StoreError::Locked(match shared {
+            true => format!(
+                "the database {} is in use by a stampcard process that owns it alone (one without `[store] shared = true`)",
+                describe(config)
+            ),
+            false => format!(
+                "the database {} is in use by another stampcard process (several nodes need `[store] shared = true` on each)",
+                describe(config)
+            ),
+        }));
     }
     Ok(client)
+}
+
+/// The class of the duties' advisory locks (their two-key form, apart from
+/// the owner's and the event-id lock).
+const DUTY_CLASS: i32 = 0x5354_4455; // "STDU"
+
+/// Waits for a duty's advisory lock on a connection of its own, then holds
+/// it, checking the connection every [`DUTY_CHECK`], until the duty is
+/// dropped (its session closes) or the connection breaks (reported lost).
+async fn hold_duty(config: Config, name: String, got: oneshot::Sender<Result<Duty, StoreError>>) {
+    let key = duty_key(&name);
+    let mut client: Option<Client> = None;
+    let client = loop {
+        if got.is_closed() {
+            return;
+        }
+        if client.is_none() {
+            client = connect(&config).await.ok();
+        }
+        if let Some(c) = &client {
+            match c
+                .query_one("SELECT pg_try_advisory_lock($1, $2)", &[&DUTY_CLASS, &key])
+                .await
+            {
+                Ok(row) if row.get::<_, bool>(0) => break client.take(),
+                Ok(_) => {}
+                Err(_) => client = None,
+            }
+        }
+        tokio::time::sleep(DUTY_CHECK).await;
+    };
+    let Some(client) = client else { return };
+    tracing::info!(duty = %name, "this process took the duty");
+    let (lost_tx, lost_rx) = watch::channel(false);
+    let (release_tx, mut release_rx) = oneshot::channel::<()>();
+    if got.send(Ok(Duty::held(lost_rx, release_tx))).is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = &mut release_rx => return,
+            _ = tokio::time::sleep(DUTY_CHECK) => {
+                let alive = tokio::time::timeout(DUTY_CHECK * 3, client.simple_query("SELECT 1"))
+                    .await
+                    .is_ok_and(|r| r.is_ok());
+                if !alive {
+                    tracing::warn!(duty = %name, "lost the duty: its connection to PostgreSQL broke");
+                    let _ = lost_tx.send(true);
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// `user@host:port/database`, without the password.
@@ -190,6 +264,10 @@ pub struct PgStore {
     trouble: Arc<Mutex<Option<String>>>,
     /// Stops the listener.
     stop: watch::Sender<bool>,
+    config: Config,
+    shared: bool,
+    /// Changes when a batch (of any node) queued outbox entries.
+    queued: watch::Receiver<u64>,
 }
 
 impl PgStore {
@@ -206,7 +284,7 @@ impl PgStore {
                 // until the server notices its connection is gone.
                 let deadline = std::time::Instant::now() + options.lock_patience;
                 let client = loop {
-                    match connect_owner(&config).await {
+                    match connect_owner(&config, options.shared).await {
                         Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
                             tokio::time::sleep(Duration::from_millis(100)).await
                         }
@@ -235,7 +313,9 @@ impl PgStore {
             let _ = done_tx.send(());
         });
         let (stop_tx, stop_rx) = watch::channel(false);
-        runtime.spawn(listen(config.clone(), watch_tx, stop_rx));
+        let (queued_tx, queued_rx) = watch::channel(0);
+        runtime.spawn(listen(config.clone(), watch_tx, queued_tx, stop_rx));
+        let config_for_duties = config.clone();
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -258,6 +338,9 @@ impl PgStore {
             last_event: watch_rx,
             trouble,
             stop: stop_tx,
+            config: config_for_duties,
+            shared: options.shared,
+            queued: queued_rx,
         })
     }
 
@@ -463,6 +546,7 @@ async fn check_format(client: &Client) -> Result<(), StoreError> {
 async fn listen(
     config: Config,
     watch_tx: Arc<watch::Sender<u64>>,
+    queued_tx: watch::Sender<u64>,
     mut stop: watch::Receiver<bool>,
 ) {
     use futures_util::StreamExt;
@@ -491,7 +575,12 @@ async fn listen(
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(Ok(message)) = messages.next().await {
                 if let tokio_postgres::AsyncMessage::Notification(n) = message {
-                    let _ = note_tx.send(n.payload().parse::<u64>().unwrap_or(0));
+                    let mut words = n.payload().split(' ');
+                    let id = words
+                        .next()
+                        .and_then(|w| w.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    let _ = note_tx.send((id, words.next() == Some(QUEUED)));
                 }
             }
         });
@@ -507,7 +596,12 @@ async fn listen(
         loop {
             tokio::select! {
                 note = note_rx.recv() => match note {
-                    Some(id) => advance(id),
+                    Some((id, queued)) => {
+                        advance(id);
+                        if queued {
+                            queued_tx.send_modify(|n| *n = n.wrapping_add(1));
+                        }
+                    }
                     None => break,
                 },
                 _ = poll.tick() => match max_event_id(&client).await {
@@ -596,6 +690,20 @@ fn last_id(key: &Key) -> Option<u64> {
 }
 
 impl Store for PgStore {
+    fn watch_queued(&self) -> Option<watch::Receiver<u64>> {
+        self.shared.then(|| self.queued.clone())
+    }
+
+    fn hold_duty(&self, name: &str) -> DutyFuture {
+        if !self.shared {
+            return Box::pin(async { Ok(Duty::sole()) });
+        }
+        let (got_tx, got_rx) = oneshot::channel();
+        self.runtime
+            .spawn(hold_duty(self.config.clone(), name.to_string(), got_tx));
+        Box::pin(async move { got_rx.await.unwrap_or(Err(StoreError::Closed)) })
+    }
+
     fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         let key = key.clone();
         self.read(move |client| async move {

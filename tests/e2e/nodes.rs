@@ -1,0 +1,313 @@
+//! Several `serve` processes (nodes) on one PostgreSQL database, each with
+//! a data folder of its own and `[store] shared = true`, every process on
+//! 127.0.0.1: stamps through all three APIs while nodes are SIGKILLed and
+//! started again, one receipt code and one voucher raced from all three,
+//! and a journal consumer whose duty moves to another node.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use stampcard_e2e::postgres;
+
+use super::postgres::{assert_exactly_once, pg_shop, try_post};
+use crate::{Server, Shop};
+
+/// What makes a `serve` a node of a shared database.
+const SHARED: [(&str, &str); 1] = [("STAMPCARD_STORE__SHARED", "true")];
+
+/// The folders of `n` nodes of the shop `first` (its config copied: the
+/// same database and shop secret).
+fn node_folders(first: &Shop, n: usize) -> Vec<Shop> {
+    (1..n)
+        .map(|_| {
+            let node = Shop::empty();
+            std::fs::create_dir_all(node.data()).expect("folder");
+            for file in ["stampcard.toml", "ssh_host_key"] {
+                let from = first.data().join(file);
+                if from.exists() {
+                    std::fs::copy(&from, node.data().join(file)).expect("copy");
+                }
+            }
+            node
+        })
+        .collect()
+}
+
+/// A JSON POST through a node's API: status and body, `None` if the node
+/// is unreachable.
+fn post(
+    addr: &str,
+    token: &str,
+    path: &str,
+    body: &str,
+    key: Option<&str>,
+) -> Option<(u16, String)> {
+    let auth = format!("Bearer {token}");
+    let mut headers = vec![
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    if let Some(key) = key {
+        headers.push(("Idempotency-Key", key));
+    }
+    try_post(addr, path, &headers, body)
+}
+
+#[test]
+fn three_nodes_killed_and_restarted_under_stamping_keep_every_stamp_once_in_order() {
+    let server = postgres::shared();
+    let (first, url, cards) = pg_shop(server, 4);
+    let token = first.api_key("load", "staff");
+    let mut folders = vec![first];
+    folders.extend(node_folders(&folders[0], 3));
+    let nodes: Vec<Mutex<Option<Server>>> = folders
+        .iter()
+        .map(|f| Mutex::new(Some(f.serve(&SHARED))))
+        .collect();
+    let addrs: Vec<Mutex<String>> = nodes
+        .iter()
+        .map(|n| Mutex::new(n.lock().expect("node").as_ref().expect("up").http.clone()))
+        .collect();
+    let acked = Mutex::new(Vec::new());
+    let done = AtomicBool::new(false);
+    let kills = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for (node, addr) in addrs.iter().enumerate() {
+            for (id, code) in &cards {
+                let (acked, done, token) = (&acked, &done, &token);
+                s.spawn(move || {
+                    let body = format!(r#"{{"code": "{code}", "count": 1}}"#);
+                    let mut n = 0;
+                    while !done.load(Ordering::Relaxed) {
+                        n += 1;
+                        let key = format!("n{node}-{id}-{n}");
+                        let to = addr.lock().expect("addr").clone();
+                        match post(&to, token, "/api/v1/stamps", &body, Some(&key)) {
+                            Some((200, _)) => acked.lock().expect("acked").push((*id, key)),
+                            _ => std::thread::sleep(Duration::from_millis(20)),
+                        }
+                    }
+                });
+            }
+        }
+        // Kill a random node every 0.3–0.9 s and start it again at once.
+        let mut rng = rand::rng();
+        while kills.load(Ordering::Relaxed) < 12 {
+            std::thread::sleep(Duration::from_millis(rng.random_range(300..900)));
+            let victim = rng.random_range(0..nodes.len());
+            if let Some(node) = nodes[victim].lock().expect("node").take() {
+                node.kill9();
+            }
+            let fresh = folders[victim].serve(&SHARED);
+            *addrs[victim].lock().expect("addr") = fresh.http.clone();
+            *nodes[victim].lock().expect("node") = Some(fresh);
+            kills.fetch_add(1, Ordering::Relaxed);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        done.store(true, Ordering::Relaxed);
+    });
+    for node in &nodes {
+        if let Some(n) = node.lock().expect("node").take() {
+            n.stop();
+        }
+    }
+    let acked = acked.into_inner().expect("acked");
+    println!(
+        "{} stamps acknowledged through 3 nodes over {} kills",
+        acked.len(),
+        kills.load(Ordering::Relaxed)
+    );
+    assert!(
+        acked.len() >= 60,
+        "only {} stamps acknowledged",
+        acked.len()
+    );
+    for node in 0..3 {
+        assert!(
+            acked
+                .iter()
+                .any(|(_, k)| k.starts_with(&format!("n{node}-"))),
+            "node {node} acknowledged stamps"
+        );
+    }
+    assert_exactly_once(&folders[0], &url, &cards, &acked);
+    // Each card's journal in commit order: every stamp counts on from the
+    // one before it, whichever node made it.
+    for (id, _) in &cards {
+        let out = folders[0]
+            .command(&[
+                "--json",
+                "journal",
+                "--card",
+                &id.to_string(),
+                "--type",
+                "stamp_added",
+                "--limit",
+                "1000000",
+            ])
+            .env("STAMPCARD_STORE__URL", &url)
+            .output()
+            .expect("journal");
+        let journal: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let mut events: Vec<(u64, u64)> = journal
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| {
+                (
+                    e["id"].as_u64().expect("id"),
+                    e["progress"]["stamps"].as_u64().expect("stamps"),
+                )
+            })
+            .collect();
+        events.sort_unstable();
+        for pair in events.windows(2) {
+            assert_eq!(
+                (pair[0].1 + 1) % 100,
+                pair[1].1 % 100,
+                "card {id}: event {} follows event {}",
+                pair[1].0,
+                pair[0].0
+            );
+        }
+    }
+}
+
+#[test]
+fn a_receipt_code_and_a_voucher_raced_from_three_nodes_are_won_once() {
+    let server = postgres::shared();
+    let (first, url, cards) = pg_shop(server, 3);
+    let token = first.api_key("load", "staff");
+    let codes_file = first.path("codes.txt");
+    first
+        .run(&[
+            "codes",
+            "generate",
+            "--template",
+            "1",
+            "--count",
+            "100",
+            "--output",
+            &codes_file.to_string_lossy(),
+        ])
+        .ok();
+    let codes: Vec<String> = std::fs::read_to_string(&codes_file)
+        .expect("codes")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(codes.len(), 100);
+    let coupon = first.json(&[
+        "card",
+        "coupon",
+        &cards[0].0.to_string(),
+        "--description",
+        "A free cake",
+    ]);
+    let code = coupon["card"]["vouchers"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["description"] == "A free cake"))
+        .and_then(|v| v["code"].as_str())
+        .expect("voucher code")
+        .to_string();
+    let mut folders = vec![first];
+    folders.extend(node_folders(&folders[0], 3));
+    let nodes: Vec<Server> = folders.iter().map(|f| f.serve(&SHARED)).collect();
+    let addrs: Vec<&str> = nodes.iter().map(|n| n.http.as_str()).collect();
+
+    // Each code claimed at once through the three nodes, each onto its own card.
+    let mut winners = Vec::new();
+    for receipt in &codes {
+        let barrier = Barrier::new(3);
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = addrs
+                .iter()
+                .zip(&cards)
+                .map(|(addr, (card, _))| {
+                    let (barrier, token) = (&barrier, &token);
+                    s.spawn(move || {
+                        let body = format!(r#"{{"code": "{receipt}"}}"#);
+                        barrier.wait();
+                        post(
+                            addr,
+                            token,
+                            &format!("/api/v1/cards/{card}/receipts"),
+                            &body,
+                            None,
+                        )
+                        .expect("node up")
+                        .0
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("claim"))
+                .collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "code {receipt}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| [200, 409].contains(s)),
+            "{statuses:?}"
+        );
+        winners.push(statuses.iter().position(|s| *s == 200).expect("winner"));
+    }
+
+    // A voucher redeemed through the three nodes at once: once.
+    let barrier = Barrier::new(3);
+    let statuses: Vec<(u16, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = addrs
+            .iter()
+            .map(|addr| {
+                let (barrier, token, code) = (&barrier, &token, &code);
+                s.spawn(move || {
+                    barrier.wait();
+                    post(
+                        addr,
+                        token,
+                        "/api/v1/redemptions",
+                        &format!(r#"{{"code": "{code}"}}"#),
+                        None,
+                    )
+                    .expect("node up")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("redeem"))
+            .collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|(s, _)| *s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    for node in nodes {
+        node.stop();
+    }
+    // The journal agrees: 100 claims, one redemption.
+    let count = |kind: &str| {
+        let out = folders[0]
+            .command(&["--json", "journal", "--type", kind, "--limit", "100000"])
+            .env("STAMPCARD_STORE__URL", &url)
+            .output()
+            .expect("journal");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        v.as_array().expect("events").len()
+    };
+    assert_eq!(count("receipt_claimed"), 100);
+    assert_eq!(count("voucher_redeemed"), 1);
+    println!(
+        "claims won per node: {:?}",
+        (0..3)
+            .map(|n| winners.iter().filter(|w| **w == n).count())
+            .collect::<Vec<_>>()
+    );
+}

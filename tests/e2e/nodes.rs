@@ -9,7 +9,8 @@ use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
-use stampcard_e2e::postgres;
+use stampcard_e2e::webhook_receiver::Receiver;
+use stampcard_e2e::{postgres, wait};
 
 use super::postgres::{assert_exactly_once, pg_shop, try_post};
 use crate::{Server, Shop};
@@ -310,4 +311,96 @@ fn a_receipt_code_and_a_voucher_raced_from_three_nodes_are_won_once() {
             .map(|n| winners.iter().filter(|w| **w == n).count())
             .collect::<Vec<_>>()
     );
+}
+
+/// Sends a signal to a node's process.
+fn signal(node: &Server, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([sig, &node.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill {sig}");
+}
+
+#[test]
+fn a_consumer_whose_duty_moved_while_its_node_was_paused_queues_nothing_twice() {
+    let server = postgres::shared();
+    let (first, url, cards) = pg_shop(server, 1);
+    let database = url.rsplit('/').next().expect("database").to_string();
+    let receiver = Receiver::start(true);
+    first
+        .run(&[
+            "webhook",
+            "create",
+            "--url",
+            &receiver.url("/crm"),
+            "--events",
+            "stamp_added",
+        ])
+        .ok();
+    let token = first.api_key("load", "staff");
+    let mut folders = vec![first];
+    folders.extend(node_folders(&folders[0], 2));
+    let a = folders[0].serve(&SHARED);
+    // A takes every duty before B starts.
+    std::thread::sleep(Duration::from_millis(1500));
+    let b = folders[1].serve(&SHARED);
+    let (card, code) = &cards[0];
+    let body = format!(r#"{{"code": "{code}", "count": 1}}"#);
+    let mut stamps = Vec::new();
+    let mut stamp = |node: &Server, n: usize| {
+        for _ in 0..n {
+            let (status, out) =
+                post(&node.http, &token, "/api/v1/stamps", &body, None).expect("stamp");
+            assert_eq!(status, 200, "{out}");
+            let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+            stamps.push(v["event_ids"][0].as_u64().expect("event id"));
+        }
+    };
+    let delivered = |n: usize| {
+        wait::until(
+            Duration::from_secs(30),
+            || (receiver.received().len() >= n).then_some(()),
+            || format!("{} of {n} delivered", receiver.received().len()),
+        )
+    };
+    stamp(&a, 3);
+    delivered(3);
+
+    // A stops in its tracks, and its duties' sessions end (as if its link
+    // to the database broke): B takes them and carries on.
+    signal(&a, "-STOP");
+    let ended = server.psql(
+        &database,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1398031445",
+    );
+    assert_ne!(ended.trim(), "0", "A held duties");
+    stamp(&b, 5);
+    delivered(8);
+    // A wakes up still believing it holds its duties, with events to handle.
+    signal(&a, "-CONT");
+    std::thread::sleep(Duration::from_secs(3));
+    stamp(&b, 2);
+    delivered(10);
+    std::thread::sleep(Duration::from_secs(2));
+    a.stop();
+    b.stop();
+
+    // One outbox entry (one delivery id) per stamp: retries of an entry may
+    // repeat it, but no event got a second entry.
+    let mut entries: std::collections::BTreeMap<u64, std::collections::BTreeSet<String>> =
+        Default::default();
+    for d in receiver.received() {
+        let v = d.json();
+        assert_eq!(v["event"]["card_id"], *card);
+        entries
+            .entry(v["event"]["id"].as_u64().expect("event id"))
+            .or_default()
+            .insert(v["delivery_id"].to_string());
+    }
+    stamps.sort_unstable();
+    assert_eq!(entries.keys().copied().collect::<Vec<_>>(), stamps);
+    for (event, ids) in &entries {
+        assert_eq!(ids.len(), 1, "event {event} queued once: {ids:?}");
+    }
 }

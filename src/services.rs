@@ -340,22 +340,6 @@ async fn start_messaging(
             ),
         ));
     }
-    // Entries queued by another node of a shared database wake this one's
-    // dispatchers too.
-    if let Some(mut queued) = app.shop.store().watch_queued() {
-        let (shop, mut stop) = (app.shop.clone(), stop.clone());
-        tasks.spawn(async move {
-            loop {
-                tokio::select! {
-                    changed = queued.changed() => match changed {
-                        Ok(()) => shop.outbox().wake(),
-                        Err(_) => return,
-                    },
-                    _ = stop.wait_for(|s| *s) => return,
-                }
-            }
-        });
-    }
     for channel in channels {
         let (shop, stop) = (app.shop.clone(), stop.clone());
         tasks.spawn(async move {

@@ -404,3 +404,84 @@ fn a_consumer_whose_duty_moved_while_its_node_was_paused_queues_nothing_twice() 
         assert_eq!(ids.len(), 1, "event {event} queued once: {ids:?}");
     }
 }
+
+#[test]
+fn what_one_node_changes_the_others_use_at_once() {
+    let server = postgres::shared();
+    let (first, _url, cards) = pg_shop(server, 1);
+    first
+        .run(&[
+            "staff", "add", "--name", "Jules", "--role", "staff", "--pin", "4821",
+        ])
+        .ok();
+    first
+        .run(&[
+            "staff", "add", "--name", "Owner", "--role", "admin", "--pin", "9137",
+        ])
+        .ok();
+    let jules = super::ssh::keygen(&first, "jules_key");
+    let owner = super::ssh::keygen(&first, "owner_key");
+    first
+        .run(&["staff", "add-key", "Jules", &format!("{jules}.pub")])
+        .ok();
+    first
+        .run(&["staff", "add-key", "Owner", &format!("{owner}.pub")])
+        .ok();
+    let token = first.api_key("load", "staff");
+    let spare = first.api_key("spare", "staff");
+    let door = first.api_key("front-door", "staff");
+    let mut folders = vec![first];
+    folders.extend(node_folders(&folders[0], 2));
+    let a = folders[0].serve(&SHARED);
+    let b = folders[1].serve(&SHARED);
+    let code = &cards[0].1;
+    let body = format!(r#"{{"code": "{code}", "count": 1}}"#);
+    let stamp = |node: &Server, token: &str| {
+        post(&node.http, token, "/api/v1/stamps", &body, None).expect("node up")
+    };
+    assert_eq!(stamp(&b, &token).0, 200);
+
+    // B's consoles: the owner's journal, and Jules at the counter.
+    let owner_tmux = super::ssh::console_over_ssh(&owner, &b.ssh);
+    owner_tmux.wait_for("owner (admin)");
+    owner_tmux.keys(&["F5"]);
+    owner_tmux.wait_for("Journal (live)");
+    let jules_tmux = super::ssh::console_over_ssh(&jules, &b.ssh);
+    jules_tmux.wait_for("jules (staff)");
+
+    // A stamp through A appears in B's live journal.
+    assert_eq!(stamp(&a, &door).0, 200);
+    owner_tmux.wait_for("api:front-door");
+
+    // The template edited through A (its admin socket): B's next stamp uses it.
+    let edited = folders[0]
+        .run(&["template", "edit", "1", "--stamps", "40"])
+        .ok();
+    assert!(edited.code == 0, "{}", edited.stderr);
+    let (status, out) = stamp(&b, &token);
+    assert_eq!(status, 200, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["card"]["progress"]["of"], 40, "{v}");
+    assert_eq!(v["card"]["template_version"], 2, "{v}");
+
+    // A key revoked through A: B refuses it at once.
+    assert_eq!(stamp(&b, &spare).0, 200);
+    let prefix = spare.split('_').take(2).collect::<Vec<_>>().join("_");
+    folders[0].run(&["api-key", "revoke", &prefix]).ok();
+    // (B read the key before; a revoke it did not see would let it in.)
+    assert_eq!(stamp(&b, &spare).0, 401);
+
+    // Jules disabled through A: the session on B ends within a second.
+    let disabled = std::time::Instant::now();
+    folders[0].run(&["staff", "disable", "Jules"]).ok();
+    jules_tmux.wait_for("SESSION-ENDED");
+    assert!(
+        disabled.elapsed() < Duration::from_secs(3),
+        "ended after {:?}",
+        disabled.elapsed()
+    );
+    owner_tmux.keys(&["C-c"]);
+    owner_tmux.wait_for("SESSION-ENDED");
+    a.stop();
+    b.stop();
+}

@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::{Shop, Tmux};
 
 /// Makes an ed25519 key pair in the shop's temp dir; returns the private key path.
-fn keygen(shop: &Shop, name: &str) -> String {
+pub(crate) fn keygen(shop: &Shop, name: &str) -> String {
     let path = shop.path(name);
     let status = Command::new(stampcard_e2e::tools::require("ssh-keygen"))
         .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
@@ -42,7 +42,7 @@ fn ssh_args(key: &str, addr: &str) -> Vec<String> {
 }
 
 /// An interactive SSH console in tmux; prints SESSION-ENDED when ssh exits.
-fn console_over_ssh(key: &str, addr: &str) -> Tmux {
+pub(crate) fn console_over_ssh(key: &str, addr: &str) -> Tmux {
     let args = ssh_args(key, addr).join(" ");
     Tmux::run(&format!(
         "sh -c 'ssh -tt {args}; echo SESSION-ENDED; sleep 60'"

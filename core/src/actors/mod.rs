@@ -36,6 +36,13 @@ impl TemplateCache {
         }
     }
 
+    /// Replaces every template by these (read again from the store).
+    pub fn replace_all(&self, templates: Vec<Template>) {
+        if let Ok(mut map) = self.0.write() {
+            *map = templates.into_iter().map(|t| (t.id, Arc::new(t))).collect();
+        }
+    }
+
     /// Every template, by id.
     pub fn all(&self) -> Vec<Arc<Template>> {
         let mut v: Vec<_> = self

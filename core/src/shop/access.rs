@@ -36,6 +36,15 @@ impl Access {
         self.staff_changes.subscribe()
     }
 
+    /// Drops the API keys kept in memory (another node created or revoked
+    /// one): each is read again at its next use.
+    pub(super) fn forget_api_keys(&self) {
+        self.api_keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Tells live sessions that a staff account changed.
     pub(super) fn staff_changed(&self) {
         self.staff_changes.send_modify(|n| *n = n.wrapping_add(1));

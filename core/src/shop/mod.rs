@@ -20,6 +20,7 @@ mod customers;
 mod join;
 mod journal;
 pub(crate) mod news_cache;
+mod other_nodes;
 mod passes;
 mod personal;
 mod pin_guard;
@@ -115,7 +116,8 @@ impl Shop {
         let ctx = Context::new(deps, directory);
         let customers_lock = Arc::default();
         let cards = Cards::new(ctx.clone(), Arc::clone(&customers_lock));
-        Ok(Self(Arc::new(Parts {
+        let written = ctx.store().watch_written();
+        let shop = Self(Arc::new(Parts {
             customers: Customers::new(ctx.clone(), customers_lock, cards.clone()),
             cards,
             campaigns: Campaigns::new(ctx.clone()),
@@ -125,7 +127,11 @@ impl Shop {
             journal: Journal::new(ctx.clone()),
             templates: Templates::new(ctx.clone()),
             ctx,
-        })))
+        }));
+        if let Some(written) = written {
+            tokio::spawn(other_nodes::follow(Arc::downgrade(&shop.0), written));
+        }
+        Ok(shop)
     }
 
     /// Stops the actors and closes the store; every acknowledged change is durable already.

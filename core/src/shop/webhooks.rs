@@ -131,6 +131,11 @@ impl Webhooks {
         Ok(self.store().scan_as(Family::Webhooks, Default::default())?)
     }
 
+    /// Drops the cached list (another node changed a webhook).
+    pub(super) fn forget_cached(&self) {
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// The webhooks that receive events (cached).
     pub fn active_webhooks(&self) -> CoreResult<Arc<Vec<Webhook>>> {
         if let Some(hooks) = &*self.cache.read().unwrap_or_else(|e| e.into_inner()) {

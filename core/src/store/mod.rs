@@ -22,6 +22,7 @@ mod record_cache;
 mod records;
 mod sled_layout;
 mod sled_store;
+mod written;
 
 pub use duty::{Duty, DutyFuture};
 pub use group_commit::take_group;
@@ -31,6 +32,7 @@ pub use pg_store::{PgOptions, PgStore, redact_url};
 pub use read_pool::ReadPool;
 pub use records::{IdempotencyRecord, Record, Typed};
 pub use sled_store::{REWRITE_PENDING, SledOptions, SledStore};
+pub use written::Written;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -176,11 +178,12 @@ pub trait Store: Send + Sync + 'static {
         Box::pin(async { Ok(Duty::sole()) })
     }
 
-    /// On a store several processes share: a receiver that changes when
-    /// any of them committed outbox entries, so the process that holds a
-    /// channel's dispatcher learns of entries another one queued. `None`
-    /// where this process is the only writer (its own queueing wakes it).
-    fn watch_queued(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+    /// On a store several processes share: what each commit (of any of
+    /// them, this one included) wrote that processes keep in memory or act
+    /// on (see [`Written`]). `None` where this process is the only writer:
+    /// it knows what it writes. A receiver that lagged behind should assume
+    /// every kind changed.
+    fn watch_written(&self) -> Option<tokio::sync::broadcast::Receiver<Written>> {
         None
     }
 }

@@ -32,7 +32,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, Row, Statement};
 
 use super::pg_layout::{self, Col, KINDS, Kind, Param, RawJson, Stored, Value, key_params};
-use super::pg_store::{CHANNEL, EVENT_ID_LOCK, PgOptions, QUEUED, connect_owner, io};
+use super::pg_store::{CHANNEL, EVENT_ID_LOCK, PgOptions, connect_owner, io};
 use super::{Committed, Guard, Key, Mutation, Record, SnapshotSink, StoreError};
 
 /// Work for the committer.
@@ -728,7 +728,7 @@ impl Committer {
         // The guards, in order, over what the group wrote so far.
         let mut writes = Writes::default();
         let mut accepted = Vec::with_capacity(mutations.len());
-        let mut queued = false;
+        let mut written: Vec<super::Written> = Vec::new();
         for (m, reply) in mutations {
             let refused = m.guards.iter().find_map(|g| match g {
                 Guard::Absent(k) => exists.get(k).copied().unwrap_or(false).then(|| k.clone()),
@@ -745,7 +745,11 @@ impl Committer {
                 continue;
             }
             for (k, r) in m.puts {
-                queued |= matches!(k, Key::OutboxPending(_));
+                if let Some(w) = super::Written::of(&k)
+                    && !written.contains(&w)
+                {
+                    written.push(w);
+                }
                 if let (Key::Cursor(name), Record::Cursor(at)) = (&k, &r)
                     && let Some(now) = cursor_now.get_mut(name)
                 {
@@ -806,11 +810,12 @@ impl Committer {
             Ok(s) => s,
             Err(e) => return Err((accepted, e, false)),
         };
-        // Other nodes' dispatchers learn of entries queued here.
-        let payload = match queued {
-            true => format!("{next_event} {QUEUED}"),
-            false => next_event.to_string(),
-        };
+        // Other nodes learn of what they keep in memory or act on.
+        let mut payload = next_event.to_string();
+        for w in &written {
+            payload.push(' ');
+            payload.push_str(w.word());
+        }
         let list = writes.statements();
         let mut prepared = Vec::with_capacity(list.len());
         for (sql, params) in &list {

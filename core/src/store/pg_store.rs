@@ -36,11 +36,10 @@ use crate::model::Event;
 const OWNER_LOCK: i64 = 0x5354_414d_5043_4152; // "STAMPCAR"
 /// The transaction advisory lock under which a batch takes its event ids.
 pub(super) const EVENT_ID_LOCK: i64 = 0x5354_414d_5045_5654; // "STAMPEVT"
-/// The channel commits notify with the newest event id (followed by
-/// [`QUEUED`] when the batch queued outbox entries).
+/// The channel commits notify with the newest event id, followed by the
+/// words of what else they wrote that other processes must know
+/// ([`Written`](super::Written)).
 pub(super) const CHANNEL: &str = "stampcard_events";
-/// The word a notification adds when its batch queued outbox entries.
-pub(super) const QUEUED: &str = "queued";
 /// Rows read per round trip when a scan visits a whole family.
 const PAGE: i64 = 2_000;
 
@@ -266,8 +265,8 @@ pub struct PgStore {
     stop: watch::Sender<bool>,
     config: Config,
     shared: bool,
-    /// Changes when a batch (of any node) queued outbox entries.
-    queued: watch::Receiver<u64>,
+    /// What each batch (of any node) wrote that processes must know.
+    written: tokio::sync::broadcast::Sender<super::Written>,
 }
 
 impl PgStore {
@@ -313,8 +312,8 @@ impl PgStore {
             let _ = done_tx.send(());
         });
         let (stop_tx, stop_rx) = watch::channel(false);
-        let (queued_tx, queued_rx) = watch::channel(0);
-        runtime.spawn(listen(config.clone(), watch_tx, queued_tx, stop_rx));
+        let (written, _) = tokio::sync::broadcast::channel(256);
+        runtime.spawn(listen(config.clone(), watch_tx, written.clone(), stop_rx));
         let config_for_duties = config.clone();
         let manager = Manager::from_config(
             config,
@@ -340,7 +339,7 @@ impl PgStore {
             stop: stop_tx,
             config: config_for_duties,
             shared: options.shared,
-            queued: queued_rx,
+            written,
         })
     }
 
@@ -546,7 +545,7 @@ async fn check_format(client: &Client) -> Result<(), StoreError> {
 async fn listen(
     config: Config,
     watch_tx: Arc<watch::Sender<u64>>,
-    queued_tx: watch::Sender<u64>,
+    written: tokio::sync::broadcast::Sender<super::Written>,
     mut stop: watch::Receiver<bool>,
 ) {
     use futures_util::StreamExt;
@@ -580,7 +579,9 @@ async fn listen(
                         .next()
                         .and_then(|w| w.parse::<u64>().ok())
                         .unwrap_or(0);
-                    let _ = note_tx.send((id, words.next() == Some(QUEUED)));
+                    let kinds: Vec<super::Written> =
+                        words.filter_map(super::Written::from_word).collect();
+                    let _ = note_tx.send((id, kinds));
                 }
             }
         });
@@ -596,10 +597,10 @@ async fn listen(
         loop {
             tokio::select! {
                 note = note_rx.recv() => match note {
-                    Some((id, queued)) => {
+                    Some((id, kinds)) => {
                         advance(id);
-                        if queued {
-                            queued_tx.send_modify(|n| *n = n.wrapping_add(1));
+                        for kind in kinds {
+                            let _ = written.send(kind);
                         }
                     }
                     None => break,
@@ -690,8 +691,8 @@ fn last_id(key: &Key) -> Option<u64> {
 }
 
 impl Store for PgStore {
-    fn watch_queued(&self) -> Option<watch::Receiver<u64>> {
-        self.shared.then(|| self.queued.clone())
+    fn watch_written(&self) -> Option<tokio::sync::broadcast::Receiver<super::Written>> {
+        self.shared.then(|| self.written.subscribe())
     }
 
     fn hold_duty(&self, name: &str) -> DutyFuture {

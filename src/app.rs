@@ -93,6 +93,12 @@ impl App {
         let settings = config.shop_settings()?;
         if let Some(url) = config.store.postgres() {
             let shop = open_postgres(url, config.store.shared, settings, clock).await?;
+            if config.store.shared
+                && let Err(e) = crate::shop_settings::agree(&**shop.store(), &config, data).await
+            {
+                shop.shutdown().await;
+                return Err(e);
+            }
             return Ok(Self::opened(data, config, shop, json));
         }
         let dir = store_dir(data);

@@ -30,6 +30,7 @@ mod reminders;
 mod schedule;
 mod scrub;
 mod services;
+mod shop_settings;
 mod upgrade;
 mod wallet_doctor;
 mod webhooks;

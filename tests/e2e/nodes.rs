@@ -485,3 +485,55 @@ fn what_one_node_changes_the_others_use_at_once() {
     a.stop();
     b.stop();
 }
+
+#[test]
+fn a_node_whose_shop_wide_settings_differ_is_refused_and_a_new_one_takes_the_shops_host_key() {
+    let server = postgres::shared();
+    let (first, _url, _cards) = pg_shop(server, 1);
+    let other_key = super::ssh::keygen(&first, "other_host_key");
+    let mut folders = vec![first];
+    folders.extend(node_folders(&folders[0], 5));
+    let a = folders[0].serve(&SHARED);
+    let refused = |node: &Shop, env: &[(&str, &str)]| {
+        let mut c = node.command(&["serve"]);
+        c.env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0")
+            .env("STAMPCARD_SSH__LISTEN", "127.0.0.1:0")
+            .env("STAMPCARD_STORE__SHARED", "true");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().expect("serve");
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        stderr
+    };
+    // A rule that differs: named, with both values.
+    let said = refused(&folders[1], &[("STAMPCARD_RULES__STAFF_UNDO_MINUTES", "9")]);
+    assert!(
+        said.contains("`rules.staff_undo_minutes` is 9 here and 5 there"),
+        "{said}"
+    );
+    // Another shop secret: named, never shown.
+    let secret = "ab".repeat(32);
+    let said = refused(&folders[2], &[("STAMPCARD_SHOP__SECRET", &secret)]);
+    assert!(
+        said.contains("`shop.secret`") && said.contains("(hidden)"),
+        "{said}"
+    );
+    assert!(!said.contains(&secret), "{said}");
+    // Another SSH host key: refused.
+    std::fs::copy(&other_key, folders[3].data().join("ssh_host_key")).expect("key");
+    let said = refused(&folders[3], &[]);
+    assert!(said.contains("SSH host key"), "{said}");
+    // No host key of its own: it takes the shop's, and serves.
+    let own = folders[4].data().join("ssh_host_key");
+    assert!(!own.exists(), "copied before the shop had one");
+    let e = folders[4].serve(&SHARED);
+    assert_eq!(
+        std::fs::read(&own).expect("taken"),
+        std::fs::read(folders[0].data().join("ssh_host_key")).expect("the shop's")
+    );
+    e.stop();
+    a.stop();
+}

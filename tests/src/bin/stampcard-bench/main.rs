@@ -74,6 +74,9 @@ struct Opts {
     core_only: bool,
     /// Durable stamps on PostgreSQL against pgbench (0 = skip).
     postgres: u64,
+    /// With `postgres`: the same stamps through 1..=N nodes sharing the
+    /// database instead (0 = the single-owner comparison).
+    nodes: u64,
 }
 
 fn opts() -> Result<Opts> {
@@ -98,6 +101,7 @@ fn opts() -> Result<Opts> {
         first_card: 100_001,
         core_only: false,
         postgres: 0,
+        nodes: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -124,6 +128,7 @@ fn opts() -> Result<Opts> {
             "--backlog" => o.backlog = value()?,
             "--google" => o.google = value()?,
             "--postgres" => o.postgres = value()?,
+            "--nodes" => o.nodes = value()?,
             "--connections" => o.connections = value()?.max(1) as usize,
             "--million" => {
                 o.million = true;
@@ -138,7 +143,7 @@ fn opts() -> Result<Opts> {
             }
             "--help" | "-h" => {
                 println!(
-                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N] [--backlog N] [--google N] [--postgres N]\n\
+                    "stampcard-bench [--cards N] [--callers C] [--stamps S] [--wait-us W] [--million] [--ssh-sessions N] [--bot-updates R] [--api-requests N [--connections C]] [--rounds R] [--core-only] [--campaign N] [--passes N] [--smtp N] [--dispatch N] [--backlog N] [--google N] [--postgres N [--nodes K]]\n\
                      Durable stamps/s and acknowledgement latency through the actor core,\n\
                      raw sled and SQLite (WAL, synchronous=FULL), same group commit and the\n\
                      same records (the core's card record and journal event per stamp);\n\
@@ -161,7 +166,9 @@ fn opts() -> Result<Opts> {
                      and a wallet campaign to N Google holders planned, against raw sled.\n\
                      --postgres N runs instead: N durable stamps by the core on PostgreSQL (a server the bench starts,\n\
                      fsync and synchronous_commit on) against pgbench's same writes (tests/bench/pg_stamp.sql), one\n\
-                     transaction per stamp and one per batch of the core's size, and against the core on sled; in rounds."
+                     transaction per stamp and one per batch of the core's size, and against the core on sled; in rounds.\n\
+                     --nodes K (with --postgres): instead, the stamps through 1, 2 … K nodes sharing the database\n\
+                     ([store] shared: one store and shop each, in this process), beside pgbench's one stamp per transaction."
                 );
                 std::process::exit(0);
             }
@@ -1070,6 +1077,9 @@ async fn bench(o: Opts) -> Result<()> {
         return million_stamp(store, &o).await;
     }
     if o.postgres > 0 {
+        if o.nodes > 0 {
+            return postgres::nodes_bench(&o).await;
+        }
         return postgres::postgres_bench(&o).await;
     }
     let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into());

@@ -14,7 +14,10 @@ use stampcard_core::clock::SystemClock;
 use stampcard_core::store::{PgOptions, PgStore};
 use stampcard_e2e::postgres::{self, PASSWORD, PgServer};
 
-use super::{Opts, Result1, Written, actor_core, core_settings, core_stamps, median, report};
+use super::{
+    Opts, Result1, Written, actor_core, core_settings, core_stamps, draft, drive, median, populate,
+    report,
+};
 
 /// The repo's pgbench script.
 const SCRIPT: &str = include_str!("../../../bench/pg_stamp.sql");
@@ -70,6 +73,141 @@ pub async fn postgres_bench(o: &Opts) -> Result<()> {
         median(&mut p99s)
     );
     Ok(())
+}
+
+/// `--postgres N --nodes K`: the stamps through 1, 2 … K nodes sharing one
+/// database (each a store and shop of its own with `shared`, in this
+/// process; a stamp goes to the nodes in turn), beside pgbench's one stamp
+/// per transaction on the same server and writes, in rounds.
+pub async fn nodes_bench(o: &Opts) -> Result<()> {
+    let server = PgServer::start();
+    println!(
+        "postgres nodes: {} stamps by {} callers on {} cards through 1..={} nodes; PostgreSQL {} (fsync=on, synchronous_commit=on) on 127.0.0.1",
+        o.postgres,
+        o.callers,
+        o.cards,
+        o.nodes,
+        server.psql("postgres", "SHOW server_version").trim()
+    );
+    let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into());
+    let root = tempfile::tempdir_in(&base)?;
+    let o = Opts {
+        stamps: o.postgres,
+        ..o.clone()
+    };
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); o.nodes as usize];
+    let mut p99s: Vec<Vec<f64>> = vec![Vec::new(); o.nodes as usize];
+    for round in 1..=o.rounds.max(1) {
+        println!("round {round}:");
+        let mut written = None;
+        let mut results = Vec::new();
+        for n in 1..=o.nodes as usize {
+            let (r, w) = stamps_through_nodes(&server, &o, n).await?;
+            report(&r);
+            written = Some(w);
+            results.push(r);
+        }
+        let single = pgbench(&server, &o, &written.context("no nodes")?, 1, root.path())?;
+        report(&single);
+        for (n, r) in results.iter().enumerate() {
+            ratios[n].push(r.per_sec / single.per_sec);
+            p99s[n].push(r.hist.value_at_quantile(0.99) as f64 / 1000.0);
+        }
+        println!(
+            "ratios to pgbench per stamp: {}",
+            results
+                .iter()
+                .enumerate()
+                .map(|(n, r)| format!("{} node(s) {:.2}", n + 1, r.per_sec / single.per_sec))
+                .collect::<Vec<_>>()
+                .join("   ")
+        );
+    }
+    for n in 0..o.nodes as usize {
+        println!(
+            "median over {} rounds: {} node(s) / pgbench per stamp = {:.2}   p99 {:.2} ms",
+            o.rounds.max(1),
+            n + 1,
+            median(&mut ratios[n]),
+            median(&mut p99s[n])
+        );
+    }
+    Ok(())
+}
+
+const NODE_NAMES: [&str; 4] = ["1 node", "2 nodes", "3 nodes", "4+ nodes"];
+
+/// The stamps through `n` nodes on a new database.
+async fn stamps_through_nodes(server: &PgServer, o: &Opts, n: usize) -> Result<(Result1, Written)> {
+    let url = server.database();
+    let open = |url: String| async move {
+        let options = PgOptions {
+            shared: true,
+            ..PgOptions::default()
+        };
+        let store = tokio::task::spawn_blocking(move || PgStore::open(&url, options)).await??;
+        anyhow::Ok(
+            Shop::with_store(Arc::new(store), core_settings(o), Arc::new(SystemClock)).await?,
+        )
+    };
+    let first = open(url.clone()).await?;
+    let t = first
+        .templates()
+        .create_template(draft(100), &stampcard_core::model::Actor::channel("system"))
+        .await?;
+    let first_card = populate(&first, &t, o.cards).await?;
+    let mut shops = vec![first];
+    for _ in 1..n {
+        shops.push(open(url.clone()).await?);
+    }
+    let shops = Arc::new(shops);
+    let turn = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let actor = stampcard_core::model::Actor::channel("bench");
+    let name = NODE_NAMES[(n - 1).min(3)];
+    let (s, t) = (shops.clone(), turn.clone());
+    let r = drive(
+        name,
+        o.callers,
+        o.stamps,
+        o.cards,
+        first_card,
+        move |card| {
+            let (s, t, actor) = (s.clone(), t.clone(), actor.clone());
+            async move {
+                let shop = &s[t.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % s.len()];
+                if let Err(e) = shop.cards().stamp_card(card, 1, None, &actor).await {
+                    eprintln!("stamp failed: {e}");
+                }
+            }
+        },
+    )
+    .await;
+    let shops = Arc::try_unwrap(shops).map_err(|_| anyhow::anyhow!("a shop is still in use"))?;
+    let mut shops = shops.into_iter();
+    let first = shops.next().context("a node")?;
+    for other in shops {
+        other.shutdown().await;
+    }
+    // The card and event the stamps wrote, for pgbench's same writes.
+    let card = first.cards().card(first_card)?;
+    let event = first
+        .journal()
+        .journal(&stampcard_core::shop::JournalQuery {
+            card: Some(first_card),
+            newest_first: true,
+            limit: 1,
+            ..Default::default()
+        })?
+        .pop()
+        .context("no journal event of the bench card")?;
+    first.shutdown().await;
+    Ok((
+        r,
+        Written {
+            card,
+            event: serde_json::to_value(&event)?,
+        },
+    ))
 }
 
 /// The core's stamps on a new database; its mean batch (stamps per

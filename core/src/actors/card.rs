@@ -38,9 +38,10 @@ pub struct CardState {
     /// writes go through this actor, so the list stays current).
     pub(crate) vouchers: Option<Vec<crate::model::Voucher>>,
     /// The card's version: the id of its newest journal event when this
-    /// actor read it (0: none). Every write names it (the store's card-version
-    /// guard), so a card changed elsewhere — by another node serving the same
-    /// database — is read again and the command run again on it.
+    /// actor read it (0: none), kept where other processes write the store
+    /// too. Every write there names it (the store's card-version guard), so
+    /// a card changed by another node is read again and the command run
+    /// again on it.
     pub(crate) version: u64,
 }
 
@@ -54,12 +55,16 @@ impl CardState {
         // The version first: a write landing between the two reads then
         // fails the guard (and the command runs again), never passes it
         // with a card older than its version.
-        let version = deps
-            .store
-            .card_event_ids(card_id, 0, 1)?
-            .first()
-            .copied()
-            .unwrap_or(0);
+        let version = match deps.store.is_shared() {
+            true => deps
+                .store
+                .card_event_ids(card_id, 0, 1)?
+                .first()
+                .copied()
+                .unwrap_or(0),
+            // Only guarded writes use it.
+            false => 0,
+        };
         match deps.store.get(&Key::Card(card_id))? {
             Some(Record::Card(card)) => Ok(CardState {
                 card,

@@ -375,10 +375,13 @@ async fn commit(
         state.vouchers = None;
     }
     let events_without_news = !mutation.events.iter().any(|e| e.kind.is_news());
-    // The write holds only if the card is still at the version this actor
-    // read: another node (or another writer here) may have changed it since.
+    // On a store other nodes write too, the write holds only if the card
+    // is still at the version this actor read (one process's actor is the
+    // card's only writer: there it needs no guard).
     let mut mutation = mutation;
-    mutation.guard_card_at(state.card.id, state.version);
+    if state.deps.store.is_shared() {
+        mutation.guard_card_at(state.card.id, state.version);
+    }
     let of_card: Vec<bool> = mutation
         .events
         .iter()

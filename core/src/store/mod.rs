@@ -171,6 +171,13 @@ pub trait Store: Send + Sync + 'static {
     /// connections; every acknowledged change is durable already.
     fn close(&self) {}
 
+    /// Whether other processes write this store too (nodes sharing a
+    /// database). Where not, this process's card actor is each card's only
+    /// writer and its writes need no card-version guard.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     /// Resolves once this process holds a duty of the shop (see
     /// [`Duty`]): at once where this process is the shop's only writer;
     /// on a database several nodes share, when no other node holds it.

@@ -691,6 +691,10 @@ fn last_id(key: &Key) -> Option<u64> {
 }
 
 impl Store for PgStore {
+    fn is_shared(&self) -> bool {
+        self.shared
+    }
+
     fn watch_written(&self) -> Option<tokio::sync::broadcast::Receiver<super::Written>> {
         self.shared.then(|| self.written.subscribe())
     }

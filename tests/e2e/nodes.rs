@@ -12,7 +12,7 @@ use rand::Rng;
 use stampcard_e2e::webhook_receiver::Receiver;
 use stampcard_e2e::{postgres, wait};
 
-use super::postgres::{assert_exactly_once, pg_shop, try_post};
+use super::postgres::{assert_exactly_once, journal_on, pg_shop, try_post};
 use crate::{Server, Shop};
 
 /// What makes a `serve` a node of a shared database.
@@ -137,21 +137,18 @@ fn three_nodes_killed_and_restarted_under_stamping_keep_every_stamp_once_in_orde
     // Each card's journal in commit order: every stamp counts on from the
     // one before it, whichever node made it.
     for (id, _) in &cards {
-        let out = folders[0]
-            .command(&[
-                "--json",
-                "journal",
+        let journal = journal_on(
+            &folders[0],
+            Some(&url),
+            &[
                 "--card",
                 &id.to_string(),
                 "--type",
                 "stamp_added",
                 "--limit",
                 "1000000",
-            ])
-            .env("STAMPCARD_STORE__URL", &url)
-            .output()
-            .expect("journal");
-        let journal: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            ],
+        );
         let mut events: Vec<(u64, u64)> = journal
             .as_array()
             .expect("events")
@@ -295,12 +292,11 @@ fn a_receipt_code_and_a_voucher_raced_from_three_nodes_are_won_once() {
     }
     // The journal agrees: 100 claims, one redemption.
     let count = |kind: &str| {
-        let out = folders[0]
-            .command(&["--json", "journal", "--type", kind, "--limit", "100000"])
-            .env("STAMPCARD_STORE__URL", &url)
-            .output()
-            .expect("journal");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let v = journal_on(
+            &folders[0],
+            Some(&url),
+            &["--type", kind, "--limit", "100000"],
+        );
         v.as_array().expect("events").len()
     };
     assert_eq!(count("receipt_claimed"), 100);

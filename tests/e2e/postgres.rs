@@ -345,7 +345,7 @@ fn a_backup_of_either_store_restores_into_the_other() {
 }
 
 /// `journal <args>` of a shop, kept in PostgreSQL at `url` if given.
-fn journal_on(shop: &Shop, url: Option<&str>, args: &[&str]) -> serde_json::Value {
+pub(crate) fn journal_on(shop: &Shop, url: Option<&str>, args: &[&str]) -> serde_json::Value {
     let mut command = shop.command(&[&["--json", "journal"], args].concat());
     if let Some(url) = url {
         command.env("STAMPCARD_STORE__URL", url);

@@ -450,23 +450,27 @@ async fn core_stamps(shop: Shop, name: &'static str, o: &Opts) -> Result<(Result
     shop.cards()
         .stamp_card(first, 1, None, &Actor::channel("bench"))
         .await?;
-    let card = shop.cards().card(first)?;
+    let written = written_by(&shop, first)?;
+    shop.shutdown().await;
+    Ok((r, written))
+}
+
+/// A stamped card and its newest event, as the store keeps them.
+fn written_by(shop: &Shop, card: u64) -> Result<Written> {
     let event = shop
         .journal()
         .journal(&stampcard_core::shop::JournalQuery {
-            card: Some(first),
+            card: Some(card),
             newest_first: true,
             limit: 1,
             ..Default::default()
         })?
         .pop()
         .context("no journal event of the bench card")?;
-    let written = Written {
-        card,
+    Ok(Written {
+        card: shop.cards().card(card)?,
         event: serde_json::to_value(&event)?,
-    };
-    shop.shutdown().await;
-    Ok((r, written))
+    })
 }
 
 /// A baseline's cards and journal: per stamp, the card record and the event

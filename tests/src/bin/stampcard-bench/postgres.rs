@@ -16,7 +16,7 @@ use stampcard_e2e::postgres::{self, PASSWORD, PgServer};
 
 use super::{
     Opts, Result1, Written, actor_core, core_settings, core_stamps, draft, drive, median, populate,
-    report,
+    report, written_by,
 };
 
 /// The repo's pgbench script.
@@ -189,25 +189,9 @@ async fn stamps_through_nodes(server: &PgServer, o: &Opts, n: usize) -> Result<(
         other.shutdown().await;
     }
     // The card and event the stamps wrote, for pgbench's same writes.
-    let card = first.cards().card(first_card)?;
-    let event = first
-        .journal()
-        .journal(&stampcard_core::shop::JournalQuery {
-            card: Some(first_card),
-            newest_first: true,
-            limit: 1,
-            ..Default::default()
-        })?
-        .pop()
-        .context("no journal event of the bench card")?;
+    let written = written_by(&first, first_card)?;
     first.shutdown().await;
-    Ok((
-        r,
-        Written {
-            card,
-            event: serde_json::to_value(&event)?,
-        },
-    ))
+    Ok((r, written))
 }
 
 /// The core's stamps on a new database; its mean batch (stamps per

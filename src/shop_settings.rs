@@ -3,7 +3,7 @@
 //! signs every code; rules, messaging, wallets, campaigns) and the SSH host
 //! key, kept in the database so that they are the shop's, not one node's.
 //!
-//! The first node (or `store copy`) puts them there; every node that opens
+//! `store copy --to postgres://…` (or else the first node) puts them there; every node that opens
 //! the database compares its own config with them and refuses to start,
 //! naming the first difference, when they disagree. A node without an SSH
 //! host key of its own takes the shop's.

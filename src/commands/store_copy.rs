@@ -155,10 +155,19 @@ pub async fn copy(data: &Path, to: &str, json: bool) -> Result<()> {
     let loaded = loader
         .await
         .map_err(|e| anyhow!("loading the target: {e}"))?;
+    // The shop-wide settings and SSH host key go in too: nodes that share
+    // the database later check theirs against them.
+    let settings = match (&*loading, &loaded) {
+        (Loading::Postgres(store), Ok(_)) => {
+            crate::shop_settings::agree(&**store, &app.config, data).await
+        }
+        _ => Ok(()),
+    };
     loading.close();
     app.close().await;
     let written = snapshot.context("reading the shop")?;
     let loaded = loaded.with_context(|| format!("writing into {shown}"))?;
+    settings.with_context(|| format!("putting the shop-wide settings into {shown}"))?;
     if loaded != written {
         bail!("read {written} records but wrote {loaded}: the copy in {shown} is incomplete");
     }

@@ -186,6 +186,17 @@ fn a_shop_moves_to_postgres_serves_there_and_moves_back() {
         copied.stdout
     );
     let before = shop.json(&["journal", "--limit", "100000"]);
+    // The shop-wide settings and SSH host key went in with it.
+    let name = url.rsplit('/').next().expect("database").to_string();
+    assert_eq!(
+        postgres::shared()
+            .psql(
+                &name,
+                "SELECT count(*) FROM meta WHERE name IN ('shop_settings', 'ssh_host_key')"
+            )
+            .trim(),
+        "2"
+    );
     // Copying again into the same database is refused: it is not empty.
     let again = shop.run(&["store", "copy", "--to", &url]);
     assert_eq!(again.code, 2, "{}", again.stderr);

@@ -43,13 +43,27 @@ pub struct CardState {
     /// a card changed by another node is read again and the command run
     /// again on it.
     pub(crate) version: u64,
+    /// The latest version of the card's template when the current command
+    /// started (guarded with the card version).
+    pub(crate) template_seen: u32,
 }
 
 /// How often a command is run again on a card read afresh after another
-/// writer changed the card first.
-const CONFLICT_RETRIES: usize = 8;
+/// writer changed the card first. Between tries the actor waits a random
+/// moment (up to 1, 2, 4 … 32 ms), so two nodes stamping one card in step
+/// do not keep colliding.
+const CONFLICT_RETRIES: u32 = 32;
 
 impl CardState {
+    /// Notes the template version the next command runs with.
+    fn see_template(&mut self) {
+        self.template_seen = self
+            .deps
+            .templates
+            .get(self.card.template_id)
+            .map_or(0, |t| t.version);
+    }
+
     /// Reads the card and its version from the store.
     fn load(card_id: u64, deps: Arc<Deps>) -> CoreResult<CardState> {
         // The version first: a write landing between the two reads then
@@ -71,6 +85,7 @@ impl CardState {
                 deps,
                 vouchers: None,
                 version,
+                template_seen: 0,
             }),
             _ => Err(CoreError::not_found("card", card_id)),
         }
@@ -98,13 +113,26 @@ impl Actor for CardActor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             CardMsg::Request(request, port) => {
+                state.see_template();
                 let mut result = execute(state, request.clone()).await;
-                for _ in 0..CONFLICT_RETRIES {
+                for attempt in 0..CONFLICT_RETRIES {
                     let card = state.card.id;
-                    if !matches!(&result, Err(CoreError::Store(StoreError::Conflict(Key::Card(c)))) if *c == card)
-                    {
-                        break;
+                    match &result {
+                        Err(CoreError::Store(StoreError::Conflict(Key::Card(c)))) if *c == card => {
+                        }
+                        // Another node saved the template: read it again too.
+                        Err(CoreError::Store(StoreError::Conflict(Key::Template(t)))) => {
+                            if let Ok(Some(Record::Template(fresh))) =
+                                state.deps.store.get(&Key::Template(*t))
+                            {
+                                state.deps.templates.put(fresh);
+                            }
+                        }
+                        _ => break,
                     }
+                    let most = 1u64 << attempt.min(5);
+                    let pause = rand::random::<u64>() % (most * 1000 + 1);
+                    tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
                     match CardState::load(card, state.deps.clone()) {
                         Ok(fresh) => *state = fresh,
                         Err(e) => {
@@ -112,6 +140,7 @@ impl Actor for CardActor {
                             break;
                         }
                     }
+                    state.see_template();
                     result = execute(state, request.clone()).await;
                 }
                 // Whether the write happened is unknown (a networked store

@@ -381,6 +381,9 @@ async fn commit(
     let mut mutation = mutation;
     if state.deps.store.is_shared() {
         mutation.guard_card_at(state.card.id, state.version);
+        // And with the template version the command saw (another node may
+        // have saved the template since).
+        mutation.guard_template_at(state.card.template_id, state.template_seen);
     }
     let of_card: Vec<bool> = mutation
         .events

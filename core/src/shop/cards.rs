@@ -128,7 +128,10 @@ impl Cards {
                     super::customers::new_customer_mutation(self, &mut m, fields, given_at, actor)?;
                 let id = c.id;
                 let card = self.card_mutation(&mut m, &t, id, source, platform, now, actor)?;
-                self.store().commit(m).await?;
+                self.store()
+                    .commit(m)
+                    .await
+                    .map_err(super::customers::taken)?;
                 return Ok(card);
             }
         };

@@ -84,10 +84,23 @@ pub(super) fn new_customer_mutation(
     };
     m.put(Key::Customer(c.id), Record::Customer(c.clone()));
     if let Some(tg) = c.telegram_id {
+        // Checked again at commit: another node may create them meanwhile.
+        m.guard_absent(Key::CustomerByTelegram(tg));
         m.put(Key::CustomerByTelegram(tg), Record::Index(c.id));
     }
     m.event(customer_event(&c, EventKind::CustomerCreated, now, actor));
     Ok(c)
+}
+
+/// A new customer's commit refused because their Telegram id was taken
+/// meanwhile (by another node): said as the check before it says it.
+pub(super) fn taken(e: crate::store::StoreError) -> CoreError {
+    match e {
+        crate::store::StoreError::Conflict(Key::CustomerByTelegram(tg)) => {
+            CoreError::Invalid(format!("a customer with Telegram id {tg} exists already"))
+        }
+        other => other.into(),
+    }
 }
 
 impl Customers {
@@ -101,7 +114,7 @@ impl Customers {
         let _guard = self.lock.lock().await;
         let mut m = Mutation::new();
         let c = new_customer_mutation(self, &mut m, fields, source, actor)?;
-        self.store().commit(m).await?;
+        self.store().commit(m).await.map_err(taken)?;
         Ok(c)
     }
 

@@ -22,6 +22,14 @@ pub enum Guard {
         /// The id of its newest event when the write was computed.
         newest_event: u64,
     },
+    /// A template's latest version must still be this one: a write computed
+    /// with a template that another node has since saved anew is refused.
+    TemplateAt {
+        /// The template.
+        template: u64,
+        /// Its version the write was computed with.
+        version: u32,
+    },
     /// A journal consumer's cursor must still be where this process last
     /// stored it: a consumer that lost its duty to another node (which
     /// moved the cursor on) cannot write what that node writes too.
@@ -76,6 +84,13 @@ impl Mutation {
     /// [`Guard::CardAt`]).
     pub fn guard_card_at(&mut self, card: u64, newest_event: u64) -> &mut Self {
         self.guards.push(Guard::CardAt { card, newest_event });
+        self
+    }
+
+    /// Adds a precondition that a template's latest version is still
+    /// `version` (see [`Guard::TemplateAt`]).
+    pub fn guard_template_at(&mut self, template: u64, version: u32) -> &mut Self {
+        self.guards.push(Guard::TemplateAt { template, version });
         self
     }
 

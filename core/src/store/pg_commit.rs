@@ -608,6 +608,7 @@ impl Committer {
         let mut absent: HashMap<Kind, Vec<Key>> = HashMap::new();
         let mut cards: HashSet<u64> = HashSet::new();
         let mut cursors: Vec<String> = Vec::new();
+        let mut templates: Vec<i64> = Vec::new();
         for (m, _) in &mutations {
             for g in &m.guards {
                 match g {
@@ -616,6 +617,7 @@ impl Committer {
                         cards.insert(*card);
                     }
                     Guard::CursorAt { name, .. } => cursors.push(name.clone()),
+                    Guard::TemplateAt { template, .. } => templates.push(*template as i64),
                 }
             }
             if !m.guards.is_empty() {
@@ -650,6 +652,14 @@ impl Committer {
             .get(
                 client,
                 "SELECT name, event_id FROM cursors WHERE name = ANY($1::text[])",
+            )
+            .await
+            .map_err(fail)?;
+        let template_at = self
+            .statements
+            .get(
+                client,
+                "SELECT id, (body->>'version')::bigint FROM templates WHERE id = ANY($1::bigint[])",
             )
             .await
             .map_err(fail)?;
@@ -694,12 +704,20 @@ impl Committer {
             .map(|(_, stmt, p)| (stmt.clone(), p))
             .collect();
         let lookup_rows = pipelined(client, &lookup_statements);
-        let (begun, locked, newest_id, card_rows, cursor_rows, lookup_rows) = futures_util::join!(
+        let template_params: [&(dyn ToSql + Sync); 1] = [&templates];
+        let template_rows = async {
+            match templates.is_empty() {
+                true => Ok(Vec::new()),
+                false => client.query(&template_at, &template_params).await,
+            }
+        };
+        let (begun, locked, newest_id, card_rows, cursor_rows, template_rows, lookup_rows) = futures_util::join!(
             begin,
             locked,
             newest_id,
             card_rows,
             cursor_rows,
+            template_rows,
             futures_util::future::join_all(lookup_rows)
         );
         let io_fail = |e: tokio_postgres::Error| (Vec::new(), io(e), false);
@@ -717,6 +735,11 @@ impl Committer {
         let mut cursor_now: HashMap<String, u64> = HashMap::new();
         for row in cursor_rows.map_err(io_fail)? {
             cursor_now.insert(row.get(0), row.get::<_, i64>(1) as u64);
+        }
+        // Each guarded template's latest version, kept current over the batch.
+        let mut template_now: HashMap<u64, u32> = HashMap::new();
+        for row in template_rows.map_err(io_fail)? {
+            template_now.insert(row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u32);
         }
         let mut exists: HashMap<Key, bool> = HashMap::new();
         for ((kind, _, _), rows) in lookups.iter().zip(lookup_rows) {
@@ -739,6 +762,9 @@ impl Committer {
                 Guard::CursorAt { name, at } => {
                     (cursor_now.get(name) != Some(at)).then(|| Key::Cursor(name.clone()))
                 }
+                Guard::TemplateAt { template, version } => (template_now.get(template)
+                    != Some(version))
+                .then_some(Key::Template(*template)),
             });
             if let Some(key) = refused {
                 let _ = reply.send(Err(StoreError::Conflict(key)));
@@ -754,6 +780,11 @@ impl Committer {
                     && let Some(now) = cursor_now.get_mut(name)
                 {
                     *now = *at;
+                }
+                if let (Key::Template(id), Record::Template(t)) = (&k, &r)
+                    && let Some(now) = template_now.get_mut(id)
+                {
+                    *now = t.version;
                 }
                 if let Key::Card(c) = k {
                     let entry = card_newest.entry(c).or_insert(None);

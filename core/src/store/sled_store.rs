@@ -79,6 +79,8 @@ enum EncodedGuard {
     CardAt(u64, u64),
     /// The consumer's stored cursor must be this one.
     CursorAt(String, u64),
+    /// The template's latest version must be this one.
+    TemplateAt(u64, u32),
 }
 
 /// The JSON every event starts with before its id is spliced in.
@@ -93,6 +95,9 @@ fn encode_mutation(m: Mutation) -> Encoded {
                 Guard::Absent(k) => EncodedGuard::Absent(encode_key(&k), k),
                 Guard::CardAt { card, newest_event } => EncodedGuard::CardAt(card, newest_event),
                 Guard::CursorAt { name, at } => EncodedGuard::CursorAt(name, at),
+                Guard::TemplateAt { template, version } => {
+                    EncodedGuard::TemplateAt(template, version)
+                }
             })
             .collect(),
         puts: m
@@ -915,6 +920,22 @@ impl Group {
                         Ok(Some(v)) => Ok((serde_json::from_slice::<u64>(&v).ok() == Some(*at))
                             .then_some(())
                             .ok_or(key)),
+                        Ok(None) => Ok(Err(key)),
+                        Err(e) => Err(io(e)),
+                    }
+                }
+                // Templates are saved through the committer too; one
+                // process's writes never race its own template saves, so
+                // the tree has the latest version.
+                EncodedGuard::TemplateAt(template, version) => {
+                    let key = Key::Template(*template);
+                    match db.get(encode_key(&key)) {
+                        Ok(Some(v)) => Ok((serde_json::from_slice::<crate::model::Template>(&v)
+                            .ok()
+                            .map(|t| t.version)
+                            == Some(*version))
+                        .then_some(())
+                        .ok_or(key)),
                         Ok(None) => Ok(Err(key)),
                         Err(e) => Err(io(e)),
                     }

@@ -44,7 +44,7 @@ pub struct CardState {
     /// again on it.
     pub(crate) version: u64,
     /// The latest version of the card's template when the current command
-    /// started (guarded with the card version).
+    /// started (guarded with the card version; kept on a shared store).
     pub(crate) template_seen: u32,
 }
 
@@ -55,13 +55,16 @@ pub struct CardState {
 const CONFLICT_RETRIES: u32 = 32;
 
 impl CardState {
-    /// Notes the template version the next command runs with.
+    /// Notes the template version the next command runs with (for the
+    /// template guard, on a shared store only).
     fn see_template(&mut self) {
-        self.template_seen = self
-            .deps
-            .templates
-            .get(self.card.template_id)
-            .map_or(0, |t| t.version);
+        if self.deps.store.is_shared() {
+            self.template_seen = self
+                .deps
+                .templates
+                .get(self.card.template_id)
+                .map_or(0, |t| t.version);
+        }
     }
 
     /// Reads the card and its version from the store.

@@ -379,17 +379,20 @@ async fn commit(
     // is still at the version this actor read (one process's actor is the
     // card's only writer: there it needs no guard).
     let mut mutation = mutation;
-    if state.deps.store.is_shared() {
+    let shared = state.deps.store.is_shared();
+    // Which events are this card's: the newest becomes its version.
+    let mut of_card = Vec::new();
+    if shared {
         mutation.guard_card_at(state.card.id, state.version);
         // And with the template version the command saw (another node may
         // have saved the template since).
         mutation.guard_template_at(state.card.template_id, state.template_seen);
+        of_card = mutation
+            .events
+            .iter()
+            .map(|e| e.card_id == Some(state.card.id))
+            .collect();
     }
-    let of_card: Vec<bool> = mutation
-        .events
-        .iter()
-        .map(|e| e.card_id == Some(state.card.id))
-        .collect();
     let committed = state.deps.store.commit(mutation).await?;
     if let Some(newest) = committed
         .event_ids

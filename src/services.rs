@@ -141,34 +141,30 @@ impl Services {
         // Telegram allows one poller per bot; the schedulers run once per
         // shop: each is a duty, held by one node at a time.
         if let Some(bot) = bot {
-            let (shop, stop) = (app.shop.clone(), stop.clone());
-            tasks.spawn(async move {
-                let store = shop.store().clone();
-                supervise_duty("Telegram bot", &*store, stop, |stop| {
-                    let (shop, bot) = (shop.clone(), bot.clone());
-                    async move {
-                        stampcard_bot::run(shop, bot, wallets, stop).await;
-                        Ok(())
-                    }
-                })
-                .await
+            let shop = app.shop.clone();
+            spawn_duty(&mut tasks, app, &stop, "Telegram bot".into(), move |stop| {
+                let (shop, bot) = (shop.clone(), bot.clone());
+                async move {
+                    stampcard_bot::run(shop, bot, wallets, stop).await;
+                    Ok(())
+                }
             });
         }
-        duty(
+        spawn_scheduler(
             &mut tasks,
             app,
             &stop,
             "backup schedule",
             crate::schedule::run,
         );
-        duty(
+        spawn_scheduler(
             &mut tasks,
             app,
             &stop,
             "voucher reminders",
             crate::reminders::run,
         );
-        duty(
+        spawn_scheduler(
             &mut tasks,
             app,
             &stop,
@@ -294,27 +290,39 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     routes
 }
 
-/// Spawns a scheduler of the shop as a duty (one node at a time).
-fn duty<Fut>(
+/// Spawns a task of the shop that is a duty: supervised, and on a database
+/// several nodes share run by one node at a time.
+fn spawn_duty<F, Fut>(
     tasks: &mut tokio::task::JoinSet<()>,
     app: &App,
     stop: &watch::Receiver<bool>,
-    name: &'static str,
+    name: String,
+    task: F,
+) where
+    F: FnMut(watch::Receiver<bool>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = stampcard_core::error::CoreResult<()>> + Send,
+{
+    let (store, stop) = (app.shop.store().clone(), stop.clone());
+    tasks.spawn(async move { supervise_duty(&name, &*store, stop, task).await });
+}
+
+/// Spawns one of the shop's schedulers as a duty.
+fn spawn_scheduler<Fut>(
+    tasks: &mut tokio::task::JoinSet<()>,
+    app: &App,
+    stop: &watch::Receiver<bool>,
+    name: &str,
     run: fn(App, watch::Receiver<bool>) -> Fut,
 ) where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (app, stop) = (app.clone(), stop.clone());
-    tasks.spawn(async move {
-        let store = app.shop.store().clone();
-        supervise_duty(name, &*store, stop, |stop| {
-            let run = run(app.clone(), stop);
-            async move {
-                run.await;
-                Ok(())
-            }
-        })
-        .await
+    let owned = app.clone();
+    spawn_duty(tasks, app, stop, name.into(), move |stop| {
+        let run = run(owned.clone(), stop);
+        async move {
+            run.await;
+            Ok(())
+        }
     });
 }
 
@@ -341,14 +349,10 @@ async fn start_messaging(
         ));
     }
     for channel in channels {
-        let (shop, stop) = (app.shop.clone(), stop.clone());
-        tasks.spawn(async move {
-            let name = format!("{} dispatcher", channel.name());
-            let store = shop.store().clone();
-            supervise_duty(&name, &*store, stop, |stop| {
-                run_dispatcher(shop.outbox().clone(), channel.clone(), stop)
-            })
-            .await;
+        let outbox = app.shop.outbox().clone();
+        let name = format!("{} dispatcher", channel.name());
+        spawn_duty(tasks, app, stop, name, move |stop| {
+            run_dispatcher(outbox.clone(), channel.clone(), stop)
         });
     }
     let mut consumers: Vec<Arc<dyn Consumer>> =
@@ -361,14 +365,10 @@ async fn start_messaging(
     }
     for consumer in consumers {
         start_cursor(app.shop.context(), consumer.name()).await?;
-        let (shop, stop) = (app.shop.clone(), stop.clone());
-        tasks.spawn(async move {
-            let name = format!("{} consumer", consumer.name());
-            let store = shop.store().clone();
-            supervise_duty(&name, &*store, stop, |stop| {
-                run_consumer(shop.context().clone(), consumer.clone(), stop)
-            })
-            .await;
+        let ctx = app.shop.context().clone();
+        let name = format!("{} consumer", consumer.name());
+        spawn_duty(tasks, app, stop, name, move |stop| {
+            run_consumer(ctx.clone(), consumer.clone(), stop)
         });
     }
     Ok(())

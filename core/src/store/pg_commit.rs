@@ -149,6 +149,19 @@ where
         .collect()
 }
 
+/// The rows a lookup by a list of keys (its one array parameter) finds;
+/// no round trip for an empty list.
+async fn rows_for<T: ToSql + Sync>(
+    client: &Client,
+    lookup: &Statement,
+    keys: &Vec<T>,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    client.query(lookup, &[keys]).await
+}
+
 fn pg_type(col: Col) -> &'static str {
     match col {
         Col::Int => "bigint[]",
@@ -692,25 +705,13 @@ impl Committer {
         let newest_id = client.query_one(&max, &[]);
         let card_params: [&(dyn ToSql + Sync); 1] = [&card_list];
         let card_rows = client.query(&newest, &card_params);
-        let cursor_params: [&(dyn ToSql + Sync); 1] = [&cursors];
-        let cursor_rows = async {
-            match cursors.is_empty() {
-                true => Ok(Vec::new()),
-                false => client.query(&cursor_at, &cursor_params).await,
-            }
-        };
+        let cursor_rows = rows_for(client, &cursor_at, &cursors);
         let lookup_statements: Vec<(Statement, &Params)> = lookups
             .iter()
             .map(|(_, stmt, p)| (stmt.clone(), p))
             .collect();
         let lookup_rows = pipelined(client, &lookup_statements);
-        let template_params: [&(dyn ToSql + Sync); 1] = [&templates];
-        let template_rows = async {
-            match templates.is_empty() {
-                true => Ok(Vec::new()),
-                false => client.query(&template_at, &template_params).await,
-            }
-        };
+        let template_rows = rows_for(client, &template_at, &templates);
         let (begun, locked, newest_id, card_rows, cursor_rows, template_rows, lookup_rows) = futures_util::join!(
             begin,
             locked,

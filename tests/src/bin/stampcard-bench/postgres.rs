@@ -22,10 +22,12 @@ use super::{
 /// The repo's pgbench script.
 const SCRIPT: &str = include_str!("../../../bench/pg_stamp.sql");
 
-pub async fn postgres_bench(o: &Opts) -> Result<()> {
+/// A PostgreSQL server of the bench's own, its heading printed; a folder
+/// for its files; the options with `--postgres N` as the stamp count.
+fn start(o: &Opts, through: &str) -> Result<(PgServer, tempfile::TempDir, Opts)> {
     let server = PgServer::start();
     println!(
-        "postgres: {} stamps by {} callers on {} cards; PostgreSQL {} (fsync=on, synchronous_commit=on) on 127.0.0.1",
+        "postgres: {} stamps by {} callers on {} cards{through}; PostgreSQL {} (fsync=on, synchronous_commit=on) on 127.0.0.1",
         o.postgres,
         o.callers,
         o.cards,
@@ -37,6 +39,18 @@ pub async fn postgres_bench(o: &Opts) -> Result<()> {
         stamps: o.postgres,
         ..o.clone()
     };
+    Ok((server, root, o))
+}
+
+/// A shop on the PostgreSQL database at `url`.
+async fn open_shop(url: &str, options: PgOptions, o: &Opts) -> Result<Shop> {
+    let url = url.to_string();
+    let store = tokio::task::spawn_blocking(move || PgStore::open(&url, options)).await??;
+    Ok(Shop::with_store(Arc::new(store), core_settings(o), Arc::new(SystemClock)).await?)
+}
+
+pub async fn postgres_bench(o: &Opts) -> Result<()> {
+    let (server, root, o) = start(o, "")?;
     let (mut to_single, mut to_batched, mut to_sled, mut p99s) = (vec![], vec![], vec![], vec![]);
     for round in 1..=o.rounds.max(1) {
         println!("round {round}:");
@@ -80,21 +94,7 @@ pub async fn postgres_bench(o: &Opts) -> Result<()> {
 /// process; a stamp goes to the nodes in turn), beside pgbench's one stamp
 /// per transaction on the same server and writes, in rounds.
 pub async fn nodes_bench(o: &Opts) -> Result<()> {
-    let server = PgServer::start();
-    println!(
-        "postgres nodes: {} stamps by {} callers on {} cards through 1..={} nodes; PostgreSQL {} (fsync=on, synchronous_commit=on) on 127.0.0.1",
-        o.postgres,
-        o.callers,
-        o.cards,
-        o.nodes,
-        server.psql("postgres", "SHOW server_version").trim()
-    );
-    let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into());
-    let root = tempfile::tempdir_in(&base)?;
-    let o = Opts {
-        stamps: o.postgres,
-        ..o.clone()
-    };
+    let (server, root, o) = start(o, &format!(" through 1..={} nodes", o.nodes))?;
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); o.nodes as usize];
     let mut p99s: Vec<Vec<f64>> = vec![Vec::new(); o.nodes as usize];
     for round in 1..=o.rounds.max(1) {
@@ -140,17 +140,11 @@ const NODE_NAMES: [&str; 4] = ["1 node", "2 nodes", "3 nodes", "4+ nodes"];
 /// The stamps through `n` nodes on a new database.
 async fn stamps_through_nodes(server: &PgServer, o: &Opts, n: usize) -> Result<(Result1, Written)> {
     let url = server.database();
-    let open = |url: String| async move {
-        let options = PgOptions {
-            shared: true,
-            ..PgOptions::default()
-        };
-        let store = tokio::task::spawn_blocking(move || PgStore::open(&url, options)).await??;
-        anyhow::Ok(
-            Shop::with_store(Arc::new(store), core_settings(o), Arc::new(SystemClock)).await?,
-        )
+    let shared = PgOptions {
+        shared: true,
+        ..PgOptions::default()
     };
-    let first = open(url.clone()).await?;
+    let first = open_shop(&url, shared, o).await?;
     let t = first
         .templates()
         .create_template(draft(100), &stampcard_core::model::Actor::channel("system"))
@@ -158,7 +152,7 @@ async fn stamps_through_nodes(server: &PgServer, o: &Opts, n: usize) -> Result<(
     let first_card = populate(&first, &t, o.cards).await?;
     let mut shops = vec![first];
     for _ in 1..n {
-        shops.push(open(url.clone()).await?);
+        shops.push(open_shop(&url, shared, o).await?);
     }
     let shops = Arc::new(shops);
     let turn = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -199,11 +193,7 @@ async fn stamps_through_nodes(server: &PgServer, o: &Opts, n: usize) -> Result<(
 async fn core_on_postgres(server: &PgServer, o: &Opts) -> Result<(Result1, Written, f64)> {
     let url = server.database();
     let name = url.rsplit('/').next().unwrap_or_default().to_string();
-    let store = {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || PgStore::open(&url, PgOptions::default())).await??
-    };
-    let shop = Shop::with_store(Arc::new(store), core_settings(o), Arc::new(SystemClock)).await?;
+    let shop = open_shop(&url, PgOptions::default(), o).await?;
     let count = || -> Result<f64> {
         Ok(server
             .psql(&name, "SELECT count(*) FROM commit_batches")

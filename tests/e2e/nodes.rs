@@ -12,7 +12,7 @@ use rand::Rng;
 use stampcard_e2e::webhook_receiver::Receiver;
 use stampcard_e2e::{postgres, wait};
 
-use super::postgres::{assert_exactly_once, journal_on, pg_shop, try_post};
+use super::postgres::{assert_exactly_once, journal_on, pg_shop, stamp_until, try_post};
 use crate::{Server, Shop};
 
 /// What makes a `serve` a node of a shared database.
@@ -76,22 +76,17 @@ fn three_nodes_killed_and_restarted_under_stamping_keep_every_stamp_once_in_orde
     let kills = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for (node, addr) in addrs.iter().enumerate() {
-            for (id, code) in &cards {
-                let (acked, done, token) = (&acked, &done, &token);
-                s.spawn(move || {
-                    let body = format!(r#"{{"code": "{code}", "count": 1}}"#);
-                    let mut n = 0;
-                    while !done.load(Ordering::Relaxed) {
-                        n += 1;
-                        let key = format!("n{node}-{id}-{n}");
-                        let to = addr.lock().expect("addr").clone();
-                        match post(&to, token, "/api/v1/stamps", &body, Some(&key)) {
-                            Some((200, _)) => acked.lock().expect("acked").push((*id, key)),
-                            _ => std::thread::sleep(Duration::from_millis(20)),
-                        }
-                    }
-                });
-            }
+            let (acked, done, token, cards) = (&acked, &done, &token, &cards);
+            s.spawn(move || {
+                let stamped = stamp_until(
+                    &|| addr.lock().expect("addr").clone(),
+                    token,
+                    cards,
+                    &format!("n{node}"),
+                    &|| done.load(Ordering::Relaxed),
+                );
+                acked.lock().expect("acked").extend(stamped);
+            });
         }
         // Kill a random node every 0.3–0.9 s and start it again at once.
         let mut rng = rand::rng();

@@ -73,11 +73,12 @@ pub(crate) fn try_post(
     Some((status, body))
 }
 
-/// Stamps each card through the API from its own thread, one stamp per
+/// Stamps each card through the API at `addr()` (asked before each
+/// request: a restarted server moves) from its own thread, one stamp per
 /// request with a fresh idempotency key, until `stop`; returns the keys the
 /// server acknowledged (200), per card.
-fn stamp_until(
-    addr: &str,
+pub(crate) fn stamp_until(
+    addr: &(dyn Fn() -> String + Sync),
     token: &str,
     cards: &[(u64, String)],
     prefix: &str,
@@ -99,7 +100,7 @@ fn stamp_until(
                         ("Content-Type", "application/json"),
                         ("Idempotency-Key", key.as_str()),
                     ];
-                    match try_post(addr, "/api/v1/stamps", &headers, &body) {
+                    match try_post(&addr(), "/api/v1/stamps", &headers, &body) {
                         Some((200, _)) => acked.lock().expect("acked").push((*id, key)),
                         Some(_) => std::thread::sleep(Duration::from_millis(20)),
                         None => std::thread::sleep(Duration::from_millis(20)),
@@ -464,7 +465,7 @@ fn serve_killed_under_concurrent_stamping_keeps_every_acknowledged_stamp_once() 
         };
         let dead = || Instant::now() >= until + Duration::from_millis(300);
         acked.extend(stamp_until(
-            &addr,
+            &|| addr.clone(),
             &token,
             &cards,
             &format!("r{round}"),
@@ -491,13 +492,13 @@ fn postgres_restarted_under_load_serve_reconnects_and_carries_on() {
     let start = Instant::now();
     let stop = || start.elapsed() >= Duration::from_secs(8);
     let acked = std::thread::scope(|s| {
-        let load = s.spawn(|| stamp_until(&serve.http, &token, &cards, "load", &stop));
+        let load = s.spawn(|| stamp_until(&|| serve.http.clone(), &token, &cards, "load", &stop));
         std::thread::sleep(Duration::from_secs(2));
         pg.restart_immediate();
         load.join().expect("load")
     });
     // Stamps were acknowledged after the restart too: serve carried on.
-    let after = stamp_until(&serve.http, &token, &cards[..1], "after", &{
+    let after = stamp_until(&|| serve.http.clone(), &token, &cards[..1], "after", &{
         let t = Instant::now();
         move || t.elapsed() >= Duration::from_millis(500)
     });

@@ -12,7 +12,7 @@ use rand::Rng;
 use stampcard_e2e::webhook_receiver::Receiver;
 use stampcard_e2e::{postgres, wait};
 
-use super::postgres::{assert_exactly_once, journal_on, pg_shop, stamp_until, try_post};
+use super::postgres::{assert_exactly_once, journal_on, pg_shop, stamp_until, stamps_of, try_post};
 use crate::{Server, Shop};
 
 /// What makes a `serve` a node of a shared database.
@@ -132,18 +132,7 @@ fn three_nodes_killed_and_restarted_under_stamping_keep_every_stamp_once_in_orde
     // Each card's journal in commit order: every stamp counts on from the
     // one before it, whichever node made it.
     for (id, _) in &cards {
-        let journal = journal_on(
-            &folders[0],
-            Some(&url),
-            &[
-                "--card",
-                &id.to_string(),
-                "--type",
-                "stamp_added",
-                "--limit",
-                "1000000",
-            ],
-        );
+        let journal = stamps_of(&folders[0], &url, *id);
         let mut events: Vec<(u64, u64)> = journal
             .as_array()
             .expect("events")

@@ -121,26 +121,7 @@ pub(crate) fn assert_exactly_once(
     acked: &[(u64, String)],
 ) {
     for (id, _) in cards {
-        let run = shop
-            .command(&[
-                "--json",
-                "journal",
-                "--card",
-                &id.to_string(),
-                "--type",
-                "stamp_added",
-                "--limit",
-                "1000000",
-            ])
-            .env("STAMPCARD_STORE__URL", url)
-            .output()
-            .expect("journal");
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let journal: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+        let journal = stamps_of(shop, url, *id);
         let mut per_key: HashMap<String, usize> = HashMap::new();
         for e in journal.as_array().expect("events") {
             let key = e["idempotency_key"].as_str().unwrap_or_default();
@@ -354,6 +335,23 @@ fn a_backup_of_either_store_restores_into_the_other() {
     let again = on_sled.json(&["stamp", &code]);
     let newest = on_sled.json(&["journal", "--card", "100001", "--limit", "1"]);
     assert_eq!(newest[0]["id"], again["event_ids"][0], "{newest}");
+}
+
+/// A card's `stamp_added` events, newest first, from the shop in
+/// PostgreSQL at `url`.
+pub(crate) fn stamps_of(shop: &Shop, url: &str, card: u64) -> serde_json::Value {
+    journal_on(
+        shop,
+        Some(url),
+        &[
+            "--card",
+            &card.to_string(),
+            "--type",
+            "stamp_added",
+            "--limit",
+            "1000000",
+        ],
+    )
 }
 
 /// `journal <args>` of a shop, kept in PostgreSQL at `url` if given.

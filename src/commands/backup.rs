@@ -137,8 +137,9 @@ fn read_backup(file: &Path) -> Result<Parsed> {
     .read_to_end(&mut all)?;
     let bad = || anyhow!("{} is not a complete stampcard backup", file.display());
     let logical_records = all.starts_with(MAGIC);
-    if all.len() < MAGIC.len() + 32 || !(logical_records || all.starts_with(MAGIC_1)) {
-        if all.starts_with(b"STAMPCARD-BACKUP ") {
+    let known = logical_records || all.starts_with(MAGIC_1);
+    if all.len() < MAGIC.len() + 32 || !known {
+        if !known && all.starts_with(b"STAMPCARD-BACKUP ") {
             bail!(
                 "{} was written by a newer stampcard: upgrade stampcard to restore it",
                 file.display()

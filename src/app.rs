@@ -39,23 +39,19 @@ fn rewrite_store(data: &Path, options: stampcard_core::store::SledOptions) -> Re
     Ok(())
 }
 
-/// Opens the shop in PostgreSQL; every error is one line without the
-/// password.
-async fn open_postgres(
-    url: &str,
-    shared: bool,
-    settings: stampcard_core::settings::ShopSettings,
-    clock: Arc<dyn stampcard_core::clock::Clock>,
-) -> Result<Shop> {
+/// Opens the PostgreSQL store of a `[store]` section; every error is one
+/// line without the password.
+pub async fn open_pg_store(store: &config::StoreSection) -> Result<stampcard_core::store::PgStore> {
     use stampcard_core::store::{PgOptions, PgStore, redact_url};
+    let url = store.postgres().unwrap_or_default();
     let shown = redact_url(url);
     let owned = url.to_string();
     // Opening connects and may wait on the network: off the runtime's threads.
     let options = PgOptions {
-        shared,
+        shared: store.shared,
         ..PgOptions::default()
     };
-    let store = tokio::task::spawn_blocking(move || PgStore::open(&owned, options))
+    tokio::task::spawn_blocking(move || PgStore::open(&owned, options))
         .await
         .map_err(|e| anyhow!("opening the store: {e}"))?
         .map_err(|e| match e {
@@ -65,10 +61,36 @@ async fn open_postgres(
             ),
             StoreError::Io(why) => anyhow!("cannot open the store: {why}"),
             other => anyhow!("cannot open the store {shown}: {other}"),
-        })?;
-    Shop::with_store(Arc::new(store), settings, clock)
+        })
+}
+
+/// Opens the shop in PostgreSQL; every error is one line without the
+/// password. A node of a shared database takes the shop-wide sections its
+/// file leaves out from the database, and is refused when those it sets
+/// differ from the database's.
+async fn open_postgres(
+    data: &Path,
+    mut raw: config::Raw,
+    store: &config::StoreSection,
+    clock: Arc<dyn stampcard_core::clock::Clock>,
+) -> Result<(Config, Shop)> {
+    let shown = stampcard_core::store::redact_url(store.postgres().unwrap_or_default());
+    let pg = open_pg_store(store).await?;
+    if store.shared {
+        crate::shop_settings::fill(&pg, &mut raw)?;
+    }
+    let config = raw.finish()?;
+    let settings = config.shop_settings()?;
+    let shop = Shop::with_store(Arc::new(pg), settings, clock)
         .await
-        .map_err(|e| anyhow!("cannot open the store {shown}: {e}"))
+        .map_err(|e| anyhow!("cannot open the store {shown}: {e}"))?;
+    if store.shared
+        && let Err(e) = crate::shop_settings::agree(&**shop.store(), &config, data).await
+    {
+        shop.shutdown().await;
+        return Err(e);
+    }
+    Ok((config, shop))
 }
 
 /// The store folder inside a data folder.
@@ -89,18 +111,14 @@ impl App {
         json: bool,
         clock: Arc<dyn stampcard_core::clock::Clock>,
     ) -> Result<Self> {
-        let config = config::load(data)?;
-        let settings = config.shop_settings()?;
-        if let Some(url) = config.store.postgres() {
-            let shop = open_postgres(url, config.store.shared, settings, clock).await?;
-            if config.store.shared
-                && let Err(e) = crate::shop_settings::agree(&**shop.store(), &config, data).await
-            {
-                shop.shutdown().await;
-                return Err(e);
-            }
+        let raw = config::read(data)?;
+        let store = raw.store()?;
+        if store.postgres().is_some() {
+            let (config, shop) = open_postgres(data, raw, &store, clock).await?;
             return Ok(Self::opened(data, config, shop, json));
         }
+        let config = raw.finish()?;
+        let settings = config.shop_settings()?;
         let dir = store_dir(data);
         // A forget since the last rewrite: the store's files still hold the
         // old values; rewrite them before anything opens the store.

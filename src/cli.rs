@@ -194,6 +194,16 @@ pub enum StoreCmd {
         #[arg(long, value_name = "URL|FOLDER")]
         to: String,
     },
+    /// The shop-wide settings ([shop] with its secret, [rules], [campaigns],
+    /// [telegram], [wallet], [smtp], …) that the nodes of a shared
+    /// PostgreSQL database take from it: shown with secrets hidden, or with
+    /// --update replaced by this folder's stampcard.toml (restart the nodes
+    /// after).
+    Settings {
+        /// Put this folder's shop-wide sections into the database.
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 /// `wallet` subcommands.
@@ -238,6 +248,12 @@ pub struct InitArgs {
     /// `[store] url` in stampcard.toml, mode 0600).
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
+    /// With --store: make this folder another node of the shop already in
+    /// that PostgreSQL database (see "Running on several machines"): its
+    /// stampcard.toml names the database with `shared = true` and takes the
+    /// shop-wide settings from it.
+    #[arg(long, requires = "store", conflicts_with_all = ["demo", "admin", "name", "timezone"])]
+    pub node: bool,
 }
 
 /// `template` subcommands.

@@ -530,6 +530,13 @@ fn env_value(raw: &str) -> toml::Value {
 
 /// Loads the config of a data folder with environment overrides applied.
 pub fn load(data: &Path) -> Result<Config> {
+    read(data)?.finish()
+}
+
+/// Reads the config of a data folder with environment overrides applied,
+/// not yet checked: a node of a shared database fills the shop-wide
+/// sections its file leaves out from the database first.
+pub fn read(data: &Path) -> Result<Raw> {
     let path = data.join(FILE_NAME);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -537,46 +544,120 @@ pub fn load(data: &Path) -> Result<Config> {
             path.display()
         )
     })?;
-    parse(&text, &path, std::env::vars())
+    Raw::new(&text, &path, std::env::vars())
 }
 
 /// Parses config text, applying `STAMPCARD_<SECTION>__<KEY>` overrides from `env`.
+#[cfg(test)]
 pub fn parse(
     text: &str,
     path: &Path,
     env: impl Iterator<Item = (String, String)>,
 ) -> Result<Config> {
-    let mut table: toml::Table = toml::from_str(text)
-        .map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
-    // `section.key` → the variable that set it, so an error names its origin.
-    let mut overrides = std::collections::BTreeMap::new();
-    for (name, value) in env {
-        let Some(rest) = name.strip_prefix("STAMPCARD_") else {
-            continue;
-        };
-        let Some((section, key)) = rest.split_once("__") else {
-            continue;
-        };
-        let (section, key) = (section.to_lowercase(), key.to_lowercase());
-        overrides.insert(format!("{section}.{key}"), name.clone());
-        let entry = table
-            .entry(section.clone())
-            .or_insert_with(|| toml::Value::Table(Default::default()));
-        match entry {
-            toml::Value::Table(t) => {
-                t.insert(key, env_value(&value));
+    Raw::new(text, path, env)?.finish()
+}
+
+/// A config file with its environment overrides, parsed as TOML but not yet
+/// checked.
+pub struct Raw {
+    table: toml::Table,
+    path: PathBuf,
+    /// `section.key` → the variable that set it, so an error names its origin.
+    overrides: std::collections::BTreeMap<String, String>,
+}
+
+impl Raw {
+    fn new(text: &str, path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<Self> {
+        let mut table: toml::Table = toml::from_str(text)
+            .map_err(|e| anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+        let mut overrides = std::collections::BTreeMap::new();
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("STAMPCARD_") else {
+                continue;
+            };
+            let Some((section, key)) = rest.split_once("__") else {
+                continue;
+            };
+            let (section, key) = (section.to_lowercase(), key.to_lowercase());
+            overrides.insert(format!("{section}.{key}"), name.clone());
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(Default::default()));
+            match entry {
+                toml::Value::Table(t) => {
+                    t.insert(key, env_value(&value));
+                }
+                _ => return Err(anyhow!("environment {name}: [{section}] is not a section")),
             }
-            _ => return Err(anyhow!("environment {name}: [{section}] is not a section")),
+        }
+        Ok(Self {
+            table,
+            path: path.to_path_buf(),
+            overrides,
+        })
+    }
+
+    /// The `[store]` section alone, checked.
+    pub fn store(&self) -> Result<StoreSection> {
+        let section = self
+            .table
+            .get("store")
+            .cloned()
+            .unwrap_or_else(|| toml::Value::Table(Default::default()));
+        serde_path_to_error::deserialize(section)
+            .map_err(|e| self.located(format!("key `store.{}`: {}", e.path(), e.inner())))
+    }
+
+    /// Whether the file (or the environment) sets this section.
+    pub fn has(&self, section: &str) -> bool {
+        self.table.contains_key(section)
+    }
+
+    /// Sets a section the file leaves out (a JSON object; nulls are
+    /// "not set").
+    pub fn fill(&mut self, section: &str, value: &serde_json::Value) {
+        if let Some(value) = toml_of(value) {
+            self.table.insert(section.to_string(), value);
         }
     }
-    let de = toml::Value::Table(table);
-    let located = |message: String| anyhow!("{}: {message}", origin(&message, path, &overrides));
-    let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        located(format!("key `{key}`: {}", e.inner()))
-    })?;
-    validate(&config).map_err(|e| located(e.to_string()))?;
-    Ok(config)
+
+    /// The whole config, checked.
+    pub fn finish(self) -> Result<Config> {
+        let de = toml::Value::Table(self.table.clone());
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            self.located(format!("key `{key}`: {}", e.inner()))
+        })?;
+        validate(&config).map_err(|e| self.located(e.to_string()))?;
+        Ok(config)
+    }
+
+    fn located(&self, message: String) -> anyhow::Error {
+        anyhow!(
+            "{}: {message}",
+            origin(&message, &self.path, &self.overrides)
+        )
+    }
+}
+
+/// A JSON value as TOML (which has no null: a null is left out).
+pub fn toml_of(value: &serde_json::Value) -> Option<toml::Value> {
+    use serde_json::Value as J;
+    Some(match value {
+        J::Null => return None,
+        J::Bool(b) => toml::Value::Boolean(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64()?),
+        },
+        J::String(s) => toml::Value::String(s.clone()),
+        J::Array(items) => toml::Value::Array(items.iter().filter_map(toml_of).collect()),
+        J::Object(map) => toml::Value::Table(
+            map.iter()
+                .filter_map(|(k, v)| Some((k.clone(), toml_of(v)?)))
+                .collect(),
+        ),
+    })
 }
 
 /// Where the key an error names was set: the environment variable that

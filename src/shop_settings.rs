@@ -84,6 +84,96 @@ fn shown(key: &str, value: &serde_json::Value) -> String {
     }
 }
 
+/// The shop-wide settings kept in the database, if any.
+pub fn stored(store: &dyn Store) -> Result<Option<serde_json::Value>> {
+    Ok(match store.get(&Key::Meta(SETTINGS.into()))? {
+        Some(Record::Meta(value)) => Some(value),
+        _ => None,
+    })
+}
+
+/// The names of the shop-wide sections.
+pub fn sections() -> &'static [&'static str] {
+    &SHOP_WIDE
+}
+
+/// Settings as they may be shown: every secret replaced.
+pub fn hidden(value: &serde_json::Value) -> serde_json::Value {
+    hide("", value)
+}
+
+fn hide(key: &str, value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), hide(&format!("{key}.{k}"), v)))
+                .collect(),
+        ),
+        serde_json::Value::String(s) if !s.is_empty() && shown(key, value) == "(hidden)" => {
+            serde_json::Value::String("(hidden)".into())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Replaces the shop's settings in the database with this config's
+/// shop-wide sections; returns each changed key with its old and new value
+/// as they may be shown.
+pub async fn replace(store: &dyn Store, config: &Config) -> Result<Vec<(String, String, String)>> {
+    let here = shop_wide(config)?;
+    let before = stored(store)?.unwrap_or_default();
+    let mut changed = Vec::new();
+    let mut rest = before.clone();
+    while let Some((key, old, new)) = first_difference("", &rest, &here) {
+        changed.push((key.clone(), shown(&key, &old), shown(&key, &new)));
+        set_at(&mut rest, &key, new);
+    }
+    if !changed.is_empty() {
+        let mut m = Mutation::new();
+        m.put(Key::Meta(SETTINGS.into()), Record::Meta(here));
+        store.commit(m).await?;
+    }
+    Ok(changed)
+}
+
+/// Sets the value at a dotted path, making objects on the way.
+fn set_at(value: &mut serde_json::Value, path: &str, new: serde_json::Value) {
+    let mut at = value;
+    for part in path.split('.') {
+        if !at.is_object() {
+            *at = serde_json::Value::Object(Default::default());
+        }
+        let serde_json::Value::Object(map) = at else {
+            return;
+        };
+        at = map
+            .entry(part.to_string())
+            .or_insert(serde_json::Value::Null);
+    }
+    *at = new;
+}
+
+/// Fills the shop-wide sections a node's config file leaves out from the
+/// shop's settings in its database (none yet: the file must set them all).
+pub fn fill(store: &dyn Store, raw: &mut crate::config::Raw) -> Result<()> {
+    let Some(stored) = stored(store)? else {
+        if !raw.has("shop") {
+            bail!(
+                "the shop's database holds no shop-wide settings yet, and this node's stampcard.toml has no [shop]: put the shop in with `stampcard store copy --to …`, or start the first node with a whole stampcard.toml"
+            );
+        }
+        return Ok(());
+    };
+    for section in SHOP_WIDE {
+        if !raw.has(section)
+            && let Some(value) = stored.get(section)
+        {
+            raw.fill(section, value);
+        }
+    }
+    Ok(())
+}
+
 /// Writes a meta record unless one exists; returns what the store holds.
 async fn put_once(
     store: &dyn Store,

@@ -22,6 +22,9 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
             cfg_path.display()
         );
     }
+    if args.node {
+        return node(data, args.store.as_deref().unwrap_or_default(), json).await;
+    }
     let first_admin = first_admin(data, &args)?;
     let timezone = match args.timezone {
         Some(tz) => tz,
@@ -125,6 +128,52 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
             },
         )
     });
+    app.close().await;
+    result
+}
+
+/// A data folder for another node of a shop in a shared PostgreSQL
+/// database: its file names the database; the rest comes from there.
+async fn node(data: &Path, url: &str, json: bool) -> Result<()> {
+    let cfg_path = data.join(config::FILE_NAME);
+    let text = format!(
+        "# A node of the shop in this PostgreSQL database: the shop-wide settings\n\
+         # ([shop], [rules], [campaigns], [telegram], [wallet], [smtp], …) come from\n\
+         # there (`stampcard store settings`). Set here only what is this machine's:\n\
+         # [http] listen, [ssh] listen, [backup] dir, logs.\n\
+         [store]\nurl = {}\nshared = true\n",
+        toml::Value::String(url.to_string())
+    );
+    let fresh = !data.exists();
+    let had_key = data.join("ssh_host_key").exists();
+    create_private_dir(data)?;
+    crate::export::write_private(&cfg_path, text.as_bytes())?;
+    let app = match App::open(data, json).await {
+        Ok(app) => app,
+        Err(e) => {
+            if fresh {
+                let _ = std::fs::remove_dir_all(data);
+            } else {
+                let _ = std::fs::remove_file(&cfg_path);
+                if !had_key {
+                    let _ = std::fs::remove_file(data.join("ssh_host_key"));
+                }
+            }
+            return Err(e);
+        }
+    };
+    let result = app.emit(
+        &serde_json::json!({ "data": data, "node": true, "shop": app.config.shop.name }),
+        || {
+            format!(
+                "Created {}, a node of {} (time zone {}). Start it with `stampcard --data {} serve`.",
+                data.display(),
+                app.config.shop.name,
+                app.config.shop.timezone,
+                data.display()
+            )
+        },
+    );
     app.close().await;
     result
 }

@@ -16,6 +16,7 @@ mod outbox;
 pub mod serve;
 mod staff;
 mod store_copy;
+mod store_settings;
 mod templates;
 mod webhooks;
 
@@ -64,6 +65,9 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             return store_copy::copy(&data, &to, json).await;
+        }
+        Command::Store(crate::cli::StoreCmd::Settings { update }) => {
+            return store_settings::settings(&data, update, json).await;
         }
         _ => {}
     }

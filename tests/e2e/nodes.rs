@@ -517,3 +517,84 @@ fn a_node_whose_shop_wide_settings_differ_is_refused_and_a_new_one_takes_the_sho
     e.stop();
     a.stop();
 }
+
+#[test]
+fn a_node_made_with_init_node_takes_the_shops_settings_from_the_database() {
+    let server = postgres::shared();
+    let (first, url, cards) = pg_shop(server, 1);
+    let token = first.api_key("counter", "staff");
+    let secret = std::fs::read_to_string(first.data().join("stampcard.toml"))
+        .expect("config")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("secret = ")
+                .map(|s| s.trim_matches('"').to_string())
+        })
+        .expect("the shop secret");
+    let a = first.serve(&SHARED);
+
+    // A node folder from the database alone: no shop secret in its file.
+    let node = Shop::empty();
+    let made = node.run(&["init", "--store", &url, "--node"]).ok();
+    assert!(made.stdout.contains("a node of"), "{}", made.stdout);
+    let file = std::fs::read_to_string(node.data().join("stampcard.toml")).expect("file");
+    assert!(
+        file.contains("shared = true") && !file.contains("secret"),
+        "{file}"
+    );
+    let shown = node.run(&["store", "settings"]).ok().stdout;
+    assert!(
+        shown.contains("[rules]") && shown.contains("(hidden)"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&secret), "the secret printed: {shown}");
+
+    // It serves the shop: a card code signed with the shop's secret stamps.
+    let b = node.serve(&[]);
+    let body = format!(r#"{{"code": "{}", "count": 1}}"#, cards[0].1);
+    let (status, out) = post(&b.http, &token, "/api/v1/stamps", &body, None).expect("up");
+    assert_eq!(status, 200, "{out}");
+    b.stop();
+
+    // A rule changed for the whole shop: the node takes it at its next start;
+    // the first folder, whose file still says otherwise, is then refused.
+    let update = first
+        .command(&["store", "settings", "--update"])
+        .env("STAMPCARD_STORE__SHARED", "true")
+        .env("STAMPCARD_RULES__STAFF_UNDO_MINUTES", "9")
+        .output()
+        .expect("run");
+    let said = String::from_utf8_lossy(&update.stdout);
+    assert!(update.status.success(), "{said}");
+    assert!(said.contains("rules.staff_undo_minutes: 5 → 9"), "{said}");
+    let settings = node.json(&["store", "settings"]);
+    assert_eq!(
+        settings["settings"]["rules"]["staff_undo_minutes"], 9,
+        "{settings}"
+    );
+    assert_eq!(settings["settings"]["shop"]["secret"], "(hidden)");
+    a.stop();
+    let again = first
+        .command(&["serve"])
+        .env("STAMPCARD_STORE__SHARED", "true")
+        .env("STAMPCARD_HTTP__LISTEN", "127.0.0.1:0")
+        .env("STAMPCARD_SSH__LISTEN", "127.0.0.1:0")
+        .output()
+        .expect("serve");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{said}");
+    assert!(said.contains("is 5 here and 9 there"), "{said}");
+
+    // Bad input: a node of a database that holds no shop is one clear line,
+    // and leaves no folder behind.
+    let empty = server.database();
+    let lost = Shop::empty();
+    let out = lost
+        .command(&["init", "--store", &empty, "--node"])
+        .output()
+        .expect("run");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("holds no shop-wide settings yet"), "{said}");
+    assert!(!lost.data().exists(), "a folder was left behind");
+}

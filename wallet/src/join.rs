@@ -303,7 +303,7 @@ pub async fn join_submit(
         return to_card(&web.shop, &card, None);
     }
     let texts = Texts::for_browser(&headers);
-    if let Some(busy) = too_many(&web, &texts, peer, &headers) {
+    if let Some(busy) = too_many(&web, &texts, peer, &headers).await {
         return busy;
     }
     match join(&web.shop, template_id, &form, &texts, &headers).await {
@@ -323,9 +323,14 @@ pub async fn join_submit(
 
 /// The page for a client address that got its hour's cards already; `None`
 /// when it may get one (and it is counted).
-fn too_many(web: &Web, texts: &Texts, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+async fn too_many(
+    web: &Web,
+    texts: &Texts,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Option<Response> {
     let client = crate::join_limit::client(peer, headers);
-    if web.joins.allow(client, web.shop.clock().now()) {
+    if web.joins.allow_in(&web.shop, client).await {
         return None;
     }
     Some(busy(texts, "join.busy.text"))
@@ -472,7 +477,7 @@ pub async fn claim_submit(
     };
     let remembered = remembered(shop, &headers, template_id);
     if remembered.is_none()
-        && let Some(busy) = too_many(&web, &texts, peer, &headers)
+        && let Some(busy) = too_many(&web, &texts, peer, &headers).await
     {
         return busy;
     }

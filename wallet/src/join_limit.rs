@@ -2,6 +2,7 @@
 //! `per_hour` cards from one client address within an hour (on the shop's
 //! clock), so a script cannot fill the shop with cards. A browser that
 //! joined before (its cookie) is shown its card and does not count.
+//! Nodes that share a database count together, in the database.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -16,16 +17,39 @@ const SWEEP_AT: usize = 10_000;
 /// New cards per client address.
 #[derive(Debug)]
 pub struct JoinLimit {
+    /// What is counted (the same on every node).
+    kind: &'static str,
     per_hour: u32,
     seen: Mutex<HashMap<IpAddr, VecDeque<DateTime<Utc>>>>,
 }
 
 impl JoinLimit {
-    /// At most `per_hour` new cards per address and hour (0: no limit).
-    pub fn new(per_hour: u32) -> Self {
+    /// At most `per_hour` of `kind` per address and hour (0: no limit).
+    pub fn new(kind: &'static str, per_hour: u32) -> Self {
         Self {
+            kind,
             per_hour,
             seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `client` may do it once more; counts it if so — in this
+    /// process, or where nodes share the shop's database, in it.
+    pub async fn allow_in(&self, shop: &stampcard_core::Shop, client: IpAddr) -> bool {
+        if self.per_hour == 0 || !shop.store().is_shared() {
+            return self.allow(client, shop.clock().now());
+        }
+        match shop
+            .access()
+            .hourly_allow(self.kind, &client.to_string(), self.per_hour)
+            .await
+        {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                // What follows needs the database too and says what failed.
+                tracing::warn!("counting {} of {client}: {e}", self.kind);
+                true
+            }
         }
     }
 
@@ -75,7 +99,7 @@ mod tests {
 
     #[test]
     fn an_address_gets_per_hour_cards_then_waits_for_the_window() {
-        let limit = JoinLimit::new(2);
+        let limit = JoinLimit::new("join", 2);
         let a: IpAddr = "203.0.113.7".parse().expect("ip");
         let b: IpAddr = "198.51.100.1".parse().expect("ip");
         let t0: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("time");
@@ -94,7 +118,7 @@ mod tests {
             limit.allow(a, t0 + Duration::minutes(61)),
             "the first left the window"
         );
-        assert!(JoinLimit::new(0).allow(a, t0), "0: no limit");
+        assert!(JoinLimit::new("join", 0).allow(a, t0), "0: no limit");
     }
 
     #[test]

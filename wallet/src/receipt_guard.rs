@@ -41,7 +41,7 @@ pub struct ReceiptGuard {
 impl Default for ReceiptGuard {
     fn default() -> Self {
         Self {
-            lookups: JoinLimit::new(LOOKUPS_PER_HOUR),
+            lookups: JoinLimit::new("receipt_lookup", LOOKUPS_PER_HOUR),
             forged: Mutex::new(HashMap::new()),
         }
     }
@@ -56,6 +56,25 @@ fn pos_key(code: &str) -> Option<u16> {
 }
 
 impl ReceiptGuard {
+    /// Forged codes of `key` within the last hour (with `add`, this one
+    /// counted): in this process, or where nodes share the shop's database,
+    /// in it.
+    async fn forged_in(&self, shop: &Shop, key: u16, add: bool) -> u32 {
+        if !shop.store().is_shared() {
+            return self.forged_recently(key, shop.clock().now(), add);
+        }
+        let access = shop.access();
+        let subject = key.to_string();
+        let counted = match add {
+            true => access.hourly_add("receipt_forged", &subject).await,
+            false => access.hourly_count("receipt_forged", &subject).await,
+        };
+        counted.unwrap_or_else(|e| {
+            tracing::warn!("counting forged codes of POS key {key}: {e}");
+            0
+        })
+    }
+
     /// Forged codes of `key` within the hour before `now`.
     fn forged_recently(&self, key: u16, now: DateTime<Utc>, add: bool) -> u32 {
         let since = now - Duration::hours(1);
@@ -72,13 +91,12 @@ impl ReceiptGuard {
 
     /// The template of a genuine receipt code looked up by `client`.
     pub async fn template(&self, shop: &Shop, client: IpAddr, code: &str) -> Result<u64, Refused> {
-        let now = shop.clock().now();
-        if !self.lookups.allow(client, now) {
+        if !self.lookups.allow_in(shop, client).await {
             return Err(Refused::Busy);
         }
         let key = pos_key(code);
         if let Some(k) = key
-            && self.forged_recently(k, now, false) >= FORGED_PER_KEY_PER_HOUR
+            && self.forged_in(shop, k, false).await >= FORGED_PER_KEY_PER_HOUR
         {
             return Err(Refused::Invalid);
         }
@@ -86,7 +104,7 @@ impl ReceiptGuard {
             Ok(t) => Ok(t),
             Err(CoreError::Code(CodeError::Forged)) => {
                 if let Some(k) = key {
-                    let n = self.forged_recently(k, now, true);
+                    let n = self.forged_in(shop, k, true).await;
                     if n == FORGED_PER_KEY_PER_HOUR
                         && let Err(e) = shop.cards().note_receipt_guessing(k, n).await
                     {

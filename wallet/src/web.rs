@@ -40,7 +40,10 @@ pub fn router(shop: Shop, pages: crate::Pages) -> Router {
             shop,
             passes: pages.wallet.is_some(),
             google: pages.google,
-            joins: Arc::new(crate::join_limit::JoinLimit::new(pages.joins_per_hour)),
+            joins: Arc::new(crate::join_limit::JoinLimit::new(
+                "join",
+                pages.joins_per_hour,
+            )),
             receipts: Arc::default(),
             telegram_bot: pages.telegram_bot,
             assets_dir: Arc::new(pages.assets_dir),

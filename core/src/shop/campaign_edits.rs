@@ -21,7 +21,7 @@ impl Campaigns {
             return Err(CoreError::Invalid("the name is one line".into()));
         }
         // Not while its planning writes the record.
-        let _one_writer = self.lock.lock().await;
+        let _one_writer = self.lock.lock(&**self.store()).await?;
         let mut c = self.campaign(id)?;
         c.name = name.to_string();
         let mut m = Mutation::new();
@@ -34,7 +34,7 @@ impl Campaigns {
     /// sending stays (its messages are on their way or delivered).
     pub async fn delete_campaign(&self, id: u64, actor: &Actor) -> CoreResult<Campaign> {
         actor.require_admin("campaigns are changed by admins")?;
-        let _one_writer = self.lock.lock().await;
+        let _one_writer = self.lock.lock(&**self.store()).await?;
         let c = self.campaign(id)?;
         if !matches!(c.state, CampaignState::Draft | CampaignState::Scheduled) {
             return Err(CoreError::Invalid(format!(

@@ -8,6 +8,7 @@
 //! (messages planned inside them wait until they end).
 
 use super::context::{Context, on_context};
+use super::shop_lock::ShopLock;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -139,7 +140,7 @@ pub(crate) fn next_birthday(
 pub struct Campaigns {
     ctx: Context,
     /// One campaign planner or editor at a time.
-    pub(super) lock: Arc<tokio::sync::Mutex<()>>,
+    pub(super) lock: Arc<ShopLock>,
 }
 
 on_context!(Campaigns);
@@ -148,7 +149,7 @@ impl Campaigns {
     pub(super) fn new(ctx: Context) -> Self {
         Self {
             ctx,
-            lock: Arc::default(),
+            lock: Arc::new(ShopLock::new("campaigns")),
         }
     }
 }
@@ -459,7 +460,7 @@ impl Campaigns {
         actor: &Actor,
     ) -> CoreResult<Campaign> {
         actor.require_admin("campaigns are sent by admins")?;
-        let _one_planner = self.lock.lock().await;
+        let _one_planner = self.lock.lock(&**self.store()).await?;
         let mut c = self.campaign(id)?;
         if c.state == CampaignState::Sent {
             return Err(CoreError::Invalid(format!(

@@ -1,5 +1,6 @@
 //! Issuing cards, reading codes, and the commands a counter runs on cards.
 
+use super::shop_lock::ShopLock;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -49,7 +50,7 @@ pub enum Lookup {
 pub struct Cards {
     ctx: Context,
     /// The customers' write lock, taken to issue a card to a new customer.
-    customers_lock: Arc<tokio::sync::Mutex<()>>,
+    customers_lock: Arc<ShopLock>,
     /// What viewed cards' newest events said about campaign news.
     pub(crate) news: Arc<NewsCache>,
 }
@@ -57,7 +58,7 @@ pub struct Cards {
 on_context!(Cards);
 
 impl Cards {
-    pub(super) fn new(ctx: Context, customers_lock: Arc<tokio::sync::Mutex<()>>) -> Self {
+    pub(super) fn new(ctx: Context, customers_lock: Arc<ShopLock>) -> Self {
         Self {
             ctx,
             customers_lock,
@@ -117,7 +118,7 @@ impl Cards {
                 id
             }
             IssueCard::New(fields) => {
-                let _guard = self.customers_lock.lock().await;
+                let _guard = self.customers_lock.lock(&**self.store()).await?;
                 // Consent is recorded where the customer gave it.
                 let given_at = match platform {
                     Some(Platform::Web) => "web",

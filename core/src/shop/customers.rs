@@ -1,5 +1,6 @@
 //! Customers: create, edit, consent, search, merge, forget, export.
 
+use super::shop_lock::ShopLock;
 use std::sync::Arc;
 
 use super::Cards;
@@ -21,23 +22,23 @@ pub type ForgetHook = Arc<dyn Fn(&Customer) + Send + Sync>;
 pub struct Customers {
     ctx: Context,
     /// One writer of customer records at a time (phone and e-mail stay unique).
-    pub(super) lock: Arc<tokio::sync::Mutex<()>>,
+    pub(super) lock: Arc<ShopLock>,
     /// Joining issues cards.
     pub(super) cards: Cards,
     /// One join at a time (a Telegram user gets one customer).
-    pub(super) join_lock: Arc<tokio::sync::Mutex<()>>,
+    pub(super) join_lock: Arc<ShopLock>,
     forget_hooks: Arc<std::sync::RwLock<Vec<ForgetHook>>>,
 }
 
 on_context!(Customers);
 
 impl Customers {
-    pub(super) fn new(ctx: Context, lock: Arc<tokio::sync::Mutex<()>>, cards: Cards) -> Self {
+    pub(super) fn new(ctx: Context, lock: Arc<ShopLock>, cards: Cards) -> Self {
         Self {
             ctx,
             lock,
             cards,
-            join_lock: Arc::default(),
+            join_lock: Arc::new(ShopLock::new("join")),
             forget_hooks: Arc::default(),
         }
     }
@@ -111,7 +112,7 @@ impl Customers {
         source: &str,
         actor: &Actor,
     ) -> CoreResult<Customer> {
-        let _guard = self.lock.lock().await;
+        let _guard = self.lock.lock(&**self.store()).await?;
         let mut m = Mutation::new();
         let c = new_customer_mutation(self, &mut m, fields, source, actor)?;
         self.store().commit(m).await.map_err(taken)?;
@@ -183,7 +184,7 @@ impl Customers {
         if changes.is_empty() {
             return Err(CoreError::Invalid("nothing to change".into()));
         }
-        let _guard = self.lock.lock().await;
+        let _guard = self.lock.lock(&**self.store()).await?;
         let mut c = self.customer(id)?;
         if c.forgotten {
             return Err(CoreError::not_found("customer", id));
@@ -259,7 +260,7 @@ impl Customers {
         source: &str,
         actor: &Actor,
     ) -> CoreResult<Customer> {
-        let _guard = self.lock.lock().await;
+        let _guard = self.lock.lock(&**self.store()).await?;
         let mut c = self.customer(id)?;
         if c.forgotten {
             return Err(CoreError::Invalid(format!("customer {id} was forgotten")));
@@ -311,7 +312,7 @@ impl Customers {
                 "cannot merge a customer into itself".into(),
             ));
         }
-        let _guard = self.lock.lock().await;
+        let _guard = self.lock.lock(&**self.store()).await?;
         let mut a = self.customer(into)?;
         let mut b = self.customer(from)?;
         for c in [&a, &b] {
@@ -370,7 +371,7 @@ impl Customers {
                 "forgetting a customer needs an admin".into(),
             ));
         }
-        let _guard = self.lock.lock().await;
+        let _guard = self.lock.lock(&**self.store()).await?;
         let c = self.customer(id)?;
         for card in self.cards_of_customer(id)? {
             if !card.deleted {

@@ -44,7 +44,7 @@ impl Customers {
         }
         let actor = Actor::channel("bot");
         // One join at a time per shop: two quick /start taps issue one card.
-        let _guard = self.join_lock.lock().await;
+        let _guard = self.join_lock.lock(&**self.store()).await?;
         if let Some(customer) = self.customer_by_telegram(user.id)? {
             if let Some(card) = self
                 .cards_of_customer(customer.id)?
@@ -105,7 +105,7 @@ impl Customers {
             return Err(CoreError::not_found("card link", token));
         }
         let actor = Actor::channel("bot");
-        let _guard = self.join_lock.lock().await;
+        let _guard = self.join_lock.lock(&**self.store()).await?;
         match self.customer_by_telegram(user.id)? {
             Some(c) if c.id == card.customer_id => {}
             Some(_) => {
@@ -115,7 +115,7 @@ impl Customers {
                 });
             }
             None => {
-                let _customers = self.lock.lock().await;
+                let _customers = self.lock.lock(&**self.store()).await?;
                 let mut c = self.customer(card.customer_id)?;
                 if c.telegram_id.is_some_and(|id| id != user.id) {
                     return Err(CoreError::BadValue {

@@ -17,6 +17,7 @@ mod cards;
 mod context;
 mod conversations;
 mod customers;
+mod hourly_counts;
 mod join;
 mod journal;
 pub(crate) mod news_cache;
@@ -26,6 +27,7 @@ mod personal;
 mod pin_guard;
 mod receipts;
 mod reminders;
+mod shop_lock;
 mod staff;
 mod templates;
 mod unsubscribe;
@@ -114,7 +116,7 @@ impl Shop {
             .await
             .map_err(|e| CoreError::Unavailable(0, e.to_string()))?;
         let ctx = Context::new(deps, directory);
-        let customers_lock = Arc::default();
+        let customers_lock = Arc::new(shop_lock::ShopLock::new("customers"));
         let cards = Cards::new(ctx.clone(), Arc::clone(&customers_lock));
         let written = ctx.store().watch_written();
         let shop = Self(Arc::new(Parts {

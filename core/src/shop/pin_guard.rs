@@ -7,6 +7,7 @@
 //! sessions sign in by key and the CLI by the machine account: a kiosk user
 //! guessing PINs can slow sign-ins down but never lock the owner out of those.
 
+use super::shop_lock::ShopLock;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +56,7 @@ fn key() -> Key {
 }
 
 /// One check at a time (the count is read, changed and written back).
-static CHECKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static CHECKING: ShopLock = ShopLock::new("pin_guard");
 
 impl Access {
     fn pin_guard(&self) -> CoreResult<Guard> {
@@ -74,7 +75,7 @@ impl Access {
     /// Checks a PIN typed at `prompt` ("lock screen", "kiosk", "admin
     /// screens") of the console acting as `actor`, within the guard.
     pub async fn check_pin(&self, pin: &str, prompt: &str, actor: &Actor) -> CoreResult<PinCheck> {
-        let _one = CHECKING.lock().await;
+        let _one = CHECKING.lock(&**self.store()).await?;
         let now = self.clock().now();
         let mut g = self.pin_guard()?;
         if let Some(until) = g.locked_until.filter(|t| *t > now) {

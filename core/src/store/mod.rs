@@ -6,6 +6,7 @@
 //! written in the same atomic write as the state change they describe, and
 //! their ids are assigned by the store in commit order.
 
+mod across;
 pub(crate) mod card_chains;
 mod duty;
 mod group_commit;
@@ -24,6 +25,7 @@ mod sled_layout;
 mod sled_store;
 mod written;
 
+pub use across::{ACROSS_PATIENCE, Across, AcrossFuture};
 pub use duty::{Duty, DutyFuture};
 pub use group_commit::take_group;
 pub use keys::{Family, Key};
@@ -183,6 +185,13 @@ pub trait Store: Send + Sync + 'static {
     /// on a database several nodes share, when no other node holds it.
     fn hold_duty(&self, _name: &str) -> DutyFuture {
         Box::pin(async { Ok(Duty::sole()) })
+    }
+
+    /// Resolves once this process holds the lock across nodes named `name`
+    /// (see [`Across`]): at once where this process is the shop's only
+    /// writer; callers hold their own mutex for the name first.
+    fn lock_across(&self, _name: &str) -> AcrossFuture {
+        Box::pin(async { Ok(Across::sole()) })
     }
 
     /// On a store several processes share: what each commit (of any of

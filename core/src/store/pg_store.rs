@@ -13,6 +13,7 @@
 //!   committer, from `LISTEN stampcard_events` (other writers' commits), and
 //!   from a poll every two seconds should a notification be missed.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_postgres::{Client, Config, NoTls};
 
+use super::across::{ACROSS_PATIENCE, Across, AcrossFuture, AcrossRequest};
 use super::duty::{DUTY_CHECK, Duty, DutyFuture, duty_key};
 use super::pg_commit::{Committer, Job};
 use super::pg_layout::{
@@ -234,6 +236,75 @@ async fn hold_duty(config: Config, name: String, got: oneshot::Sender<Result<Dut
     }
 }
 
+/// The class of the locks across nodes (their two-key form, apart from
+/// duties).
+const ACROSS_CLASS: i32 = 0x5354_4143; // "STAC"
+
+/// Serves one name's lock across nodes: each request (one at a time, as its
+/// callers hold their own mutex) takes the advisory lock on this task's
+/// connection, waiting at most [`ACROSS_PATIENCE`] (`lock_timeout`), and lets
+/// it go when the caller drops what it got.
+async fn serve_across(
+    config: Config,
+    name: String,
+    mut requests: mpsc::UnboundedReceiver<AcrossRequest>,
+) {
+    let key = duty_key(&name);
+    let mut client: Option<Client> = None;
+    while let Some(reply) = requests.recv().await {
+        if client.is_none() {
+            client = match connect(&config).await {
+                Ok(c) => {
+                    let patience = ACROSS_PATIENCE.as_millis();
+                    let set = c
+                        .batch_execute(&format!("SET lock_timeout = {patience}"))
+                        .await;
+                    set.ok().map(|()| c)
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    continue;
+                }
+            };
+        }
+        let Some(c) = &client else {
+            let _ = reply.send(Err(StoreError::Io(format!(
+                "PostgreSQL: cannot set up the lock `{name}`"
+            ))));
+            continue;
+        };
+        if let Err(e) = c
+            .execute("SELECT pg_advisory_lock($1, $2)", &[&ACROSS_CLASS, &key])
+            .await
+        {
+            let timed_out = e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+            if !timed_out {
+                client = None;
+            }
+            let _ = reply.send(Err(match timed_out {
+                true => StoreError::Io(format!(
+                    "another node has held the lock `{name}` for over {} s",
+                    ACROSS_PATIENCE.as_secs()
+                )),
+                false => io(e),
+            }));
+            continue;
+        }
+        let (release, released) = oneshot::channel::<()>();
+        if reply.send(Ok(Across::held(release))).is_ok() {
+            // Let go (or dropped by a caller that gave up): unlock.
+            let _ = released.await;
+        }
+        if c.execute("SELECT pg_advisory_unlock($1, $2)", &[&ACROSS_CLASS, &key])
+            .await
+            .is_err()
+        {
+            // A broken session let the lock go with it.
+            client = None;
+        }
+    }
+}
+
 /// `user@host:port/database`, without the password.
 pub(super) fn describe(config: &Config) -> String {
     let host = config
@@ -267,6 +338,8 @@ pub struct PgStore {
     shared: bool,
     /// What each batch (of any node) wrote that processes must know.
     written: tokio::sync::broadcast::Sender<super::Written>,
+    /// The task serving each lock across nodes, by name.
+    across: Mutex<HashMap<String, mpsc::UnboundedSender<AcrossRequest>>>,
 }
 
 impl PgStore {
@@ -340,6 +413,7 @@ impl PgStore {
             config: config_for_duties,
             shared: options.shared,
             written,
+            across: Mutex::default(),
         })
     }
 
@@ -707,6 +781,29 @@ impl Store for PgStore {
         self.runtime
             .spawn(hold_duty(self.config.clone(), name.to_string(), got_tx));
         Box::pin(async move { got_rx.await.unwrap_or(Err(StoreError::Closed)) })
+    }
+
+    fn lock_across(&self, name: &str) -> AcrossFuture {
+        if !self.shared {
+            return Box::pin(async { Ok(Across::sole()) });
+        }
+        let (reply, answer) = oneshot::channel();
+        let sent = {
+            let mut tasks = self.across.lock().unwrap_or_else(|e| e.into_inner());
+            let task = tasks.entry(name.to_string()).or_insert_with(|| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                self.runtime
+                    .spawn(serve_across(self.config.clone(), name.to_string(), rx));
+                tx
+            });
+            task.send(reply).is_ok()
+        };
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            answer.await.unwrap_or(Err(StoreError::Closed))
+        })
     }
 
     fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {

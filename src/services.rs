@@ -137,19 +137,9 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        start_messaging(app, bot.clone(), wallet, google_api, &mut tasks, &stop).await?;
-        // Telegram allows one poller per bot; the schedulers run once per
-        // shop: each is a duty, held by one node at a time.
-        if let Some(bot) = bot {
-            let shop = app.shop.clone();
-            spawn_duty(&mut tasks, app, &stop, "Telegram bot".into(), move |stop| {
-                let (shop, bot) = (shop.clone(), bot.clone());
-                async move {
-                    stampcard_bot::run(shop, bot, wallets, stop).await;
-                    Ok(())
-                }
-            });
-        }
+        start_messaging(app, bot, wallets, wallet, google_api, &mut tasks, &stop).await?;
+        // The schedulers run once per shop: each is a duty, held by one node
+        // at a time.
         spawn_scheduler(
             &mut tasks,
             app,
@@ -331,13 +321,14 @@ fn spawn_scheduler<Fut>(
 async fn start_messaging(
     app: &App,
     bot: Option<stampcard_bot::Replies>,
+    wallets: stampcard_bot::WalletLinks,
     wallet: Option<Arc<stampcard_wallet::Wallet>>,
     google: Option<Arc<stampcard_wallet::google_api::GoogleApi>>,
     tasks: &mut tokio::task::JoinSet<()>,
     stop: &watch::Receiver<bool>,
 ) -> Result<()> {
     let routes = routes(app);
-    let mut channels = channels(app, bot, wallet.as_deref())?;
+    let mut channels = channels(app, bot.clone(), wallet.as_deref())?;
     if let Some(api) = &google {
         channels.push(Arc::new(
             stampcard_wallet::google_channel::GoogleChannel::new(
@@ -351,8 +342,33 @@ async fn start_messaging(
     for channel in channels {
         let outbox = app.shop.outbox().clone();
         let name = format!("{} dispatcher", channel.name());
+        // Telegram allows one poller per bot, and its limits (30 messages a
+        // second) are the whole bot's: the node that sends the outbox's
+        // Telegram messages also polls and answers, through one limiter.
+        let poller = match channel.name() {
+            "telegram" => bot.clone().map(|replies| stampcard_bot::updates::Handling {
+                shop: app.shop.clone(),
+                replies,
+                wallets,
+                handler: stampcard_bot::handlers::handler(),
+            }),
+            _ => None,
+        };
         spawn_duty(tasks, app, stop, name, move |stop| {
-            run_dispatcher(outbox.clone(), channel.clone(), stop)
+            let dispatch = run_dispatcher(outbox.clone(), channel.clone(), stop.clone());
+            let poll = poller.clone().map(|h| stampcard_bot::run(h, stop));
+            async move {
+                let Some(poll) = poll else {
+                    return dispatch.await;
+                };
+                tokio::pin!(dispatch);
+                tokio::select! {
+                    // A dispatcher that failed is started again, poller and all.
+                    done = &mut dispatch => done,
+                    // Stopped: let the dispatcher finish its stop too.
+                    () = poll => dispatch.await,
+                }
+            }
         });
     }
     let mut consumers: Vec<Arc<dyn Consumer>> =

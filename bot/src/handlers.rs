@@ -674,13 +674,8 @@ async fn profile(
 /// Runs the bot (long polling) until `stop` turns true. Replies go out
 /// through `replies` (Telegram's limits: 1 a second and 20 a minute per
 /// chat, 30 a second overall; a 429's retry_after is honoured).
-pub async fn run(
-    shop: Shop,
-    replies: Replies,
-    wallets: WalletLinks,
-    mut stop: watch::Receiver<bool>,
-) {
-    let bot: Bot = (*replies).clone();
+pub async fn run(handling: crate::updates::Handling, stop: watch::Receiver<bool>) {
+    let bot: Bot = (*handling.replies).clone();
     // The command menu in every catalog language (English as the default).
     for lang in ["en", "ru"] {
         let commands: Vec<BotCommand> = Command::ALL
@@ -696,28 +691,16 @@ pub async fn run(
             tracing::warn!("telegram setMyCommands ({lang}): {e}");
         }
     }
-    let handler = dptree::entry()
-        .branch(Update::filter_message().endpoint(on_message))
-        .branch(Update::filter_callback_query().endpoint(on_callback));
-    let mut dispatcher = Dispatcher::builder(bot, handler)
-        .dependencies(dptree::deps![shop, replies, wallets])
-        .default_handler(|_| async {})
-        .build();
-    let token = dispatcher.shutdown_token();
-    tokio::spawn(async move {
-        let _ = stop.changed().await;
-        // The dispatcher may still be starting: try until it takes the request.
-        loop {
-            match token.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-            }
-        }
-    });
-    dispatcher.dispatch().await;
+    crate::updates::poll(handling, stop).await;
+}
+
+/// The bot's update handler: messages and button presses.
+pub fn handler() -> crate::updates::UpdateHandler {
+    std::sync::Arc::new(
+        dptree::entry()
+            .branch(Update::filter_message().endpoint(on_message))
+            .branch(Update::filter_callback_query().endpoint(on_callback)),
+    )
 }
 
 #[cfg(test)]

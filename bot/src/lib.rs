@@ -8,6 +8,7 @@
 //! - `channel`: the outbox channel and the route to a customer's chat.
 //! - `texts`: what the bot says.
 //! - `typed_codes`: codes typed or pasted into the chat as text.
+//! - `updates`: updates polled from Telegram, each handled once per shop.
 //! - `wallet_links`: the wallet buttons under a card.
 
 pub mod channel;
@@ -18,6 +19,7 @@ pub mod qr;
 pub mod replies;
 pub mod texts;
 pub mod typed_codes;
+pub mod updates;
 pub mod wallet_links;
 
 pub use teloxide::Bot;

@@ -18,6 +18,8 @@ use crate::store::Store;
 
 /// The first pause after a failure.
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
+/// How long a duty taken on a shared store waits before it starts.
+const HANDOVER_PAUSE: Duration = Duration::from_secs(1);
 /// The longest pause between restarts.
 const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 /// A run that lasted this long resets the pause to the first one.
@@ -87,6 +89,15 @@ pub async fn supervise_duty<F, Fut>(
                 }
             }
         };
+        // A duty taken over from another node starts after one second: what
+        // the other node did under Telegram's (or any) per-second limit has
+        // passed, and a holder that lost its connection has stopped.
+        if store.is_shared() {
+            tokio::select! {
+                _ = tokio::time::sleep(HANDOVER_PAUSE) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
         let (inner_tx, inner) = watch::channel(false);
         let run = supervise(name, inner.clone(), || task(inner.clone()));
         tokio::pin!(run);

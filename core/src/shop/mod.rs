@@ -29,6 +29,7 @@ mod receipts;
 mod reminders;
 mod shop_lock;
 mod staff;
+mod telegram_updates;
 mod templates;
 mod unsubscribe;
 mod webhooks;

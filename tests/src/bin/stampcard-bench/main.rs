@@ -737,12 +737,13 @@ async fn bot_load(dir: &Path, rate: u64) -> Result<()> {
     let bot = stampcard_bot::client("123456:BENCH", Some(&fake.url))?;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let replies = stampcard_bot::Replies::new(bot, stampcard_bot::Limits::relaxed());
-    let task = tokio::spawn(stampcard_bot::run(
-        shop.clone(),
+    let handling = stampcard_bot::updates::Handling {
+        shop: shop.clone(),
         replies,
-        Default::default(),
-        stop,
-    ));
+        wallets: Default::default(),
+        handler: stampcard_bot::handlers::handler(),
+    };
+    let task = tokio::spawn(stampcard_bot::run(handling, stop));
     let users = 1000i64;
     let feed = |text: &'static str, total: u64| {
         let fake = fake.clone();

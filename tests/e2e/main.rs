@@ -15,6 +15,7 @@ mod full_disk;
 mod google_wallet;
 mod input;
 mod language;
+mod leader;
 mod metrics;
 mod nodes;
 mod openapi;

@@ -1,7 +1,8 @@
 //! A fake Telegram Bot API server on 127.0.0.1 for tests: it speaks the
 //! real wire format (`POST /bot<token>/<Method>`, method names in any case,
 //! JSON bodies, `{"ok":…}` envelopes, `retry_after`), hands out the updates
-//! a test queues, and records what the bot sent.
+//! a test queues, refuses a second concurrent `getUpdates` with 409 (as
+//! Telegram does), and records what the bot sent.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,6 +45,20 @@ struct Inner {
     quiet: bool,
     /// The newest update already handed out.
     updates_handed_upto: i64,
+    /// `getUpdates` requests being answered now.
+    polling: usize,
+    /// `getUpdates` requests refused with 409 because another was open.
+    conflicts: usize,
+}
+
+/// Counts an open `getUpdates` until it is answered (or its client went).
+struct Polling(Arc<Mutex<Inner>>);
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        g.polling = g.polling.saturating_sub(1);
+    }
 }
 
 /// The running fake server (stops with the test process).
@@ -73,6 +88,22 @@ async fn api(
     let raw = String::from_utf8_lossy(&body).into_owned();
     let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| multipart_fields(&raw));
     if method == "getupdates" {
+        // Telegram allows one poller per bot: a second one at the same time
+        // is refused, as the real API does.
+        let _polling = {
+            let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
+            if g.polling > 0 {
+                g.conflicts += 1;
+                return Json(json!({
+                    "ok": false,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+                }))
+                .into_response();
+            }
+            g.polling += 1;
+            Polling(inner.clone())
+        };
         let offset = body["offset"].as_i64().unwrap_or(0);
         // Answer at once when updates are waiting, else after a short poll.
         let deadline = Instant::now() + Duration::from_millis(300);
@@ -337,6 +368,15 @@ impl FakeTelegram {
     }
 
     /// Every call so far.
+    /// `getUpdates` requests refused with 409 because another poller's
+    /// request was open.
+    pub fn conflicts(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .conflicts
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.inner
             .lock()

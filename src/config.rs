@@ -395,6 +395,10 @@ pub struct TelegramSection {
     pub api_url: Option<String>,
     /// Keep replies within Telegram's limits (turn off only against a test server).
     pub throttle: bool,
+    /// Webhook mode: the public https URL Telegram posts updates to (every
+    /// node answers its path); empty = long polling.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub webhook_url: String,
 }
 
 impl Default for TelegramSection {
@@ -403,7 +407,15 @@ impl Default for TelegramSection {
             token: Secret::default(),
             api_url: None,
             throttle: true,
+            webhook_url: String::new(),
         }
+    }
+}
+
+impl TelegramSection {
+    /// The webhook URL, when the bot takes updates by webhook.
+    pub fn webhook(&self) -> Option<url::Url> {
+        url::Url::parse(self.webhook_url.trim()).ok()
     }
 }
 
@@ -763,6 +775,18 @@ fn validate(c: &Config) -> Result<()> {
         && let Err(e) = stampcard_bot::client("check", Some(u))
     {
         return Err(anyhow!("key `telegram.api_url`: {e}"));
+    }
+    if !c.telegram.webhook_url.trim().is_empty() {
+        let ok = c
+            .telegram
+            .webhook()
+            .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            return Err(anyhow!(
+                "key `telegram.webhook_url`: '{}' is not an https:// URL (Telegram posts updates there; leave it out to poll)",
+                c.telegram.webhook_url
+            ));
+        }
     }
     let wallet = c.wallet.required();
     let missing: Vec<_> = wallet

@@ -31,6 +31,7 @@ mod schedule;
 mod scrub;
 mod services;
 mod shop_settings;
+mod telegram_webhook;
 mod upgrade;
 mod wallet_doctor;
 mod webhooks;

@@ -76,6 +76,27 @@ impl Services {
             Some(b) => stampcard_bot::username(b).await,
             None => None,
         };
+        // Webhook mode: every node takes Telegram's posts and queues them;
+        // the bot's node handles the queue (woken at once when it was here).
+        let receive = match app.config.telegram.webhook() {
+            Some(url) => stampcard_bot::updates::Receive::Webhook {
+                url,
+                secret: crate::telegram_webhook::secret_token(&app.config),
+                wake: Arc::new(tokio::sync::Notify::new()),
+            },
+            None => stampcard_bot::updates::Receive::Polling,
+        };
+        let hook = match (&receive, &bot) {
+            (stampcard_bot::updates::Receive::Webhook { url, secret, wake }, Some(_)) => {
+                crate::telegram_webhook::router(
+                    app.shop.clone(),
+                    url.path(),
+                    secret.clone(),
+                    wake.clone(),
+                )
+            }
+            _ => axum::Router::new(),
+        };
         let metrics = crate::metrics::Metrics::new();
         let metrics_addr = match app.config.http.metrics_listen.as_str() {
             "" => None,
@@ -123,7 +144,8 @@ impl Services {
                             assets_dir: app.data.clone(),
                         },
                         vec![http_gate.clone(), ssh_gate.clone(), admin_gate],
-                    ),
+                    )
+                    .merge(hook),
                     stop.clone(),
                     http_gate,
                 ));
@@ -137,7 +159,20 @@ impl Services {
             Err(e) if !strict => Err(format!("{e:#}")),
             Err(e) => return Err(e),
         };
-        start_messaging(app, bot, wallets, wallet, google_api, &mut tasks, &stop).await?;
+        // Telegram allows one poller per bot, and its limits (30 messages a
+        // second) are the whole bot's: the node that sends the outbox's
+        // Telegram messages also polls (or takes the webhook's queue) and
+        // answers, through one limiter.
+        let poller = bot.clone().map(|replies| {
+            let handling = stampcard_bot::updates::Handling {
+                shop: app.shop.clone(),
+                replies,
+                wallets,
+                handler: stampcard_bot::handlers::handler(),
+            };
+            (handling, receive)
+        });
+        start_messaging(app, bot, poller, wallet, google_api, &mut tasks, &stop).await?;
         // The schedulers run once per shop: each is a duty, held by one node
         // at a time.
         spawn_scheduler(
@@ -321,7 +356,10 @@ fn spawn_scheduler<Fut>(
 async fn start_messaging(
     app: &App,
     bot: Option<stampcard_bot::Replies>,
-    wallets: stampcard_bot::WalletLinks,
+    poller: Option<(
+        stampcard_bot::updates::Handling,
+        stampcard_bot::updates::Receive,
+    )>,
     wallet: Option<Arc<stampcard_wallet::Wallet>>,
     google: Option<Arc<stampcard_wallet::google_api::GoogleApi>>,
     tasks: &mut tokio::task::JoinSet<()>,
@@ -342,21 +380,15 @@ async fn start_messaging(
     for channel in channels {
         let outbox = app.shop.outbox().clone();
         let name = format!("{} dispatcher", channel.name());
-        // Telegram allows one poller per bot, and its limits (30 messages a
-        // second) are the whole bot's: the node that sends the outbox's
-        // Telegram messages also polls and answers, through one limiter.
         let poller = match channel.name() {
-            "telegram" => bot.clone().map(|replies| stampcard_bot::updates::Handling {
-                shop: app.shop.clone(),
-                replies,
-                wallets,
-                handler: stampcard_bot::handlers::handler(),
-            }),
+            "telegram" => poller.clone(),
             _ => None,
         };
         spawn_duty(tasks, app, stop, name, move |stop| {
             let dispatch = run_dispatcher(outbox.clone(), channel.clone(), stop.clone());
-            let poll = poller.clone().map(|h| stampcard_bot::run(h, stop));
+            let poll = poller
+                .clone()
+                .map(|(h, receive)| stampcard_bot::run(h, receive, stop));
             async move {
                 let Some(poll) = poll else {
                     return dispatch.await;

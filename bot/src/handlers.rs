@@ -671,10 +671,15 @@ async fn profile(
     Ok(())
 }
 
-/// Runs the bot (long polling) until `stop` turns true. Replies go out
+/// Runs the bot (long polling, or the updates posted to its webhook) until
+/// `stop` turns true. Replies go out
 /// through `replies` (Telegram's limits: 1 a second and 20 a minute per
 /// chat, 30 a second overall; a 429's retry_after is honoured).
-pub async fn run(handling: crate::updates::Handling, stop: watch::Receiver<bool>) {
+pub async fn run(
+    handling: crate::updates::Handling,
+    receive: crate::updates::Receive,
+    stop: watch::Receiver<bool>,
+) {
     let bot: Bot = (*handling.replies).clone();
     // The command menu in every catalog language (English as the default).
     for lang in ["en", "ru"] {
@@ -691,7 +696,12 @@ pub async fn run(handling: crate::updates::Handling, stop: watch::Receiver<bool>
             tracing::warn!("telegram setMyCommands ({lang}): {e}");
         }
     }
-    crate::updates::poll(handling, stop).await;
+    match receive {
+        crate::updates::Receive::Polling => crate::updates::poll(handling, stop).await,
+        crate::updates::Receive::Webhook { url, secret, wake } => {
+            crate::updates::serve_webhook(handling, url, secret, wake, stop).await
+        }
+    }
 }
 
 /// The bot's update handler: messages and button presses.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use stampcard_e2e::fake_telegram::FakeTelegram;
 use stampcard_e2e::{postgres, wait};
 
-use super::postgres::pg_shop;
+use super::postgres::{pg_shop, try_post};
 use crate::{Server, Shop};
 
 /// The folders of `n` more nodes of the shop in the database at `url`
@@ -177,5 +177,89 @@ fn a_campaign_half_sent_by_a_killed_node_is_finished_by_another_once_per_holder(
         assert!(within <= 30, "{within} messages within a second");
     }
     assert_eq!(fake.conflicts(), 0, "two nodes polled Telegram at once");
+    b.stop();
+}
+
+/// An update as Telegram posts it: `/start j1` from `user`.
+fn start_update(id: i64, user: i64) -> String {
+    serde_json::json!({
+        "update_id": id,
+        "message": {
+            "message_id": id,
+            "date": 1_767_000_000,
+            "chat": {"id": user, "type": "private", "first_name": "Wren"},
+            "from": {"id": user, "is_bot": false, "first_name": "Wren", "language_code": "en"},
+            "text": "/start j1",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]
+        }
+    })
+    .to_string()
+}
+
+#[test]
+fn in_webhook_mode_any_node_takes_an_update_once_and_only_with_the_secret_token() {
+    let server = postgres::shared();
+    let (first, url, _cards) = pg_shop(server, 0);
+    let fake = FakeTelegram::start();
+    let hook = [(
+        "STAMPCARD_TELEGRAM__WEBHOOK_URL",
+        "https://shop.example/tg/updates",
+    )];
+    let a = first.serve(&[
+        ("STAMPCARD_STORE__SHARED", "true"),
+        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
+        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
+        hook[0],
+    ]);
+    let nodes = nodes_of(&url, 1);
+    let b = nodes[0].serve(&[]);
+    // The bot's node told Telegram where to post, with a secret token.
+    let set = wait::until(
+        Duration::from_secs(30),
+        || fake.calls().into_iter().find(|c| c.method == "setwebhook"),
+        || "no setWebhook".to_string(),
+    );
+    assert_eq!(
+        set.body["url"], "https://shop.example/tg/updates",
+        "{}",
+        set.body
+    );
+    let secret = set.body["secret_token"]
+        .as_str()
+        .expect("secret token")
+        .to_string();
+    assert!(secret.len() >= 32, "{secret}");
+    let posted = |node: &Server, token: Option<&str>, body: &str| {
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(t) = token {
+            headers.push(("X-Telegram-Bot-Api-Secret-Token", t));
+        }
+        try_post(&node.http, "/tg/updates", &headers, body).expect("node up")
+    };
+    let update = start_update(900, 8001);
+    // Without the token, or with another: refused, nothing handled.
+    assert_eq!(posted(&b, None, &update).0, 401);
+    assert_eq!(
+        posted(&b, Some("0123456789abcdef0123456789abcdef"), &update).0,
+        401
+    );
+    assert_eq!(posted(&b, Some(&secret), "{\"not\": \"an update\"}").0, 400);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(fake.texts_to(8001).is_empty(), "{:?}", fake.texts_to(8001));
+    // Posted to B (not the bot's node): answered by the bot.
+    assert_eq!(posted(&b, Some(&secret), &update).0, 200);
+    fake.wait_for_text(8001, "Load");
+    // Telegram's retry of the same update, to the other node: answered once.
+    assert_eq!(posted(&a, Some(&secret), &update).0, 200);
+    assert_eq!(posted(&b, Some(&secret), &update).0, 200);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(fake.texts_to(8001).len(), 1, "{:?}", fake.texts_to(8001));
+    // In webhook mode nobody polls.
+    assert!(
+        !fake.calls().iter().any(|c| c.method == "getupdates"),
+        "a node polled in webhook mode"
+    );
+    a.stop();
     b.stop();
 }

@@ -743,7 +743,11 @@ async fn bot_load(dir: &Path, rate: u64) -> Result<()> {
         wallets: Default::default(),
         handler: stampcard_bot::handlers::handler(),
     };
-    let task = tokio::spawn(stampcard_bot::run(handling, stop));
+    let task = tokio::spawn(stampcard_bot::run(
+        handling,
+        stampcard_bot::updates::Receive::Polling,
+        stop,
+    ));
     let users = 1000i64;
     let feed = |text: &'static str, total: u64| {
         let fake = fake.clone();

@@ -53,6 +53,10 @@ pub enum Command {
     },
     /// Run the shop: core, and every front-end as it is configured.
     Serve,
+    /// The nodes serving a shop whose `serve` processes share one
+    /// PostgreSQL database: address, version, start, last heartbeat, and
+    /// the duties each holds.
+    Nodes,
     /// Card templates.
     #[command(subcommand)]
     Template(TemplateCmd),

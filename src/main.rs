@@ -23,6 +23,7 @@ mod email;
 mod export;
 mod http;
 mod metrics;
+mod nodes;
 mod output;
 mod passes;
 mod prompt;

@@ -196,13 +196,21 @@ impl Services {
             "campaign scheduler",
             crate::campaigns::run,
         );
-        Ok(Self {
+        let mut services = Self {
             stop: stop_tx,
             tasks,
             http,
             ssh,
             metrics: metrics_addr,
-        })
+        };
+        // On a shared database each node says who it is and what it holds.
+        if app.shop.store().is_shared() {
+            let me = crate::nodes::this_node(&services.http_url(), &services.ssh_addr(), app);
+            services
+                .tasks
+                .spawn(crate::nodes::heartbeat(app.shop.clone(), me, stop.clone()));
+        }
+        Ok(services)
     }
 
     /// The HTTP address as a URL, or why HTTP is off.

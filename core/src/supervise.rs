@@ -98,6 +98,7 @@ pub async fn supervise_duty<F, Fut>(
                 _ = stop.wait_for(|s| *s) => return,
             }
         }
+        let _held = Held::new(name);
         let (inner_tx, inner) = watch::channel(false);
         let run = supervise(name, inner.clone(), || task(inner.clone()));
         tokio::pin!(run);
@@ -115,6 +116,39 @@ pub async fn supervise_duty<F, Fut>(
             return;
         }
         tracing::warn!("the {name} stopped: this process lost its duty; waiting to get it back");
+    }
+}
+
+/// The duties this process holds now, by name.
+static HELD: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// The duties this process holds now (for its heartbeat).
+pub fn held_duties() -> Vec<String> {
+    HELD.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .cloned()
+        .collect()
+}
+
+/// A duty counted as held while this lives.
+struct Held(String);
+
+impl Held {
+    fn new(name: &str) -> Self {
+        HELD.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string());
+        Self(name.to_string())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
     }
 }
 

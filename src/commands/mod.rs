@@ -80,6 +80,7 @@ async fn run(cli: Cli) -> Result<()> {
 /// Runs a command on an open shop (in this process, or inside the server).
 pub async fn dispatch(app: &App, command: Command) -> Result<()> {
     match command {
+        Command::Nodes => crate::nodes::list(app),
         Command::Template(c) => templates::run(app, c).await,
         Command::Card(c) => cards::card(app, c).await,
         Command::Customer(c) => customers::run(app, c).await,

@@ -49,6 +49,33 @@ fn the_bot_answers_from_another_node_within_ten_seconds_of_its_nodes_death() {
     fake.wait_for_text(7001, "Load");
     let nodes = nodes_of(&url, 1);
     let b = serve_node(&nodes[0], &fake, false);
+    // `stampcard nodes` on either node: both, A with every duty.
+    let duties_of = |http: &str| {
+        let listed = nodes[0].json(&["nodes"]);
+        listed
+            .as_array()
+            .and_then(|l| l.iter().find(|n| n["http"] == format!("http://{http}")))
+            .map(|n| n["duties"].clone())
+    };
+    let holds = |d: &serde_json::Value, name: &str| {
+        d.as_array().is_some_and(|l| l.iter().any(|x| x == name))
+    };
+    let a_duties = wait::until(
+        Duration::from_secs(15),
+        || {
+            duties_of(&a.http)
+                .zip(duties_of(&b.http))
+                .filter(|(a, _)| holds(a, "telegram dispatcher"))
+        },
+        || format!("{}", nodes[0].json(&["nodes"])),
+    );
+    assert!(holds(&a_duties.0, "telegram dispatcher"), "{a_duties:?}");
+    assert_eq!(a_duties.1, serde_json::json!([]), "{a_duties:?}");
+    let shown = nodes[0].run(&["nodes"]).ok().stdout;
+    assert!(
+        shown.contains("duties: ") && shown.contains("no duties"),
+        "{shown}"
+    );
 
     a.kill9();
     let killed = Instant::now();
@@ -73,6 +100,20 @@ fn the_bot_answers_from_another_node_within_ten_seconds_of_its_nodes_death() {
     let cards = nodes[0].json(&["card", "list"]);
     assert_eq!(cards.as_array().map(Vec::len), Some(2), "{cards}");
     assert_eq!(fake.conflicts(), 0, "two nodes polled Telegram at once");
+    // B took A's duties; A is listed silent once its heartbeats stop.
+    wait::until(
+        Duration::from_secs(30),
+        || duties_of(&b.http).filter(|d| holds(d, "telegram dispatcher")),
+        || format!("{}", nodes[0].json(&["nodes"])),
+    );
+    wait::until(
+        Duration::from_secs(30),
+        || {
+            let shown = nodes[0].run(&["nodes"]).ok().stdout;
+            shown.contains("SILENT since").then_some(())
+        },
+        || nodes[0].run(&["nodes"]).ok().stdout,
+    );
     b.stop();
 }
 

@@ -31,6 +31,22 @@ pub async fn perform_hosted(
                     h.channels_status()
                 ),
             };
+            // Several nodes on one database: who serves, and which duties.
+            let channels = match shop.store().is_shared() {
+                false => channels,
+                true => {
+                    let nodes = shop.access().nodes().unwrap_or_default();
+                    let lines = stampcard_core::shop::node_lines(
+                        &nodes,
+                        shop.clock().now(),
+                        shop.settings().timezone,
+                    );
+                    format!(
+                        "{channels}\n\nNodes (stampcard nodes):\n  {}",
+                        lines.join("\n  ")
+                    )
+                }
+            };
             Outcome::Settings(h.last_backup(), channels)
         }
         (Effect::ExportTable { table, json }, Some(h)) => {

@@ -534,8 +534,15 @@ fn a_node_made_with_init_node_takes_the_shops_settings_from_the_database() {
     let a = first.serve(&SHARED);
 
     // A node folder from the database alone: no shop secret in its file.
+    // Its URL names two hosts, the first down (as after a failover): it
+    // finds the one that takes writes.
+    let multi = format!(
+        "{}?target_session_attrs=read-write",
+        url.replacen("@127.0.0.1:", "@127.0.0.1:1,127.0.0.1:", 1)
+    );
+    assert_ne!(multi, url);
     let node = Shop::empty();
-    let made = node.run(&["init", "--store", &url, "--node"]).ok();
+    let made = node.run(&["init", "--store", &multi, "--node"]).ok();
     assert!(made.stdout.contains("a node of"), "{}", made.stdout);
     let file = std::fs::read_to_string(node.data().join("stampcard.toml")).expect("file");
     assert!(

@@ -64,11 +64,14 @@ fn metrics_count_stamps_requests_deliveries_and_resident_cards() {
         || {
             let (status, text) = metrics();
             assert_eq!(status, 200, "{text}");
+            // The delivery is counted when the receiver answers, the depth
+            // once its entry's new state is committed: wait for both.
             (sample(&text, "stampcard_stamps_total") == Some(3.0)
                 && sample(
                     &text,
                     r#"stampcard_outbox_outcomes{channel="webhook",outcome="delivered"}"#,
-                ) == Some(2.0))
+                ) == Some(2.0)
+                && sample(&text, r#"stampcard_outbox_depth{channel="webhook"}"#) == Some(0.0))
             .then_some(text)
         },
         || format!("metrics: {}", metrics().1),

@@ -292,6 +292,26 @@ async fn the_card_version_guard_refuses_stale_and_missing_cards(place: Place) {
         store.commit(stale).await,
         Err(StoreError::Conflict(Key::Card(c))) if c == card.id
     ));
+    // A platform added without an event: a write that names the card's
+    // old platforms is refused, one naming the new ones holds.
+    let before = shop.cards().card(card.id).expect("card");
+    let mut held = before.clone();
+    held.platforms
+        .insert(stampcard_core::model::Platform::GoogleWallet);
+    let mut add = Mutation::new();
+    add.guard_card_held_on(card.id, before.platforms.clone());
+    add.put(Key::Card(card.id), Record::Card(held.clone()));
+    store.commit(add).await.expect("platform added");
+    let mut stale = Mutation::new();
+    stale.guard_card_held_on(card.id, before.platforms.clone());
+    stale.put(Key::Card(card.id), Record::Card(before.clone()));
+    assert!(matches!(
+        store.commit(stale).await,
+        Err(StoreError::Conflict(Key::Card(c))) if c == card.id
+    ));
+    let mut current = Mutation::new();
+    current.guard_card_held_on(card.id, held.platforms.clone());
+    store.commit(current).await.expect("at its platforms");
     let mut missing = Mutation::new();
     missing.guard_card_at(999_999, 0);
     assert!(matches!(
@@ -857,6 +877,46 @@ async fn on_postgres_locks_and_hourly_counts_hold_across_two_nodes() {
     drop(held);
     let got = waiting.await.expect("task").expect("lock on B");
     assert!(got >= released);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// Two nodes: a card resident on B is first opened in Google Wallet through
+/// A (a write without a journal event); B's next stamp keeps the platform
+/// (the card-platforms guard makes B read the card again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_platform_added_on_one_node_survives_a_stamp_on_another() {
+    use stampcard_core::model::Platform;
+    let url = backend::postgres::shared().database();
+    let options = PgOptions {
+        shared: true,
+        ..PgOptions::default()
+    };
+    let open = || -> Arc<dyn Store> { Arc::new(PgStore::open(&url, options).expect("open")) };
+    let place = Place::Pg(url.clone());
+    let a = place.shop(open()).await;
+    let card = coffee::ana_card(&a, 100, 0).await;
+    let b = place.shop(open()).await;
+    let actor = Actor::channel("conformance");
+    b.cards()
+        .stamp_card(card.id, 1, None, &actor)
+        .await
+        .expect("stamp on B: the card is resident there");
+    a.cards()
+        .add_platform(card.id, Platform::GoogleWallet, &actor)
+        .await
+        .expect("opened in Google Wallet through A");
+    b.cards()
+        .stamp_card(card.id, 1, None, &actor)
+        .await
+        .expect("stamp on B again");
+    let now = a.cards().card(card.id).expect("card");
+    assert!(
+        now.platforms.contains(&Platform::GoogleWallet),
+        "the platform was dropped: {:?}",
+        now.platforms
+    );
+    assert_eq!(now.lifetime_stamps, card.lifetime_stamps + 2);
     a.shutdown().await;
     b.shutdown().await;
 }

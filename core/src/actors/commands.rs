@@ -384,6 +384,8 @@ async fn commit(
     let mut of_card = Vec::new();
     if shared {
         mutation.guard_card_at(state.card.id, state.version);
+        // A platform added without an event moves no version: name them too.
+        mutation.guard_card_held_on(state.card.id, state.card.platforms.clone());
         // And with the template version the command saw (another node may
         // have saved the template since).
         mutation.guard_template_at(state.card.template_id, state.template_seen);

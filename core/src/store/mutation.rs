@@ -22,6 +22,16 @@ pub enum Guard {
         /// The id of its newest event when the write was computed.
         newest_event: u64,
     },
+    /// The card's record must still be held on these platforms: a card
+    /// first opened in Telegram or Google Wallet is written without a
+    /// journal event, so its version does not move; a write computed from
+    /// the card before that would drop the platform.
+    CardHeldOn {
+        /// The card.
+        card: u64,
+        /// Its platforms when the write was computed.
+        platforms: std::collections::BTreeSet<crate::model::Platform>,
+    },
     /// A template's latest version must still be this one: a write computed
     /// with a template that another node has since saved anew is refused.
     TemplateAt {
@@ -84,6 +94,17 @@ impl Mutation {
     /// [`Guard::CardAt`]).
     pub fn guard_card_at(&mut self, card: u64, newest_event: u64) -> &mut Self {
         self.guards.push(Guard::CardAt { card, newest_event });
+        self
+    }
+
+    /// Adds a precondition that a card is still held on `platforms` (see
+    /// [`Guard::CardHeldOn`]).
+    pub fn guard_card_held_on(
+        &mut self,
+        card: u64,
+        platforms: std::collections::BTreeSet<crate::model::Platform>,
+    ) -> &mut Self {
+        self.guards.push(Guard::CardHeldOn { card, platforms });
         self
     }
 

@@ -626,7 +626,7 @@ impl Committer {
             for g in &m.guards {
                 match g {
                     Guard::Absent(k) => absent.entry(key_params(k).0).or_default().push(k.clone()),
-                    Guard::CardAt { card, .. } => {
+                    Guard::CardAt { card, .. } | Guard::CardHeldOn { card, .. } => {
                         cards.insert(*card);
                     }
                     Guard::CursorAt { name, .. } => cursors.push(name.clone()),
@@ -656,7 +656,7 @@ impl Committer {
             .statements
             .get(
                 client,
-                "SELECT c.id, coalesce((SELECT max(e.id) FROM events e WHERE e.card_id = c.id), 0) FROM cards c WHERE c.id = ANY($1::bigint[])",
+                "SELECT c.id, coalesce((SELECT max(e.id) FROM events e WHERE e.card_id = c.id), 0), (c.body->'platforms')::text FROM cards c WHERE c.id = ANY($1::bigint[])",
             )
             .await
             .map_err(fail)?;
@@ -726,10 +726,17 @@ impl Committer {
         locked.map_err(io_fail)?;
         let mut next_event = newest_id.map_err(io_fail)?.get::<_, i64>(0) as u64;
         let mut card_newest: HashMap<u64, Option<u64>> = HashMap::new();
+        // Each guarded card's platforms, kept current over the batch.
+        let mut card_platforms: HashMap<u64, serde_json::Value> = HashMap::new();
         for row in card_rows.map_err(io_fail)? {
-            card_newest.insert(
-                row.get::<_, i64>(0) as u64,
-                Some(row.get::<_, i64>(1) as u64),
+            let card = row.get::<_, i64>(0) as u64;
+            card_newest.insert(card, Some(row.get::<_, i64>(1) as u64));
+            let platforms: Option<String> = row.get(2);
+            card_platforms.insert(
+                card,
+                platforms
+                    .and_then(|p| serde_json::from_str(&p).ok())
+                    .unwrap_or_else(|| serde_json::json!([])),
             );
         }
         // Each guarded cursor's stored position, kept current over the batch.
@@ -766,6 +773,10 @@ impl Committer {
                 Guard::TemplateAt { template, version } => (template_now.get(template)
                     != Some(version))
                 .then_some(Key::Template(*template)),
+                Guard::CardHeldOn { card, platforms } => {
+                    let expected = serde_json::to_value(platforms).unwrap_or_default();
+                    (card_platforms.get(card) != Some(&expected)).then_some(Key::Card(*card))
+                }
             });
             if let Some(key) = refused {
                 let _ = reply.send(Err(StoreError::Conflict(key)));
@@ -791,6 +802,10 @@ impl Committer {
                     let entry = card_newest.entry(c).or_insert(None);
                     if entry.is_none() {
                         *entry = Some(0);
+                    }
+                    if let Record::Card(card) = &r {
+                        card_platforms
+                            .insert(c, serde_json::to_value(&card.platforms).unwrap_or_default());
                     }
                 }
                 exists.insert(k.clone(), true);

@@ -81,6 +81,8 @@ enum EncodedGuard {
     CursorAt(String, u64),
     /// The template's latest version must be this one.
     TemplateAt(u64, u32),
+    /// The card's record must be held on these platforms.
+    CardHeldOn(u64, std::collections::BTreeSet<crate::model::Platform>),
 }
 
 /// The JSON every event starts with before its id is spliced in.
@@ -98,6 +100,7 @@ fn encode_mutation(m: Mutation) -> Encoded {
                 Guard::TemplateAt { template, version } => {
                     EncodedGuard::TemplateAt(template, version)
                 }
+                Guard::CardHeldOn { card, platforms } => EncodedGuard::CardHeldOn(card, platforms),
             })
             .collect(),
         puts: m
@@ -912,6 +915,20 @@ impl Group {
                 EncodedGuard::CardAt(card, newest) => chains
                     .newest(db, *card)
                     .map(|now| (now == Some(*newest)).then_some(()).ok_or(Key::Card(*card))),
+                // A card's writer awaits each of its writes: the tree has it
+                // (its value carries the card's chain link: decoded whole).
+                EncodedGuard::CardHeldOn(card, platforms) => {
+                    let key = Key::Card(*card);
+                    let encoded = encode_key(&key);
+                    match db.get(&encoded) {
+                        Ok(Some(v)) => Ok(match decode_record(&encoded, &v) {
+                            Ok(Record::Card(c)) if c.platforms == *platforms => Ok(()),
+                            _ => Err(key),
+                        }),
+                        Ok(None) => Ok(Err(key)),
+                        Err(e) => Err(io(e)),
+                    }
+                }
                 // A consumer awaits each of its writes, so no write of its
                 // cursor is pending in this batch: the tree has its value.
                 EncodedGuard::CursorAt(name, at) => {

@@ -20,7 +20,7 @@
 //! answer truthfully; when it cannot within its patience it answers
 //! [`StoreError::Unresolved`], and the card actors reload their card.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -34,6 +34,7 @@ use tokio_postgres::{Client, Config, Row, Statement};
 use super::pg_layout::{self, Col, KINDS, Kind, Param, RawJson, Stored, Value, key_params};
 use super::pg_store::{CHANNEL, EVENT_ID_LOCK, PgOptions, connect_owner, io};
 use super::{Committed, Guard, Key, Mutation, Record, SnapshotSink, StoreError};
+use crate::model::Platform;
 
 /// Work for the committer.
 pub(super) enum Job {
@@ -727,17 +728,16 @@ impl Committer {
         let mut next_event = newest_id.map_err(io_fail)?.get::<_, i64>(0) as u64;
         let mut card_newest: HashMap<u64, Option<u64>> = HashMap::new();
         // Each guarded card's platforms, kept current over the batch.
-        let mut card_platforms: HashMap<u64, serde_json::Value> = HashMap::new();
+        let mut card_platforms: HashMap<u64, Option<BTreeSet<Platform>>> = HashMap::new();
         for row in card_rows.map_err(io_fail)? {
             let card = row.get::<_, i64>(0) as u64;
             card_newest.insert(card, Some(row.get::<_, i64>(1) as u64));
             let platforms: Option<String> = row.get(2);
-            card_platforms.insert(
-                card,
-                platforms
-                    .and_then(|p| serde_json::from_str(&p).ok())
-                    .unwrap_or_else(|| serde_json::json!([])),
-            );
+            let platforms = match platforms {
+                Some(text) => serde_json::from_str(&text).ok(),
+                None => Some(BTreeSet::new()),
+            };
+            card_platforms.insert(card, platforms);
         }
         // Each guarded cursor's stored position, kept current over the batch.
         let mut cursor_now: HashMap<String, u64> = HashMap::new();
@@ -774,8 +774,8 @@ impl Committer {
                     != Some(version))
                 .then_some(Key::Template(*template)),
                 Guard::CardHeldOn { card, platforms } => {
-                    let expected = serde_json::to_value(platforms).unwrap_or_default();
-                    (card_platforms.get(card) != Some(&expected)).then_some(Key::Card(*card))
+                    (card_platforms.get(card).and_then(Option::as_ref) != Some(platforms))
+                        .then_some(Key::Card(*card))
                 }
             });
             if let Some(key) = refused {
@@ -803,9 +803,9 @@ impl Committer {
                     if entry.is_none() {
                         *entry = Some(0);
                     }
-                    if let Record::Card(card) = &r {
-                        card_platforms
-                            .insert(c, serde_json::to_value(&card.platforms).unwrap_or_default());
+                    // Only a card guarded in this batch is followed.
+                    if let (Record::Card(card), Some(now)) = (&r, card_platforms.get_mut(&c)) {
+                        *now = Some(card.platforms.clone());
                     }
                 }
                 exists.insert(k.clone(), true);
@@ -831,6 +831,7 @@ impl Committer {
             for k in m.deletes {
                 if let Key::Card(c) = k {
                     card_newest.insert(c, None);
+                    card_platforms.insert(c, None);
                 }
                 exists.insert(k.clone(), false);
                 writes.delete(k);

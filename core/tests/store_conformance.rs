@@ -706,19 +706,26 @@ async fn on_postgres_a_broken_connection_never_misreports_a_commit() {
     store.close();
 }
 
-/// Two shops (as two nodes would) sharing one database: both stamp the
-/// same card at once and every stamp counts once; both create a customer
-/// with the same Telegram id at once and one of them is refused.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_postgres_two_nodes_sharing_a_database_neither_lose_nor_double() {
+/// A fresh database on the tests' PostgreSQL, and how to open it as one
+/// more node of a shop several nodes share.
+fn shared_database() -> (Place, impl Fn() -> Arc<dyn Store>) {
     let url = backend::postgres::shared().database();
     let options = PgOptions {
         shared: true,
         ..PgOptions::default()
     };
-    let open = || -> Arc<dyn Store> { Arc::new(PgStore::open(&url, options).expect("open")) };
-    let (store_a, store_b) = (open(), open());
     let place = Place::Pg(url.clone());
+    let open = move || -> Arc<dyn Store> { Arc::new(PgStore::open(&url, options).expect("open")) };
+    (place, open)
+}
+
+/// Two shops (as two nodes would) sharing one database: both stamp the
+/// same card at once and every stamp counts once; both create a customer
+/// with the same Telegram id at once and one of them is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_two_nodes_sharing_a_database_neither_lose_nor_double() {
+    let (place, open) = shared_database();
+    let (store_a, store_b) = (open(), open());
     let a = place.shop(store_a.clone()).await;
     // Ana's card exists before B starts: B reads the template at start.
     let card = coffee::ana_card(&a, 100, 0).await;
@@ -794,14 +801,8 @@ async fn on_postgres_two_nodes_sharing_a_database_neither_lose_nor_double() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_locks_and_hourly_counts_hold_across_two_nodes() {
     use stampcard_core::shop::ProfileChange;
-    let url = backend::postgres::shared().database();
-    let options = PgOptions {
-        shared: true,
-        ..PgOptions::default()
-    };
-    let open = || -> Arc<dyn Store> { Arc::new(PgStore::open(&url, options).expect("open")) };
+    let (place, open) = shared_database();
     let (store_a, store_b) = (open(), open());
-    let place = Place::Pg(url.clone());
     let a = place.shop(store_a.clone()).await;
     let b = place.shop(store_b.clone()).await;
     let actor = Actor::channel("conformance");
@@ -887,13 +888,7 @@ async fn on_postgres_locks_and_hourly_counts_hold_across_two_nodes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_platform_added_on_one_node_survives_a_stamp_on_another() {
     use stampcard_core::model::Platform;
-    let url = backend::postgres::shared().database();
-    let options = PgOptions {
-        shared: true,
-        ..PgOptions::default()
-    };
-    let open = || -> Arc<dyn Store> { Arc::new(PgStore::open(&url, options).expect("open")) };
-    let place = Place::Pg(url.clone());
+    let (place, open) = shared_database();
     let a = place.shop(open()).await;
     let card = coffee::ana_card(&a, 100, 0).await;
     let b = place.shop(open()).await;

@@ -28,18 +28,27 @@ pub fn this_node(http: &str, ssh: &str, app: &App) -> NodeInfo {
     }
 }
 
-/// Writes `me`'s heartbeat every few seconds with the duties it holds; at
-/// `stop` takes it off the list.
+/// Writes `me`'s heartbeat every few seconds with the duties it holds (and
+/// within a second of taking or losing one); at `stop` takes it off the list.
 pub async fn heartbeat(shop: Shop, mut me: NodeInfo, mut stop: watch::Receiver<bool>) {
     let every = std::time::Duration::from_secs(HEARTBEAT_SECS);
+    let mut written: Option<(std::time::Instant, Vec<String>)> = None;
     loop {
-        me.heartbeat = shop.clock().now();
-        me.duties = stampcard_core::supervise::held_duties();
-        if let Err(e) = shop.access().heartbeat(&me.id, Some(me.clone())).await {
-            tracing::warn!("writing this node's heartbeat: {e}");
+        let duties = stampcard_core::supervise::held_duties();
+        let due = match &written {
+            None => true,
+            Some((at, last)) => at.elapsed() >= every || *last != duties,
+        };
+        if due {
+            me.heartbeat = shop.clock().now();
+            me.duties = duties.clone();
+            if let Err(e) = shop.access().heartbeat(&me.id, Some(me.clone())).await {
+                tracing::warn!("writing this node's heartbeat: {e}");
+            }
+            written = Some((std::time::Instant::now(), duties));
         }
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
             _ = stop.wait_for(|s| *s) => break,
         }
     }

@@ -432,6 +432,10 @@ fn what_one_node_changes_the_others_use_at_once() {
     // A stamp through A appears in B's live journal.
     assert_eq!(stamp(&a, &door).0, 200);
     owner_tmux.wait_for("api:front-door");
+    // B's Settings tab lists both nodes, and who holds the duties.
+    owner_tmux.keys(&["8"]);
+    let screen = owner_tmux.wait_for("Nodes (stampcard nodes):");
+    assert!(screen.contains("up, heartbeat"), "{screen}");
 
     // The template edited through A (its admin socket): B's next stamp uses it.
     let edited = folders[0]

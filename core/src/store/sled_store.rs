@@ -1093,6 +1093,11 @@ impl Group {
                     StoreError::Io(msg) => msg,
                     other => other.to_string(),
                 };
+                // The trouble is known before anyone hears of the refusal: a
+                // caller that asks `/healthz` next is told the store cannot write.
+                if failed_write {
+                    shared.set_trouble(Some(msg.clone()));
+                }
                 for (reply, _) in self.replies {
                     let _ = reply.send(Err(StoreError::Io(msg.clone())));
                 }

@@ -42,6 +42,18 @@ impl Context {
         &self.deps.store
     }
 
+    /// A meta record read as `T`: its default when there is none (or it
+    /// does not read as one).
+    pub(crate) fn meta<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        key: &crate::store::Key,
+    ) -> crate::error::CoreResult<T> {
+        Ok(match self.store().get(key)? {
+            Some(crate::store::Record::Meta(v)) => serde_json::from_value(v).unwrap_or_default(),
+            _ => T::default(),
+        })
+    }
+
     pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
         &self.deps.clock
     }

@@ -7,7 +7,8 @@
 //! Each kind keeps one record per clock hour (`subject → count`); the count
 //! of the last hour is this hour's plus the previous hour's weighted by the
 //! part of it still inside the window (a sliding-window estimate). The
-//! read-count-write runs under the shop lock `hourly`; the hour before the
+//! read-count-write runs under the shop lock `hourly` (a look alone takes
+//! none); the hour before the
 //! previous one is deleted as the new one is written.
 
 use std::collections::BTreeMap;
@@ -29,10 +30,7 @@ fn key(kind: &str, hour: i64) -> Key {
 
 impl Access {
     fn counts(&self, kind: &str, hour: i64) -> CoreResult<Counts> {
-        Ok(match self.store().get(&key(kind, hour))? {
-            Some(Record::Meta(v)) => serde_json::from_value(v).unwrap_or_default(),
-            _ => Counts::new(),
-        })
+        self.meta(&key(kind, hour))
     }
 
     /// `subject`'s count of `kind` over the last hour; with `add` (and
@@ -45,7 +43,11 @@ impl Access {
         add: bool,
         limit: u32,
     ) -> CoreResult<(u32, bool)> {
-        let _one = COUNTING.lock(&**self.store()).await?;
+        // Only a count that may be written takes the lock: a look is a read.
+        let _one = match add {
+            true => Some(COUNTING.lock(&**self.store()).await?),
+            false => None,
+        };
         let secs = self.clock().now().timestamp();
         let (hour, into) = (secs.div_euclid(3600), secs.rem_euclid(3600));
         let mut now = self.counts(kind, hour)?;

@@ -55,10 +55,7 @@ fn key() -> Key {
 impl Access {
     /// The nodes that wrote a heartbeat within the last day, by start.
     pub fn nodes(&self) -> CoreResult<Vec<NodeInfo>> {
-        let mut nodes: Vec<NodeInfo> = match self.store().get(&key())? {
-            Some(Record::Meta(v)) => serde_json::from_value(v).unwrap_or_default(),
-            _ => Vec::new(),
-        };
+        let mut nodes: Vec<NodeInfo> = self.meta(&key())?;
         nodes.sort_by_key(|n| n.started);
         Ok(nodes)
     }

@@ -60,10 +60,7 @@ static CHECKING: ShopLock = ShopLock::new("pin_guard");
 
 impl Access {
     fn pin_guard(&self) -> CoreResult<Guard> {
-        Ok(match self.store().get(&key())? {
-            Some(Record::Meta(v)) => serde_json::from_value(v).unwrap_or_default(),
-            _ => Guard::default(),
-        })
+        self.meta(&key())
     }
 
     /// When PIN prompts open again, if they are locked now.

@@ -45,10 +45,7 @@ fn key() -> Key {
 
 impl Customers {
     fn handled(&self) -> CoreResult<Handled> {
-        Ok(match self.store().get(&key())? {
-            Some(Record::Meta(v)) => serde_json::from_value(v).unwrap_or_default(),
-            _ => Handled::default(),
-        })
+        self.meta(&key())
     }
 
     /// The offset to ask Telegram's `getUpdates` for: one past the highest

@@ -323,6 +323,23 @@ pub struct TemplateArgs {
     /// Stamps per card per day.
     #[arg(long)]
     pub daily_cap: Option<u32>,
+    /// Stamp only from the card's live rotating code (web card, Google
+    /// Wallet); the printed code still finds the card. `--rotating-codes=false` turns it off.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub rotating_codes: Option<bool>,
+    /// What a stamp outside `[shop] opening_hours` does: alert (the owner is
+    /// told) or refuse.
+    #[arg(long, value_enum)]
+    pub outside_hours: Option<OutsideHoursArg>,
+}
+
+/// `--outside-hours`
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutsideHoursArg {
+    /// Stamp, and alert the owner.
+    Alert,
+    /// Refuse the stamp.
+    Refuse,
 }
 
 /// `card` subcommands.

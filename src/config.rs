@@ -77,6 +77,9 @@ pub struct Config {
     /// Email over SMTP.
     #[serde(default)]
     pub smtp: SmtpSection,
+    /// `[alerts]`
+    #[serde(default, skip_serializing_if = "AlertsSection::is_default")]
+    pub alerts: AlertsSection,
 }
 
 /// How the SMTP connection is secured.
@@ -262,6 +265,11 @@ pub struct ShopSection {
     pub timezone: String,
     /// Shop secret (hex, ≥ 32 bytes).
     pub secret: Secret,
+    /// Opening hours per weekday (`mon` … `sun`) and dated exceptions
+    /// (`"2026-12-25"`), shop-local: "08:00-18:00", "closed"
+    /// (`stampcard_core::opening_hours`). Unset: always open.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub opening_hours: std::collections::BTreeMap<String, String>,
 }
 
 /// `[rules]`
@@ -499,6 +507,117 @@ impl CampaignsSection {
         let (a, b) = q.split_once('-').ok_or_else(bad)?;
         let t = |s: &str| chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
         Ok(Some((t(a)?, t(b)?)))
+    }
+}
+
+/// `[alerts]`: the fraud alerts' thresholds (0 turns a rule off) and
+/// where they are sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsSection {
+    /// More than this many stamps on one card within `card_minutes`.
+    pub card_stamps: u32,
+    /// The window of `card_stamps`.
+    pub card_minutes: u32,
+    /// Stamps outside `[shop] opening_hours` raise an alert.
+    pub outside_hours: bool,
+    /// A staff member's stamps in an hour above this many times their
+    /// median hour over `staff_days` …
+    pub staff_factor: f64,
+    /// … and at least this many.
+    pub staff_minimum: u32,
+    /// Days of a staff member's history the median is taken over.
+    pub staff_days: u32,
+    /// A reward redeemed within this many minutes of being earned, by the
+    /// member of staff who stamped it.
+    pub quick_redeem_minutes: u32,
+    /// More than this many joins or receipt claims from one network
+    /// address within an hour.
+    pub address_per_hour: u32,
+    /// This many failed PIN attempts in a row at one prompt.
+    pub failed_pins: u32,
+    /// More than this many replayed, expired or forged codes within
+    /// `bad_codes_minutes`.
+    pub bad_codes: u32,
+    /// The window of `bad_codes`.
+    pub bad_codes_minutes: u32,
+    /// A staff Telegram chat id to send alerts to (the bot's token sends
+    /// them; the bot ignores what is said in that chat). 0: none.
+    pub telegram_chat: i64,
+    /// Email addresses to send alerts to (through `[smtp]`).
+    pub email: Vec<String>,
+}
+
+impl Default for AlertsSection {
+    fn default() -> Self {
+        let d = stampcard_core::settings::AlertSettings::default();
+        Self {
+            card_stamps: d.card_stamps,
+            card_minutes: d.card_minutes,
+            outside_hours: d.outside_hours,
+            staff_factor: d.staff_factor,
+            staff_minimum: d.staff_minimum,
+            staff_days: d.staff_days,
+            quick_redeem_minutes: d.quick_redeem_minutes,
+            address_per_hour: d.address_per_hour,
+            failed_pins: d.failed_pins,
+            bad_codes: d.bad_codes,
+            bad_codes_minutes: d.bad_codes_minutes,
+            telegram_chat: 0,
+            email: Vec::new(),
+        }
+    }
+}
+
+impl AlertsSection {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The core's alert settings, or what is wrong with the section.
+    pub fn settings(&self) -> Result<stampcard_core::settings::AlertSettings> {
+        if !(self.staff_factor.is_finite() && self.staff_factor >= 0.0) {
+            return Err(anyhow!(
+                "key `alerts.staff_factor`: {} is not a factor (0 turns the rule off, 3 is the default)",
+                self.staff_factor
+            ));
+        }
+        for (key, minutes) in [
+            ("card_minutes", self.card_minutes),
+            ("bad_codes_minutes", self.bad_codes_minutes),
+        ] {
+            if minutes == 0 || minutes > 24 * 60 {
+                return Err(anyhow!(
+                    "key `alerts.{key}`: a window of 1 to 1440 minutes, not {minutes}"
+                ));
+            }
+        }
+        if self.staff_days == 0 || self.staff_days > 365 {
+            return Err(anyhow!(
+                "key `alerts.staff_days`: 1 to 365 days, not {}",
+                self.staff_days
+            ));
+        }
+        for a in &self.email {
+            if !a.contains('@') || a.trim() != a || a.len() > 254 {
+                return Err(anyhow!("key `alerts.email`: '{a}' is not an email address"));
+            }
+        }
+        Ok(stampcard_core::settings::AlertSettings {
+            card_stamps: self.card_stamps,
+            card_minutes: self.card_minutes,
+            outside_hours: self.outside_hours,
+            staff_factor: self.staff_factor,
+            staff_minimum: self.staff_minimum,
+            staff_days: self.staff_days,
+            quick_redeem_minutes: self.quick_redeem_minutes,
+            address_per_hour: self.address_per_hour,
+            failed_pins: self.failed_pins,
+            bad_codes: self.bad_codes,
+            bad_codes_minutes: self.bad_codes_minutes,
+            telegram_chat: (self.telegram_chat != 0).then_some(self.telegram_chat),
+            email: self.email.clone(),
+        })
     }
 }
 
@@ -812,6 +931,9 @@ fn validate(c: &Config) -> Result<()> {
     if c.shop.name.trim().is_empty() {
         return Err(anyhow!("key `shop.name`: must not be empty"));
     }
+    stampcard_core::opening_hours::OpeningHours::parse(&c.shop.opening_hours)
+        .map_err(|e| anyhow!("key `shop.opening_hours`: {e}"))?;
+    c.alerts.settings()?;
     c.smtp.check()?;
     Ok(())
 }
@@ -863,6 +985,11 @@ impl Config {
                 quiet_hours: self.campaigns.quiet()?,
                 plan_batch: self.campaigns.plan_batch.max(1),
             },
+            opening_hours: stampcard_core::opening_hours::OpeningHours::parse(
+                &self.shop.opening_hours,
+            )
+            .map_err(|e| anyhow!("key `shop.opening_hours`: {e}"))?,
+            alerts: self.alerts.settings()?,
         })
     }
 

@@ -16,7 +16,7 @@ use stampcard_core::store::{Key, Mutation, Record, Store, StoreError};
 use crate::config::Config;
 
 /// The config sections that are the shop's, not a node's.
-const SHOP_WIDE: [&str; 9] = [
+const SHOP_WIDE: [&str; 10] = [
     "shop",
     "rules",
     "telegram",
@@ -26,6 +26,7 @@ const SHOP_WIDE: [&str; 9] = [
     "wallet",
     "google_wallet",
     "smtp",
+    "alerts",
 ];
 
 /// Where the database keeps them.

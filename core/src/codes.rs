@@ -178,6 +178,14 @@ pub enum ParsedCode {
     Receipt(String),
     /// A POS-derived receipt code.
     Pos(PosReceipt),
+    /// A card's rotating code (`crate::rotating`): its card id and TOTP
+    /// digits, still to be checked against the card and the clock.
+    Rotating {
+        /// The card id.
+        id: u64,
+        /// The 8 TOTP digits.
+        totp: String,
+    },
 }
 
 /// The fields of a POS-derived receipt code.
@@ -297,6 +305,9 @@ pub fn parse(input: &str) -> Result<ParsedCode, CodeError> {
     if let Some(bad) = code.chars().find(|c| !c.is_ascii_digit()) {
         return Err(CodeError::NotDigits(bad));
     }
+    if first == crate::rotating::KIND_DIGIT {
+        return parse_rotating(code);
+    }
     let kind = CodeKind::from_digit(first as u8 - b'0')
         .ok_or_else(|| CodeError::UnknownKind(code.clone()))?;
     let expected = match kind {
@@ -333,6 +344,22 @@ pub fn parse(input: &str) -> Result<ParsedCode, CodeError> {
             stamps: num(23, 2) as u8,
             mac: body[25..].to_string(),
         }),
+    })
+}
+
+/// A rotating code: kind digit, card id, TOTP digits (no check digit).
+fn parse_rotating(code: String) -> Result<ParsedCode, CodeError> {
+    use crate::rotating::CODE_LEN;
+    if code.len() != CODE_LEN {
+        return Err(CodeError::WrongLength {
+            kind: "rotating card",
+            expected: CODE_LEN,
+            got: code.len(),
+        });
+    }
+    Ok(ParsedCode::Rotating {
+        id: code[1..1 + ID_DIGITS].parse().unwrap_or(0),
+        totp: code[1 + ID_DIGITS..].to_string(),
     })
 }
 

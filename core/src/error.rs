@@ -26,6 +26,23 @@ pub enum Refusal {
         /// The cap.
         cap: u32,
     },
+    /// A rotating code whose window already stamped this card: a second
+    /// scan of the same screen (a screenshot passed on).
+    #[error("this rotating code was already used: ask for the card's live code")]
+    ReplayedCode,
+    /// A rotating code of a window minutes away: an old screenshot, or a
+    /// phone whose clock is far off.
+    #[error("this rotating code has expired: ask for the card's live code")]
+    ExpiredCode,
+    /// A rotating code this card never showed.
+    #[error("this rotating code is not the card's: ask for the card's live code")]
+    WrongCode,
+    /// Outside the shop's opening hours, on a template that refuses then.
+    #[error("the shop is closed now ({local}); this card takes stamps in opening hours only")]
+    OutsideHours {
+        /// The shop-local time of the attempt ("Sun 03:12").
+        local: String,
+    },
 }
 
 impl Refusal {
@@ -34,7 +51,20 @@ impl Refusal {
         match self {
             Refusal::Cooldown { .. } => "cooldown",
             Refusal::DailyCap { .. } => "daily_cap",
+            Refusal::ReplayedCode => "code_replayed",
+            Refusal::ExpiredCode => "code_expired",
+            Refusal::WrongCode => "code_wrong",
+            Refusal::OutsideHours { .. } => "outside_hours",
         }
+    }
+
+    /// Whether it refused the code shown rather than the stamp: a replayed,
+    /// expired or wrong rotating code (what the alerts count as guessing).
+    pub fn is_code(&self) -> bool {
+        matches!(
+            self,
+            Refusal::ReplayedCode | Refusal::ExpiredCode | Refusal::WrongCode
+        )
     }
 }
 
@@ -69,6 +99,15 @@ pub enum CoreError {
         reason: Refusal,
         /// The journaled refusal.
         event_id: u64,
+    },
+    /// A card whose template takes only rotating codes was shown its
+    /// printed static code (or named by id by a member of staff).
+    #[error(
+        "card {card_id} stamps only with its live rotating code: ask the customer to open the card on their phone (web card or Google Wallet) and scan that"
+    )]
+    RotatingCodeNeeded {
+        /// The card.
+        card_id: u64,
     },
     /// The input is not acceptable.
     #[error("{0}")]
@@ -145,6 +184,7 @@ impl CoreError {
             CoreError::NotFound { .. } => "not_found",
             CoreError::CardDeleted(_) => "card_deleted",
             CoreError::Refused { reason, .. } => reason.code(),
+            CoreError::RotatingCodeNeeded { .. } => "rotating_code_needed",
             CoreError::Invalid(_) | CoreError::BadValue { .. } => "invalid_input",
             CoreError::AlreadyRedeemed { .. } => "already_redeemed",
             CoreError::Expired { .. } => "expired",

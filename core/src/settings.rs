@@ -26,6 +26,66 @@ pub struct ShopSettings {
     pub public_url: String,
     /// Campaign limits (`[campaigns]`).
     pub campaigns: CampaignSettings,
+    /// Opening hours (`[shop] opening_hours`); always open when unset.
+    pub opening_hours: crate::opening_hours::OpeningHours,
+    /// Fraud alert thresholds and where alerts go (`[alerts]`).
+    pub alerts: AlertSettings,
+}
+
+/// The fraud alerts' thresholds (`[alerts]`; a threshold of 0 turns its
+/// rule off) and where alerts are sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSettings {
+    /// More than this many stamps on one card …
+    pub card_stamps: u32,
+    /// … within this many minutes.
+    pub card_minutes: u32,
+    /// Stamps outside opening hours raise an alert.
+    pub outside_hours: bool,
+    /// A staff member's stamps in an hour above this many times their
+    /// median hour …
+    pub staff_factor: f64,
+    /// … and at least this many.
+    pub staff_minimum: u32,
+    /// The median is over this many days before.
+    pub staff_days: u32,
+    /// A reward redeemed within this many minutes of being earned, by the
+    /// member of staff who stamped it.
+    pub quick_redeem_minutes: u32,
+    /// More than this many joins or receipt claims from one network
+    /// address in an hour.
+    pub address_per_hour: u32,
+    /// This many failed PIN attempts in a row at one prompt.
+    pub failed_pins: u32,
+    /// More than this many replayed, expired or forged codes …
+    pub bad_codes: u32,
+    /// … within this many minutes.
+    pub bad_codes_minutes: u32,
+    /// The staff Telegram chat alerts are sent to (the bot ignores what is
+    /// said there).
+    pub telegram_chat: Option<i64>,
+    /// Email addresses alerts are sent to.
+    pub email: Vec<String>,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            card_stamps: 10,
+            card_minutes: 10,
+            outside_hours: true,
+            staff_factor: 3.0,
+            staff_minimum: 20,
+            staff_days: 28,
+            quick_redeem_minutes: 10,
+            address_per_hour: 10,
+            failed_pins: 5,
+            bad_codes: 5,
+            bad_codes_minutes: 10,
+            telegram_chat: None,
+            email: Vec::new(),
+        }
+    }
 }
 
 /// Limits on marketing messages.
@@ -71,6 +131,8 @@ impl ShopSettings {
             max_resident_actors: 10_000,
             public_url: "http://127.0.0.1:8080".into(),
             campaigns: CampaignSettings::default(),
+            opening_hours: Default::default(),
+            alerts: AlertSettings::default(),
         }
     }
 }

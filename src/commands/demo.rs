@@ -126,6 +126,7 @@ async fn templates(shop: &Shop, business: &str, system: &Actor) -> Result<(u64, 
                 rules: FraudRules {
                     cooldown_secs: 0,
                     daily_cap: 10,
+                    ..FraudRules::default()
                 },
             },
             system,

@@ -45,6 +45,7 @@ pub async fn init(data: &Path, args: InitArgs, json: bool) -> Result<()> {
             name,
             timezone,
             secret: Secret(hex::encode(rand::random::<[u8; 32]>())),
+            opening_hours: Default::default(),
         },
         ..Default::default()
     };

@@ -69,7 +69,7 @@ pub async fn run(app: &App, cmd: TemplateCmd) -> Result<()> {
 
 fn describe(t: &Template, versions: usize) -> String {
     format!(
-        "Template {} \"{}\" — version {} ({} versions)\nBusiness:  {}\nStamps:    {}\nReward:    {} ({})\nCooldown:  {}s between stamps\nDaily cap: {}\nColors:    {} on {}\nTerms:     {}",
+        "Template {} \"{}\" — version {} ({} versions)\nBusiness:  {}\nStamps:    {}\nReward:    {} ({})\nCooldown:  {}s between stamps\nDaily cap: {}\nCodes:     {}\nClosed:    {} outside opening hours\nColors:    {} on {}\nTerms:     {}",
         t.id,
         t.name,
         t.version,
@@ -83,6 +83,15 @@ fn describe(t: &Template, versions: usize) -> String {
             "none".to_string()
         } else {
             t.rules.daily_cap.to_string()
+        },
+        if t.rules.rotating_codes {
+            "live rotating code only (the printed code finds the card, does not stamp)"
+        } else {
+            "printed or rotating"
+        },
+        match t.rules.outside_hours {
+            stampcard_core::model::OutsideHours::Alert => "stamps, with an alert,",
+            stampcard_core::model::OutsideHours::Refuse => "stamps refused",
         },
         t.branding.foreground,
         t.branding.background,
@@ -169,6 +178,15 @@ fn draft_from(base: Option<TemplateDraft>, a: TemplateArgs) -> Result<TemplateDr
     }
     if let Some(v) = a.daily_cap {
         d.rules.daily_cap = v;
+    }
+    if let Some(v) = a.rotating_codes {
+        d.rules.rotating_codes = v;
+    }
+    if let Some(v) = a.outside_hours {
+        d.rules.outside_hours = match v {
+            crate::cli::OutsideHoursArg::Alert => stampcard_core::model::OutsideHours::Alert,
+            crate::cli::OutsideHoursArg::Refuse => stampcard_core::model::OutsideHours::Refuse,
+        };
     }
     if a.reward.is_some() || a.reward_kind.is_some() || a.valid_days.is_some() {
         let description = a.reward.unwrap_or_else(|| d.reward.summary());

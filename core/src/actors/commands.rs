@@ -8,9 +8,10 @@ use super::card::CardState;
 use crate::codes::{CodeKind, verify_signed};
 use crate::error::{CoreError, CoreResult, Refusal};
 use crate::model::{
-    Actor, Card, Event, EventKind, NewEvent, Platform, Progress, ReceiptClaim, Reward, StampEffect,
-    Template, Voucher, VoucherOrigin, VoucherState,
+    Actor, Card, Event, EventKind, NewEvent, OutsideHours, Platform, Progress, ReceiptClaim,
+    Reward, StampEffect, Template, Voucher, VoucherOrigin, VoucherState,
 };
+use crate::rotating;
 use crate::rules::{self, add_stamps, check_fraud, plan_reversal};
 use crate::store::{IdempotencyRecord, Key, Mutation, Record, StoreError};
 
@@ -134,6 +135,17 @@ pub enum CardCommand {
     },
 }
 
+/// What a scanned card code proves, for the card's actor to check.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    /// A printed (static) code's MAC digits, checked against the card's
+    /// reissue counter.
+    Mac(String),
+    /// A rotating code's TOTP digits, checked against the clock and the
+    /// windows already used (`crate::rotating`).
+    Totp(String),
+}
+
 /// A command with who sent it and the code that authorized it.
 #[derive(Debug, Clone)]
 pub struct CardRequest {
@@ -141,8 +153,8 @@ pub struct CardRequest {
     pub command: CardCommand,
     /// Who.
     pub actor: Actor,
-    /// The scanned code (journaled), with its MAC to verify.
-    pub code: Option<(String, String)>,
+    /// The scanned code (journaled), with what it proves.
+    pub code: Option<(String, Proof)>,
 }
 
 /// What a command did.
@@ -245,20 +257,52 @@ pub(crate) async fn execute(
         code,
     } = request;
     let secret = &state.deps.settings.secret;
+    let stamping = matches!(command, CardCommand::Stamp { .. });
     let mut scanned = None;
-    if let Some((printed, mac)) = code {
-        if !matches!(command, CardCommand::Redeem { .. }) {
-            let card = &state.card;
-            match verify_signed(secret, CodeKind::Card, card.id, &mac, card.counter) {
-                Ok(()) => {}
-                Err(Some(_)) => return Err(CoreError::ReissuedCode { card_id: card.id }),
-                Err(None) => return Err(crate::codes::CodeError::Forged.into()),
+    let mut totp = None;
+    match code {
+        Some((printed, Proof::Mac(mac))) => {
+            if !matches!(command, CardCommand::Redeem { .. }) {
+                let card = &state.card;
+                match verify_signed(secret, CodeKind::Card, card.id, &mac, card.counter) {
+                    Ok(()) => {}
+                    Err(Some(_)) => return Err(CoreError::ReissuedCode { card_id: card.id }),
+                    Err(None) => return Err(crate::codes::CodeError::Forged.into()),
+                }
             }
+            scanned = Some(printed);
         }
-        scanned = Some(printed);
+        // A rotating code stamps only (its window is checked, and used up,
+        // by the stamp itself, after a retried request's stored answer).
+        Some((printed, Proof::Totp(digits))) => {
+            if !stamping {
+                return Err(crate::codes::CodeError::WrongKind {
+                    expected: "printed card",
+                    got: "rotating card",
+                }
+                .into());
+            }
+            scanned = Some(printed);
+            totp = Some(digits);
+        }
+        None => {}
     }
     if state.card.deleted && !matches!(command, CardCommand::Get) {
         return Err(CoreError::CardDeleted(state.card.id));
+    }
+    // A template that takes only rotating codes stamps from nothing else
+    // (an admin may still stamp a card by id, e.g. for a flat phone).
+    if stamping && totp.is_none() {
+        let t = state
+            .deps
+            .templates
+            .get(state.card.template_id)
+            .ok_or_else(|| CoreError::not_found("template", state.card.template_id))?;
+        if t.rules.rotating_codes && (scanned.is_some() || !actor.is_admin()) {
+            return Err(CoreError::RotatingCodeNeeded {
+                card_id: state.card.id,
+            });
+        }
     }
     let ctx = Ctx {
         state,
@@ -269,7 +313,8 @@ pub(crate) async fn execute(
     let (mutation, outcome) = match command {
         CardCommand::Get => return Ok(CardOutcome::of(state.card.clone())),
         CardCommand::Stamp { count, idempotency } => {
-            return stamp(state, count, idempotency, &actor, ctx.code.clone()).await;
+            let code = ctx.code.clone();
+            return stamp(state, count, idempotency, &actor, code, totp).await;
         }
         CardCommand::Claim {
             claim_key,
@@ -540,6 +585,7 @@ async fn stamp(
     idempotency: Option<Box<IdemKey>>,
     actor: &Actor,
     code: Option<String>,
+    totp: Option<String>,
 ) -> CoreResult<CardOutcome> {
     if count == 0 || count > rules::MAX_STAMPS_PER_REQUEST {
         return Err(CoreError::Invalid(format!(
@@ -552,7 +598,7 @@ async fn stamp(
     {
         return Ok(replay);
     }
-    let prepared = prepare_stamp(state, count, idempotency.as_deref(), actor, code)?;
+    let prepared = prepare_stamp(state, count, idempotency.as_deref(), actor, code, totp)?;
     let (m, outcome) = match prepared {
         Ok(ready) => ready,
         Err((m, outcome, refusal)) => {
@@ -586,6 +632,7 @@ fn prepare_stamp(
     idempotency: Option<&IdemKey>,
     actor: &Actor,
     code: Option<String>,
+    totp: Option<String>,
 ) -> CoreResult<Prepared> {
     let ctx = Ctx {
         state,
@@ -594,16 +641,43 @@ fn prepare_stamp(
         code,
     };
     let t = ctx.template()?;
-    let tz = state.deps.settings.timezone;
-    if let Err(refusal) = check_fraud(&state.card, &t.rules, count, ctx.now, tz, true) {
+    let settings = &state.deps.settings;
+    let tz = settings.timezone;
+    let window = match totp {
+        Some(digits) => match rotating_window(state, &digits, ctx.now) {
+            Ok(w) => Some(w),
+            Err(refusal) => {
+                let (m, outcome) = refusal_mutation(&ctx, &t, count, &refusal);
+                return Ok(Err((m, outcome, refusal)));
+            }
+        },
+        None => None,
+    };
+    let closed = t.rules.outside_hours == OutsideHours::Refuse
+        && !settings.opening_hours.is_open(ctx.now, tz);
+    let checked = match closed {
+        true => Err(Refusal::OutsideHours {
+            local: ctx.now.with_timezone(&tz).format("%a %H:%M").to_string(),
+        }),
+        false => check_fraud(&state.card, &t.rules, count, ctx.now, tz, true),
+    };
+    if let Err(refusal) = checked {
         let (m, outcome) = refusal_mutation(&ctx, &t, count, &refusal);
         return Ok(Err((m, outcome, refusal)));
     }
     let key = idempotency.map(|i| i.key.clone());
-    let (mut m, outcome) = stamps_mutation(&ctx, &t, count, |effect| EventKind::StampAdded {
+    let (mut m, mut outcome) = stamps_mutation(&ctx, &t, count, |effect| EventKind::StampAdded {
         effect,
         idempotency_key: key,
     })?;
+    // The code's window is used up in the stamp's own write.
+    if let Some(window) = window {
+        outcome.card.last_code_window = window;
+        m.put(
+            Key::Card(outcome.card.id),
+            Record::Card(outcome.card.clone()),
+        );
+    }
     if let Some(idem) = idempotency {
         m.guard_absent(Key::Idempotency(idem.key.clone()));
         let template = outcome.clone();
@@ -622,6 +696,21 @@ fn prepare_stamp(
         });
     }
     Ok(Ok((m, outcome)))
+}
+
+/// The window of a rotating code that may stamp this card now, or why not:
+/// a window this card already used is a replay.
+fn rotating_window(state: &CardState, digits: &str, now: DateTime<Utc>) -> Result<u64, Refusal> {
+    let card = &state.card;
+    let secret = &state.deps.settings.secret;
+    match rotating::check(secret, card.id, card.counter, digits, now) {
+        rotating::Check::Good { window } if window <= card.last_code_window => {
+            Err(Refusal::ReplayedCode)
+        }
+        rotating::Check::Good { window } => Ok(window),
+        rotating::Check::Expired => Err(Refusal::ExpiredCode),
+        rotating::Check::Wrong => Err(Refusal::WrongCode),
+    }
 }
 
 fn refusal_mutation(

@@ -7,7 +7,7 @@ mod directory;
 mod passes;
 
 pub use card::{CardActor, CardMsg};
-pub use commands::{ActorKnows, CardCommand, CardOutcome, CardRequest, IdemKey};
+pub use commands::{ActorKnows, CardCommand, CardOutcome, CardRequest, IdemKey, Proof};
 pub use directory::{Directory, DirectoryMsg, DirectoryStats};
 pub use passes::device_hash;
 

@@ -79,6 +79,15 @@ pub struct Card {
     pub source: Option<String>,
     /// Deleted cards refuse every code and action.
     pub deleted: bool,
+    /// The newest window whose rotating code stamped this card
+    /// (`crate::rotating`): a code of this window or an earlier one is a
+    /// replay. Written in the stamp's own atomic commit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub last_code_window: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Card {
@@ -117,6 +126,7 @@ impl Card {
             link_token: Self::new_link_token(),
             source,
             deleted: false,
+            last_code_window: 0,
         }
     }
 }

@@ -84,6 +84,30 @@ pub struct FraudRules {
     pub cooldown_secs: u32,
     /// Maximum stamps per card per shop-local day (0 = no cap).
     pub daily_cap: u32,
+    /// Stamps only from a card's rotating code (`crate::rotating`): its
+    /// printed static code still finds the card, but does not stamp.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rotating_codes: bool,
+    /// What a stamp outside the shop's opening hours does.
+    #[serde(default, skip_serializing_if = "OutsideHours::is_default")]
+    pub outside_hours: OutsideHours,
+}
+
+/// What a stamp outside the shop's opening hours (`[shop] opening_hours`) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsideHours {
+    /// It is added, and the owner is alerted.
+    #[default]
+    Alert,
+    /// It is refused (and journaled as refused).
+    Refuse,
+}
+
+impl OutsideHours {
+    fn is_default(&self) -> bool {
+        *self == OutsideHours::Alert
+    }
 }
 
 /// How a voucher's code is shown.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::actors::{CardCommand, CardOutcome, IdemKey};
+use crate::actors::{CardCommand, CardOutcome, IdemKey, Proof};
 use crate::codes::{self, CodeKind, ParsedCode};
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Actor, Card, CustomerFields, EventKind, NewEvent, Platform, Progress, Voucher};
@@ -209,21 +209,24 @@ impl Cards {
         card_id: u64,
         command: CardCommand,
         actor: &Actor,
-        code: Option<(String, String)>,
+        code: Option<(String, Proof)>,
     ) -> CoreResult<CardOutcome> {
         self.ctx.command(card_id, command, actor, code).await
     }
 
     /// Parses a card code without touching the store: the card id, and the
-    /// printed code with its MAC, which the card's actor verifies against its
-    /// own (authoritative) reissue counter.
-    fn parse_card_code(code: &str) -> CoreResult<(u64, (String, String))> {
+    /// code with what it proves (a printed code's MAC, a rotating code's
+    /// TOTP digits), which the card's actor checks against its own
+    /// (authoritative) state.
+    fn parse_card_code(code: &str) -> CoreResult<(u64, (String, Proof))> {
+        let printed = || code.trim().replace(' ', "");
         match codes::parse(code)? {
             ParsedCode::Signed {
                 kind: CodeKind::Card,
                 id,
                 mac,
-            } => Ok((id, (code.trim().replace(' ', ""), mac))),
+            } => Ok((id, (printed(), Proof::Mac(mac)))),
+            ParsedCode::Rotating { id, totp } => Ok((id, (printed(), Proof::Totp(totp)))),
             ParsedCode::Signed { kind, .. } => Err(codes::CodeError::WrongKind {
                 expected: "card",
                 got: kind.name(),
@@ -237,17 +240,42 @@ impl Cards {
         }
     }
 
-    /// Verifies a card code against the stored card, for reads that reach no actor.
+    /// Verifies a card code against the stored card, for reads that reach
+    /// no actor. A rotating code is looked at, not used: one of a window
+    /// within ten minutes finds its card, used or not (it stamps only once).
     fn verify_card_code(&self, code: &str) -> CoreResult<u64> {
-        let (id, (_, mac)) = Self::parse_card_code(code)?;
+        let (id, (_, proof)) = Self::parse_card_code(code)?;
         let card = self.card(id).map_err(|_| codes::CodeError::Forged)?;
         let secret = &self.settings().secret;
-        match codes::verify_signed(secret, CodeKind::Card, id, &mac, card.counter) {
+        let checked = match proof {
+            Proof::Mac(mac) => codes::verify_signed(secret, CodeKind::Card, id, &mac, card.counter),
+            Proof::Totp(digits) => {
+                let now = self.clock().now();
+                match crate::rotating::check(secret, id, card.counter, &digits, now) {
+                    crate::rotating::Check::Good { .. } | crate::rotating::Check::Expired => Ok(()),
+                    crate::rotating::Check::Wrong => Err(None),
+                }
+            }
+        };
+        match checked {
             Ok(()) if card.deleted => Err(CoreError::CardDeleted(id)),
             Ok(()) => Ok(id),
             Err(Some(_)) => Err(CoreError::ReissuedCode { card_id: id }),
             Err(None) => Err(codes::CodeError::Forged.into()),
         }
+    }
+
+    /// A card's rotating code now, with the seconds it has left (what the
+    /// web card shows; `crate::rotating`).
+    pub fn rotating_code(&self, card: &Card) -> (String, u32) {
+        let now = self.clock().now();
+        let code = crate::rotating::code(&self.settings().secret, card.id, card.counter, now);
+        (code, crate::rotating::seconds_left(now))
+    }
+
+    /// A card's TOTP secret in hex (Google Wallet's rotating barcode).
+    pub fn rotating_secret_hex(&self, card: &Card) -> String {
+        crate::rotating::secret_hex(&self.settings().secret, card.id, card.counter)
     }
 
     /// What a scanned code refers to (card, voucher or receipt), verified.
@@ -256,7 +284,8 @@ impl Cards {
             ParsedCode::Signed {
                 kind: CodeKind::Card,
                 ..
-            } => {
+            }
+            | ParsedCode::Rotating { .. } => {
                 let id = self.verify_card_code(code)?;
                 Ok(Lookup::Card(Box::new(self.card_view(id)?)))
             }
@@ -326,7 +355,7 @@ impl Cards {
         count: u32,
         idempotency_key: Option<&str>,
         actor: &Actor,
-        auth: Option<(String, String)>,
+        auth: Option<(String, Proof)>,
     ) -> CoreResult<CardOutcome> {
         let idempotency = match idempotency_key {
             Some(k) => {
@@ -379,7 +408,7 @@ impl Cards {
                         mac: Some(mac.clone()),
                     },
                     actor,
-                    Some((printed, mac)),
+                    Some((printed, Proof::Mac(mac))),
                 )
                 .await
             }

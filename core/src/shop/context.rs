@@ -90,7 +90,7 @@ impl Context {
         card_id: u64,
         command: CardCommand,
         actor: &Actor,
-        code: Option<(String, String)>,
+        code: Option<(String, crate::actors::Proof)>,
     ) -> CoreResult<CardOutcome> {
         let request = CardRequest {
             command,

@@ -150,6 +150,11 @@ impl Cards {
                 got: kind.name(),
             }
             .into()),
+            ParsedCode::Rotating { .. } => Err(codes::CodeError::WrongKind {
+                expected: "receipt",
+                got: "rotating card",
+            }
+            .into()),
         }
     }
 

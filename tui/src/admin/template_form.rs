@@ -1,7 +1,7 @@
 //! The template form: create a card template or edit one (an edit writes a
 //! new version; issued cards move to it and keep their stamps).
 
-use stampcard_core::model::{Branding, FraudRules, Reward, Template};
+use stampcard_core::model::{Branding, FraudRules, OutsideHours, Reward, Template};
 use stampcard_core::shop::TemplateDraft;
 
 use crate::app::Effect;
@@ -37,10 +37,14 @@ pub enum FieldId {
     DailyCap,
     /// Terms.
     Terms,
+    /// Stamps only from the card's live rotating code.
+    Rotating,
+    /// What a stamp outside opening hours does.
+    OutsideHours,
 }
 
 /// Every field, in order, with its label.
-pub const FIELDS: [(FieldId, &str); 12] = [
+pub const FIELDS: [(FieldId, &str); 14] = [
     (FieldId::Name, "Card name"),
     (FieldId::Business, "Business name"),
     (FieldId::Stamps, "Stamps required"),
@@ -53,6 +57,14 @@ pub const FIELDS: [(FieldId, &str); 12] = [
     (FieldId::Cooldown, "Seconds between stamps (0 = none)"),
     (FieldId::DailyCap, "Stamps per card per day (0 = no cap)"),
     (FieldId::Terms, "Terms"),
+    (
+        FieldId::Rotating,
+        "Stamp only from live rotating codes (yes/no)",
+    ),
+    (
+        FieldId::OutsideHours,
+        "Stamps outside opening hours (alert/refuse)",
+    ),
 ];
 
 /// The open form.
@@ -152,6 +164,12 @@ impl TemplateForm {
                 rules.cooldown_secs.to_string(),
                 rules.daily_cap.to_string(),
                 terms.into(),
+                if rules.rotating_codes { "yes" } else { "no" }.into(),
+                match rules.outside_hours {
+                    OutsideHours::Alert => "alert",
+                    OutsideHours::Refuse => "refuse",
+                }
+                .into(),
             ],
             focus: 0,
             lottery,
@@ -242,6 +260,20 @@ impl TemplateForm {
             rules: FraudRules {
                 cooldown_secs: self.number(FieldId::Cooldown, "seconds between stamps")?,
                 daily_cap: self.number(FieldId::DailyCap, "stamps per day")?,
+                rotating_codes: match self.value(FieldId::Rotating).trim() {
+                    "yes" | "y" => true,
+                    "no" | "n" | "" => false,
+                    v => return Err(format!("rotating codes only: '{v}' is not yes or no")),
+                },
+                outside_hours: match self.value(FieldId::OutsideHours).trim() {
+                    "alert" | "" => OutsideHours::Alert,
+                    "refuse" => OutsideHours::Refuse,
+                    v => {
+                        return Err(format!(
+                            "outside opening hours: '{v}' is not alert or refuse"
+                        ));
+                    }
+                },
             },
         };
         Ok(Effect::SaveTemplate {

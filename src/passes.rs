@@ -253,7 +253,8 @@ pub async fn push_test(app: &App, card: u64) -> Result<()> {
         let view = app.shop.cards().card_view(card)?;
         let template = app.shop.templates().template(view.template_id)?;
         let class = api.wallet().class(&template, app.shop.links().base());
-        let object = api.wallet().object(&view);
+        let key = app.shop.cards().rotating_key(card);
+        let object = api.wallet().object(&view, key.as_deref());
         let written = match api.put_class(&class).await {
             Ok(()) => api.insert_object(&object).await,
             Err(e) => Err(e),

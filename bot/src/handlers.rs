@@ -141,15 +141,33 @@ fn keyboard(lang: &str, v: &CardView, wallets: WalletLinks) -> InlineKeyboardMar
 
 /// A card: the QR code of its code (for staff to scan) with the card as
 /// the caption and its buttons; plain text if the picture cannot be made.
+///
+/// A card of a template that stamps only from its live rotating code gets
+/// no picture (a message cannot change every 30 seconds within Telegram's
+/// limits): its text links to the web card, which shows the live code.
 pub(crate) async fn send_card(
     bot: &TgBot,
     chat: ChatId,
+    shop: &Shop,
     lang: &str,
     v: &CardView,
     wallets: WalletLinks,
 ) -> ResponseResult<()> {
-    let text = texts::card(lang, v);
-    match crate::qr::png(&v.code) {
+    let mut text = texts::card(lang, v);
+    let rotating = shop
+        .templates()
+        .template(v.template_id)
+        .is_ok_and(|t| t.rules.rotating_codes);
+    if rotating {
+        text += "\n\n";
+        text += &texts::t(lang, "card.live_code", &[("url", &v.url)]);
+    }
+    let picture = if rotating {
+        None
+    } else {
+        crate::qr::png(&v.code)
+    };
+    match picture {
         Some(png) if text.chars().count() <= 1024 => {
             let photo = teloxide::types::InputFile::memory(png).file_name("card.png");
             bot.send(
@@ -212,7 +230,7 @@ pub(crate) async fn start(
         .map_err(|e| texts::reason(lang, &e)),
     };
     match result {
-        Ok(view) => send_card(bot, chat, lang, &view, wallets).await,
+        Ok(view) => send_card(bot, chat, shop, lang, &view, wallets).await,
         Err(why) => {
             bot.say(chat, texts::t(lang, "refused", &[("reason", &why)]))
                 .await?;
@@ -338,7 +356,7 @@ async fn on_message(
                 bot.say(chat, texts::t(lang, "no_cards", &[])).await?;
             }
             for v in &views {
-                send_card(&bot, chat, lang, v, wallets).await?;
+                send_card(&bot, chat, &shop, lang, v, wallets).await?;
             }
         }
         Command::Help => bot.say(chat, Command::help(lang)).await?,
@@ -566,7 +584,7 @@ async fn on_callback(
         _ => None,
     };
     match view {
-        Some(v) => send_card(&bot, chat, lang, &v, wallets).await,
+        Some(v) => send_card(&bot, chat, &shop, lang, &v, wallets).await,
         None => {
             bot.say(chat, stale(lang)).await?;
             Ok(())

@@ -53,7 +53,7 @@ pub async fn answer(
             start(bot, chat, shop, user, lang, &format!("r{code}"), wallets).await
         }
         Ok(Lookup::Card(view)) if owned(view.card_id) => {
-            send_card(bot, chat, lang, &view, wallets).await
+            send_card(bot, chat, shop, lang, &view, wallets).await
         }
         Ok(Lookup::Voucher(v, card)) if owned(card) => {
             let text = match v.state {

@@ -25,6 +25,7 @@ mod privacy;
 mod readme;
 mod serve;
 mod ssh;
+mod trust;
 mod wallet;
 mod web;
 mod webhooks;

@@ -100,7 +100,12 @@ impl GoogleWallet {
     /// A card's loyalty object as its holder should see it now: progress,
     /// active vouchers with their codes, rewards waiting. A deleted card
     /// (also a forgotten customer's) is INACTIVE with no personal fields.
-    pub fn object(&self, view: &CardView) -> Value {
+    ///
+    /// `totp_key`: the card's TOTP secret (hex) when its template stamps
+    /// only from rotating codes: the object then carries Google's rotating
+    /// barcode, which the phone computes every 30 seconds (`5`, the card id,
+    /// 8 TOTP digits — `stampcard_core::rotating`).
+    pub fn object(&self, view: &CardView, totp_key: Option<&str>) -> Value {
         let texts = crate::texts::Texts::of(view.language.as_deref());
         let id = self.object_id(view.card_id);
         let class_id = self.class_id(view.template_id);
@@ -134,7 +139,7 @@ impl GoogleWallet {
                 "body": texts.f("pass.rewards_ready", &[("count", &view.rewards_pending.to_string())]),
             }));
         }
-        json!({
+        let mut object = json!({
             "id": id,
             "classId": class_id,
             "state": "ACTIVE",
@@ -147,15 +152,41 @@ impl GoogleWallet {
             },
             "textModulesData": modules,
             "linksModuleData": { "uris": [{ "uri": view.url, "description": texts.t("pass.web") }] },
-        })
+        });
+        if let Some(key) = totp_key {
+            use stampcard_core::codes::ID_DIGITS;
+            use stampcard_core::rotating::{KIND_DIGIT, PERIOD_SECS, TOTP_DIGITS};
+            object["rotatingBarcode"] = json!({
+                "type": "QR_CODE",
+                "valuePattern": format!("{KIND_DIGIT}{:0ID_DIGITS$}{{totp_value_0}}", view.card_id),
+                "alternateText": texts.f("card.number", &[("card", &view.card_id.to_string())]),
+                "totpDetails": {
+                    "periodMillis": (PERIOD_SECS * 1000).to_string(),
+                    "algorithm": "TOTP_SHA1",
+                    "parameters": [{ "key": key, "valueLength": TOTP_DIGITS }],
+                },
+            });
+            // The printed code would be shown instead where a phone cannot
+            // compute the rotating one; it does not stamp, so it is left out.
+            if let Some(o) = object.as_object_mut() {
+                o.remove("barcode");
+            }
+        }
+        object
     }
 
     /// The claims of a card's save link carrying its class and object
     /// whole (when no API is at hand: a snapshot, never updated).
-    pub fn claims(&self, view: &CardView, template: &Template, origin: &str) -> Value {
+    pub fn claims(
+        &self,
+        view: &CardView,
+        template: &Template,
+        origin: &str,
+        totp_key: Option<&str>,
+    ) -> Value {
         self.save_claims(
             json!([self.class(template, origin)]),
-            json!([self.object(view)]),
+            json!([self.object(view, totp_key)]),
             origin,
         )
     }

@@ -72,7 +72,8 @@ impl GoogleChannel {
                 });
             }
         };
-        let object = self.api.wallet().object(&view);
+        let key = self.shop.cards().rotating_key(card);
+        let object = self.api.wallet().object(&view, key.as_deref());
         self.api.patch_object(&object).await.map_err(send_error)?;
         Ok(SendOutcome::Sent {
             receipt: Some(self.api.wallet().object_id(card)),

@@ -24,6 +24,7 @@ pub fn router(shop: Shop, pages: crate::Pages) -> Router {
     Router::new()
         .route("/c/{token}", get(card_page))
         .route("/c/{token}/card.json", get(card_json))
+        .route("/c/{token}/code.json", get(live_code))
         .route("/c/{token}/google", get(google_save))
         .route("/google/callback", axum::routing::post(google_callback))
         .route("/t/{template}/logo.png", get(logo))
@@ -146,6 +147,27 @@ async fn card_json(
     }
 }
 
+/// `/c/<token>/code.json`: the card's rotating code now, the seconds it has
+/// left and its QR picture — what the card page's countdown fetches when a
+/// window ends (never cached).
+async fn live_code(
+    State(Web { shop, .. }): State<Web>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(card) = shop.cards().card_by_token(&token) else {
+        return not_found(&Texts::for_browser(&headers));
+    };
+    let texts = Texts::for_browser(&headers);
+    let (code, seconds_left) = shop.cards().rotating_code(&card);
+    let svg = qr_svg(&code, &texts.t("card.qr"));
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({"code": code, "seconds_left": seconds_left, "svg": svg})),
+    )
+        .into_response()
+}
+
 /// `/c/<token>/google`: forwards to Google Wallet's save page of the card
 /// (the card page's and the bot's "Save to Google Wallet" open this). The
 /// first time, the card's object (and its template's class) is inserted
@@ -245,7 +267,8 @@ async fn ensure_google_object(
                 .await
                 .map_err(err)?;
         }
-        api.insert_object(&google.object(v))
+        let key = web.shop.cards().rotating_key(v.card_id);
+        api.insert_object(&google.object(v, key.as_deref()))
             .await
             .map_err(|e| e.to_string())?;
         passes
@@ -276,7 +299,8 @@ async fn google_save_url(
                 "Google Wallet object of card {} not inserted ({e}): its save link carries a snapshot",
                 v.card_id
             );
-            google.claims(v, template, origin)
+            let key = web.shop.cards().rotating_key(v.card_id);
+            google.claims(v, template, origin, key.as_deref())
         }
     };
     google
@@ -301,13 +325,19 @@ async fn card_page(
         return not_found(&texts);
     };
     let branding = &template.branding;
+    let live = template
+        .rules
+        .rotating_codes
+        .then(|| shop.cards().card_by_token(&token).ok())
+        .flatten()
+        .map(|card| shop.cards().rotating_code(&card));
     Html(page(
         texts.lang(),
         &format!("{} — {}", view.title, view.business_name),
         &branding.background,
         &branding.foreground,
         &(notice_html(&notice(&texts, note.note.as_deref()))
-            + &render(&texts, &view)
+            + &render(&texts, &view, live)
             + &wallet_buttons(&web, &texts, &view, &token)),
     ))
     .into_response()
@@ -372,8 +402,9 @@ pub(crate) fn qr_svg(code: &str, label: &str) -> String {
     }
 }
 
-/// The body of the card page.
-pub fn render(texts: &Texts, v: &CardView) -> String {
+/// The body of the card page; `live`: the card's rotating code now and
+/// the seconds it has left, shown instead of the printed code.
+pub fn render(texts: &Texts, v: &CardView, live: Option<(String, u32)>) -> String {
     let mut body = format!(
         "<div class=\"card\">{logo}<small>{business}</small><h1>{title}</h1>\
          <p>{name}</p><p class=\"stamps\">{stamps}</p><p>{progress} — {reward}</p>",
@@ -452,14 +483,45 @@ pub fn render(texts: &Texts, v: &CardView) -> String {
             stampcard_core::markup::to_html(&news.text)
         );
     }
-    body += &format!(
-        "<div class=\"qr\">{}</div><p><small>{}</small><br><span class=\"code\">{}</span></p>",
-        qr_svg(&v.code, &texts.t("card.qr")),
-        escape(&texts.f("card.number", &[("card", &v.card_id.to_string())])),
-        escape(&v.code)
-    );
+    body += &match live {
+        Some((code, left)) => live_code_html(texts, v, &code, left),
+        None => format!(
+            "<div class=\"qr\">{}</div><p><small>{}</small><br><span class=\"code\">{}</span></p>",
+            qr_svg(&v.code, &texts.t("card.qr")),
+            escape(&texts.f("card.number", &[("card", &v.card_id.to_string())])),
+            escape(&v.code)
+        ),
+    };
     if !v.terms.is_empty() {
         body += &format!("<p><small>{}</small></p>", escape(&v.terms));
     }
     body + "</div>"
+}
+
+/// The rotating code's QR with a countdown; a small script counts down each
+/// second and, when the window ends, fetches the next code from
+/// `code.json` and swaps it in (no reload). Without scripts the page shows
+/// the code of the moment it was loaded.
+fn live_code_html(texts: &Texts, v: &CardView, code: &str, left: u32) -> String {
+    let countdown = texts.f("card.live_code", &[("seconds", "{s}")]);
+    format!(
+        "<div class=\"qr\" id=\"live-qr\">{qr}</div><p><small>{number}</small><br>\
+         <span class=\"code\" id=\"live-code\">{code}</span><br>\
+         <small id=\"live-left\" data-left=\"{left}\" data-text=\"{text}\">{now}</small></p>\
+         <script>(function(){{\
+         var el=document.getElementById('live-left'),left=+el.dataset.left,text=el.dataset.text;\
+         function show(){{el.textContent=text.replace('{{s}}',left);}}\
+         function next(){{fetch(location.pathname.replace(/\\/$/,'')+'/code.json',{{cache:'no-store'}}).then(function(r){{return r.json();}})\
+         .then(function(c){{document.getElementById('live-qr').innerHTML=c.svg;\
+         document.getElementById('live-code').textContent=c.code;left=c.seconds_left;show();}})\
+         .catch(function(){{left=5;}});}}\
+         setInterval(function(){{left-=1;if(left<=0){{left=0;next();}}show();}},1000);\
+         document.addEventListener('visibilitychange',function(){{if(!document.hidden)next();}});\
+         show();}})();</script>",
+        qr = qr_svg(code, &texts.t("card.qr")),
+        number = escape(&texts.f("card.number", &[("card", &v.card_id.to_string())])),
+        code = escape(code),
+        text = escape(&countdown),
+        now = escape(&countdown.replace("{s}", &left.to_string())),
+    )
 }

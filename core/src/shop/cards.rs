@@ -273,9 +273,16 @@ impl Cards {
         (code, crate::rotating::seconds_left(now))
     }
 
-    /// A card's TOTP secret in hex (Google Wallet's rotating barcode).
-    pub fn rotating_secret_hex(&self, card: &Card) -> String {
-        crate::rotating::secret_hex(&self.settings().secret, card.id, card.counter)
+    /// The TOTP secret in hex of a card whose template stamps only from
+    /// rotating codes (what Google Wallet's rotating barcode is given);
+    /// `None` for any other card.
+    pub fn rotating_key(&self, card_id: u64) -> Option<String> {
+        let card = self.card(card_id).ok()?;
+        let template = self.ctx.template(card.template_id).ok()?;
+        template
+            .rules
+            .rotating_codes
+            .then(|| crate::rotating::secret_hex(&self.settings().secret, card.id, card.counter))
     }
 
     /// What a scanned code refers to (card, voucher or receipt), verified.

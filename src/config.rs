@@ -546,6 +546,8 @@ pub struct AlertsSection {
     pub telegram_chat: i64,
     /// Email addresses to send alerts to (through `[smtp]`).
     pub email: Vec<String>,
+    /// The language alerts are written in (en, ru).
+    pub language: String,
 }
 
 impl Default for AlertsSection {
@@ -565,6 +567,7 @@ impl Default for AlertsSection {
             bad_codes_minutes: d.bad_codes_minutes,
             telegram_chat: 0,
             email: Vec::new(),
+            language: d.language,
         }
     }
 }
@@ -603,6 +606,12 @@ impl AlertsSection {
                 return Err(anyhow!("key `alerts.email`: '{a}' is not an email address"));
             }
         }
+        if !["en", "ru"].contains(&self.language.as_str()) {
+            return Err(anyhow!(
+                "key `alerts.language`: '{}' is not a language alerts are written in (en, ru)",
+                self.language
+            ));
+        }
         Ok(stampcard_core::settings::AlertSettings {
             card_stamps: self.card_stamps,
             card_minutes: self.card_minutes,
@@ -617,6 +626,7 @@ impl AlertsSection {
             bad_codes_minutes: self.bad_codes_minutes,
             telegram_chat: (self.telegram_chat != 0).then_some(self.telegram_chat),
             email: self.email.clone(),
+            language: self.language.clone(),
         })
     }
 }
@@ -934,6 +944,16 @@ fn validate(c: &Config) -> Result<()> {
     stampcard_core::opening_hours::OpeningHours::parse(&c.shop.opening_hours)
         .map_err(|e| anyhow!("key `shop.opening_hours`: {e}"))?;
     c.alerts.settings()?;
+    if c.alerts.telegram_chat != 0 && c.telegram.token.0.is_empty() {
+        return Err(anyhow!(
+            "key `alerts.telegram_chat`: alerts are sent by the shop's bot; set [telegram] token too"
+        ));
+    }
+    if !c.alerts.email.is_empty() && !c.smtp.enabled() {
+        return Err(anyhow!(
+            "key `alerts.email`: alerts are emailed through [smtp]; set its host and from too"
+        ));
+    }
     c.smtp.check()?;
     Ok(())
 }

@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use stampcard_core::consumers::{
-    Consumer, Notifier, PassUpdater, Route, WalletRoute, WebhookFeed, run_consumer, start_cursor,
+    AlertWatch, Consumer, Notifier, PassUpdater, Route, WalletRoute, WebhookFeed, run_consumer,
+    start_cursor,
 };
 use stampcard_core::outbox::{Channel, LogChannel, LogRoute, run_dispatcher};
 use stampcard_core::supervise::supervise_duty;
@@ -323,6 +324,22 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
     routes
 }
 
+/// Where fraud alerts are sent (`[alerts] telegram_chat`, `email`); the
+/// config check made sure their channels are on.
+fn alert_routes(app: &App) -> Vec<stampcard_core::consumers::AlertRoute> {
+    let alerts = &app.config.alerts;
+    let mut routes = Vec::new();
+    if alerts.telegram_chat != 0 && !app.config.telegram.token.0.is_empty() {
+        routes.push(("telegram".to_string(), alerts.telegram_chat.to_string()));
+    }
+    if app.config.smtp.enabled() {
+        for address in &alerts.email {
+            routes.push(("email".to_string(), address.clone()));
+        }
+    }
+    routes
+}
+
 /// Spawns a task of the shop that is a duty: supervised, and on a database
 /// several nodes share run by one node at a time.
 fn spawn_duty<F, Fut>(
@@ -419,6 +436,7 @@ async fn start_messaging(
     if wallet.is_some() || google.is_some() {
         consumers.push(Arc::new(PassUpdater));
     }
+    consumers.push(Arc::new(AlertWatch::new(alert_routes(app))));
     for consumer in consumers {
         start_cursor(app.shop.context(), consumer.name()).await?;
         let ctx = app.shop.context().clone();

@@ -2,6 +2,7 @@
 //! durable store seam and the journal. No network, UI or messenger code.
 
 pub mod actors;
+pub mod alerts;
 pub mod clock;
 pub mod codes;
 pub mod consumers;

@@ -66,6 +66,8 @@ pub struct AlertSettings {
     pub telegram_chat: Option<i64>,
     /// Email addresses alerts are sent to.
     pub email: Vec<String>,
+    /// The language alerts are written in.
+    pub language: String,
 }
 
 impl Default for AlertSettings {
@@ -84,6 +86,7 @@ impl Default for AlertSettings {
             bad_codes_minutes: 10,
             telegram_chat: None,
             email: Vec::new(),
+            language: "en".into(),
         }
     }
 }

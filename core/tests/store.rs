@@ -65,6 +65,7 @@ mod chains {
                 count: 1,
                 reason: "probe".into(),
                 flagged: false,
+                refusal: None,
             },
             card_id: Some(card),
             customer_id: None,

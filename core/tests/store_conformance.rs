@@ -102,6 +102,7 @@ fn event(card: Option<u64>, note: &str) -> NewEvent {
             count: 1,
             reason: note.into(),
             flagged: false,
+            refusal: None,
         },
         card_id: card,
         customer_id: None,

@@ -307,7 +307,10 @@ pub async fn join_submit(
         return busy;
     }
     match join(&web.shop, template_id, &form, &texts, &headers).await {
-        Ok(card) => to_card(&web.shop, &card, Some("welcome")),
+        Ok(card) => {
+            count_for_alerts(&web, "join", peer, &headers).await;
+            to_card(&web.shop, &card, Some("welcome"))
+        }
         Err(CoreError::Invalid(reason)) => form_again(
             &web.shop,
             &texts,
@@ -318,6 +321,16 @@ pub async fn join_submit(
             JOIN_BUTTON,
         ),
         Err(e) => refused(&texts, &e),
+    }
+}
+
+/// Counts a join or claim of the client's address for the fraud alerts
+/// (`[alerts] address_per_hour`); a failure to count is logged, the
+/// customer's page is shown all the same.
+async fn count_for_alerts(web: &Web, what: &str, peer: SocketAddr, headers: &HeaderMap) {
+    let client = crate::join_limit::client(peer, headers).to_string();
+    if let Err(e) = web.shop.access().count_address(what, &client).await {
+        tracing::warn!("counting a {what} of {client} for the alerts: {e}");
     }
 }
 
@@ -505,7 +518,10 @@ pub async fn claim_submit(
         .claim_receipt(&code, card.id, &Actor::channel("web"))
         .await
     {
-        Ok(outcome) => to_card(shop, &outcome.card, Some("claimed")),
+        Ok(outcome) => {
+            count_for_alerts(&web, "claim", peer, &headers).await;
+            to_card(shop, &outcome.card, Some("claimed"))
+        }
         Err(CoreError::AlreadyClaimed) => to_card(shop, &card, Some("already-claimed")),
         Err(CoreError::Invalid(reason) | CoreError::ReceiptInvalid(reason)) => message_page_with(
             &texts,

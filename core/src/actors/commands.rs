@@ -731,6 +731,7 @@ fn refusal_mutation(
             count,
             reason: refusal.to_string(),
             flagged,
+            refusal: Some(refusal.code().to_string()),
         },
     ));
     (m, CardOutcome::of(card))

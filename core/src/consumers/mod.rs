@@ -4,10 +4,12 @@
 //! queued), so after a crash it resumes exactly where it stopped: nothing is
 //! missed, nothing is done twice. The in-process broadcast only wakes it.
 
+mod alerts;
 mod notifier;
 mod passes;
 mod webhooks;
 
+pub use alerts::{AlertRoute, AlertWatch, finding_text, rebuild, rules_of};
 pub use notifier::{Notifier, Route, news_text};
 pub use passes::{
     GOOGLE_CHANNEL, GoogleRoute, PassUpdater, WALLET_CHANNEL, WalletRoute, google_class_key,

@@ -61,6 +61,10 @@ pub enum EventKind {
         reason: String,
         /// Suspicious activity (daily cap hit).
         flagged: bool,
+        /// The refusal's machine code (`code_replayed`, `daily_cap` …);
+        /// absent in events written before it was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refusal: Option<String>,
     },
     /// A receipt or delivery code was claimed.
     ReceiptClaimed {
@@ -196,6 +200,38 @@ pub enum EventKind {
         /// Forged codes within the hour.
         failures: u32,
     },
+    /// Many new cards or receipt claims came from one network address
+    /// within an hour (`[alerts] address_per_hour`).
+    AddressBusy {
+        /// "join" or "claim".
+        what: String,
+        /// The client's network address.
+        address: String,
+        /// How many within the hour, this one included.
+        count: u32,
+    },
+    /// A fraud alert was raised (`crate::alerts`): journaled once; later
+    /// evidence of the same rule and subject within the hour is added to
+    /// the alert's record.
+    AlertRaised {
+        /// The alert's number.
+        alert_id: u64,
+        /// The rule (`card_stamps`, `outside_hours` …).
+        rule: String,
+        /// Whom or what it is about ("card 100042", "Jules", an address).
+        subject: String,
+        /// What was seen, in words.
+        detail: String,
+        /// The cards involved.
+        #[serde(default)]
+        cards: Vec<u64>,
+        /// The staff (or keys) involved.
+        #[serde(default)]
+        staff: Vec<String>,
+        /// When the evidence happened.
+        #[serde(default)]
+        times: Vec<DateTime<Utc>>,
+    },
     /// A wrong PIN at a prompt (the PIN itself is never kept).
     SignInFailed {
         /// Which prompt: the lock screen, the kiosk, the admin screens.
@@ -249,6 +285,8 @@ impl EventKind {
             EventKind::StaffChanged { .. } => "staff_changed",
             EventKind::SignInFailed { .. } => "sign_in_failed",
             EventKind::ReceiptGuessing { .. } => "receipt_guessing",
+            EventKind::AddressBusy { .. } => "address_busy",
+            EventKind::AlertRaised { .. } => "alert_raised",
             EventKind::CampaignSent { .. } => "campaign_sent",
             EventKind::CampaignDelivered { .. } => "campaign_delivered",
             EventKind::PassSaved { .. } => "pass_saved",
@@ -282,6 +320,8 @@ impl EventKind {
         "staff_changed",
         "sign_in_failed",
         "receipt_guessing",
+        "address_busy",
+        "alert_raised",
         "campaign_sent",
         "campaign_delivered",
         "pass_saved",

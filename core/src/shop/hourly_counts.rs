@@ -82,6 +82,33 @@ impl Access {
         Ok(self.hourly(kind, subject, true, u32::MAX).await?.0 + 1)
     }
 
+    /// Counts a join or receipt claim (`what`: "join", "claim") from a
+    /// network address for the alerts: the one that makes it more than
+    /// `[alerts] address_per_hour` within the hour is journaled
+    /// (`address_busy`), once, and the alerts consumer raises the alert.
+    pub async fn count_address(&self, what: &str, address: &str) -> CoreResult<()> {
+        let limit = self.settings().alerts.address_per_hour;
+        if limit == 0 {
+            return Ok(());
+        }
+        let count = self.hourly_add(&format!("address_{what}"), address).await?;
+        if count != limit + 1 {
+            return Ok(());
+        }
+        let mut m = Mutation::new();
+        m.event(crate::model::NewEvent::of_shop(
+            self.clock().now(),
+            crate::model::EventKind::AddressBusy {
+                what: what.into(),
+                address: address.into(),
+                count,
+            },
+            crate::model::Actor::channel("web"),
+        ));
+        self.store().commit(m).await?;
+        Ok(())
+    }
+
     /// `subject`'s count of `kind` over the last hour.
     pub async fn hourly_count(&self, kind: &str, subject: &str) -> CoreResult<u32> {
         Ok(self.hourly(kind, subject, false, 0).await?.0)

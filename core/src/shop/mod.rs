@@ -8,6 +8,7 @@
 //! searches and the journal read the store directly and never activate actors.
 
 mod access;
+mod alerts;
 mod analytics;
 mod api_keys;
 mod automations;
@@ -36,6 +37,7 @@ mod unsubscribe;
 mod webhooks;
 
 pub use access::Access;
+pub use alerts::{AlertView, Alerts};
 pub use analytics::{Analytics, DayStats};
 pub use automations::{AutomationDraft, AutomationStatus};
 pub use campaigns::{Audience, CAMPAIGN_CHANNELS, CampaignDraft, CampaignStatus, Campaigns};
@@ -73,6 +75,7 @@ struct Parts {
     customers: Customers,
     campaigns: Campaigns,
     access: Access,
+    alerts: Alerts,
     webhooks: Webhooks,
     passes: Passes,
     journal: Journal,
@@ -127,6 +130,7 @@ impl Shop {
             cards,
             campaigns: Campaigns::new(ctx.clone()),
             access: Access::new(ctx.clone()),
+            alerts: Alerts::new(ctx.clone()),
             webhooks: Webhooks::new(ctx.clone()),
             passes: Passes::new(ctx.clone()),
             journal: Journal::new(ctx.clone()),
@@ -176,6 +180,11 @@ impl Shop {
     /// Wallet passes, their devices and versions.
     pub fn passes(&self) -> &Passes {
         &self.0.passes
+    }
+
+    /// Fraud alerts: the list, acknowledging, a dry run of the rules.
+    pub fn alerts(&self) -> &Alerts {
+        &self.0.alerts
     }
 
     /// The journal, card histories and analytics.

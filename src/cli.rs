@@ -57,6 +57,10 @@ pub enum Command {
     /// PostgreSQL database: address, version, start, last heartbeat, and
     /// the duties each holds.
     Nodes,
+    /// Fraud alerts: the list, acknowledging one, and a dry run of the
+    /// rules over the journal (to tune `[alerts]`).
+    #[command(subcommand)]
+    Alerts(AlertsCmd),
     /// Card templates.
     #[command(subcommand)]
     Template(TemplateCmd),
@@ -867,6 +871,26 @@ pub enum OutboxCmd {
         /// At most this many.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+}
+
+/// `alerts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCmd {
+    /// The alerts raised, newest first (the newest 200 are kept).
+    List,
+    /// Mark an alert as seen: it leaves the console's badge count.
+    Ack {
+        /// The alert's number.
+        id: u64,
+    },
+    /// What the rules of `[alerts]` find in the journal's history, as
+    /// alerts they would raise; nothing is changed or sent.
+    Replay {
+        /// Only alerts of the last this many days (the rules read every
+        /// event before, too, for what they remember).
+        #[arg(long, default_value_t = 28)]
+        days: u32,
     },
 }
 

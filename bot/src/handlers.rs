@@ -256,6 +256,11 @@ async fn on_message(
     shop: Shop,
     wallets: WalletLinks,
 ) -> ResponseResult<()> {
+    // The staff chat the alerts go to (`[alerts] telegram_chat`): what
+    // staff say there is not for the bot.
+    if shop.settings().alerts.telegram_chat == Some(msg.chat.id.0) {
+        return Ok(());
+    }
     let Some(from) = msg.from.as_ref() else {
         return Ok(());
     };

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod alerts;
 mod api_keys;
 mod automations;
 pub mod backup;
@@ -81,6 +82,7 @@ async fn run(cli: Cli) -> Result<()> {
 pub async fn dispatch(app: &App, command: Command) -> Result<()> {
     match command {
         Command::Nodes => crate::nodes::list(app),
+        Command::Alerts(c) => alerts::run(app, c).await,
         Command::Template(c) => templates::run(app, c).await,
         Command::Card(c) => cards::card(app, c).await,
         Command::Customer(c) => customers::run(app, c).await,

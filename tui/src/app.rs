@@ -158,6 +158,12 @@ pub enum Effect {
     CreatePosKey(String),
     /// Load the staff accounts.
     LoadStaff,
+    /// Load the fraud alerts.
+    LoadAlerts,
+    /// Count the alerts nobody acknowledged (the admins' badge).
+    LoadAlertCount,
+    /// Acknowledge an alert.
+    AckAlert(u64),
     /// Enable or disable a staff account.
     SetStaffEnabled {
         /// The account.
@@ -298,6 +304,10 @@ pub enum Effect {
 pub enum Outcome {
     /// The PIN's staff member, if any.
     SignedIn(Option<Staff>),
+    /// The fraud alerts, newest first.
+    Alerts(Vec<stampcard_core::shop::AlertView>),
+    /// Alerts nobody acknowledged yet.
+    AlertCount(usize),
     /// A card after a change, with the event to undo and what to say.
     Card {
         /// The card now.
@@ -461,6 +471,8 @@ pub struct App {
     pub log: VecDeque<LogRow>,
     /// Stamps autopilot added this session.
     pub autopilot_count: u32,
+    /// Fraud alerts nobody acknowledged (shown to admins on every screen).
+    pub alerts_new: usize,
     /// The last code autopilot saw, and when.
     pub last_scan: Option<(String, DateTime<Utc>)>,
     /// The kiosk's screen.
@@ -532,6 +544,7 @@ impl App {
             alert: None,
             log: VecDeque::new(),
             autopilot_count: 0,
+            alerts_new: 0,
             last_scan: None,
             kiosk: KioskView::Idle,
             kiosk_since: now,
@@ -626,6 +639,12 @@ impl App {
                     };
                 // Whatever card is on screen follows the journal too.
                 effects.extend(self.shown_card().map(Effect::RefreshCard));
+                // An alert is raised in the journal: the admins' badge follows.
+                if self.mode == Mode::Admin && self.admin.tab == crate::admin::Tab::Alerts {
+                    effects.push(Effect::LoadAlerts);
+                } else if self.is_admin() {
+                    effects.push(Effect::LoadAlertCount);
+                }
                 effects
             }
             Msg::Revoked => {
@@ -1047,6 +1066,9 @@ impl App {
                 self.mode = Mode::Scanner;
                 self.no_staff = false;
                 self.pin_failures = 0;
+                if self.is_admin() {
+                    self.pending.push(Effect::LoadAlertCount);
+                }
             }
             Outcome::SignedIn(None) if self.no_staff => {
                 self.alert = Some(Alert::Refused(NO_STAFF_HELP.into()));
@@ -1110,6 +1132,11 @@ impl App {
             }
             Outcome::Details(view) => self.admin.cards.details = Some(view),
             Outcome::Staff(rows) => self.admin.staff.loaded(rows),
+            Outcome::Alerts(rows) => {
+                self.alerts_new = rows.iter().filter(|a| a.acknowledged.is_none()).count();
+                self.admin.alerts.loaded(rows);
+            }
+            Outcome::AlertCount(n) => self.alerts_new = n,
             Outcome::StaffAdded(name, rows) => {
                 self.alert = Some(Alert::Info(format!("{name} can sign in now.")));
                 self.admin.staff.loaded(rows);

@@ -139,6 +139,7 @@ fn describe(effect: &Effect) -> String {
         Effect::AdminSignIn(_) => "admin sign-in".into(),
         Effect::NewCard { .. } => "new card".into(),
         Effect::LoadStaff | Effect::SetStaffEnabled { .. } => "staff".into(),
+        Effect::LoadAlerts | Effect::LoadAlertCount | Effect::AckAlert(_) => "alerts".into(),
         Effect::LoadCodes | Effect::GenerateCodes { .. } | Effect::CreatePosKey(_) => {
             "codes".into()
         }
@@ -445,6 +446,12 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         }
         Effect::CardDetails(card) => Ok(Outcome::Details(Box::new(shop.cards().card_view(card)?))),
         Effect::LoadStaff => Ok(Outcome::Staff(shop.access().staff()?)),
+        Effect::LoadAlerts => Ok(Outcome::Alerts(shop.alerts().list()?)),
+        Effect::LoadAlertCount => Ok(Outcome::AlertCount(shop.alerts().unacknowledged()?)),
+        Effect::AckAlert(id) => {
+            shop.alerts().acknowledge(id, actor).await?;
+            Ok(Outcome::Alerts(shop.alerts().list()?))
+        }
         Effect::LoadCodes => Ok(Outcome::Codes(
             shop.templates().offered_templates(),
             shop.cards().pos_keys()?,

@@ -790,6 +790,7 @@ async fn every_screen_fits_at_80x24_and_200x60() {
             ('6', "analytics"),
             ('7', "staff"),
             ('8', "settings"),
+            ('9', "alerts"),
         ] {
             c.typed(&tab.to_string()).await;
             let screen = c.screen();

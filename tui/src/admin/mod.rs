@@ -1,6 +1,7 @@
 //! The admin screens: a side menu of tabs. Each tab keeps its own state
 //! and reacts to its keys; loading data is an effect like any other.
 
+pub mod alerts;
 pub mod campaign_form;
 pub mod campaigns;
 pub mod cards;
@@ -34,13 +35,15 @@ pub enum Tab {
     Staff,
     /// Shop settings.
     Settings,
+    /// Fraud alerts.
+    Alerts,
 }
 
 /// Days the analytics tab covers.
 pub const ANALYTICS_DAYS: u32 = 14;
 
 /// Menu order.
-pub const TABS: [Tab; 8] = [
+pub const TABS: [Tab; 9] = [
     Tab::Templates,
     Tab::Cards,
     Tab::Journal,
@@ -49,6 +52,7 @@ pub const TABS: [Tab; 8] = [
     Tab::Analytics,
     Tab::Staff,
     Tab::Settings,
+    Tab::Alerts,
 ];
 
 impl Tab {
@@ -72,6 +76,7 @@ impl Tab {
             Tab::Analytics => "Analytics",
             Tab::Staff => "Staff",
             Tab::Settings => "Settings",
+            Tab::Alerts => "Alerts",
         }
     }
 }
@@ -194,6 +199,8 @@ pub struct Admin {
     pub codes: codes::CodesTab,
     /// The campaigns tab.
     pub campaigns: campaigns::CampaignsTab,
+    /// The alerts tab.
+    pub alerts: alerts::AlertsTab,
     /// The analytics tab's numbers (last 14 days).
     pub analytics: Option<Box<stampcard_core::shop::Analytics>>,
     /// An open prompt.
@@ -227,6 +234,7 @@ impl Default for Admin {
             templates: templates::TemplatesTab::default(),
             codes: codes::CodesTab::default(),
             campaigns: campaigns::CampaignsTab::default(),
+            alerts: alerts::AlertsTab::default(),
             analytics: None,
             prompt: None,
             popup: None,
@@ -251,6 +259,7 @@ impl Admin {
             Tab::Codes => vec![self.codes.load()],
             Tab::Campaigns => vec![self.campaigns.load()],
             Tab::Settings => vec![Effect::LoadSettings, Effect::LoadWebhooks],
+            Tab::Alerts => vec![self.alerts.load()],
         }
     }
 
@@ -270,6 +279,7 @@ impl Admin {
             Tab::Templates => self.templates.selected,
             Tab::Codes => self.codes.selected,
             Tab::Campaigns => self.campaigns.selection(),
+            Tab::Alerts => self.alerts.selected,
             _ => 0,
         }
     }
@@ -283,6 +293,7 @@ impl Admin {
             Tab::Templates => self.templates.rows.len(),
             Tab::Codes => self.codes.batch.len(),
             Tab::Campaigns => self.campaigns.len(),
+            Tab::Alerts => self.alerts.rows.len(),
             _ => 0,
         }
     }
@@ -344,7 +355,7 @@ impl Admin {
             return Vec::new();
         }
         let typing = self.typing();
-        if !typing && let Key::Char(c @ '1'..='8') = key {
+        if !typing && let Key::Char(c @ '1'..='9') = key {
             self.tab = TABS[(c as u8 - b'1') as usize];
             return self.load();
         }
@@ -370,6 +381,7 @@ impl Admin {
                 self.templates.key(key)
             }
             Tab::Codes => self.codes.key(key, &mut self.prompt),
+            Tab::Alerts => self.alerts.key(key),
             Tab::Campaigns => self.campaigns.key(key, &mut self.prompt, &mut self.error),
             Tab::Settings if key == Key::Char('e') => {
                 self.prompt = Some(Prompt::Text {

@@ -26,7 +26,7 @@ fn split(area: Rect) -> [Rect; 2] {
 /// The table of a tab: its area (with border and header row).
 fn table_area(admin: &crate::admin::Admin, main: Rect) -> Option<Rect> {
     match admin.tab {
-        Tab::Journal | Tab::Staff => Some(main),
+        Tab::Journal | Tab::Staff | Tab::Alerts => Some(main),
         Tab::Campaigns => super::campaigns::table_area(&admin.campaigns, main),
         Tab::Cards => {
             let [_, rest] =
@@ -99,6 +99,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Tab::Journal => journal(app, frame, main),
         Tab::Cards => cards(app, frame, main),
         Tab::Staff => staff(app, frame, main),
+        Tab::Alerts => alerts(app, frame, main),
         Tab::Templates => templates(app, frame, main),
         Tab::Analytics => analytics(app, frame, main),
         Tab::Codes => codes(app, frame, main),
@@ -323,6 +324,63 @@ fn staff(app: &App, frame: &mut Frame, area: Rect) {
             Col("Role", Fit::Keep),
             Col("State", Fit::Keep),
             Col("SSH keys", Fit::Keep),
+        ],
+        title,
+        (!t.rows.is_empty()).then_some(t.selected),
+    );
+}
+
+fn alerts(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.admin.alerts;
+    let tz = app.tz;
+    let cells = t
+        .rows
+        .iter()
+        .map(|a| {
+            let evidence = if a.alert.cards.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Cards: {}.",
+                    a.alert
+                        .cards
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            vec![
+                format!("#{}", a.alert.id),
+                a.alert
+                    .raised_at
+                    .with_timezone(&tz)
+                    .format("%d.%m %H:%M")
+                    .to_string(),
+                a.alert.rule.clone(),
+                format!("{}{evidence}", a.alert.text),
+                match &a.acknowledged {
+                    Some((who, _)) => format!("seen: {who}"),
+                    None => "NEW".into(),
+                },
+            ]
+        })
+        .collect();
+    let title = if t.rows.is_empty() {
+        " Alerts — none raised ".to_string()
+    } else {
+        " Alerts — a: acknowledge the selected one  r: refresh ".to_string()
+    };
+    selectable_table(
+        frame,
+        area,
+        cells,
+        &[
+            Col("No.", Fit::Keep),
+            Col("Raised", Fit::Keep),
+            Col("Rule", Fit::Keep),
+            Col("What", Fit::Flex),
+            Col("State", Fit::Keep),
         ],
         title,
         (!t.rows.is_empty()).then_some(t.selected),

@@ -70,13 +70,30 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         .filter(|_| app.mode != Mode::Kiosk)
         .map(|s| format!("{} ({:?})", s.staff.name, s.staff.role).to_lowercase())
         .unwrap_or_default();
-    let line = Line::from(vec![
+    let mut spans = vec![
         Span::styled(
             format!(" {} ", app.shop_name),
             Style::default().add_modifier(Modifier::BOLD),
         ),
         Span::raw(format!("│ {mode} │ {who}")),
-    ]);
+    ];
+    // Admins see unacknowledged fraud alerts on every screen (not on the
+    // kiosk, which faces customers).
+    if app.alerts_new > 0 && app.is_admin() && app.mode != Mode::Kiosk {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!(
+                " ⚠ {} alert{} (F5, 9) ",
+                app.alerts_new,
+                if app.alerts_new == 1 { "" } else { "s" }
+            ),
+            Style::default()
+                .bg(Color::Red)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    let line = Line::from(spans);
     frame.render_widget(
         Paragraph::new(line).style(Style::default().bg(Color::Rgb(59, 42, 32)).fg(Color::White)),
         area,
@@ -142,17 +159,18 @@ fn admin_keys(app: &App) -> &'static str {
         Tab::Templates if app.admin.templates.form.is_some() => {
             " ↑↓ field  ←→ reward kind  Enter/Ctrl-S save (a new version)  Ctrl-U clear  Esc"
         }
-        Tab::Templates => " 1-8 tab ↑↓ move n new e edit (a new version) F2 scanner F12 lock ?",
+        Tab::Templates => " 1-9 tab ↑↓ move n new e edit (a new version) F2 scanner F12 lock ?",
         Tab::Cards => {
             " / search ↑↓ Enter view h history m message c coupon M merge R reissue X delete"
         }
         Tab::Journal => {
-            " 1-8 tab ↑↓ move Enter view r reverse t type / filter n older g newest F2 ?"
+            " 1-9 tab ↑↓ move Enter view r reverse t type / filter n older g newest F2 ?"
         }
         Tab::Codes => " t template g generate ↑↓ Enter QR s sheet P poster p POS key F2 scanner ?",
-        Tab::Analytics => " 1-8 tab  (the last 14 days)  F2 scanner  F12 lock  ?: help",
+        Tab::Analytics => " 1-9 tab  (the last 14 days)  F2 scanner  F12 lock  ?: help",
         Tab::Staff => " ↑↓ move a add staff A add admin K SSH key d disable e enable F2 scanner ?",
-        Tab::Settings => " 1-8 tab b backup now e export a table F2 scanner F12 lock ?: help",
+        Tab::Settings => " 1-9 tab b backup now e export a table F2 scanner F12 lock ?: help",
+        Tab::Alerts => " 1-9 tab ↑↓ move a/Enter acknowledge r refresh F2 scanner F12 lock ?",
     }
 }
 
@@ -180,11 +198,12 @@ fn draw_help(app: &App, frame: &mut Frame) {
         Mode::Kiosk => "Customers scan their card. F2 asks for a staff PIN to leave.",
         Mode::AdminPin => "Type an admin PIN and press Enter. Esc goes back.",
         Mode::Admin => {
-            "1-8 open a tab. Journal: ↑↓ move, Enter customer view, r reverse\n\
+            "1-9 open a tab. Journal: ↑↓ move, Enter customer view, r reverse\n\
              (with a reason), t filter by type, n older, g newest (live).\n\
              Customers & cards: / search, ↑↓ move, n next page, g first page.\n\
              Templates: ↑↓ move, preview on the right.\n\
              Staff: d disable (ends their sessions), e enable, y confirms.\n\
+             Alerts (9): a acknowledges the selected fraud alert.\n\
              F2 scanner · F12 lock"
         }
     };

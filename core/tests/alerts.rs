@@ -67,7 +67,13 @@ impl Fixture {
     async fn settled(&self) {
         let last = self.shop.store().last_event_id();
         for _ in 0..500 {
-            if self.shop.journal().consumer_cursor("alerts").expect("cursor") >= last {
+            if self
+                .shop
+                .journal()
+                .consumer_cursor("alerts")
+                .expect("cursor")
+                >= last
+            {
                 // Its write (alerts, events) landed with the cursor.
                 return;
             }
@@ -125,7 +131,9 @@ impl Fixture {
 }
 
 fn admin() -> Actor {
-    Actor::Cli { user: "owner".into() }
+    Actor::Cli {
+        user: "owner".into(),
+    }
 }
 
 fn staff(id: u64, name: &str) -> Actor {
@@ -186,7 +194,11 @@ async fn each_rule_fires_once_for_its_evidence() {
         cards.stamp_card(c.id, 1, None, &who).await.expect("stamp");
     }
     f.settled().await;
-    assert!(f.raised().is_empty(), "an ordinary morning: {:?}", f.raised());
+    assert!(
+        f.raised().is_empty(),
+        "an ordinary morning: {:?}",
+        f.raised()
+    );
 
     // 1. More than 10 stamps on one card within 10 minutes (Jules).
     let hot = card(shop, plain, "Friend of Jules").await;
@@ -289,7 +301,11 @@ async fn each_rule_fires_once_for_its_evidence() {
     assert_eq!(f.raised().len(), 4, "{:?}", f.raised());
     assert_eq!(
         f.raised()[3],
-        ("quick_redeem".to_string(), "Sam".to_string(), vec![friend.id])
+        (
+            "quick_redeem".to_string(),
+            "Sam".to_string(),
+            vec![friend.id]
+        )
     );
 
     // 5. More than 10 new cards from one network address in an hour.

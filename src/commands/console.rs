@@ -22,6 +22,14 @@ use crate::cli::InitArgs;
 pub async fn console(data: &Path, demo: bool) -> Result<()> {
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if let Some(mut stream) = admin::client::connect(data).await? {
+        // Raw before the server draws its first screen: keys typed the
+        // moment the lock screen shows are not held back by the terminal's
+        // line mode (nor is Enter turned into a newline).
+        let _raw = if tty {
+            Some(stampcard_tui::local::RawMode::enable()?)
+        } else {
+            None
+        };
         admin::client::send(
             &mut stream,
             &Request::Console {
@@ -30,11 +38,6 @@ pub async fn console(data: &Path, demo: bool) -> Result<()> {
             },
         )
         .await?;
-        let _raw = if tty {
-            Some(stampcard_tui::local::RawMode::enable()?)
-        } else {
-            None
-        };
         let (mut from_server, mut to_server) = stream.into_split();
         let upload = async {
             let mut keyboard = keyboard(tty);

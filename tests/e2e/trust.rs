@@ -171,3 +171,253 @@ fn a_rotating_codes_card_stamps_once_from_its_live_code() {
     drop(browser);
     server.stop();
 }
+
+/// The owner's staff chat in the fake Bot API.
+const STAFF_CHAT: i64 = -1_001_777_000_001;
+
+/// Appends TOML to the shop's config.
+fn append_config(shop: &Shop, text: &str) {
+    let path = shop.data().join("stampcard.toml");
+    let mut config = std::fs::read_to_string(&path).expect("config");
+    config.push_str(text);
+    std::fs::write(&path, config).expect("write config");
+}
+
+#[test]
+fn alerts_reach_the_staff_chat_once_and_the_console() {
+    // The demo with its weeks of history: Jules has usual hours.
+    let shop = Shop::empty();
+    shop.init(&["--demo", "--timezone", "UTC"]);
+    // Closed all week: every stamp at the counter is outside opening hours,
+    // whenever this test runs.
+    append_config(
+        &shop,
+        &format!(
+            "\n[alerts]\ntelegram_chat = {STAFF_CHAT}\nfailed_pins = 3\n\n[shop.opening_hours]\nmon = \"closed\"\n"
+        ),
+    );
+    let fake = stampcard_e2e::fake_telegram::FakeTelegram::start();
+    let server = shop.serve(&[
+        ("STAMPCARD_TELEGRAM__TOKEN", "123456:TEST-TOKEN"),
+        ("STAMPCARD_TELEGRAM__API_URL", &fake.url),
+        ("STAMPCARD_TELEGRAM__THROTTLE", "false"),
+    ]);
+    let run = |args: &[&str]| shop.run(args);
+    let template = |extra: &[&str]| -> u64 {
+        let mut args = vec![
+            "--json",
+            "template",
+            "create",
+            "--name",
+            "Test",
+            "--business",
+            "Corner",
+            "--reward",
+            "A cake",
+        ];
+        args.extend_from_slice(extra);
+        run(&args).ok().json()["id"].as_u64().expect("template id")
+    };
+    let plain = template(&["--stamps", "50"]);
+    let (_, plain_code) = shop.new_card(plain, "Friend of the house");
+    let quick = template(&["--stamps", "2", "--reward-kind", "voucher"]);
+    let (quick_card, quick_code) = shop.new_card(quick, "Another friend");
+    let rotating = template(&["--stamps", "10", "--rotating-codes"]);
+    let (rotating_card, _) = shop.new_card(rotating, "Screenshot owner");
+
+    // Three wrong PINs at the console's lock screen, then Jules.
+    let console = crate::Tmux::start(&shop, &["console"]);
+    console.wait_for("PIN");
+    for i in 0..3 {
+        console.keys(&["-l", "9999"]);
+        console.keys(&["Enter"]);
+        console.wait_for("Wrong PIN");
+        // The console waits longer after each wrong PIN (1 s, 2 s …, on
+        // its clock that ticks each second).
+        std::thread::sleep(Duration::from_millis((1000 << i) + 1200));
+    }
+    let console = console.sign_in("2468", "Jules");
+    let scan = |code: &str, then: &str| {
+        console.keys(&["-l", code]);
+        console.keys(&["Enter"]);
+        console.wait_for(then)
+    };
+    // At the counter: 20 stamps on one card within minutes — outside
+    // opening hours, more than 10 on one card in 10 minutes, and an hour
+    // far above Jules's usual.
+    scan(&plain_code, "1/50");
+    for n in 2..=20 {
+        console.keys(&["+"]);
+        console.wait_for(&format!("{n}/50"));
+    }
+    // A reward redeemed right after Jules stamped it full.
+    console.keys(&["Escape"]);
+    scan(&quick_code, "1/2");
+    console.keys(&["+"]);
+    console.wait_for("0/2");
+    let voucher = shop.json(&["card", "show", &quick_card.to_string()])["vouchers"][0]["code"]
+        .as_str()
+        .expect("voucher code")
+        .to_string();
+    console.keys(&["Escape"]);
+    scan(&voucher, "Redeemed");
+    // A screenshot of a live code shown six times more.
+    let view = shop.json(&["card", "show", &rotating_card.to_string()]);
+    let url = view["url"].as_str().expect("url");
+    let card_path = url[url.find("/c/").expect("path")..].to_string();
+    with_fresh_code(&server, &card_path, |code| {
+        console.keys(&["Escape"]);
+        scan(code, "1/10");
+        for _ in 0..6 {
+            console.keys(&["Escape"]);
+            scan(code, "already used");
+        }
+    });
+    console.keys(&["Escape"]);
+    // Eleven new cards from one network address (behind the proxy).
+    for i in 0..11 {
+        let r = server.request(
+            "POST",
+            "/j/1",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("X-Forwarded-For", "203.0.113.7"),
+            ],
+            Some(&format!("name=Guest+{i}")),
+        );
+        assert_eq!(r.status, 303, "join {i}: {}", r.body);
+    }
+
+    // Seven rules, seven messages in the staff chat — each once.
+    let rules = [
+        ("failed_pins", "wrong PINs in a row"),
+        ("outside_hours", "Jules stamped a card at"),
+        ("card_stamps", "stamps within 10 minutes"),
+        ("staff_hour", "Jules added 20 stamps in one hour"),
+        ("quick_redeem", "Jules redeemed the reward of card"),
+        ("bad_codes", "replayed, expired or forged codes"),
+        ("address", "from one network address (203.0.113.7)"),
+    ];
+    wait::until(
+        Duration::from_secs(30),
+        || (fake.texts_to(STAFF_CHAT).len() >= rules.len()).then_some(()),
+        || format!("alerts in the staff chat: {:#?}", fake.texts_to(STAFF_CHAT)),
+    );
+    // The bot ignores what staff say in that chat; a customer still gets
+    // answers (so the chat's message was handled, and dropped).
+    fake.group_message(STAFF_CHAT, 7001, "Owner", "/start");
+    fake.message(7002, "Lena", "en", "/help");
+    fake.wait_for_text(7002, "/cards");
+    let texts = fake.texts_to(STAFF_CHAT);
+    assert_eq!(texts.len(), rules.len(), "{texts:#?}");
+    for (rule, says) in rules {
+        assert_eq!(
+            texts.iter().filter(|t| t.contains(says)).count(),
+            1,
+            "{rule} once, saying {says:?}: {texts:#?}"
+        );
+    }
+    let listed = shop.json(&["alerts", "list"]);
+    let listed = listed.as_array().expect("alerts");
+    assert_eq!(listed.len(), rules.len(), "{listed:#?}");
+    let card_alert = listed
+        .iter()
+        .find(|a| a["rule"] == "card_stamps")
+        .expect("the card alert");
+    assert!(
+        card_alert["findings"].as_u64().unwrap_or(0) > 1,
+        "later stamps are evidence of the same alert: {card_alert}"
+    );
+    let journaled = shop.json(&["journal", "--type", "alert_raised", "--limit", "100"]);
+    assert_eq!(journaled.as_array().map(|a| a.len()), Some(rules.len()));
+
+    // The console: Jules (staff) sees no badge; the owner sees it on every
+    // screen, opens the Alerts tab and acknowledges one.
+    assert!(
+        !console.screen().contains("alerts (F5"),
+        "{}",
+        console.screen()
+    );
+    console.keys(&["F12"]);
+    let console = console.sign_in("1234", "Owner");
+    console.wait_for("7 alerts");
+    console.keys(&["F5"]);
+    console.wait_for("1 Templates");
+    console.keys(&["9"]);
+    let tab = console.wait_for("failed_pins");
+    assert!(tab.contains("NEW"), "{tab}");
+    console.keys(&["a"]);
+    let after = console.wait_for("6 alerts");
+    assert!(after.contains("seen: Owner"), "{after}");
+    assert_eq!(
+        fake.texts_to(STAFF_CHAT).len(),
+        rules.len(),
+        "nothing resent"
+    );
+    console.quit();
+    server.stop();
+}
+
+#[test]
+fn the_demo_history_raises_no_alert_and_bad_settings_are_refused() {
+    // The demo as a newcomer makes it: weeks of history.
+    let shop = Shop::empty();
+    shop.init(&["--demo", "--timezone", "UTC"]);
+    // The demo's counter opens 08:00-18:00 every day.
+    let week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let hours =
+        |span: &str| -> String { week.iter().map(|d| format!("{d} = \"{span}\"\n")).collect() };
+    let config = std::fs::read_to_string(shop.data().join("stampcard.toml")).expect("config");
+    append_config(
+        &shop,
+        &format!("\n[shop.opening_hours]\n{}", hours("08:00-18:00")),
+    );
+    let replay = shop.run(&["alerts", "replay", "--days", "60"]).ok().stdout;
+    assert!(replay.contains("no alert"), "{replay}");
+    // The same history against shorter hours: the rules do look.
+    std::fs::write(shop.data().join("stampcard.toml"), &config).expect("restore");
+    append_config(
+        &shop,
+        &format!("\n[shop.opening_hours]\n{}", hours("09:00-17:00")),
+    );
+    let found = shop.json(&["alerts", "replay", "--days", "60"]);
+    let found = found.as_array().expect("findings");
+    assert!(
+        !found.is_empty() && found.iter().all(|f| f["rule"] == "outside_hours"),
+        "{found:#?}"
+    );
+
+    // An unknown rule, a malformed opening hour: one clear error, at start.
+    for (bad, says) in [
+        ("\n[alerts]\ncard_stampz = 3\n", "card_stampz"),
+        (
+            "\n[shop.opening_hours]\nmon = \"8-18\"\n",
+            "key `shop.opening_hours`: `mon` = \"8-18\": '8' is not a time HH:MM",
+        ),
+        (
+            "\n[shop.opening_hours]\nmonday = \"08:00-18:00\"\n",
+            "`monday` is neither a weekday",
+        ),
+        (
+            "\n[alerts]\nstaff_factor = -1\n",
+            "key `alerts.staff_factor`",
+        ),
+        (
+            "\n[alerts]\ntelegram_chat = 5\n",
+            "set [telegram] token too",
+        ),
+    ] {
+        std::fs::write(shop.data().join("stampcard.toml"), &config).expect("restore");
+        append_config(&shop, bad);
+        let r = shop.run(&["serve"]);
+        assert_ne!(r.code, 0, "{bad}");
+        assert!(r.stderr.contains(says), "{bad}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches("error").count(),
+            1,
+            "one error, not a trace: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+}

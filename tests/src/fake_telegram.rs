@@ -304,6 +304,25 @@ impl FakeTelegram {
         );
     }
 
+    /// A user says `text` in a group chat the bot is a member of.
+    pub fn group_message(&self, chat: i64, user: i64, name: &str, text: &str) {
+        self.push(|update_id, message_id| {
+            json!({"update_id": update_id, "message": {
+                "message_id": message_id,
+                "date": 1_780_000_000,
+                "chat": {"id": chat, "type": "supergroup", "title": "Staff"},
+                "from": {"id": user, "is_bot": false, "first_name": name, "language_code": "en"},
+                "text": text,
+                "entities": if text.starts_with('/') {
+                    json!([{"type": "bot_command", "offset": 0,
+                            "length": text.split_whitespace().next().map(|w| w.len()).unwrap_or(0)}])
+                } else {
+                    json!([])
+                },
+            }})
+        });
+    }
+
     /// A user sends the bot a sticker (a message without text).
     pub fn sticker(&self, user: i64, name: &str) {
         let sticker = json!({

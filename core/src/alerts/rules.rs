@@ -14,6 +14,10 @@ use crate::model::{Actor, Event, EventKind};
 use crate::opening_hours::OpeningHours;
 use crate::settings::AlertSettings;
 
+/// Hours with stamps a staff member needs in the window before their
+/// median hour says what is usual for them.
+pub const USUAL_HOURS: usize = 3;
+
 /// A rule of `[alerts]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
@@ -301,9 +305,12 @@ impl Rules {
             return None;
         }
         let mut before: Vec<u32> = hours.range(first..hour).map(|(_, c)| *c).collect();
+        // Someone new has no usual hour yet (nor does a new shop's staff).
+        if before.len() < USUAL_HOURS {
+            return None;
+        }
         before.sort_unstable();
         let median = match before.len() {
-            0 => 0.0,
             n if n % 2 == 1 => f64::from(before[n / 2]),
             n => (f64::from(before[n / 2 - 1]) + f64::from(before[n / 2])) / 2.0,
         };

@@ -510,125 +510,47 @@ impl CampaignsSection {
     }
 }
 
-/// `[alerts]`: the fraud alerts' thresholds (0 turns a rule off) and
-/// where they are sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AlertsSection {
-    /// More than this many stamps on one card within `card_minutes`.
-    pub card_stamps: u32,
-    /// The window of `card_stamps`.
-    pub card_minutes: u32,
-    /// Stamps outside `[shop] opening_hours` raise an alert.
-    pub outside_hours: bool,
-    /// A staff member's stamps in an hour above this many times their
-    /// median hour over `staff_days` …
-    pub staff_factor: f64,
-    /// … and at least this many.
-    pub staff_minimum: u32,
-    /// Days of a staff member's history the median is taken over.
-    pub staff_days: u32,
-    /// A reward redeemed within this many minutes of being earned, by the
-    /// member of staff who stamped it.
-    pub quick_redeem_minutes: u32,
-    /// More than this many joins or receipt claims from one network
-    /// address within an hour.
-    pub address_per_hour: u32,
-    /// This many failed PIN attempts in a row at one prompt.
-    pub failed_pins: u32,
-    /// More than this many replayed, expired or forged codes within
-    /// `bad_codes_minutes`.
-    pub bad_codes: u32,
-    /// The window of `bad_codes`.
-    pub bad_codes_minutes: u32,
-    /// A staff Telegram chat id to send alerts to (the bot's token sends
-    /// them; the bot ignores what is said in that chat). 0: none.
-    pub telegram_chat: i64,
-    /// Email addresses to send alerts to (through `[smtp]`).
-    pub email: Vec<String>,
-    /// The language alerts are written in (en, ru).
-    pub language: String,
-}
+/// `[alerts]`: the core's alert settings as the file writes them
+/// (`stampcard_core::settings::AlertSettings`: every rule's threshold, 0
+/// turns it off, and where alerts go), checked here.
+pub type AlertsSection = stampcard_core::settings::AlertSettings;
 
-impl Default for AlertsSection {
-    fn default() -> Self {
-        let d = stampcard_core::settings::AlertSettings::default();
-        Self {
-            card_stamps: d.card_stamps,
-            card_minutes: d.card_minutes,
-            outside_hours: d.outside_hours,
-            staff_factor: d.staff_factor,
-            staff_minimum: d.staff_minimum,
-            staff_days: d.staff_days,
-            quick_redeem_minutes: d.quick_redeem_minutes,
-            address_per_hour: d.address_per_hour,
-            failed_pins: d.failed_pins,
-            bad_codes: d.bad_codes,
-            bad_codes_minutes: d.bad_codes_minutes,
-            telegram_chat: 0,
-            email: Vec::new(),
-            language: d.language,
-        }
+/// What is wrong with `[alerts]`, if anything.
+fn check_alerts(a: &AlertsSection) -> Result<()> {
+    if !(a.staff_factor.is_finite() && a.staff_factor >= 0.0) {
+        return Err(anyhow!(
+            "key `alerts.staff_factor`: {} is not a factor (0 turns the rule off, 3 is the default)",
+            a.staff_factor
+        ));
     }
-}
-
-impl AlertsSection {
-    fn is_default(&self) -> bool {
-        *self == Self::default()
-    }
-
-    /// The core's alert settings, or what is wrong with the section.
-    pub fn settings(&self) -> Result<stampcard_core::settings::AlertSettings> {
-        if !(self.staff_factor.is_finite() && self.staff_factor >= 0.0) {
+    for (key, minutes) in [
+        ("card_minutes", a.card_minutes),
+        ("bad_codes_minutes", a.bad_codes_minutes),
+    ] {
+        if minutes == 0 || minutes > 24 * 60 {
             return Err(anyhow!(
-                "key `alerts.staff_factor`: {} is not a factor (0 turns the rule off, 3 is the default)",
-                self.staff_factor
+                "key `alerts.{key}`: a window of 1 to 1440 minutes, not {minutes}"
             ));
         }
-        for (key, minutes) in [
-            ("card_minutes", self.card_minutes),
-            ("bad_codes_minutes", self.bad_codes_minutes),
-        ] {
-            if minutes == 0 || minutes > 24 * 60 {
-                return Err(anyhow!(
-                    "key `alerts.{key}`: a window of 1 to 1440 minutes, not {minutes}"
-                ));
-            }
-        }
-        if self.staff_days == 0 || self.staff_days > 365 {
-            return Err(anyhow!(
-                "key `alerts.staff_days`: 1 to 365 days, not {}",
-                self.staff_days
-            ));
-        }
-        for a in &self.email {
-            if !a.contains('@') || a.trim() != a || a.len() > 254 {
-                return Err(anyhow!("key `alerts.email`: '{a}' is not an email address"));
-            }
-        }
-        if !["en", "ru"].contains(&self.language.as_str()) {
-            return Err(anyhow!(
-                "key `alerts.language`: '{}' is not a language alerts are written in (en, ru)",
-                self.language
-            ));
-        }
-        Ok(stampcard_core::settings::AlertSettings {
-            card_stamps: self.card_stamps,
-            card_minutes: self.card_minutes,
-            outside_hours: self.outside_hours,
-            staff_factor: self.staff_factor,
-            staff_minimum: self.staff_minimum,
-            staff_days: self.staff_days,
-            quick_redeem_minutes: self.quick_redeem_minutes,
-            address_per_hour: self.address_per_hour,
-            failed_pins: self.failed_pins,
-            bad_codes: self.bad_codes,
-            bad_codes_minutes: self.bad_codes_minutes,
-            telegram_chat: (self.telegram_chat != 0).then_some(self.telegram_chat),
-            email: self.email.clone(),
-            language: self.language.clone(),
-        })
     }
+    if a.staff_days == 0 || a.staff_days > 365 {
+        return Err(anyhow!(
+            "key `alerts.staff_days`: 1 to 365 days, not {}",
+            a.staff_days
+        ));
+    }
+    for e in &a.email {
+        if !e.contains('@') || e.trim() != e || e.len() > 254 {
+            return Err(anyhow!("key `alerts.email`: '{e}' is not an email address"));
+        }
+    }
+    if !["en", "ru"].contains(&a.language.as_str()) {
+        return Err(anyhow!(
+            "key `alerts.language`: '{}' is not a language alerts are written in (en, ru)",
+            a.language
+        ));
+    }
+    Ok(())
 }
 
 /// `[outbox]`
@@ -943,8 +865,8 @@ fn validate(c: &Config) -> Result<()> {
     }
     stampcard_core::opening_hours::OpeningHours::parse(&c.shop.opening_hours)
         .map_err(|e| anyhow!("key `shop.opening_hours`: {e}"))?;
-    c.alerts.settings()?;
-    if c.alerts.telegram_chat != 0 && c.telegram.token.0.is_empty() {
+    check_alerts(&c.alerts)?;
+    if c.alerts.telegram_chat.is_some() && c.telegram.token.0.is_empty() {
         return Err(anyhow!(
             "key `alerts.telegram_chat`: alerts are sent by the shop's bot; set [telegram] token too"
         ));
@@ -1009,7 +931,7 @@ impl Config {
                 &self.shop.opening_hours,
             )
             .map_err(|e| anyhow!("key `shop.opening_hours`: {e}"))?,
-            alerts: self.alerts.settings()?,
+            alerts: self.alerts.clone(),
         })
     }
 

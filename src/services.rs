@@ -329,8 +329,10 @@ pub fn routes(app: &App) -> Vec<Arc<dyn Route>> {
 fn alert_routes(app: &App) -> Vec<stampcard_core::consumers::AlertRoute> {
     let alerts = &app.config.alerts;
     let mut routes = Vec::new();
-    if alerts.telegram_chat != 0 && !app.config.telegram.token.0.is_empty() {
-        routes.push(("telegram".to_string(), alerts.telegram_chat.to_string()));
+    if let Some(chat) = alerts.telegram_chat
+        && !app.config.telegram.token.0.is_empty()
+    {
+        routes.push(("telegram".to_string(), chat.to_string()));
     }
     if app.config.smtp.enabled() {
         for address in &alerts.email {

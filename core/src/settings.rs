@@ -34,7 +34,8 @@ pub struct ShopSettings {
 
 /// The fraud alerts' thresholds (`[alerts]`; a threshold of 0 turns its
 /// rule off) and where alerts are sent.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct AlertSettings {
     /// More than this many stamps on one card …
     pub card_stamps: u32,
@@ -62,12 +63,21 @@ pub struct AlertSettings {
     /// … within this many minutes.
     pub bad_codes_minutes: u32,
     /// The staff Telegram chat alerts are sent to (the bot ignores what is
-    /// said there).
+    /// said there; the shop's bot sends them).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub telegram_chat: Option<i64>,
-    /// Email addresses alerts are sent to.
+    /// Email addresses alerts are sent to (through `[smtp]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub email: Vec<String>,
     /// The language alerts are written in.
     pub language: String,
+}
+
+impl AlertSettings {
+    /// Whether every key has its default (the config file leaves it out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for AlertSettings {

@@ -5,6 +5,8 @@
 //! none; the dry run over the journal finds what the consumer raised.
 mod backend;
 
+mod coffee;
+
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -12,10 +14,10 @@ use chrono::{DateTime, Duration, Utc};
 use stampcard_core::Shop;
 use stampcard_core::clock::{Clock, ManualClock};
 use stampcard_core::consumers::{AlertWatch, run_consumer};
-use stampcard_core::model::{Actor, Card, CustomerFields, EventKind, Reward, Role};
+use stampcard_core::model::{Actor, Card, EventKind, Reward, Role};
 use stampcard_core::opening_hours::OpeningHours;
 use stampcard_core::settings::ShopSettings;
-use stampcard_core::shop::{IssueCard, JournalQuery, TemplateDraft};
+use stampcard_core::shop::{JournalQuery, TemplateDraft};
 use stampcard_core::store::SledOptions;
 
 /// Monday 2026-11-30, 10:00 UTC (the test shop's time zone is UTC).
@@ -164,19 +166,7 @@ async fn template(shop: &Shop, stamps: u32, voucher: bool, rotating: bool) -> u6
 }
 
 async fn card(shop: &Shop, template: u64, name: &str) -> Card {
-    shop.cards()
-        .issue_card(
-            template,
-            IssueCard::New(CustomerFields {
-                name: name.into(),
-                ..Default::default()
-            }),
-            None,
-            None,
-            &admin(),
-        )
-        .await
-        .expect("card")
+    coffee::card_for(shop, template, name).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

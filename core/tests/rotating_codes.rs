@@ -7,15 +7,17 @@
 //! HMAC, when a Python is at hand: `STAMPCARD_PYTHON` or `python3`).
 mod backend;
 
+mod coffee;
+
 use std::sync::Arc;
 
 use chrono::Duration;
 use stampcard_core::Shop;
 use stampcard_core::clock::{Clock, ManualClock};
 use stampcard_core::error::{CoreError, Refusal};
-use stampcard_core::model::{Actor, Card, CustomerFields, Reward, Role};
+use stampcard_core::model::{Actor, Card, Reward, Role};
 use stampcard_core::settings::ShopSettings;
-use stampcard_core::shop::{IssueCard, JournalQuery, Lookup, TemplateDraft};
+use stampcard_core::shop::{JournalQuery, Lookup, TemplateDraft};
 use stampcard_core::store::SledOptions;
 
 const START: &str = "2026-12-03T10:00:05Z";
@@ -32,7 +34,7 @@ async fn open(dir: &std::path::Path, clock: Arc<ManualClock>) -> Shop {
 }
 
 fn admin() -> Actor {
-    Actor::Cli { user: "t".into() }
+    coffee::admin()
 }
 
 fn barista() -> Actor {
@@ -58,19 +60,7 @@ async fn rotating_card(shop: &Shop) -> Card {
         .create_template(draft, &admin())
         .await
         .expect("template");
-    shop.cards()
-        .issue_card(
-            t.id,
-            IssueCard::New(CustomerFields {
-                name: "Ana".into(),
-                ..Default::default()
-            }),
-            None,
-            None,
-            &admin(),
-        )
-        .await
-        .expect("card")
+    coffee::card_for(shop, t.id, "Ana").await
 }
 
 fn code_at(shop: &Shop, card: &Card, at: chrono::DateTime<chrono::Utc>) -> String {

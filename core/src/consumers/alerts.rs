@@ -68,12 +68,14 @@ fn first_since(
     Ok(lo)
 }
 
-/// Rules that remember the journal's last days before event `before`.
-pub fn rebuild(ctx: &Context, before: u64) -> CoreResult<Rules> {
-    let mut rules = rules_of(ctx);
-    let now = ctx.clock().now();
-    let first = first_since(ctx, now - rules.memory(), before)?;
-    let mut after = first.saturating_sub(1);
+/// Hands `each` the journal's events after `after` and before `before`, in
+/// order, a batch at a time.
+pub fn each_event(
+    ctx: &Context,
+    mut after: u64,
+    before: u64,
+    mut each: impl FnMut(&Event),
+) -> CoreResult<()> {
     loop {
         let scan = Scan {
             after: Some(after),
@@ -82,18 +84,28 @@ pub fn rebuild(ctx: &Context, before: u64) -> CoreResult<Rules> {
         };
         let batch = ctx.store().scan(Family::Events, scan)?;
         if batch.is_empty() {
-            break;
+            return Ok(());
         }
         for (_, record) in batch {
             if let Record::Event(e) = record {
                 if e.id >= before {
-                    return Ok(rules);
+                    return Ok(());
                 }
                 after = e.id;
-                rules.feed(&e);
+                each(&e);
             }
         }
     }
+}
+
+/// Rules that remember the journal's last days before event `before`.
+pub fn rebuild(ctx: &Context, before: u64) -> CoreResult<Rules> {
+    let mut rules = rules_of(ctx);
+    let now = ctx.clock().now();
+    let first = first_since(ctx, now - rules.memory(), before)?;
+    each_event(ctx, first.saturating_sub(1), before, |e| {
+        rules.feed(e);
+    })?;
     Ok(rules)
 }
 

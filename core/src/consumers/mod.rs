@@ -9,7 +9,7 @@ mod notifier;
 mod passes;
 mod webhooks;
 
-pub use alerts::{AlertRoute, AlertWatch, finding_text, rebuild, rules_of};
+pub use alerts::{AlertRoute, AlertWatch, each_event, finding_text, rebuild, rules_of};
 pub use notifier::{Notifier, Route, news_text};
 pub use passes::{
     GOOGLE_CHANNEL, GoogleRoute, PassUpdater, WALLET_CHANNEL, WalletRoute, google_class_key,

@@ -11,7 +11,7 @@ use crate::alerts::Finding;
 use crate::alerts::book::{self, Acks, Alert, Book};
 use crate::error::{CoreError, CoreResult};
 use crate::model::Actor;
-use crate::store::{Family, Mutation, Record, Scan};
+use crate::store::{Mutation, Record};
 
 /// Acknowledgements are a read-change-write of one record.
 static ACKNOWLEDGING: ShopLock = ShopLock::new("alerts_acknowledged");
@@ -100,32 +100,18 @@ impl Alerts {
     pub fn replay(&self, since: DateTime<Utc>) -> CoreResult<Vec<Finding>> {
         let mut rules = crate::consumers::rules_of(&self.ctx);
         let mut raised: Vec<Finding> = Vec::new();
-        let mut after = 0;
-        loop {
-            let scan = Scan {
-                after: Some(after),
-                reverse: false,
-                limit: 1024,
-            };
-            let batch = self.store().scan(Family::Events, scan)?;
-            if batch.is_empty() {
-                break;
-            }
-            for (_, record) in batch {
-                let Record::Event(e) = record else { continue };
-                after = e.id;
-                for f in rules.feed(&e) {
-                    let open = raised.iter().any(|r| {
-                        r.rule == f.rule
-                            && r.subject == f.subject
-                            && f.at - r.at < chrono::Duration::hours(1)
-                    });
-                    if e.at >= since && !open {
-                        raised.push(f);
-                    }
+        crate::consumers::each_event(&self.ctx, 0, u64::MAX, |e| {
+            for f in rules.feed(e) {
+                let open = raised.iter().any(|r| {
+                    r.rule == f.rule
+                        && r.subject == f.subject
+                        && f.at - r.at < chrono::Duration::hours(1)
+                });
+                if e.at >= since && !open {
+                    raised.push(f);
                 }
             }
-        }
+        })?;
         Ok(raised)
     }
 }

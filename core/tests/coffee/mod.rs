@@ -31,6 +31,7 @@ pub fn admin() -> Actor {
 
 /// A "Coffee" template whose reward is a free coffee after `stamps`
 /// (the voucher valid `valid_days`, 0 = no end), and Ana's card of it.
+#[allow(dead_code)] // not every test needs Ana's card
 pub async fn ana_card(shop: &Shop, stamps: u32, valid_days: u32) -> Card {
     let t = shop
         .templates()

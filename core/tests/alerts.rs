@@ -390,3 +390,30 @@ async fn futures_cards(shop: &Shop, template: u64, n: usize) -> Vec<Card> {
     }
     out
 }
+
+/// A flood of one rule (a script stamping 25 cards eleven times each) is
+/// 20 alerts and 20 messages, not 25: the rest is evidence of the newest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_one_rule_is_capped_at_twenty_alerts_an_hour() {
+    let f = open().await;
+    let shop = &f.shop;
+    let plain = template(shop, 100, false, false).await;
+    let cards = futures_cards(shop, plain, 25).await;
+    for c in &cards {
+        for _ in 0..11 {
+            shop.cards()
+                .stamp_card(c.id, 1, None, &Actor::channel("autopilot"))
+                .await
+                .expect("stamp");
+        }
+        f.advance(60);
+    }
+    f.settled().await;
+    let raised = f.raised();
+    assert_eq!(raised.len(), stampcard_core::alerts::book::PER_RULE_HOUR);
+    assert!(raised.iter().all(|r| r.0 == "card_stamps"), "{raised:?}");
+    assert_eq!(f.messages().len(), 20);
+    let newest = &shop.alerts().list().expect("alerts")[0].alert;
+    assert!(newest.cards.len() > 1, "the flood's cards: {newest:?}");
+    f.stop().await;
+}

@@ -17,6 +17,10 @@ use crate::store::{Key, Mutation, Record};
 pub const KEPT: usize = 200;
 /// Evidence (times) an alert keeps; later findings only count.
 pub const EVIDENCE: usize = 20;
+/// New alerts one rule raises within an hour; beyond that (a flood: a
+/// script, a benchmark) findings are evidence of its newest alert, so the
+/// owner's phone gets 20 messages, not thousands.
+pub const PER_RULE_HOUR: usize = 20;
 
 /// The book's key.
 pub fn book_key() -> Key {
@@ -52,7 +56,8 @@ pub struct Alert {
     pub staff: Vec<String>,
     /// When the evidence happened (the first [`EVIDENCE`]).
     pub times: Vec<DateTime<Utc>>,
-    /// Findings it gathered (the first raised it).
+    /// Findings that added evidence (the first raised it; counting stops
+    /// once the evidence is full).
     pub findings: u32,
 }
 
@@ -72,6 +77,11 @@ impl Alert {
         };
         a.add(f);
         a
+    }
+
+    /// Whether it keeps no more evidence (later findings change nothing).
+    pub fn is_full(&self) -> bool {
+        self.times.len() >= EVIDENCE
     }
 
     /// Adds a later finding's evidence; whether anything new was kept.
@@ -135,6 +145,21 @@ impl Book {
                     && f.at - e.raised_at < Duration::hours(1)
                     && f.at >= e.raised_at
             })
+            .map(|e| e.id)
+    }
+
+    /// In a flood of one rule (as many alerts within the hour as it may
+    /// raise), its newest alert, which takes the finding as evidence.
+    pub fn flooded(&self, f: &Finding) -> Option<u64> {
+        let rule = f.rule.name();
+        let recent = self
+            .entries
+            .iter()
+            .filter(|e| e.rule == rule && f.at - e.raised_at < Duration::hours(1))
+            .count();
+        (recent >= PER_RULE_HOUR)
+            .then(|| self.entries.iter().rev().find(|e| e.rule == rule))
+            .flatten()
             .map(|e| e.id)
     }
 

@@ -7,6 +7,7 @@
 //! consumer starts (the last `staff_days` days), so a restart or a duty
 //! moving to another node finds the same alerts.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use crate::alerts::book::{self, Alert, Book};
@@ -25,7 +26,16 @@ pub type AlertRoute = (String, String);
 /// The alerts consumer.
 pub struct AlertWatch {
     routes: Vec<AlertRoute>,
-    rules: Mutex<Option<Rules>>,
+    memory: Mutex<Option<Memory>>,
+}
+
+/// What a run of the consumer keeps: the rules' memory, the book as it
+/// last wrote it (it is the book's only writer), and the alerts whose
+/// evidence is full (a finding for them writes nothing).
+struct Memory {
+    rules: Rules,
+    book: Book,
+    full: HashSet<u64>,
 }
 
 impl AlertWatch {
@@ -33,7 +43,7 @@ impl AlertWatch {
     pub fn new(routes: Vec<AlertRoute>) -> Self {
         Self {
             routes,
-            rules: Mutex::new(None),
+            memory: Mutex::new(None),
         }
     }
 }
@@ -126,16 +136,6 @@ pub fn finding_text(lang: &str, shop: &str, f: &Finding) -> String {
     crate::texts::t(Some(lang), &key, &args).replace("{shop}", shop)
 }
 
-/// The book as this batch left it: the mutation's own newest write of it,
-/// else the stored one.
-fn book_now(ctx: &Context, m: &Mutation) -> CoreResult<Book> {
-    let key = book::book_key();
-    if let Some((_, Record::Meta(v))) = m.puts.iter().rev().find(|(k, _)| *k == key) {
-        return Ok(serde_json::from_value(v.clone()).unwrap_or_default());
-    }
-    ctx.meta(&key)
-}
-
 fn alert_now(ctx: &Context, m: &Mutation, id: u64) -> CoreResult<Option<Alert>> {
     let key = book::alert_key(id);
     let value = match m.puts.iter().rev().find(|(k, _)| *k == key) {
@@ -149,21 +149,35 @@ fn alert_now(ctx: &Context, m: &Mutation, id: u64) -> CoreResult<Option<Alert>> 
 }
 
 impl AlertWatch {
-    fn found(&self, ctx: &Context, e: &Event, f: &Finding, m: &mut Mutation) -> CoreResult<()> {
-        let mut book = book_now(ctx, m)?;
-        if let Some(id) = book.open_for(f) {
-            if let Some(mut alert) = alert_now(ctx, m, id)?
-                && alert.add(f)
-            {
-                m.put(book::alert_key(id), book::meta(&alert));
+    fn found(
+        &self,
+        ctx: &Context,
+        e: &Event,
+        f: &Finding,
+        memory: &mut Memory,
+        m: &mut Mutation,
+    ) -> CoreResult<()> {
+        // Evidence for an alert raised within the hour (or, in a flood of
+        // one rule, for its newest alert).
+        if let Some(id) = memory.book.open_for(f).or(memory.book.flooded(f)) {
+            if memory.full.contains(&id) {
+                return Ok(());
+            }
+            if let Some(mut alert) = alert_now(ctx, m, id)? {
+                if alert.add(f) {
+                    m.put(book::alert_key(id), book::meta(&alert));
+                }
+                if alert.is_full() {
+                    memory.full.insert(id);
+                }
             }
             return Ok(());
         }
         let settings = ctx.settings();
         let lang = settings.alerts.language.as_str();
         let text = finding_text(lang, &settings.name, f);
-        let alert = Alert::raise(book.last_id + 1, f, text.clone());
-        book.record(&alert, m);
+        let alert = Alert::raise(memory.book.last_id + 1, f, text.clone());
+        memory.book.record(&alert, m);
         let mut event = NewEvent::of_shop(
             e.at,
             EventKind::AlertRaised {
@@ -207,17 +221,22 @@ impl Consumer for AlertWatch {
     }
 
     fn handle(&self, ctx: &Context, e: &Event, m: &mut Mutation) -> CoreResult<()> {
-        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        let mut memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
         // First event of a run, or a run that restarted behind what was
-        // fed (its write did not land): remember the days before it anew.
-        if rules.as_ref().is_none_or(|r| r.last_fed() >= e.id) {
-            *rules = Some(rebuild(ctx, e.id)?);
+        // fed (its write did not land): remember the days before it anew,
+        // and the book as stored.
+        if memory.as_ref().is_none_or(|r| r.rules.last_fed() >= e.id) {
+            *memory = Some(Memory {
+                rules: rebuild(ctx, e.id)?,
+                book: ctx.meta(&book::book_key())?,
+                full: HashSet::new(),
+            });
         }
-        let Some(rules) = rules.as_mut() else {
+        let Some(memory) = memory.as_mut() else {
             return Ok(());
         };
-        for f in rules.feed(e) {
-            self.found(ctx, e, &f, m)?;
+        for f in memory.rules.feed(e) {
+            self.found(ctx, e, &f, memory, m)?;
         }
         Ok(())
     }

@@ -290,20 +290,6 @@ pub(crate) async fn execute(
     if state.card.deleted && !matches!(command, CardCommand::Get) {
         return Err(CoreError::CardDeleted(state.card.id));
     }
-    // A template that takes only rotating codes stamps from nothing else
-    // (an admin may still stamp a card by id, e.g. for a flat phone).
-    if stamping && totp.is_none() {
-        let t = state
-            .deps
-            .templates
-            .get(state.card.template_id)
-            .ok_or_else(|| CoreError::not_found("template", state.card.template_id))?;
-        if t.rules.rotating_codes && (scanned.is_some() || !actor.is_admin()) {
-            return Err(CoreError::RotatingCodeNeeded {
-                card_id: state.card.id,
-            });
-        }
-    }
     let ctx = Ctx {
         state,
         now: state.deps.clock.now(),
@@ -641,6 +627,13 @@ fn prepare_stamp(
         code,
     };
     let t = ctx.template()?;
+    // A template that takes only rotating codes stamps from nothing else
+    // (an admin may still stamp a card by id, e.g. for a flat phone).
+    if t.rules.rotating_codes && totp.is_none() && (ctx.code.is_some() || !actor.is_admin()) {
+        return Err(CoreError::RotatingCodeNeeded {
+            card_id: state.card.id,
+        });
+    }
     let settings = &state.deps.settings;
     let tz = settings.timezone;
     let window = match totp {

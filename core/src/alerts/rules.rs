@@ -111,9 +111,18 @@ pub struct Rules {
     staff: HashMap<String, BTreeMap<i64, u32>>,
     /// Recent bad codes: when, and what.
     bad: VecDeque<DateTime<Utc>>,
+    /// Findings per rule in the current clock hour (hour, count): past
+    /// what the book can use (every alert an hour may raise, each with its
+    /// full evidence), a finding is not even built.
+    emitted: HashMap<Rule, (i64, usize)>,
     /// The newest event fed (an event fed twice counts once).
     last: u64,
 }
+
+/// Findings of one rule an hour that can still change what is stored:
+/// `PER_RULE_HOUR` alerts, each raised and then filled with evidence.
+const USEFUL_PER_HOUR: usize =
+    crate::alerts::book::PER_RULE_HOUR * (crate::alerts::book::EVIDENCE + 1);
 
 /// The person a staff-side action is counted for: staff, API keys and the
 /// command line; channels (bot, web, kiosk, receipts) are customers' own.
@@ -134,8 +143,21 @@ impl Rules {
             cards: HashMap::new(),
             staff: HashMap::new(),
             bad: VecDeque::new(),
+            emitted: HashMap::new(),
             last: 0,
         }
+    }
+
+    /// Whether one more finding of `rule` at `at` can still matter (and
+    /// counts it).
+    fn budget(&mut self, rule: Rule, at: DateTime<Utc>) -> bool {
+        let hour = at.timestamp().div_euclid(3600);
+        let (h, n) = self.emitted.entry(rule).or_insert((hour, 0));
+        if *h != hour {
+            (*h, *n) = (hour, 0);
+        }
+        *n += 1;
+        *n <= USEFUL_PER_HOUR
     }
 
     /// How far back the rules look: what a restart must feed them again.
@@ -158,19 +180,22 @@ impl Rules {
         match &e.kind {
             EventKind::StampAdded { effect, .. } | EventKind::ReceiptClaimed { effect, .. } => {
                 let counter = matches!(e.kind, EventKind::StampAdded { .. });
+                let by = who(&e.actor);
+                if counter {
+                    found.extend(self.outside_hours(e));
+                    if let Some(by) = &by {
+                        found.extend(self.staff_hour(e, by, effect.count));
+                    }
+                }
                 if let Some(card) = e.card_id {
                     let stamp = Stamp {
                         at: e.at,
                         count: effect.count,
-                        by: who(&e.actor),
+                        by,
                         vouchers: effect.vouchers.clone(),
                         rewards: effect.rewards,
                     };
                     found.extend(self.card_stamps(e, card, stamp));
-                }
-                if counter {
-                    found.extend(self.outside_hours(e));
-                    found.extend(self.staff_hour(e, effect.count));
                 }
             }
             EventKind::VoucherRedeemed { voucher_id } => {
@@ -247,11 +272,17 @@ impl Rules {
             return None;
         }
         let since = e.at - Duration::minutes(i64::from(s.card_minutes));
-        let recent: Vec<&Stamp> = q.iter().filter(|x| x.at > since).collect();
-        let total: u32 = recent.iter().map(|x| x.count).sum();
-        if total <= s.card_stamps {
+        let total: u32 = q.iter().filter(|x| x.at > since).map(|x| x.count).sum();
+        let (threshold, minutes) = (s.card_stamps, s.card_minutes);
+        if total <= threshold || !self.budget(Rule::CardStamps, e.at) {
             return None;
         }
+        let recent: Vec<&Stamp> = self
+            .cards
+            .get(&card)?
+            .iter()
+            .filter(|x| x.at > since)
+            .collect();
         let mut staff: Vec<String> = recent.iter().filter_map(|x| x.by.clone()).collect();
         staff.sort();
         staff.dedup();
@@ -262,7 +293,7 @@ impl Rules {
             params: vec![
                 ("card".into(), card.to_string()),
                 ("count".into(), total.to_string()),
-                ("minutes".into(), s.card_minutes.to_string()),
+                ("minutes".into(), minutes.to_string()),
             ],
             cards: vec![card],
             staff,
@@ -271,8 +302,11 @@ impl Rules {
         })
     }
 
-    fn outside_hours(&self, e: &Event) -> Option<Finding> {
-        if !self.settings.outside_hours || self.hours.is_open(e.at, self.tz) {
+    fn outside_hours(&mut self, e: &Event) -> Option<Finding> {
+        if !self.settings.outside_hours
+            || self.hours.is_open(e.at, self.tz)
+            || !self.budget(Rule::OutsideHours, e.at)
+        {
             return None;
         }
         let by = who(&e.actor).unwrap_or_else(|| e.actor.label());
@@ -289,12 +323,14 @@ impl Rules {
         })
     }
 
-    fn staff_hour(&mut self, e: &Event, count: u32) -> Option<Finding> {
-        let by = who(&e.actor)?;
+    fn staff_hour(&mut self, e: &Event, by: &str, count: u32) -> Option<Finding> {
         let s = &self.settings;
         let hour = e.at.timestamp().div_euclid(3600);
         let first = hour - i64::from(s.staff_days) * 24;
-        let hours = self.staff.entry(by.clone()).or_default();
+        if !self.staff.contains_key(by) {
+            self.staff.insert(by.to_string(), BTreeMap::new());
+        }
+        let hours = self.staff.get_mut(by)?;
         while hours.first_key_value().is_some_and(|(h, _)| *h < first) {
             hours.pop_first();
         }
@@ -317,6 +353,11 @@ impl Rules {
         if f64::from(now) <= s.staff_factor * median {
             return None;
         }
+        let days = s.staff_days;
+        if !self.budget(Rule::StaffHour, e.at) {
+            return None;
+        }
+        let by = by.to_string();
         Some(Finding {
             rule: Rule::StaffHour,
             subject: by.clone(),
@@ -325,7 +366,7 @@ impl Rules {
                 ("staff".into(), by.clone()),
                 ("count".into(), now.to_string()),
                 ("median".into(), format!("{median}")),
-                ("days".into(), s.staff_days.to_string()),
+                ("days".into(), days.to_string()),
             ],
             cards: e.card_id.into_iter().collect(),
             staff: vec![by],
@@ -376,13 +417,17 @@ impl Rules {
         if s.bad_codes == 0 || self.bad.len() as u32 <= s.bad_codes {
             return None;
         }
+        let minutes = s.bad_codes_minutes;
+        if !self.budget(Rule::BadCodes, e.at) {
+            return None;
+        }
         Some(Finding {
             rule: Rule::BadCodes,
             subject: "shop".into(),
             at: e.at,
             params: vec![
                 ("count".into(), self.bad.len().to_string()),
-                ("minutes".into(), s.bad_codes_minutes.to_string()),
+                ("minutes".into(), minutes.to_string()),
             ],
             cards: e.card_id.into_iter().collect(),
             staff: who(&e.actor).into_iter().collect(),

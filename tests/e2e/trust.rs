@@ -2,7 +2,9 @@
 //! card's live rotating code — shown on the web card with a countdown that
 //! a headless Chromium sees change without a reload, computed by Google
 //! Wallet from the secret our object gives it (checked with Python's own
-//! HMAC), used once at the counter.
+//! HMAC), used once at the counter; and fraud alerts: each rule once into
+//! the staff chat of the fake Bot API and the console (tmux), by email in
+//! the owner's language, none over the demo's history, bad settings refused.
 
 use std::time::Duration;
 
@@ -420,4 +422,58 @@ fn the_demo_history_raises_no_alert_and_bad_settings_are_refused() {
         );
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     }
+}
+
+#[test]
+fn an_alert_is_emailed_to_the_owner_in_their_language() {
+    let smtp = stampcard_e2e::smtp_server::SmtpServer::start();
+    let shop = Shop::demo();
+    append_config(
+        &shop,
+        "\n[alerts]\nemail = [\"owner@shop.test\"]\nlanguage = \"ru\"\n",
+    );
+    let port = smtp.port.to_string();
+    let server = shop.serve(&[
+        ("STAMPCARD_SMTP__HOST", "127.0.0.1"),
+        ("STAMPCARD_SMTP__PORT", &port),
+        ("STAMPCARD_SMTP__SECURITY", "none"),
+        ("STAMPCARD_SMTP__FROM", "Test Roastery <news@shop.test>"),
+    ]);
+    for i in 0..12 {
+        let r = server.request(
+            "POST",
+            "/j/1",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("X-Forwarded-For", "203.0.113.9"),
+            ],
+            Some(&format!("name=Guest+{i}")),
+        );
+        assert_eq!(r.status, 303, "join {i}: {}", r.body);
+    }
+    let mail = wait::until(
+        Duration::from_secs(30),
+        || {
+            smtp.messages()
+                .into_iter()
+                .find(|m| m.rcpt().contains(&"owner@shop.test".to_string()))
+        },
+        || format!("no alert email among {} messages", smtp.count()),
+    );
+    let subject = mail.header("Subject").unwrap_or_default();
+    assert!(subject.contains("Тревога"), "{subject}");
+    let text = mail.part("text/plain").unwrap_or_default();
+    assert!(
+        text.contains("новых карт с одного сетевого адреса (203.0.113.9)"),
+        "{text}"
+    );
+    // One alert, one email, however many joins followed.
+    std::thread::sleep(Duration::from_secs(1));
+    let to_owner = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.rcpt().contains(&"owner@shop.test".to_string()))
+        .count();
+    assert_eq!(to_owner, 1);
+    server.stop();
 }

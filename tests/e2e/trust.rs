@@ -174,6 +174,23 @@ fn a_rotating_codes_card_stamps_once_from_its_live_code() {
     server.stop();
 }
 
+/// `n` new customers join on the web from `address` (as the local proxy
+/// forwards it).
+fn join_from(server: &crate::Server, address: &str, n: usize) {
+    for i in 0..n {
+        let r = server.request(
+            "POST",
+            "/j/1",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("X-Forwarded-For", address),
+            ],
+            Some(&format!("name=Guest+{i}")),
+        );
+        assert_eq!(r.status, 303, "join {i}: {}", r.body);
+    }
+}
+
 /// The owner's staff chat in the fake Bot API.
 const STAFF_CHAT: i64 = -1_001_777_000_001;
 
@@ -277,18 +294,7 @@ fn alerts_reach_the_staff_chat_once_and_the_console() {
     });
     console.keys(&["Escape"]);
     // Eleven new cards from one network address (behind the proxy).
-    for i in 0..11 {
-        let r = server.request(
-            "POST",
-            "/j/1",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("X-Forwarded-For", "203.0.113.7"),
-            ],
-            Some(&format!("name=Guest+{i}")),
-        );
-        assert_eq!(r.status, 303, "join {i}: {}", r.body);
-    }
+    join_from(&server, "203.0.113.7", 11);
 
     // Seven rules, seven messages in the staff chat — each once.
     let rules = [
@@ -439,18 +445,7 @@ fn an_alert_is_emailed_to_the_owner_in_their_language() {
         ("STAMPCARD_SMTP__SECURITY", "none"),
         ("STAMPCARD_SMTP__FROM", "Test Roastery <news@shop.test>"),
     ]);
-    for i in 0..12 {
-        let r = server.request(
-            "POST",
-            "/j/1",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("X-Forwarded-For", "203.0.113.9"),
-            ],
-            Some(&format!("name=Guest+{i}")),
-        );
-        assert_eq!(r.status, 303, "join {i}: {}", r.body);
-    }
+    join_from(&server, "203.0.113.9", 12);
     let mail = wait::until(
         Duration::from_secs(30),
         || {

@@ -113,6 +113,38 @@ fn a_rotating_codes_card_stamps_once_from_its_live_code() {
     );
     assert!(same.starts_with('5'));
 
+    // A card saved in Google Wallet before its template turned to rotating
+    // codes: the edit patches its object with the rotating barcode (a
+    // patch leaves the static one in place; Google's clients show the
+    // rotating one first, and the static one does not stamp anyway).
+    shop.run(&["template", "edit", "1", "--rotating-codes=false"])
+        .ok();
+    let (earlier, _) = shop.new_card(1, "Early Saver");
+    let path = shop.json(&["card", "show", &earlier.to_string()])["url"]
+        .as_str()
+        .map(|u| u[u.find("/c/").expect("path")..].to_string())
+        .expect("url");
+    let saved = server.request("GET", &format!("{path}/google"), &[], None);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let earlier_id = format!("{}.stampcard-card-{earlier}", crate::wallet::GOOGLE_ISSUER);
+    let static_object = google.object(&earlier_id).expect("inserted");
+    assert!(
+        static_object.get("rotatingBarcode").is_none(),
+        "{static_object}"
+    );
+    assert!(static_object["barcode"]["value"].is_string());
+    shop.run(&["template", "edit", "1", "--rotating-codes"])
+        .ok();
+    wait::until(
+        Duration::from_secs(20),
+        || {
+            google
+                .object(&earlier_id)
+                .filter(|o| o["rotatingBarcode"]["totpDetails"]["algorithm"] == "TOTP_SHA1")
+        },
+        || format!("never patched: {:?}", google.object(&earlier_id)),
+    );
+
     // At the counter: the live code stamps once; a second scan (a
     // screenshot) is refused and journaled; the printed code is refused.
     let before = shop.stamps(card);

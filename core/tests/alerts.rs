@@ -367,6 +367,25 @@ async fn each_rule_fires_once_for_its_evidence() {
         .await
         .expect("acknowledge");
     assert_eq!(shop.alerts().unacknowledged().expect("count"), 6);
+    let acked = shop
+        .journal()
+        .journal(&JournalQuery {
+            kind: Some("alert_acknowledged".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("journal");
+    assert_eq!(acked.len(), 1);
+    assert_eq!(
+        acked[0].kind,
+        EventKind::AlertAcknowledged { alert_id: first }
+    );
+    // Acknowledging it again changes nothing.
+    shop.alerts()
+        .acknowledge(first, &admin())
+        .await
+        .expect("again");
+    assert_eq!(shop.alerts().unacknowledged().expect("count"), 6);
     assert!(shop.alerts().acknowledge(9999, &admin()).await.is_err());
 
     // The dry run over the whole journal finds the same seven.

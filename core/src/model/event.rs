@@ -232,6 +232,11 @@ pub enum EventKind {
         #[serde(default)]
         times: Vec<DateTime<Utc>>,
     },
+    /// An admin acknowledged a fraud alert (every console's badge follows).
+    AlertAcknowledged {
+        /// The alert's number.
+        alert_id: u64,
+    },
     /// A wrong PIN at a prompt (the PIN itself is never kept).
     SignInFailed {
         /// Which prompt: the lock screen, the kiosk, the admin screens.
@@ -287,6 +292,7 @@ impl EventKind {
             EventKind::ReceiptGuessing { .. } => "receipt_guessing",
             EventKind::AddressBusy { .. } => "address_busy",
             EventKind::AlertRaised { .. } => "alert_raised",
+            EventKind::AlertAcknowledged { .. } => "alert_acknowledged",
             EventKind::CampaignSent { .. } => "campaign_sent",
             EventKind::CampaignDelivered { .. } => "campaign_delivered",
             EventKind::PassSaved { .. } => "pass_saved",
@@ -322,6 +328,7 @@ impl EventKind {
         "receipt_guessing",
         "address_busy",
         "alert_raised",
+        "alert_acknowledged",
         "campaign_sent",
         "campaign_delivered",
         "pass_saved",

@@ -72,7 +72,8 @@ impl Alerts {
     }
 
     /// Acknowledges an alert (admins): it stays in the list, marked with
-    /// who and when, and leaves the badge's count.
+    /// who and when, and leaves the badge's count; journaled
+    /// (`alert_acknowledged`).
     pub async fn acknowledge(&self, id: u64, actor: &Actor) -> CoreResult<()> {
         actor.require_admin("alerts are acknowledged by admins")?;
         let _lock = ACKNOWLEDGING.lock(self.store().as_ref()).await?;
@@ -90,6 +91,12 @@ impl Alerts {
             .retain(|a, _| book.entries.iter().any(|e| e.id == *a));
         let mut m = Mutation::new();
         m.put(book::acks_key(), book::meta(&acks));
+        // Journaled: who saw it, and every open console's badge follows.
+        m.event(crate::model::NewEvent::of_shop(
+            self.clock().now(),
+            crate::model::EventKind::AlertAcknowledged { alert_id: id },
+            actor.clone(),
+        ));
         self.store().commit(m).await?;
         Ok(())
     }

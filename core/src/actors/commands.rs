@@ -492,16 +492,18 @@ fn stamp_events(
 
 /// Adds stamps counted toward today's cap and builds the mutation: the card,
 /// new vouchers, the main event (made from the effect), goal and voucher events.
+/// `window`: the rotating code's window the stamp uses up (written with the card).
 fn stamps_mutation(
     ctx: &Ctx<'_>,
     t: &Template,
     count: u32,
+    window: Option<u64>,
     main: impl FnOnce(StampEffect) -> EventKind,
 ) -> CoreResult<(Mutation, CardOutcome)> {
     let state = ctx.state;
     let tz = state.deps.settings.timezone;
     let mut failed = None;
-    let added = add_stamps(
+    let mut added = add_stamps(
         &state.card,
         t,
         count,
@@ -512,6 +514,9 @@ fn stamps_mutation(
     );
     if let Some(e) = failed {
         return Err(e.into());
+    }
+    if let Some(window) = window {
+        added.card.last_code_window = window;
     }
     let mut m = Mutation::new();
     m.put(Key::Card(added.card.id), Record::Card(added.card.clone()));
@@ -659,18 +664,12 @@ fn prepare_stamp(
         return Ok(Err((m, outcome, refusal)));
     }
     let key = idempotency.map(|i| i.key.clone());
-    let (mut m, mut outcome) = stamps_mutation(&ctx, &t, count, |effect| EventKind::StampAdded {
-        effect,
-        idempotency_key: key,
-    })?;
     // The code's window is used up in the stamp's own write.
-    if let Some(window) = window {
-        outcome.card.last_code_window = window;
-        m.put(
-            Key::Card(outcome.card.id),
-            Record::Card(outcome.card.clone()),
-        );
-    }
+    let (mut m, outcome) =
+        stamps_mutation(&ctx, &t, count, window, |effect| EventKind::StampAdded {
+            effect,
+            idempotency_key: key,
+        })?;
     if let Some(idem) = idempotency {
         m.guard_absent(Key::Idempotency(idem.key.clone()));
         let template = outcome.clone();
@@ -756,10 +755,11 @@ fn claim(
         )));
     }
     let claimed = claim_key.clone();
-    let (mut m, outcome) = stamps_mutation(ctx, &t, count, |effect| EventKind::ReceiptClaimed {
-        claim_key: claimed,
-        effect,
-    })?;
+    let (mut m, outcome) =
+        stamps_mutation(ctx, &t, count, None, |effect| EventKind::ReceiptClaimed {
+            claim_key: claimed,
+            effect,
+        })?;
     m.guard_absent(Key::ReceiptClaim(claim_key.clone()));
     let (card_id, at) = (outcome.card.id, ctx.now);
     m.derive(move |ids| {

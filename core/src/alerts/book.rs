@@ -163,19 +163,30 @@ impl Book {
             .map(|e| e.id)
     }
 
+    /// The alert a finding adds evidence to, if any: one of its rule and
+    /// subject raised within the hour, or in a flood its rule's newest.
+    pub fn adds_to(&self, f: &Finding) -> Option<u64> {
+        self.open_for(f).or_else(|| self.flooded(f))
+    }
+
+    /// Enters a new alert; the ids it pushed out of the book.
+    pub fn note(&mut self, id: u64, rule: &str, subject: &str, at: DateTime<Utc>) -> Vec<u64> {
+        self.last_id = self.last_id.max(id);
+        self.entries.push(Entry {
+            id,
+            rule: rule.into(),
+            subject: subject.into(),
+            raised_at: at,
+        });
+        let over = self.entries.len().saturating_sub(KEPT);
+        self.entries.drain(..over).map(|e| e.id).collect()
+    }
+
     /// Writes a new alert and the book with it; the alerts it pushed out
     /// of the book are deleted.
     pub fn record(&mut self, alert: &Alert, m: &mut Mutation) {
-        self.last_id = self.last_id.max(alert.id);
-        self.entries.push(Entry {
-            id: alert.id,
-            rule: alert.rule.clone(),
-            subject: alert.subject.clone(),
-            raised_at: alert.raised_at,
-        });
-        while self.entries.len() > KEPT {
-            let old = self.entries.remove(0);
-            m.deletes.push(alert_key(old.id));
+        for old in self.note(alert.id, &alert.rule, &alert.subject, alert.raised_at) {
+            m.deletes.push(alert_key(old));
         }
         m.put(alert_key(alert.id), meta(alert));
         m.put(book_key(), meta(self));

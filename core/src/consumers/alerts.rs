@@ -159,7 +159,7 @@ impl AlertWatch {
     ) -> CoreResult<()> {
         // Evidence for an alert raised within the hour (or, in a flood of
         // one rule, for its newest alert).
-        if let Some(id) = memory.book.open_for(f).or(memory.book.flooded(f)) {
+        if let Some(id) = memory.book.adds_to(f) {
             if memory.full.contains(&id) {
                 return Ok(());
             }

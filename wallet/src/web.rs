@@ -129,11 +129,18 @@ fn not_found(texts: &Texts) -> Response {
 
 /// The card a link token opens, or `None` (the page answers 404).
 fn view_of(shop: &Shop, token: &str) -> Option<CardView> {
+    card_and_view(shop, token).map(|(_, view)| view)
+}
+
+/// The card a link token opens with its view, or `None`.
+fn card_and_view(shop: &Shop, token: &str) -> Option<(stampcard_core::model::Card, CardView)> {
     let card = shop.cards().card_by_token(token).ok()?;
-    shop.cards()
+    let view = shop
+        .cards()
         .view_of(&card)
         .map_err(|e| tracing::warn!("card view {}: {e}", card.id))
-        .ok()
+        .ok()?;
+    Some((card, view))
 }
 
 async fn card_json(
@@ -317,7 +324,7 @@ async fn card_page(
     headers: HeaderMap,
 ) -> Response {
     let shop = &web.shop;
-    let Some(view) = view_of(shop, &token) else {
+    let Some((card, view)) = card_and_view(shop, &token) else {
         return not_found(&Texts::for_browser(&headers));
     };
     let texts = Texts::for_customer(view.language.as_deref(), &headers);
@@ -328,9 +335,7 @@ async fn card_page(
     let live = template
         .rules
         .rotating_codes
-        .then(|| shop.cards().card_by_token(&token).ok())
-        .flatten()
-        .map(|card| shop.cards().rotating_code(&card));
+        .then(|| shop.cards().rotating_code(&card));
     Html(page(
         texts.lang(),
         &format!("{} — {}", view.title, view.business_name),

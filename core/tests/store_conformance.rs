@@ -916,3 +916,72 @@ async fn on_postgres_a_platform_added_on_one_node_survives_a_stamp_on_another() 
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// Two nodes: B checked an API key; A revokes it while B's listener
+/// connection is down (the notification is lost). Once B's listener is
+/// back, B refuses the key: a reconnected listener drops what its process
+/// keeps in memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_node_whose_listener_reconnects_forgets_what_it_missed() {
+    use stampcard_core::model::Role;
+    use stampcard_core::store::LISTENER_NAME;
+    let (place, open) = shared_database();
+    let Place::Pg(url) = &place else {
+        unreachable!()
+    };
+    let name = url.rsplit('/').next().expect("database").to_string();
+    let server = backend::postgres::shared();
+    let a = place.shop(open()).await;
+    let b = place.shop(open()).await;
+    let admin = Actor::Cli { user: "t".into() };
+    let (key, token) = a
+        .access()
+        .create_api_key("till", Role::Staff, &admin)
+        .await
+        .expect("create");
+    b.access().authenticate_api_key(&token).expect("B knows it");
+
+    // No new connections to the shop's database, and both listeners cut.
+    let listeners = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = '{LISTENER_NAME}'"
+    );
+    assert_eq!(server.psql("postgres", &listeners).trim(), "2");
+    server.psql(
+        "postgres",
+        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"),
+    );
+    server.psql(
+        "postgres",
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = '{LISTENER_NAME}'"
+        ),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.psql("postgres", &listeners).trim() != "0" {
+        assert!(std::time::Instant::now() < deadline, "the listeners stay");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    a.access()
+        .revoke_api_key(&key.id.to_string(), &admin)
+        .await
+        .expect("revoked through A's pool");
+    assert!(
+        b.access().authenticate_api_key(&token).is_ok(),
+        "B heard of the revoke although nobody listened"
+    );
+
+    server.psql(
+        "postgres",
+        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while b.access().authenticate_api_key(&token).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "B still lets the revoked key in after its listener came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+}

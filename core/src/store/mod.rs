@@ -30,7 +30,7 @@ pub use duty::{Duty, DutyFuture};
 pub use group_commit::take_group;
 pub use keys::{Family, Key};
 pub use mutation::{Committed, Derived, Guard, Mutation};
-pub use pg_store::{PgOptions, PgStore, redact_url};
+pub use pg_store::{LISTENER_NAME, PgOptions, PgStore, redact_url};
 pub use read_pool::ReadPool;
 pub use records::{IdempotencyRecord, Record, Typed};
 pub use sled_store::{REWRITE_PENDING, SledOptions, SledStore};

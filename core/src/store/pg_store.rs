@@ -386,7 +386,9 @@ impl PgStore {
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let (written, _) = tokio::sync::broadcast::channel(256);
-        runtime.spawn(listen(config.clone(), watch_tx, written.clone(), stop_rx));
+        let mut listener = config.clone();
+        listener.application_name(LISTENER_NAME);
+        runtime.spawn(listen(listener, watch_tx, written.clone(), stop_rx));
         let config_for_duties = config.clone();
         let manager = Manager::from_config(
             config,
@@ -614,6 +616,10 @@ async fn check_format(client: &Client) -> Result<(), StoreError> {
     }
 }
 
+/// The `application_name` of each process's listener connection (it tells
+/// it apart in `pg_stat_activity`).
+pub const LISTENER_NAME: &str = "stampcard listener";
+
 /// Follows other writers' commits: `LISTEN`, with a poll every two seconds
 /// as the fallback (a dropped listener connection, a missed notification).
 async fn listen(
@@ -666,6 +672,12 @@ async fn listen(
         {
             driver.abort();
             continue;
+        }
+        // Notifications sent while no listener was connected (before the
+        // first, between a dropped connection and this one) are lost: what
+        // this process keeps in memory may be stale in every way.
+        for kind in super::Written::ALL {
+            let _ = written.send(kind);
         }
         let mut poll = tokio::time::interval(Duration::from_secs(2));
         loop {

@@ -114,9 +114,8 @@ fn a_rotating_codes_card_stamps_once_from_its_live_code() {
     assert!(same.starts_with('5'));
 
     // A card saved in Google Wallet before its template turned to rotating
-    // codes: the edit patches its object with the rotating barcode (a
-    // patch leaves the static one in place; Google's clients show the
-    // rotating one first, and the static one does not stamp anyway).
+    // codes: the edit patches its object with the rotating barcode and
+    // clears the static one; turned back, the other way round.
     shop.run(&["template", "edit", "1", "--rotating-codes=false"])
         .ok();
     let (earlier, _) = shop.new_card(1, "Early Saver");
@@ -144,6 +143,26 @@ fn a_rotating_codes_card_stamps_once_from_its_live_code() {
         },
         || format!("never patched: {:?}", google.object(&earlier_id)),
     );
+    let rotating_object = google.object(&earlier_id).expect("kept");
+    assert!(
+        rotating_object.get("barcode").is_none(),
+        "the printed code stays beside the live one: {rotating_object}"
+    );
+    shop.run(&["template", "edit", "1", "--rotating-codes=false"])
+        .ok();
+    wait::until(
+        Duration::from_secs(20),
+        || {
+            google
+                .object(&earlier_id)
+                .filter(|o| o.get("rotatingBarcode").is_none())
+        },
+        || format!("still rotating: {:?}", google.object(&earlier_id)),
+    );
+    let back = google.object(&earlier_id).expect("kept");
+    assert_eq!(back["barcode"], static_object["barcode"], "{back}");
+    shop.run(&["template", "edit", "1", "--rotating-codes"])
+        .ok();
 
     // At the counter: the live code stamps once; a second scan (a
     // screenshot) is refused and journaled; the printed code is refused.

@@ -271,11 +271,15 @@ fn json_body(body: &Bytes) -> Result<Value, Box<Response>> {
     })
 }
 
-/// Top-level fields of `patch` replace those of `target`.
+/// Top-level fields of `patch` replace those of `target`; a field sent as
+/// null is cleared (Google's patch semantics).
 fn merge(target: &mut Value, patch: &Value) {
     if let (Some(t), Some(p)) = (target.as_object_mut(), patch.as_object()) {
         for (k, v) in p {
-            t.insert(k.clone(), v.clone());
+            match v {
+                Value::Null => t.remove(k),
+                v => t.insert(k.clone(), v.clone()),
+            };
         }
     }
 }

@@ -249,14 +249,22 @@ impl GoogleApi {
     }
 
     /// Patches an object's fields (never notifying); one Google lost (404)
-    /// is inserted again.
+    /// is inserted again. Of the two barcodes, the one `object` leaves out
+    /// is cleared (sent as null, Google's patch semantics): a card whose
+    /// template turned to rotating codes or back shows one code, not both.
     pub async fn patch_object(&self, object: &Value) -> Result<(), GoogleApiError> {
         let id = object["id"].as_str().unwrap_or_default();
+        let mut patch = object.clone();
+        if let Some(fields) = patch.as_object_mut() {
+            for barcode in ["barcode", "rotatingBarcode"] {
+                fields.entry(barcode).or_insert(Value::Null);
+            }
+        }
         match self
             .call(
                 reqwest::Method::PATCH,
                 &format!("loyaltyObject/{id}"),
-                Some(object),
+                Some(&patch),
             )
             .await
         {

@@ -37,6 +37,10 @@ pub enum Refusal {
     /// A rotating code this card never showed.
     #[error("this rotating code is not the card's: ask for the card's live code")]
     WrongCode,
+    /// A printed code that does not verify for its card: altered or made
+    /// up (journaled; the caller is told `code_forged`).
+    #[error("this code was not issued for this card: it is altered or made up")]
+    ForgedCode,
     /// Outside the shop's opening hours, on a template that refuses then.
     #[error("the shop is closed now ({local}); this card takes stamps in opening hours only")]
     OutsideHours {
@@ -54,17 +58,23 @@ impl Refusal {
             Refusal::ReplayedCode => "code_replayed",
             Refusal::ExpiredCode => "code_expired",
             Refusal::WrongCode => "code_wrong",
+            Refusal::ForgedCode => "code_forged",
             Refusal::OutsideHours { .. } => "outside_hours",
         }
     }
 
-    /// Whether it refused the code shown rather than the stamp: a replayed,
-    /// expired or wrong rotating code (what the alerts count as guessing).
-    pub fn is_code(&self) -> bool {
-        matches!(
-            self,
-            Refusal::ReplayedCode | Refusal::ExpiredCode | Refusal::WrongCode
-        )
+    /// Whether a refusal's machine code (as journaled) refused the code
+    /// shown rather than the stamp: a replayed, expired or wrong rotating
+    /// code, or a forged printed one (what the alerts count as guessing).
+    pub fn refused_the_code(code: &str) -> bool {
+        [
+            Refusal::ReplayedCode,
+            Refusal::ExpiredCode,
+            Refusal::WrongCode,
+            Refusal::ForgedCode,
+        ]
+        .iter()
+        .any(|r| r.code() == code)
     }
 }
 

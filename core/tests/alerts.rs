@@ -436,3 +436,68 @@ async fn a_flood_of_one_rule_is_capped_at_twenty_alerts_an_hour() {
     assert!(newest.cards.len() > 1, "the flood's cards: {newest:?}");
     f.stop().await;
 }
+
+/// A printed code with its MAC altered (and its check digit made right, so
+/// it is no typo): refused as forged, journaled as such with the card
+/// unchanged, and six of them within 10 minutes raise `bad_codes`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_printed_codes_are_journaled_and_count_as_bad_codes() {
+    use stampcard_core::codes::{CodeKind, damm, signed_code};
+    let f = open().await;
+    let shop = &f.shop;
+    let plain = template(shop, 10, false, false).await;
+    let target = card(shop, plain, "Someone else's card").await;
+    let real = signed_code(
+        &shop.settings().secret,
+        CodeKind::Card,
+        target.id,
+        target.counter,
+    );
+    // The code without its check digit, its last MAC digit changed.
+    let body = &real[..real.len() - 1];
+    let last = body.as_bytes()[body.len() - 1];
+    let changed = if last == b'9' {
+        '0'
+    } else {
+        (last + 1) as char
+    };
+    let altered = format!("{}{changed}", &body[..body.len() - 1]);
+    let forged = format!("{altered}{}", damm(&altered));
+    let jules = staff(1, "Jules");
+    for _ in 0..6 {
+        f.advance(20);
+        let e = shop
+            .cards()
+            .stamp_code(&forged, 1, None, &jules)
+            .await
+            .expect_err("forged");
+        assert_eq!(e.code(), "code_forged", "{e}");
+    }
+    assert_eq!(
+        shop.cards().card(target.id).expect("card").lifetime_stamps,
+        target.lifetime_stamps,
+        "a forged code stamped"
+    );
+    let refused = shop
+        .journal()
+        .journal(&JournalQuery {
+            kind: Some("stamp_refused".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .expect("journal");
+    assert_eq!(refused.len(), 6);
+    assert!(refused.iter().all(|e| e.card_id == Some(target.id)
+        && matches!(&e.kind, EventKind::StampRefused { refusal: Some(r), .. } if r == "code_forged")));
+    f.settled().await;
+    let raised = f.raised();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(raised[0].0, "bad_codes");
+    assert_eq!(raised[0].2, vec![target.id]);
+    // The real printed code still stamps.
+    shop.cards()
+        .stamp_code(&real, 1, None, &jules)
+        .await
+        .expect("the real code");
+    f.stop().await;
+}

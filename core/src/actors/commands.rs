@@ -267,7 +267,14 @@ pub(crate) async fn execute(
                 match verify_signed(secret, CodeKind::Card, card.id, &mac, card.counter) {
                     Ok(()) => {}
                     Err(Some(_)) => return Err(CoreError::ReissuedCode { card_id: card.id }),
-                    Err(None) => return Err(crate::codes::CodeError::Forged.into()),
+                    Err(None) => {
+                        if let CardCommand::Stamp { count, .. } = command
+                            && !card.deleted
+                        {
+                            refuse_forged(state, count, &actor, printed).await?;
+                        }
+                        return Err(crate::codes::CodeError::Forged.into());
+                    }
                 }
             }
             scanned = Some(printed);
@@ -688,6 +695,26 @@ fn prepare_stamp(
         });
     }
     Ok(Ok((m, outcome)))
+}
+
+/// Journals a stamp with a printed code that does not verify for this
+/// card (`stamp_refused`, `code_forged`: evidence for the `bad_codes`
+/// alert); the card is unchanged and the caller is told the code is forged.
+async fn refuse_forged(
+    state: &mut CardState,
+    count: u32,
+    actor: &Actor,
+    printed: String,
+) -> CoreResult<()> {
+    let ctx = Ctx {
+        state,
+        now: state.deps.clock.now(),
+        actor,
+        code: Some(printed),
+    };
+    let t = ctx.template()?;
+    let (m, outcome) = refusal_mutation(&ctx, &t, count, &Refusal::ForgedCode);
+    commit(state, m, outcome).await.map(drop)
 }
 
 /// The window of a rotating code that may stamp this card now, or why not:

@@ -240,11 +240,7 @@ impl Rules {
             EventKind::StampRefused {
                 refusal: Some(code),
                 ..
-            } if matches!(
-                code.as_str(),
-                "code_replayed" | "code_expired" | "code_wrong"
-            ) =>
-            {
+            } if crate::error::Refusal::refused_the_code(code) => {
                 found.extend(self.bad_code(e, 1));
             }
             EventKind::ReceiptGuessing { failures, .. } => {

@@ -132,37 +132,35 @@ fn a_rotating_codes_card_stamps_once_from_its_live_code() {
         "{static_object}"
     );
     assert!(static_object["barcode"]["value"].is_string());
-    shop.run(&["template", "edit", "1", "--rotating-codes"])
-        .ok();
-    wait::until(
-        Duration::from_secs(20),
-        || {
-            google
-                .object(&earlier_id)
-                .filter(|o| o["rotatingBarcode"]["totpDetails"]["algorithm"] == "TOTP_SHA1")
-        },
-        || format!("never patched: {:?}", google.object(&earlier_id)),
+    // Turns the template's rotating codes on or off; waits for the patch.
+    let switch_to = |rotating: bool| -> Value {
+        let flag = match rotating {
+            true => "--rotating-codes",
+            false => "--rotating-codes=false",
+        };
+        shop.run(&["template", "edit", "1", flag]).ok();
+        wait::until(
+            Duration::from_secs(20),
+            || {
+                google
+                    .object(&earlier_id)
+                    .filter(|o| o.get("rotatingBarcode").is_some() == rotating)
+            },
+            || format!("not patched: {:?}", google.object(&earlier_id)),
+        )
+    };
+    let rotating_object = switch_to(true);
+    assert_eq!(
+        rotating_object["rotatingBarcode"]["totpDetails"]["algorithm"], "TOTP_SHA1",
+        "{rotating_object}"
     );
-    let rotating_object = google.object(&earlier_id).expect("kept");
     assert!(
         rotating_object.get("barcode").is_none(),
         "the printed code stays beside the live one: {rotating_object}"
     );
-    shop.run(&["template", "edit", "1", "--rotating-codes=false"])
-        .ok();
-    wait::until(
-        Duration::from_secs(20),
-        || {
-            google
-                .object(&earlier_id)
-                .filter(|o| o.get("rotatingBarcode").is_none())
-        },
-        || format!("still rotating: {:?}", google.object(&earlier_id)),
-    );
-    let back = google.object(&earlier_id).expect("kept");
+    let back = switch_to(false);
     assert_eq!(back["barcode"], static_object["barcode"], "{back}");
-    shop.run(&["template", "edit", "1", "--rotating-codes"])
-        .ok();
+    switch_to(true);
 
     // At the counter: the live code stamps once; a second scan (a
     // screenshot) is refused and journaled; the printed code is refused.

@@ -93,6 +93,10 @@ async fn open_postgres(
     Ok((config, shop))
 }
 
+/// How long opening a store waits for a process that is stopping to let
+/// go of it.
+const STOPPING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The store folder inside a data folder.
 pub fn store_dir(data: &Path) -> PathBuf {
     data.join("store")
@@ -125,7 +129,29 @@ impl App {
         if stampcard_core::store::SledStore::rewrite_requested(&dir) {
             rewrite_store(data, config.sled_options())?;
         }
-        let open = || Shop::open(&dir, settings.clone(), clock.clone(), config.sled_options());
+        let open = || async {
+            // A process that just stopped serving this folder (a console
+            // quitting) holds the store until it has written its last
+            // pages: wait for it a moment; one that still answers on the
+            // admin socket is running, not stopping.
+            let deadline = std::time::Instant::now() + STOPPING_PATIENCE;
+            loop {
+                let opened =
+                    Shop::open(&dir, settings.clone(), clock.clone(), config.sled_options()).await;
+                match opened {
+                    Err(CoreError::Store(StoreError::Locked(_)))
+                        if std::time::Instant::now() < deadline
+                            && !matches!(
+                                crate::admin::client::connect(data).await,
+                                Ok(Some(_))
+                            ) =>
+                    {
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    other => return other,
+                }
+            }
+        };
         let shop = match open().await {
             Err(CoreError::Store(StoreError::Outdated { found, current })) => {
                 crate::upgrade::upgrade(data, found, current)?;

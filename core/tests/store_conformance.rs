@@ -939,13 +939,43 @@ async fn on_postgres_a_node_whose_listener_reconnects_forgets_what_it_missed() {
         .create_api_key("till", Role::Staff, &admin)
         .await
         .expect("create");
+    // B drops its keys when it hears of the create: let it hear of it
+    // first. Notices arrive in order, so once B has a template A saved
+    // after the key, it has handled the key's notice too.
+    let draft = stampcard_core::shop::TemplateDraft::new(
+        "Sync",
+        "Shop",
+        5,
+        stampcard_core::model::Reward::Simple {
+            description: "A free coffee".into(),
+        },
+    );
+    let sync = a
+        .templates()
+        .create_template(draft, &admin)
+        .await
+        .expect("template")
+        .id;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !b.templates().templates().iter().any(|t| t.id == sync) {
+        assert!(std::time::Instant::now() < deadline, "B never heard of A");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     b.access().authenticate_api_key(&token).expect("B knows it");
 
     // No new connections to the shop's database, and both listeners cut.
     let listeners = format!(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = '{LISTENER_NAME}'"
     );
-    assert_eq!(server.psql("postgres", &listeners).trim(), "2");
+    // Both listeners are up (each connects on its own task, soon after open).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.psql("postgres", &listeners).trim() != "2" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listeners never came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     server.psql(
         "postgres",
         &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"),

@@ -388,7 +388,21 @@ impl PgStore {
         let (written, _) = tokio::sync::broadcast::channel(256);
         let mut listener = config.clone();
         listener.application_name(LISTENER_NAME);
-        runtime.spawn(listen(listener, watch_tx, written.clone(), stop_rx));
+        let (ready_tx, ready_rx) = oneshot::channel();
+        runtime.spawn(listen(
+            listener,
+            watch_tx,
+            written.clone(),
+            stop_rx,
+            ready_tx,
+        ));
+        // Listening before the shop reads anything it keeps in memory: then
+        // nothing another node writes from now on goes unheard. (A listener
+        // that cannot connect yet gives notice of everything once it can.)
+        runtime.run(async move {
+            let _ = tokio::time::timeout(LISTENER_PATIENCE, ready_rx).await;
+            Ok::<(), StoreError>(())
+        })?;
         let config_for_duties = config.clone();
         let manager = Manager::from_config(
             config,
@@ -620,14 +634,20 @@ async fn check_format(client: &Client) -> Result<(), StoreError> {
 /// it apart in `pg_stat_activity`).
 pub const LISTENER_NAME: &str = "stampcard listener";
 
+/// How long opening a store waits for its listener's first `LISTEN`.
+const LISTENER_PATIENCE: Duration = Duration::from_secs(5);
+
 /// Follows other writers' commits: `LISTEN`, with a poll every two seconds
 /// as the fallback (a dropped listener connection, a missed notification).
+/// `ready` is told once the first `LISTEN` holds, if the opener still waits.
 async fn listen(
     config: Config,
     watch_tx: Arc<watch::Sender<u64>>,
     written: tokio::sync::broadcast::Sender<super::Written>,
     mut stop: watch::Receiver<bool>,
+    ready: oneshot::Sender<()>,
 ) {
+    let mut ready = Some(ready);
     use futures_util::StreamExt;
     let advance = |id: u64| {
         watch_tx.send_if_modified(|last| {
@@ -673,11 +693,15 @@ async fn listen(
             driver.abort();
             continue;
         }
-        // Notifications sent while no listener was connected (before the
-        // first, between a dropped connection and this one) are lost: what
-        // this process keeps in memory may be stale in every way.
-        for kind in super::Written::ALL {
-            let _ = written.send(kind);
+        // Notifications sent while no listener was connected (between a
+        // dropped connection and this one, or before a first one the opener
+        // did not wait for) are lost: what this process keeps in memory may
+        // be stale in every way.
+        let heard_all = ready.take().is_some_and(|r| r.send(()).is_ok());
+        if !heard_all {
+            for kind in super::Written::ALL {
+                let _ = written.send(kind);
+            }
         }
         let mut poll = tokio::time::interval(Duration::from_secs(2));
         loop {

@@ -255,6 +255,22 @@ fn a_google_wallet_card_follows_every_change() {
     assert_eq!(object["accountName"], "Zoe Web");
     assert_eq!(object["loyaltyPoints"]["balance"]["string"], "0/8");
     assert_eq!(object["loyaltyPoints"]["label"], "Штампы", "{object}");
+
+    // She corrects her name and switches to English: the object follows.
+    let zoe = shop.json(&["card", "show", &card.to_string()])["customer_id"].to_string();
+    shop.run(&["customer", "edit", &zoe, "--name", "Zoë Weber"])
+        .ok();
+    shop.run(&["customer", "edit", &zoe, "--language", "en"])
+        .ok();
+    wait::until(
+        PATIENCE,
+        || {
+            google.object(&object_id(card)).filter(|o| {
+                o["accountName"] == "Zoë Weber" && o["loyaltyPoints"]["label"] == "Stamps"
+            })
+        },
+        || format!("not patched: {:?}", google.object(&object_id(card))),
+    );
     server.stop();
 }
 

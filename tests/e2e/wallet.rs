@@ -516,10 +516,57 @@ fn a_pass_speaks_its_holders_language() {
         field(&english, "headerFields", "progress")["label"],
         "Stamps"
     );
+    let token = english["authenticationToken"]
+        .as_str()
+        .expect("token")
+        .to_string();
+
+    // The pass is on a phone: the device registered, up to date.
+    let server = shop.serve(&[]);
+    let body = format!("{{\"pushToken\":\"{PUSH_TOKEN}\"}}");
+    let a = auth(&token);
+    let r = server.request(
+        "POST",
+        &registration(DEVICE, "100001"),
+        &[("Authorization", &a)],
+        Some(&body),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let list = format!("/passkit/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}");
+    let tag = server.request("GET", &list, &[], None).json()["lastUpdated"]
+        .as_str()
+        .expect("tag")
+        .to_string();
+    let since = format!("{list}?passesUpdatedSince={tag}");
+    assert_eq!(server.request("GET", &since, &[], None).status, 204);
+
+    // A change the pass does not show (the phone number): no push.
     let holder = shop.json(&["card", "show", "100001"])["customer_id"].to_string();
+    shop.run(&["customer", "edit", &holder, "--phone", "+4915112345678"])
+        .ok();
+    // The holder switches to Russian: the phone is told, and the pass it
+    // fetches speaks Russian.
     shop.run(&["customer", "edit", &holder, "--language", "ru"])
         .ok();
-    let russian = pass_of("ru.pkpass");
+    wait::until(
+        Duration::from_secs(20),
+        || (!pushes(&shop).is_empty()).then_some(()),
+        || "no push for the new language".to_string(),
+    );
+    let changed = server.request("GET", &since, &[], None);
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        changed.json()["serialNumbers"],
+        serde_json::json!(["100001"])
+    );
+    let fetched = fetch(&server, &token, &[]);
+    assert_eq!(fetched.status, 200, "{}", fetched.body);
+    let russian = pass_json(&unzip(&fetched.bytes));
+    assert_eq!(
+        russian,
+        pass_of("ru.pkpass"),
+        "the pushed pass is the current one"
+    );
     let progress = field(&russian, "headerFields", "progress");
     assert_eq!(progress["label"], "Штампы");
     assert_eq!(progress["changeMessage"], "Штампы: %@");
@@ -531,6 +578,15 @@ fn a_pass_speaks_its_holders_language() {
     for key in ["serialNumber", "authenticationToken", "barcodes"] {
         assert_eq!(russian[key], english[key], "{key}");
     }
+    // One push, for the language (none for the phone number).
+    let newest = shop.json(&["journal", "--type", "customer_updated", "--limit", "1"]);
+    let entries = wallet_entries(&shop);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(
+        entries[0]["source_event"], newest[0]["id"],
+        "{entries:?} {newest}"
+    );
+    server.stop();
 }
 
 #[test]

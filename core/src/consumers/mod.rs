@@ -15,7 +15,7 @@ pub use passes::{
     GOOGLE_CHANNEL, GoogleRoute, PassUpdater, WALLET_CHANNEL, WalletRoute, google_class_key,
     google_object_key, is_news,
 };
-pub(crate) use passes::{changes_pass, template_style};
+pub(crate) use passes::{changes_pass, pass_restyle};
 pub use webhooks::WebhookFeed;
 
 use std::sync::Arc;

@@ -1,7 +1,9 @@
 //! The pass updater: when a card with a saved wallet pass changes, it queues
 //! one push per registered device (the device then fetches the new pass).
 //! Changes coalesce: while a device's push has not gone out yet, further
-//! changes need no second one.
+//! changes need no second one. A template edit, and a holder's new name or
+//! language, touch every pass of their cards: the updater records them as
+//! those passes' new version (`pass_restyle`) and pushes each.
 //!
 //! Campaign news reaches passes through the same channel: planning queues
 //! one `wallet` entry per card holding a pass (the [`WalletRoute`]); when
@@ -139,10 +141,7 @@ impl Consumer for PassUpdater {
         // their new version, and each saved pass gets its push.
         if let (EventKind::TemplateSaved { .. }, Some(template)) = (&event.kind, event.template_id)
         {
-            m.put(
-                Key::Meta(style_key(template)),
-                Record::Meta(serde_json::json!({ "event": event.id, "at": event.at })),
-            );
+            restyle_mark(m, style_key(template), event);
             let mut cards = Vec::new();
             ctx.store().for_each(Family::Cards, &mut |_, r| {
                 if let Record::Card(c) = r
@@ -163,6 +162,22 @@ impl Consumer for PassUpdater {
             }
             return Ok(());
         }
+        // A holder's new name or language is on every pass of theirs.
+        if let (EventKind::CustomerUpdated { field }, Some(customer)) =
+            (&event.kind, event.customer_id)
+        {
+            if !HOLDER_FIELDS.contains(&field.as_str()) {
+                return Ok(());
+            }
+            restyle_mark(m, holder_key(customer), event);
+            for card in ctx.cards_of_customer(customer)? {
+                if !card.deleted {
+                    push_to_devices(ctx, card.id, event, m)?;
+                    patch_google_object(ctx, card.id, event, m)?;
+                }
+            }
+            return Ok(());
+        }
         let Some(card_id) = event.card_id else {
             return Ok(());
         };
@@ -174,22 +189,44 @@ impl Consumer for PassUpdater {
     }
 }
 
+/// The customer fields a pass shows (its holder's name, and its words in
+/// the holder's language).
+const HOLDER_FIELDS: [&str; 2] = ["name", "language"];
+
 /// The metadata key of a template's newest edit as passes see it.
 fn style_key(template: u64) -> String {
     format!("pass_style:{template}")
 }
 
-/// A template's newest edit as its passes see it (the updater records it
-/// when it restyles them): the event id and when.
-pub(crate) fn template_style(
-    ctx: &Context,
-    template: u64,
-) -> CoreResult<Option<(u64, DateTime<Utc>)>> {
-    let Some(Record::Meta(style)) = ctx.store().get(&Key::Meta(style_key(template)))? else {
+/// The metadata key of the newest change of a holder that passes show.
+fn holder_key(customer: u64) -> String {
+    format!("pass_holder:{customer}")
+}
+
+/// Records `event` as the newest restyle under `key`: from it on, the
+/// passes it touches have a new version.
+fn restyle_mark(m: &mut Mutation, key: String, event: &Event) {
+    m.put(
+        Key::Meta(key),
+        Record::Meta(serde_json::json!({ "event": event.id, "at": event.at })),
+    );
+}
+
+fn restyled(ctx: &Context, key: String) -> CoreResult<Option<(u64, DateTime<Utc>)>> {
+    let Some(Record::Meta(style)) = ctx.store().get(&Key::Meta(key))? else {
         return Ok(None);
     };
     let at = style["at"].as_str().and_then(|at| at.parse().ok());
     Ok(style["event"].as_u64().zip(at))
+}
+
+/// What restyled a card's pass after its own events, as the updater
+/// recorded it when it pushed the passes: the newest of its template's
+/// edits and its holder's name or language changes (event id and when).
+pub(crate) fn pass_restyle(ctx: &Context, card: &Card) -> CoreResult<Option<(u64, DateTime<Utc>)>> {
+    let template = restyled(ctx, style_key(card.template_id))?;
+    let holder = restyled(ctx, holder_key(card.customer_id))?;
+    Ok(template.into_iter().chain(holder).max_by_key(|(id, _)| *id))
 }
 
 /// Queues one push per device that saved the card's pass, unless a push is

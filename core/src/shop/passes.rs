@@ -280,8 +280,9 @@ impl Passes {
                 brings_news: false,
             },
         };
-        // A later edit of the card's template is a new version too.
-        match crate::consumers::template_style(self, card.template_id)? {
+        // A later edit of the card's template, or of its holder's name or
+        // language, is a new version too.
+        match crate::consumers::pass_restyle(self, &card)? {
             Some((tag, modified)) if tag > own.tag => Ok(PassVersion {
                 tag,
                 modified,

@@ -328,3 +328,59 @@ fn an_admin_exports_tables_from_the_settings_tab() {
     );
     assert!(csv.contains("Mira Jansen"), "{csv}");
 }
+
+/// Holds the store's file lock from another process (as a process that is
+/// quitting holds it while it writes its last pages) for `secs`; returns
+/// once the lock is held.
+fn hold_store_lock(shop: &Shop, secs: f64) -> std::process::Child {
+    use std::io::BufRead;
+    let db = shop.data().join("store").join("db");
+    let mut holder = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, sys, time\n\
+             f = open(sys.argv[1], 'rb+')\n\
+             fcntl.flock(f, fcntl.LOCK_EX)\n\
+             print('held', flush=True)\n\
+             time.sleep(float(sys.argv[2]))",
+        ])
+        .arg(&db)
+        .arg(secs.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 (the tests need it)");
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("holder");
+    assert_eq!(line.trim(), "held");
+    holder
+}
+
+#[test]
+fn a_command_waits_for_a_process_letting_go_of_the_store() {
+    // sled's file lock (on PostgreSQL the owner's advisory lock is waited
+    // for the same way, in the store).
+    let shop = Shop::demo();
+    // Let go of after a second and a half: the command runs then.
+    let mut holder = hold_store_lock(&shop, 1.5);
+    let started = std::time::Instant::now();
+    let shown = shop.json(&["card", "show", "100001"]);
+    assert_eq!(shown["card_id"], 100001, "{shown}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    holder.wait().expect("holder");
+
+    // Held on and on: after a few seconds, the clear error.
+    let mut holder = hold_store_lock(&shop, 20.0);
+    let refused = shop.run(&["card", "show", "100001"]);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .contains("in use by another stampcard process"),
+        "{}",
+        refused.stderr
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
+}

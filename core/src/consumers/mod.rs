@@ -12,10 +12,10 @@ mod webhooks;
 pub use alerts::{AlertRoute, AlertWatch, each_event, finding_text, rebuild, rules_of};
 pub use notifier::{Notifier, Route, news_text};
 pub use passes::{
-    GOOGLE_CHANNEL, GoogleRoute, PassUpdater, WALLET_CHANNEL, WalletRoute, google_class_key,
-    google_object_key, is_news,
+    GOOGLE_CHANNEL, GoogleRoute, PASS_UPDATER, PassUpdater, WALLET_CHANNEL, WalletRoute,
+    google_class_key, google_object_key, is_news,
 };
-pub(crate) use passes::{changes_pass, pass_restyle};
+pub(crate) use passes::{changes_pass, pass_restyle, settled_tag};
 pub use webhooks::WebhookFeed;
 
 use std::sync::Arc;

@@ -131,9 +131,12 @@ fn update_waiting(ctx: &Context, channel: &str, card_id: u64, m: &Mutation) -> C
     Ok(false)
 }
 
+/// The pass updater's consumer name (its cursor's key).
+pub const PASS_UPDATER: &str = "wallet-passes";
+
 impl Consumer for PassUpdater {
     fn name(&self) -> &str {
-        "wallet-passes"
+        PASS_UPDATER
     }
 
     fn handle(&self, ctx: &Context, event: &Event, m: &mut Mutation) -> CoreResult<()> {
@@ -166,7 +169,7 @@ impl Consumer for PassUpdater {
         if let (EventKind::CustomerUpdated { field }, Some(customer)) =
             (&event.kind, event.customer_id)
         {
-            if !HOLDER_FIELDS.contains(&field.as_str()) {
+            if !shown_of_holder(field) {
                 return Ok(());
             }
             restyle_mark(m, holder_key(customer), event);
@@ -192,6 +195,58 @@ impl Consumer for PassUpdater {
 /// The customer fields a pass shows (its holder's name, and its words in
 /// the holder's language).
 const HOLDER_FIELDS: [&str; 2] = ["name", "language"];
+
+fn shown_of_holder(field: &str) -> bool {
+    HOLDER_FIELDS.contains(&field)
+}
+
+/// Whether the updater records `event` as a restyle of passes (a template
+/// edit, a holder's new name or language).
+fn restyles(event: &Event) -> bool {
+    match &event.kind {
+        EventKind::TemplateSaved { .. } => event.template_id.is_some(),
+        EventKind::CustomerUpdated { field } => {
+            event.customer_id.is_some() && shown_of_holder(field)
+        }
+        _ => false,
+    }
+}
+
+/// How many unhandled events [`settled_tag`] looks through before it
+/// settles for the updater's cursor.
+const UNHANDLED_LOOKAHEAD: usize = 256;
+
+/// The tag a device may be given while the journal ends at `last`: a
+/// restyle is a pass's version only once the updater recorded it, so the
+/// tag stays just before the first one it has not handled yet (the device
+/// hears of it next time). Events of other kinds are versions by
+/// themselves and do not hold the tag back.
+pub(crate) fn settled_tag(ctx: &Context, last: u64) -> CoreResult<u64> {
+    let Some(Record::Cursor(handled)) = ctx.store().get(&Key::Cursor(PASS_UPDATER.into()))? else {
+        return Ok(last);
+    };
+    if handled >= last {
+        return Ok(last);
+    }
+    let scan = Scan {
+        after: Some(handled),
+        reverse: false,
+        limit: UNHANDLED_LOOKAHEAD,
+    };
+    let unhandled = ctx.store().scan(Family::Events, scan)?;
+    let far_behind = unhandled.len() >= UNHANDLED_LOOKAHEAD;
+    for (_, record) in unhandled {
+        if let Record::Event(e) = record {
+            if e.id > last {
+                return Ok(last);
+            }
+            if restyles(&e) {
+                return Ok(e.id - 1);
+            }
+        }
+    }
+    Ok(if far_behind { handled } else { last })
+}
 
 /// The metadata key of a template's newest edit as passes see it.
 fn style_key(template: u64) -> String {

@@ -300,8 +300,9 @@ impl Passes {
         since: Option<u64>,
     ) -> CoreResult<(Vec<String>, u64)> {
         check_device(device)?;
-        // Read first: anything committed later is reported next time.
-        let last = self.store().last_event_id();
+        // Read first: anything committed later is reported next time, and
+        // so is a restyle the pass updater has not recorded yet.
+        let last = crate::consumers::settled_tag(self, self.store().last_event_id())?;
         let mut serials = Vec::new();
         for (key, _) in self
             .store()

@@ -163,6 +163,19 @@ fn auth(token: &str) -> String {
     format!("ApplePass {token}")
 }
 
+/// The phone (DEVICE) saves card 100001's pass: registered, 201.
+fn register_phone(server: &Server, token: &str) {
+    let a = auth(token);
+    let body = format!("{{\"pushToken\":\"{PUSH_TOKEN}\"}}");
+    let r = server.request(
+        "POST",
+        &registration(DEVICE, "100001"),
+        &[("Authorization", &a)],
+        Some(&body),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
 fn fetch(server: &Server, token: &str, headers: &[(&str, &str)]) -> crate::HttpResponse {
     let a = auth(token);
     let mut all = vec![("Authorization", a.as_str())];
@@ -523,15 +536,7 @@ fn a_pass_speaks_its_holders_language() {
 
     // The pass is on a phone: the device registered, up to date.
     let server = shop.serve(&[]);
-    let body = format!("{{\"pushToken\":\"{PUSH_TOKEN}\"}}");
-    let a = auth(&token);
-    let r = server.request(
-        "POST",
-        &registration(DEVICE, "100001"),
-        &[("Authorization", &a)],
-        Some(&body),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
+    register_phone(&server, &token);
     let list = format!("/passkit/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}");
     let tag = server.request("GET", &list, &[], None).json()["lastUpdated"]
         .as_str()
@@ -724,15 +729,7 @@ fn campaign_news_reaches_the_lock_screen_through_the_pass() {
         ("STAMPCARD_CAMPAIGNS__FREQUENCY_CAP", "10"),
         ("STAMPCARD_OUTBOX__LOG_FILE", "messages.log"),
     ]);
-    let a = auth(&token);
-    let body = format!("{{\"pushToken\":\"{PUSH_TOKEN}\"}}");
-    let r = server.request(
-        "POST",
-        &registration(DEVICE, "100001"),
-        &[("Authorization", &a)],
-        Some(&body),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
+    register_phone(&server, &token);
 
     let campaign = |text: &str| -> serde_json::Value {
         let created = wallet_campaign(&shop, "Pie is back!", text);

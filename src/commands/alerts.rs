@@ -29,7 +29,9 @@ pub async fn run(app: &App, cmd: AlertsCmd) -> Result<()> {
                         a.alert.text
                     );
                     if a.alert.findings > 1 {
-                        s += &format!("      {} findings since\n", a.alert.findings);
+                        let later = a.alert.findings - 1;
+                        let noun = if later == 1 { "finding" } else { "findings" };
+                        s += &format!("      {later} later {noun} added to it\n");
                     }
                 }
                 s

@@ -385,6 +385,13 @@ fn alerts_reach_the_staff_chat_once_and_the_console() {
         card_alert["findings"].as_u64().unwrap_or(0) > 1,
         "later stamps are evidence of the same alert: {card_alert}"
     );
+    let later = card_alert["findings"].as_u64().unwrap_or(0) - 1;
+    let plain = shop.run(&["alerts", "list"]).ok().stdout;
+    let noun = if later == 1 { "finding" } else { "findings" };
+    assert!(
+        plain.contains(&format!("{later} later {noun} added to it")),
+        "the list counts the findings after the first: {plain}"
+    );
     let journaled = shop.json(&["journal", "--type", "alert_raised", "--limit", "100"]);
     assert_eq!(journaled.as_array().map(|a| a.len()), Some(rules.len()));
 

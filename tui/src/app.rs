@@ -325,6 +325,15 @@ pub enum Outcome {
     StaffAdded(String, Vec<Staff>),
     /// A card found by search.
     Found(Box<CardView>),
+    /// A scanned card the shop found but did not stamp (its printed code on
+    /// a live-codes-only template): shown, so staff see whose card it is,
+    /// with why not.
+    NotStamped {
+        /// The card as it is.
+        view: Box<CardView>,
+        /// Why it was not stamped.
+        reason: String,
+    },
     /// A shown card as it is now (nothing to announce).
     Refreshed(Box<CardView>),
     /// An undo went through.
@@ -707,7 +716,7 @@ impl App {
             Mouse::ScrollUp(..) => self.key(Key::Up),
             Mouse::ScrollDown(..) => self.key(Key::Down),
             Mouse::Click(x, y) if self.mode == Mode::Admin => {
-                let body = crate::view::body_area(screen);
+                let body = crate::view::body_area(self, screen);
                 match crate::view::admin_hit(&self.admin, body, x, y) {
                     Some(crate::view::Hit::Tab(i)) => {
                         self.alert = None;
@@ -1288,6 +1297,20 @@ impl App {
             Outcome::Undone(view) => {
                 self.alert = Some(Alert::Info("Undone.".into()));
                 self.card = Some(*view);
+            }
+            Outcome::NotStamped { view, reason } => {
+                if self.mode == Mode::Autopilot {
+                    self.push_log(
+                        format!("{} — {}: {reason}", view.customer_name, view.title),
+                        false,
+                    );
+                } else {
+                    // The shown card changes to the scanned one, so `+`
+                    // cannot stamp the card shown before by mistake.
+                    self.last = None;
+                    self.card = Some(*view);
+                }
+                self.alert = Some(Alert::Refused(reason));
             }
             Outcome::Refused { what, reason } => {
                 if self.mode == Mode::Autopilot {

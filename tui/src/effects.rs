@@ -253,8 +253,15 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
             },
         ),
         Effect::StampCode { code, count } => {
-            let o = shop.cards().stamp_code(&code, count, None, actor).await?;
-            changed(shop, o, stamped(count), Some(code))
+            match shop.cards().stamp_code(&code, count, None, actor).await {
+                Ok(o) => changed(shop, o, stamped(count), Some(code)),
+                // The printed code still finds its card: show it.
+                Err(e @ CoreError::RotatingCodeNeeded { card_id }) => Ok(Outcome::NotStamped {
+                    view: Box::new(shop.cards().card_view(card_id)?),
+                    reason: e.to_string(),
+                }),
+                Err(e) => Err(e),
+            }
         }
         Effect::StampCard { card, count } => {
             let o = shop.cards().stamp_card(card, count, None, actor).await?;

@@ -208,6 +208,61 @@ async fn the_scanner_stamps_alerts_on_the_goal_and_undoes() {
 }
 
 #[tokio::test]
+async fn a_printed_code_on_a_live_codes_template_shows_its_card_and_says_why_in_full() {
+    let (mut c, codes) = console().await;
+    let current = c.shop.templates().templates()[0].clone();
+    let mut draft = stampcard_core::shop::TemplateDraft::new(
+        &current.name,
+        &current.business_name,
+        current.stamps_required,
+        current.reward.clone(),
+    );
+    draft.rules.rotating_codes = true;
+    c.shop
+        .templates()
+        .edit_template(current.id, draft, &Actor::channel("system"))
+        .await
+        .expect("rotating codes on");
+    c.typed("2468\n").await;
+    // Noor's card is shown (found by name); then Bram's printed code.
+    c.typed("Noor\n").await;
+    assert!(c.screen().contains("Card 100001"), "{}", c.screen());
+    c.typed(&format!("{}\n", codes[1])).await;
+    let screen = c.screen();
+    // The scanned card is the one shown now, so `+` cannot stamp Noor's.
+    assert!(
+        screen.contains("Card 100002") && screen.contains("Bram Visser"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Card 100001"), "{screen}");
+    // The whole message fits at 80 columns: it wraps instead of being cut.
+    let message: String = screen
+        .lines()
+        .filter(|l| l.starts_with('│') && !l.contains('┌'))
+        .map(|l| l.trim_matches(|ch: char| ch == '│' || ch == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        message.contains("stamps only with its live rotating code")
+            && message.contains("and scan that"),
+        "{screen}"
+    );
+    // Staff cannot stamp it by id either; nothing was added.
+    c.typed("+").await;
+    assert!(c.screen().contains("✗"), "{}", c.screen());
+    assert_eq!(c.shop.cards().card(100_002).expect("card").stamps, 0);
+    assert_eq!(c.shop.cards().card(100_001).expect("card").stamps, 0);
+    // Autopilot logs the refusal with whose card it was.
+    c.key(Key::F(3)).await;
+    c.typed(&format!("{}\n", codes[0])).await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("Noor Haddad — Tea card: card 100001 stamps only"),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
 async fn autopilot_counts_scans_and_refuses_a_double_scan() {
     let (mut c, codes) = console().await;
     c.typed("2468\n").await;

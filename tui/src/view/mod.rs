@@ -19,24 +19,70 @@ use crate::app::{Alert, App, Mode};
 
 pub use admin::{Hit, admin_hit};
 
-fn split(screen: Rect) -> [Rect; 4] {
+/// The most rows a message takes; a longer one is cut (it never is: the
+/// shop's messages are a sentence or two).
+const ALERT_ROWS: u16 = 4;
+
+fn split(app: &App, screen: Rect) -> [Rect; 4] {
     Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(3),
+        Constraint::Length(alert_height(app, screen.width)),
         Constraint::Length(1),
     ])
     .areas(screen)
 }
 
 /// Where the screens draw, below the header.
-pub fn body_area(screen: Rect) -> Rect {
-    split(screen)[1]
+pub fn body_area(app: &App, screen: Rect) -> Rect {
+    split(app, screen)[1]
+}
+
+/// The message box's height at this width: its text wrapped at spaces, as
+/// [`Wrap`] does (a word longer than a row is broken), 1 to [`ALERT_ROWS`]
+/// rows between its borders.
+fn alert_height(app: &App, width: u16) -> u16 {
+    let Some(alert) = &app.alert else {
+        return 3;
+    };
+    let row = usize::from(width.saturating_sub(2)).max(1);
+    let (mut rows, mut used) = (1usize, 0usize);
+    for word in alert_text(alert).0.split_whitespace() {
+        let w = Span::raw(word).width();
+        if used > 0 && used + 1 + w <= row {
+            used += 1 + w;
+            continue;
+        }
+        if used > 0 {
+            rows += 1;
+        }
+        rows += w.saturating_sub(1) / row;
+        used = w - w.saturating_sub(1) / row * row;
+    }
+    u16::try_from(rows).unwrap_or(ALERT_ROWS).min(ALERT_ROWS) + 2
+}
+
+/// A message's text and look.
+fn alert_text(alert: &Alert) -> (String, Style) {
+    match alert {
+        Alert::Goal(t) => (
+            format!("★ {t} ★"),
+            Style::default()
+                .bg(Color::Yellow)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Alert::Refused(t) => (
+            format!("✗ {t}"),
+            Style::default().fg(Color::White).bg(Color::Red),
+        ),
+        Alert::Info(t) => (format!("✓ {t}"), Style::default().fg(Color::Green)),
+    }
 }
 
 /// Draws the whole console.
 pub fn draw(app: &App, frame: &mut Frame) {
-    let [header, body, alert, footer] = split(frame.area());
+    let [header, body, alert, footer] = split(app, frame.area());
     draw_header(app, frame, header);
     match app.mode {
         Mode::Locked | Mode::AdminPin => lock::draw(app, frame, body),
@@ -104,20 +150,7 @@ fn draw_alert(app: &App, frame: &mut Frame, area: Rect) {
     let Some(alert) = &app.alert else {
         return;
     };
-    let (text, style) = match alert {
-        Alert::Goal(t) => (
-            format!("★ {t} ★"),
-            Style::default()
-                .bg(Color::Yellow)
-                .fg(Color::Black)
-                .add_modifier(Modifier::BOLD),
-        ),
-        Alert::Refused(t) => (
-            format!("✗ {t}"),
-            Style::default().fg(Color::White).bg(Color::Red),
-        ),
-        Alert::Info(t) => (format!("✓ {t}"), Style::default().fg(Color::Green)),
-    };
+    let (text, style) = alert_text(alert);
     frame.render_widget(
         Paragraph::new(text)
             .style(style)

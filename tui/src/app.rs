@@ -326,8 +326,8 @@ pub enum Outcome {
     /// A card found by search.
     Found(Box<CardView>),
     /// A scanned card the shop found but did not stamp (its printed code on
-    /// a live-codes-only template): shown, so staff see whose card it is,
-    /// with why not.
+    /// a live-codes-only template, a cooldown …): shown, so staff see whose
+    /// card it is, with why not.
     NotStamped {
         /// The card as it is.
         view: Box<CardView>,

@@ -255,12 +255,16 @@ async fn run(shop: &Shop, actor: &Actor, effect: Effect) -> CoreResult<Outcome> 
         Effect::StampCode { code, count } => {
             match shop.cards().stamp_code(&code, count, None, actor).await {
                 Ok(o) => changed(shop, o, stamped(count), Some(code)),
-                // The printed code still finds its card: show it.
-                Err(e @ CoreError::RotatingCodeNeeded { card_id }) => Ok(Outcome::NotStamped {
-                    view: Box::new(shop.cards().card_view(card_id)?),
-                    reason: e.to_string(),
-                }),
-                Err(e) => Err(e),
+                // A refused stamp whose code still names a card (a printed
+                // code on a live-codes-only template, a cooldown, a daily
+                // cap …) shows that card, not the one shown before.
+                Err(e) => match shop.cards().lookup(&code) {
+                    Ok(Lookup::Card(view)) => Ok(Outcome::NotStamped {
+                        view,
+                        reason: e.to_string(),
+                    }),
+                    _ => Err(e),
+                },
             }
         }
         Effect::StampCard { card, count } => {

@@ -208,7 +208,7 @@ async fn the_scanner_stamps_alerts_on_the_goal_and_undoes() {
 }
 
 #[tokio::test]
-async fn a_printed_code_on_a_live_codes_template_shows_its_card_and_says_why_in_full() {
+async fn a_refused_scan_shows_the_scanned_card_and_says_why_in_full() {
     let (mut c, codes) = console().await;
     let current = c.shop.templates().templates()[0].clone();
     let mut draft = stampcard_core::shop::TemplateDraft::new(
@@ -260,6 +260,31 @@ async fn a_printed_code_on_a_live_codes_template_shows_its_card_and_says_why_in_
         screen.contains("Noor Haddad — Tea card: card 100001 stamps only"),
         "{screen}"
     );
+    // Any refused scan shows the scanned card: here a daily cap of one.
+    let mut draft = stampcard_core::shop::TemplateDraft::new(
+        &current.name,
+        &current.business_name,
+        current.stamps_required,
+        current.reward.clone(),
+    );
+    draft.rules.daily_cap = 1;
+    c.shop
+        .templates()
+        .edit_template(current.id, draft, &Actor::channel("system"))
+        .await
+        .expect("a daily cap");
+    c.key(Key::F(2)).await;
+    c.typed(&format!("{}\n", codes[0])).await;
+    assert!(c.screen().contains("1/3 stamps"), "{}", c.screen());
+    c.typed("Bram\n").await;
+    assert!(c.screen().contains("Card 100002"), "{}", c.screen());
+    c.typed(&format!("{}\n", codes[0])).await;
+    let screen = c.screen();
+    assert!(
+        screen.contains("Card 100001") && screen.contains("✗"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Card 100002"), "{screen}");
 }
 
 #[tokio::test]

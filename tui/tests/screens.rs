@@ -142,6 +142,23 @@ impl Console {
         }
     }
 
+    /// Saves the shop's template anew with fresh anti-fraud rules, set by `set`.
+    async fn rules(&self, set: impl FnOnce(&mut stampcard_core::model::FraudRules)) {
+        let current = self.shop.templates().templates()[0].clone();
+        let mut draft = stampcard_core::shop::TemplateDraft::new(
+            &current.name,
+            &current.business_name,
+            current.stamps_required,
+            current.reward.clone(),
+        );
+        set(&mut draft.rules);
+        self.shop
+            .templates()
+            .edit_template(current.id, draft, &Actor::channel("system"))
+            .await
+            .expect("template saved");
+    }
+
     fn tick(&mut self, secs: i64) {
         self.clock.advance(chrono::Duration::seconds(secs));
         self.app.update(Msg::Tick(self.clock.now()));
@@ -210,19 +227,7 @@ async fn the_scanner_stamps_alerts_on_the_goal_and_undoes() {
 #[tokio::test]
 async fn a_refused_scan_shows_the_scanned_card_and_says_why_in_full() {
     let (mut c, codes) = console().await;
-    let current = c.shop.templates().templates()[0].clone();
-    let mut draft = stampcard_core::shop::TemplateDraft::new(
-        &current.name,
-        &current.business_name,
-        current.stamps_required,
-        current.reward.clone(),
-    );
-    draft.rules.rotating_codes = true;
-    c.shop
-        .templates()
-        .edit_template(current.id, draft, &Actor::channel("system"))
-        .await
-        .expect("rotating codes on");
+    c.rules(|r| r.rotating_codes = true).await;
     c.typed("2468\n").await;
     // Noor's card is shown (found by name); then Bram's printed code.
     c.typed("Noor\n").await;
@@ -261,18 +266,7 @@ async fn a_refused_scan_shows_the_scanned_card_and_says_why_in_full() {
         "{screen}"
     );
     // Any refused scan shows the scanned card: here a daily cap of one.
-    let mut draft = stampcard_core::shop::TemplateDraft::new(
-        &current.name,
-        &current.business_name,
-        current.stamps_required,
-        current.reward.clone(),
-    );
-    draft.rules.daily_cap = 1;
-    c.shop
-        .templates()
-        .edit_template(current.id, draft, &Actor::channel("system"))
-        .await
-        .expect("a daily cap");
+    c.rules(|r| r.daily_cap = 1).await;
     c.key(Key::F(2)).await;
     c.typed(&format!("{}\n", codes[0])).await;
     assert!(c.screen().contains("1/3 stamps"), "{}", c.screen());

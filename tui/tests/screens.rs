@@ -159,6 +159,19 @@ impl Console {
             .expect("template saved");
     }
 
+    /// Shows the card a search for `name` finds (`shown`, its heading), then
+    /// scans `code`, which the shop refuses: the scanned card (`scanned`)
+    /// takes the shown one's place, with the refusal. Returns the screen.
+    async fn refused_over(&mut self, name: &str, shown: &str, code: &str, scanned: &str) -> String {
+        self.typed(&format!("{name}\n")).await;
+        assert!(self.screen().contains(shown), "{}", self.screen());
+        self.typed(&format!("{code}\n")).await;
+        let screen = self.screen();
+        assert!(screen.contains(scanned) && screen.contains("✗"), "{screen}");
+        assert!(!screen.contains(shown), "{screen}");
+        screen
+    }
+
     fn tick(&mut self, secs: i64) {
         self.clock.advance(chrono::Duration::seconds(secs));
         self.app.update(Msg::Tick(self.clock.now()));
@@ -229,17 +242,12 @@ async fn a_refused_scan_shows_the_scanned_card_and_says_why_in_full() {
     let (mut c, codes) = console().await;
     c.rules(|r| r.rotating_codes = true).await;
     c.typed("2468\n").await;
-    // Noor's card is shown (found by name); then Bram's printed code.
-    c.typed("Noor\n").await;
-    assert!(c.screen().contains("Card 100001"), "{}", c.screen());
-    c.typed(&format!("{}\n", codes[1])).await;
-    let screen = c.screen();
-    // The scanned card is the one shown now, so `+` cannot stamp Noor's.
-    assert!(
-        screen.contains("Card 100002") && screen.contains("Bram Visser"),
-        "{screen}"
-    );
-    assert!(!screen.contains("Card 100001"), "{screen}");
+    // Noor's card is shown (found by name); then Bram's printed code: his
+    // card is the one shown now, so `+` cannot stamp Noor's.
+    let screen = c
+        .refused_over("Noor", "Card 100001", &codes[1], "Card 100002")
+        .await;
+    assert!(screen.contains("Bram Visser"), "{screen}");
     // The whole message fits at 80 columns: it wraps instead of being cut.
     let message: String = screen
         .lines()
@@ -270,15 +278,8 @@ async fn a_refused_scan_shows_the_scanned_card_and_says_why_in_full() {
     c.key(Key::F(2)).await;
     c.typed(&format!("{}\n", codes[0])).await;
     assert!(c.screen().contains("1/3 stamps"), "{}", c.screen());
-    c.typed("Bram\n").await;
-    assert!(c.screen().contains("Card 100002"), "{}", c.screen());
-    c.typed(&format!("{}\n", codes[0])).await;
-    let screen = c.screen();
-    assert!(
-        screen.contains("Card 100001") && screen.contains("✗"),
-        "{screen}"
-    );
-    assert!(!screen.contains("Card 100002"), "{screen}");
+    c.refused_over("Bram", "Card 100002", &codes[0], "Card 100001")
+        .await;
 }
 
 #[tokio::test]

@@ -42,10 +42,11 @@ pub fn body_area(app: &App, screen: Rect) -> Rect {
 /// [`Wrap`] does (a word longer than a row is broken), 1 to [`ALERT_ROWS`]
 /// rows between its borders.
 fn alert_height(app: &App, width: u16) -> u16 {
+    const BORDERS: u16 = 2;
     let Some(alert) = &app.alert else {
-        return 3;
+        return 1 + BORDERS;
     };
-    let row = usize::from(width.saturating_sub(2)).max(1);
+    let row = usize::from(width.saturating_sub(BORDERS)).max(1);
     let (mut rows, mut used) = (1usize, 0usize);
     for word in alert_text(alert).0.split_whitespace() {
         let w = Span::raw(word).width();
@@ -56,10 +57,12 @@ fn alert_height(app: &App, width: u16) -> u16 {
         if used > 0 {
             rows += 1;
         }
-        rows += w.saturating_sub(1) / row;
-        used = w - w.saturating_sub(1) / row * row;
+        // A word wider than a row fills whole rows and goes on below them.
+        let full_rows = w.saturating_sub(1) / row;
+        rows += full_rows;
+        used = w - full_rows * row;
     }
-    u16::try_from(rows).unwrap_or(ALERT_ROWS).min(ALERT_ROWS) + 2
+    u16::try_from(rows).unwrap_or(ALERT_ROWS).min(ALERT_ROWS) + BORDERS
 }
 
 /// A message's text and look.
